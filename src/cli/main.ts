@@ -1,0 +1,30 @@
+import { Command, CommanderError } from 'commander'
+import { kafkaCommand } from './commands/kafka.ts'
+import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.ts'
+
+/** Builds the `multilane` command tree. The CLI stays thin: parse, call the library, print. */
+export function buildProgram(): Command {
+  const program = new Command('multilane')
+    .description('Kafka consumers with more parallelism than partitions give')
+    .showHelpAfterError()
+    .exitOverride()
+  program.addCommand(kafkaCommand())
+  for (const command of program.commands) command.exitOverride()
+  return program
+}
+
+/** Runs the CLI; exit code 0 ok, 1 failure, 2 usage error. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv)
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE
+      return
+    }
+    const err = error as Error & { code?: string }
+    process.stderr.write(`multilane: ${err.code ? `[${err.code}] ` : ''}${err.message}\n`)
+    process.exitCode = EXIT_FAILURE
+  }
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto'
+import { apiVersionsV4, Connection, findCoordinatorV6 } from '@platformatic/kafka'
+import * as shareGroupHeartbeatV1 from '../kafka/apis/share-group-heartbeat-v1.ts'
+import type { BrokerAddress } from '../kafka/bootstrap.ts'
+
+const SHARE_GROUP_HEARTBEAT = 76
+
+export interface BrokerFacts {
+  /** Finalized feature levels, e.g. `share.version`, `metadata.version`. */
+  features: Record<string, number>
+  /** Highest version per API key the broker accepts. */
+  apiMaxVersions: Map<number, number>
+}
+
+/** Sends ApiVersions to one broker; resolves with what it advertises, rejects if it does not answer. */
+export async function probeBroker(address: BrokerAddress, timeoutMs = 2000): Promise<BrokerFacts> {
+  const connection = new Connection('multilane-probe', { connectTimeout: timeoutMs, requestTimeout: timeoutMs })
+  try {
+    await connection.connect(address.host, address.port)
+    const response = await apiVersionsV4.api.async(connection, 'multilane', '0')
+    const features: Record<string, number> = {}
+    for (const f of response.finalizedFeatures ?? []) features[f.name] = f.maxVersionLevel
+    return { features, apiMaxVersions: new Map(response.apiKeys.map((k) => [k.apiKey, k.maxVersion])) }
+  } finally {
+    await connection.close().catch(() => {})
+  }
+}
+
+/**
+ * Proves that share groups can be used: the broker must advertise ShareGroupHeartbeat v1 with
+ * `share.version` ≥ 1, and a throwaway member must be able to join a share group and leave it.
+ * Returns a reason string when they cannot, undefined when they can.
+ */
+export async function shareGroupsUnavailableReason(address: BrokerAddress, facts: BrokerFacts): Promise<string | undefined> {
+  if ((facts.apiMaxVersions.get(SHARE_GROUP_HEARTBEAT) ?? -1) < 1) return 'the broker does not offer ShareGroupHeartbeat v1'
+  if ((facts.features['share.version'] ?? 0) < 1) return 'the finalized feature share.version is not ≥ 1'
+  const connection = new Connection('multilane-probe', { connectTimeout: 5000, requestTimeout: 10000 })
+  const groupId = `__multilane-share-probe-${randomUUID()}`
+  const memberId = randomUUID()
+  try {
+    await connection.connect(address.host, address.port)
+    // On a fresh cluster the first FindCoordinator creates __consumer_offsets, and the group
+    // coordinator needs a moment to load it: ask, then retry the join briefly.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const found = await findCoordinatorV6.api.async(connection, 0, [groupId])
+        const coordinator = found.coordinators[0]
+        if (coordinator?.errorCode !== 0) throw new Error(`FindCoordinator error ${coordinator?.errorCode}`)
+        const joined = await shareGroupHeartbeatV1.api.async(connection, groupId, memberId, 0, null, [
+          '__multilane-share-probe',
+        ])
+        await shareGroupHeartbeatV1.api.async(connection, groupId, memberId, -1, null, null)
+        return joined.memberEpoch > 0 ? undefined : `joining a share group returned epoch ${joined.memberEpoch}`
+      } catch (error) {
+        if (attempt >= 50) return `joining a share group failed: ${(error as Error).message}`
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+  } finally {
+    await connection.close().catch(() => {})
+  }
+}

@@ -1,0 +1,24 @@
+/** Error codes of the local-broker launcher; each message names the fix. */
+export type DevKafkaErrorCode =
+  | 'JAVA_MISSING'
+  | 'JAVA_TOO_OLD'
+  | 'MAVEN_MISSING'
+  | 'KAFKA_HOME_INVALID'
+  | 'JAR_RESOLUTION_FAILED'
+  | 'PORT_IN_USE'
+  | 'BROKER_EXITED'
+  | 'BROKER_START_TIMEOUT'
+  | 'SHARE_GROUPS_UNAVAILABLE'
+  | 'ALREADY_RUNNING_ELSEWHERE'
+  | 'STOP_FAILED'
+
+/** A failure of `multilane kafka start|stop|status` or of the test harness' broker. */
+export class DevKafkaError extends Error {
+  readonly code: DevKafkaErrorCode
+
+  constructor(code: DevKafkaErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'DevKafkaError'
+    this.code = code
+  }
+}
