@@ -123,8 +123,8 @@ function varintLength(value: number): number {
 }
 
 function checkCommitted(committed: number, ErrorClass: new (message: string) => Error): void {
-  if (!Number.isSafeInteger(committed) || committed < -1) {
-    throw new ErrorClass(`committed offset must be a safe integer >= -1, got ${committed}`)
+  if (!Number.isSafeInteger(committed) || committed < 0) {
+    throw new ErrorClass(`committed offset must be a non-negative safe integer, got ${committed}`)
   }
 }
 
@@ -197,7 +197,8 @@ export function encodeOffsetMap(committed: number, done: readonly number[]): str
   const bitLength = done[done.length - 1]! - committed
   const bitsetBytes = varintLength(bitLength) + Math.ceil(bitLength / 8)
   let bitset: Uint8Array | undefined
-  if (bitsetBytes <= runs.length * BITSET_MAX_RATIO) {
+  // The bit index arithmetic below is 32-bit; such a bitset could never win anyway.
+  if (bitsetBytes <= runs.length * BITSET_MAX_RATIO && bitLength < TWO_POW_31) {
     bitset = encodeBitset(committed, done, bitLength)
     consider(KIND_BITSET, bitset)
   }
