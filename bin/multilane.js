@@ -16,7 +16,9 @@ if (major < 22) {
     process.stderr.write(`multilane needs Node.js >= 22 (this is ${process.version}).\n`)
     process.exit(2)
   }
-  const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' })
+  const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  })
   process.exit(result.status ?? 1)
 }
 

@@ -1,8 +1,9 @@
 // Started once per `npm test` run (node --test --test-global-setup): one broker for every test
 // file. With KAFKA_BOOTSTRAP_SERVERS set the tests use that cluster instead. A broker that was
 // already running (e.g. `multilane kafka start`) is reused and left running afterwards.
-import { BOOTSTRAP_ENV } from '../src/kafka/bootstrap.ts'
+
 import { startLocalKafka, stopLocalKafka } from '../src/devkafka/local-broker.ts'
+import { BOOTSTRAP_ENV } from '../src/kafka/bootstrap.ts'
 
 let startedHere = false
 

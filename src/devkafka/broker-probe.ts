@@ -14,7 +14,10 @@ export interface BrokerFacts {
 
 /** Sends ApiVersions to one broker; resolves with what it advertises, rejects if it does not answer. */
 export async function probeBroker(address: BrokerAddress, timeoutMs = 2000): Promise<BrokerFacts> {
-  const connection = new Connection('multilane-probe', { connectTimeout: timeoutMs, requestTimeout: timeoutMs })
+  const connection = new Connection('multilane-probe', {
+    connectTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+  })
   try {
     await connection.connect(address.host, address.port)
     const response = await apiVersionsV4.api.async(connection, 'multilane', '0')
@@ -31,8 +34,12 @@ export async function probeBroker(address: BrokerAddress, timeoutMs = 2000): Pro
  * `share.version` ≥ 1, and a throwaway member must be able to join a share group and leave it.
  * Returns a reason string when they cannot, undefined when they can.
  */
-export async function shareGroupsUnavailableReason(address: BrokerAddress, facts: BrokerFacts): Promise<string | undefined> {
-  if ((facts.apiMaxVersions.get(SHARE_GROUP_HEARTBEAT) ?? -1) < 1) return 'the broker does not offer ShareGroupHeartbeat v1'
+export async function shareGroupsUnavailableReason(
+  address: BrokerAddress,
+  facts: BrokerFacts,
+): Promise<string | undefined> {
+  if ((facts.apiMaxVersions.get(SHARE_GROUP_HEARTBEAT) ?? -1) < 1)
+    return 'the broker does not offer ShareGroupHeartbeat v1'
   if ((facts.features['share.version'] ?? 0) < 1) return 'the finalized feature share.version is not ≥ 1'
   const connection = new Connection('multilane-probe', { connectTimeout: 5000, requestTimeout: 10000 })
   const groupId = `__multilane-share-probe-${randomUUID()}`
@@ -50,7 +57,9 @@ export async function shareGroupsUnavailableReason(address: BrokerAddress, facts
           '__multilane-share-probe',
         ])
         await shareGroupHeartbeatV1.api.async(connection, groupId, memberId, -1, null, null)
-        return joined.memberEpoch > 0 ? undefined : `joining a share group returned epoch ${joined.memberEpoch}`
+        return joined.memberEpoch > 0
+          ? undefined
+          : `joining a share group returned epoch ${joined.memberEpoch}`
       } catch (error) {
         if (attempt >= 50) return `joining a share group failed: ${(error as Error).message}`
         await new Promise((r) => setTimeout(r, 200))

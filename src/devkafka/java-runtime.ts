@@ -14,7 +14,7 @@ export interface JavaRuntime {
 /** Finds `java` (JAVA_HOME first, then PATH) and checks that it is new enough. */
 export function findJava(env: NodeJS.ProcessEnv = process.env): JavaRuntime {
   const executable = env.JAVA_HOME ? join(env.JAVA_HOME, 'bin', 'java') : 'java'
-  const probe = spawnSync(executable, ['-version'], { encoding: 'utf8' })
+  const probe = spawnSync(executable, ['-version'], { encoding: 'utf8', env })
   if (probe.error || probe.status !== 0) {
     throw new DevKafkaError(
       'JAVA_MISSING',

@@ -44,9 +44,10 @@ export function resolveKafkaJars(version: string, env: NodeJS.ProcessEnv = proce
 
   const cache = jarCacheDir(version, env)
   const libs = join(cache, 'libs')
-  if (existsSync(join(cache, COMPLETE_MARKER))) return { classpath: join(libs, '*'), version, source: 'cache' }
+  if (existsSync(join(cache, COMPLETE_MARKER)))
+    return { classpath: join(libs, '*'), version, source: 'cache' }
 
-  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' })
+  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8', env })
   if (mvn.error || mvn.status !== 0) {
     throw new DevKafkaError(
       'MAVEN_MISSING',
@@ -70,7 +71,7 @@ export function resolveKafkaJars(version: string, env: NodeJS.ProcessEnv = proce
       `-Dkafka.version=${version}`,
       `-DoutputDirectory=${staging}`,
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', env },
   )
   if (result.status !== 0) {
     rmSync(staging, { recursive: true, force: true })

@@ -4,9 +4,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DevKafkaError } from './errors.ts'
-import { probeBroker, shareGroupsUnavailableReason } from './broker-probe.ts'
 import { log4jProperties, serverProperties } from './broker-config.ts'
+import { probeBroker, shareGroupsUnavailableReason } from './broker-probe.ts'
+import { DevKafkaError } from './errors.ts'
 import { findJava } from './java-runtime.ts'
 import { resolveKafkaJars } from './kafka-jars.ts'
 import { kafkaVersion } from './kafka-version.ts'
@@ -126,7 +126,9 @@ async function runJava(java: string, args: string[], logFile: string, label: str
 }
 
 /** The state of the local broker, or undefined when none is running. Removes a stale state file. */
-export async function localKafkaStatus(env: NodeJS.ProcessEnv = process.env): Promise<LocalKafkaState | undefined> {
+export async function localKafkaStatus(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocalKafkaState | undefined> {
   const state = readState(env)
   if (!state) return undefined
   if (isBrokerProcess(state.pid)) return state
@@ -185,12 +187,26 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
   writeFileSync(propertiesFile, serverProperties({ port, controllerPort, dataDir }))
   writeFileSync(log4jFile, log4jProperties(logFile))
 
-  const jvmBase = ['-cp', jars.classpath, `-Dlog4j2.configurationFile=${log4jFile}`, '-Djava.awt.headless=true']
+  const jvmBase = [
+    '-cp',
+    jars.classpath,
+    `-Dlog4j2.configurationFile=${log4jFile}`,
+    '-Djava.awt.headless=true',
+  ]
   started = performance.now()
   progress(`formatting KRaft storage for Apache Kafka ${jars.version}`)
   await runJava(
     java.executable,
-    [...jvmBase, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile, '--standalone'],
+    [
+      ...jvmBase,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId(),
+      '-c',
+      propertiesFile,
+      '--standalone',
+    ],
     logFile,
     'Formatting KRaft storage (kafka.tools.StorageTool)',
   )
@@ -201,7 +217,15 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
   const out = openSync(logFile, 'a')
   const child = spawn(
     java.executable,
-    ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', ...jvmBase, 'kafka.Kafka', propertiesFile],
+    [
+      '-Xms256m',
+      '-Xmx1g',
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      ...jvmBase,
+      'kafka.Kafka',
+      propertiesFile,
+    ],
     { detached: true, stdio: ['ignore', out, out] },
   )
   closeSync(out)
@@ -228,7 +252,10 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
       const reason = await shareGroupsUnavailableReason(address, facts)
       if (reason) {
         process.kill(pid, 'SIGKILL')
-        throw new DevKafkaError('SHARE_GROUPS_UNAVAILABLE', `The broker started but share groups cannot be used: ${reason}.`)
+        throw new DevKafkaError(
+          'SHARE_GROUPS_UNAVAILABLE',
+          `The broker started but share groups cannot be used: ${reason}.`,
+        )
       }
       break
     } catch (error) {
@@ -268,7 +295,9 @@ export interface StopLocalKafkaOptions {
 }
 
 /** Stops the local broker (SIGTERM, then SIGKILL). Returns the state it stopped, or undefined if none ran. */
-export async function stopLocalKafka(options: StopLocalKafkaOptions = {}): Promise<LocalKafkaState | undefined> {
+export async function stopLocalKafka(
+  options: StopLocalKafkaOptions = {},
+): Promise<LocalKafkaState | undefined> {
   const env = options.env ?? process.env
   const state = readState(env)
   if (!state) return undefined
@@ -281,7 +310,10 @@ export async function stopLocalKafka(options: StopLocalKafkaOptions = {}): Promi
       const killDeadline = Date.now() + 5000
       while (isBrokerProcess(state.pid) && Date.now() < killDeadline) await sleep(50)
       if (isBrokerProcess(state.pid)) {
-        throw new DevKafkaError('STOP_FAILED', `The broker (pid ${state.pid}) survived SIGKILL; check it with ps.`)
+        throw new DevKafkaError(
+          'STOP_FAILED',
+          `The broker (pid ${state.pid}) survived SIGKILL; check it with ps.`,
+        )
       }
     }
   }

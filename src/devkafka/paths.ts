@@ -16,7 +16,10 @@ export function jarCacheDir(version: string, env: NodeJS.ProcessEnv = process.en
   return join(cacheRoot(env), 'kafka', version)
 }
 
-/** Runtime directory of the single local broker: state file, config, log, data. */
+/**
+ * Runtime directory of the single local broker: state file, config, log, data.
+ * `MULTILANE_BROKER_DIR` moves it (a second, independent broker; used by the launcher's own tests).
+ */
 export function brokerDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheRoot(env), 'broker')
+  return env.MULTILANE_BROKER_DIR || join(cacheRoot(env), 'broker')
 }

@@ -12,7 +12,9 @@ export const BOOTSTRAP_ENV = 'KAFKA_BOOTSTRAP_SERVERS'
  * (a flag or variable name) and the offending entry.
  */
 export function parseBootstrap(value: string | readonly string[], source = 'bootstrap'): BrokerAddress[] {
-  const entries = (typeof value === 'string' ? value.split(',') : [...value]).map((e) => e.trim()).filter(Boolean)
+  const entries = (typeof value === 'string' ? value.split(',') : [...value])
+    .map((e) => e.trim())
+    .filter(Boolean)
   if (entries.length === 0) throw new RangeError(`${source}: expected at least one host:port, got nothing`)
   return entries.map((entry) => {
     const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry)
@@ -26,5 +28,7 @@ export function parseBootstrap(value: string | readonly string[], source = 'boot
 
 /** Formats addresses back to the `host:port,…` form. */
 export function formatBootstrap(addresses: readonly BrokerAddress[]): string {
-  return addresses.map((a) => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`)).join(',')
+  return addresses
+    .map((a) => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`))
+    .join(',')
 }

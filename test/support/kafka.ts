@@ -1,14 +1,31 @@
 // Small typed helpers for integration tests against the real broker.
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Admin, Producer } from '@platformatic/kafka'
+import { brokerDir } from '../../src/devkafka/paths.ts'
 import { BOOTSTRAP_ENV } from '../../src/kafka/bootstrap.ts'
 
 /** The cluster under test (set by test/global-setup.ts, or by the user for an external cluster). */
 export function bootstrapServers(): string[] {
-  const value = process.env[BOOTSTRAP_ENV]
-  if (!value) throw new Error(`${BOOTSTRAP_ENV} is not set; run the tests with \`npm test\` (its global setup starts Kafka)`)
+  const value = process.env[BOOTSTRAP_ENV] ?? runningLocalBroker()
+  if (!value) {
+    throw new Error(
+      `${BOOTSTRAP_ENV} is not set and no local broker runs; use \`npm test\` or \`multilane kafka start\``,
+    )
+  }
   return value.split(',')
+}
+
+/** Lets a single test file run by hand (node --test file) against `multilane kafka start`. */
+function runningLocalBroker(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(brokerDir(), 'state.json'), 'utf8')) as { bootstrap: string })
+      .bootstrap
+  } catch {
+    return undefined
+  }
 }
 
 /** A name no other test (or earlier run) uses, so tests can run concurrently on one broker. */
@@ -21,7 +38,11 @@ export function createAdmin(): Admin {
 }
 
 /** Creates a topic and returns its name (a unique one derived from `prefix`). */
-export async function createTopic(prefix: string, partitions: number, configs: Record<string, string> = {}): Promise<string> {
+export async function createTopic(
+  prefix: string,
+  partitions: number,
+  configs: Record<string, string> = {},
+): Promise<string> {
   const topic = uniqueName(prefix)
   const admin = createAdmin()
   try {
@@ -32,11 +53,14 @@ export async function createTopic(prefix: string, partitions: number, configs: R
       configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
     })
     // Wait until the leaders are known, so the first produce/fetch does not race the creation.
-    await waitUntil(async () => {
-      const m = await admin.metadata({ topics: [topic], forceUpdate: true })
-      const t = m.topics.get(topic)
-      return t !== undefined && t.partitionsCount === partitions && t.partitions.every((p) => p.leader >= 0)
-    }, { message: `topic ${topic} has leaders` })
+    await waitUntil(
+      async () => {
+        const m = await admin.metadata({ topics: [topic], forceUpdate: true })
+        const t = m.topics.get(topic)
+        return t !== undefined && t.partitionsCount === partitions && t.partitions.every((p) => p.leader >= 0)
+      },
+      { message: `topic ${topic} has leaders` },
+    )
   } finally {
     await admin.close()
   }
@@ -58,10 +82,19 @@ export interface ProduceOptions {
 }
 
 /** Produces `count` records (acks=all) with @platformatic/kafka's Producer; returns what was sent. */
-export async function produceRecords(topic: string, count: number, options: ProduceOptions): Promise<ProducedRecord[]> {
+export async function produceRecords(
+  topic: string,
+  count: number,
+  options: ProduceOptions,
+): Promise<ProducedRecord[]> {
   const build =
     options.record ??
-    ((i: number) => ({ key: `k${i % 100}`, value: `v${i}`, partition: i % options.partitions, headers: { seq: String(i) } }))
+    ((i: number) => ({
+      key: `k${i % 100}`,
+      value: `v${i}`,
+      partition: i % options.partitions,
+      headers: { seq: String(i) },
+    }))
   const producer = new Producer({ clientId: 'multilane-test-producer', bootstrapBrokers: bootstrapServers() })
   const sent: ProducedRecord[] = []
   const batchSize = options.batchSize ?? 1000
@@ -96,11 +129,14 @@ export async function committedOffsets(
   const admin = createAdmin()
   try {
     const [result] = await admin.listConsumerGroupOffsets({
-      groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes: [...Array(partitions).keys()] }] }],
+      groups: [
+        { groupId: group, topics: [{ name: topic, partitionIndexes: [...Array(partitions).keys()] }] },
+      ],
     })
     const out = new Map<number, { offset: number; metadata: string | null }>()
     for (const t of result?.topics ?? []) {
-      for (const p of t.partitions) out.set(p.partitionIndex, { offset: Number(p.committedOffset), metadata: p.metadata ?? null })
+      for (const p of t.partitions)
+        out.set(p.partitionIndex, { offset: Number(p.committedOffset), metadata: p.metadata ?? null })
     }
     return out
   } finally {
@@ -113,7 +149,12 @@ export async function endOffsets(topic: string, partitions: number): Promise<Map
   const admin = createAdmin()
   try {
     const listed = await admin.listOffsets({
-      topics: [{ name: topic, partitions: [...Array(partitions).keys()].map((p) => ({ partitionIndex: p, timestamp: -1n })) }],
+      topics: [
+        {
+          name: topic,
+          partitions: [...Array(partitions).keys()].map((p) => ({ partitionIndex: p, timestamp: -1n })),
+        },
+      ],
     })
     const out = new Map<number, number>()
     for (const t of listed) for (const p of t.partitions) out.set(p.partitionIndex, Number(p.offset))
@@ -131,11 +172,17 @@ export interface WaitOptions {
 }
 
 /** Polls `condition` until it returns true; throws naming `message` after `timeoutMs` (default 30 s). */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  options: WaitOptions = {},
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000)
   for (;;) {
     if (await condition()) return
-    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs ?? 30_000} ms waiting for: ${options.message ?? 'condition'}`)
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${options.timeoutMs ?? 30_000} ms waiting for: ${options.message ?? 'condition'}`,
+      )
     await sleep(options.intervalMs ?? 100)
   }
 }

@@ -11,11 +11,15 @@ function parsePort(value: string): number {
 
 /** `multilane kafka start|stop|status`: the local single-node Apache Kafka for development. */
 export function kafkaCommand(): Command {
-  const kafka = new Command('kafka').description('a local single-node Apache Kafka broker for development and tests')
+  const kafka = new Command('kafka').description(
+    'a local single-node Apache Kafka broker for development and tests',
+  )
 
   kafka
     .command('start')
-    .description('start the local broker (reuses a running one); resolves the Kafka jars with Maven on first use')
+    .description(
+      'start the local broker (reuses a running one); resolves the Kafka jars with Maven on first use',
+    )
     .option('--port <port>', 'broker port (default: 9092 if free, else any free port)', parsePort)
     .option('--json', 'print the broker state as JSON')
     .action(async (opts: { port?: number; json?: boolean }) => {
@@ -24,13 +28,17 @@ export function kafkaCommand(): Command {
         onProgress: opts.json ? undefined : (m) => process.stderr.write(`multilane: ${m}…\n`),
       })
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...result.state, reused: result.reused, timings: result.timings })}\n`)
+        process.stdout.write(
+          `${JSON.stringify({ ...result.state, reused: result.reused, timings: result.timings })}\n`,
+        )
         return
       }
       const { state } = result
       const how = result.reused
         ? 'already running'
-        : `started in ${Object.values(result.timings).reduce((a, b) => a + b, 0)} ms (${Object.entries(result.timings)
+        : `started in ${Object.values(result.timings).reduce((a, b) => a + b, 0)} ms (${Object.entries(
+            result.timings,
+          )
             .map(([k, v]) => `${k} ${v} ms`)
             .join(', ')}; jars from ${result.jarSource})`
       process.stdout.write(
@@ -46,7 +54,9 @@ export function kafkaCommand(): Command {
     .action(async (opts: { keep?: boolean }) => {
       const stopped = await stopLocalKafka({ keep: opts.keep === true })
       process.stdout.write(
-        stopped ? `stopped the broker (pid ${stopped.pid}) on ${stopped.bootstrap}\n` : 'no local broker is running\n',
+        stopped
+          ? `stopped the broker (pid ${stopped.pid}) on ${stopped.bootstrap}\n`
+          : 'no local broker is running\n',
       )
     })
 
@@ -56,7 +66,8 @@ export function kafkaCommand(): Command {
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }) => {
       const state = await localKafkaStatus()
-      if (opts.json) process.stdout.write(`${JSON.stringify(state ? { running: true, ...state } : { running: false })}\n`)
+      if (opts.json)
+        process.stdout.write(`${JSON.stringify(state ? { running: true, ...state } : { running: false })}\n`)
       else if (state) {
         process.stdout.write(
           `running: Apache Kafka ${state.version}\n  bootstrap: ${state.bootstrap}\n  pid: ${state.pid}\n` +

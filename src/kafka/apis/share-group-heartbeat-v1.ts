@@ -81,7 +81,12 @@ export function parseResponse(
   }
   reader.readTaggedFields()
   if (response.errorCode !== 0) {
-    throw new ResponseError(apiKey, apiVersion, { '/': [response.errorCode, response.errorMessage] }, response)
+    throw new ResponseError(
+      apiKey,
+      apiVersion,
+      { '/': [response.errorCode, response.errorMessage] },
+      response,
+    )
   }
   return response
 }
