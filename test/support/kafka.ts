@@ -95,7 +95,12 @@ export async function produceRecords(
       partition: i % options.partitions,
       headers: { seq: String(i) },
     }))
-  const producer = new Producer({ clientId: 'multilane-test-producer', bootstrapBrokers: bootstrapServers() })
+  // Idempotent: a retried send must not duplicate records, or counting tests would lie.
+  const producer = new Producer({
+    clientId: 'multilane-test-producer',
+    bootstrapBrokers: bootstrapServers(),
+    idempotent: true,
+  })
   const sent: ProducedRecord[] = []
   const batchSize = options.batchSize ?? 1000
   try {

@@ -1,0 +1,21 @@
+/** Error codes raised by the consumer engine. */
+export type EngineErrorCode =
+  | 'ENGINE_NOT_STARTED'
+  | 'ENGINE_CLOSED'
+  | 'MEMBERSHIP_FATAL'
+  | 'COMMIT_FAILED'
+  | 'PARTITION_NOT_ASSIGNED'
+  | 'OFFSET_RESET_FAILED'
+  | 'OFFSET_OUT_OF_SAFE_RANGE'
+  | 'INVALID_OPTION'
+
+/** An engine failure; `code` says which, `cause` carries the underlying Kafka error when any. */
+export class EngineError extends Error {
+  readonly code: EngineErrorCode
+
+  constructor(code: EngineErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'EngineError'
+    this.code = code
+  }
+}

@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { consumerGroupHeartbeatV1 } from '@platformatic/kafka'
+import type { KafkaCluster } from '../kafka/cluster.ts'
+import { COORDINATOR_BUSY, COORDINATOR_MOVED, protocolErrorName } from '../kafka/protocol-errors.ts'
+import { EngineError } from './errors.ts'
+import type { TopicPartition } from './types.ts'
+import { partitionKey } from './types.ts'
+import { WakeSignal } from './wake-signal.ts'
+
+export interface MembershipOptions {
+  groupId: string
+  /** Subscribed topic names (or use `topicPattern`). */
+  topics?: readonly string[]
+  /** A server-side (RE2/J) regular expression of topic names. */
+  topicPattern?: string
+  /** Static membership: a stable id per process instance. */
+  groupInstanceId?: string
+  rackId?: string
+  /** How long the coordinator waits for a revocation to be acknowledged (default 60 s). */
+  rebalanceTimeoutMs: number
+  /** Server-side assignor (`uniform` or `range`); broker default when unset. */
+  serverAssignor?: string
+}
+
+/**
+ * The membership's view of reconciliation. `assign` and `revoke` are awaited in order; the
+ * heartbeat keeps running meanwhile, reporting the partitions still owned.
+ */
+export interface MembershipReconciler {
+  assign(partitions: TopicPartition[]): Promise<void>
+  revoke(partitions: TopicPartition[], lost: boolean): Promise<void>
+}
+
+export interface MembershipEvents {
+  /** A heartbeat succeeded (the first one means the member joined). */
+  heartbeat: [{ memberId: string; memberEpoch: number }]
+  heartbeat_error: [{ error: Error; errorName: string | undefined }]
+  /** Unrecoverable (e.g. authorization, unsupported protocol): the consumer must stop. */
+  fatal: [EngineError]
+}
+
+/** Errors after which this member lost its partitions and must join again with epoch 0. */
+const FENCED = new Set(['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH'])
+
+/** Errors that no retry fixes. */
+const FATAL = new Set([
+  'GROUP_AUTHORIZATION_FAILED',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'UNSUPPORTED_ASSIGNOR',
+  'UNSUPPORTED_VERSION',
+  'INVALID_REQUEST',
+  'GROUP_MAX_SIZE_REACHED',
+  'INVALID_REGULAR_EXPRESSION',
+  'FENCED_INSTANCE_ID',
+  'GROUP_ID_NOT_FOUND',
+])
+
+/**
+ * A KIP-848 consumer group member (ConsumerGroupHeartbeat v1): joins, heartbeats at the
+ * interval the coordinator returns, reconciles server-side assignments (revocations first,
+ * each awaited through the reconciler), handles fencing and coordinator moves, and leaves.
+ * Every heartbeat carries the full member state, so a lost or repeated heartbeat never
+ * leaves the coordinator with a stale view.
+ */
+export class GroupMembership extends EventEmitter<MembershipEvents> {
+  readonly memberId = randomUUID()
+  readonly #cluster: KafkaCluster
+  readonly #options: MembershipOptions
+  readonly #reconciler: MembershipReconciler
+  #memberEpoch = 0
+  #coordinator: { nodeId: number } | undefined
+  #intervalMs = 1000
+  /** Partitions owned (assigned and reconciled), by key. */
+  readonly #owned = new Map<string, TopicPartition>()
+  #targetIds: Array<{ topicId: string; partitions: number[] }> | undefined
+  #reconciling: Promise<void> | undefined
+  readonly #wake = new WakeSignal()
+  #stopped = false
+  #loop: Promise<void> | undefined
+  #joined: { resolve: () => void; reject: (e: Error) => void; promise: Promise<void> }
+
+  constructor(cluster: KafkaCluster, options: MembershipOptions, reconciler: MembershipReconciler) {
+    super()
+    this.#cluster = cluster
+    this.#options = options
+    this.#reconciler = reconciler
+    let resolve!: () => void
+    let reject!: (e: Error) => void
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    promise.catch(() => {})
+    this.#joined = { resolve, reject, promise }
+  }
+
+  get memberEpoch(): number {
+    return this.#memberEpoch
+  }
+
+  get groupInstanceId(): string | null {
+    return this.#options.groupInstanceId ?? null
+  }
+
+  /** The coordinator's node id (after the first successful heartbeat). */
+  get coordinatorNodeId(): number | undefined {
+    return this.#coordinator?.nodeId
+  }
+
+  owned(): TopicPartition[] {
+    return [...this.#owned.values()]
+  }
+
+  /** Starts heartbeating; resolves after the first successful heartbeat (the member joined). */
+  async start(): Promise<void> {
+    this.#loop = this.#run()
+    await this.#joined.promise
+  }
+
+  /** Asks for a heartbeat now (e.g. to acknowledge a finished reconciliation promptly). */
+  heartbeatSoon(): void {
+    this.#wake.notify()
+  }
+
+  /** Waits for the next heartbeat response (used by commits that hit STALE_MEMBER_EPOCH). */
+  async nextHeartbeat(): Promise<void> {
+    this.#wake.notify()
+    await new Promise<void>((resolve) => this.once('heartbeat', () => resolve()))
+  }
+
+  /**
+   * Stops heartbeating and leaves the group (epoch -1; -2 for a static member, which keeps
+   * its assignment for a quick restart). Call after the owned partitions were revoked.
+   */
+  async leave(): Promise<void> {
+    this.#stopped = true
+    this.#wake.notify()
+    await this.#loop
+    if (this.#memberEpoch <= 0 || !this.#coordinator) return
+    const epoch = this.#options.groupInstanceId ? -2 : -1
+    try {
+      const connection = await this.#cluster.connectionTo(this.#coordinator.nodeId)
+      await this.#send(connection, epoch)
+    } catch {
+      // Leaving is best effort: the session timeout removes the member otherwise.
+    }
+    this.#memberEpoch = epoch
+  }
+
+  async #send(connection: Awaited<ReturnType<KafkaCluster['connectionTo']>>, epoch: number) {
+    const o = this.#options
+    const owned = new Map<string, number[]>()
+    for (const tp of this.#owned.values()) {
+      const topicId = this.#cluster.topicByName(tp.topic)?.topicId
+      if (topicId) owned.set(topicId, [...(owned.get(topicId) ?? []), tp.partition])
+    }
+    return consumerGroupHeartbeatV1.api.async(
+      connection,
+      o.groupId,
+      this.memberId,
+      epoch,
+      o.groupInstanceId ?? null,
+      o.rackId ?? null,
+      epoch < 0 ? -1 : o.rebalanceTimeoutMs,
+      o.topicPattern || epoch < 0 ? null : [...(o.topics ?? [])],
+      epoch < 0 ? null : (o.topicPattern ?? null),
+      epoch < 0 ? null : (o.serverAssignor ?? null),
+      epoch < 0 ? null : [...owned].map(([topicId, partitions]) => ({ topicId, partitions })),
+    )
+  }
+
+  async #run(): Promise<void> {
+    let backoffMs = 100
+    while (!this.#stopped) {
+      try {
+        if (!this.#coordinator) this.#coordinator = await this.#cluster.findCoordinator(this.#options.groupId)
+        const connection = await this.#cluster.connectionTo(this.#coordinator.nodeId)
+        const response = await this.#send(connection, this.#memberEpoch)
+        backoffMs = 100
+        this.#memberEpoch = response.memberEpoch
+        this.#intervalMs = response.heartbeatIntervalMs > 0 ? response.heartbeatIntervalMs : this.#intervalMs
+        if (response.assignment) {
+          this.#targetIds = response.assignment.topicPartitions
+          this.#startReconcile()
+        }
+        this.emit('heartbeat', { memberId: this.memberId, memberEpoch: this.#memberEpoch })
+        this.#joined.resolve()
+      } catch (error) {
+        const name = protocolErrorName(error)
+        this.emit('heartbeat_error', { error: error as Error, errorName: name })
+        if (name && FATAL.has(name)) {
+          const fatal = new EngineError(
+            'MEMBERSHIP_FATAL',
+            `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,
+            { cause: error },
+          )
+          this.#stopped = true
+          this.#joined.reject(fatal)
+          this.emit('fatal', fatal)
+          return
+        }
+        if (name && FENCED.has(name)) {
+          // Our partitions now belong to others: drop them without committing, rejoin at once.
+          this.#memberEpoch = 0
+          this.#targetIds = []
+          await this.#loseAll()
+          continue
+        }
+        if (!name || COORDINATOR_MOVED.has(name)) this.#coordinator = undefined
+        else if (!COORDINATOR_BUSY.has(name)) this.#coordinator = undefined
+        await sleep(backoffMs)
+        backoffMs = Math.min(backoffMs * 2, 5000)
+        continue
+      }
+      await this.#wake.wait(this.#intervalMs)
+    }
+  }
+
+  async #loseAll(): Promise<void> {
+    await this.#reconciling?.catch(() => {})
+    const lost = this.owned()
+    this.#owned.clear()
+    if (lost.length > 0) await this.#reconciler.revoke(lost, true)
+  }
+
+  /** Runs reconciliations one at a time; a newer target replaces a queued one. */
+  #startReconcile(): void {
+    if (this.#reconciling) return
+    this.#reconciling = (async () => {
+      try {
+        while (this.#targetIds && !this.#stopped) {
+          const target = this.#targetIds
+          this.#targetIds = undefined
+          try {
+            await this.#reconcile(target)
+          } catch (error) {
+            // E.g. committed offsets could not be read: try the same target again shortly,
+            // unless a newer one arrived meanwhile.
+            this.emit('heartbeat_error', { error: error as Error, errorName: protocolErrorName(error) })
+            await sleep(500)
+            this.#targetIds ??= target
+          }
+        }
+      } finally {
+        this.#reconciling = undefined
+      }
+    })()
+  }
+
+  async #reconcile(target: Array<{ topicId: string; partitions: number[] }>): Promise<void> {
+    const names = await this.#cluster.topicNames(target.map((t) => t.topicId))
+    const wanted = new Map<string, TopicPartition>()
+    let unnamed = false
+    for (const t of target) {
+      const topic = names.get(t.topicId)
+      if (!topic) {
+        unnamed = true
+        continue
+      }
+      for (const partition of t.partitions) wanted.set(partitionKey(topic, partition), { topic, partition })
+    }
+    const revoked = [...this.#owned].filter(([k]) => !wanted.has(k)).map(([, tp]) => tp)
+    const added = [...wanted].filter(([k]) => !this.#owned.has(k)).map(([, tp]) => tp)
+    if (revoked.length > 0) {
+      await this.#reconciler.revoke(revoked, false)
+      for (const tp of revoked) this.#owned.delete(partitionKey(tp.topic, tp.partition))
+      this.heartbeatSoon()
+    }
+    if (added.length > 0 && !this.#stopped) {
+      await this.#reconciler.assign(added)
+      for (const tp of added) this.#owned.set(partitionKey(tp.topic, tp.partition), tp)
+      this.heartbeatSoon()
+    }
+    if (unnamed) {
+      // A topic id the metadata does not name yet (just created): try again shortly.
+      await sleep(500)
+      this.#targetIds ??= target
+    }
+  }
+
+  /** Waits until no reconciliation is running. */
+  async settled(): Promise<void> {
+    while (this.#reconciling) await this.#reconciling.catch(() => {})
+  }
+}

@@ -1,0 +1,62 @@
+import type { ConsumerRecord } from './types.ts'
+
+/** Bytes a record holds in memory (key and value; headers are small and not counted). */
+export function recordBytes(record: ConsumerRecord): number {
+  return (record.key?.length ?? 0) + (record.value?.length ?? 0)
+}
+
+/**
+ * Fetched, not yet taken records of one partition: a queue of chunks (one per fetch
+ * response) so that appending and taking whole chunks copy nothing.
+ */
+export class PartitionBuffer {
+  #chunks: ConsumerRecord[][] = []
+  #head = 0
+  records = 0
+  bytes = 0
+
+  append(records: ConsumerRecord[], bytes: number): void {
+    if (records.length === 0) return
+    this.#chunks.push(records)
+    this.records += records.length
+    this.bytes += bytes
+  }
+
+  /** Takes up to `max` records in offset order. */
+  take(max: number): ConsumerRecord[] {
+    let out: ConsumerRecord[] | undefined
+    let taken = 0
+    while (taken < max && this.#chunks.length > 0) {
+      const chunk = this.#chunks[0]!
+      const available = chunk.length - this.#head
+      const n = Math.min(available, max - taken)
+      const part = this.#head === 0 && n === chunk.length ? chunk : chunk.slice(this.#head, this.#head + n)
+      if (n === available) {
+        this.#chunks.shift()
+        this.#head = 0
+      } else {
+        this.#head += n
+      }
+      let bytes = 0
+      for (const r of part) bytes += recordBytes(r)
+      this.bytes -= bytes
+      this.records -= n
+      taken += n
+      if (out === undefined) out = part
+      else for (const r of part) out.push(r)
+    }
+    return out ?? []
+  }
+
+  /** Offset of the next record `take` returns, if any. */
+  firstOffset(): number | undefined {
+    return this.#chunks[0]?.[this.#head]?.offset
+  }
+
+  clear(): void {
+    this.#chunks = []
+    this.#head = 0
+    this.records = 0
+    this.bytes = 0
+  }
+}

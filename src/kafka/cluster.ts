@@ -1,0 +1,147 @@
+import { type Connection, ConnectionPool, findCoordinatorV6, metadataV12 } from '@platformatic/kafka'
+import type { BrokerAddress } from './bootstrap.ts'
+import type { ResolvedConnection } from './connection-options.ts'
+import { kafkaErrorName } from './protocol-errors.ts'
+
+/** What the engine knows about one partition's leadership. */
+export interface PartitionLeader {
+  nodeId: number
+  leaderEpoch: number
+}
+
+/** Metadata of one topic. */
+export interface TopicMetadata {
+  name: string
+  topicId: string
+  partitions: PartitionLeader[]
+}
+
+/** A failure to reach or use the cluster; `code` says which. */
+export class ClusterError extends Error {
+  readonly code: 'NO_BROKER_REACHABLE' | 'UNKNOWN_BROKER' | 'COORDINATOR_NOT_FOUND' | 'TOPIC_NOT_FOUND'
+
+  constructor(code: ClusterError['code'], message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ClusterError'
+    this.code = code
+  }
+}
+
+/**
+ * Connections and metadata for one client. Two connection pools: coordination traffic
+ * (heartbeats, commits) must not queue behind long-polling fetches, because a broker serves
+ * the requests of one connection in order.
+ */
+export class KafkaCluster {
+  readonly clientId: string
+  readonly requestTimeoutMs: number
+  readonly #bootstrap: BrokerAddress[]
+  readonly #control: ConnectionPool
+  readonly #data: ConnectionPool
+  readonly #brokers = new Map<number, BrokerAddress>()
+  readonly #topicsByName = new Map<string, TopicMetadata>()
+  readonly #topicsById = new Map<string, TopicMetadata>()
+
+  constructor(connection: ResolvedConnection) {
+    this.clientId = connection.clientId
+    this.requestTimeoutMs = connection.requestTimeoutMs
+    this.#bootstrap = connection.brokers
+    this.#control = new ConnectionPool(connection.clientId, connection.options)
+    this.#data = new ConnectionPool(connection.clientId, connection.options)
+  }
+
+  /** A control connection to any reachable broker (known brokers first, then bootstrap). */
+  async anyConnection(): Promise<Connection> {
+    const candidates = [...this.#brokers.values(), ...this.#bootstrap]
+    try {
+      return await this.#control.getFirstAvailable(candidates)
+    } catch (error) {
+      throw new ClusterError(
+        'NO_BROKER_REACHABLE',
+        `no broker reachable (tried ${candidates.map((b) => `${b.host}:${b.port}`).join(', ')})`,
+        { cause: error },
+      )
+    }
+  }
+
+  /** A connection to broker `nodeId`, from the control or the data (fetch) pool. */
+  async connectionTo(nodeId: number, pool: 'control' | 'data' = 'control'): Promise<Connection> {
+    const broker = this.#brokers.get(nodeId)
+    if (!broker) throw new ClusterError('UNKNOWN_BROKER', `broker ${nodeId} is not in the metadata`)
+    return (pool === 'data' ? this.#data : this.#control).get(broker)
+  }
+
+  /** A control connection to an address (e.g. a coordinator). */
+  async connectionToAddress(address: BrokerAddress): Promise<Connection> {
+    return this.#control.get(address)
+  }
+
+  /**
+   * Refreshes metadata for `topics` (names), or for all topics when null. Unknown topics are
+   * left out of the result (the caller decides whether that is an error).
+   */
+  async refreshMetadata(topics: readonly string[] | null): Promise<Map<string, TopicMetadata>> {
+    const connection = await this.anyConnection()
+    const response: metadataV12.MetadataResponse = await metadataV12.api.async(
+      connection,
+      topics ? [...topics] : null,
+      false,
+      false,
+    )
+    for (const b of response.brokers) this.#brokers.set(b.nodeId, { host: b.host, port: b.port })
+    const out = new Map<string, TopicMetadata>()
+    for (const t of response.topics) {
+      if (t.errorCode !== 0 || !t.name) continue
+      const partitions: PartitionLeader[] = []
+      for (const p of t.partitions)
+        partitions[p.partitionIndex] = { nodeId: p.leaderId, leaderEpoch: p.leaderEpoch }
+      const meta: TopicMetadata = { name: t.name, topicId: t.topicId, partitions }
+      this.#topicsByName.set(t.name, meta)
+      this.#topicsById.set(t.topicId, meta)
+      out.set(t.name, meta)
+    }
+    return out
+  }
+
+  topicByName(name: string): TopicMetadata | undefined {
+    return this.#topicsByName.get(name)
+  }
+
+  topicById(topicId: string): TopicMetadata | undefined {
+    return this.#topicsById.get(topicId)
+  }
+
+  /** Names for topic ids, refreshing all-topic metadata once when some are unknown. */
+  async topicNames(topicIds: readonly string[]): Promise<Map<string, string>> {
+    if (topicIds.some((id) => !this.#topicsById.has(id))) await this.refreshMetadata(null)
+    const out = new Map<string, string>()
+    for (const id of topicIds) {
+      const meta = this.#topicsById.get(id)
+      if (meta) out.set(id, meta.name)
+    }
+    return out
+  }
+
+  /** Finds the group coordinator of `groupId` (key type 0: consumer/share groups). */
+  async findCoordinator(groupId: string): Promise<BrokerAddress & { nodeId: number }> {
+    const connection = await this.anyConnection()
+    const response = await findCoordinatorV6.api.async(connection, 0, [groupId]).catch((error: unknown) => {
+      throw new ClusterError('COORDINATOR_NOT_FOUND', `FindCoordinator for group "${groupId}" failed`, {
+        cause: error,
+      })
+    })
+    const c = response.coordinators[0]
+    if (!c || c.errorCode !== 0) {
+      throw new ClusterError(
+        'COORDINATOR_NOT_FOUND',
+        `no coordinator for group "${groupId}": ${kafkaErrorName(c?.errorCode ?? -1)}`,
+      )
+    }
+    this.#brokers.set(c.nodeId, { host: c.host, port: c.port })
+    return { nodeId: c.nodeId, host: c.host, port: c.port }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#control.close(), this.#data.close()])
+  }
+}
