@@ -32,6 +32,11 @@ export interface StartLocalKafkaOptions {
   env?: NodeJS.ProcessEnv
   /** Progress lines for a CLI ("resolving jars…", "formatting…"). */
   onProgress?: (message: string) => void
+  /**
+   * Restart on the data a `stop --keep` left (same ports, topics and committed offsets)
+   * instead of formatting fresh storage. Without kept data this is an ordinary start.
+   */
+  restart?: boolean
 }
 
 export interface StartLocalKafkaResult {
@@ -45,6 +50,8 @@ export interface StartLocalKafkaResult {
 
 const DEFAULT_PORT = 9092
 const STATE_FILE = 'state.json'
+/** Written by `stop --keep`: what a later `start --restart` resumes. */
+const KEPT_FILE = 'kept.json'
 
 function statePath(env: NodeJS.ProcessEnv): string {
   return join(brokerDir(env), STATE_FILE)
@@ -163,9 +170,16 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
   const jars = resolveKafkaJars(kafkaVersion(env), env)
   timings.jars = Math.round(performance.now() - started)
 
-  let port = options.port ?? DEFAULT_PORT
+  const dir = brokerDir(env)
+  const dataDir = join(dir, 'data')
+  const logFile = join(dir, 'broker.log')
+  const propertiesFile = join(dir, 'server.properties')
+  const log4jFile = join(dir, 'log4j2.properties')
+  const kept = options.restart ? readKept(env) : undefined
+
+  let port = kept?.port ?? options.port ?? DEFAULT_PORT
   if (!(await portIsFree(port))) {
-    if (options.port !== undefined) {
+    if (options.port !== undefined || kept) {
       throw new DevKafkaError(
         'PORT_IN_USE',
         `Port ${port} on 127.0.0.1 is in use; choose another with --port, or stop whatever listens there.`,
@@ -173,19 +187,7 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
     }
     port = await freePort()
   }
-  const controllerPort = await freePort()
-
-  const dir = brokerDir(env)
-  const dataDir = join(dir, 'data')
-  const logFile = join(dir, 'broker.log')
-  const propertiesFile = join(dir, 'server.properties')
-  const log4jFile = join(dir, 'log4j2.properties')
-  // Data is ephemeral: every start formats a fresh single-node cluster.
-  rmSync(dataDir, { recursive: true, force: true })
-  mkdirSync(dataDir, { recursive: true })
-  writeFileSync(logFile, '')
-  writeFileSync(propertiesFile, serverProperties({ port, controllerPort, dataDir }))
-  writeFileSync(log4jFile, log4jProperties(logFile))
+  const controllerPort = kept?.controllerPort ?? (await freePort())
 
   const jvmBase = [
     '-cp',
@@ -193,23 +195,34 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
     `-Dlog4j2.configurationFile=${log4jFile}`,
     '-Djava.awt.headless=true',
   ]
+  rmSync(join(dir, KEPT_FILE), { force: true })
   started = performance.now()
-  progress(`formatting KRaft storage for Apache Kafka ${jars.version}`)
-  await runJava(
-    java.executable,
-    [
-      ...jvmBase,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterId(),
-      '-c',
-      propertiesFile,
-      '--standalone',
-    ],
-    logFile,
-    'Formatting KRaft storage (kafka.tools.StorageTool)',
-  )
+  if (kept) {
+    progress(`restarting on the kept data in ${dataDir}`)
+  } else {
+    // Data is ephemeral: every (non-restart) start formats a fresh single-node cluster.
+    rmSync(dataDir, { recursive: true, force: true })
+    mkdirSync(dataDir, { recursive: true })
+    writeFileSync(logFile, '')
+    writeFileSync(propertiesFile, serverProperties({ port, controllerPort, dataDir }))
+    writeFileSync(log4jFile, log4jProperties(logFile))
+    progress(`formatting KRaft storage for Apache Kafka ${jars.version}`)
+    await runJava(
+      java.executable,
+      [
+        ...jvmBase,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId(),
+        '-c',
+        propertiesFile,
+        '--standalone',
+      ],
+      logFile,
+      'Formatting KRaft storage (kafka.tools.StorageTool)',
+    )
+  }
   timings.format = Math.round(performance.now() - started)
 
   started = performance.now()
@@ -286,8 +299,17 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
   return { state, reused: false, timings, jarSource: jars.source }
 }
 
+function readKept(env: NodeJS.ProcessEnv): LocalKafkaState | undefined {
+  try {
+    const kept = JSON.parse(readFileSync(join(brokerDir(env), KEPT_FILE), 'utf8')) as LocalKafkaState
+    return existsSync(join(kept.dataDir, 'meta.properties')) ? kept : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export interface StopLocalKafkaOptions {
-  /** Keep the data directory (for inspection); the next start still formats a fresh one. */
+  /** Keep the data directory (for inspection, or `start --restart`); a plain start formats fresh data. */
   keep?: boolean
   /** How long to wait after SIGTERM before SIGKILL (default 20 s). */
   timeoutMs?: number
@@ -318,6 +340,7 @@ export async function stopLocalKafka(
     }
   }
   rmSync(statePath(env), { force: true })
-  if (!options.keep && existsSync(state.dataDir)) rmSync(state.dataDir, { recursive: true, force: true })
+  if (options.keep) writeFileSync(join(brokerDir(env), KEPT_FILE), `${JSON.stringify(state, null, 2)}\n`)
+  else if (existsSync(state.dataDir)) rmSync(state.dataDir, { recursive: true, force: true })
   return state
 }

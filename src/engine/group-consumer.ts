@@ -60,7 +60,7 @@ export interface GroupConsumerEvents {
   commit_failed: [{ offsets: OffsetToCommit[]; error: EngineError }]
   offset_reset: [{ topic: string; partition: number; from: number; to: number; policy: AutoOffsetReset }]
   /** A recoverable failure the engine retries on its own (fetch, heartbeat). */
-  warning: [{ source: 'fetch' | 'heartbeat'; error: Error }]
+  warning: [{ source: 'fetch' | 'heartbeat' | 'revoke'; error: Error }]
   /** The member cannot continue (e.g. not authorized); the consumer stops fetching. */
   fatal: [EngineError]
 }
@@ -164,6 +164,11 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
   /** Resolves when records may be available, on close, or after `timeoutMs`. */
   waitForRecords(timeoutMs?: number): Promise<void> {
     return this.#fetcher.waitForRecords(timeoutMs)
+  }
+
+  /** Wakes a pending `waitForRecords` (e.g. so a processing loop can notice it should stop). */
+  interruptWait(): void {
+    this.#fetcher.interrupt()
   }
 
   /** Partitions currently fetched (assigned and not being revoked). */
@@ -292,7 +297,10 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
           resolve()
         }, this.#revokeTimeoutMs)
       })
-      await Promise.race([hook.catch(() => {}), timeout])
+      await Promise.race([
+        hook.catch((error: unknown) => this.emit('warning', { source: 'revoke', error: error as Error })),
+        timeout,
+      ])
     } finally {
       if (timer) clearTimeout(timer)
       controller.abort()

@@ -21,10 +21,12 @@ export function kafkaCommand(): Command {
       'start the local broker (reuses a running one); resolves the Kafka jars with Maven on first use',
     )
     .option('--port <port>', 'broker port (default: 9092 if free, else any free port)', parsePort)
+    .option('--restart', 'restart on the data a previous `stop --keep` left (same port, topics, offsets)')
     .option('--json', 'print the broker state as JSON')
-    .action(async (opts: { port?: number; json?: boolean }) => {
+    .action(async (opts: { port?: number; json?: boolean; restart?: boolean }) => {
       const result = await startLocalKafka({
         ...(opts.port === undefined ? {} : { port: opts.port }),
+        restart: opts.restart === true,
         onProgress: opts.json ? undefined : (m) => process.stderr.write(`multilane: ${m}…\n`),
       })
       if (opts.json) {
@@ -50,7 +52,7 @@ export function kafkaCommand(): Command {
   kafka
     .command('stop')
     .description('stop the local broker and delete its data')
-    .option('--keep', 'keep the data directory for inspection')
+    .option('--keep', 'keep the data directory (for inspection or `start --restart`)')
     .action(async (opts: { keep?: boolean }) => {
       const stopped = await stopLocalKafka({ keep: opts.keep === true })
       process.stdout.write(
