@@ -178,7 +178,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   resume(partitions: readonly TopicPartition[]): void {
     for (const p of partitions) {
       const s = this.#states.get(partitionKey(p.topic, p.partition))
-      if (!s || !s.paused) continue
+      if (!s?.paused) continue
       s.paused = false
       this.#wakeNode(s.leaderId)
       if (s.buffer.records > 0) this.#recordsAvailable.notify()

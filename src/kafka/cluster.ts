@@ -131,7 +131,7 @@ export class KafkaCluster {
       })
     })
     const c = response.coordinators[0]
-    if (!c || c.errorCode !== 0) {
+    if (c?.errorCode !== 0) {
       throw new ClusterError(
         'COORDINATOR_NOT_FOUND',
         `no coordinator for group "${groupId}": ${kafkaErrorName(c?.errorCode ?? -1)}`,

@@ -302,7 +302,8 @@ function decodeBitset(committed: number, payload: Uint8Array, maxOffsets: number
       out.push(offset + 31 - Math.clz32(low))
       byte ^= low
     }
-    if (out.length > maxOffsets) throw new OffsetMapDecodeError(`offset map holds more than ${maxOffsets} offsets`)
+    if (out.length > maxOffsets)
+      throw new OffsetMapDecodeError(`offset map holds more than ${maxOffsets} offsets`)
   }
   return out
 }
@@ -319,10 +320,12 @@ function inflate(payload: Uint8Array): Uint8Array {
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 
 function decodeBase64url(text: string): Uint8Array {
-  if (!BASE64URL.test(text)) throw new OffsetMapDecodeError('payload is not base64url (bad character or padding)')
+  if (!BASE64URL.test(text))
+    throw new OffsetMapDecodeError('payload is not base64url (bad character or padding)')
   const bytes = Buffer.from(text, 'base64url')
   // Buffer.from is lenient about lengths and trailing bits; accept only the canonical form.
-  if (bytes.toString('base64url') !== text) throw new OffsetMapDecodeError('payload is not canonical base64url')
+  if (bytes.toString('base64url') !== text)
+    throw new OffsetMapDecodeError('payload is not canonical base64url')
   return bytes
 }
 
@@ -332,7 +335,11 @@ function decodeBase64url(text: string): Uint8Array {
  * @returns the done offsets, sorted ascending ('' decodes to [])
  * @throws OffsetMapDecodeError for any malformed token
  */
-export function decodeOffsetMap(committed: number, token: string, options?: DecodeOffsetMapOptions): number[] {
+export function decodeOffsetMap(
+  committed: number,
+  token: string,
+  options?: DecodeOffsetMapOptions,
+): number[] {
   checkCommitted(committed, OffsetMapDecodeError)
   if (token === '') return []
   const maxOffsets = options?.maxOffsets ?? DEFAULT_MAX_DECODED_OFFSETS

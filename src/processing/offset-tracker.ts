@@ -20,7 +20,10 @@
  */
 
 /** Error codes raised by {@link PartitionOffsetTracker}. */
-export type OffsetTrackerErrorCode = 'OFFSET_TRACKER_ORDER' | 'OFFSET_TRACKER_UNKNOWN' | 'OFFSET_TRACKER_INVALID'
+export type OffsetTrackerErrorCode =
+  | 'OFFSET_TRACKER_ORDER'
+  | 'OFFSET_TRACKER_UNKNOWN'
+  | 'OFFSET_TRACKER_INVALID'
 
 /** Misuse of a {@link PartitionOffsetTracker}; these indicate a bug in the caller. */
 export class OffsetTrackerError extends Error {
@@ -37,7 +40,10 @@ const INITIAL_CAPACITY = 64
 
 function checkOffset(offset: number, what: string): void {
   if (!Number.isSafeInteger(offset) || offset < 0) {
-    throw new OffsetTrackerError('OFFSET_TRACKER_INVALID', `${what} must be a non-negative safe integer, got ${offset}`)
+    throw new OffsetTrackerError(
+      'OFFSET_TRACKER_INVALID',
+      `${what} must be a non-negative safe integer, got ${offset}`,
+    )
   }
 }
 
@@ -111,7 +117,10 @@ export class PartitionOffsetTracker {
   complete(offset: number): void {
     const slot = this.#find(offset)
     if (slot < 0) {
-      throw new OffsetTrackerError('OFFSET_TRACKER_UNKNOWN', `offset ${offset} is not tracked or already completed`)
+      throw new OffsetTrackerError(
+        'OFFSET_TRACKER_UNKNOWN',
+        `offset ${offset} is not tracked or already completed`,
+      )
     }
     const done = this.#done
     if (done[slot] === 1) {
