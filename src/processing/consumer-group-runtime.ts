@@ -1,0 +1,713 @@
+import type { Logger } from 'pino'
+import type { AppSettings, ConsumerGroupDefinition, TopicDefinition } from '../app/definition.ts'
+import { GroupConsumer } from '../engine/group-consumer.ts'
+import type {
+  AssignedPartition,
+  ConsumerRecord,
+  OffsetToCommit,
+  PartitionRecords,
+  TopicPartition,
+} from '../engine/types.ts'
+import { partitionKey } from '../engine/types.ts'
+import { WakeSignal } from '../engine/wake-signal.ts'
+import type { EventBus } from '../instrumentation/events.ts'
+import { decodeCommitMetadata, encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from './commit-metadata.ts'
+import type { DeadLetterQueueProducer } from './dead-letter-queue.ts'
+import { DeserializationError } from './deserializers.ts'
+import type { HandlerContext } from './handler-context.ts'
+import { LaneScheduler, type UnitOutcome } from './lane-scheduler.ts'
+import { decodeOffsetMap, encodeOffsetMap } from './offset-map-codec.ts'
+import { PartitionOffsetTracker } from './offset-tracker.ts'
+import { PartitionRun, type PauseReason } from './partition-run.ts'
+import { ConsumedRecord } from './record.ts'
+import { backoffDelay } from './retry-backoff.ts'
+
+/** Above this share of offset.metadata.max.bytes a partition stops taking new records… */
+const MAP_BLOCK_RATIO = 0.75
+/** …until its map is back under this share. */
+const MAP_UNBLOCK_RATIO = 0.5
+
+/** One handler invocation: a record, or a batch of one lane's records. */
+interface Unit {
+  run: PartitionRun
+  lane: string | null
+  records: ConsumerRecord[]
+  wrapped: ConsumedRecord<unknown>[]
+  attempt: number
+  /** The dead letter queue dispatch failed once: retry the dispatch, not the handler. */
+  dlqPending: Error | undefined
+}
+
+export interface ConsumerGroupRuntimeOptions {
+  group: ConsumerGroupDefinition
+  app: AppSettings
+  events: EventBus
+  logger: Logger
+  deadLetters: DeadLetterQueueProducer
+}
+
+/**
+ * Runs one consumer group member: takes records from the engine, dispatches them to
+ * handlers under the topic's ordering and capacity, retries failures, dead-letters what is
+ * exhausted, tracks what is done per partition, and commits offsets with an offset map of
+ * the records finished above them. Blocking and continuous styles share all of it and differ
+ * only in when records are taken and when commits happen.
+ */
+export class ConsumerGroupRuntime {
+  readonly consumer: GroupConsumer
+  readonly #group: ConsumerGroupDefinition
+  readonly #app: AppSettings
+  readonly #events: EventBus
+  readonly #logger: Logger
+  readonly #deadLetters: DeadLetterQueueProducer
+  readonly #topics = new Map<string, TopicDefinition>()
+  readonly #topicInFlight = new Map<string, number>()
+  readonly #runs = new Map<string, PartitionRun>()
+  readonly #scheduler: LaneScheduler<Unit>
+  readonly #capacityFreed = new WakeSignal()
+  readonly #style: 'blocking' | 'continuous'
+  #inFlight = 0
+  #running = false
+  #loop: Promise<void> | undefined
+  #commitTimer: NodeJS.Timeout | undefined
+  #statsTimer: NodeJS.Timeout | undefined
+  #committing: Promise<void> | undefined
+
+  constructor(options: ConsumerGroupRuntimeOptions) {
+    this.#group = options.group
+    this.#app = options.app
+    this.#events = options.events
+    this.#logger = options.logger.child({ consumerGroup: options.group.name })
+    this.#deadLetters = options.deadLetters
+    for (const t of options.group.topics) {
+      this.#topics.set(t.name, t)
+      this.#topicInFlight.set(t.name, 0)
+    }
+    const first = options.group.topics[0]!
+    this.#style = first.processing.style
+    const concurrency = Math.max(...options.group.topics.map((t) => t.processing.capacity))
+    this.#scheduler = new LaneScheduler(concurrency, (unit) => this.#execute(unit))
+    const s = options.group.settings
+    this.consumer = new GroupConsumer({
+      ...options.app.kafka,
+      groupId: options.group.name,
+      topics: options.group.topics.map((t) => t.name),
+      autoOffsetReset: s.autoOffsetReset,
+      isolationLevel: s.isolationLevel,
+      groupInstanceId: s.groupInstanceId,
+      rebalanceTimeoutMs: s.rebalanceTimeoutMs,
+      // The engine's bound is a backstop: the runtime drains within its own deadline and commits before it.
+      revokeTimeoutMs: Math.max(s.revokeTimeoutMs, options.app.shutdownTimeoutMs) + 10_000,
+      hooks: {
+        onAssigned: (partitions) => this.#onAssigned(partitions),
+        onRevoked: (partitions, { reason }) => this.#onRevoked(partitions, reason),
+      },
+    })
+    this.consumer.on('warning', (e) =>
+      this.#events.emit('error.occurred', {
+        type: 'consumer.connection.error',
+        error: e.error,
+        consumerGroup: this.#group.name,
+      }),
+    )
+    this.consumer.on('fatal', (error) =>
+      this.#events.emit('error.occurred', { type: 'consumer.fatal', error, consumerGroup: this.#group.name }),
+    )
+  }
+
+  get name(): string {
+    return this.#group.name
+  }
+
+  /** Joins the group and starts processing. */
+  async start(): Promise<void> {
+    await this.consumer.start()
+    this.#running = true
+    if (this.#style === 'continuous') {
+      const interval = Math.min(...this.#group.topics.map((t) => t.processing.commitIntervalMs))
+      this.#commitTimer = setInterval(() => void this.#commitAll(), interval)
+    }
+    if (this.#app.statisticsIntervalMs > 0) {
+      this.#statsTimer = setInterval(() => this.#emitStatistics(), this.#app.statisticsIntervalMs)
+    }
+    this.#loop = this.#style === 'blocking' ? this.#blockingLoop() : this.#continuousLoop()
+  }
+
+  /** Graceful stop: take nothing new, finish in-flight records (bounded), commit, leave. */
+  async stop(): Promise<void> {
+    this.#running = false
+    this.consumer.interruptWait()
+    this.#capacityFreed.notify()
+    await this.#loop
+    if (this.#commitTimer) clearInterval(this.#commitTimer)
+    if (this.#statsTimer) clearInterval(this.#statsTimer)
+    await this.consumer.close()
+    this.#scheduler.close()
+  }
+
+  // ── styles ────────────────────────────────────────────────────────────────────────────
+
+  /** Take at most maxPollRecords → run them all (within ordering and capacity) → commit → repeat. */
+  async #blockingLoop(): Promise<void> {
+    const maxPoll = Math.max(...this.#group.topics.map((t) => t.processing.maxPollRecords))
+    while (this.#running) {
+      const batches = this.consumer.takeRecords(maxPoll)
+      if (this.#dispatch(batches) === 0) {
+        await this.consumer.waitForRecords(200)
+        continue
+      }
+      while (this.#inFlight > 0) await this.#capacityFreed.wait(1000)
+      await this.#commitAll()
+    }
+  }
+
+  /** Keep taking while in-flight < capacity; a timer commits what is done. */
+  async #continuousLoop(): Promise<void> {
+    while (this.#running) {
+      const budget = this.#budget()
+      const taken = budget > 0 ? this.#dispatch(this.consumer.takeRecords(budget)) : 0
+      if (taken > 0) continue
+      if (budget > 0) await Promise.race([this.consumer.waitForRecords(250), this.#capacityFreed.wait(250)])
+      else await this.#capacityFreed.wait(250)
+    }
+  }
+
+  #budget(): number {
+    let free = 0
+    for (const t of this.#group.topics)
+      free += Math.max(0, t.processing.capacity - (this.#topicInFlight.get(t.name) ?? 0))
+    return free
+  }
+
+  // ── dispatch ──────────────────────────────────────────────────────────────────────────
+
+  /** Turns taken records into units on lanes; returns how many records were taken. */
+  #dispatch(batches: PartitionRecords[]): number {
+    let taken = 0
+    for (const batch of batches) {
+      const run = this.#runs.get(partitionKey(batch.topic, batch.partition))
+      // Not ours any more (or a seek is pending): the records stay uncommitted and come back.
+      if (!run?.active || run.revoking || run.seekTo !== undefined) continue
+      const topic = run.topic
+      const units = new Map<string, Unit>()
+      for (const record of batch.records) {
+        if (run.tracker.shouldSkip(record.offset)) {
+          run.tracker.skip(record.offset)
+          continue
+        }
+        run.tracker.track(record.offset)
+        const wrapped = new ConsumedRecord(record, topic.deserializer)
+        const lane = this.#laneOf(run, wrapped)
+        taken++
+        if (topic.batchHandler) {
+          // A batch handler gets consecutive records of one lane (of the partition, when unordered).
+          const key = lane ?? run.key
+          const unit = units.get(key)
+          if (unit) {
+            unit.records.push(record)
+            unit.wrapped.push(wrapped)
+          } else {
+            units.set(key, {
+              run,
+              lane: key,
+              records: [record],
+              wrapped: [wrapped],
+              attempt: 0,
+              dlqPending: undefined,
+            })
+          }
+        } else {
+          this.#enqueue({
+            run,
+            lane,
+            records: [record],
+            wrapped: [wrapped],
+            attempt: 0,
+            dlqPending: undefined,
+          })
+        }
+      }
+      for (const unit of units.values()) this.#enqueue(unit)
+    }
+    return taken
+  }
+
+  #enqueue(unit: Unit): void {
+    const n = unit.records.length
+    unit.run.inFlight += n
+    this.#inFlight += n
+    const topic = unit.run.topic.name
+    const inFlight = (this.#topicInFlight.get(topic) ?? 0) + n
+    this.#topicInFlight.set(topic, inFlight)
+    // Several topics share one member: pause a topic that reached its capacity.
+    if (this.#topics.size > 1 && inFlight >= unit.run.topic.processing.capacity) this.#pauseTopic(topic, true)
+    this.#scheduler.enqueue(unit.lane, unit)
+  }
+
+  /** The lane of a record under its topic's ordering (null: no ordering). */
+  #laneOf(run: PartitionRun, record: ConsumedRecord<unknown>): string | null {
+    const { ordering } = run.topic.processing
+    if (ordering === 'unordered') return null
+    if (ordering === 'partition') return run.key
+    const vp = run.topic.virtualPartitions
+    let value: unknown
+    try {
+      value = vp.partitioner(record)
+    } catch (error) {
+      this.#reportRecordError('virtual_partitions.partitioner.error', error, run, record.offset)
+      return `${run.key}\u0000lane0`
+    }
+    let lane = 0
+    try {
+      lane = vp.reducer(value, vp.maxPartitions)
+      if (!Number.isInteger(lane) || lane < 0 || lane >= vp.maxPartitions) {
+        throw new RangeError(`reducer returned ${lane}; expected an integer in [0, ${vp.maxPartitions})`)
+      }
+    } catch (error) {
+      this.#reportRecordError('virtual_partitions.reducer.error', error, run, record.offset)
+      lane = 0
+    }
+    return `${run.key}\u0000lane${lane}`
+  }
+
+  // ── execution ─────────────────────────────────────────────────────────────────────────
+
+  async #execute(unit: Unit): Promise<UnitOutcome> {
+    const { run } = unit
+    if (!run.active) {
+      // Revoked or lost: the records stay unfinished in the old tracker and are redelivered.
+      this.#release(unit)
+      return { done: true }
+    }
+    if (unit.dlqPending) return this.#deadLetter(unit, unit.dlqPending)
+    unit.attempt++
+    const topic = run.topic
+    const started = performance.now()
+    try {
+      const context = new UnitContext(this, unit)
+      if (topic.handler) await topic.handler(unit.wrapped[0]!, context)
+      else await topic.batchHandler!(unit.wrapped, context)
+    } catch (error) {
+      if (!run.active) {
+        this.#release(unit)
+        return { done: true }
+      }
+      return this.#failed(unit, error instanceof Error ? error : new Error(String(error)))
+    }
+    if (run.active) this.#succeeded(unit, performance.now() - started)
+    this.#release(unit)
+    return { done: true }
+  }
+
+  #succeeded(unit: Unit, durationMs: number): void {
+    const { run } = unit
+    // Non-independent failure counting (Karafka's default) spans the lane's retry period: it
+    // ends when the lane has run dry without an error, like a batch passing in Karafka.
+    if (unit.lane !== null && this.#scheduler.queued(unit.lane) <= 1) run.laneFailures.delete(unit.lane)
+    for (const r of unit.records) this.#finishRecord(run, r.offset)
+    if (this.#events.listening('consumer.consumed')) {
+      for (const r of unit.records) {
+        this.#events.emit('consumer.consumed', {
+          consumerGroup: this.#group.name,
+          topic: r.topic,
+          partition: r.partition,
+          offset: r.offset,
+          durationMs,
+          attempts: unit.attempt,
+        })
+      }
+    }
+  }
+
+  /** A record's handler is through: done, unless manual offsets wait for a mark. */
+  #finishRecord(run: PartitionRun, offset: number): void {
+    if (!run.topic.manualOffsets || offset <= run.markedUpTo) {
+      run.tracker.complete(offset)
+      return
+    }
+    run.finishedUnmarked.push(offset)
+  }
+
+  async #failed(unit: Unit, error: Error): Promise<UnitOutcome> {
+    const { run } = unit
+    const topic = run.topic
+    const dlq = topic.deadLetterQueue
+    // Karafka semantics: `independent` counts per record; otherwise consecutive failures of a lane.
+    let failures = unit.attempt
+    if (dlq && !dlq.independent && unit.lane !== null) {
+      failures = (run.laneFailures.get(unit.lane) ?? 0) + 1
+      run.laneFailures.set(unit.lane, failures)
+    }
+    const type =
+      error instanceof DeserializationError ? 'consumer.deserializer.error' : 'consumer.handler.error'
+    this.#reportRecordError(type, error, run, unit.records[0]!.offset, unit.attempt)
+    const { maxRetries, backoff } = topic.retries
+    if (failures > maxRetries) {
+      if (dlq) return this.#deadLetter(unit, error)
+      this.#reportRecordError('consumer.retries_exhausted', error, run, unit.records[0]!.offset, unit.attempt)
+    }
+    return { done: false, retryAfterMs: backoffDelay(failures, backoff) }
+  }
+
+  async #deadLetter(unit: Unit, error: Error): Promise<UnitOutcome> {
+    const { run } = unit
+    const dlq = run.topic.deadLetterQueue!
+    try {
+      await this.#deadLetters.dispatch(dlq.topic, unit.records, this.#group.name, unit.attempt, error)
+    } catch (dispatchError) {
+      unit.dlqPending = error
+      this.#reportRecordError('dead_letter_queue.dispatch.error', dispatchError, run, unit.records[0]!.offset)
+      return { done: false, retryAfterMs: backoffDelay(2, run.topic.retries.backoff) }
+    }
+    unit.dlqPending = undefined
+    if (unit.lane !== null) run.laneFailures.delete(unit.lane)
+    if (run.active) {
+      for (const r of unit.records) {
+        this.#finishRecord(run, r.offset)
+        this.#events.emit('dead_letter_queue.dispatched', {
+          consumerGroup: this.#group.name,
+          topic: r.topic,
+          partition: r.partition,
+          offset: r.offset,
+          deadLetterTopic: dlq.topic,
+          attempts: unit.attempt,
+          error,
+        })
+      }
+    }
+    this.#release(unit)
+    return { done: true }
+  }
+
+  /** The unit's records leave the in-flight count (finished, dead-lettered, or abandoned). */
+  #release(unit: Unit): void {
+    const n = unit.records.length
+    const { run } = unit
+    run.inFlight -= n
+    this.#inFlight -= n
+    const topic = run.topic.name
+    const inFlight = (this.#topicInFlight.get(topic) ?? 0) - n
+    this.#topicInFlight.set(topic, inFlight)
+    if (this.#topics.size > 1 && inFlight < run.topic.processing.capacity) this.#pauseTopic(topic, false)
+    if (run.inFlight === 0) {
+      run.idle.notify()
+      if (run.seekTo !== undefined && run.active) this.#applySeek(run)
+    }
+    this.#capacityFreed.notify()
+  }
+
+  #reportRecordError(
+    type:
+      | 'consumer.handler.error'
+      | 'consumer.deserializer.error'
+      | 'consumer.retries_exhausted'
+      | 'virtual_partitions.partitioner.error'
+      | 'virtual_partitions.reducer.error'
+      | 'dead_letter_queue.dispatch.error',
+    error: unknown,
+    run: PartitionRun,
+    offset: number,
+    attempt?: number,
+  ): void {
+    this.#events.emit('error.occurred', {
+      type,
+      error: error instanceof Error ? error : new Error(String(error)),
+      consumerGroup: this.#group.name,
+      topic: run.topic.name,
+      partition: run.partition,
+      offset,
+      attempt,
+    })
+  }
+
+  // ── partition control (from handler contexts) ─────────────────────────────────────────
+
+  pausePartition(run: PartitionRun, reason: PauseReason, paused: boolean): void {
+    const had = run.pauseReasons.size > 0
+    if (paused) run.pauseReasons.add(reason)
+    else run.pauseReasons.delete(reason)
+    const has = run.pauseReasons.size > 0
+    if (had === has || !run.active) return
+    const tp = [{ topic: run.topic.name, partition: run.partition }]
+    if (has) this.consumer.pause(tp)
+    else this.consumer.resume(tp)
+  }
+
+  #pauseTopic(topic: string, paused: boolean): void {
+    for (const run of this.#runs.values())
+      if (run.topic.name === topic) this.pausePartition(run, 'capacity', paused)
+  }
+
+  markAsConsumed(run: PartitionRun, offset: number): void {
+    if (!run.active) return
+    run.markedUpTo = Math.max(run.markedUpTo, offset)
+    const rest: number[] = []
+    for (const o of run.finishedUnmarked) {
+      if (o <= run.markedUpTo) run.tracker.complete(o)
+      else rest.push(o)
+    }
+    run.finishedUnmarked = rest
+  }
+
+  requestSeek(run: PartitionRun, offset: number): void {
+    if (!run.active) return
+    run.seekTo = offset
+    this.pausePartition(run, 'seek', true)
+    // Queued, not started records are dropped now; the seek applies once the running ones finish.
+    for (const unit of this.#scheduler.drop((u) => u.run === run)) this.#release(unit)
+    if (run.inFlight === 0) this.#applySeek(run)
+  }
+
+  #applySeek(run: PartitionRun): void {
+    const offset = run.seekTo!
+    run.seekTo = undefined
+    run.tracker = new PartitionOffsetTracker(offset)
+    run.finishedUnmarked = []
+    run.markedUpTo = -1
+    run.lastCommitted = undefined
+    this.consumer.seek({ topic: run.topic.name, partition: run.partition }, offset)
+    this.pausePartition(run, 'seek', false)
+  }
+
+  commitPartition(run: PartitionRun): Promise<void> {
+    return this.#commit([run])
+  }
+
+  // ── commits ───────────────────────────────────────────────────────────────────────────
+
+  #commitAll(): Promise<void> {
+    // One commit round at a time; a tick that finds one running skips.
+    if (this.#committing) return this.#committing
+    this.#committing = this.#commit([...this.#runs.values()]).finally(() => {
+      this.#committing = undefined
+    })
+    return this.#committing
+  }
+
+  /** The offset and metadata to commit for a partition, or undefined when nothing changed. */
+  #offsetToCommit(run: PartitionRun): (OffsetToCommit & { metadata: string; mapBytes: number }) | undefined {
+    const offset = run.tracker.committable()
+    const done = run.tracker.doneAbove()
+    let metadata = encodeCommitMetadata({})
+    let mapBytes = 0
+    if (done.length > 0) {
+      const withMap = encodeCommitMetadata({ offsetMap: encodeOffsetMap(offset, done) })
+      mapBytes = Buffer.byteLength(withMap)
+      if (mapBytes <= MAX_COMMIT_METADATA_BYTES) metadata = withMap
+    }
+    // Stop taking new records while the map is near the broker's metadata limit; finishing the
+    // older ones shrinks it again. Over the limit the map is left out: replays, never loss.
+    if (mapBytes > MAX_COMMIT_METADATA_BYTES * MAP_BLOCK_RATIO) {
+      this.pausePartition(run, 'offset_map', true)
+      if (!run.mapLimitReported) {
+        run.mapLimitReported = true
+        this.#events.emit('offsets.map_limit_reached', {
+          consumerGroup: this.#group.name,
+          topic: run.topic.name,
+          partition: run.partition,
+          bytes: mapBytes,
+          limit: MAX_COMMIT_METADATA_BYTES,
+        })
+      }
+    } else if (
+      mapBytes < MAX_COMMIT_METADATA_BYTES * MAP_UNBLOCK_RATIO &&
+      run.pauseReasons.has('offset_map')
+    ) {
+      run.mapLimitReported = false
+      this.pausePartition(run, 'offset_map', false)
+    }
+    const last = run.lastCommitted
+    if (last && last.offset === offset && last.metadata === metadata) return undefined
+    return { topic: run.topic.name, partition: run.partition, offset, metadata, mapBytes }
+  }
+
+  async #commit(runs: PartitionRun[]): Promise<void> {
+    const offsets = runs.flatMap((run) => {
+      if (!run.active) return []
+      const o = this.#offsetToCommit(run)
+      return o ? [{ run, o }] : []
+    })
+    if (offsets.length === 0) return
+    try {
+      await this.consumer.commit(offsets.map(({ o }) => o))
+    } catch (error) {
+      this.#events.emit('error.occurred', {
+        type: 'consumer.commit.error',
+        error: error as Error,
+        consumerGroup: this.#group.name,
+      })
+      return
+    }
+    for (const { run, o } of offsets) run.lastCommitted = { offset: o.offset, metadata: o.metadata }
+    this.#events.emit('offsets.committed', {
+      consumerGroup: this.#group.name,
+      offsets: offsets.map(({ o }) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset,
+        offsetMapBytes: o.mapBytes,
+      })),
+    })
+  }
+
+  // ── assignment ────────────────────────────────────────────────────────────────────────
+
+  #onAssigned(partitions: AssignedPartition[]): void {
+    for (const p of partitions) {
+      const topic = this.#topics.get(p.topic)
+      if (!topic) continue
+      let doneAbove: number[] = []
+      const meta = decodeCommitMetadata(p.committed?.metadata ?? null)
+      if (meta.offsetMap && p.committed) {
+        try {
+          doneAbove = decodeOffsetMap(p.committed.offset, meta.offsetMap)
+        } catch (error) {
+          // A damaged map only costs replays: start from the committed offset.
+          this.#events.emit('error.occurred', {
+            type: 'consumer.commit.error',
+            error: error as Error,
+            consumerGroup: this.#group.name,
+            topic: p.topic,
+            partition: p.partition,
+          })
+        }
+      }
+      const key = partitionKey(p.topic, p.partition)
+      const run = new PartitionRun(topic, p.partition, key, new PartitionOffsetTracker(p.position, doneAbove))
+      run.lastCommitted = p.committed
+        ? { offset: p.committed.offset, metadata: p.committed.metadata ?? '' }
+        : undefined
+      this.#runs.set(key, run)
+      if (this.#topics.size > 1 && (this.#topicInFlight.get(p.topic) ?? 0) >= topic.processing.capacity) {
+        this.pausePartition(run, 'capacity', true)
+      }
+    }
+    this.#events.emit('partitions.assigned', {
+      consumerGroup: this.#group.name,
+      partitions: strip(partitions),
+    })
+  }
+
+  async #onRevoked(partitions: TopicPartition[], reason: 'revoked' | 'lost' | 'closing'): Promise<void> {
+    const runs = partitions.flatMap((p) => this.#runs.get(partitionKey(p.topic, p.partition)) ?? [])
+    for (const run of runs) run.revoking = true
+    // Records not started yet are left to the next owner (they stay uncommitted).
+    const dropped = this.#scheduler.drop((u) => runs.includes(u.run))
+    for (const unit of dropped) this.#release(unit)
+    if (reason !== 'lost') {
+      const deadline =
+        reason === 'closing' ? this.#app.shutdownTimeoutMs : this.#group.settings.revokeTimeoutMs
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all(runs.map((r) => r.whenIdle())),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, deadline)
+        }),
+      ])
+      clearTimeout(timer)
+      await this.#commit(runs)
+    }
+    for (const run of runs) {
+      run.active = false
+      run.controller.abort()
+      this.#runs.delete(run.key)
+    }
+    this.#events.emit('partitions.revoked', {
+      consumerGroup: this.#group.name,
+      partitions: strip(partitions),
+      reason,
+    })
+  }
+
+  // ── statistics ────────────────────────────────────────────────────────────────────────
+
+  #emitStatistics(): void {
+    if (!this.#events.listening('statistics.emitted')) return
+    const stats = this.consumer.stats()
+    this.#events.emit('statistics.emitted', {
+      consumerGroup: this.#group.name,
+      partitions: stats.map((s) => {
+        const run = this.#runs.get(partitionKey(s.topic, s.partition))
+        return {
+          topic: s.topic,
+          partition: s.partition,
+          lag: s.lag,
+          buffered: s.buffered,
+          inFlight: run?.inFlight ?? 0,
+          committed: run?.lastCommitted?.offset ?? -1,
+          paused: s.paused,
+        }
+      }),
+    })
+  }
+
+  /** Used by handler contexts. */
+  get logger(): Logger {
+    return this.#logger
+  }
+}
+
+function strip(partitions: TopicPartition[]): TopicPartition[] {
+  return partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
+}
+
+/** The handler's view of its unit; built per invocation, the logger only on first use. */
+class UnitContext implements HandlerContext {
+  readonly #runtime: ConsumerGroupRuntime
+  readonly #unit: Unit
+  #logger: Logger | undefined
+
+  constructor(runtime: ConsumerGroupRuntime, unit: Unit) {
+    this.#runtime = runtime
+    this.#unit = unit
+  }
+
+  get consumerGroup(): string {
+    return this.#runtime.name
+  }
+
+  get topic(): string {
+    return this.#unit.run.topic.name
+  }
+
+  get partition(): number {
+    return this.#unit.run.partition
+  }
+
+  get attempt(): number {
+    return this.#unit.attempt
+  }
+
+  get signal(): AbortSignal {
+    return this.#unit.run.controller.signal
+  }
+
+  get logger(): Logger {
+    this.#logger ??= this.#runtime.logger.child({
+      topic: this.topic,
+      partition: this.partition,
+      offset: this.#unit.records[0]!.offset,
+    })
+    return this.#logger
+  }
+
+  markAsConsumed(offset: number): void {
+    this.#runtime.markAsConsumed(this.#unit.run, offset)
+  }
+
+  commit(): Promise<void> {
+    return this.#runtime.commitPartition(this.#unit.run)
+  }
+
+  pause(): void {
+    this.#runtime.pausePartition(this.#unit.run, 'user', true)
+  }
+
+  resume(): void {
+    this.#runtime.pausePartition(this.#unit.run, 'user', false)
+  }
+
+  seek(offset: number): void {
+    this.#runtime.requestSeek(this.#unit.run, offset)
+  }
+}

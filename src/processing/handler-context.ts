@@ -1,0 +1,27 @@
+import type { Logger } from 'pino'
+
+/** What a handler gets besides the record(s). */
+export interface HandlerContext {
+  /** The consumer group as configured (for parallel segments: the origin's name). */
+  consumerGroup: string
+  topic: string
+  partition: number
+  /** 1 on the first try, 2 on the first retry, … */
+  attempt: number
+  /**
+   * Aborts when this record's work is abandoned: its partition was lost, or the drain after a
+   * revocation or during shutdown ran out of time. The record will be redelivered.
+   */
+  signal: AbortSignal
+  /** A child logger bound to group, topic, partition and offset. */
+  logger: Logger
+  /** Manual offsets: marks records of this partition up to and including `offset` as done. */
+  markAsConsumed(offset: number): void
+  /** Commits now what is done in this partition (otherwise commits happen every commitIntervalMs). */
+  commit(): Promise<void>
+  /** Stops taking new records of this partition until `resume` (running ones finish). */
+  pause(): void
+  resume(): void
+  /** Continues this partition from `offset` after the records already taken finish. */
+  seek(offset: number): void
+}

@@ -1,0 +1,130 @@
+/** What running a unit returned: finished, or to be run again later (a retry). */
+export type UnitOutcome = { done: true } | { done: false; retryAfterMs: number }
+
+interface Lane<U> {
+  key: string
+  queue: U[]
+  /** A unit of this lane is running or waiting for its retry. */
+  busy: boolean
+}
+
+/**
+ * Runs units (records or batches) with at most `concurrency` running at once. Units of the
+ * same lane run one at a time in enqueue order; units without a lane (null) run in any
+ * order. A unit that asks to be retried keeps its lane blocked (later units of the lane
+ * wait) but frees its concurrency slot while it waits.
+ */
+export class LaneScheduler<U> {
+  readonly #concurrency: number
+  readonly #run: (unit: U) => Promise<UnitOutcome>
+  readonly #lanes = new Map<string, Lane<U>>()
+  /** Lanes with a queued unit and nothing running, plus free units, in arrival order. */
+  readonly #ready: Array<Lane<U> | { free: U }> = []
+  #running = 0
+  readonly #timers = new Set<NodeJS.Timeout>()
+
+  constructor(concurrency: number, run: (unit: U) => Promise<UnitOutcome>) {
+    this.#concurrency = concurrency
+    this.#run = run
+  }
+
+  get running(): number {
+    return this.#running
+  }
+
+  enqueue(lane: string | null, unit: U): void {
+    if (lane === null) {
+      this.#ready.push({ free: unit })
+    } else {
+      let l = this.#lanes.get(lane)
+      if (!l) {
+        l = { key: lane, queue: [], busy: false }
+        this.#lanes.set(lane, l)
+      }
+      l.queue.push(unit)
+      if (!l.busy && l.queue.length === 1) this.#ready.push(l)
+    }
+    this.#pump()
+  }
+
+  /** Units of `lane` queued or running. */
+  queued(lane: string): number {
+    return this.#lanes.get(lane)?.queue.length ?? 0
+  }
+
+  /** Removes queued (not running) units matching `predicate`; returns them. */
+  drop(predicate: (unit: U) => boolean): U[] {
+    const dropped: U[] = []
+    for (let i = this.#ready.length - 1; i >= 0; i--) {
+      const entry = this.#ready[i]!
+      if ('free' in entry && predicate(entry.free)) {
+        dropped.push(entry.free)
+        this.#ready.splice(i, 1)
+      }
+    }
+    for (const lane of this.#lanes.values()) {
+      // The head of a busy lane is the running (or retry-waiting) unit: it is not dropped.
+      const start = lane.busy ? 1 : 0
+      const kept = lane.queue.slice(0, start)
+      for (const u of lane.queue.slice(start)) (predicate(u) ? dropped : kept).push(u)
+      lane.queue = kept
+      if (lane.queue.length === 0 && !lane.busy) this.#lanes.delete(lane.key)
+    }
+    return dropped
+  }
+
+  /** Cancels pending retry timers (shutdown). */
+  close(): void {
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+  }
+
+  #pump(): void {
+    while (this.#running < this.#concurrency && this.#ready.length > 0) {
+      const entry = this.#ready.shift()!
+      if ('free' in entry) {
+        this.#start(null, entry.free)
+        continue
+      }
+      const unit = entry.queue[0]
+      if (unit === undefined || entry.busy || this.#lanes.get(entry.key) !== entry) continue
+      entry.busy = true
+      this.#start(entry, unit)
+    }
+  }
+
+  #start(lane: Lane<U> | null, unit: U): void {
+    this.#running++
+    this.#run(unit).then(
+      (outcome) => this.#finish(lane, unit, outcome),
+      // run() reports its own failures; a rejection here is a bug: retry rather than lose the unit.
+      () => this.#finish(lane, unit, { done: false, retryAfterMs: 1000 }),
+    )
+  }
+
+  #finish(lane: Lane<U> | null, unit: U, outcome: UnitOutcome): void {
+    this.#running--
+    if (!outcome.done) {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer)
+        if (lane) {
+          lane.busy = false
+          this.#ready.unshift(lane)
+        } else {
+          this.#ready.unshift({ free: unit })
+        }
+        this.#pump()
+      }, outcome.retryAfterMs)
+      this.#timers.add(timer)
+      this.#pump()
+      return
+    }
+    if (lane) {
+      lane.queue.shift()
+      lane.busy = false
+      if (lane.queue.length > 0) this.#ready.push(lane)
+      else this.#lanes.delete(lane.key)
+    }
+    this.#pump()
+  }
+}

@@ -1,0 +1,47 @@
+import type { TopicDefinition } from '../app/definition.ts'
+import { WakeSignal } from '../engine/wake-signal.ts'
+import type { PartitionOffsetTracker } from './offset-tracker.ts'
+
+/** Why a partition is paused; it is fetched again only when no reason is left. */
+export type PauseReason = 'user' | 'capacity' | 'offset_map' | 'seek'
+
+/**
+ * The processing state of one assigned partition: its offset tracker, how many of its
+ * records are taken and not finished, why it is paused, and its abort signal.
+ */
+export class PartitionRun {
+  readonly topic: TopicDefinition
+  readonly partition: number
+  readonly key: string
+  tracker: PartitionOffsetTracker
+  readonly controller = new AbortController()
+  /** False once revoked/lost: late completions are ignored. */
+  active = true
+  /** Set while a revocation drains this partition: nothing new is dispatched. */
+  revoking = false
+  /** Records taken and not yet finished (queued or running). */
+  inFlight = 0
+  readonly idle = new WakeSignal()
+  readonly pauseReasons = new Set<PauseReason>()
+  lastCommitted: { offset: number; metadata: string } | undefined
+  mapLimitReported = false
+  /** Manual offsets: records finished by the handler but not yet marked, and the mark. */
+  markedUpTo = -1
+  finishedUnmarked: number[] = []
+  /** A requested seek, applied once the records already taken have finished. */
+  seekTo: number | undefined
+  /** Consecutive failures per lane (dead letter queue with `independent: false`). */
+  readonly laneFailures = new Map<string, number>()
+
+  constructor(topic: TopicDefinition, partition: number, key: string, tracker: PartitionOffsetTracker) {
+    this.topic = topic
+    this.partition = partition
+    this.key = key
+    this.tracker = tracker
+  }
+
+  /** Resolves when no record of this partition is in flight. */
+  async whenIdle(): Promise<void> {
+    while (this.inFlight > 0) await this.idle.wait(1000)
+  }
+}

@@ -1,0 +1,106 @@
+import type { ConsumerRecord } from '../engine/types.ts'
+import type { Deserializer } from './deserializers.ts'
+
+/** Record headers, decoded as UTF-8 on access (the raw pairs stay available). */
+export class RecordHeaders {
+  readonly #raw: ReadonlyArray<[Buffer | null, Buffer | null]>
+
+  constructor(raw: ReadonlyArray<[Buffer | null, Buffer | null]>) {
+    this.#raw = raw
+  }
+
+  /** The last value of header `name` as text, or undefined. */
+  get(name: string): string | undefined {
+    for (let i = this.#raw.length - 1; i >= 0; i--) {
+      const [k, v] = this.#raw[i]!
+      if (k !== null && k.length === name.length && k.toString('utf8') === name) return v?.toString('utf8')
+    }
+    return undefined
+  }
+
+  /** Every value of header `name`, in order. */
+  getAll(name: string): string[] {
+    return this.#raw.filter(([k]) => k?.toString('utf8') === name).map(([, v]) => v?.toString('utf8') ?? '')
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined
+  }
+
+  /** The raw header pairs in wire order. */
+  raw(): ReadonlyArray<[Buffer | null, Buffer | null]> {
+    return this.#raw
+  }
+
+  toObject(): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const [k, v] of this.#raw) if (k) out[k.toString('utf8')] = v?.toString('utf8') ?? ''
+    return out
+  }
+}
+
+const UNSET = Symbol('unset')
+
+/**
+ * A record as handlers see it. Metadata, key and headers are available without touching the
+ * value; `payload` deserializes on first access and caches the result (or the error).
+ */
+export class ConsumedRecord<T> {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number
+  readonly raw: ConsumerRecord
+  readonly #deserializer: Deserializer<T>
+  #headers: RecordHeaders | undefined
+  #payload: T | typeof UNSET = UNSET
+  #payloadError: unknown
+
+  constructor(raw: ConsumerRecord, deserializer: Deserializer<T>) {
+    this.raw = raw
+    this.topic = raw.topic
+    this.partition = raw.partition
+    this.offset = raw.offset
+    this.timestamp = raw.timestamp
+    this.#deserializer = deserializer
+  }
+
+  /** The key bytes (null when the record has none). */
+  get key(): Buffer | null {
+    return this.raw.key
+  }
+
+  /** The key as UTF-8 text, or null. */
+  get keyString(): string | null {
+    return this.raw.key === null ? null : this.raw.key.toString('utf8')
+  }
+
+  get headers(): RecordHeaders {
+    this.#headers ??= new RecordHeaders(this.raw.headers)
+    return this.#headers
+  }
+
+  /** The raw value bytes. */
+  get value(): Buffer | null {
+    return this.raw.value
+  }
+
+  /** True once `payload` was read (parallel segments check that filtering did not need it). */
+  get deserialized(): boolean {
+    return this.#payload !== UNSET || this.#payloadError !== undefined
+  }
+
+  /** The deserialized value (computed once; a failure is cached and thrown again). */
+  get payload(): T {
+    if (this.#payload !== UNSET) return this.#payload
+    if (this.#payloadError !== undefined) throw this.#payloadError
+    try {
+      this.#payload = this.#deserializer.deserialize(this.raw.value, this)
+      return this.#payload
+    } catch (error) {
+      this.#payloadError = error ?? new Error('deserializer threw a nullish value')
+      throw this.#payloadError
+    }
+  }
+}
