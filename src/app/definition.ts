@@ -5,8 +5,8 @@
  */
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { Deserializer } from '../processing/deserializers.ts'
-import type { ConsumedRecord } from '../processing/record.ts'
 import type { HandlerContext } from '../processing/handler-context.ts'
+import type { ConsumedRecord } from '../processing/record.ts'
 
 export type ProcessingStyle = 'blocking' | 'continuous'
 export type Ordering = 'partition' | 'key' | 'unordered'
@@ -47,8 +47,8 @@ export interface DeadLetterQueueSettings {
   independent: boolean
 }
 
-export type RecordHandler<T = unknown> = (record: ConsumedRecord<T>, context: HandlerContext) => void | Promise<void>
-export type BatchHandler<T = unknown> = (records: ConsumedRecord<T>[], context: HandlerContext) => void | Promise<void>
+export type RecordHandler<T = unknown> = (record: ConsumedRecord<T>, context: HandlerContext) => unknown
+export type BatchHandler<T = unknown> = (records: ConsumedRecord<T>[], context: HandlerContext) => unknown
 
 export interface TopicDefinition {
   name: string

@@ -1,0 +1,20 @@
+// multilane's public API.
+export { App, createApp } from './app/app.ts'
+export type { ConsumerGroupBuilder } from './app/app-builder.ts'
+export { ConfigurationError } from './app/configuration-error.ts'
+export type * from './app/definition.ts'
+export type { AppOptions } from './app/options/app.ts'
+export { GroupConsumer, type GroupConsumerOptions } from './engine/group-consumer.ts'
+export type * from './engine/types.ts'
+export type * from './instrumentation/events.ts'
+export { DLQ_HEADERS } from './processing/dead-letter-queue.ts'
+export {
+  custom,
+  DeserializationError,
+  type Deserializer,
+  json,
+  raw,
+  string,
+} from './processing/deserializers.ts'
+export type { HandlerContext } from './processing/handler-context.ts'
+export { ConsumedRecord, RecordHeaders } from './processing/record.ts'
