@@ -28,7 +28,8 @@ export function ordersApp(options: OrdersAppOptions): App {
     g.topic(options.topic, {
       deserializer: json<Order>(),
       processing: { style: 'continuous', capacity: 200, ordering: 'key' },
-      virtualPartitions: { maxPartitions: 32 },
+      // Lanes are cheap: enough of them that customers rarely share one (each lane runs in order).
+      virtualPartitions: { maxPartitions: 256 },
       retries: { backoff: { initialMs: 100, maxMs: 1000, exponential: true } },
       deadLetterQueue: { topic: options.deadLetterTopic, maxRetries: 2 },
       handler: async (record) => {

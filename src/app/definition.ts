@@ -13,7 +13,10 @@ export type Ordering = 'partition' | 'key' | 'unordered'
 
 export interface ProcessingSettings {
   style: ProcessingStyle
-  /** Records taken from the engine and not yet finished (queued in lanes or running), per group member. */
+  /**
+   * Handlers running at once, per group member. With `partition`/`key` ordering up to
+   * 3 × capacity more records may wait in their lanes.
+   */
   capacity: number
   ordering: Ordering
   /** Blocking style: records per poll. */

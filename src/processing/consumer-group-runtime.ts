@@ -22,6 +22,13 @@ import { PartitionRun, type PauseReason } from './partition-run.ts'
 import { ConsumedRecord } from './record.ts'
 import { backoffDelay } from './retry-backoff.ts'
 
+/**
+ * With ordered processing, records wait in their lanes behind the running one. Taking up to
+ * this many times `capacity` (running + waiting) keeps free lanes busy while hot keys queue;
+ * without it a few hot keys would fill the budget and idle every other lane.
+ */
+const LANE_LOOKAHEAD_FACTOR = 4
+
 /** Above this share of offset.metadata.max.bytes a partition stops taking new records… */
 const MAP_BLOCK_RATIO = 0.75
 /** …until its map is back under this share. */
@@ -175,7 +182,7 @@ export class ConsumerGroupRuntime {
   #budget(): number {
     let free = 0
     for (const t of this.#group.topics)
-      free += Math.max(0, t.processing.capacity - (this.#topicInFlight.get(t.name) ?? 0))
+      free += Math.max(0, takeLimit(t) - (this.#topicInFlight.get(t.name) ?? 0))
     return free
   }
 
@@ -240,7 +247,7 @@ export class ConsumerGroupRuntime {
     const inFlight = (this.#topicInFlight.get(topic) ?? 0) + n
     this.#topicInFlight.set(topic, inFlight)
     // Several topics share one member: pause a topic that reached its capacity.
-    if (this.#topics.size > 1 && inFlight >= unit.run.topic.processing.capacity) this.#pauseTopic(topic, true)
+    if (this.#topics.size > 1 && inFlight >= takeLimit(unit.run.topic)) this.#pauseTopic(topic, true)
     this.#scheduler.enqueue(unit.lane, unit)
   }
 
@@ -388,7 +395,7 @@ export class ConsumerGroupRuntime {
     const topic = run.topic.name
     const inFlight = (this.#topicInFlight.get(topic) ?? 0) - n
     this.#topicInFlight.set(topic, inFlight)
-    if (this.#topics.size > 1 && inFlight < run.topic.processing.capacity) this.#pauseTopic(topic, false)
+    if (this.#topics.size > 1 && inFlight < takeLimit(run.topic)) this.#pauseTopic(topic, false)
     if (run.inFlight === 0) {
       run.idle.notify()
       if (run.seekTo !== undefined && run.active) this.#applySeek(run)
@@ -578,7 +585,7 @@ export class ConsumerGroupRuntime {
         ? { offset: p.committed.offset, metadata: p.committed.metadata ?? '' }
         : undefined
       this.#runs.set(key, run)
-      if (this.#topics.size > 1 && (this.#topicInFlight.get(p.topic) ?? 0) >= topic.processing.capacity) {
+      if (this.#topics.size > 1 && (this.#topicInFlight.get(p.topic) ?? 0) >= takeLimit(topic)) {
         this.pausePartition(run, 'capacity', true)
       }
     }
@@ -645,6 +652,12 @@ export class ConsumerGroupRuntime {
   get logger(): Logger {
     return this.#logger
   }
+}
+
+/** Records of a topic that may be taken and unfinished: running (≤ capacity) plus waiting in lanes. */
+function takeLimit(topic: TopicDefinition): number {
+  const { capacity, ordering } = topic.processing
+  return ordering === 'unordered' ? capacity : capacity * LANE_LOOKAHEAD_FACTOR
 }
 
 function strip(partitions: TopicPartition[]): TopicPartition[] {

@@ -11,11 +11,13 @@ export interface DeadLetterQueueOptions {
    * given here for convenience. Setting both to different values is an error.
    */
   maxRetries?: number
-  /** Count failures per record (true) or consecutive failures of a lane until a dispatch (false, default). */
+  /** Count failures per record (true, default) or per lane across records until it runs dry (false, Karafka parity). */
   independent?: boolean
 }
 
-export const DEAD_LETTER_QUEUE_DEFAULTS = Object.freeze({ independent: false })
+// Per-record counting by default: with Karafka's lane-wide counting (false) a record can be
+// dead-lettered after fewer failures of its own than maxRetries, which surprises users.
+export const DEAD_LETTER_QUEUE_DEFAULTS = Object.freeze({ independent: true })
 
 export const deadLetterQueueContract = options({
   topic: topicName(),

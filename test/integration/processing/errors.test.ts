@@ -93,3 +93,38 @@ test('failing records are retried with backoff, then dead-lettered with source h
     assert.equal(r.headers[DLQ_HEADERS.errorMessage], `cannot handle ${id}`)
   }
 })
+
+test('independent: false counts failures per lane across records (Karafka parity)', async () => {
+  const topic = await createTopic('dlq-lane', 1)
+  const dlqTopic = await createTopic('dlq-lane-target', 1)
+  await produceRecords(topic, 3, { partitions: 1 })
+  // Offset 0 fails twice then succeeds; offset 1 fails always; offset 2 is fine.
+  const tries = new Map<number, number>()
+  const dispatched: Array<{ offset: number; attempts: number }> = []
+  const handled: number[] = []
+  const app = createApp({ kafka: { bootstrap: bootstrapServers(), clientId: 'dlq-lane' }, logger: false })
+  app.consumerGroup(uniqueName('dlq-lane'), (g) => {
+    g.topic(topic, {
+      processing: { ordering: 'partition' },
+      retries: { backoff: { initialMs: 20, maxMs: 50, exponential: false } },
+      deadLetterQueue: { topic: dlqTopic, maxRetries: 2, independent: false },
+      handler: async (record) => {
+        const n = (tries.get(record.offset) ?? 0) + 1
+        tries.set(record.offset, n)
+        if ((record.offset === 0 && n <= 2) || record.offset === 1) throw new Error(`fail ${record.offset}`)
+        handled.push(record.offset)
+      },
+    })
+  })
+  app.on('dead_letter_queue.dispatched', (e) => dispatched.push({ offset: e.offset, attempts: e.attempts }))
+  await app.start()
+  try {
+    await waitUntil(() => handled.length === 2 && dispatched.length === 1, { timeoutMs: 30_000, message: 'lane done' })
+  } finally {
+    await app.stop()
+  }
+  assert.deepEqual(handled, [0, 2])
+  // The lane had 2 failures (offset 0) before offset 1 failed: its first failure is the third → dispatched.
+  assert.deepEqual(dispatched, [{ offset: 1, attempts: 1 }])
+  assert.equal(tries.get(1), 1)
+})
