@@ -22,14 +22,18 @@ interface RunnerSpec {
   file: string
 }
 
-const RUNNER_NAMES = ['multilane', 'platformatic', 'kafkajs', 'java'] as const
+const RUNNER_NAMES = ['multilane', 'platformatic', 'kafkajs', 'java', 'continuous', 'blocking'] as const
 type RunnerName = (typeof RUNNER_NAMES)[number]
+/** The client comparison; `continuous` and `blocking` (the processing runtime) run when named. */
+const DEFAULT_RUNNERS: readonly RunnerName[] = ['multilane', 'platformatic', 'kafkajs', 'java']
 
 const RUNNERS: readonly RunnerSpec[] = [
   { name: 'multilane', label: 'multilane-engine', file: 'multilane-engine.ts' },
   { name: 'platformatic', label: '@platformatic/kafka Consumer', file: 'platformatic-consumer.ts' },
   { name: 'kafkajs', label: 'KafkaJS 2.2.4 eachBatch', file: 'kafkajs.ts' },
   { name: 'java', label: 'Java ConsumerPerformance', file: 'java-consumer-performance.ts' },
+  { name: 'continuous', label: 'multilane app, continuous, no-op handler', file: 'multilane-continuous.ts' },
+  { name: 'blocking', label: 'multilane app, blocking, no-op handler', file: 'multilane-blocking.ts' },
 ]
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -37,7 +41,7 @@ const FLAGS: Record<string, FlagSpec> = {
   only: {
     kind: 'list',
     choices: RUNNER_NAMES,
-    description: `comma-separated runners to run (default all: ${RUNNER_NAMES.join(',')})`,
+    description: `comma-separated runners to run (default: ${DEFAULT_RUNNERS.join(',')}; also: continuous,blocking)`,
   },
   repeat: {
     kind: 'int',
@@ -77,7 +81,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 
 async function main(flags: Map<string, FlagValue>): Promise<number> {
   const params = topicParams(flags)
-  const only = (listFlag(flags, 'only') as RunnerName[] | undefined) ?? [...RUNNER_NAMES]
+  const only = (listFlag(flags, 'only') as RunnerName[] | undefined) ?? [...DEFAULT_RUNNERS]
   const repeat = intFlag(flags, 'repeat', 1)
   const selected = RUNNERS.filter((r) => only.includes(r.name))
   const startedAt = new Date()

@@ -119,7 +119,10 @@ test('independent: false counts failures per lane across records (Karafka parity
   app.on('dead_letter_queue.dispatched', (e) => dispatched.push({ offset: e.offset, attempts: e.attempts }))
   await app.start()
   try {
-    await waitUntil(() => handled.length === 2 && dispatched.length === 1, { timeoutMs: 30_000, message: 'lane done' })
+    await waitUntil(() => handled.length === 2 && dispatched.length === 1, {
+      timeoutMs: 30_000,
+      message: 'lane done',
+    })
   } finally {
     await app.stop()
   }

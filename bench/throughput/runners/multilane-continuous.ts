@@ -1,0 +1,3 @@
+import { runAppRunner } from './multilane-app.ts'
+
+await runAppRunner('continuous', 'continuous')
