@@ -160,11 +160,15 @@ export class ConsumerGroupRuntime {
     while (this.#running) {
       const batches = this.consumer.takeRecords(maxPoll)
       if (this.#dispatch(batches) === 0) {
+        // Idle: make sure the last poll's offsets were committed.
+        await this.#commitAll()
         await this.consumer.waitForRecords(200)
         continue
       }
       while (this.#inFlight > 0) await this.#capacityFreed.wait(1000)
-      await this.#commitAll()
+      // The commit runs while the next poll is processed (commits stay serialized, one at a
+      // time); a revocation or shutdown commits the latest offsets anyway.
+      void this.#commitAll()
     }
   }
 
@@ -279,31 +283,49 @@ export class ConsumerGroupRuntime {
 
   // ── execution ─────────────────────────────────────────────────────────────────────────
 
-  async #execute(unit: Unit): Promise<UnitOutcome> {
+  /** Runs a unit's handler; synchronous handlers complete without a promise. */
+  #execute(unit: Unit): UnitOutcome | Promise<UnitOutcome> {
     const { run } = unit
     if (!run.active) {
       // Revoked or lost: the records stay unfinished in the old tracker and are redelivered.
       this.#release(unit)
-      return { done: true }
+      return DONE
     }
     if (unit.dlqPending) return this.#deadLetter(unit, unit.dlqPending)
     unit.attempt++
     const topic = run.topic
-    const started = performance.now()
+    // Handler time is only measured when someone listens to consumer.consumed.
+    const started = this.#events.listening('consumer.consumed') ? performance.now() : -1
+    let result: unknown
     try {
       const context = new UnitContext(this, unit)
-      if (topic.handler) await topic.handler(unit.wrapped[0]!, context)
-      else await topic.batchHandler!(unit.wrapped, context)
+      result = topic.handler
+        ? topic.handler(unit.wrapped[0]!, context)
+        : topic.batchHandler!(unit.wrapped, context)
     } catch (error) {
-      if (!run.active) {
-        this.#release(unit)
-        return { done: true }
-      }
-      return this.#failed(unit, error instanceof Error ? error : new Error(String(error)))
+      return this.#afterFailure(unit, error)
     }
-    if (run.active) this.#succeeded(unit, performance.now() - started)
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        () => this.#afterSuccess(unit, started),
+        (error: unknown) => this.#afterFailure(unit, error),
+      )
+    }
+    return this.#afterSuccess(unit, started)
+  }
+
+  #afterSuccess(unit: Unit, started: number): UnitOutcome {
+    if (unit.run.active) this.#succeeded(unit, started < 0 ? 0 : performance.now() - started)
     this.#release(unit)
-    return { done: true }
+    return DONE
+  }
+
+  #afterFailure(unit: Unit, error: unknown): UnitOutcome | Promise<UnitOutcome> {
+    if (!unit.run.active) {
+      this.#release(unit)
+      return DONE
+    }
+    return this.#failed(unit, error instanceof Error ? error : new Error(String(error)))
   }
 
   #succeeded(unit: Unit, durationMs: number): void {
@@ -658,6 +680,12 @@ export class ConsumerGroupRuntime {
 function takeLimit(topic: TopicDefinition): number {
   const { capacity, ordering } = topic.processing
   return ordering === 'unordered' ? capacity : capacity * LANE_LOOKAHEAD_FACTOR
+}
+
+const DONE: UnitOutcome = { done: true }
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
 }
 
 function strip(partitions: TopicPartition[]): TopicPartition[] {

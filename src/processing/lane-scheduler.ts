@@ -1,6 +1,8 @@
 /** What running a unit returned: finished, or to be run again later (a retry). */
 export type UnitOutcome = { done: true } | { done: false; retryAfterMs: number }
 
+const RETRY_LATER: UnitOutcome = { done: false, retryAfterMs: 1000 }
+
 interface Lane<U> {
   key: string
   queue: U[]
@@ -16,14 +18,18 @@ interface Lane<U> {
  */
 export class LaneScheduler<U> {
   readonly #concurrency: number
-  readonly #run: (unit: U) => Promise<UnitOutcome>
+  readonly #run: (unit: U) => UnitOutcome | Promise<UnitOutcome>
   readonly #lanes = new Map<string, Lane<U>>()
   /** Lanes with a queued unit and nothing running, plus free units, in arrival order. */
   readonly #ready: Array<Lane<U> | { free: U }> = []
   #running = 0
   readonly #timers = new Set<NodeJS.Timeout>()
 
-  constructor(concurrency: number, run: (unit: U) => Promise<UnitOutcome>) {
+  #pumping = false
+  #pumpAgain = false
+
+  /** `run` may finish synchronously (a handler that returned no promise): no microtask is spent then. */
+  constructor(concurrency: number, run: (unit: U) => UnitOutcome | Promise<UnitOutcome>) {
     this.#concurrency = concurrency
     this.#run = run
   }
@@ -80,6 +86,23 @@ export class LaneScheduler<U> {
   }
 
   #pump(): void {
+    // Synchronous finishes call back into #pump: loop instead of recursing (one per record).
+    if (this.#pumping) {
+      this.#pumpAgain = true
+      return
+    }
+    this.#pumping = true
+    try {
+      do {
+        this.#pumpAgain = false
+        this.#pumpOnce()
+      } while (this.#pumpAgain)
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  #pumpOnce(): void {
     while (this.#running < this.#concurrency && this.#ready.length > 0) {
       const entry = this.#ready.shift()!
       if ('free' in entry) {
@@ -95,11 +118,21 @@ export class LaneScheduler<U> {
 
   #start(lane: Lane<U> | null, unit: U): void {
     this.#running++
-    this.#run(unit).then(
-      (outcome) => this.#finish(lane, unit, outcome),
-      // run() reports its own failures; a rejection here is a bug: retry rather than lose the unit.
-      () => this.#finish(lane, unit, { done: false, retryAfterMs: 1000 }),
-    )
+    let outcome: UnitOutcome | Promise<UnitOutcome>
+    try {
+      outcome = this.#run(unit)
+    } catch {
+      outcome = RETRY_LATER
+    }
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (o) => this.#finish(lane, unit, o),
+        // run() reports its own failures; a rejection here is a bug: retry rather than lose the unit.
+        () => this.#finish(lane, unit, RETRY_LATER),
+      )
+    } else {
+      this.#finish(lane, unit, outcome)
+    }
   }
 
   #finish(lane: Lane<U> | null, unit: U, outcome: UnitOutcome): void {
