@@ -65,7 +65,13 @@ async function measure(
       },
     })
   })
+  let assigned = 0
+  app.on('partitions.assigned', (e) => {
+    assigned += e.partitions.length
+  })
   await app.start()
+  // Measure steady state: produce once all partitions are assigned and fetched.
+  while (assigned < 6) await new Promise((r) => setTimeout(r, 20))
   const producer = new Producer({ clientId: 'bench-latency', bootstrapBrokers: bootstrap, idempotent: true })
   const total = o.rate * o.seconds
   const tickMs = 50
