@@ -14,13 +14,13 @@ import type { EventBus } from '../instrumentation/events.ts'
 import { decodeCommitMetadata, encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from './commit-metadata.ts'
 import type { DeadLetterQueueProducer } from './dead-letter-queue.ts'
 import { DeserializationError } from './deserializers.ts'
-import type { HandlerContext } from './handler-context.ts'
 import { LaneScheduler, type UnitOutcome } from './lane-scheduler.ts'
 import { decodeOffsetMap, encodeOffsetMap } from './offset-map-codec.ts'
 import { PartitionOffsetTracker } from './offset-tracker.ts'
-import { PartitionRun, type PauseReason } from './partition-run.ts'
+import { PartitionRun, type PauseReason, type TopicLoad } from './partition-run.ts'
 import { ConsumedRecord } from './record.ts'
 import { backoffDelay } from './retry-backoff.ts'
+import { WorkUnit as Unit, type UnitHost } from './work-unit.ts'
 
 /**
  * With ordered processing, records wait in their lanes behind the running one. Taking up to
@@ -33,17 +33,6 @@ const LANE_LOOKAHEAD_FACTOR = 4
 const MAP_BLOCK_RATIO = 0.75
 /** …until its map is back under this share. */
 const MAP_UNBLOCK_RATIO = 0.5
-
-/** One handler invocation: a record, or a batch of one lane's records. */
-interface Unit {
-  run: PartitionRun
-  lane: string | null
-  records: ConsumerRecord[]
-  wrapped: ConsumedRecord<unknown>[]
-  attempt: number
-  /** The dead letter queue dispatch failed once: retry the dispatch, not the handler. */
-  dlqPending: Error | undefined
-}
 
 export interface ConsumerGroupRuntimeOptions {
   group: ConsumerGroupDefinition
@@ -60,7 +49,7 @@ export interface ConsumerGroupRuntimeOptions {
  * the records finished above them. Blocking and continuous styles share all of it and differ
  * only in when records are taken and when commits happen.
  */
-export class ConsumerGroupRuntime {
+export class ConsumerGroupRuntime implements UnitHost {
   readonly consumer: GroupConsumer
   readonly #group: ConsumerGroupDefinition
   readonly #app: AppSettings
@@ -68,7 +57,8 @@ export class ConsumerGroupRuntime {
   readonly #logger: Logger
   readonly #deadLetters: DeadLetterQueueProducer
   readonly #topics = new Map<string, TopicDefinition>()
-  readonly #topicInFlight = new Map<string, number>()
+  /** Records in flight per topic (shared with the topic's partition runs: no lookup per record). */
+  readonly #topicLoad = new Map<string, TopicLoad>()
   readonly #runs = new Map<string, PartitionRun>()
   readonly #scheduler: LaneScheduler<Unit>
   readonly #capacityFreed = new WakeSignal()
@@ -88,7 +78,7 @@ export class ConsumerGroupRuntime {
     this.#deadLetters = options.deadLetters
     for (const t of options.group.topics) {
       this.#topics.set(t.name, t)
-      this.#topicInFlight.set(t.name, 0)
+      this.#topicLoad.set(t.name, { inFlight: 0 })
     }
     const first = options.group.topics[0]!
     this.#style = first.processing.style
@@ -186,7 +176,7 @@ export class ConsumerGroupRuntime {
   #budget(): number {
     let free = 0
     for (const t of this.#group.topics)
-      free += Math.max(0, takeLimit(t) - (this.#topicInFlight.get(t.name) ?? 0))
+      free += Math.max(0, takeLimit(t) - this.#topicLoad.get(t.name)!.inFlight)
     return free
   }
 
@@ -200,7 +190,7 @@ export class ConsumerGroupRuntime {
       // Not ours any more (or a seek is pending): the records stay uncommitted and come back.
       if (!run?.active || run.revoking || run.seekTo !== undefined) continue
       const topic = run.topic
-      const units = new Map<string, Unit>()
+      const units = topic.batchHandler ? new Map<string, Unit>() : undefined
       for (const record of batch.records) {
         if (run.tracker.shouldSkip(record.offset)) {
           run.tracker.skip(record.offset)
@@ -210,48 +200,29 @@ export class ConsumerGroupRuntime {
         const wrapped = new ConsumedRecord(record, topic.deserializer)
         const lane = this.#laneOf(run, wrapped)
         taken++
-        if (topic.batchHandler) {
+        if (units) {
           // A batch handler gets consecutive records of one lane (of the partition, when unordered).
           const key = lane ?? run.key
           const unit = units.get(key)
-          if (unit) {
-            unit.records.push(record)
-            unit.wrapped.push(wrapped)
-          } else {
-            units.set(key, {
-              run,
-              lane: key,
-              records: [record],
-              wrapped: [wrapped],
-              attempt: 0,
-              dlqPending: undefined,
-            })
-          }
+          if (unit) unit.add(record, wrapped)
+          else units.set(key, new Unit(this, run, key, record, wrapped))
         } else {
-          this.#enqueue({
-            run,
-            lane,
-            records: [record],
-            wrapped: [wrapped],
-            attempt: 0,
-            dlqPending: undefined,
-          })
+          this.#enqueue(new Unit(this, run, lane, record, wrapped))
         }
       }
-      for (const unit of units.values()) this.#enqueue(unit)
+      if (units) for (const unit of units.values()) this.#enqueue(unit)
     }
     return taken
   }
 
   #enqueue(unit: Unit): void {
-    const n = unit.records.length
+    const n = unit.size
     unit.run.inFlight += n
     this.#inFlight += n
-    const topic = unit.run.topic.name
-    const inFlight = (this.#topicInFlight.get(topic) ?? 0) + n
-    this.#topicInFlight.set(topic, inFlight)
+    const inFlight = (unit.run.load.inFlight += n)
     // Several topics share one member: pause a topic that reached its capacity.
-    if (this.#topics.size > 1 && inFlight >= takeLimit(unit.run.topic)) this.#pauseTopic(topic, true)
+    if (this.#topics.size > 1 && inFlight >= takeLimit(unit.run.topic))
+      this.#pauseTopic(unit.run.topic.name, true)
     this.#scheduler.enqueue(unit.lane, unit)
   }
 
@@ -298,10 +269,9 @@ export class ConsumerGroupRuntime {
     const started = this.#events.listening('consumer.consumed') ? performance.now() : -1
     let result: unknown
     try {
-      const context = new UnitContext(this, unit)
       result = topic.handler
-        ? topic.handler(unit.wrapped[0]!, context)
-        : topic.batchHandler!(unit.wrapped, context)
+        ? topic.handler(unit.wrappedRecord, unit)
+        : topic.batchHandler!(unit.wrapped(), unit)
     } catch (error) {
       return this.#afterFailure(unit, error)
     }
@@ -333,9 +303,10 @@ export class ConsumerGroupRuntime {
     // Non-independent failure counting (Karafka's default) spans the lane's retry period: it
     // ends when the lane has run dry without an error, like a batch passing in Karafka.
     if (unit.lane !== null && this.#scheduler.queued(unit.lane) <= 1) run.laneFailures.delete(unit.lane)
-    for (const r of unit.records) this.#finishRecord(run, r.offset)
+    if (unit.size === 1) this.#finishRecord(run, unit.record.offset)
+    else for (const r of unit.records()) this.#finishRecord(run, r.offset)
     if (this.#events.listening('consumer.consumed')) {
-      for (const r of unit.records) {
+      for (const r of unit.records()) {
         this.#events.emit('consumer.consumed', {
           consumerGroup: this.#group.name,
           topic: r.topic,
@@ -369,11 +340,11 @@ export class ConsumerGroupRuntime {
     }
     const type =
       error instanceof DeserializationError ? 'consumer.deserializer.error' : 'consumer.handler.error'
-    this.#reportRecordError(type, error, run, unit.records[0]!.offset, unit.attempt)
+    this.#reportRecordError(type, error, run, unit.record.offset, unit.attempt)
     const { maxRetries, backoff } = topic.retries
     if (failures > maxRetries) {
       if (dlq) return this.#deadLetter(unit, error)
-      this.#reportRecordError('consumer.retries_exhausted', error, run, unit.records[0]!.offset, unit.attempt)
+      this.#reportRecordError('consumer.retries_exhausted', error, run, unit.record.offset, unit.attempt)
     }
     return { done: false, retryAfterMs: backoffDelay(failures, backoff) }
   }
@@ -382,16 +353,16 @@ export class ConsumerGroupRuntime {
     const { run } = unit
     const dlq = run.topic.deadLetterQueue!
     try {
-      await this.#deadLetters.dispatch(dlq.topic, unit.records, this.#group.name, unit.attempt, error)
+      await this.#deadLetters.dispatch(dlq.topic, unit.records(), this.#group.name, unit.attempt, error)
     } catch (dispatchError) {
       unit.dlqPending = error
-      this.#reportRecordError('dead_letter_queue.dispatch.error', dispatchError, run, unit.records[0]!.offset)
+      this.#reportRecordError('dead_letter_queue.dispatch.error', dispatchError, run, unit.record.offset)
       return { done: false, retryAfterMs: backoffDelay(2, run.topic.retries.backoff) }
     }
     unit.dlqPending = undefined
     if (unit.lane !== null) run.laneFailures.delete(unit.lane)
     if (run.active) {
-      for (const r of unit.records) {
+      for (const r of unit.records()) {
         this.#finishRecord(run, r.offset)
         this.#events.emit('dead_letter_queue.dispatched', {
           consumerGroup: this.#group.name,
@@ -410,14 +381,12 @@ export class ConsumerGroupRuntime {
 
   /** The unit's records leave the in-flight count (finished, dead-lettered, or abandoned). */
   #release(unit: Unit): void {
-    const n = unit.records.length
+    const n = unit.size
     const { run } = unit
     run.inFlight -= n
     this.#inFlight -= n
-    const topic = run.topic.name
-    const inFlight = (this.#topicInFlight.get(topic) ?? 0) - n
-    this.#topicInFlight.set(topic, inFlight)
-    if (this.#topics.size > 1 && inFlight < takeLimit(run.topic)) this.#pauseTopic(topic, false)
+    const inFlight = (run.load.inFlight -= n)
+    if (this.#topics.size > 1 && inFlight < takeLimit(run.topic)) this.#pauseTopic(run.topic.name, false)
     if (run.inFlight === 0) {
       run.idle.notify()
       if (run.seekTo !== undefined && run.active) this.#applySeek(run)
@@ -602,12 +571,18 @@ export class ConsumerGroupRuntime {
         }
       }
       const key = partitionKey(p.topic, p.partition)
-      const run = new PartitionRun(topic, p.partition, key, new PartitionOffsetTracker(p.position, doneAbove))
+      const run = new PartitionRun(
+        topic,
+        this.#topicLoad.get(p.topic)!,
+        p.partition,
+        key,
+        new PartitionOffsetTracker(p.position, doneAbove),
+      )
       run.lastCommitted = p.committed
         ? { offset: p.committed.offset, metadata: p.committed.metadata ?? '' }
         : undefined
       this.#runs.set(key, run)
-      if (this.#topics.size > 1 && (this.#topicInFlight.get(p.topic) ?? 0) >= takeLimit(topic)) {
+      if (this.#topics.size > 1 && run.load.inFlight >= takeLimit(topic)) {
         this.pausePartition(run, 'capacity', true)
       }
     }
@@ -690,65 +665,4 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function strip(partitions: TopicPartition[]): TopicPartition[] {
   return partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
-}
-
-/** The handler's view of its unit; built per invocation, the logger only on first use. */
-class UnitContext implements HandlerContext {
-  readonly #runtime: ConsumerGroupRuntime
-  readonly #unit: Unit
-  #logger: Logger | undefined
-
-  constructor(runtime: ConsumerGroupRuntime, unit: Unit) {
-    this.#runtime = runtime
-    this.#unit = unit
-  }
-
-  get consumerGroup(): string {
-    return this.#runtime.name
-  }
-
-  get topic(): string {
-    return this.#unit.run.topic.name
-  }
-
-  get partition(): number {
-    return this.#unit.run.partition
-  }
-
-  get attempt(): number {
-    return this.#unit.attempt
-  }
-
-  get signal(): AbortSignal {
-    return this.#unit.run.controller.signal
-  }
-
-  get logger(): Logger {
-    this.#logger ??= this.#runtime.logger.child({
-      topic: this.topic,
-      partition: this.partition,
-      offset: this.#unit.records[0]!.offset,
-    })
-    return this.#logger
-  }
-
-  markAsConsumed(offset: number): void {
-    this.#runtime.markAsConsumed(this.#unit.run, offset)
-  }
-
-  commit(): Promise<void> {
-    return this.#runtime.commitPartition(this.#unit.run)
-  }
-
-  pause(): void {
-    this.#runtime.pausePartition(this.#unit.run, 'user', true)
-  }
-
-  resume(): void {
-    this.#runtime.pausePartition(this.#unit.run, 'user', false)
-  }
-
-  seek(offset: number): void {
-    this.#runtime.requestSeek(this.#unit.run, offset)
-  }
 }

@@ -2,6 +2,11 @@ import type { TopicDefinition } from '../app/definition.ts'
 import { WakeSignal } from '../engine/wake-signal.ts'
 import type { PartitionOffsetTracker } from './offset-tracker.ts'
 
+/** Records of one topic in flight in this member, shared by the topic's partition runs. */
+export interface TopicLoad {
+  inFlight: number
+}
+
 /** Why a partition is paused; it is fetched again only when no reason is left. */
 export type PauseReason = 'user' | 'capacity' | 'offset_map' | 'seek'
 
@@ -11,6 +16,7 @@ export type PauseReason = 'user' | 'capacity' | 'offset_map' | 'seek'
  */
 export class PartitionRun {
   readonly topic: TopicDefinition
+  readonly load: TopicLoad
   readonly partition: number
   readonly key: string
   tracker: PartitionOffsetTracker
@@ -33,8 +39,15 @@ export class PartitionRun {
   /** Consecutive failures per lane (dead letter queue with `independent: false`). */
   readonly laneFailures = new Map<string, number>()
 
-  constructor(topic: TopicDefinition, partition: number, key: string, tracker: PartitionOffsetTracker) {
+  constructor(
+    topic: TopicDefinition,
+    load: TopicLoad,
+    partition: number,
+    key: string,
+    tracker: PartitionOffsetTracker,
+  ) {
     this.topic = topic
+    this.load = load
     this.partition = partition
     this.key = key
     this.tracker = tracker
