@@ -3,11 +3,58 @@ export type UnitOutcome = { done: true } | { done: false; retryAfterMs: number }
 
 const RETRY_LATER: UnitOutcome = { done: false, retryAfterMs: 1000 }
 
-interface Lane<U> {
-  key: string
-  queue: U[]
+class Lane<U> {
+  readonly key: string
+  queue: U[] = []
   /** A unit of this lane is running or waiting for its retry. */
-  busy: boolean
+  busy = false
+
+  constructor(key: string) {
+    this.key = key
+  }
+}
+
+/** A FIFO with O(1) shift (Array#shift copies on long arrays). */
+class Fifo<T> {
+  #items: T[] = []
+  #head = 0
+
+  get length(): number {
+    return this.#items.length - this.#head
+  }
+
+  push(item: T): void {
+    this.#items.push(item)
+  }
+
+  unshift(item: T): void {
+    if (this.#head > 0) this.#items[--this.#head] = item
+    else this.#items.unshift(item)
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined
+    const item = this.#items[this.#head]!
+    this.#items[this.#head++] = undefined as T
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head)
+      this.#head = 0
+    }
+    return item
+  }
+
+  /** Removes the items matching `predicate`; returns them. */
+  remove(predicate: (item: T) => boolean): T[] {
+    const kept: T[] = []
+    const removed: T[] = []
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i]!
+      ;(predicate(item) ? removed : kept).push(item)
+    }
+    this.#items = kept
+    this.#head = 0
+    return removed
+  }
 }
 
 /**
@@ -20,8 +67,8 @@ export class LaneScheduler<U> {
   readonly #concurrency: number
   readonly #run: (unit: U) => UnitOutcome | Promise<UnitOutcome>
   readonly #lanes = new Map<string, Lane<U>>()
-  /** Lanes with a queued unit and nothing running, plus free units, in arrival order. */
-  readonly #ready: Array<Lane<U> | { free: U }> = []
+  /** Lanes with a queued unit and nothing running, plus units without a lane, in arrival order. */
+  readonly #ready = new Fifo<Lane<U> | U>()
   #running = 0
   readonly #timers = new Set<NodeJS.Timeout>()
 
@@ -40,11 +87,11 @@ export class LaneScheduler<U> {
 
   enqueue(lane: string | null, unit: U): void {
     if (lane === null) {
-      this.#ready.push({ free: unit })
+      this.#ready.push(unit)
     } else {
       let l = this.#lanes.get(lane)
       if (!l) {
-        l = { key: lane, queue: [], busy: false }
+        l = new Lane(lane)
         this.#lanes.set(lane, l)
       }
       l.queue.push(unit)
@@ -60,14 +107,7 @@ export class LaneScheduler<U> {
 
   /** Removes queued (not running) units matching `predicate`; returns them. */
   drop(predicate: (unit: U) => boolean): U[] {
-    const dropped: U[] = []
-    for (let i = this.#ready.length - 1; i >= 0; i--) {
-      const entry = this.#ready[i]!
-      if ('free' in entry && predicate(entry.free)) {
-        dropped.push(entry.free)
-        this.#ready.splice(i, 1)
-      }
-    }
+    const dropped = this.#ready.remove((entry) => !(entry instanceof Lane) && predicate(entry)) as U[]
     for (const lane of this.#lanes.values()) {
       // The head of a busy lane is the running (or retry-waiting) unit: it is not dropped.
       const start = lane.busy ? 1 : 0
@@ -105,8 +145,8 @@ export class LaneScheduler<U> {
   #pumpOnce(): void {
     while (this.#running < this.#concurrency && this.#ready.length > 0) {
       const entry = this.#ready.shift()!
-      if ('free' in entry) {
-        this.#start(null, entry.free)
+      if (!(entry instanceof Lane)) {
+        this.#start(null, entry)
         continue
       }
       const unit = entry.queue[0]
@@ -140,12 +180,8 @@ export class LaneScheduler<U> {
     if (!outcome.done) {
       const timer = setTimeout(() => {
         this.#timers.delete(timer)
-        if (lane) {
-          lane.busy = false
-          this.#ready.unshift(lane)
-        } else {
-          this.#ready.unshift({ free: unit })
-        }
+        if (lane) lane.busy = false
+        this.#ready.unshift(lane ?? unit)
         this.#pump()
       }, outcome.retryAfterMs)
       this.#timers.add(timer)

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { LaneScheduler, type UnitOutcome } from '../../../src/processing/lane-scheduler.ts'
+
+interface Job {
+  lane: string | null
+  id: number
+}
+
+function until(check: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setInterval(() => {
+      if (check()) {
+        clearInterval(t)
+        resolve()
+      }
+    }, 2)
+  })
+}
+
+test('units of one lane run one at a time in order; lanes run in parallel up to the concurrency', async () => {
+  let running = 0
+  let maxRunning = 0
+  const order = new Map<string, number[]>()
+  const s = new LaneScheduler<Job>(4, async (job) => {
+    running++
+    maxRunning = Math.max(maxRunning, running)
+    const list = order.get(job.lane!) ?? []
+    list.push(job.id)
+    order.set(job.lane!, list)
+    await sleep(Math.random() * 3)
+    running--
+    return { done: true }
+  })
+  for (let i = 0; i < 200; i++) s.enqueue(`lane-${i % 10}`, { lane: `lane-${i % 10}`, id: i })
+  await until(() => [...order.values()].reduce((n, l) => n + l.length, 0) === 200 && running === 0)
+  assert.equal(maxRunning, 4)
+  for (const [lane, ids] of order) {
+    const k = Number(lane.slice(5))
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 20 }, (_, i) => k + i * 10),
+      `${lane} in enqueue order`,
+    )
+  }
+})
+
+test('a retry keeps its lane blocked, frees its slot, and runs the same unit again', async () => {
+  const runs: number[] = []
+  let failures = 0
+  const s = new LaneScheduler<Job>(1, (job): UnitOutcome => {
+    runs.push(job.id)
+    if (job.id === 1 && failures < 2) {
+      failures++
+      return { done: false, retryAfterMs: 20 }
+    }
+    return { done: true }
+  })
+  s.enqueue('a', { lane: 'a', id: 1 })
+  s.enqueue('a', { lane: 'a', id: 2 })
+  s.enqueue(null, { lane: null, id: 3 })
+  await until(() => runs.length === 5)
+  // Unit 3 (no lane) ran while unit 1 waited for its retries; unit 2 waited behind unit 1.
+  assert.deepEqual(runs, [1, 3, 1, 1, 2])
+})
+
+test('synchronous outcomes are handled without recursion, even for many units', () => {
+  let ran = 0
+  const s = new LaneScheduler<Job>(1000, () => {
+    ran++
+    return { done: true }
+  })
+  for (let i = 0; i < 100_000; i++) s.enqueue(i % 2 ? null : 'x', { lane: null, id: i })
+  assert.equal(ran, 100_000)
+  assert.equal(s.running, 0)
+})
+
+test('drop removes queued units but never the running head of a lane', async () => {
+  let release!: () => void
+  const started: number[] = []
+  const s = new LaneScheduler<Job>(1, async (job) => {
+    started.push(job.id)
+    if (job.id === 1) await new Promise<void>((r) => (release = r))
+    return { done: true }
+  })
+  s.enqueue('a', { lane: 'a', id: 1 })
+  s.enqueue('a', { lane: 'a', id: 2 })
+  s.enqueue(null, { lane: null, id: 3 })
+  s.enqueue('b', { lane: 'b', id: 4 })
+  const dropped = s.drop((job) => job.id !== 4)
+  assert.deepEqual(dropped.map((j) => j.id).sort(), [2, 3])
+  assert.equal(s.queued('a'), 1, 'the running unit stays')
+  release()
+  await until(() => started.length === 2)
+  assert.deepEqual(started, [1, 4])
+})
