@@ -1,8 +1,27 @@
 /** What the generated `server.properties` depends on. */
 export interface BrokerConfigInput {
   port: number
+  /** A second client listener that requires SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  saslPort: number
+  /** A third client listener with TLS (a self-signed certificate for 127.0.0.1/localhost). */
+  tls: { port: number; keystoreFile: string; password: string }
   controllerPort: number
   dataDir: string
+}
+
+/**
+ * The development SASL user of the local broker (its SASL listener only; the plain listener
+ * needs no credentials). Loopback only, for trying and testing authentication.
+ */
+export const DEV_SASL_USER = { username: 'multilane', password: 'multilane-dev-secret' } as const
+
+/** SCRAM credentials to create when formatting (KRaft stores them in the metadata log). */
+export function scramFormatArguments(): string[] {
+  const { username, password } = DEV_SASL_USER
+  return ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
+    '--add-scram',
+    `${m}=[name=${username},password=${password}]`,
+  ])
 }
 
 /**
@@ -10,16 +29,34 @@ export interface BrokerConfigInput {
  * replication for every internal topic (offsets, transactions, share-group state), share
  * groups usable, no initial rebalance delay, thread counts sized for a small machine.
  */
-export function serverProperties({ port, controllerPort, dataDir }: BrokerConfigInput): string {
+export function serverProperties({
+  port,
+  saslPort,
+  tls,
+  controllerPort,
+  dataDir,
+}: BrokerConfigInput): string {
+  const { username, password } = DEV_SASL_USER
   const settings: Record<string, string | number> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map':
+      'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL',
+    'ssl.keystore.type': 'PKCS12',
+    'ssl.keystore.location': tls.keystoreFile,
+    'ssl.keystore.password': tls.password,
+    'ssl.key.password': tls.password,
+    'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    'listener.name.sasl_plaintext.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required user_${username}="${password}";`,
+    'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
     'log.dirs': dataDir,
     'num.partitions': 1,
     'auto.create.topics.enable': 'false',
@@ -68,4 +105,48 @@ export function log4jProperties(logFile: string): string {
     'logger.statechange.level = WARN',
     '',
   ].join('\n')
+}
+
+/**
+ * `keytool` commands (from the JDK the broker needs anyway) that create the TLS listener's
+ * self-signed certificate and export it as PEM, for clients to trust (`tls: { ca }`).
+ */
+export function tlsCertificateCommands(keystoreFile: string, caFile: string, password: string): string[][] {
+  return [
+    [
+      '-genkeypair',
+      '-alias',
+      'broker',
+      '-keyalg',
+      'RSA',
+      '-keysize',
+      '2048',
+      '-validity',
+      '3650',
+      '-keystore',
+      keystoreFile,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      password,
+      '-keypass',
+      password,
+      '-dname',
+      'CN=localhost',
+      '-ext',
+      'SAN=ip:127.0.0.1,dns:localhost',
+    ],
+    [
+      '-exportcert',
+      '-rfc',
+      '-alias',
+      'broker',
+      '-keystore',
+      keystoreFile,
+      '-storepass',
+      password,
+      '-file',
+      caFile,
+    ],
+  ]
 }

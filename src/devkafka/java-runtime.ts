@@ -7,6 +7,8 @@ export const MIN_JAVA_MAJOR = 17
 
 export interface JavaRuntime {
   executable: string
+  /** The JDK's keytool next to it (creates the dev broker's TLS certificate). */
+  keytool: string
   major: number
   versionLine: string
 }
@@ -35,5 +37,6 @@ export function findJava(env: NodeJS.ProcessEnv = process.env): JavaRuntime {
         'Install a newer JDK or set JAVA_HOME to one.',
     )
   }
-  return { executable, major, versionLine: versionLine.trim() }
+  const keytool = env.JAVA_HOME ? join(env.JAVA_HOME, 'bin', 'keytool') : 'keytool'
+  return { executable, keytool, major, versionLine: versionLine.trim() }
 }

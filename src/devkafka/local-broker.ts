@@ -4,7 +4,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { log4jProperties, serverProperties } from './broker-config.ts'
+import {
+  log4jProperties,
+  scramFormatArguments,
+  serverProperties,
+  tlsCertificateCommands,
+} from './broker-config.ts'
 import { probeBroker, shareGroupsUnavailableReason } from './broker-probe.ts'
 import { DevKafkaError } from './errors.ts'
 import { findJava } from './java-runtime.ts'
@@ -17,6 +22,13 @@ export interface LocalKafkaState {
   pid: number
   bootstrap: string
   port: number
+  /** The SASL listener (`DEV_SASL_USER`; PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  saslBootstrap: string
+  saslPort: number
+  /** The TLS listener; trust `tlsCaFile` (PEM) to connect. */
+  tlsBootstrap: string
+  tlsPort: number
+  tlsCaFile: string
   controllerPort: number
   version: string
   dataDir: string
@@ -115,11 +127,11 @@ function logTail(logFile: string, lines = 30): string {
   }
 }
 
-/** Runs a JVM tool to completion; rejects with its output on failure. */
-async function runJava(java: string, args: string[], logFile: string, label: string): Promise<void> {
+/** Runs a program to completion with its output appended to the broker log. */
+async function runTool(program: string, args: string[], logFile: string, label: string): Promise<void> {
   const out = openSync(logFile, 'a')
   try {
-    const child = spawn(java, args, { stdio: ['ignore', out, out] })
+    const child = spawn(program, args, { stdio: ['ignore', out, out] })
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject)
       child.once('exit', resolve)
@@ -188,6 +200,12 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
     port = await freePort()
   }
   const controllerPort = kept?.controllerPort ?? (await freePort())
+  const saslPort = kept?.saslPort ?? (await freePort())
+  const tlsPort = kept?.tlsPort ?? (await freePort())
+  const keystoreFile = join(dir, 'broker-keystore.p12')
+  const tlsCaFile = join(dir, 'broker-ca.pem')
+  // A development keystore on loopback; the password only protects the file from nobody.
+  const tlsPassword = 'multilane-dev-keystore'
 
   const jvmBase = [
     '-cp',
@@ -204,10 +222,24 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
     rmSync(dataDir, { recursive: true, force: true })
     mkdirSync(dataDir, { recursive: true })
     writeFileSync(logFile, '')
-    writeFileSync(propertiesFile, serverProperties({ port, controllerPort, dataDir }))
+    writeFileSync(
+      propertiesFile,
+      serverProperties({
+        port,
+        saslPort,
+        tls: { port: tlsPort, keystoreFile, password: tlsPassword },
+        controllerPort,
+        dataDir,
+      }),
+    )
+    rmSync(keystoreFile, { force: true })
+    rmSync(tlsCaFile, { force: true })
+    for (const args of tlsCertificateCommands(keystoreFile, tlsCaFile, tlsPassword)) {
+      await runTool(java.keytool, args, logFile, 'Creating the TLS certificate (keytool)')
+    }
     writeFileSync(log4jFile, log4jProperties(logFile))
     progress(`formatting KRaft storage for Apache Kafka ${jars.version}`)
-    await runJava(
+    await runTool(
       java.executable,
       [
         ...jvmBase,
@@ -218,6 +250,7 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
         '-c',
         propertiesFile,
         '--standalone',
+        ...scramFormatArguments(),
       ],
       logFile,
       'Formatting KRaft storage (kafka.tools.StorageTool)',
@@ -289,6 +322,11 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
     pid,
     bootstrap: `127.0.0.1:${port}`,
     port,
+    saslBootstrap: `127.0.0.1:${saslPort}`,
+    saslPort,
+    tlsBootstrap: `127.0.0.1:${tlsPort}`,
+    tlsPort,
+    tlsCaFile,
     controllerPort,
     version: jars.version,
     dataDir,

@@ -1,7 +1,7 @@
 import { type Connection, ConnectionPool, findCoordinatorV6, metadataV12 } from '@platformatic/kafka'
 import type { BrokerAddress } from './bootstrap.ts'
 import type { ResolvedConnection } from './connection-options.ts'
-import { kafkaErrorName } from './protocol-errors.ts'
+import { kafkaErrorName, responseOf } from './protocol-errors.ts'
 
 /** What the engine knows about one partition's leadership. */
 export interface PartitionLeader {
@@ -18,7 +18,12 @@ export interface TopicMetadata {
 
 /** A failure to reach or use the cluster; `code` says which. */
 export class ClusterError extends Error {
-  readonly code: 'NO_BROKER_REACHABLE' | 'UNKNOWN_BROKER' | 'COORDINATOR_NOT_FOUND' | 'TOPIC_NOT_FOUND'
+  readonly code:
+    | 'NO_BROKER_REACHABLE'
+    | 'AUTHENTICATION_FAILED'
+    | 'UNKNOWN_BROKER'
+    | 'COORDINATOR_NOT_FOUND'
+    | 'TOPIC_NOT_FOUND'
 
   constructor(code: ClusterError['code'], message: string, options?: ErrorOptions) {
     super(message, options)
@@ -41,8 +46,17 @@ export class KafkaCluster {
   readonly #brokers = new Map<number, BrokerAddress>()
   readonly #topicsByName = new Map<string, TopicMetadata>()
   readonly #topicsById = new Map<string, TopicMetadata>()
+  /** For error messages only: never the password. */
+  readonly #sasl: { username: string; mechanism: string } | undefined
 
   constructor(connection: ResolvedConnection) {
+    const sasl = connection.options.sasl
+    this.#sasl = sasl
+      ? {
+          username: typeof sasl.username === 'string' ? sasl.username : '(provider)',
+          mechanism: sasl.mechanism,
+        }
+      : undefined
     this.clientId = connection.clientId
     this.requestTimeoutMs = connection.requestTimeoutMs
     this.#bootstrap = connection.brokers
@@ -56,11 +70,16 @@ export class KafkaCluster {
     try {
       return await this.#control.getFirstAvailable(candidates)
     } catch (error) {
-      throw new ClusterError(
-        'NO_BROKER_REACHABLE',
-        `no broker reachable (tried ${candidates.map((b) => `${b.host}:${b.port}`).join(', ')})`,
-        { cause: error },
-      )
+      const tried = candidates.map((b) => `${b.host}:${b.port}`).join(', ')
+      if (hasErrorCode(error, 'PLT_KFK_AUTHENTICATION')) {
+        const who = this.#sasl ? ` as "${this.#sasl.username}" with ${this.#sasl.mechanism}` : ''
+        throw new ClusterError(
+          'AUTHENTICATION_FAILED',
+          `SASL authentication${who} failed at ${tried}: check the username, password and mechanism`,
+          { cause: error },
+        )
+      }
+      throw new ClusterError('NO_BROKER_REACHABLE', `no broker reachable (tried ${tried})`, { cause: error })
     }
   }
 
@@ -82,12 +101,16 @@ export class KafkaCluster {
    */
   async refreshMetadata(topics: readonly string[] | null): Promise<Map<string, TopicMetadata>> {
     const connection = await this.anyConnection()
-    const response: metadataV12.MetadataResponse = await metadataV12.api.async(
-      connection,
-      topics ? [...topics] : null,
-      false,
-      false,
-    )
+    let response: metadataV12.MetadataResponse
+    try {
+      response = await metadataV12.api.async(connection, topics ? [...topics] : null, false, false)
+    } catch (error) {
+      // Per-topic errors (e.g. a subscribed topic that does not exist yet) come as a
+      // ResponseError that still carries the response: use what it knows.
+      const partial = responseOf<metadataV12.MetadataResponse>(error)
+      if (!partial) throw error
+      response = partial
+    }
     for (const b of response.brokers) this.#brokers.set(b.nodeId, { host: b.host, port: b.port })
     const out = new Map<string, TopicMetadata>()
     for (const t of response.topics) {
@@ -144,4 +167,13 @@ export class KafkaCluster {
   async close(): Promise<void> {
     await Promise.allSettled([this.#control.close(), this.#data.close()])
   }
+}
+
+/** True when `code` appears anywhere in an error's cause / nested-errors chain. */
+function hasErrorCode(error: unknown, code: string, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 8) return false
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown[] }
+  if (e.code === code) return true
+  if (hasErrorCode(e.cause, code, depth + 1)) return true
+  return (e.errors ?? []).some((x) => hasErrorCode(x, code, depth + 1))
 }
