@@ -7,6 +7,7 @@ export type { AppOptions } from './app/options/app.ts'
 export { GroupConsumer, type GroupConsumerOptions } from './engine/group-consumer.ts'
 export type * from './engine/types.ts'
 export type * from './instrumentation/events.ts'
+export * from './instrumentation/prometheus.ts'
 export { DLQ_HEADERS } from './processing/dead-letter-queue.ts'
 export {
   custom,
