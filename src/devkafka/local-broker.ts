@@ -15,7 +15,7 @@ import { DevKafkaError } from './errors.ts'
 import { findJava } from './java-runtime.ts'
 import { resolveKafkaJars } from './kafka-jars.ts'
 import { kafkaVersion } from './kafka-version.ts'
-import { brokerDir } from './paths.ts'
+import { brokerDir, cacheRoot } from './paths.ts'
 
 /** What `multilane kafka status` reports and what the test harness connects to. */
 export interface LocalKafkaState {
@@ -202,8 +202,10 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
   const controllerPort = kept?.controllerPort ?? (await freePort())
   const saslPort = kept?.saslPort ?? (await freePort())
   const tlsPort = kept?.tlsPort ?? (await freePort())
-  const keystoreFile = join(dir, 'broker-keystore.p12')
-  const tlsCaFile = join(dir, 'broker-ca.pem')
+  // Made once per machine (10-year validity) and reused: each keytool run costs a JVM start.
+  const tlsDir = join(cacheRoot(env), 'tls')
+  const keystoreFile = join(tlsDir, 'broker-keystore.p12')
+  const tlsCaFile = join(tlsDir, 'broker-ca.pem')
   // A development keystore on loopback; the password only protects the file from nobody.
   const tlsPassword = 'multilane-dev-keystore'
 
@@ -232,14 +234,18 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
         dataDir,
       }),
     )
-    rmSync(keystoreFile, { force: true })
-    rmSync(tlsCaFile, { force: true })
-    for (const args of tlsCertificateCommands(keystoreFile, tlsCaFile, tlsPassword)) {
-      await runTool(java.keytool, args, logFile, 'Creating the TLS certificate (keytool)')
-    }
     writeFileSync(log4jFile, log4jProperties(logFile))
     progress(`formatting KRaft storage for Apache Kafka ${jars.version}`)
-    await runTool(
+    const certificate = (async () => {
+      if (existsSync(keystoreFile) && existsSync(tlsCaFile)) return
+      mkdirSync(tlsDir, { recursive: true })
+      rmSync(keystoreFile, { force: true })
+      rmSync(tlsCaFile, { force: true })
+      for (const args of tlsCertificateCommands(keystoreFile, tlsCaFile, tlsPassword)) {
+        await runTool(java.keytool, args, logFile, 'Creating the TLS certificate (keytool)')
+      }
+    })()
+    const format = runTool(
       java.executable,
       [
         ...jvmBase,
@@ -255,6 +261,7 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
       logFile,
       'Formatting KRaft storage (kafka.tools.StorageTool)',
     )
+    await Promise.all([certificate, format])
   }
   timings.format = Math.round(performance.now() - started)
 
