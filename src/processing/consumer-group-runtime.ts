@@ -1,13 +1,7 @@
 import type { Logger } from 'pino'
 import type { AppSettings, ConsumerGroupDefinition, TopicDefinition } from '../app/definition.ts'
 import { GroupConsumer } from '../engine/group-consumer.ts'
-import type {
-  AssignedPartition,
-  ConsumerRecord,
-  OffsetToCommit,
-  PartitionRecords,
-  TopicPartition,
-} from '../engine/types.ts'
+import type { AssignedPartition, OffsetToCommit, PartitionRecords, TopicPartition } from '../engine/types.ts'
 import { partitionKey } from '../engine/types.ts'
 import { WakeSignal } from '../engine/wake-signal.ts'
 import type { EventBus } from '../instrumentation/events.ts'
@@ -219,7 +213,8 @@ export class ConsumerGroupRuntime implements UnitHost {
     const n = unit.size
     unit.run.inFlight += n
     this.#inFlight += n
-    const inFlight = (unit.run.load.inFlight += n)
+    unit.run.load.inFlight += n
+    const inFlight = unit.run.load.inFlight
     // Several topics share one member: pause a topic that reached its capacity.
     if (this.#topics.size > 1 && inFlight >= takeLimit(unit.run.topic))
       this.#pauseTopic(unit.run.topic.name, true)
@@ -385,7 +380,8 @@ export class ConsumerGroupRuntime implements UnitHost {
     const { run } = unit
     run.inFlight -= n
     this.#inFlight -= n
-    const inFlight = (run.load.inFlight -= n)
+    run.load.inFlight -= n
+    const inFlight = run.load.inFlight
     if (this.#topics.size > 1 && inFlight < takeLimit(run.topic)) this.#pauseTopic(run.topic.name, false)
     if (run.inFlight === 0) {
       run.idle.notify()
