@@ -48,10 +48,28 @@ test('a killed member (no leave): its partitions move to the survivor and nothin
   const groupId = uniqueName('engine-crash')
   await produceRecords(topic, 6000, { partitions: 6 })
   const victim = spawnMember(topic, groupId)
+  let survivor: TestMember | undefined
+  try {
+    await killedMemberScenario(topic, groupId, victim, (m) => {
+      survivor = m
+    })
+  } finally {
+    victim.child.kill('SIGKILL')
+    await survivor?.stop().catch(() => {})
+  }
+})
+
+async function killedMemberScenario(
+  topic: string,
+  groupId: string,
+  victim: ReturnType<typeof spawnMember>,
+  started: (survivor: TestMember) => void,
+): Promise<void> {
   await victim.ready
   await waitUntil(() => victim.processed.size === 6000, { message: 'victim consumed the first 6000' })
 
   const survivor = new TestMember({ groupId, topics: [topic] })
+  started(survivor)
   await survivor.start()
   await waitUntil(() => survivor.assignedCount() === 3, {
     timeoutMs: 30_000,
@@ -74,22 +92,24 @@ test('a killed member (no leave): its partitions move to the survivor and nothin
   await survivor.stop()
   assert.equal(delivered().size, 12_000, 'every record processed at least once')
   assert.ok(movedAfterMs >= 3000, `partitions moved only after the session timeout (${movedAfterMs} ms)`)
-})
+}
 
 test('broker stopped and restarted mid-run: the engine reconnects and continues, nothing lost', async () => {
   // A broker of its own: stopping the suite's broker would break concurrent tests.
   const dir = mkdtempSync(join(tmpdir(), 'multilane-restart-'))
   const env = { ...process.env, MULTILANE_BROKER_DIR: dir }
   const savedBootstrap = process.env[BOOTSTRAP_ENV]
+  let member: TestMember | undefined
   try {
     const { state } = await startLocalKafka({ env })
     process.env[BOOTSTRAP_ENV] = state.bootstrap
     const topic = await createTopic('engine-restart', 3)
     await produceRecords(topic, 3000, { partitions: 3 })
-    const member = new TestMember({ groupId: uniqueName('engine-restart'), topics: [topic] })
-    await member.start()
-    await waitUntil(() => member.processed.length >= 3000, { message: 'first 3000' })
-    await member.commitNow()
+    const m = new TestMember({ groupId: uniqueName('engine-restart'), topics: [topic] })
+    member = m
+    await m.start()
+    await waitUntil(() => m.processed.length >= 3000, { message: 'first 3000' })
+    await m.commitNow()
 
     await stopLocalKafka({ env, keep: true })
     await new Promise((r) => setTimeout(r, 2000))
@@ -98,12 +118,13 @@ test('broker stopped and restarted mid-run: the engine reconnects and continues,
       partitions: 3,
       record: (i) => ({ key: `k${i}`, value: `after-${i}`, partition: i % 3, headers: {} }),
     })
-    await waitUntil(() => deliverySummary(member.processed).distinct === 6000, {
+    await waitUntil(() => deliverySummary(m.processed).distinct === 6000, {
       timeoutMs: 60_000,
       message: 'all 6000 delivered after the restart',
     })
-    await member.stop()
-    const { distinct, byPartition } = deliverySummary(member.processed)
+    await m.stop()
+    member = undefined
+    const { distinct, byPartition } = deliverySummary(m.processed)
     assert.equal(distinct, 6000)
     for (const [p, offsets] of byPartition) {
       assert.deepEqual(
@@ -113,6 +134,7 @@ test('broker stopped and restarted mid-run: the engine reconnects and continues,
       )
     }
   } finally {
+    await member?.stop().catch(() => {})
     process.env[BOOTSTRAP_ENV] = savedBootstrap
     await stopLocalKafka({ env }).catch(() => {})
     rmSync(dir, { recursive: true, force: true })
