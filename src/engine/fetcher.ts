@@ -125,6 +125,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   #closed = false
   #refreshing: Promise<void> | undefined
   #metadataStale = false
+  #retryTimer: NodeJS.Timeout | undefined
 
   constructor(cluster: KafkaCluster, options: FetcherOptions) {
     super()
@@ -262,6 +263,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
 
   async close(): Promise<void> {
     this.#closed = true
+    if (this.#retryTimer) clearTimeout(this.#retryTimer)
     for (const loop of this.#loops.values()) loop.wake.notify()
     this.#recordsAvailable.notify()
     await Promise.allSettled([...this.#loops.values()].map((l) => l.done))
@@ -300,12 +302,23 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
           s.leaderId = leader?.nodeId ?? -1
           s.leaderEpoch = leader?.leaderEpoch ?? -1
           if (s.leaderId >= 0) this.#ensureLoop(s.leaderId)
+          // No leader right now (e.g. a broker shutting down answered): ask again, or the
+          // partition would never be fetched again.
+          else this.#metadataStale = true
         }
       } catch (error) {
         this.#metadataStale = true
         this.emit('fetch_error', { error: error as Error })
       } finally {
         this.#refreshing = undefined
+        // Fetch loops retry stale metadata themselves; with no loop yet (the first partitions
+        // had no leader, or the refresh failed) a timer must.
+        if (this.#metadataStale && this.#loops.size === 0 && !this.#closed && !this.#retryTimer) {
+          this.#retryTimer = setTimeout(() => {
+            this.#retryTimer = undefined
+            void this.#refreshLeaders()
+          }, 500)
+        }
       }
     })()
     return this.#refreshing

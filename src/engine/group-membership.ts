@@ -138,6 +138,11 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
     this.#stopped = true
     this.#wake.notify()
     await this.#loop
+    // Closed before the first successful heartbeat (e.g. UNRELEASED_INSTANCE_ID retried):
+    // start() must not stay pending forever. A no-op once joined.
+    this.#joined.reject(
+      new EngineError('ENGINE_CLOSED', `group "${this.#options.groupId}": closed before joining`),
+    )
     if (this.#memberEpoch <= 0 || !this.#coordinator) return
     const epoch = this.#options.groupInstanceId ? -2 : -1
     try {
