@@ -110,3 +110,28 @@ export function deliverySummary(records: readonly ConsumerRecord[]): {
   }
   return { distinct: seen.size, duplicates, byPartition }
 }
+
+/** Takes records into `seen` until `done()` holds; throws naming `message` after `timeoutMs`. */
+export async function drainUntil(
+  consumer: GroupConsumer,
+  seen: ConsumerRecord[],
+  done: () => boolean,
+  message: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${message}`)
+    for (const b of consumer.takeRecords(1000)) seen.push(...b.records)
+    await consumer.waitForRecords(100)
+  }
+}
+
+/** Keeps taking records into `seen` for `ms` (to show that nothing more arrives). */
+export async function drainFor(consumer: GroupConsumer, seen: ConsumerRecord[], ms: number): Promise<void> {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    for (const b of consumer.takeRecords(1000)) seen.push(...b.records)
+    await consumer.waitForRecords(50)
+  }
+}

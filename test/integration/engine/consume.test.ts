@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
 import type { ConsumerRecord } from '../../../src/engine/types.ts'
-import { deliverySummary, TestMember } from '../../support/engine-member.ts'
+import { deliverySummary, drainFor, TestMember } from '../../support/engine-member.ts'
 import {
   bootstrapServers,
   committedOffsets,
@@ -46,13 +46,7 @@ test('pause withholds a partition, resume continues it, seek repositions it', as
     topics: [topic],
   })
   const seen: ConsumerRecord[] = []
-  const drain = async (ms: number) => {
-    const until = Date.now() + ms
-    while (Date.now() < until) {
-      for (const b of consumer.takeRecords(1000)) seen.push(...b.records)
-      await consumer.waitForRecords(50)
-    }
-  }
+  const drain = (ms: number) => drainFor(consumer, seen, ms)
   try {
     await consumer.start()
     await waitUntil(() => consumer.assignment().length === 2, { message: 'both partitions assigned' })

@@ -1,7 +1,7 @@
 // Failures: a member killed without leaving, and a broker stopped and restarted mid-run.
 // Counting proves nothing is lost.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,37 +9,26 @@ import { test } from 'node:test'
 import { startLocalKafka, stopLocalKafka } from '../../../src/devkafka/local-broker.ts'
 import { BOOTSTRAP_ENV } from '../../../src/kafka/bootstrap.ts'
 import { deliverySummary, TestMember } from '../../support/engine-member.ts'
+import { spawnFixture } from '../../support/fixture-process.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 
 function spawnMember(
   topic: string,
   groupId: string,
 ): { child: ChildProcess; processed: Set<string>; ready: Promise<void> } {
-  const child = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, '../../fixtures/engine-member-process.ts'),
-      bootstrapServers().join(','),
-      topic,
-      groupId,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
   const processed = new Set<string>()
-  let buffered = ''
   let markReady!: () => void
   const ready = new Promise<void>((resolve) => {
     markReady = resolve
   })
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString()
-    const lines = buffered.split('\n')
-    buffered = lines.pop()!
-    for (const line of lines) {
+  const child = spawnFixture(
+    'engine-member-process.ts',
+    [bootstrapServers().join(','), topic, groupId],
+    (line) => {
       if (line === 'ready') markReady()
-      else if (line) processed.add(line)
-    }
-  })
+      else processed.add(line)
+    },
+  )
   return { child, processed, ready }
 }
 

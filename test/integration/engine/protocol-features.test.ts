@@ -8,7 +8,7 @@ import { Producer } from '@platformatic/kafka'
 import { GroupConsumer, type GroupConsumerOptions } from '../../../src/engine/group-consumer.ts'
 import type { AssignedPartition, ConsumerRecord, TopicPartition } from '../../../src/engine/types.ts'
 import { protocolErrorName } from '../../../src/kafka/protocol-errors.ts'
-import { deliverySummary, TestMember } from '../../support/engine-member.ts'
+import { deliverySummary, drainFor, drainUntil, TestMember } from '../../support/engine-member.ts'
 import {
   bootstrapServers,
   committedOffsets,
@@ -22,31 +22,6 @@ import {
 
 function newConsumer(options: Omit<GroupConsumerOptions, 'bootstrap' | 'clientId'>): GroupConsumer {
   return new GroupConsumer({ bootstrap: bootstrapServers(), clientId: 'engine-protocol', ...options })
-}
-
-/** Takes records into `seen` until `done()` holds; throws naming `message` after `timeoutMs`. */
-async function drainUntil(
-  consumer: GroupConsumer,
-  seen: ConsumerRecord[],
-  done: () => boolean,
-  message: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${message}`)
-    for (const b of consumer.takeRecords(1000)) seen.push(...b.records)
-    await consumer.waitForRecords(100)
-  }
-}
-
-/** Keeps taking records into `seen` for `ms` (to show that nothing more arrives). */
-async function drainFor(consumer: GroupConsumer, seen: ConsumerRecord[], ms: number): Promise<void> {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    for (const b of consumer.takeRecords(1000)) seen.push(...b.records)
-    await consumer.waitForRecords(50)
-  }
 }
 
 /** `promise`'s value, or `fallback` when it has not settled within `ms`. */

@@ -9,9 +9,11 @@ import { inspect } from 'node:util'
 import { DEV_SASL_USER } from '../../../src/devkafka/broker-config.ts'
 import { type LocalKafkaState, startLocalKafka, stopLocalKafka } from '../../../src/devkafka/local-broker.ts'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
+import type { ConsumerRecord } from '../../../src/engine/types.ts'
 import { BOOTSTRAP_ENV } from '../../../src/kafka/bootstrap.ts'
 import { describeConnection } from '../../../src/kafka/connection-options.ts'
-import { createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
+import { drainUntil } from '../../support/engine-member.ts'
+import { createTopic, produceRecords, uniqueName } from '../../support/kafka.ts'
 
 // A broker of its own, so the test does not depend on how the suite's broker was started.
 const dir = mkdtempSync(join(tmpdir(), 'multilane-sasl-'))
@@ -42,17 +44,10 @@ for (const mechanism of ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const) {
       topics: [topic],
       sasl: { mechanism, ...DEV_SASL_USER },
     })
-    let seen = 0
+    const seen: ConsumerRecord[] = []
     try {
       await consumer.start()
-      await waitUntil(
-        async () => {
-          for (const b of consumer.takeRecords(1000)) seen += b.records.length
-          if (seen < 200) await consumer.waitForRecords(100)
-          return seen === 200
-        },
-        { message: `200 records over ${mechanism}` },
-      )
+      await drainUntil(consumer, seen, () => seen.length === 200, `200 records over ${mechanism}`)
       await consumer.commit([{ topic, partition: 0, offset: 100 }])
     } finally {
       await consumer.close()
@@ -100,17 +95,10 @@ test('TLS: the engine connects to the TLS listener trusting the broker certifica
     topics: [topic],
     tls: { ca: readFileSync(broker.tlsCaFile) },
   })
-  let seen = 0
+  const seen: ConsumerRecord[] = []
   try {
     await consumer.start()
-    await waitUntil(
-      async () => {
-        for (const b of consumer.takeRecords(1000)) seen += b.records.length
-        if (seen < 50) await consumer.waitForRecords(100)
-        return seen === 50
-      },
-      { message: '50 records over TLS' },
-    )
+    await drainUntil(consumer, seen, () => seen.length === 50, '50 records over TLS')
   } finally {
     await consumer.close()
   }

@@ -1,13 +1,13 @@
 // At-least-once under a crash and a graceful shutdown, proven by counting: what the broker
 // holds as done (committed offset + offset map) is never processed again.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { join } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createApp } from '../../../src/app/app.ts'
 import { decodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
 import { decodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import { spawnFixture } from '../../support/fixture-process.ts'
 import {
   bootstrapServers,
   committedOffsets,
@@ -26,31 +26,24 @@ interface AppProcess {
 }
 
 function spawnApp(topic: string, group: string, capacity: number): AppProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, '../../fixtures/app-process.ts'),
-      bootstrapServers().join(','),
-      topic,
-      group,
-      String(capacity),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  const proc: AppProcess = { child, started: new Set(), processed: new Set(), commits: 0 }
-  let rest = ''
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString()).split('\n')
-    rest = lines.pop()!
-    for (const line of lines) {
+  const proc: AppProcess = {
+    child: undefined as unknown as ChildProcess,
+    started: new Set(),
+    processed: new Set(),
+    commits: 0,
+  }
+  proc.child = spawnFixture(
+    'app-process.ts',
+    [bootstrapServers().join(','), topic, group, String(capacity)],
+    (line) => {
       if (line.startsWith('S ')) proc.started.add(line.slice(2))
       else if (line.startsWith('P ')) proc.processed.add(line.slice(2))
       else if (line === 'C') {
         proc.commits++
         proc.onCommit?.()
       }
-    }
-  })
+    },
+  )
   return proc
 }
 
