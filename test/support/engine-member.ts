@@ -1,10 +1,17 @@
 // A minimal processing loop on the engine for integration tests: takes records, "processes"
 // them synchronously (records them), commits every `commitIntervalMs`, and commits revoked
 // partitions in the revoke hook, so a rebalance loses and repeats nothing.
+import { after } from 'node:test'
 import { GroupConsumer, type GroupConsumerOptions } from '../../src/engine/group-consumer.ts'
 import type { ConsumerRecord, OffsetToCommit } from '../../src/engine/types.ts'
 import { partitionKey } from '../../src/engine/types.ts'
 import { bootstrapServers } from './kafka.ts'
+
+/** Members still running; a test that failed before stopping its members must not hang its file. */
+const running = new Set<TestMember>()
+after(async () => {
+  await Promise.allSettled([...running].map((m) => m.stop()))
+})
 
 export interface TestMemberOptions extends Partial<GroupConsumerOptions> {
   groupId: string
@@ -43,6 +50,7 @@ export class TestMember {
   }
 
   async start(): Promise<void> {
+    running.add(this)
     await this.consumer.start()
     this.#running = true
     this.#loop = this.#run()
@@ -84,6 +92,7 @@ export class TestMember {
 
   /** Stops the loop and closes the consumer (the revoke hook commits everything processed). */
   async stop(): Promise<void> {
+    running.delete(this)
     this.#running = false
     this.consumer.interruptWait()
     await this.#loop
