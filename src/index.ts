@@ -1,4 +1,5 @@
 // multilane's public API.
+
 export { App, createApp } from './app/app.ts'
 export type { ConsumerGroupBuilder } from './app/app-builder.ts'
 export { ConfigurationError } from './app/configuration-error.ts'
@@ -6,6 +7,7 @@ export type * from './app/definition.ts'
 export type { AppOptions } from './app/options/app.ts'
 export { GroupConsumer, type GroupConsumerOptions } from './engine/group-consumer.ts'
 export type * from './engine/types.ts'
+export { MultilaneError } from './errors.ts'
 export type * from './instrumentation/events.ts'
 export * from './instrumentation/prometheus.ts'
 export { DLQ_HEADERS } from './processing/dead-letter-queue.ts'

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { MultilaneError } from '../errors.ts'
 
 /** One broken rule: where (`consumerGroup "g" › topic "t" › processing.capacity`) and what. */
 export interface ConfigurationIssue {
@@ -7,13 +8,11 @@ export interface ConfigurationIssue {
 }
 
 /** The application definition is invalid. The message has one line per issue. */
-export class ConfigurationError extends Error {
-  readonly code = 'INVALID_CONFIGURATION'
+export class ConfigurationError extends MultilaneError<'INVALID_CONFIGURATION'> {
   readonly issues: ConfigurationIssue[]
 
   constructor(issues: ConfigurationIssue[]) {
-    super(issues.map(formatIssue).join('\n'))
-    this.name = 'ConfigurationError'
+    super('INVALID_CONFIGURATION', issues.map(formatIssue).join('\n'))
     this.issues = issues
   }
 }

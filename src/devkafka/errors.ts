@@ -1,3 +1,4 @@
+import { MultilaneError } from '../errors.ts'
 /** Error codes of the local-broker launcher; each message names the fix. */
 export type DevKafkaErrorCode =
   | 'JAVA_MISSING'
@@ -13,12 +14,4 @@ export type DevKafkaErrorCode =
   | 'STOP_FAILED'
 
 /** A failure of `multilane kafka start|stop|status` or of the test harness' broker. */
-export class DevKafkaError extends Error {
-  readonly code: DevKafkaErrorCode
-
-  constructor(code: DevKafkaErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'DevKafkaError'
-    this.code = code
-  }
-}
+export class DevKafkaError extends MultilaneError<DevKafkaErrorCode> {}

@@ -1,3 +1,4 @@
+import { MultilaneError } from '../errors.ts'
 /** Error codes raised by the consumer engine. */
 export type EngineErrorCode =
   | 'ENGINE_NOT_STARTED'
@@ -10,12 +11,4 @@ export type EngineErrorCode =
   | 'INVALID_OPTION'
 
 /** An engine failure; `code` says which, `cause` carries the underlying Kafka error when any. */
-export class EngineError extends Error {
-  readonly code: EngineErrorCode
-
-  constructor(code: EngineErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'EngineError'
-    this.code = code
-  }
-}
+export class EngineError extends MultilaneError<EngineErrorCode> {}

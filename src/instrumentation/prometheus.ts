@@ -1,6 +1,7 @@
 // Prometheus metrics fed only by the app's events: the processing runtime knows nothing of them.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { describeValue } from '../app/configuration-error.ts'
+import { MultilaneError } from '../errors.ts'
 import type { EventName, MultilaneEvents } from './events.ts'
 
 /** What `instrumentPrometheus` listens to: an `App` (anything with its typed `on`/`off`). */
@@ -26,13 +27,11 @@ export interface PrometheusInstrumentation {
 }
 
 /** An option of `instrumentPrometheus` is invalid; `option` names it, the message gives the rule. */
-export class MetricsOptionsError extends Error {
-  readonly code = 'INVALID_METRICS_OPTIONS'
+export class MetricsOptionsError extends MultilaneError<'INVALID_METRICS_OPTIONS'> {
   readonly option: string
 
   constructor(option: string, message: string) {
-    super(`${option}: ${message}`)
-    this.name = 'MetricsOptionsError'
+    super('INVALID_METRICS_OPTIONS', `${option}: ${message}`)
     this.option = option
   }
 }

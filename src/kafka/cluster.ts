@@ -1,4 +1,5 @@
 import { type Connection, ConnectionPool, findCoordinatorV6, metadataV12 } from '@platformatic/kafka'
+import { MultilaneError } from '../errors.ts'
 import type { BrokerAddress } from './bootstrap.ts'
 import type { ResolvedConnection } from './connection-options.ts'
 import { kafkaErrorName, responseOf } from './protocol-errors.ts'
@@ -17,20 +18,13 @@ export interface TopicMetadata {
 }
 
 /** A failure to reach or use the cluster; `code` says which. */
-export class ClusterError extends Error {
-  readonly code:
-    | 'NO_BROKER_REACHABLE'
-    | 'AUTHENTICATION_FAILED'
-    | 'UNKNOWN_BROKER'
-    | 'COORDINATOR_NOT_FOUND'
-    | 'TOPIC_NOT_FOUND'
-
-  constructor(code: ClusterError['code'], message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'ClusterError'
-    this.code = code
-  }
-}
+export class ClusterError extends MultilaneError<
+  | 'NO_BROKER_REACHABLE'
+  | 'AUTHENTICATION_FAILED'
+  | 'UNKNOWN_BROKER'
+  | 'COORDINATOR_NOT_FOUND'
+  | 'TOPIC_NOT_FOUND'
+> {}
 
 /**
  * Connections and metadata for one client. Two connection pools: coordination traffic

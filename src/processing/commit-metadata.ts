@@ -1,3 +1,4 @@
+import { MultilaneError } from '../errors.ts'
 /**
  * The envelope multilane stores in the OffsetCommit metadata string, so that several
  * features can share the one string Kafka keeps per committed partition.
@@ -23,9 +24,10 @@ const KEY_OFFSET_MAP = 'om'
 const KEY_ROUTING = 'rf'
 
 /** Thrown when a field value cannot be stored in the envelope. */
-export class CommitMetadataError extends Error {
-  readonly code = 'COMMIT_METADATA'
-  override name = 'CommitMetadataError'
+export class CommitMetadataError extends MultilaneError<'COMMIT_METADATA'> {
+  constructor(message: string) {
+    super('COMMIT_METADATA', message)
+  }
 }
 
 /** Fields multilane stores in the commit metadata. */

@@ -1,3 +1,4 @@
+import { MultilaneError } from '../errors.ts'
 /** Turns a record's value bytes into a payload. Runs lazily, on first access to `payload`. */
 export interface Deserializer<T> {
   /** Shown in errors and logs. */
@@ -6,12 +7,9 @@ export interface Deserializer<T> {
 }
 
 /** A deserializer failed; the record is retried like a handler failure. */
-export class DeserializationError extends Error {
-  readonly code = 'DESERIALIZATION_FAILED'
-
+export class DeserializationError extends MultilaneError<'DESERIALIZATION_FAILED'> {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'DeserializationError'
+    super('DESERIALIZATION_FAILED', message, options)
   }
 }
 

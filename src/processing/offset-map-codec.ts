@@ -30,6 +30,7 @@
  */
 
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
+import { MultilaneError } from '../errors.ts'
 
 /** Raw payloads above this many bytes also get a deflate-compressed candidate. */
 export const COMPRESS_THRESHOLD_BYTES = 64
@@ -61,15 +62,17 @@ const TWO_POW_31 = 2 ** 31
 const MAX_VARINT_BYTES = 8
 
 /** Thrown when the arguments to {@link encodeOffsetMap} break its contract. */
-export class OffsetMapEncodeError extends Error {
-  readonly code = 'OFFSET_MAP_ENCODE'
-  override name = 'OffsetMapEncodeError'
+export class OffsetMapEncodeError extends MultilaneError<'OFFSET_MAP_ENCODE'> {
+  constructor(message: string) {
+    super('OFFSET_MAP_ENCODE', message)
+  }
 }
 
 /** Thrown when a token cannot be decoded; no partial result is ever returned. */
-export class OffsetMapDecodeError extends Error {
-  readonly code = 'OFFSET_MAP_DECODE'
-  override name = 'OffsetMapDecodeError'
+export class OffsetMapDecodeError extends MultilaneError<'OFFSET_MAP_DECODE'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('OFFSET_MAP_DECODE', message, options)
+  }
 }
 
 /** Options for {@link decodeOffsetMap}. */

@@ -1,3 +1,4 @@
+import { MultilaneError } from '../errors.ts'
 /**
  * Per-partition offset tracking: which fetched records are finished, so that a commit never
  * passes a record that is not done, and which records above the commit are done (the offset
@@ -26,15 +27,7 @@ export type OffsetTrackerErrorCode =
   | 'OFFSET_TRACKER_INVALID'
 
 /** Misuse of a {@link PartitionOffsetTracker}; these indicate a bug in the caller. */
-export class OffsetTrackerError extends Error {
-  readonly code: OffsetTrackerErrorCode
-  override name = 'OffsetTrackerError'
-
-  constructor(code: OffsetTrackerErrorCode, message: string) {
-    super(message)
-    this.code = code
-  }
-}
+export class OffsetTrackerError extends MultilaneError<OffsetTrackerErrorCode> {}
 
 const INITIAL_CAPACITY = 64
 

@@ -1,3 +1,4 @@
+import { MultilaneError } from '../errors.ts'
 /** Delay schedule between retries of a failed handler. */
 export interface BackoffOptions {
   /** Delay before the first retry, in milliseconds. */
@@ -16,9 +17,10 @@ export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
 })
 
 /** Thrown for an attempt number that is not a positive integer. */
-export class RetryBackoffError extends Error {
-  readonly code = 'RETRY_BACKOFF'
-  override name = 'RetryBackoffError'
+export class RetryBackoffError extends MultilaneError<'RETRY_BACKOFF'> {
+  constructor(message: string) {
+    super('RETRY_BACKOFF', message)
+  }
 }
 
 // 2^64 is finite and already beyond any sane maxMs; it keeps huge attempt numbers from
