@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino'
+import { MultilaneError } from '../errors.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
 import { ConsumerGroupRuntime } from '../processing/consumer-group-runtime.ts'
 import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
@@ -18,7 +19,8 @@ export class App {
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
-    const logger = options.logger
+    // The builder has validated the logger option (a pino-compatible object, false, or unset).
+    const logger = this.#builder.logger
     this.#logger =
       logger === false
         ? pino({ enabled: false })
@@ -28,7 +30,9 @@ export class App {
 
   /** Defines a consumer group; invalid options throw a ConfigurationError here, not at run time. */
   consumerGroup(name: string, configure: (group: ConsumerGroupBuilder) => void): this {
-    if (this.#state !== 'defining') throw new Error('consumer groups must be defined before the app starts')
+    if (this.#state !== 'defining') {
+      throw new MultilaneError('APP_ALREADY_STARTED', 'consumer groups must be defined before the app starts')
+    }
     this.#builder.consumerGroup(name, configure)
     return this
   }
@@ -54,10 +58,16 @@ export class App {
 
   /** Joins every consumer group and starts processing. */
   async start(): Promise<void> {
-    if (this.#state !== 'defining') throw new Error(`the app is ${this.#state}; start it once`)
+    if (this.#state !== 'defining')
+      throw new MultilaneError('APP_ALREADY_STARTED', `the app is ${this.#state}; start it once`)
     this.#state = 'starting'
     const definition = this.definition()
-    if (definition.consumerGroups.length === 0) throw new Error('the app defines no consumer group')
+    if (definition.consumerGroups.length === 0) {
+      throw new MultilaneError(
+        'NO_CONSUMER_GROUP',
+        'the app defines no consumer group: call app.consumerGroup(name, (g) => g.topic(…)) before start',
+      )
+    }
     this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
     this.#runtimes = definition.consumerGroups.map(
       (group) =>

@@ -12,6 +12,7 @@ export type DevKafkaErrorCode =
   | 'SHARE_GROUPS_UNAVAILABLE'
   | 'ALREADY_RUNNING_ELSEWHERE'
   | 'STOP_FAILED'
+  | 'INVALID_KAFKA_VERSION'
 
 /** A failure of `multilane kafka start|stop|status` or of the test harness' broker. */
 export class DevKafkaError extends MultilaneError<DevKafkaErrorCode> {}

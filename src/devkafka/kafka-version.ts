@@ -1,3 +1,5 @@
+import { DevKafkaError } from './errors.ts'
+
 /**
  * The Apache Kafka release the local broker runs. 4.3.1 is the newest 4.x release whose
  * artifacts are complete on Maven Central (4.4.0's kafka_2.13 is published, but its
@@ -12,7 +14,8 @@ export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): string {
   const wanted = env.MULTILANE_KAFKA_VERSION?.trim()
   if (!wanted) return DEFAULT_KAFKA_VERSION
   if (!VERSION_PATTERN.test(wanted)) {
-    throw new RangeError(
+    throw new DevKafkaError(
+      'INVALID_KAFKA_VERSION',
       `MULTILANE_KAFKA_VERSION must be an Apache Kafka 4.x release such as 4.3.1 (share groups need ≥ 4.2.1); got "${wanted}"`,
     )
   }

@@ -1,3 +1,5 @@
+import { MultilaneError } from '../errors.ts'
+
 /** One `host:port` entry of a bootstrap list. */
 export interface BrokerAddress {
   host: string
@@ -8,19 +10,20 @@ export interface BrokerAddress {
 export const BOOTSTRAP_ENV = 'KAFKA_BOOTSTRAP_SERVERS'
 
 /**
- * Parses `host:port[,host:port…]` (IPv6 as `[::1]:9092`). Throws a RangeError naming `source`
+ * Parses `host:port[,host:port…]` (IPv6 as `[::1]:9092`). Throws INVALID_BOOTSTRAP naming `source`
  * (a flag or variable name) and the offending entry.
  */
 export function parseBootstrap(value: string | readonly string[], source = 'bootstrap'): BrokerAddress[] {
   const entries = (typeof value === 'string' ? value.split(',') : [...value])
     .map((e) => e.trim())
     .filter(Boolean)
-  if (entries.length === 0) throw new RangeError(`${source}: expected at least one host:port, got nothing`)
+  if (entries.length === 0)
+    throw new MultilaneError('INVALID_BOOTSTRAP', `${source}: expected at least one host:port, got nothing`)
   return entries.map((entry) => {
     const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry)
     const port = Number(match?.[2])
     if (!match || port < 1 || port > 65535) {
-      throw new RangeError(`${source}: "${entry}" is not host:port (port 1-65535)`)
+      throw new MultilaneError('INVALID_BOOTSTRAP', `${source}: "${entry}" is not host:port (port 1-65535)`)
     }
     return { host: match[1]!.replace(/^\[|\]$/g, ''), port }
   })

@@ -19,11 +19,7 @@ export interface TopicMetadata {
 
 /** A failure to reach or use the cluster; `code` says which. */
 export class ClusterError extends MultilaneError<
-  | 'NO_BROKER_REACHABLE'
-  | 'AUTHENTICATION_FAILED'
-  | 'UNKNOWN_BROKER'
-  | 'COORDINATOR_NOT_FOUND'
-  | 'TOPIC_NOT_FOUND'
+  'NO_BROKER_REACHABLE' | 'AUTHENTICATION_FAILED' | 'UNKNOWN_BROKER' | 'COORDINATOR_NOT_FOUND'
 > {}
 
 /**
