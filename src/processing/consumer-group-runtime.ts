@@ -232,7 +232,7 @@ export class ConsumerGroupRuntime implements UnitHost {
       value = vp.partitioner(record)
     } catch (error) {
       this.#reportRecordError('virtual_partitions.partitioner.error', error, run, record.offset)
-      return `${run.key}\u0000lane0`
+      return run.laneKey(0)
     }
     let lane = 0
     try {
@@ -244,7 +244,7 @@ export class ConsumerGroupRuntime implements UnitHost {
       this.#reportRecordError('virtual_partitions.reducer.error', error, run, record.offset)
       lane = 0
     }
-    return `${run.key}\u0000lane${lane}`
+    return run.laneKey(lane)
   }
 
   // ── execution ─────────────────────────────────────────────────────────────────────────

@@ -53,6 +53,18 @@ export class PartitionRun {
     this.tracker = tracker
   }
 
+  readonly #laneKeys: string[] = []
+
+  /** The scheduler key of virtual partition `lane` of this partition (built once per lane). */
+  laneKey(lane: number): string {
+    let key = this.#laneKeys[lane]
+    if (key === undefined) {
+      key = `${this.key}\u0000lane${lane}`
+      this.#laneKeys[lane] = key
+    }
+    return key
+  }
+
   /** Resolves when no record of this partition is in flight. */
   async whenIdle(): Promise<void> {
     while (this.inFlight > 0) await this.idle.wait(1000)
