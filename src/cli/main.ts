@@ -4,12 +4,16 @@ import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.ts'
 
 /** Builds the `multilane` command tree. The CLI stays thin: parse, call the library, print. */
 export function buildProgram(): Command {
-  const program = new Command('multilane')
-    .description('Kafka consumers with more parallelism than partitions give')
-    .showHelpAfterError()
-    .exitOverride()
+  const program = new Command('multilane').description(
+    'Kafka consumers with more parallelism than partitions give',
+  )
   program.addCommand(kafkaCommand())
-  for (const command of program.commands) command.exitOverride()
+  // Every level, so a usage error anywhere ends in main()'s exit code 2 (not commander's exit 1).
+  const configure = (command: Command): void => {
+    command.exitOverride().showHelpAfterError()
+    for (const sub of command.commands) configure(sub)
+  }
+  configure(program)
   return program
 }
 
