@@ -479,7 +479,14 @@ export class ConsumerGroupRuntime implements UnitHost {
   }
 
   /** The offset and metadata to commit for a partition, or undefined when nothing changed. */
-  #offsetToCommit(run: PartitionRun): (OffsetToCommit & { metadata: string; mapBytes: number }) | undefined {
+  #offsetToCommit(
+    run: PartitionRun,
+  ): (OffsetToCommit & { metadata: string; mapBytes: number; version: number }) | undefined {
+    // Nothing finished since the last commit: skip encoding the map (and the pause checks,
+    // whose answer depends on the same state).
+    const version = run.tracker.version
+    const last = run.lastCommitted
+    if (last?.version === version) return undefined
     const offset = run.tracker.committable()
     const done = run.tracker.doneAbove()
     let metadata = encodeCommitMetadata({})
@@ -510,9 +517,11 @@ export class ConsumerGroupRuntime implements UnitHost {
       run.mapLimitReported = false
       this.pausePartition(run, 'offset_map', false)
     }
-    const last = run.lastCommitted
-    if (last && last.offset === offset && last.metadata === metadata) return undefined
-    return { topic: run.topic.name, partition: run.partition, offset, metadata, mapBytes }
+    if (last && last.offset === offset && last.metadata === metadata) {
+      last.version = version
+      return undefined
+    }
+    return { topic: run.topic.name, partition: run.partition, offset, metadata, mapBytes, version }
   }
 
   async #commit(runs: PartitionRun[]): Promise<void> {
@@ -532,7 +541,9 @@ export class ConsumerGroupRuntime implements UnitHost {
       })
       return
     }
-    for (const { run, o } of offsets) run.lastCommitted = { offset: o.offset, metadata: o.metadata }
+    for (const { run, o } of offsets) {
+      run.lastCommitted = { offset: o.offset, metadata: o.metadata, version: o.version }
+    }
     this.#events.emit('offsets.committed', {
       consumerGroup: this.#group.name,
       offsets: offsets.map(({ o }) => ({

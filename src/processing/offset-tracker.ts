@@ -54,6 +54,7 @@ export class PartitionOffsetTracker {
   /** Restored offset map (done before a restart); consumed from #restoredIndex on. */
   #restored: readonly number[] | undefined
   #restoredIndex = 0
+  #version = 0
 
   /**
    * @param position the committed offset the partition starts from
@@ -78,6 +79,14 @@ export class PartitionOffsetTracker {
       }
       this.#restored = doneAbove.slice()
     }
+  }
+
+  /**
+   * Grows whenever committable() or doneAbove() may have changed: a commit tick compares it
+   * with the version it last committed and skips re-encoding an unchanged offset map.
+   */
+  get version(): number {
+    return this.#version
   }
 
   /** True when the restored offset map says `offset` is already done; call skip() for it. */
@@ -121,6 +130,7 @@ export class PartitionOffsetTracker {
     }
     done[slot] = 1
     this.#pending--
+    this.#version++
     if (slot === this.#head) {
       // Release the completed prefix so the head is pending again (or the ring is empty).
       const mask = this.#mask
@@ -197,6 +207,7 @@ export class PartitionOffsetTracker {
 
   #moveFrontier(frontier: number): void {
     this.#frontier = frontier
+    this.#version++
     const restored = this.#restored
     if (restored === undefined) return
     let index = this.#restoredIndex

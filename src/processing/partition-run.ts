@@ -29,7 +29,8 @@ export class PartitionRun {
   inFlight = 0
   readonly idle = new WakeSignal()
   readonly pauseReasons = new Set<PauseReason>()
-  lastCommitted: { offset: number; metadata: string } | undefined
+  /** What the broker holds for this partition; `version` is the tracker version it reflects. */
+  lastCommitted: { offset: number; metadata: string; version?: number } | undefined
   mapLimitReported = false
   /** Manual offsets: records finished by the handler but not yet marked, and the mark. */
   markedUpTo = -1

@@ -251,6 +251,8 @@ describe('PartitionOffsetTracker', () => {
       const seen: number[] = []
       let frontier = position
       let previous = t.committable()
+      let previousVersion = t.version
+      let previousState = JSON.stringify([t.committable(), t.doneAbove()])
       for (const step of steps) {
         if (step.kind === 'fetch') {
           const offset = frontier + step.gap
@@ -287,6 +289,12 @@ describe('PartitionOffsetTracker', () => {
         ].sort((a, b) => a - b)
         const doneAbove = t.doneAbove()
         assert.deepEqual(doneAbove, expectedDone)
+        // Commit ticks skip encoding while the version stands: the state must not have moved.
+        const state = JSON.stringify([committable, doneAbove])
+        if (t.version === previousVersion)
+          assert.equal(state, previousState, 'unchanged version, unchanged state')
+        previousVersion = t.version
+        previousState = state
         assert.deepEqual(decodeOffsetMap(committable, encodeOffsetMap(committable, doneAbove)), doneAbove)
       }
       for (const offset of pending.splice(0)) {
