@@ -1,8 +1,9 @@
 import { type Logger, pino } from 'pino'
 import { MultilaneError } from '../errors.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
-import { ConsumerGroupRuntime } from '../processing/consumer-group-runtime.ts'
+import { createConsumerGroupRuntime } from '../processing/consumer-group-runtime.ts'
 import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
+import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
 import { AppBuilder, type ConsumerGroupBuilder } from './app-builder.ts'
 import type { AppDefinition } from './definition.ts'
 import type { AppOptions } from './options/app.ts'
@@ -12,7 +13,7 @@ export class App {
   readonly #builder: AppBuilder
   readonly #events = new EventBus()
   readonly #logger: Logger
-  #runtimes: ConsumerGroupRuntime[] = []
+  #runtimes: ProcessingRuntime[] = []
   #deadLetters: DeadLetterQueueProducer | undefined
   #state: 'defining' | 'starting' | 'running' | 'stopping' | 'stopped' = 'defining'
   #stopping: Promise<void> | undefined
@@ -69,15 +70,14 @@ export class App {
       )
     }
     this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
-    this.#runtimes = definition.consumerGroups.map(
-      (group) =>
-        new ConsumerGroupRuntime({
-          group,
-          app: definition.settings,
-          events: this.#events,
-          logger: this.#logger,
-          deadLetters: this.#deadLetters!,
-        }),
+    this.#runtimes = definition.consumerGroups.map((group) =>
+      createConsumerGroupRuntime({
+        group,
+        app: definition.settings,
+        events: this.#events,
+        logger: this.#logger,
+        deadLetters: this.#deadLetters!,
+      }),
     )
     try {
       await Promise.all(this.#runtimes.map((r) => r.start()))

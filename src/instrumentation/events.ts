@@ -8,6 +8,8 @@ export type ErrorType =
   | 'consumer.commit.error'
   | 'consumer.connection.error'
   | 'consumer.fatal'
+  /** A record filter (parallel segments) threw; the record is processed. */
+  | 'consumer.filter.error'
   | 'virtual_partitions.partitioner.error'
   | 'virtual_partitions.reducer.error'
   | 'dead_letter_queue.dispatch.error'

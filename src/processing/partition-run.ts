@@ -1,6 +1,6 @@
 import type { TopicDefinition } from '../app/definition.ts'
 import { WakeSignal } from '../engine/wake-signal.ts'
-import type { PartitionOffsetTracker } from './offset-tracker.ts'
+import type { PartitionProgress } from './progress.ts'
 
 /** Records of one topic in flight in this member, shared by the topic's partition runs. */
 export interface TopicLoad {
@@ -8,10 +8,15 @@ export interface TopicLoad {
 }
 
 /** Why a partition is paused; it is fetched again only when no reason is left. */
-export type PauseReason = 'user' | 'capacity' | 'offset_map' | 'seek'
+export type PauseReason =
+  | 'user'
+  | 'capacity'
+  /** Progress asked to hold intake (a consumer group's offset map near its size limit). */
+  | 'progress'
+  | 'seek'
 
 /**
- * The processing state of one assigned partition: its offset tracker, how many of its
+ * The processing state of one assigned partition: its progress, how many of its
  * records are taken and not finished, why it is paused, and its abort signal.
  */
 export class PartitionRun {
@@ -19,7 +24,8 @@ export class PartitionRun {
   readonly load: TopicLoad
   readonly partition: number
   readonly key: string
-  tracker: PartitionOffsetTracker
+  /** What is done here; replaced on seek. Set right after construction (it needs the run). */
+  progress!: PartitionProgress
   readonly controller = new AbortController()
   /** False once revoked/lost: late completions are ignored. */
   active = true
@@ -29,9 +35,6 @@ export class PartitionRun {
   inFlight = 0
   readonly idle = new WakeSignal()
   readonly pauseReasons = new Set<PauseReason>()
-  /** What the broker holds for this partition; `version` is the tracker version it reflects. */
-  lastCommitted: { offset: number; metadata: string; version?: number } | undefined
-  mapLimitReported = false
   /** Manual offsets: records finished by the handler but not yet marked, and the mark. */
   markedUpTo = -1
   finishedUnmarked: number[] = []
@@ -40,18 +43,11 @@ export class PartitionRun {
   /** Consecutive failures per lane (dead letter queue with `independent: false`). */
   readonly laneFailures = new Map<string, number>()
 
-  constructor(
-    topic: TopicDefinition,
-    load: TopicLoad,
-    partition: number,
-    key: string,
-    tracker: PartitionOffsetTracker,
-  ) {
+  constructor(topic: TopicDefinition, load: TopicLoad, partition: number, key: string) {
     this.topic = topic
     this.load = load
     this.partition = partition
     this.key = key
-    this.tracker = tracker
   }
 
   readonly #laneKeys: string[] = []
