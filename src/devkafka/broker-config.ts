@@ -7,6 +7,11 @@ export interface BrokerConfigInput {
   tls: { port: number; keystoreFile: string; password: string }
   controllerPort: number
   dataDir: string
+  /**
+   * The first node is a combined broker+controller (the default); nodes added later
+   * (`addLocalBroker`) are brokers only and reach the controller at `controllerPort`.
+   */
+  node?: { id: number; role: 'broker' }
 }
 
 /**
@@ -25,9 +30,10 @@ export function scramFormatArguments(): string[] {
 }
 
 /**
- * A single combined broker+controller for development and tests: loopback only, single-node
+ * A combined broker+controller for development and tests: loopback only, single-node
  * replication for every internal topic (offsets, transactions, share-group state), share
  * groups usable, no initial rebalance delay, thread counts sized for a small machine.
+ * Brokers added to it (`node`) get the same client listeners and settings.
  */
 export function serverProperties({
   port,
@@ -35,14 +41,16 @@ export function serverProperties({
   tls,
   controllerPort,
   dataDir,
+  node,
 }: BrokerConfigInput): string {
   const { username, password } = DEV_SASL_USER
+  const clientListeners = `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port}`
   const settings: Record<string, string | number> = {
-    'process.roles': 'broker,controller',
-    'node.id': 1,
+    'process.roles': node ? 'broker' : 'broker,controller',
+    'node.id': node?.id ?? 1,
     'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port}`,
+    listeners: node ? clientListeners : `${clientListeners},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': clientListeners,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map':

@@ -13,6 +13,9 @@ export type DevKafkaErrorCode =
   | 'ALREADY_RUNNING_ELSEWHERE'
   | 'STOP_FAILED'
   | 'INVALID_KAFKA_VERSION'
+  | 'NOT_RUNNING'
+  | 'INVALID_NODE_ID'
+  | 'CLUSTER_ID_MISSING'
 
 /** A failure of `multilane kafka start|stop|status` or of the test harness' broker. */
 export class DevKafkaError extends MultilaneError<DevKafkaErrorCode> {}

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { addedBrokers, stopAddedBroker } from './added-broker.ts'
 import {
   log4jProperties,
   scramFormatArguments,
@@ -11,30 +10,16 @@ import {
   tlsCertificateCommands,
 } from './broker-config.ts'
 import { probeBroker, shareGroupsUnavailableReason } from './broker-probe.ts'
+import { freePort, logTail, portIsFree, runTool, spawnBroker, stopBrokerProcess } from './broker-process.ts'
+import { type LocalKafkaState, localKafkaStatus, readState, statePath, writeState } from './broker-state.ts'
 import { DevKafkaError } from './errors.ts'
+
+export { type LocalKafkaState, localKafkaStatus } from './broker-state.ts'
+
 import { findJava } from './java-runtime.ts'
 import { resolveKafkaJars } from './kafka-jars.ts'
 import { kafkaVersion } from './kafka-version.ts'
 import { brokerDir, cacheRoot } from './paths.ts'
-
-/** What `multilane kafka status` reports and what the test harness connects to. */
-export interface LocalKafkaState {
-  pid: number
-  bootstrap: string
-  port: number
-  /** The SASL listener (`DEV_SASL_USER`; PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
-  saslBootstrap: string
-  saslPort: number
-  /** The TLS listener; trust `tlsCaFile` (PEM) to connect. */
-  tlsBootstrap: string
-  tlsPort: number
-  tlsCaFile: string
-  controllerPort: number
-  version: string
-  dataDir: string
-  logFile: string
-  startedAt: string
-}
 
 export interface StartLocalKafkaOptions {
   /** Broker port; default 9092 when free, else any free port. A given port must be free. */
@@ -61,55 +46,8 @@ export interface StartLocalKafkaResult {
 }
 
 const DEFAULT_PORT = 9092
-const STATE_FILE = 'state.json'
 /** Written by `stop --keep`: what a later `start --restart` resumes. */
 const KEPT_FILE = 'kept.json'
-
-function statePath(env: NodeJS.ProcessEnv): string {
-  return join(brokerDir(env), STATE_FILE)
-}
-
-function readState(env: NodeJS.ProcessEnv): LocalKafkaState | undefined {
-  try {
-    return JSON.parse(readFileSync(statePath(env), 'utf8')) as LocalKafkaState
-  } catch {
-    return undefined
-  }
-}
-
-/** True when `pid` is alive and (on Linux) still a Kafka broker, not a recycled pid. */
-function isBrokerProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka')
-  } catch {
-    return true
-  }
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)))
-  })
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding, never starting with '-'. */
 function clusterId(): string {
@@ -117,42 +55,6 @@ function clusterId(): string {
     const id = randomBytes(16).toString('base64url')
     if (!id.startsWith('-')) return id
   }
-}
-
-function logTail(logFile: string, lines = 30): string {
-  try {
-    return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
-  } catch {
-    return '(no log written)'
-  }
-}
-
-/** Runs a program to completion with its output appended to the broker log. */
-async function runTool(program: string, args: string[], logFile: string, label: string): Promise<void> {
-  const out = openSync(logFile, 'a')
-  try {
-    const child = spawn(program, args, { stdio: ['ignore', out, out] })
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject)
-      child.once('exit', resolve)
-    })
-    if (code !== 0) {
-      throw new DevKafkaError('BROKER_EXITED', `${label} failed (exit ${code}):\n${logTail(logFile)}`)
-    }
-  } finally {
-    closeSync(out)
-  }
-}
-
-/** The state of the local broker, or undefined when none is running. Removes a stale state file. */
-export async function localKafkaStatus(
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<LocalKafkaState | undefined> {
-  const state = readState(env)
-  if (!state) return undefined
-  if (isBrokerProcess(state.pid)) return state
-  rmSync(statePath(env), { force: true })
-  return undefined
 }
 
 /**
@@ -176,6 +78,8 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
     return { state: running, reused: true, timings, jarSource: 'running' }
   }
 
+  // Brokers added to a cluster that is gone (a crash, a reboot) cannot join a new one.
+  for (const added of addedBrokers(env)) await stopAddedBroker(added.nodeId, { env })
   const java = findJava(env)
   let started = performance.now()
   progress('resolving Apache Kafka jars')
@@ -267,37 +171,17 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
 
   started = performance.now()
   progress(`starting the broker on 127.0.0.1:${port}`)
-  const out = openSync(logFile, 'a')
-  const child = spawn(
-    java.executable,
-    [
-      '-Xms256m',
-      '-Xmx1g',
-      '-XX:+UseG1GC',
-      '-XX:MaxGCPauseMillis=20',
-      ...jvmBase,
-      'kafka.Kafka',
-      propertiesFile,
-    ],
-    { detached: true, stdio: ['ignore', out, out] },
-  )
-  closeSync(out)
-  child.unref()
-  let exitCode: number | null | undefined
-  child.once('exit', (code) => {
-    exitCode = code
-  })
-  const pid = child.pid
-  if (pid === undefined) throw new DevKafkaError('BROKER_EXITED', `could not spawn ${java.executable}`)
+  const broker = spawnBroker(java.executable, jvmBase, propertiesFile, logFile)
+  const { pid } = broker
 
   const timeoutMs = options.timeoutMs ?? 90_000
   const deadline = Date.now() + timeoutMs
   const address = { host: '127.0.0.1', port }
   for (;;) {
-    if (exitCode !== undefined) {
+    if (broker.exitCode !== undefined) {
       throw new DevKafkaError(
         'BROKER_EXITED',
-        `The Kafka broker exited during start (code ${exitCode}). Last lines of ${logFile}:\n${logTail(logFile)}`,
+        `The Kafka broker exited during start (code ${broker.exitCode}). Last lines of ${logFile}:\n${logTail(logFile)}`,
       )
     }
     try {
@@ -340,7 +224,7 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
     logFile,
     startedAt: new Date().toISOString(),
   }
-  writeFileSync(statePath(env), `${JSON.stringify(state, null, 2)}\n`)
+  writeState(env, state)
   return { state, reused: false, timings, jarSource: jars.source }
 }
 
@@ -368,22 +252,9 @@ export async function stopLocalKafka(
   const env = options.env ?? process.env
   const state = readState(env)
   if (!state) return undefined
-  if (isBrokerProcess(state.pid)) {
-    process.kill(state.pid, 'SIGTERM')
-    const deadline = Date.now() + (options.timeoutMs ?? 20_000)
-    while (isBrokerProcess(state.pid) && Date.now() < deadline) await sleep(100)
-    if (isBrokerProcess(state.pid)) {
-      process.kill(state.pid, 'SIGKILL')
-      const killDeadline = Date.now() + 5000
-      while (isBrokerProcess(state.pid) && Date.now() < killDeadline) await sleep(50)
-      if (isBrokerProcess(state.pid)) {
-        throw new DevKafkaError(
-          'STOP_FAILED',
-          `The broker (pid ${state.pid}) survived SIGKILL; check it with ps.`,
-        )
-      }
-    }
-  }
+  // Added brokers first: they cannot outlive the controller, and their data is never kept.
+  for (const added of addedBrokers(env)) await stopAddedBroker(added.nodeId, options)
+  await stopBrokerProcess(state.pid, options.timeoutMs ?? 20_000)
   rmSync(statePath(env), { force: true })
   if (options.keep) writeFileSync(join(brokerDir(env), KEPT_FILE), `${JSON.stringify(state, null, 2)}\n`)
   else if (existsSync(state.dataDir)) rmSync(state.dataDir, { recursive: true, force: true })
