@@ -172,8 +172,8 @@ export class ProcessingRuntime implements UnitHost {
       if (!run?.active || run.revoking || run.seekTo !== undefined) continue
       const topic = run.topic
       const units = topic.batchHandler ? new Map<string, Unit>() : undefined
+      const progress = run.progress
       for (const record of batch.records) {
-        const progress = run.progress
         if (progress.shouldSkip(record.offset)) {
           progress.skip(record.offset)
           continue
