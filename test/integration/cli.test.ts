@@ -1,7 +1,8 @@
 // The `multilane` command as a user runs it: exit codes (0 ok, 1 failure, 2 usage), errors that
-// name the flag or variable, and --json output. No broker is needed: these paths fail first.
+// name the flag or variable, and --json output. One test starts a two-broker cluster of its own
+// (MULTILANE_BROKER_DIR in a temporary directory); the others fail before any broker is needed.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +11,15 @@ import { after, test } from 'node:test'
 const bin = join(import.meta.dirname, '../../bin/multilane.js')
 const dir = mkdtempSync(join(tmpdir(), 'multilane-cli-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
+
+/** Running processes whose command line mentions `path` (a zombie's is empty). */
+function javaProcessesUsing(path: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', path], { encoding: 'utf8' }).trim().split('\n').filter(Boolean)
+  } catch {
+    return [] // pgrep exits 1 when nothing matches
+  }
+}
 
 function multilane(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [bin, ...args], {
@@ -36,6 +46,40 @@ test('usage errors exit 2 and name what is wrong', () => {
   const flag = multilane(['kafka', 'status', '--verbose'])
   assert.equal(flag.code, 2)
   assert.match(flag.stderr, /unknown option '--verbose'/)
+  const brokers = multilane(['kafka', 'start', '--brokers', '10'])
+  assert.equal(brokers.code, 2)
+  assert.match(brokers.stderr, /--brokers.*integer from 1 to 9/)
+  const conflict = multilane(['kafka', 'start', '--brokers', '2', '--restart'])
+  assert.equal(conflict.code, 2)
+  assert.match(conflict.stderr, /--brokers cannot be combined with --restart/)
+})
+
+test('start --brokers 2: a two-broker cluster, listed by status; stop ends every broker', () => {
+  const started = multilane(['kafka', 'start', '--brokers', '2', '--json'])
+  try {
+    assert.equal(started.code, 0, started.stderr)
+    const state = JSON.parse(started.stdout) as {
+      pid: number
+      addedBrokers: Array<{ nodeId: number; pid: number }>
+    }
+    assert.deepEqual(
+      state.addedBrokers.map((b) => b.nodeId),
+      [2],
+    )
+    const status = multilane(['kafka', 'status'])
+    assert.equal(status.code, 0)
+    assert.match(status.stdout, /bootstrap: 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+/)
+    assert.match(status.stdout, /broker 2: 127\.0\.0\.1:\d+ \(pid \d+\)/)
+    // Asking again for two is idempotent; it never adds a third.
+    const again = multilane(['kafka', 'start', '--brokers', '2', '--json'])
+    assert.equal((JSON.parse(again.stdout) as { addedBrokers: unknown[] }).addedBrokers.length, 1)
+    const stopped = multilane(['kafka', 'stop'])
+    assert.equal(stopped.code, 0)
+    assert.match(stopped.stdout, /and 1 added broker/)
+    assert.deepEqual(javaProcessesUsing(join(dir, 'broker')), [], 'no broker process is left')
+  } finally {
+    multilane(['kafka', 'stop'])
+  }
 })
 
 test('status --json with no broker prints running:false and exits 1', () => {
