@@ -11,7 +11,7 @@ export interface PartitionProgress {
   shouldSkip(offset: number): boolean
   /** A record that needs no handler (done before, or filtered out): done at once. */
   skip(offset: number): void
-  /** A record was handed to processing. Offsets strictly increase per partition. */
+  /** A record was handed to processing (for a consumer group, offsets strictly increase per partition). */
   track(offset: number): void
   /** A tracked record finished: handled, dead-lettered, or marked by manual offsets. */
   complete(offset: number): void
