@@ -1,13 +1,12 @@
 // At-least-once under a crash and a graceful shutdown, proven by counting: what the broker
 // holds as done (committed offset + offset map) is never processed again.
 import assert from 'node:assert/strict'
-import type { ChildProcess } from 'node:child_process'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createApp } from '../../../src/app/app.ts'
 import { decodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
 import { decodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
-import { spawnFixture } from '../../support/fixture-process.ts'
+import { spawnApp } from '../../support/app-process.ts'
 import {
   bootstrapServers,
   committedOffsets,
@@ -16,35 +15,6 @@ import {
   uniqueName,
   waitUntil,
 } from '../../support/kafka.ts'
-
-interface AppProcess {
-  child: ChildProcess
-  started: Set<string>
-  processed: Set<string>
-}
-
-function spawnApp(topic: string, group: string, capacity: number, killAfterProcessed?: number): AppProcess {
-  const proc: AppProcess = {
-    child: undefined as unknown as ChildProcess,
-    started: new Set(),
-    processed: new Set(),
-  }
-  proc.child = spawnFixture(
-    'app-process.ts',
-    [
-      bootstrapServers().join(','),
-      topic,
-      group,
-      String(capacity),
-      ...(killAfterProcessed ? [String(killAfterProcessed)] : []),
-    ],
-    (line) => {
-      if (line.startsWith('S ')) proc.started.add(line.slice(2))
-      else if (line.startsWith('P ')) proc.processed.add(line.slice(2))
-    },
-  )
-  return proc
-}
 
 /** Records the broker holds as done for a group: below the committed offset, or in the offset map. */
 async function doneOnBroker(group: string, topic: string, partitions: number) {
@@ -72,10 +42,7 @@ test('crash (SIGKILL) and restart: all processed at least once; what the offset 
 
   // The app kills itself inside the first commit event after 300 finished, capacity full.
   const first = spawnApp(topic, group, capacity, 300)
-  const exit = await new Promise<NodeJS.Signals | null>((r) =>
-    first.child.once('exit', (_code, signal) => r(signal)),
-  )
-  assert.equal(exit, 'SIGKILL', 'the first run died by SIGKILL')
+  assert.equal(await first.exited, 'SIGKILL', 'the first run died by SIGKILL')
   assert.ok(first.processed.size >= 300, `first run processed ${first.processed.size} ≥ 300`)
   const processedFirst = new Set(first.processed)
   const startedFirst = new Set(first.started)
@@ -91,7 +58,7 @@ test('crash (SIGKILL) and restart: all processed at least once; what the offset 
     message: 'all 1500 processed across both runs',
   })
   second.child.kill('SIGTERM')
-  await new Promise((r) => second.child.once('exit', r))
+  await second.exited
 
   // A repeat is a record whose handler ran in both runs (finished or cut off by the kill).
   const duplicates = [...second.started].filter((id) => startedFirst.has(id))
