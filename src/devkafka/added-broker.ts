@@ -8,6 +8,7 @@ import { log4jProperties, serverProperties } from './broker-config.ts'
 import {
   freePort,
   isBrokerProcess,
+  jvmArguments,
   logTail,
   runTool,
   spawnBroker,
@@ -17,7 +18,7 @@ import { localKafkaStatus } from './broker-state.ts'
 import { DevKafkaError } from './errors.ts'
 import { findJava } from './java-runtime.ts'
 import { resolveKafkaJars } from './kafka-jars.ts'
-import { brokerDir, cacheRoot } from './paths.ts'
+import { brokerDir, devTlsFiles } from './paths.ts'
 
 /** A broker-only node that joined the local cluster. */
 export interface AddedBroker {
@@ -83,29 +84,20 @@ export async function addLocalBroker(options: AddLocalBrokerOptions = {}): Promi
   mkdirSync(dataDir, { recursive: true })
   writeFileSync(logFile, '')
   const [port, saslPort, tlsPort] = [await freePort(), await freePort(), await freePort()]
-  const tlsDir = join(cacheRoot(env), 'tls')
+  const { keystoreFile, password } = devTlsFiles(env)
   writeFileSync(
     propertiesFile,
     serverProperties({
       port,
       saslPort,
-      tls: {
-        port: tlsPort,
-        keystoreFile: join(tlsDir, 'broker-keystore.p12'),
-        password: 'multilane-dev-keystore',
-      },
+      tls: { port: tlsPort, keystoreFile, password },
       controllerPort: cluster.controllerPort,
       dataDir,
       node: { id: nodeId, role: 'broker' },
     }),
   )
   writeFileSync(log4jFile, log4jProperties(logFile))
-  const jvmBase = [
-    '-cp',
-    jars.classpath,
-    `-Dlog4j2.configurationFile=${log4jFile}`,
-    '-Djava.awt.headless=true',
-  ]
+  const jvmBase = jvmArguments(jars.classpath, log4jFile)
   await runTool(
     java.executable,
     [

@@ -69,6 +69,11 @@ export async function runTool(
   }
 }
 
+/** JVM arguments every Kafka tool and node here runs with: the jars and the log4j2 file. */
+export function jvmArguments(classpath: string, log4jFile: string): string[] {
+  return ['-cp', classpath, `-Dlog4j2.configurationFile=${log4jFile}`, '-Djava.awt.headless=true']
+}
+
 /** A Kafka node started in the background; `exitCode` is set once it exits. */
 export interface BrokerProcess {
   pid: number

@@ -10,7 +10,15 @@ import {
   tlsCertificateCommands,
 } from './broker-config.ts'
 import { probeBroker, shareGroupsUnavailableReason } from './broker-probe.ts'
-import { freePort, logTail, portIsFree, runTool, spawnBroker, stopBrokerProcess } from './broker-process.ts'
+import {
+  freePort,
+  jvmArguments,
+  logTail,
+  portIsFree,
+  runTool,
+  spawnBroker,
+  stopBrokerProcess,
+} from './broker-process.ts'
 import { type LocalKafkaState, localKafkaStatus, readState, statePath, writeState } from './broker-state.ts'
 import { DevKafkaError } from './errors.ts'
 
@@ -19,7 +27,7 @@ export { type LocalKafkaState, localKafkaStatus } from './broker-state.ts'
 import { findJava } from './java-runtime.ts'
 import { resolveKafkaJars } from './kafka-jars.ts'
 import { kafkaVersion } from './kafka-version.ts'
-import { brokerDir, cacheRoot } from './paths.ts'
+import { brokerDir, devTlsFiles } from './paths.ts'
 
 export interface StartLocalKafkaOptions {
   /** Broker port; default 9092 when free, else any free port. A given port must be free. */
@@ -106,19 +114,9 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
   const controllerPort = kept?.controllerPort ?? (await freePort())
   const saslPort = kept?.saslPort ?? (await freePort())
   const tlsPort = kept?.tlsPort ?? (await freePort())
-  // Made once per machine (10-year validity) and reused: each keytool run costs a JVM start.
-  const tlsDir = join(cacheRoot(env), 'tls')
-  const keystoreFile = join(tlsDir, 'broker-keystore.p12')
-  const tlsCaFile = join(tlsDir, 'broker-ca.pem')
-  // A development keystore on loopback; the password only protects the file from nobody.
-  const tlsPassword = 'multilane-dev-keystore'
+  const { dir: tlsDir, keystoreFile, caFile: tlsCaFile, password: tlsPassword } = devTlsFiles(env)
 
-  const jvmBase = [
-    '-cp',
-    jars.classpath,
-    `-Dlog4j2.configurationFile=${log4jFile}`,
-    '-Djava.awt.headless=true',
-  ]
+  const jvmBase = jvmArguments(jars.classpath, log4jFile)
   rmSync(join(dir, KEPT_FILE), { force: true })
   started = performance.now()
   if (kept) {

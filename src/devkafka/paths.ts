@@ -23,3 +23,23 @@ export function jarCacheDir(version: string, env: NodeJS.ProcessEnv = process.en
 export function brokerDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.MULTILANE_BROKER_DIR || join(cacheRoot(env), 'broker')
 }
+
+/**
+ * The local broker's TLS files: a self-signed keystore made once per machine (10-year validity,
+ * reused: each keytool run costs a JVM start) and its certificate as PEM for clients to trust.
+ * A development keystore on loopback; the password only protects the file from nobody.
+ */
+export function devTlsFiles(env: NodeJS.ProcessEnv = process.env): {
+  dir: string
+  keystoreFile: string
+  caFile: string
+  password: string
+} {
+  const dir = join(cacheRoot(env), 'tls')
+  return {
+    dir,
+    keystoreFile: join(dir, 'broker-keystore.p12'),
+    caFile: join(dir, 'broker-ca.pem'),
+    password: 'multilane-dev-keystore',
+  }
+}
