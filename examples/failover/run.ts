@@ -57,7 +57,7 @@ async function main(): Promise<void> {
           return {
             topic,
             key: Buffer.from(`key-${i % KEYS}`),
-            value: Buffer.from(String(Math.floor(i / KEYS))),
+            value: Buffer.from(`${Math.floor(i / KEYS)}${PADDING}`),
           }
         }),
       })
