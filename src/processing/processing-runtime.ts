@@ -130,8 +130,9 @@ export class ProcessingRuntime implements UnitHost {
     while (this.#running) {
       const batches = this.#source.takeRecords(maxPoll)
       if (this.#dispatch(batches) === 0) {
-        // Idle: make sure the last poll's offsets were committed.
-        await this.#flushAll()
+        // Idle: commit the last poll's offsets, without waiting for the broker's answer (that
+        // round trip would stall the next poll each time the buffer runs dry).
+        void this.#flushAll()
         await this.#source.waitForRecords(200)
         continue
       }
