@@ -59,18 +59,22 @@ export function addedBrokers(env: NodeJS.ProcessEnv = process.env): AddedBroker[
  */
 export async function addLocalBroker(options: AddLocalBrokerOptions = {}): Promise<AddedBroker> {
   const env = options.env ?? process.env
-  const cluster = await localKafkaStatus(env)
-  if (!cluster) {
-    throw new DevKafkaError(
-      'NOT_RUNNING',
-      'No local broker is running; start one with `multilane kafka start` first.',
-    )
-  }
   const nodeId = options.nodeId ?? Math.max(1, ...addedBrokers(env).map((b) => b.nodeId)) + 1
   if (!Number.isInteger(nodeId) || nodeId < 2) {
     throw new DevKafkaError(
       'INVALID_NODE_ID',
       `nodeId must be an integer ≥ 2 (node 1 is the controller), got ${nodeId}`,
+    )
+  }
+  const existing = addedBrokers(env).find((b) => b.nodeId === nodeId)
+  if (existing && isBrokerProcess(existing.pid)) {
+    throw new DevKafkaError('INVALID_NODE_ID', `broker ${nodeId} is already running (pid ${existing.pid})`)
+  }
+  const cluster = await localKafkaStatus(env)
+  if (!cluster) {
+    throw new DevKafkaError(
+      'NOT_RUNNING',
+      'No local broker is running; start one with `multilane kafka start` first.',
     )
   }
   const java = findJava(env)

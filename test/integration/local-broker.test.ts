@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { test } from 'node:test'
+import { addLocalBroker } from '../../src/devkafka/added-broker.ts'
 import { DevKafkaError } from '../../src/devkafka/errors.ts'
 import { localKafkaStatus, startLocalKafka, stopLocalKafka } from '../../src/devkafka/local-broker.ts'
 import { bootstrapServers } from '../support/kafka.ts'
@@ -87,6 +88,27 @@ test('missing Java and missing Maven are reported with the fix', async () => {
         },
       }),
       (e) => e instanceof DevKafkaError && e.code === 'MAVEN_MISSING' && /KAFKA_HOME/.test(e.message),
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('addLocalBroker refuses a bad node id and a missing cluster, naming the rule', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'multilane-add-'))
+  const env = { ...process.env, MULTILANE_BROKER_DIR: dir }
+  try {
+    for (const nodeId of [1, 2.5, -3]) {
+      await assert.rejects(
+        addLocalBroker({ env, nodeId }),
+        (e: unknown) =>
+          e instanceof DevKafkaError && e.code === 'INVALID_NODE_ID' && /integer ≥ 2/.test(e.message),
+      )
+    }
+    await assert.rejects(
+      addLocalBroker({ env }),
+      (e: unknown) =>
+        e instanceof DevKafkaError && e.code === 'NOT_RUNNING' && /multilane kafka start/.test(e.message),
     )
   } finally {
     rmSync(dir, { recursive: true, force: true })

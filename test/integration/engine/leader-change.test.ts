@@ -58,6 +58,11 @@ async function consumeAcrossLeaderChange(
   kill: (broker: AddedBroker) => Promise<void>,
 ): Promise<void> {
   const broker = await addLocalBroker({ env, nodeId: victim })
+  await assert.rejects(
+    addLocalBroker({ env, nodeId: victim }),
+    /already running/,
+    'a running node id is refused',
+  )
   const topic = uniqueName('leader-change')
   const admin = createAdmin()
   try {
