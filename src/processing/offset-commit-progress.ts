@@ -1,4 +1,5 @@
 import type { AssignedPartition, OffsetToCommit } from '../engine/types.ts'
+import { MultilaneError } from '../errors.ts'
 import type { EventBus } from '../instrumentation/events.ts'
 import { decodeCommitMetadata, encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from './commit-metadata.ts'
 import { decodeOffsetMap, encodeOffsetMap } from './offset-map-codec.ts'
@@ -173,7 +174,7 @@ export class OffsetCommitProgress implements Progress {
 /** Progress objects reach flush() and reposition() from open(); anything else is a bug. */
 function ours(progress: PartitionProgress): CommittedPartition {
   if (!(progress instanceof CommittedPartition)) {
-    throw new TypeError('OffsetCommitProgress was given progress it did not create')
+    throw new MultilaneError('PROGRESS_MISMATCH', 'OffsetCommitProgress was given progress it did not create')
   }
   return progress
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { AssignedPartition, OffsetToCommit } from '../../../src/engine/types.ts'
+import { MultilaneError } from '../../../src/errors.ts'
 import {
   type ErrorOccurredEvent,
   EventBus,
@@ -169,6 +170,9 @@ describe('OffsetCommitProgress', () => {
       complete: () => {},
       committedOffset: -1,
     }
-    assert.throws(() => progress.reposition(foreign, 0), TypeError)
+    assert.throws(
+      () => progress.reposition(foreign, 0),
+      (e: unknown) => e instanceof MultilaneError && e.code === 'PROGRESS_MISMATCH',
+    )
   })
 })
