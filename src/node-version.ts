@@ -12,8 +12,12 @@ export class UnsupportedNodeError extends MultilaneError<'UNSUPPORTED_NODE'> {}
 /** The version in an `engines.node` range, which must have the form `>=MAJOR.MINOR.PATCH`. */
 export function minimumNodeVersion(range: string): string {
   const match = /^>=(\d+\.\d+\.\d+)$/.exec(range)
-  if (!match)
-    throw new Error(`package.json engines.node must have the form ">=MAJOR.MINOR.PATCH" (got "${range}")`)
+  if (!match) {
+    throw new MultilaneError(
+      'INVALID_ENGINES',
+      `package.json engines.node must have the form ">=MAJOR.MINOR.PATCH" (got "${range}")`,
+    )
+  }
   return match[1]!
 }
 

@@ -137,6 +137,24 @@ test('the app typechecks and compiles against the published declarations', () =>
   assert.deepEqual(ours, [], "errors in multilane's declaration files")
 })
 
+test("the README's and docs/concepts.md's examples typecheck against the package", () => {
+  const examples = ['README.md', 'docs/concepts.md'].flatMap((doc) =>
+    [...readFileSync(join(repo, doc), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => ({
+      file: `${doc.replace(/\W/g, '-')}-${i}.ts`,
+      code: m[1]!,
+    })),
+  )
+  assert.ok(examples.length >= 2, 'both documents hold a TypeScript example')
+  const docs = join(project, 'doc-examples')
+  mkdirSync(docs)
+  for (const { file, code } of examples) writeFileSync(join(docs, file), code)
+  writeFileSync(
+    join(docs, 'tsconfig.json'),
+    JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { noEmit: true }, include: ['*.ts'] }),
+  )
+  ok(run(join(project, 'node_modules/.bin/tsc'), ['-p', 'doc-examples'], project), 'tsc of the doc examples')
+})
+
 /** Runs the compiled app with `node` on a fresh topic; checks every record was handled and committed. */
 async function runApp(node: string, expectedVersion: string): Promise<void> {
   const topic = await createTopic('package-app', PARTITIONS)
