@@ -50,12 +50,13 @@ function run(
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv = {},
+  timeoutMs = 180_000,
 ): SpawnSyncReturns<string> {
   return spawnSync(command, args, {
     cwd,
     env: { ...process.env, ...env },
     encoding: 'utf8',
-    timeout: 180_000,
+    timeout: timeoutMs,
   })
 }
 
@@ -160,12 +161,18 @@ async function runApp(node: string, expectedVersion: string): Promise<void> {
   const topic = await createTopic('package-app', PARTITIONS)
   const group = uniqueName('package-app')
   const sent = await produceRecords(topic, RECORDS, { partitions: PARTITIONS })
-  const result = run(node, ['dist/app.js'], project, {
-    KAFKA_BOOTSTRAP_SERVERS: bootstrapServers().join(','),
-    TOPIC: topic,
-    GROUP: group,
-    COUNT: String(RECORDS),
-  })
+  const result = run(
+    node,
+    ['dist/app.js'],
+    project,
+    {
+      KAFKA_BOOTSTRAP_SERVERS: bootstrapServers().join(','),
+      TOPIC: topic,
+      GROUP: group,
+      COUNT: String(RECORDS),
+    },
+    60_000,
+  ) // about 1 s when all is well
   const report = JSON.parse(ok(result, `the app on ${node}`)) as {
     node: string
     configurationError: string
