@@ -49,7 +49,14 @@ export class Dispatcher {
       const topic = run.topic
       const units = topic.batchHandler ? new Map<string, WorkUnit>() : undefined
       const progress = run.progress
+      let repositioned = false
       for (const record of batch.records) {
+        // A synchronous handler of this batch sought (or the run ended): the rest of the batch
+        // is from the old position and is not processed (a seek back fetches it again).
+        if (run.progress !== progress || !run.active || run.seekTo !== undefined) {
+          repositioned = true
+          break
+        }
         if (progress.shouldSkip(record.offset)) {
           progress.skip(record.offset)
           continue
@@ -67,12 +74,12 @@ export class Dispatcher {
           const key = lane ?? run.key
           const unit = units.get(key)
           if (unit) unit.add(record, wrapped)
-          else units.set(key, new WorkUnit(this.#o.unitHost, run, key, record, wrapped))
+          else units.set(key, new WorkUnit(this.#o.unitHost, run, progress, key, record, wrapped))
         } else {
-          this.#o.enqueue(new WorkUnit(this.#o.unitHost, run, lane, record, wrapped))
+          this.#o.enqueue(new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped))
         }
       }
-      progress.advance(batch.nextOffset)
+      if (!repositioned) progress.advance(batch.nextOffset)
       if (units) for (const unit of units.values()) this.#o.enqueue(unit)
     }
     return taken

@@ -1,7 +1,7 @@
 /** What running a unit returned: finished, or to be run again later (a retry). */
 export type UnitOutcome = { done: true } | { done: false; retryAfterMs: number }
 
-const RETRY_LATER: UnitOutcome = { done: false, retryAfterMs: 1000 }
+const DONE: UnitOutcome = { done: true }
 
 class Lane<U> {
   readonly key: string
@@ -73,6 +73,11 @@ export interface SchedulerHooks<U> {
    * not hold the taking budget either, or one retrying record would stall everything else.
    */
   parked(unit: U, parked: boolean): void
+  /**
+   * `run` threw or rejected: a bug, not a handler failure (`run` handles those). The unit is
+   * treated as done so its lane is not blocked forever; the owner should stop.
+   */
+  failed(unit: U, error: unknown): void
 }
 
 /**
@@ -194,14 +199,17 @@ export class LaneScheduler<U> {
     let outcome: UnitOutcome | Promise<UnitOutcome>
     try {
       outcome = this.#hooks.run(unit)
-    } catch {
-      outcome = RETRY_LATER
+    } catch (error) {
+      this.#hooks.failed(unit, error)
+      outcome = DONE
     }
     if (outcome instanceof Promise) {
       outcome.then(
         (o) => this.#finish(lane, unit, o),
-        // run() reports its own failures; a rejection here is a bug: retry rather than lose the unit.
-        () => this.#finish(lane, unit, RETRY_LATER),
+        (error: unknown) => {
+          this.#hooks.failed(unit, error)
+          this.#finish(lane, unit, DONE)
+        },
       )
     } else {
       this.#finish(lane, unit, outcome)

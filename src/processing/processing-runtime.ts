@@ -111,6 +111,11 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     this.#scheduler = new LaneScheduler<WorkUnit>(concurrency, {
       run: (unit) => this.#executor.execute(unit),
       parked: (unit, parked) => this.#parked(unit, parked),
+      // A bug in the runtime: stop rather than loop or lose the records silently.
+      failed: (unit, error) => {
+        this.#executor.abandon(unit)
+        this.#fail(error instanceof Error ? error : new Error(String(error)))
+      },
     })
     this.#executor = new UnitExecutor({
       group: this.group,
@@ -306,6 +311,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
 
   /** The unit's records leave the in-flight count (finished, dead-lettered, or abandoned). */
   #release(unit: WorkUnit): void {
+    if (unit.released) return
+    unit.released = true
     const n = unit.size
     const { run } = unit
     run.inFlight -= n

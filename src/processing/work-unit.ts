@@ -37,19 +37,22 @@ export class WorkUnit implements HandlerContext {
   pendingFailure: Error | undefined
   /** Waiting for a retry, or behind one in its lane: not counted in the topic's budget. */
   parked = false
+  /** Left the in-flight count (finished or abandoned); released once only. */
+  released = false
   readonly #host: UnitHost
   #logger: Logger | undefined
 
   constructor(
     host: UnitHost,
     run: PartitionRun,
+    progress: PartitionProgress,
     lane: string | null,
     record: ConsumerRecord,
     wrapped: ConsumedRecord<unknown>,
   ) {
     this.#host = host
     this.run = run
-    this.progress = run.progress
+    this.progress = progress
     this.lane = lane
     this.record = record
     this.wrappedRecord = wrapped

@@ -25,6 +25,7 @@ test('units of one lane run one at a time in order; lanes run in parallel up to 
   const order = new Map<string, number[]>()
   const s = new LaneScheduler<Job>(4, {
     parked: () => {},
+    failed: () => {},
     run: async (job) => {
       running++
       maxRunning = Math.max(maxRunning, running)
@@ -54,6 +55,7 @@ test('a retry keeps its lane blocked, frees its slot, and runs the same unit aga
   let failures = 0
   const s = new LaneScheduler<Job>(1, {
     parked: () => {},
+    failed: () => {},
     run: (job): UnitOutcome => {
       runs.push(job.id)
       if (job.id === 1 && failures < 2) {
@@ -75,6 +77,7 @@ test('synchronous outcomes are handled without recursion, even for many units', 
   let ran = 0
   const s = new LaneScheduler<Job>(1000, {
     parked: () => {},
+    failed: () => {},
     run: () => {
       ran++
       return { done: true }
@@ -90,6 +93,7 @@ test('drop removes queued units but never the running head of a lane', async () 
   const started: number[] = []
   const s = new LaneScheduler<Job>(1, {
     parked: () => {},
+    failed: () => {},
     run: async (job) => {
       started.push(job.id)
       if (job.id === 1) await new Promise<void>((r) => (release = r))
@@ -113,6 +117,7 @@ test('a unit waiting for its retry and the units behind it in its lane are parke
   const events: string[] = []
   let failFirst = true
   const s = new LaneScheduler<Job>(2, {
+    failed: () => {},
     parked: (job, p) => {
       events.push(`${p ? 'park' : 'unpark'} ${job.id}`)
       if (p) parked.add(job.id)
@@ -141,6 +146,7 @@ test('drop and close also take units waiting for a retry, and cancel their timer
   let runs = 0
   const s = new LaneScheduler<Job>(2, {
     parked: () => {},
+    failed: () => {},
     run: (): UnitOutcome => {
       runs++
       return { done: false, retryAfterMs: 10_000 }
@@ -165,4 +171,22 @@ test('drop and close also take units waiting for a retry, and cancel their timer
   // No timer is left: the test process would otherwise wait 10 s before it ends.
   await sleep(20)
   assert.equal(runs, 2)
+})
+
+test('a unit whose run throws (a bug) is reported and does not block its lane', () => {
+  const failed: number[] = []
+  const ran: number[] = []
+  const s = new LaneScheduler<Job>(1, {
+    parked: () => {},
+    failed: (job) => failed.push(job.id),
+    run: (job): UnitOutcome => {
+      ran.push(job.id)
+      if (job.id === 1) throw new Error('bug')
+      return { done: true }
+    },
+  })
+  s.enqueue('a', { lane: 'a', id: 1 })
+  s.enqueue('a', { lane: 'a', id: 2 })
+  assert.deepEqual(failed, [1])
+  assert.deepEqual(ran, [1, 2])
 })

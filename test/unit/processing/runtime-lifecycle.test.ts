@@ -196,3 +196,32 @@ test('after stop() nothing of the runtime keeps the process alive', async () => 
   assert.equal(outcome, 0, `the process exited on its own (output: ${output})`)
   assert.match(output, /stopped/)
 })
+
+test('a synchronous handler that seeks mid-batch: the rest of the batch is not processed, the seek applies', async () => {
+  const handled: number[] = []
+  let sought = false
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        handler: (record, ctx) => {
+          handled.push(record.offset)
+          if (record.offset === 5 && !sought) {
+            sought = true
+            ctx.seek(2)
+          }
+        },
+      },
+    ],
+  })
+  h.source.append(T, 0, 10)
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    await waitUntil(() => h.committedOffset(T, 0) === 10, { message: 'committed at the end' })
+  } finally {
+    await h.runtime.stop()
+  }
+  assert.deepEqual(handled, [0, 1, 2, 3, 4, 5, 2, 3, 4, 5, 6, 7, 8, 9])
+  assert.deepEqual(h.fatal, [])
+})
