@@ -80,8 +80,9 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return v
 }
 
-/** Positions of partitions whose leader was unknown at assignment are looked up again this often. */
+/** Positions of partitions whose leader was unknown at assignment are looked up again after 500 ms, doubling to 5 s. */
 const POSITION_RETRY_MS = 500
+const POSITION_RETRY_MAX_MS = 5000
 
 /**
  * multilane's consumer group member: KIP-848 membership, per-partition fetching with flow
@@ -103,6 +104,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
   /** Assigned partitions whose start position is not known yet (no leader to ask). */
   readonly #unpositioned = new Map<string, TopicPartition>()
   #positionTimer: NodeJS.Timeout | undefined
+  #positionRetryMs = POSITION_RETRY_MS
   #topicTimer: NodeJS.Timeout | undefined
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
   #closing: Promise<void> | undefined
@@ -376,7 +378,8 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     this.#positionTimer = setTimeout(() => {
       this.#positionTimer = undefined
       void this.#resolveDeferred()
-    }, POSITION_RETRY_MS)
+    }, this.#positionRetryMs)
+    this.#positionRetryMs = Math.min(this.#positionRetryMs * 2, POSITION_RETRY_MAX_MS)
   }
 
   /** Retries the start positions of partitions that had no leader; hands over the ones found. */
@@ -392,6 +395,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
       this.emit('warning', { source: 'metadata', error: error as Error })
     }
     if (this.#unpositioned.size > 0) this.#schedulePositions()
+    else this.#positionRetryMs = POSITION_RETRY_MS
   }
 
   #positionReset(reset: PositionReset): void {
