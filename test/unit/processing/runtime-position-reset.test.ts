@@ -1,0 +1,53 @@
+// Review of the runtime's handling of position resets (offset reset, log truncation), on an
+// in-memory source: a reset must never let a commit pass a record that is still unfinished.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { waitUntil } from '../../support/kafka.ts'
+import { createHarness } from '../../support/runtime-harness.ts'
+
+const T = 't'
+
+// Truncation after an unclean leader election: the fetcher moves the position back to the
+// diverging epoch's end offset (fetcher.ts #divergedAt → #moveTo), which can lie above
+// records that were taken and are still running (the fetch position runs ahead of processing by
+// up to a buffer). The runtime gives the partition a new progress starting at `to` and
+// commits from there, passing the records still running in the old progress: a crash then
+// loses them (they are below the committed offset and were never finished).
+test('a position reset above records still running does not commit past them', async () => {
+  let release!: () => void
+  const gate = new Promise<void>((r) => (release = r))
+  const finished = new Set<number>()
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        processing: { capacity: 10, ordering: 'unordered' },
+        handler: async (record) => {
+          if (record.offset < 5) await gate
+          finished.add(record.offset)
+        },
+      },
+    ],
+  })
+  h.source.append(T, 0, 10)
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    await waitUntil(() => [5, 6, 7, 8, 9].every((o) => finished.has(o)), { message: '5-9 finished' })
+    assert.equal(h.committedOffset(T, 0) ?? 0, 0, 'nothing passed the running records yet')
+    // The leader's log diverged at 8: the engine refetches from 8 (records 0-4 are still running).
+    h.source.hooks.onPositionReset({ topic: T, partition: 0, from: 10, to: 8, reason: 'truncation' })
+    h.source.seek({ topic: T, partition: 0 }, 8)
+    // Let the commit timer (50 ms) run a few times.
+    await sleep(300)
+    const committed = h.committedOffset(T, 0) ?? 0
+    assert.ok(
+      committed <= 0,
+      `committed ${committed} while records 0-4 are unfinished: a crash now loses them`,
+    )
+  } finally {
+    release()
+    await h.runtime.stop()
+  }
+})
