@@ -66,3 +66,51 @@ test('a seek pending when a revocation starts does not make the runtime fail', a
     await h.runtime.stop()
   }
 })
+
+// A seek applies "once the records already taken have finished" (docs/processing.md). It drops
+// the queued and retry-waiting units at once, but a unit that is *running* when the seek is
+// asked and then fails goes to the retry wait like any other, stays in flight, and keeps the
+// seek pending: while it retries (forever without a dead letter queue) the partition takes
+// nothing (takesRecords is false while seekTo is set). The record retried belongs to the old
+// position, which the seek left.
+test('a seek applies although another record of the partition fails while it is pending', async () => {
+  let release!: () => void
+  const gate = new Promise<void>((r) => (release = r))
+  const handled: number[] = []
+  let sought = false
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        processing: { capacity: 4, ordering: 'unordered' },
+        retries: { maxRetries: 1, backoff: { initialMs: 20, maxMs: 20, exponential: false } },
+        handler: async (record, ctx) => {
+          if (record.offset === 0 && !sought) {
+            // Fails for good once the seek was asked (no dead letter queue: retried forever).
+            await gate
+            throw new Error('record 0 fails')
+          }
+          if (record.offset === 0) throw new Error('record 0 fails')
+          if (record.offset === 1 && !sought) {
+            sought = true
+            ctx.seek(5)
+            release()
+            return
+          }
+          handled.push(record.offset)
+        },
+      },
+    ],
+  })
+  h.source.append(T, 0, 10)
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    await waitUntil(() => [5, 6, 7, 8, 9].every((o) => handled.includes(o)), {
+      timeoutMs: 3000,
+      message: `records 5-9 handled after the seek (handled ${JSON.stringify(handled)})`,
+    })
+  } finally {
+    await h.runtime.stop()
+  }
+})
