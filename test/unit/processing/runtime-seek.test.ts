@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EngineError } from '../../../src/engine/errors.ts'
 import type { TopicPartition } from '../../../src/engine/types.ts'
+import type { HandlerContext } from '../../../src/processing/handler-context.ts'
 import { waitUntil } from '../../support/kafka.ts'
 import { createHarness } from '../../support/runtime-harness.ts'
 
@@ -110,6 +111,46 @@ test('a seek applies although another record of the partition fails while it is 
       timeoutMs: 3000,
       message: `records 5-9 handled after the seek (handled ${JSON.stringify(handled)})`,
     })
+  } finally {
+    await h.runtime.stop()
+  }
+})
+
+// requestSeek drops the queued units first (#abandonQueued); the last abandon brings the run's
+// in-flight count to 0 and #release applies the seek (clearing seekTo). requestSeek then sees
+// inFlight === 0 and applies it a second time with `run.seekTo!` undefined: the new progress
+// rejects position `undefined` and ctx.seek() throws OFFSET_TRACKER_INVALID at the caller.
+// Reached when seek is called while none of the partition's records runs but some wait (here:
+// a ctx kept from a finished record, while a later record waits for its retry).
+test('seek called while the partition only has records waiting for a retry does not throw', async () => {
+  let kept: HandlerContext | undefined
+  const handled: number[] = []
+  let failing = true
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        processing: { capacity: 4, ordering: 'partition' },
+        retries: { maxRetries: 1, backoff: { initialMs: 60_000, maxMs: 60_000, exponential: false } },
+        handler: (record, ctx) => {
+          if (record.offset === 0) kept = ctx
+          if (record.offset === 3 && failing) throw new Error('record 3 waits a minute for its retry')
+          handled.push(record.offset)
+        },
+      },
+    ],
+  })
+  const errors = h.collect('error.occurred')
+  h.source.append(T, 0, 10)
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    await waitUntil(() => errors.some((e) => e.type === 'consumer.handler.error'), {
+      message: 'record 3 failed and waits',
+    })
+    failing = false
+    assert.doesNotThrow(() => kept!.seek(7))
+    await waitUntil(() => handled.includes(9), { timeoutMs: 3000, message: 'records from 7 on handled' })
   } finally {
     await h.runtime.stop()
   }
