@@ -155,3 +155,43 @@ test('seek called while the partition only has records waiting for a retry does 
     await h.runtime.stop()
   }
 })
+
+// docs/processing.md and HandlerContext.seek: "continue the partition from `offset` once the
+// records already taken have finished". requestSeek drops the records taken and not started yet
+// (#abandonQueued) instead: with ordered processing up to 4 × capacity records sit in the lane,
+// so a seek to an offset past them skips records the docs say are handled first. (Either the
+// code or the docs is wrong; Kafka's own seek only affects what the next poll returns, never
+// records the application already holds.)
+test('seek: the records already taken are handled before the partition continues from the offset', async () => {
+  const handled: number[] = []
+  let sought = false
+  let takenAtSeek = 0
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        processing: { capacity: 4, ordering: 'partition' },
+        handler: async (record, ctx) => {
+          handled.push(record.offset)
+          if (record.offset === 2 && !sought) {
+            sought = true
+            // Records after this one are taken by now (up to 4 × capacity); continue from 30.
+            takenAtSeek = h.source.handed.get('t\u00000') ?? 0
+            ctx.seek(30)
+          }
+        },
+      },
+    ],
+  })
+  h.source.append(T, 0, 40)
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    await waitUntil(() => handled.includes(39), { message: 'the partition continued from 30' })
+  } finally {
+    await h.runtime.stop()
+  }
+  assert.ok(takenAtSeek > 3, `records after the seeking one were taken before the seek (${takenAtSeek})`)
+  const skipped = [...Array(takenAtSeek).keys()].filter((o) => !handled.includes(o))
+  assert.deepEqual(skipped, [], `records taken before the seek and never handled: ${skipped}`)
+})
