@@ -51,3 +51,55 @@ test('a position reset above records still running does not commit past them', a
     await h.runtime.stop()
   }
 })
+
+// The same reset also drops the records taken and not started yet (#onPositionReset →
+// #abandonQueued): "abandoned" records stay uncommitted so that the next fetch returns them —
+// but the new progress starts at `to`, above them, so nothing ever returns them. With a
+// truncation whose end offset lies above the lane's queue, those records are skipped outright,
+// no crash needed (the fetcher drops its buffered ones below `to` as well; see
+// test/unit/engine/fetcher-truncation.test.ts).
+test('a position reset above records queued in their lane does not skip them', async () => {
+  let release!: () => void
+  const gate = new Promise<void>((r) => (release = r))
+  const handled: number[] = []
+  let takenAtReset = 0
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        processing: { capacity: 4, ordering: 'partition' },
+        handler: async (record) => {
+          if (record.offset === 0) await gate
+          handled.push(record.offset)
+        },
+      },
+    ],
+  })
+  h.source.append(T, 0, 30)
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    await waitUntil(() => (h.source.handed.get('t\u00000') ?? 0) >= 10, {
+      message: 'records queued behind record 0',
+    })
+    takenAtReset = h.source.handed.get('t\u00000')!
+    // Truncation: the leader's log diverged at 20; the fetch position was past it, with records
+    // from `takenAtReset` on buffered (the fetcher reports `from` = its first buffered offset).
+    h.source.hooks.onPositionReset({
+      topic: T,
+      partition: 0,
+      from: takenAtReset,
+      to: 20,
+      reason: 'truncation',
+    })
+    h.source.seek({ topic: T, partition: 0 }, 20)
+    release()
+    await waitUntil(() => handled.includes(29), { message: 'records from 20 on handled' })
+    await sleep(200)
+  } finally {
+    await h.runtime.stop()
+  }
+  const skipped = [...Array(Math.min(takenAtReset, 20)).keys()].filter((o) => !handled.includes(o))
+  assert.deepEqual(skipped, [], `records below the reset target never handled: ${skipped}`)
+  assert.ok((h.committedOffset(T, 0) ?? 0) <= Math.min(...skipped, 30))
+})
