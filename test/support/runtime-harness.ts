@@ -26,6 +26,8 @@ export interface HarnessOptions {
   filter?: RecordFilter
   /** Dead letter produces fail while this returns true. */
   deadLetterFails?: () => boolean
+  /** Commits fail (reject) while this returns true. */
+  commitFails?: () => boolean
 }
 
 export interface Harness {
@@ -75,6 +77,7 @@ export function createHarness(options: HarnessOptions): Harness {
     consumerGroup: 'g',
     events,
     commit: async (offsets) => {
+      if (options.commitFails?.()) throw new Error('the coordinator refused the commit')
       for (const o of offsets) committed.set(partitionKey(o.topic, o.partition), { ...o })
     },
   })
