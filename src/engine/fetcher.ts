@@ -260,7 +260,16 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     if (this.#retryTimer) clearTimeout(this.#retryTimer)
     for (const loop of this.#loops.values()) loop.wake.notify()
     this.#recordsAvailable.notify()
-    await Promise.allSettled([...this.#loops.values()].map((l) => l.done))
+    // A fetch in flight to a broker that does not answer would hold this up to the request
+    // timeout; closing the connections (the caller's next step) ends it.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled([...this.#loops.values()].map((l) => l.done)),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 1000)
+      }),
+    ])
+    clearTimeout(timer)
     for (const s of this.#states.values()) s.buffer.clear()
     this.#states.clear()
     this.#order = []
@@ -345,6 +354,8 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     return (
       s.leaderId === nodeId &&
       !s.paused &&
+      // Refused by the taker with records still buffered: fetch more once it takes again.
+      !(s.refused && s.buffer.records > 0) &&
       !s.inFlight &&
       !s.resetting &&
       s.topicId !== '' &&
@@ -357,25 +368,47 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   async #runLoop(nodeId: number, wake: WakeSignal): Promise<void> {
     let backoffMs = 100
     while (!this.#closed) {
+      try {
+        backoffMs = await this.#loopOnce(nodeId, wake, backoffMs)
+      } catch (error) {
+        // A bug (e.g. an undecodable response) must not end this leader's loop for good.
+        this.emit('fetch_error', { error: error as Error, nodeId })
+        await sleep(backoffMs)
+        backoffMs = Math.min(backoffMs * 2, 2000)
+      }
+    }
+  }
+
+  /** One turn of a leader's loop; returns the backoff for the next failure. */
+  async #loopOnce(nodeId: number, wake: WakeSignal, backoffMs: number): Promise<number> {
+    {
       if (this.#metadataStale) await this.#maybeRefreshLeaders()
       const limits = this.#options.buffer
       const now = Date.now()
+      // Buffers the taker cannot take now (paused, refused) do not hold up other partitions:
+      // they are not fetched further, so they stay at what they hold.
+      let records = this.#totalRecords
+      let bytes = this.#totalBytes
+      for (const s of this.#order) {
+        if (s.paused || s.refused) {
+          records -= s.buffer.records
+          bytes -= s.buffer.bytes
+        }
+      }
       const ready =
-        this.#totalRecords < limits.maxRecords && this.#totalBytes < limits.maxBytes
+        records < limits.maxRecords && bytes < limits.maxBytes
           ? this.#order.filter((s) => this.#fetchable(s, nodeId, now))
           : []
       if (ready.length === 0) {
         // Nothing to fetch here: wait for resume/take/seek/assign, or re-check retry timers
         // and (while some leader is unknown) the next metadata refresh.
         await wake.wait(this.#metadataStale ? Math.max(50, this.#nextRefreshAt - now) : 1000)
-        continue
+        return backoffMs
       }
       const ok = await this.#fetchOnce(nodeId, ready)
-      if (ok) backoffMs = 100
-      else {
-        await sleep(backoffMs)
-        backoffMs = Math.min(backoffMs * 2, 2000)
-      }
+      if (ok) return 100
+      await sleep(backoffMs)
+      return Math.min(backoffMs * 2, 2000)
     }
   }
 
@@ -457,8 +490,10 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
 
   /**
    * The leader's log diverged from what this member fetched: records of the epoch it last read
-   * end at `endOffset`. Below the position, the records from there on were replaced (an unclean
-   * leader election truncated them): fetch again from `endOffset`, as the Java client does.
+   * end at `endOffset`; the records from there on were replaced (an unclean leader election
+   * truncated them). Fetch again from `endOffset`, as the Java client does. Buffered records
+   * below it are still valid and are kept; only when records already handed over were
+   * truncated is the taker told (a position reset).
    */
   #divergedAt(state: PartitionState, endOffset: number): void {
     if (endOffset >= state.position) {
@@ -467,7 +502,19 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
       state.lastFetchedEpoch = -1
       return
     }
-    this.#moveTo(state, endOffset, { reason: 'truncation' })
+    const handed = state.consumerPosition()
+    if (endOffset < handed) {
+      this.#moveTo(state, endOffset, { reason: 'truncation' })
+      return
+    }
+    // Only records nobody has taken yet were truncated: drop them and fetch from there.
+    const records = state.buffer.records
+    this.#totalBytes -= state.buffer.truncateFrom(endOffset)
+    this.#totalRecords -= records - state.buffer.records
+    const handedUpTo = state.handedUpTo
+    state.reposition(endOffset)
+    state.handedUpTo = Math.min(handedUpTo, endOffset)
+    this.#wakeNode(state.leaderId)
   }
 
   #partitionError(state: PartitionState, errorCode: number): void {

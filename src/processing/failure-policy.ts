@@ -50,8 +50,8 @@ export interface RetryThenDeadLetterOptions {
   group: ConsumerGroupInfo
   events: EventBus
   deadLetters: DeadLetterSink
-  /** Units of a lane queued, running or waiting (ends Karafka-style lane-wide failure counts). */
-  laneQueued(lane: string): number
+  /** Units of the unit's lane queued, running or waiting (ends Karafka-style lane-wide failure counts). */
+  laneQueued(unit: WorkUnit): number
 }
 
 /**
@@ -95,8 +95,7 @@ export class RetryThenDeadLetter implements FailurePolicy {
   onSuccess(unit: WorkUnit): void {
     // Non-independent failure counting (Karafka's default) spans the lane's retry period: it
     // ends when the lane has run dry without an error, like a batch passing in Karafka.
-    if (unit.lane !== null && this.#options.laneQueued(unit.lane) <= 1)
-      unit.run.laneFailures.delete(unit.lane)
+    if (unit.lane !== null && this.#options.laneQueued(unit) <= 1) unit.run.laneFailures.delete(unit.lane)
   }
 
   async #deadLetter(unit: WorkUnit, error: Error): Promise<FailureDecision> {

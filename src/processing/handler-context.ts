@@ -23,6 +23,10 @@ export interface HandlerContext {
   /** Stops taking new records of this partition until `resume` (running ones finish). */
   pause(): void
   resume(): void
-  /** Continues this partition from `offset` after the records already taken finish. */
+  /**
+   * Continues this partition from `offset`: records of it already running finish, records
+   * taken but not started yet are dropped (a seek back fetches them again), and the next
+   * records come from `offset`. Consumer groups only.
+   */
   seek(offset: number): void
 }

@@ -4,7 +4,13 @@ import type { EventBus } from '../instrumentation/events.ts'
 import { decodeCommitMetadata, encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from './commit-metadata.ts'
 import { decodeOffsetMap, encodeOffsetMap } from './offset-map-codec.ts'
 import { PartitionOffsetTracker } from './offset-tracker.ts'
-import type { PartitionProgress, Progress, ProgressPartition, RecordOutcome } from './progress.ts'
+import type {
+  FlushOptions,
+  PartitionProgress,
+  Progress,
+  ProgressPartition,
+  RecordOutcome,
+} from './progress.ts'
 
 /** Above this share of offset.metadata.max.bytes a partition stops taking new records… */
 const MAP_HOLD_RATIO = 0.75
@@ -34,6 +40,11 @@ export class CommittedPartition extends PartitionOffsetTracker implements Partit
   mapHeld = false
   /** The window limit was reported for the current episode (reset once there is room again). */
   windowReported = false
+  /**
+   * Progress this one replaced at a position reset, with records still unfinished below
+   * `until` (they are not fetched again): commits stay below them until they finish.
+   */
+  predecessors: Array<{ progress: CommittedPartition; until: number }> = []
   readonly #reports: IntakeReports
 
   constructor(
@@ -159,15 +170,23 @@ export class OffsetCommitProgress implements Progress {
     }
   }
 
-  reposition(previous: PartitionProgress, offset: number): CommittedPartition {
+  reposition(previous: PartitionProgress, offset: number, keepUnfinished = false): CommittedPartition {
     // What was committed before the seek no longer describes the new position.
-    const { target, mapHeld } = ours(previous)
-    const progress = new CommittedPartition(target, this.#reports, offset)
-    if (mapHeld) target.intakeFreed()
+    const old = ours(previous)
+    const progress = new CommittedPartition(old.target, this.#reports, offset)
+    if (keepUnfinished) {
+      // Records from `offset` on come again from the new position: only those below it hold.
+      progress.predecessors = [
+        ...old.predecessors.map((p) => ({ progress: p.progress, until: Math.min(p.until, offset) })),
+        { progress: old, until: offset },
+      ]
+    }
+    if (old.mapHeld) old.target.intakeFreed()
     return progress
   }
 
-  async flush(partitions: readonly PartitionProgress[], timeoutMs?: number): Promise<void> {
+  async flush(partitions: readonly PartitionProgress[], options: FlushOptions = {}): Promise<void> {
+    const { timeoutMs, throwOnError } = options
     const pending: Array<{ progress: CommittedPartition; commit: PendingCommit }> = []
     for (const p of partitions) {
       const progress = ours(p)
@@ -198,6 +217,7 @@ export class OffsetCommitProgress implements Progress {
         error: error as Error,
         consumerGroup: this.#group,
       })
+      if (throwOnError) throw error
       return
     } finally {
       clearTimeout(timer)
@@ -218,10 +238,18 @@ export class OffsetCommitProgress implements Progress {
 
   /** The offset and metadata to commit for a partition, or undefined when nothing changed. */
   #toCommit(progress: CommittedPartition): PendingCommit | undefined {
-    // Nothing finished since the last commit: skip encoding the map (and the size checks,
-    // whose answer depends on the same state).
     const version = progress.version
     const last = progress.lastCommitted
+    const floor = unfinishedBefore(progress)
+    if (floor !== undefined && floor < progress.committable()) {
+      // Records from before a position reset still run below: commit their lowest, no map.
+      const metadata = encodeCommitMetadata({})
+      if (last && last.offset === floor && last.metadata === metadata) return undefined
+      const { topic, partition } = progress.target
+      return { topic, partition, offset: floor, metadata, mapBytes: 0, version: -1 }
+    }
+    // Nothing finished since the last commit: skip encoding the map (and the size checks,
+    // whose answer depends on the same state).
     if (last?.version === version) return undefined
     const offset = progress.committable()
     const done = progress.doneAbove()
@@ -270,6 +298,22 @@ export class OffsetCommitProgress implements Progress {
       target.intakeFreed()
     }
   }
+}
+
+/**
+ * The lowest record still unfinished in progress a position reset replaced (and that will not
+ * be fetched again); drops predecessors that have none left.
+ */
+function unfinishedBefore(progress: CommittedPartition): number | undefined {
+  if (progress.predecessors.length === 0) return undefined
+  let floor: number | undefined
+  progress.predecessors = progress.predecessors.filter(({ progress: p, until }) => {
+    const lowest = p.lowestPending()
+    if (lowest === undefined || lowest >= until) return false
+    floor = floor === undefined ? lowest : Math.min(floor, lowest)
+    return true
+  })
+  return floor
 }
 
 /** The offset map token, or undefined when the set is too large for any map (the decoder's limit). */

@@ -35,9 +35,9 @@ export class PartitionRun {
   /** Paused by its handler (`ctx.pause()`). */
   userPaused = false
   readonly idle = new WakeSignal()
-  /** Manual offsets: records finished by the handler but not yet marked, and the mark. */
+  /** Manual offsets: records finished by the handler but not yet marked (with the progress they belong to), and the mark. */
   markedUpTo = -1
-  finishedUnmarked: number[] = []
+  finishedUnmarked: Array<{ offset: number; progress: PartitionProgress }> = []
   /** A requested seek, applied once the records already taken have finished. */
   seekTo: number | undefined
   /** Consecutive failures per lane (dead letter queue with `independent: false`). */
@@ -54,6 +54,14 @@ export class PartitionRun {
   /** True while records of this partition may be taken and dispatched. */
   get takesRecords(): boolean {
     return this.active && !this.revoking && !this.userPaused && this.seekTo === undefined
+  }
+
+  /**
+   * True when a record of this partition that has not finished should be left to whoever gets
+   * it next rather than retried: the partition is leaving, or a seek will move it.
+   */
+  get dropsUnfinished(): boolean {
+    return !this.active || this.revoking || this.seekTo !== undefined
   }
 
   /** The scheduler key of virtual partition `lane` of this partition (built once per lane). */

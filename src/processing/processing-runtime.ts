@@ -14,7 +14,7 @@ import { Dispatcher, type RecordFilter } from './dispatcher.ts'
 import type { FailurePolicy } from './failure-policy.ts'
 import { LaneScheduler } from './lane-scheduler.ts'
 import { PartitionRun, type TopicLoad } from './partition-run.ts'
-import type { Progress } from './progress.ts'
+import type { FlushOptions, Progress } from './progress.ts'
 import type { RecordSource, SourceHooks } from './record-source.ts'
 import type { ConsumerGroupInfo, RuntimeGroup, RuntimeTopic } from './runtime-input.ts'
 import { runBlocking, runContinuous, type StyleHost } from './styles.ts'
@@ -48,8 +48,8 @@ export interface ProcessingRuntimeOptions {
   source(hooks: SourceHooks): RecordSource
   /** Reports what is done to the broker (offset commits for a consumer group). */
   progress: Progress
-  /** Decides what failed units become; `laneQueued` tells how many units a lane holds. */
-  failurePolicy(laneQueued: (lane: string) => number): FailurePolicy
+  /** Decides what failed units become; `laneQueued` tells how many units the unit's lane holds. */
+  failurePolicy(laneQueued: (unit: WorkUnit) => number): FailurePolicy
   filter?: RecordFilter
   /** Called once if the runtime fails for good, after `error.occurred` (type `consumer.fatal`, `fatal: true`). */
   onFatal?(error: Error): void
@@ -78,7 +78,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   readonly #topics = new Map<string, RuntimeTopic>()
   readonly #topicLoad = new Map<string, TopicLoad>()
   readonly #runs = new Map<string, PartitionRun>()
-  readonly #scheduler: LaneScheduler<WorkUnit>
+  /** One per topic: `capacity` bounds each topic's running handlers on its own. */
+  readonly #schedulers = new Map<string, LaneScheduler<WorkUnit>>()
   readonly #dispatcher: Dispatcher
   readonly #executor: UnitExecutor
   readonly #capacityFreed = new WakeSignal()
@@ -94,6 +95,9 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   #commitTimer: NodeJS.Timeout | undefined
   #statsTimer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
+  /** Ends every revocation drain early: at the shutdown deadline after stop(), at once on a fatal error. */
+  readonly #drainCut: { promise: Promise<void>; resolve: () => void }
+  #drainCutTimer: NodeJS.Timeout | undefined
 
   constructor(options: ProcessingRuntimeOptions) {
     const member = options.member
@@ -107,20 +111,24 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       this.#topicLoad.set(t.name, { active: 0, reserved: 0 })
     }
     this.#style = member.topics[0]!.processing.style
-    const concurrency = Math.max(...member.topics.map((t) => t.processing.capacity))
-    this.#scheduler = new LaneScheduler<WorkUnit>(concurrency, {
-      run: (unit) => this.#executor.execute(unit),
-      parked: (unit, parked) => this.#parked(unit, parked),
-      // A bug in the runtime: stop rather than loop or lose the records silently.
-      failed: (unit, error) => {
-        this.#executor.abandon(unit)
-        this.#fail(error instanceof Error ? error : new Error(String(error)))
-      },
-    })
+    for (const t of member.topics) {
+      this.#schedulers.set(
+        t.name,
+        new LaneScheduler<WorkUnit>(t.processing.capacity, {
+          run: (unit) => this.#executor.execute(unit),
+          parked: (unit, parked) => this.#parked(unit, parked),
+          // A bug in the runtime: stop rather than loop or lose the records silently.
+          failed: (unit, error) => {
+            this.#executor.abandon(unit)
+            this.#fail(error instanceof Error ? error : new Error(String(error)))
+          },
+        }),
+      )
+    }
     this.#executor = new UnitExecutor({
       group: this.group,
       events: this.#events,
-      policy: options.failurePolicy((lane) => this.#scheduler.queued(lane)),
+      policy: options.failurePolicy((unit) => this.#schedulerOf(unit).queued(unit.lane!)),
       release: (unit) => this.#release(unit),
     })
     this.#dispatcher = new Dispatcher({
@@ -131,6 +139,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       unitHost: this,
       enqueue: (unit) => this.#enqueue(unit),
     })
+    let cut!: () => void
+    this.#drainCut = { promise: new Promise<void>((resolve) => (cut = resolve)), resolve: cut }
     this.#progress = options.progress
     this.#source = options.source({
       onAssigned: (partitions) => this.#onAssigned(partitions),
@@ -189,14 +199,18 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     this.#state = 'stopping'
     this.#source.interruptWait()
     this.#capacityFreed.notify()
+    // A revocation draining now gets no more than the shutdown's own deadline.
+    this.#drainCutTimer = setTimeout(this.#drainCut.resolve, this.#member.shutdownTimeoutMs)
     await this.#loop
     clearInterval(this.#commitTimer)
     clearInterval(this.#statsTimer)
     try {
       await this.#source.close()
     } finally {
+      clearTimeout(this.#drainCutTimer)
       // Whatever is still queued or waiting for a retry is abandoned (delivered again later).
-      for (const unit of this.#scheduler.close()) this.#executor.abandon(unit)
+      for (const scheduler of this.#schedulers.values())
+        for (const unit of scheduler.close()) this.#executor.abandon(unit)
       this.#state = 'stopped'
     }
   }
@@ -212,6 +226,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       fatal: true,
     })
     if (this.#state === 'starting' || this.#state === 'running') this.#state = 'stopping'
+    // Partitions being drained are as good as lost: nothing more is committed for them.
+    this.#drainCut.resolve()
     this.#source.interruptWait()
     this.#capacityFreed.notify()
     this.#onFatal?.(error)
@@ -296,7 +312,16 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     unit.run.inFlight += n
     unit.run.load.active += n
     this.#inFlight += n
-    this.#scheduler.enqueue(unit.lane, unit)
+    this.#schedulerOf(unit).enqueue(unit.lane, unit)
+  }
+
+  #schedulerOf(unit: WorkUnit): LaneScheduler<WorkUnit> {
+    return this.#schedulers.get(unit.run.topic.name)!
+  }
+
+  /** Removes units that have not started (queued or waiting for a retry) matching `predicate`. */
+  #dropUnits(predicate: (unit: WorkUnit) => boolean): WorkUnit[] {
+    return [...this.#schedulers.values()].flatMap((s) => s.drop(predicate))
   }
 
   #parked(unit: WorkUnit, parked: boolean): void {
@@ -322,7 +347,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     unit.parked = false
     if (run.inFlight === 0) {
       run.idle.notify()
-      if (run.seekTo !== undefined && run.active) this.#applySeek(run)
+      if (run.seekTo !== undefined && run.active && !run.revoking) this.#applySeek(run)
     }
     this.#capacityFreed.notify()
   }
@@ -343,10 +368,10 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   markAsConsumed(run: PartitionRun, offset: number): void {
     if (!run.active) return
     run.markedUpTo = Math.max(run.markedUpTo, offset)
-    const rest: number[] = []
-    for (const o of run.finishedUnmarked) {
-      if (o <= run.markedUpTo) run.progress.finish(o, 'succeeded')
-      else rest.push(o)
+    const rest: PartitionRun['finishedUnmarked'] = []
+    for (const f of run.finishedUnmarked) {
+      if (f.offset <= run.markedUpTo) f.progress.finish(f.offset, 'succeeded')
+      else rest.push(f)
     }
     run.finishedUnmarked = rest
     this.#capacityFreed.notify()
@@ -362,39 +387,43 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new MultilaneError('INVALID_SEEK', `seek offset must be a non-negative integer, got ${offset}`)
     }
-    if (!run.active) return
+    if (!run.active || run.revoking) return
     run.seekTo = offset
-    // Queued and retry-waiting records are dropped now; the seek applies once the running ones finish.
+    // Queued and retry-waiting records are dropped now (abandoning the last of them may
+    // apply the seek already); it applies once the running ones finish.
     this.#abandonQueued(run)
-    if (run.inFlight === 0) this.#applySeek(run)
+    if (run.inFlight === 0 && run.seekTo !== undefined) this.#applySeek(run)
   }
 
   #applySeek(run: PartitionRun): void {
     const offset = run.seekTo!
     run.seekTo = undefined
-    this.#reposition(run, offset)
+    run.progress = this.#progress.reposition(run.progress, offset)
+    run.finishedUnmarked = []
+    run.markedUpTo = -1
     this.#source.seek!({ topic: run.topic.name, partition: run.partition }, offset)
     this.#capacityFreed.notify()
   }
 
-  /** A new progress from `offset` on; records taken before finish into the old one. */
-  #reposition(run: PartitionRun, offset: number): void {
-    run.progress = this.#progress.reposition(run.progress, offset)
-    run.finishedUnmarked = []
-    run.markedUpTo = -1
+  #abandonQueued(run: PartitionRun, from = 0): void {
+    for (const unit of this.#dropUnits((u) => u.run === run && u.record.offset >= from))
+      this.#executor.abandon(unit)
   }
 
-  #abandonQueued(run: PartitionRun): void {
-    for (const unit of this.#scheduler.drop((u) => u.run === run)) this.#executor.abandon(unit)
+  /** `ctx.commit()`: rejects when the commit failed, or the partition is no longer this member's. */
+  async commitPartition(run: PartitionRun): Promise<void> {
+    if (!run.active || run.revoking) {
+      throw new MultilaneError(
+        'PARTITION_NOT_OWNED',
+        `${run.topic.name}#${run.partition} is being revoked or was lost: nothing more is committed for it here`,
+      )
+    }
+    await this.#progress.flush([run.progress], { throwOnError: true })
   }
 
-  commitPartition(run: PartitionRun): Promise<void> {
-    return this.#flushRuns([run])
-  }
-
-  #flushRuns(runs: readonly PartitionRun[], timeoutMs?: number): Promise<void> {
+  #flushRuns(runs: readonly PartitionRun[], options?: FlushOptions): Promise<void> {
     const progress = runs.flatMap((run) => (run.active ? [run.progress] : []))
-    return this.#progress.flush(progress, timeoutMs).catch((error: unknown) => {
+    return this.#progress.flush(progress, options).catch((error: unknown) => {
       this.#events.emit('error.occurred', {
         type: 'consumer.commit.error',
         error: error instanceof Error ? error : new Error(String(error)),
@@ -431,6 +460,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     if (reason !== 'lost') {
       for (const run of runs) {
         run.revoking = true
+        // A seek on a partition that is leaving is moot.
+        run.seekTo = undefined
         // Records not started yet (or waiting for a retry) are left to the next owner.
         this.#abandonQueued(run)
       }
@@ -441,13 +472,19 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, deadline)
         }),
+        this.#drainCut.promise,
       ])
       clearTimeout(timer)
-      // Partitions lost while draining (the member was fenced) are not committed.
-      await this.#flushRuns(
-        runs.filter((r) => r.active),
-        reason === 'closing' ? CLOSE_COMMIT_TIMEOUT_MS : undefined,
-      )
+      // Partitions lost while draining (the member was fenced, or failed) are not committed.
+      if (!this.#failure) {
+        await this.#flushRuns(
+          runs.filter((r) => r.active),
+          {
+            timeoutMs:
+              reason === 'closing' || this.#state !== 'running' ? CLOSE_COMMIT_TIMEOUT_MS : undefined,
+          },
+        )
+      }
     }
     for (const run of runs) this.#retire(run)
     this.#events.emit('partitions.revoked', {
@@ -471,10 +508,11 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   #onPositionReset(reset: PositionReset): void {
     const run = this.#runs.get(partitionKey(reset.topic, reset.partition))
     if (!run?.active) return
-    // The records taken from the old position that have not started are dropped; running
-    // ones finish into the old progress. Everything from `to` on is tracked anew.
-    this.#abandonQueued(run)
-    this.#reposition(run, reset.to)
+    // Records taken from `to` on come again from the new position: those not started are
+    // dropped. The others (running, or below `to`) finish into the old progress, and commits
+    // stay below them until they do; everything from `to` on is tracked anew.
+    this.#abandonQueued(run, reset.to)
+    run.progress = this.#progress.reposition(run.progress, reset.to, true)
     this.#events.emit('partitions.position_reset', { consumerGroup: this.group.name, ...reset })
     this.#capacityFreed.notify()
   }

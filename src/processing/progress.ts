@@ -56,11 +56,23 @@ export interface ProgressPartition {
 export interface Progress {
   /** Progress of a newly assigned partition, restored from what the broker holds. */
   open(partition: ProgressPartition, assigned: AssignedPartition): PartitionProgress
-  /** Progress after a seek or an offset reset: everything from `offset` on is undone. */
-  reposition(previous: PartitionProgress, offset: number): PartitionProgress
   /**
-   * Sends what is done in these partitions to the broker; failures are reported as events.
-   * Gives up after `timeoutMs` when given (shutdown), reporting that too.
+   * Progress from `offset` on, after a seek or a position reset. After a seek, the records
+   * left unfinished in `previous` are given up (the user moved on). After a reset
+   * (`keepUnfinished`), those below `offset` still run and will not be fetched again: the
+   * partition's commits stay below them until they finish.
    */
-  flush(partitions: readonly PartitionProgress[], timeoutMs?: number): Promise<void>
+  reposition(previous: PartitionProgress, offset: number, keepUnfinished?: boolean): PartitionProgress
+  /**
+   * Sends what is done in these partitions to the broker; failures are reported as events
+   * (and thrown with `throwOnError`). Gives up after `timeoutMs` when given (shutdown),
+   * reporting that too.
+   */
+  flush(partitions: readonly PartitionProgress[], options?: FlushOptions): Promise<void>
+}
+
+export interface FlushOptions {
+  timeoutMs?: number
+  /** Reject when the report failed (a handler's `ctx.commit()` must know). */
+  throwOnError?: boolean
 }

@@ -1,3 +1,5 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+
 /**
  * The two processing styles. They share everything else in the runtime and differ only in
  * when records are taken and when progress is flushed.
@@ -30,6 +32,9 @@ export async function runBlocking(host: StyleHost, maxPollRecords: number): Prom
       await host.waitForRecords(200)
       continue
     }
+    // Synchronous handlers may have run the whole poll already: let timers, heartbeats and
+    // fetch responses in before the next one.
+    await yieldToEventLoop()
     // A stop ends the wait: the shutdown drain bounds what is still running.
     while (host.inFlight > 0 && host.running) await host.waitForCapacity(1000)
     // The commit runs while the next poll is processed (commits stay serialized, one at a
@@ -43,7 +48,12 @@ export async function runContinuous(host: StyleHost): Promise<void> {
   while (host.running) {
     const budget = host.budget()
     const taken = budget > 0 ? host.takeAndDispatch(budget) : 0
-    if (taken > 0) continue
+    if (taken > 0) {
+      // Synchronous handlers (or a filter that rejects most records) would otherwise keep the
+      // event loop until the buffers run dry: no timer, heartbeat or fetch response meanwhile.
+      await yieldToEventLoop()
+      continue
+    }
     if (budget > 0) await Promise.race([host.waitForRecords(250), host.waitForCapacity(250)])
     else await host.waitForCapacity(250)
   }

@@ -28,8 +28,8 @@ export class UnitExecutor {
 
   /** Runs a unit; synchronous handlers complete without a promise. */
   execute(unit: WorkUnit): UnitOutcome | Promise<UnitOutcome> {
-    if (!unit.run.active) {
-      // Revoked or lost before it ran: it is delivered again (to the next owner).
+    if (unit.run.dropsUnfinished) {
+      // Revoked, lost or sought away before it ran: it is delivered again (to the next owner).
       this.abandon(unit)
       return DONE
     }
@@ -84,7 +84,8 @@ export class UnitExecutor {
   }
 
   #afterFailure(unit: WorkUnit, error: unknown): UnitOutcome | Promise<UnitOutcome> {
-    if (!unit.run.active) {
+    if (unit.run.dropsUnfinished) {
+      // Retrying would hold up the revocation or the seek: the next owner gets the record.
       this.abandon(unit)
       return DONE
     }
@@ -95,7 +96,14 @@ export class UnitExecutor {
   }
 
   #apply(unit: WorkUnit, decision: FailureDecision): UnitOutcome {
-    if ('retryAfterMs' in decision) return { done: false, retryAfterMs: decision.retryAfterMs }
+    if ('retryAfterMs' in decision) {
+      // The partition started leaving (or a seek) while the policy worked: no retry timer.
+      if (unit.run.dropsUnfinished) {
+        this.abandon(unit)
+        return DONE
+      }
+      return { done: false, retryAfterMs: decision.retryAfterMs }
+    }
     this.#finish(unit, decision.outcome)
     this.#o.release(unit)
     return DONE
@@ -104,14 +112,13 @@ export class UnitExecutor {
   /** Tells the unit's progress how its records ended; manual offsets wait for the handler's mark. */
   #finish(unit: WorkUnit, outcome: RecordOutcome): void {
     const { run, progress } = unit
-    // Marks apply to the run's current progress; a unit from before a seek finishes into its own.
-    const manual = run.topic.manualOffsets && progress === run.progress && run.active
+    const manual = run.topic.manualOffsets && run.active
     if (unit.size === 1 && !manual) {
       progress.finish(unit.record.offset, outcome)
       return
     }
     for (const r of unit.records()) {
-      if (manual && r.offset > run.markedUpTo) run.finishedUnmarked.push(r.offset)
+      if (manual && r.offset > run.markedUpTo) run.finishedUnmarked.push({ offset: r.offset, progress })
       else progress.finish(r.offset, outcome)
     }
   }
