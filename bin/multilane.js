@@ -5,6 +5,7 @@
 // (under node_modules, where Node does not strip types) runs the built `dist`.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -19,7 +20,9 @@ if (major < 22) {
   const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
   })
-  process.exit(result.status ?? 1)
+  // A child killed by signal n exits this process with 128 + n, as a shell reports it.
+  const signal = result.signal ? constants.signals[result.signal] : undefined
+  process.exit(signal === undefined ? (result.status ?? 1) : 128 + signal)
 }
 
 const source = join(root, 'src', 'cli', 'main.ts')
