@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { type AddedBroker, addedBrokers, addLocalBroker } from '../../devkafka/added-broker.ts'
+import { isRecordedBrokerAlive, readState } from '../../devkafka/broker-state.ts'
 import {
   type LocalKafkaState,
   localKafkaStatus,
@@ -85,10 +86,13 @@ export function kafkaCommand(): Command {
         const onProgress = opts.json ? undefined : (m: string) => process.stderr.write(`multilane: ${m}…\n`)
         // Ctrl-C leaves a starting broker recorded (the next start, status and stop find it): say so.
         const onInterrupt = (): void => {
-          process.stderr.write(
-            `\nmultilane: interrupted; a broker being started keeps starting in the background in ${brokerDir()}: ` +
-              '`multilane kafka start` waits for it and reuses it, `multilane kafka stop` stops it\n',
-          )
+          const recorded = readState()
+          if (recorded && isRecordedBrokerAlive(recorded)) {
+            process.stderr.write(
+              `\nmultilane: interrupted; the broker (pid ${recorded.pid}) keeps starting in the background in ${brokerDir()}: ` +
+                '`multilane kafka start` waits for it and reuses it, `multilane kafka stop` stops it\n',
+            )
+          } else process.stderr.write('\nmultilane: interrupted before a broker was started\n')
           process.exit(130)
         }
         process.once('SIGINT', onInterrupt)
@@ -142,7 +146,10 @@ export function kafkaCommand(): Command {
       'keep the data directory (for inspection or `start --restart`); added brokers keep none',
     )
     .action(async (opts: { keep?: boolean }) => {
-      const result = await stopLocalKafka({ keep: opts.keep === true })
+      const result = await stopLocalKafka({
+        keep: opts.keep === true,
+        onProgress: (m) => process.stderr.write(`multilane: ${m}…\n`),
+      })
       const lines: string[] = []
       const { stopped, stale, addedBrokers: added, untracked } = result
       if (stopped) {
