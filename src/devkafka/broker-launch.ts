@@ -121,6 +121,7 @@ export async function startFresh(
       const features = await awaitBrokerReady({
         pid: broker.pid,
         port,
+        otherPorts: [saslPort, tlsPort, controllerPort],
         logFile: files.logFile,
         timeoutMs,
         exited: () => broker.exit,
@@ -242,6 +243,7 @@ export async function restartKept(
     const features = await awaitBrokerReady({
       pid: broker.pid,
       port: kept.port,
+      otherPorts: [kept.saslPort, kept.tlsPort, kept.controllerPort],
       logFile: files.logFile,
       timeoutMs,
       exited: () => broker.exit,

@@ -5,10 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { probeBroker, shareGroupsUnavailableReason } from './broker-probe.ts'
 import { logTail, signal, waitForExit } from './broker-process.ts'
 import { DevKafkaError } from './errors.ts'
+import { accepts } from './ports.ts'
 
 export interface ReadyWait {
   pid: number
+  /** The plain client listener (probed with ApiVersions and a share-group join). */
   port: number
+  /** The node's other listeners: each must accept connections too (a broker that failed to bind one is exiting). */
+  otherPorts: number[]
   logFile: string
   timeoutMs: number
   /** How the process ended, or undefined while it runs. */
@@ -22,25 +26,13 @@ export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, 
   const label = wait.label ?? 'The Kafka broker'
   const deadline = Date.now() + wait.timeoutMs
   const address = { host: '127.0.0.1', port: wait.port }
-  for (;;) {
+  for (; ; await sleep(250)) {
     const exit = wait.exited()
     if (exit !== undefined) {
       throw new DevKafkaError(
         'BROKER_EXITED',
         `${label} exited during start (${exit}). Last lines of ${wait.logFile}:\n${logTail(wait.logFile)}`,
       )
-    }
-    const facts = await probeBroker(address, 1000).catch(() => undefined)
-    if (facts) {
-      const reason = await shareGroupsUnavailableReason(address, facts)
-      if (reason) {
-        await kill(wait.pid)
-        throw new DevKafkaError(
-          'SHARE_GROUPS_UNAVAILABLE',
-          `The broker started but share groups cannot be used: ${reason}.`,
-        )
-      }
-      return facts.features
     }
     if (Date.now() > deadline) {
       await kill(wait.pid)
@@ -49,7 +41,22 @@ export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, 
         `${label} did not answer within ${wait.timeoutMs} ms. Last lines of ${wait.logFile}:\n${logTail(wait.logFile)}`,
       )
     }
-    await sleep(250)
+    const facts = await probeBroker(address, 1000).catch(() => undefined)
+    if (!facts) continue
+    // A broker that answered and then exits (it could not bind a later listener) fails the
+    // checks below: not ready yet, and its exit is reported on the next turn.
+    const listening = await Promise.all(wait.otherPorts.map((p) => accepts(p)))
+    if (!listening.every(Boolean)) continue
+    const reason = await shareGroupsUnavailableReason(address, facts).catch(() => null)
+    if (reason === null || wait.exited() !== undefined) continue
+    if (reason) {
+      await kill(wait.pid)
+      throw new DevKafkaError(
+        'SHARE_GROUPS_UNAVAILABLE',
+        `The broker started but share groups cannot be used: ${reason}.`,
+      )
+    }
+    return facts.features
   }
 }
 

@@ -102,6 +102,7 @@ async function startLocked(
       const features = await awaitBrokerReady({
         pid: recorded.pid,
         port: recorded.port,
+        otherPorts: [recorded.saslPort, recorded.tlsPort, recorded.controllerPort],
         logFile: recorded.logFile,
         timeoutMs,
         exited: () => (isRecordedBrokerAlive(recorded, env) ? undefined : 'it is gone'),

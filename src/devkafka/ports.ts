@@ -1,5 +1,5 @@
 // Loopback ports for the local Kafka nodes.
-import { createServer, type Server } from 'node:net'
+import { createConnection, createServer, type Server } from 'node:net'
 
 /** True when nothing listens on `port` of 127.0.0.1 (at this moment). */
 export async function portIsFree(port: number): Promise<boolean> {
@@ -44,4 +44,18 @@ export async function reservePorts(count: number): Promise<number[]> {
  */
 export function isPortClash(logText: string): boolean {
   return /Address already in use|failed to bind|two listeners on the same port/i.test(logText)
+}
+
+/** True when something accepts a TCP connection on `port` of 127.0.0.1 (within `timeoutMs`). */
+export async function accepts(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1', timeout: timeoutMs })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+    socket.once('timeout', () => done(false))
+  })
 }
