@@ -184,7 +184,7 @@ export function kafkaCommand(): Command {
         )
       else if (state) {
         process.stdout.write(
-          `${running ? 'running' : 'starting (left by an interrupted start; `multilane kafka start` waits for it)'}: Apache Kafka ${state.version}\n` +
+          `${running ? 'running' : 'starting (a start is under way or was interrupted; `multilane kafka start` waits for it)'}: Apache Kafka ${state.version}\n` +
             `  bootstrap: ${bootstrapOf(state.bootstrap, added)}\n  dir: ${state.dir}\n  pid: ${state.pid}\n` +
             added.map((b) => `  broker ${b.nodeId}: ${b.bootstrap} (pid ${b.pid})\n`).join('') +
             `  data: ${state.dataDir}\n  log: ${state.logFile}\n  ${since(state.startedAt)}\n` +
