@@ -7,7 +7,6 @@ export type CliErrorCode =
   | 'TOPIC_EXISTS'
   | 'TOPIC_CREATE_FAILED'
   | 'TOPIC_NOT_READY'
-  | 'TOPIC_LIST_FAILED'
 
 /** A failure of a `multilane` command against a cluster (exit code 1). */
 export class CliError extends MultilaneError<CliErrorCode> {}
