@@ -14,6 +14,7 @@ import {
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { resolveKafkaJars } from '../../src/devkafka/kafka-jars.ts'
 import { kafkaVersion } from '../../src/devkafka/kafka-version.ts'
 import { jarCacheDir } from '../../src/devkafka/paths.ts'
 
@@ -34,6 +35,7 @@ export function privateBrokerEnv(prefix: string): { dir: string; env: NodeJS.Pro
 export function privateCacheEnv(dir: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const cache = join(dir, 'cache')
   const version = kafkaVersion(env)
+  resolveKafkaJars(version, env) // the real cache must exist to be linked (a no-op once it does)
   mkdirSync(join(cache, 'kafka'), { recursive: true })
   symlinkSync(jarCacheDir(version, env), join(cache, 'kafka', version))
   return { ...env, MULTILANE_CACHE_DIR: cache }
