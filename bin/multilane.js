@@ -7,6 +7,7 @@
 // Kept to syntax old Node versions parse, so they reach the version message.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -25,7 +26,9 @@ if (differs >= 0 && have[differs] < need[differs]) {
   const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
   })
-  process.exit(result.status ?? 1)
+  // A child killed by signal n exits this process with 128 + n, as a shell reports it.
+  const signal = result.signal ? constants.signals[result.signal] : undefined
+  process.exit(signal === undefined ? (result.status ?? 1) : 128 + signal)
 }
 
 const source = join(root, 'src', 'cli', 'main.ts')
