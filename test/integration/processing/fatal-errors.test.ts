@@ -29,13 +29,18 @@ test('a static member fenced by its successor (FENCED_INSTANCE_ID) stops and its
   await produceRecords(topic, 10, { partitions: 1 })
   const group = uniqueName('fenced-instance')
   const first = staticMember(topic, group, 'instance-1')
-  const second = staticMember(topic, group, 'instance-1')
+  let second: ReturnType<typeof staticMember> | undefined
   try {
-    await waitUntil(() => first.lines.includes('A'), { message: 'the first member got the partition' })
+    await waitUntil(() => first.lines.includes('A'), {
+      timeoutMs: 60_000,
+      message: 'the first member got the partition',
+    })
+    second = staticMember(topic, group, 'instance-1')
+    const standby = second
     // The second one waits as a standby (UNRELEASED_INSTANCE_ID) until the first goes quiet:
     // paused past the session timeout, it is replaced.
     first.child.kill('SIGSTOP')
-    await waitUntil(() => second.lines.includes('A'), {
+    await waitUntil(() => standby.lines.includes('A'), {
       timeoutMs: 60_000,
       message: 'the standby took over after the paused member timed out',
     })
@@ -54,8 +59,10 @@ test('a static member fenced by its successor (FENCED_INSTANCE_ID) stops and its
   } finally {
     first.child.kill('SIGCONT')
     first.child.kill('SIGKILL')
-    second.child.kill('SIGTERM')
-    await within(second.exited, 30_000)
+    if (second) {
+      second.child.kill('SIGTERM')
+      await within(second.exited, 30_000)
+    }
   }
 })
 
