@@ -95,12 +95,13 @@ export class App {
           'the app defines no consumer group: call app.consumerGroup(name, (g) => g.topic(…)) before start',
         )
       }
-      await checkDeadLetterTopics(definition)
+      // Created before the first await, so a stop() from now on sees (and stops) them.
       this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
       this.#runtimes = definition.consumerGroups.flatMap((group) =>
         membersOf(group, definition.settings).map((plan) => this.#runtimeOf(definition, plan)),
       )
-      await Promise.all(this.#runtimes.map((r) => r.start()))
+      await checkDeadLetterTopics(definition)
+      if (this.#state === 'starting') await Promise.all(this.#runtimes.map((r) => r.start()))
       if (this.#failure) throw this.#failure
     } catch (error) {
       // stop() during start: the start ends quietly, the app is stopped.
