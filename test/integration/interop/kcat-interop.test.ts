@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
-import { bootstrapServers, createTopic } from '../support/kafka.ts'
-import { readRecords } from '../support/read-topic.ts'
+import { bootstrapServers, createTopic } from '../../support/kafka.ts'
+import { readRecords } from '../../support/read-topic.ts'
 
 test('records produced by kcat (librdkafka) are read back with keys, values and headers', async () => {
   const kcat = spawnSync('kcat', ['-V'], { encoding: 'utf8' })
