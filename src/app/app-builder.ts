@@ -4,6 +4,7 @@
  * when its callback returns, so all of its problems are reported in one ConfigurationError.
  */
 import type { z } from 'zod'
+import { segmentGroupName } from '../segments/segment-names.ts'
 import {
   ConfigurationError,
   type ConfigurationIssue,
@@ -19,6 +20,11 @@ import {
   consumerGroupNameContract,
   consumerGroupSettingsContract,
 } from './options/consumer-group.ts'
+import {
+  PARALLEL_SEGMENTS_DEFAULTS,
+  type ParallelSegmentsOptions,
+  parallelSegmentsContract,
+} from './options/parallel-segments.ts'
 import { isObject } from './options/rules.ts'
 import { type TopicOptions, topicContract } from './options/topic.ts'
 
@@ -26,6 +32,7 @@ export type { AppLogger, AppOptions } from './options/app.ts'
 export type { ConsumerGroupOptions } from './options/consumer-group.ts'
 export type { DeadLetterQueueOptions } from './options/dead-letter-queue.ts'
 export type { KafkaOptions } from './options/kafka.ts'
+export type { ParallelSegmentsOptions, ParallelSegmentsSettings } from './options/parallel-segments.ts'
 export type { ProcessingOptions } from './options/processing.ts'
 export type { RetryBackoffOptions, RetryOptions } from './options/retries.ts'
 export type { TopicOptions } from './options/topic.ts'
@@ -51,6 +58,12 @@ interface GroupFeature {
  */
 const GROUP_FEATURES: readonly GroupFeature[] = [
   { method: 'options', field: 'settings', contract: consumerGroupSettingsContract, defaultInput: {} },
+  {
+    method: 'parallelSegments',
+    field: 'parallelSegments',
+    contract: parallelSegmentsContract,
+    defaultInput: { count: PARALLEL_SEGMENTS_DEFAULTS.count },
+  },
 ]
 
 /** @internal What a ConsumerGroupBuilder records; AppBuilder validates it when the callback returns. */
@@ -117,6 +130,16 @@ export class ConsumerGroupBuilder {
     this.#state.setFeature('options', settings)
     return this
   }
+
+  /**
+   * Splits the group into `count` Kafka groups (`<name><mergeKey><id>`, e.g.
+   * `analytics-parallel-0`), each reading every record and processing those its segment is
+   * routed: `reducer(partitioner(record), count) === id`. At most one call per group.
+   */
+  parallelSegments(segments: ParallelSegmentsOptions): this {
+    this.#state.setFeature('parallelSegments', segments)
+    return this
+  }
 }
 
 /** Collects and validates an application definition. */
@@ -177,7 +200,20 @@ export class AppBuilder {
         },
       ])
     }
-    this.#groups.push(buildGroup(state))
+    const group = buildGroup(state)
+    // Segment groups are Kafka groups of their own: no two definitions may share one.
+    for (const other of this.#groups) {
+      const shared = kafkaGroupNames(group).find((n) => kafkaGroupNames(other).includes(n))
+      if (shared !== undefined) {
+        throw new ConfigurationError([
+          {
+            path: state.location,
+            message: `runs as Kafka group "${shared}", which ${label('consumerGroup', other.name)} also runs as; rename one (or change parallelSegments.mergeKey)`,
+          },
+        ])
+      }
+    }
+    this.#groups.push(group)
     return this
   }
 
@@ -185,6 +221,14 @@ export class AppBuilder {
   definition(): AppDefinition {
     return { settings: this.#settings, consumerGroups: [...this.#groups] }
   }
+}
+
+/** The Kafka groups a defined group runs as: its name, or one per segment. */
+export function kafkaGroupNames(group: ConsumerGroupDefinition): string[] {
+  const { count, mergeKey } = group.parallelSegments
+  return count > 1
+    ? Array.from({ length: count }, (_, i) => segmentGroupName(group.name, mergeKey, i))
+    : [group.name]
 }
 
 function buildGroup(state: GroupState): ConsumerGroupDefinition {

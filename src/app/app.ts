@@ -9,10 +9,19 @@ import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
 import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
 import { AppBuilder, type ConsumerGroupBuilder } from './app-builder.ts'
 import type { AppDefinition } from './definition.ts'
-import { type MemberPlan, membersOf } from './members.ts'
+import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
 import type { AppOptions } from './options/app.ts'
 
 type AppState = 'defining' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+/** How `start()` / `run()` place the app's work in this process. */
+export interface StartOptions {
+  /**
+   * Run only these segment ids of every segmented group (the other processes run the rest);
+   * groups without segments run as usual. Default: all segments.
+   */
+  segments?: readonly number[]
+}
 
 /** Exit codes of a second signal during the graceful drain: 128 + the signal's number. */
 const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
@@ -83,12 +92,14 @@ export class App {
    * Joins every consumer group and starts processing. Rejects when a group cannot start (the
    * others are stopped again), or when the app is not new.
    */
-  async start(): Promise<void> {
+  async start(options: StartOptions = {}): Promise<void> {
     if (this.#state !== 'defining')
       throw new MultilaneError('APP_ALREADY_STARTED', `the app is ${this.#state}; start it once`)
+    const definition = this.definition()
+    const placement = options.segments
+    checkPlacement(definition.consumerGroups, placement)
     this.#state = 'starting'
     try {
-      const definition = this.definition()
       if (definition.consumerGroups.length === 0) {
         throw new MultilaneError(
           'NO_CONSUMER_GROUP',
@@ -98,7 +109,9 @@ export class App {
       // Created before the first await, so a stop() from now on sees (and stops) them.
       this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
       this.#runtimes = definition.consumerGroups.flatMap((group) =>
-        membersOf(group, definition.settings).map((plan) => this.#runtimeOf(definition, plan)),
+        membersOf(group, definition.settings, this.#events, placement).map((plan) =>
+          this.#runtimeOf(definition, plan),
+        ),
       )
       await checkDeadLetterTopics(definition)
       if (this.#state === 'starting') await Promise.all(this.#runtimes.map((r) => r.start()))
@@ -168,7 +181,7 @@ export class App {
    * cannot start or a member fails for good (after stopping everything). A second signal
    * exits at once, with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
    */
-  async run(): Promise<void> {
+  async run(options: StartOptions = {}): Promise<void> {
     if (this.#state !== 'defining')
       throw new MultilaneError(
         'APP_ALREADY_STARTED',
@@ -193,7 +206,7 @@ export class App {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     try {
-      await this.start()
+      await this.start(options)
       const failure = await Promise.race([stopped.then(() => undefined), this.#failed.promise])
       if (failure) throw failure
     } finally {

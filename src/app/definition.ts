@@ -5,6 +5,7 @@
  */
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { RuntimeTopic } from '../processing/runtime-input.ts'
+import type { ParallelSegmentsSettings } from './options/parallel-segments.ts'
 
 // The resolved per-topic settings are the processing runtime's own input types.
 export type {
@@ -35,6 +36,8 @@ export interface ConsumerGroupDefinition {
   name: string
   settings: ConsumerGroupSettings
   topics: TopicDefinition[]
+  /** `count` 1: not split. */
+  parallelSegments: ParallelSegmentsSettings
 }
 
 export interface AppSettings {

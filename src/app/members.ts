@@ -1,26 +1,115 @@
+import type { TopicPartition } from '../engine/types.ts'
+import { MultilaneError } from '../errors.ts'
+import type { EventBus } from '../instrumentation/events.ts'
 import type { ConsumerGroupMembership } from '../processing/consumer-group-runtime.ts'
+import type { RecordFilter } from '../processing/dispatcher.ts'
+import type { CommitRouting } from '../processing/offset-commit-progress.ts'
 import type { RuntimeGroup } from '../processing/runtime-input.ts'
+import { segmentFilter } from '../segments/routing.ts'
+import { segmentGroupName } from '../segments/segment-names.ts'
 import type { AppSettings, ConsumerGroupDefinition } from './definition.ts'
 
-/** What one consumer group member runs: the runtime's input and its membership settings. */
+/** What one consumer group member runs: the runtime's input, its membership, its segment's filter. */
 export interface MemberPlan {
   member: RuntimeGroup
   membership: ConsumerGroupMembership
+  filter?: RecordFilter
+  routing?: CommitRouting
 }
 
-/** The member a defined consumer group runs in this process. */
-export function membersOf(group: ConsumerGroupDefinition, settings: AppSettings): MemberPlan[] {
-  return [
-    {
-      member: {
-        group: { name: group.name, segmentId: -1, segmentOrigin: group.name },
-        label: group.name,
-        topics: group.topics,
-        revokeTimeoutMs: group.settings.revokeTimeoutMs,
-        shutdownTimeoutMs: settings.shutdownTimeoutMs,
-        statisticsIntervalMs: settings.statisticsIntervalMs,
+/** Which segments this process runs (all when undefined). */
+export type SegmentPlacement = readonly number[] | undefined
+
+/** The members a defined consumer group runs in this process: one, or one per placed segment. */
+export function membersOf(
+  group: ConsumerGroupDefinition,
+  settings: AppSettings,
+  events: EventBus,
+  placement?: SegmentPlacement,
+): MemberPlan[] {
+  const segments = group.parallelSegments
+  const base = {
+    label: group.name,
+    topics: group.topics,
+    revokeTimeoutMs: group.settings.revokeTimeoutMs,
+    shutdownTimeoutMs: settings.shutdownTimeoutMs,
+    statisticsIntervalMs: settings.statisticsIntervalMs,
+  }
+  if (segments.count <= 1) {
+    return [
+      {
+        member: { ...base, group: { name: group.name, segmentId: -1, segmentOrigin: group.name } },
+        membership: group.settings,
       },
+    ]
+  }
+  const ids = Array.from({ length: segments.count }, (_, i) => i).filter(
+    (i) => !placement || placement.includes(i),
+  )
+  return ids.map((id) => {
+    const name = segmentGroupName(group.name, segments.mergeKey, id)
+    const info = { name, segmentId: id, segmentOrigin: group.name }
+    return {
+      member: { ...base, label: `${group.name} segment ${id}`, group: info },
       membership: group.settings,
-    },
-  ]
+      filter: segmentFilter(id, segments, (type, error, record) =>
+        events.emit('error.occurred', {
+          type,
+          error,
+          consumerGroup: name,
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+        }),
+      ),
+      routing: {
+        fingerprint: segments.fingerprint,
+        mismatch: (found: string, partition: TopicPartition) => {
+          events.emit('parallel_segments.fingerprint_mismatch', {
+            consumerGroup: name,
+            segmentId: id,
+            segmentOrigin: group.name,
+            topic: partition.topic,
+            partition: partition.partition,
+            expected: segments.fingerprint,
+            found,
+            action: segments.onMismatch,
+          })
+          if (segments.onMismatch === 'refuse') {
+            throw new MultilaneError(
+              'ROUTING_MISMATCH',
+              `consumerGroup "${group.name}" segment ${id} (Kafka group "${name}"): ${partition.topic}#${partition.partition} was committed with routing fingerprint ${found}, this app's routing is ${segments.fingerprint} (count, mergeKey, partitioner or reducer changed). Records would be processed twice or not at all. Stop every member of the group, then run \`multilane segments reset --app <module>\` (or collapse with the old app and distribute with the new); or set parallelSegments.onMismatch: 'warn' to process anyway.`,
+            )
+          }
+        },
+      },
+    }
+  })
+}
+
+/**
+ * Checks a placement against the app's groups: every id must be a segment of some segmented
+ * group (a typo would otherwise run nothing of it).
+ */
+export function checkPlacement(
+  groups: readonly ConsumerGroupDefinition[],
+  placement: SegmentPlacement,
+): void {
+  if (!placement) return
+  const counts = groups.map((g) => g.parallelSegments.count).filter((c) => c > 1)
+  if (counts.length === 0) {
+    throw new MultilaneError(
+      'INVALID_PLACEMENT',
+      'segments were given, but no consumer group of the app has parallel segments',
+    )
+  }
+  const max = Math.max(...counts)
+  for (const id of placement) {
+    if (!Number.isInteger(id) || id < 0 || id >= max) {
+      throw new MultilaneError(
+        'INVALID_PLACEMENT',
+        `segment ${id} does not exist: segment ids are integers from 0 to ${max - 1} (the largest parallelSegments.count is ${max})`,
+      )
+    }
+  }
 }

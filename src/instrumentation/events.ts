@@ -13,6 +13,10 @@ export type ErrorType =
   | 'dead_letter_queue.dispatch.error'
   /** An event listener threw; the other listeners still got the event. */
   | 'event.listener.error'
+  /** A parallel segments partitioner threw: the record goes to segment 0 only (reported there). */
+  | 'parallel_segments.partitioner.error'
+  /** A parallel segments reducer threw or returned no valid segment id: segment 0 only. */
+  | 'parallel_segments.reducer.error'
 
 export interface ErrorOccurredEvent {
   type: ErrorType
@@ -109,6 +113,21 @@ export interface MultilaneEvents {
     to: number
     reason: 'offset_reset' | 'truncation'
     policy?: 'earliest' | 'latest'
+  }
+  /**
+   * A segment found another routing's fingerprint in its committed metadata: the partitioner,
+   * reducer, count or merge key changed since it committed. With `onMismatch: 'refuse'` the
+   * member stops with a fatal error.
+   */
+  'parallel_segments.fingerprint_mismatch': {
+    consumerGroup: string
+    segmentId: number
+    segmentOrigin: string
+    topic: string
+    partition: number
+    expected: string
+    found: string
+    action: 'refuse' | 'warn'
   }
   'statistics.emitted': {
     consumerGroup: string

@@ -5,7 +5,7 @@ import type { EventBus } from '../instrumentation/events.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { DeadLetterSink } from './dead-letter-queue.ts'
 import { RetryThenDeadLetter } from './failure-policy.ts'
-import { OffsetCommitProgress } from './offset-commit-progress.ts'
+import { type CommitRouting, OffsetCommitProgress } from './offset-commit-progress.ts'
 import { ProcessingRuntime, type RecordFilter } from './processing-runtime.ts'
 import type { RuntimeGroup } from './runtime-input.ts'
 
@@ -26,6 +26,8 @@ export interface ConsumerGroupRuntimeOptions {
   deadLetters: DeadLetterSink
   /** Records it rejects are not processed and count as done (parallel segments). */
   filter?: RecordFilter
+  /** Stored with every commit and checked on assignment (a segment's routing fingerprint). */
+  routing?: CommitRouting
   /** Called once if the member fails for good. */
   onFatal?(error: Error): void
 }
@@ -43,6 +45,7 @@ export function createConsumerGroupRuntime(options: ConsumerGroupRuntimeOptions)
     consumerGroup: groupId,
     events,
     commit: (offsets) => consumer!.commit(offsets),
+    routing: options.routing,
   })
   return new ProcessingRuntime({
     member,

@@ -1,4 +1,4 @@
-import type { AssignedPartition, OffsetToCommit } from '../engine/types.ts'
+import type { AssignedPartition, OffsetToCommit, TopicPartition } from '../engine/types.ts'
 import { MultilaneError } from '../errors.ts'
 import type { EventBus } from '../instrumentation/events.ts'
 import { decodeCommitMetadata, encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from './commit-metadata.ts'
@@ -90,11 +90,22 @@ export class CommittedPartition extends PartitionOffsetTracker implements Partit
   }
 }
 
+/**
+ * A tag stored with every commit of the member and checked when a partition is assigned: a
+ * parallel segment's routing fingerprint.
+ */
+export interface CommitRouting {
+  fingerprint: string
+  /** The partition's commit carries another fingerprint; throwing refuses the partition (fatal). */
+  mismatch(found: string, partition: TopicPartition): void
+}
+
 export interface OffsetCommitProgressOptions {
   consumerGroup: string
   events: EventBus
   /** Commits offsets for partitions the member owns (the engine's `GroupConsumer.commit`). */
   commit(offsets: readonly OffsetToCommit[]): Promise<void>
+  routing?: CommitRouting
 }
 
 interface PendingCommit extends OffsetToCommit {
@@ -112,8 +123,10 @@ export class OffsetCommitProgress implements Progress {
   readonly #events: EventBus
   readonly #commit: OffsetCommitProgressOptions['commit']
   readonly #reports: IntakeReports
+  readonly #routing: CommitRouting | undefined
 
   constructor(options: OffsetCommitProgressOptions) {
+    this.#routing = options.routing
     this.#group = options.consumerGroup
     this.#events = options.events
     this.#commit = options.commit
@@ -133,6 +146,10 @@ export class OffsetCommitProgress implements Progress {
 
   open(target: ProgressPartition, assigned: AssignedPartition): CommittedPartition {
     const committed = assigned.committed
+    const found = committed ? decodeCommitMetadata(committed.metadata).routing : undefined
+    if (this.#routing && found !== undefined && found !== this.#routing.fingerprint) {
+      this.#routing.mismatch(found, { topic: target.topic, partition: target.partition })
+    }
     const doneAbove = committed ? this.#restoredMap(target, committed.offset, committed.metadata) : []
     const progress = new CommittedPartition(target, this.#reports, assigned.position, doneAbove)
     progress.lastCommitted = committed
@@ -243,7 +260,7 @@ export class OffsetCommitProgress implements Progress {
     const floor = unfinishedBefore(progress)
     if (floor !== undefined && floor < progress.committable()) {
       // Records from before a position reset still run below: commit their lowest, no map.
-      const metadata = encodeCommitMetadata({})
+      const metadata = encodeCommitMetadata({ routing: this.#routing?.fingerprint })
       if (last && last.offset === floor && last.metadata === metadata) return undefined
       const { topic, partition } = progress.target
       return { topic, partition, offset: floor, metadata, mapBytes: 0, version: -1 }
@@ -253,13 +270,14 @@ export class OffsetCommitProgress implements Progress {
     if (last?.version === version) return undefined
     const offset = progress.committable()
     const done = progress.doneAbove()
-    let metadata = encodeCommitMetadata({})
+    const routing = this.#routing?.fingerprint
+    let metadata = encodeCommitMetadata({ routing })
     let mapBytes = 0
     if (done.length > 0) {
       mapBytes = Number.POSITIVE_INFINITY
       const token = mapToken(offset, done)
       if (token !== undefined) {
-        const withMap = encodeCommitMetadata({ offsetMap: { base: offset, token } })
+        const withMap = encodeCommitMetadata({ offsetMap: { base: offset, token }, routing })
         mapBytes = Buffer.byteLength(withMap)
         if (mapBytes <= MAX_COMMIT_METADATA_BYTES) metadata = withMap
       }

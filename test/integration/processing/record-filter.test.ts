@@ -48,7 +48,7 @@ for (const style of ['blocking', 'continuous'] as const) {
     events.on('error.occurred', (e) => errors.push(e))
     const deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
     const runtime = createConsumerGroupRuntime({
-      ...membersOf(definition.consumerGroups[0]!, definition.settings)[0]!,
+      ...membersOf(definition.consumerGroups[0]!, definition.settings, events)[0]!,
       kafka: definition.settings.kafka,
       events,
       logger: pino({ enabled: false }),

@@ -347,6 +347,82 @@ const INVALID: InvalidCase[] = [
     },
     expect: [`${G}: g.topic() was called after the consumerGroup() callback returned`],
   },
+  // parallel segments
+  {
+    name: 'segment count 0',
+    define: () => group((g) => g.parallelSegments({ count: 0 }).topic('t', { handler })),
+    expect: [`${G} › parallelSegments.count: must be an integer ≥ 1 (got 0)`],
+  },
+  {
+    name: 'fractional segment count',
+    define: () =>
+      group((g) => g.parallelSegments({ count: 2.5, partitioner: (r) => r.key }).topic('t', { handler })),
+    expect: [`${G} › parallelSegments.count: must be an integer ≥ 1 (got 2.5)`],
+  },
+  {
+    name: 'segments without a partitioner',
+    define: () => group((g) => g.parallelSegments({ count: 3 }).topic('t', { handler })),
+    expect: [`${G} › parallelSegments.partitioner: is required with count 3`],
+  },
+  {
+    name: 'empty merge key',
+    define: () =>
+      group((g) =>
+        g.parallelSegments({ count: 2, partitioner: (r) => r.key, mergeKey: '' }).topic('t', { handler }),
+      ),
+    expect: [`${G} › parallelSegments.mergeKey: must be a non-empty string (got "")`],
+  },
+  {
+    name: 'reducer not a function',
+    define: () =>
+      group((g) =>
+        g
+          .parallelSegments({ count: 2, partitioner: (r) => r.key, reducer: 3 as never })
+          .topic('t', { handler }),
+      ),
+    expect: [`${G} › parallelSegments.reducer: must be a function (got 3)`],
+  },
+  {
+    name: 'unknown onMismatch',
+    define: () =>
+      group((g) =>
+        g
+          .parallelSegments({ count: 2, partitioner: (r) => r.key, onMismatch: 'ignore' as never })
+          .topic('t', { handler }),
+      ),
+    expect: [`${G} › parallelSegments.onMismatch: must be one of "refuse", "warn" (got "ignore")`],
+  },
+  {
+    name: 'misspelled segments option',
+    define: () =>
+      group((g) =>
+        g
+          .parallelSegments({ count: 2, partitioner: () => 1, mergekey: '-' } as never)
+          .topic('t', { handler }),
+      ),
+    expect: [`${G} › parallelSegments.mergekey: unknown option; did you mean "mergeKey"?`],
+  },
+  {
+    name: 'parallelSegments called twice',
+    define: () =>
+      group((g) => {
+        g.parallelSegments({ count: 2, partitioner: (r) => r.key })
+        g.parallelSegments({ count: 3, partitioner: (r) => r.key })
+      }),
+    expect: [`${G} › parallelSegments: g.parallelSegments() may be called only once per group`],
+  },
+  {
+    name: 'a segment group named like another group',
+    define: () =>
+      new AppBuilder({})
+        .consumerGroup('analytics-parallel-1', (g) => g.topic('t', { handler }))
+        .consumerGroup('analytics', (g) =>
+          g.parallelSegments({ count: 2, partitioner: (r) => r.key }).topic('t', { handler }),
+        ),
+    expect: [
+      `${G}: runs as Kafka group "analytics-parallel-1", which consumerGroup "analytics-parallel-1" also runs as`,
+    ],
+  },
   // app and kafka
   {
     name: 'unknown app option',
