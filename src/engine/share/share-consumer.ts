@@ -42,6 +42,11 @@ export interface ShareConsumerOptions extends KafkaConnectionOptions {
    * caps it by `group.share.max.partition.max.record.locks`), 2000 if it cannot be read.
    */
   maxRecordLocks?: number
+  /**
+   * How long `close()` may spend sending the last acknowledgements and releases (default 30 s);
+   * after it the connections are closed, which makes the broker release what is still locked.
+   */
+  closeTimeoutMs?: number
 }
 
 /** Per-partition statistics. */
@@ -116,6 +121,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   readonly #recordsAvailable = new WakeSignal()
   readonly #requestDone = new WakeSignal()
   #lockBudget: number
+  readonly #closeTimeoutMs: number
   #renewEnabled = true
   #requestSeq = 0
   #roundRobin = 0
@@ -153,6 +159,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       acquireMode: options.acquireMode ?? 'batch_optimized',
     }
     this.#lockBudget = positiveInteger('maxRecordLocks', options.maxRecordLocks, DEFAULT_LOCK_BUDGET)
+    this.#closeTimeoutMs = positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 30_000)
     const connection = resolveConnection(options)
     // A request timeout destroys the connection, and with it every lock of its share session:
     // a fetch must be able to wait its full maxWaitMs with room to spare.
@@ -387,7 +394,25 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         p.releaseAll()
       }
       const sessions = [...this.#sessions.values()]
-      await Promise.all(sessions.map((s) => (aborted ? s.abort() : s.close())))
+      if (aborted) await Promise.all(sessions.map((s) => s.abort()))
+      else {
+        let timer: NodeJS.Timeout | undefined
+        const deadline = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), this.#closeTimeoutMs)
+        })
+        const closed = await Promise.race([Promise.all(sessions.map((s) => s.close())), deadline])
+        clearTimeout(timer)
+        if (closed === 'timeout') {
+          this.emit('warning', {
+            source: 'session',
+            error: new ShareError(
+              'CONSUMER_CLOSED',
+              `closing took longer than ${this.#closeTimeoutMs} ms: connections closed, the broker releases what is left`,
+            ),
+          })
+          await Promise.all(sessions.map((s) => s.abort()))
+        }
+      }
       await this.#membership.leave()
     }
     await this.#cluster.close()

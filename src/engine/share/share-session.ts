@@ -148,9 +148,9 @@ export class ShareSession {
   }
 
   /**
-   * Ends the session: sends what is queued (the member queued RELEASE for everything it holds)
-   * in a final ShareAcknowledge (epoch -1, which also releases anything left), then closes the
-   * connection.
+   * Ends the session: sends what is queued (the member queued RELEASE for everything it holds),
+   * then a final ShareAcknowledge (epoch -1, which also releases anything left in the session's
+   * partitions), then closes the connection.
    */
   async close(): Promise<void> {
     this.#closing = true
@@ -236,13 +236,19 @@ export class ShareSession {
     const wanted = led.filter((p) => p.assigned && p.topicId !== '')
     const acks = led.some((p) => p.hasAcks())
     if (this.#closing) {
-      if (this.#epoch > 0) {
-        await this.#acknowledge(led, -1)
-        return true
+      // Everything queued (accepts, and the RELEASEs the member queued for what it still holds)
+      // goes out in ordinary requests first, retries included; then the session ends.
+      if (this.#epoch === 0) {
+        if (!acks) return true
+        await this.#open()
+        return false
       }
-      if (!acks) return true
-      await this.#open()
-      return false
+      if (acks) {
+        await this.#acknowledge(led, this.#epoch)
+        return false
+      }
+      await this.#acknowledge([], -1)
+      return true
     }
     if (this.#epoch === 0) {
       if ((wanted.length === 0 && !acks) || Date.now() < this.#retryAt) {
