@@ -95,7 +95,7 @@ export class ShareWorker {
   }
 
   async #run(): Promise<void> {
-    while (this.#running) {
+    while (this.#running && this.consumer.running) {
       await this.consumer.waitForRecords(200)
       for (const batch of this.consumer.takeRecords(500)) {
         for (const record of batch.records) {

@@ -220,6 +220,11 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     return this.#membership.memberEpoch
   }
 
+  /** True from `start()` until `close()` (or a fatal error) begins. */
+  get running(): boolean {
+    return this.#state === 'running'
+  }
+
   /** Joins the group; resolves once the coordinator accepted the member. */
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new ShareError('CONSUMER_CLOSED', 'a ShareConsumer can be started once')
