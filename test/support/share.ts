@@ -56,17 +56,23 @@ export function createShareMember(
   return { consumer, log }
 }
 
-/** Waits until every member has `topic`'s partitions in its assignment. */
+/**
+ * Waits until every member has some of `topic`'s partitions and together they have all
+ * `partitions` (with fewer partitions than members, the assignor gives each member all of them).
+ */
 export async function waitForAssignment(
   consumers: readonly ShareConsumer[],
   topic: string,
   partitions: number,
 ): Promise<void> {
+  const of = (c: ShareConsumer) => c.assignment().filter((tp) => tp.topic === topic)
   await waitUntil(
-    () => consumers.every((c) => c.assignment().filter((tp) => tp.topic === topic).length === partitions),
+    () =>
+      consumers.every((c) => of(c).length > 0) &&
+      new Set(consumers.flatMap((c) => of(c).map((tp) => tp.partition))).size === partitions,
     {
       timeoutMs: 30_000,
-      message: `${consumers.length} member(s) assigned ${partitions} partition(s) of ${topic}`,
+      message: `${consumers.length} member(s) assigned the ${partitions} partition(s) of ${topic}`,
     },
   )
 }
