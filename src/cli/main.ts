@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { kafkaCommand } from './commands/kafka.ts'
+import { shareCommand } from './commands/share.ts'
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.ts'
 
 /** Builds the `multilane` command tree. The CLI stays thin: parse, call the library, print. */
@@ -8,6 +9,7 @@ export function buildProgram(): Command {
     'Kafka consumers with more parallelism than partitions give',
   )
   program.addCommand(kafkaCommand())
+  program.addCommand(shareCommand())
   // Every level, so a usage error anywhere ends in main()'s exit code 2 (not commander's exit 1).
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError()
