@@ -98,4 +98,57 @@ describe('share member under corrupted responses', () => {
       `only typed errors: ${log.warnings.map((e) => e.constructor.name).join(', ')}`,
     )
   })
+
+  it('fencing (UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH) and GROUP_ID_NOT_FOUND: the member rejoins with the same id and keeps consuming', async () => {
+    const topic = await createTopic('share-fenced', 1)
+    const groupId = await shareGroup('share-fenced')
+    const { consumer, log } = createShareMember({
+      groupId,
+      topics: [topic],
+      bootstrap: [`127.0.0.1:${proxy.port}`],
+    })
+    const joins: number[] = []
+    consumer.on('joined', (e) => joins.push(e.memberEpoch))
+    await consumer.start()
+    const memberId = consumer.memberId
+    const worker = new ShareWorker(consumer)
+    await produceRecords(topic, 50, { partitions: 1 })
+    await waitUntil(() => worker.applied('accept').length === 50, { message: 'first 50' })
+    for (const errorCode of [25, 110, 69]) {
+      proxy.inject({ apiKey: SHARE_GROUP_HEARTBEAT, kind: 'error-code', errorCode, count: 1 })
+      await waitUntil(() => proxy.pending() === 0, { message: `heartbeat error ${errorCode} injected` })
+      await waitUntil(() => consumer.assignment().length === 1, { message: 'assigned again' })
+    }
+    await produceRecords(topic, 50, {
+      partitions: 1,
+      record: (i) => ({ key: `k${i}`, value: `v${50 + i}`, partition: 0, headers: {} }),
+    })
+    await waitUntil(() => worker.applied('accept').length === 100, { message: 'next 50 after rejoining' })
+    await worker.stop()
+    assert.equal(consumer.memberId, memberId, "the member id is kept for the consumer's life")
+    assert.ok(joins.length >= 4, `joined, then rejoined 3 times (epochs ${joins.join(', ')})`)
+    const names = log.warnings.map((w) => (w as { apiId?: string }).apiId)
+    for (const name of ['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH', 'GROUP_ID_NOT_FOUND'])
+      assert.ok(names.includes(name), name)
+  })
+
+  it('a fatal coordinator error (GROUP_AUTHORIZATION_FAILED) becomes a fatal event and the member closes', async () => {
+    const topic = await createTopic('share-fatal', 1)
+    const groupId = await shareGroup('share-fatal')
+    const { consumer } = createShareMember({
+      groupId,
+      topics: [topic],
+      bootstrap: [`127.0.0.1:${proxy.port}`],
+    })
+    const fatal = new Promise<Error>((resolve) => consumer.once('fatal', resolve))
+    await consumer.start()
+    proxy.inject({ apiKey: SHARE_GROUP_HEARTBEAT, kind: 'error-code', errorCode: 30, count: 1 })
+    const error = await fatal
+    assert.ok(error instanceof ShareError)
+    assert.equal(error.code, 'MEMBERSHIP_FATAL')
+    assert.equal(error.kafkaError, 'GROUP_AUTHORIZATION_FAILED')
+    await waitUntil(() => !consumer.running, { message: 'the member stopped' })
+    const result = await consumer.acknowledge({ topic, partition: 0, offset: 0, deliveryCount: 1 }, 'accept')
+    assert.notEqual(result.outcome, 'ok', 'nothing is acknowledged after a fatal error')
+  })
 })
