@@ -58,9 +58,13 @@ async function createShareStateTopicOnBroker1(): Promise<void> {
   const { consumer } = createShareMember({ groupId, topics: [topic] })
   await consumer.start()
   await produceRecords(topic, 1, { partitions: 1 })
-  await waitUntil(async () => (await consumer.waitForRecords(100), consumer.takeRecords(1).length > 0), {
-    message: 'the warm-up record',
-  })
+  await waitUntil(
+    async () => {
+      await consumer.waitForRecords(100)
+      return consumer.takeRecords(1).length > 0
+    },
+    { message: 'the warm-up record' },
+  )
   await consumer.close()
 }
 
