@@ -48,6 +48,17 @@ export function classifyRequestError(code: number): 'session' | 'fatal' | 'retry
   return 'retry'
 }
 
+/**
+ * What a partition's ShareFetch error means: `fatal` (not authorized), `leader_moved` (the share
+ * partition is not on this broker any more, nor the member's locks on it: refresh metadata), or
+ * `retry` (back off).
+ */
+export function classifyFetchPartitionError(code: number): 'fatal' | 'leader_moved' | 'retry' {
+  const name = kafkaErrorName(code)
+  if (name === 'TOPIC_AUTHORIZATION_FAILED') return 'fatal'
+  return LOCKS_GONE.has(name) ? 'leader_moved' : 'retry'
+}
+
 /** Partition acknowledgement errors after which the member no longer holds the locks. */
 const LOCKS_GONE = new Set([
   'NOT_LEADER_OR_FOLLOWER',

@@ -5,81 +5,30 @@ import { IMPLEMENTED_VERSIONS } from '../../kafka/api-versions.ts'
 import { MalformedResponseError } from '../../kafka/apis/decode.ts'
 import * as shareAcknowledgeV1 from '../../kafka/apis/share-acknowledge-v1.ts'
 import * as shareAcknowledgeV2 from '../../kafka/apis/share-acknowledge-v2.ts'
-import type { AcknowledgeTopic } from '../../kafka/apis/share-common.ts'
-import { SHARE_ACQUIRE_MODE } from '../../kafka/apis/share-common.ts'
 import * as shareFetchV1 from '../../kafka/apis/share-fetch-v1.ts'
 import * as shareFetchV2 from '../../kafka/apis/share-fetch-v2.ts'
-import type { KafkaCluster } from '../../kafka/cluster.ts'
-import { kafkaErrorName } from '../../kafka/protocol-errors.ts'
 import { WakeSignal } from '../wake-signal.ts'
-import { toAcknowledgementBatches, wireType } from './acknowledgement-batches.ts'
-import { type AcquiredRange, decodeAcquired } from './acquired-records.ts'
 import { ShareError } from './errors.ts'
-import { classifyAckError, classifyRequestError, shareKafkaError } from './share-errors.ts'
-import type { AckUnit, SharePartition } from './share-partition.ts'
-import type { AckResult, AcquireMode } from './types.ts'
+import type { SessionHost } from './session-host.ts'
+import {
+  acknowledgeRequest,
+  applyAcknowledgeResponse,
+  applyFetchResponse,
+  fetchRequest,
+  nextEpoch,
+  sessionKey,
+  takeUnits,
+  type Units,
+} from './session-requests.ts'
+import { classifyFetchPartitionError, classifyRequestError, shareKafkaError } from './share-errors.ts'
+import type { SharePartition } from './share-partition.ts'
 
-/** Fetch sizing of the share member. */
-export interface ShareFetchOptions {
-  /** Records per fetch (`max.poll.records`; a soft limit in batch_optimized mode). Default 500. */
-  maxRecords: number
-  /** How long the broker may hold a fetch waiting for records. Default 500 ms. */
-  maxWaitMs: number
-  minBytes: number
-  maxBytes: number
-  acquireMode: AcquireMode
-}
-
-/** A ShareFetch that came back, for statistics and for tests that prove acknowledgement overlap. */
-export interface ShareFetchEvent {
-  /** Increases with every request the member sends (fetches and acknowledgements). */
-  requestSeq: number
-  nodeId: number
-  sessionEpoch: number
-  sentAt: number
-  receivedAt: number
-  /** Acknowledgements piggybacked on this fetch. */
-  acknowledgements: number
-  acquired: Array<{ topic: string; partition: number; ranges: AcquiredRange[]; records: number }>
-}
-
-/** Acknowledgements the broker answered. */
-export interface ShareAcknowledgedEvent {
-  requestSeq: number
-  nodeId: number
-  via: 'ShareFetch' | 'ShareAcknowledge'
-  sentAt: number
-  receivedAt: number
-  results: AckResult[]
-}
-
-/** What a session needs from its member. */
-export interface SessionHost {
-  readonly groupId: string
-  readonly memberId: string
-  readonly fetch: ShareFetchOptions
-  readonly cluster: KafkaCluster
-  /** Partitions whose leader is this node: assigned ones, and unassigned ones still holding locks. */
-  partitionsLedBy(nodeId: number): SharePartition[]
-  partitionById(topicId: string, partition: number): SharePartition | undefined
-  /** Records buffered across the member (record_limit fetches only when none are). */
-  totalBuffered(): number
-  nextRequestSeq(): number
-  recordsAdded(): void
-  leadersStale(): void
-  lockLost(partition: SharePartition, offsets: number[], reason: string): void
-  fetched(event: ShareFetchEvent): void
-  acknowledged(event: ShareAcknowledgedEvent): void
-  warning(source: 'fetch' | 'acknowledge' | 'session', error: Error): void
-  fatal(error: Error): void
-  /** Sessions wake the member's flush waiters after each request. */
-  requestDone(): void
-}
-
-/** The epoch after `epoch` (Kafka wraps from MAX_INT to 1, never back to 0). */
-function nextEpoch(epoch: number): number {
-  return epoch === 0x7fffffff ? 1 : epoch + 1
-}
+export type {
+  SessionHost,
+  ShareAcknowledgedEvent,
+  ShareFetchEvent,
+  ShareFetchOptions,
+} from './session-host.ts'
 
 /**
  * One share session with one leader broker, designed around two broker facts:
@@ -196,6 +145,8 @@ export class ShareSession {
           break
         }
         this.#host.warning('session', error as Error)
+        // The broker may be gone for good (its partitions led elsewhere now): ask the metadata.
+        this.#host.leadersStale()
         await sleep(backoffMs)
         backoffMs = Math.min(backoffMs * 2, 5000)
       }
@@ -252,7 +203,7 @@ export class ShareSession {
     }
     if (this.#epoch === 0) {
       if ((wanted.length === 0 && !acks) || Date.now() < this.#retryAt) {
-        await this.#wake.wait(Math.max(1, Math.min(1000, this.#retryAt - Date.now())))
+        await this.#wake.wait(this.#retryAt > Date.now() ? this.#retryAt - Date.now() : 1000)
         return false
       }
       await this.#open()
@@ -301,232 +252,126 @@ export class ShareSession {
    * fetch free to carry them. Costs one round trip per session.
    */
   async #open(): Promise<void> {
-    await this.#fetch([], true)
+    this.#epoch = 0
+    this.#inSession.clear()
+    await this.#fetch([])
   }
 
-  /**
-   * A ShareFetch for `wanted` (partitions not yet in the session are added, others forgotten)
-   * carrying their queued acknowledgements (none in an opening request).
-   */
-  async #fetch(wanted: SharePartition[], open = false): Promise<void> {
-    const connection = this.#connection!
-    const { fetch, groupId, memberId } = this.#host
-    const epoch = open ? 0 : this.#epoch
-    const units: Array<[SharePartition, AckUnit]> = []
-    for (const p of open ? [] : wanted) {
-      const unit = p.nextUnit()
-      if (unit) units.push([p, unit])
-    }
-    const topics = new Map<string, shareFetchV1.ShareFetchRequestPartition[]>()
-    const wantedKeys = new Set<string>()
-    for (const p of wanted) wantedKeys.add(`${p.topicId}:${p.partition}`)
-    for (const p of wanted) {
-      if (this.#inSession.has(`${p.topicId}:${p.partition}`)) continue
-      pushPartition(topics, p.topicId, { partitionIndex: p.partition, acknowledgementBatches: [] })
-    }
-    for (const [p, unit] of units) {
-      const batches = toAcknowledgementBatches(unit.map((e) => ({ offset: e.offset, type: ackWire(e) })))
-      const list = topics.get(p.topicId) ?? []
-      const existing = list.find((x) => x.partitionIndex === p.partition)
-      if (existing) existing.acknowledgementBatches = batches
-      else pushPartition(topics, p.topicId, { partitionIndex: p.partition, acknowledgementBatches: batches })
-    }
-    const forgotten = new Map<string, number[]>()
-    for (const [key, tp] of this.#inSession) {
-      if (!wantedKeys.has(key))
-        forgotten.set(tp.topicId, [...(forgotten.get(tp.topicId) ?? []), tp.partition])
-    }
-    const room = wanted.length ? Math.min(...wanted.map((p) => p.room)) : 0
-    const maxRecords = open ? 0 : Math.max(0, Math.min(fetch.maxRecords, room))
-    const request: shareFetchV2.ShareFetchRequestV2 = {
-      groupId,
-      memberId,
-      shareSessionEpoch: epoch,
-      maxWaitMs: open ? 0 : fetch.maxWaitMs,
-      minBytes: open ? 0 : fetch.minBytes,
-      maxBytes: open ? 0 : fetch.maxBytes,
-      maxRecords,
-      batchSize: Math.max(1, fetch.maxRecords),
-      shareAcquireMode:
-        fetch.acquireMode === 'record_limit'
-          ? SHARE_ACQUIRE_MODE.RECORD_LIMIT
-          : SHARE_ACQUIRE_MODE.BATCH_OPTIMIZED,
-      isRenewAck: false,
-      topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
-      forgottenTopicsData: [...forgotten].map(([topicId, partitions]) => ({ topicId, partitions })),
-    }
+  /** A ShareFetch for `wanted` carrying their queued acknowledgements (none when opening). */
+  async #fetch(wanted: SharePartition[]): Promise<void> {
+    const epoch = this.#epoch
+    const units = epoch === 0 ? [] : takeUnits(wanted)
+    const { request, forgotten } = fetchRequest(this.#host, epoch, wanted, this.#inSession, units)
     const requestSeq = this.#host.nextRequestSeq()
     const sentAt = Date.now()
-    this.#busy = true
-    this.requests++
     this.fetches++
-    let response: shareFetchV1.ShareFetchResponse
+    const response = await this.#send(units, () =>
+      this.#versions!.fetch >= 2
+        ? shareFetchV2.api.async(this.#connection!, request)
+        : shareFetchV1.api.async(this.#connection!, request),
+    )
+    if (!response) return
     try {
-      response =
-        this.#versions!.fetch >= 2
-          ? await shareFetchV2.api.async(connection, request)
-          : await shareFetchV1.api.async(connection, request)
-    } catch (error) {
-      this.#requestFailed(error, units)
-      return
-    } finally {
-      this.#busy = false
-      this.#host.requestDone()
-    }
-    const receivedAt = Date.now()
-    if (response.errorCode !== 0) {
-      this.#sessionError('fetch', response.errorCode, response.errorMessage, units)
-      return
-    }
-    this.#epoch = nextEpoch(epoch)
-    for (const p of wanted)
-      this.#inSession.set(`${p.topicId}:${p.partition}`, { topicId: p.topicId, partition: p.partition })
-    for (const [topicId, partitions] of forgotten)
-      for (const n of partitions) this.#inSession.delete(`${topicId}:${n}`)
-    const ackResults: AckResult[] = []
-    const answered = new Set<SharePartition>()
-    const acquired: ShareFetchEvent['acquired'] = []
-    const deadline = sentAt + response.acquisitionLockTimeoutMs
-    let added = false
-    for (const topic of response.responses) {
-      for (const pr of topic.partitions) {
-        const p = this.#host.partitionById(topic.topicId, pr.partitionIndex)
-        if (!p) continue
-        const unit = units.find(([x]) => x === p)?.[1]
-        if (unit) {
-          answered.add(p)
-          ackResults.push(
-            ...p.settle(unit, classifyAckError(pr.acknowledgeErrorCode, pr.acknowledgeErrorMessage, p)),
-          )
-        }
-        if (pr.errorCode !== 0) {
-          this.#partitionError(p, pr.errorCode, pr.errorMessage)
-          continue
-        }
-        if (pr.acquiredRecords.length === 0) continue
-        const ranges = pr.acquiredRecords.map((a) => ({
-          firstOffset: Number(a.firstOffset),
-          lastOffset: Number(a.lastOffset),
-          deliveryCount: a.deliveryCount,
-        }))
-        const decoded = decodeAcquired(p.topic, p.partition, pr.records, ranges, deadline)
-        const replaced = p.addAcquired(decoded.records, decoded.gaps)
-        if (replaced.length > 0) this.#host.lockLost(p, replaced, 'acquired again after the lock expired')
-        acquired.push({ topic: p.topic, partition: p.partition, ranges, records: decoded.records.length })
-        if (decoded.records.length > 0) added = true
+      if (response.errorCode !== 0) {
+        this.#sessionError('fetch', response.errorCode, response.errorMessage, units)
+        return
       }
-    }
-    // Acknowledgements the broker did not answer: unknown outcome, send them again.
-    for (const [p, unit] of units) if (!answered.has(p)) p.requeue(unit)
-    this.#host.fetched({
-      requestSeq,
-      nodeId: this.nodeId,
-      sessionEpoch: epoch,
-      sentAt,
-      receivedAt,
-      acknowledgements: units.reduce((n, [, u]) => n + u.length, 0),
-      acquired,
-    })
-    if (ackResults.length > 0) {
-      this.#host.acknowledged({
+      this.#epoch = nextEpoch(epoch)
+      for (const p of wanted)
+        this.#inSession.set(sessionKey(p), { topicId: p.topicId, partition: p.partition })
+      for (const [topicId, partitions] of forgotten) {
+        for (const n of partitions) this.#inSession.delete(sessionKey({ topicId, partition: n }))
+      }
+      const outcome = applyFetchResponse(this.#host, response, units, sentAt)
+      const receivedAt = Date.now()
+      this.#host.fetched({
         requestSeq,
         nodeId: this.nodeId,
-        via: 'ShareFetch',
+        sessionEpoch: epoch,
         sentAt,
         receivedAt,
-        results: ackResults,
+        acknowledgements: units.reduce((n, [, u]) => n + u.length, 0),
+        acquired: outcome.acquired,
       })
+      if (outcome.ackResults.length > 0) {
+        this.#host.acknowledged({
+          requestSeq,
+          nodeId: this.nodeId,
+          via: 'ShareFetch',
+          sentAt,
+          receivedAt,
+          results: outcome.ackResults,
+        })
+      }
+      if (outcome.recordsAdded) this.#host.recordsAdded()
+      let fatal: ShareError | undefined
+      for (const e of outcome.errors) fatal ??= this.#partitionError(e.partition, e.errorCode, e.errorMessage)
+      if (fatal) throw fatal
+    } finally {
+      this.#done()
     }
-    if (added) this.#host.recordsAdded()
   }
 
   /** Sends every queued acknowledgement of `partitions` in a ShareAcknowledge (epoch -1 closes the session). */
   async #acknowledge(partitions: SharePartition[], epoch: number): Promise<void> {
-    const connection = this.#connection!
-    const units: Array<[SharePartition, AckUnit]> = []
-    for (const p of partitions) {
-      const unit = p.nextUnit()
-      if (unit) units.push([p, unit])
-    }
+    const units = takeUnits(partitions)
     this.#flush = false
-    const isRenewAck = units.some(([, u]) => u.some((e) => e.type === 'renew'))
-    const topics = new Map<string, AcknowledgeTopic['partitions']>()
-    for (const [p, unit] of units) {
-      const list = topics.get(p.topicId) ?? []
-      list.push({
-        partitionIndex: p.partition,
-        acknowledgementBatches: toAcknowledgementBatches(
-          unit.map((e) => ({ offset: e.offset, type: ackWire(e) })),
-        ),
-      })
-      topics.set(p.topicId, list)
-    }
-    const request: shareAcknowledgeV2.ShareAcknowledgeRequestV2 = {
-      groupId: this.#host.groupId,
-      memberId: this.#host.memberId,
-      shareSessionEpoch: epoch,
-      isRenewAck,
-      topics: [...topics].map(([topicId, ps]) => ({ topicId, partitions: ps })),
-    }
+    const request = acknowledgeRequest(this.#host, epoch, units)
     const requestSeq = this.#host.nextRequestSeq()
     const sentAt = Date.now()
+    this.acknowledgeRequests++
+    const response = await this.#send(units, () =>
+      this.#versions!.acknowledge >= 2
+        ? shareAcknowledgeV2.api.async(this.#connection!, request)
+        : shareAcknowledgeV1.api.async(this.#connection!, request),
+    )
+    if (!response) return
+    try {
+      if (response.errorCode !== 0) {
+        this.#sessionError('acknowledge', response.errorCode, response.errorMessage, units)
+        return
+      }
+      if (epoch >= 0) this.#epoch = nextEpoch(epoch)
+      else {
+        this.#epoch = 0
+        this.#inSession.clear()
+      }
+      const results = applyAcknowledgeResponse(this.#host, response, units, sentAt, epoch < 0)
+      if (results.length > 0) {
+        this.#host.acknowledged({
+          requestSeq,
+          nodeId: this.nodeId,
+          via: 'ShareAcknowledge',
+          sentAt,
+          receivedAt: Date.now(),
+          results,
+        })
+      }
+    } finally {
+      this.#done()
+    }
+  }
+
+  /**
+   * Sends one request (the only one in flight). Returns undefined when it failed without a
+   * usable answer (already handled); otherwise the caller applies the answer and calls #done.
+   */
+  async #send<R>(units: Units, request: () => Promise<R>): Promise<R | undefined> {
     this.#busy = true
     this.requests++
-    this.acknowledgeRequests++
-    let response: shareAcknowledgeV1.ShareAcknowledgeResponse
     try {
-      response =
-        this.#versions!.acknowledge >= 2
-          ? await shareAcknowledgeV2.api.async(connection, request)
-          : await shareAcknowledgeV1.api.async(connection, request)
+      return await request()
     } catch (error) {
       this.#requestFailed(error, units)
-      return
-    } finally {
-      this.#busy = false
-      this.#host.requestDone()
+      this.#done()
+      return undefined
     }
-    const receivedAt = Date.now()
-    if (response.errorCode !== 0) {
-      this.#sessionError('acknowledge', response.errorCode, response.errorMessage, units)
-      return
-    }
-    if (epoch >= 0) this.#epoch = nextEpoch(epoch)
-    else {
-      this.#epoch = 0
-      this.#inSession.clear()
-    }
-    const renewDeadline = sentAt + Math.max(0, response.acquisitionLockTimeoutMs)
-    const results: AckResult[] = []
-    const answered = new Set<SharePartition>()
-    for (const topic of response.responses) {
-      for (const pr of topic.partitions) {
-        const p = this.#host.partitionById(topic.topicId, pr.partitionIndex)
-        const unit = p && units.find(([x]) => x === p)?.[1]
-        if (!p || !unit) continue
-        answered.add(p)
-        results.push(...p.settle(unit, classifyAckError(pr.errorCode, pr.errorMessage, p, renewDeadline)))
-      }
-    }
-    for (const [p, unit] of units) {
-      if (answered.has(p)) continue
-      if (epoch < 0) {
-        // The session is gone, and with it any lock these would have needed.
-        results.push(
-          ...p.settle(unit, { kind: 'lock_lost', error: new ShareError('LOCK_LOST', 'session closed') }),
-        )
-      } else p.requeue(unit)
-    }
-    if (results.length > 0) {
-      this.#host.acknowledged({
-        requestSeq,
-        nodeId: this.nodeId,
-        via: 'ShareAcknowledge',
-        sentAt,
-        receivedAt,
-        results,
-      })
-    }
+  }
+
+  /** The request is over and its answer applied: the member may look at the partitions again. */
+  #done(): void {
+    this.#busy = false
+    this.#host.requestDone()
   }
 
   /** A top-level error: nothing in the request was applied. */
@@ -534,7 +379,7 @@ export class ShareSession {
     source: 'fetch' | 'acknowledge',
     errorCode: number,
     message: string | null | undefined,
-    units: Array<[SharePartition, AckUnit]>,
+    units: Units,
   ): void {
     for (const [p, unit] of units) p.requeue(unit)
     const kind = classifyRequestError(errorCode)
@@ -553,36 +398,33 @@ export class ShareSession {
     this.#host.warning(source, error)
   }
 
-  #partitionError(p: SharePartition, errorCode: number, message: string | null | undefined): void {
-    const name = kafkaErrorName(errorCode)
+  /** Handles a partition's fetch error; returns the error when it is fatal (the caller throws it). */
+  #partitionError(
+    p: SharePartition,
+    errorCode: number,
+    message: string | null | undefined,
+  ): ShareError | undefined {
     const error = shareKafkaError(
       errorCode,
       `ShareFetch ${p.topic}#${p.partition} from broker ${this.nodeId}`,
       message,
     )
-    if (name === 'TOPIC_AUTHORIZATION_FAILED') {
-      throw new ShareError('SESSION_FATAL', error.message, { cause: error, kafkaError: name })
-    }
-    if (
-      [
-        'NOT_LEADER_OR_FOLLOWER',
-        'FENCED_LEADER_EPOCH',
-        'UNKNOWN_TOPIC_OR_PARTITION',
-        'UNKNOWN_TOPIC_ID',
-      ].includes(name)
-    ) {
+    const kind = classifyFetchPartitionError(errorCode)
+    if (kind === 'fatal')
+      return new ShareError('SESSION_FATAL', error.message, { cause: error, kafkaError: error.kafkaError })
+    if (kind === 'leader_moved') {
       // The share partition left this broker, and the member's locks on it with it.
-      const lost = p.loseAll(`${name} from broker ${this.nodeId}`)
-      if (lost.processing.length > 0) this.#host.lockLost(p, lost.processing, name)
+      const lost = p.loseAll(`${error.kafkaError} from broker ${this.nodeId}`)
+      if (lost.processing.length > 0)
+        this.#host.lockLost(p, lost.processing, error.kafkaError ?? 'leader moved')
       this.#host.leadersStale()
-    } else {
-      this.#retryAt = Date.now() + 1000
-    }
+    } else this.#retryAt = Date.now() + 1000
     this.#host.warning('fetch', error)
+    return undefined
   }
 
   /** The request failed without a usable answer. */
-  #requestFailed(error: unknown, units: Array<[SharePartition, AckUnit]>): void {
+  #requestFailed(error: unknown, units: Units): void {
     if (error instanceof MalformedResponseError) {
       // The broker answered, so it applied the request: the epoch moved on, records may have
       // been acquired (they come back after the lock timeout). Resynchronize with a new
@@ -600,6 +442,7 @@ export class ShareSession {
     }
     this.#host.warning('session', error as Error)
     this.#onDisconnect(`request failed: ${(error as Error).message}`)
+    this.#host.leadersStale()
   }
 
   /** The connection is gone: so is every lock held through it. */
@@ -632,18 +475,4 @@ export class ShareSession {
     this.#connection = undefined
     if (connection) await connection.close().catch(() => {})
   }
-}
-
-function ackWire(e: { type: string }): number {
-  return e.type === 'gap' ? 0 : wireType(e.type as 'accept')
-}
-
-function pushPartition(
-  topics: Map<string, shareFetchV1.ShareFetchRequestPartition[]>,
-  topicId: string,
-  partition: shareFetchV1.ShareFetchRequestPartition,
-): void {
-  const list = topics.get(topicId) ?? []
-  list.push(partition)
-  topics.set(topicId, list)
 }
