@@ -190,7 +190,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     return out
   }
 
-  /** Resolves when records may be available, after `timeoutMs`, on `interruptWait` or on close. */
+  /**
+   * Resolves when records may be available, after `timeoutMs`, on `interruptWait`, or at once
+   * when the consumer is not running (loops check `running`).
+   */
   async waitForRecords(timeoutMs?: number): Promise<void> {
     if (this.totalBuffered() > 0 || this.#state !== 'running') return
     await this.#recordsAvailable.wait(timeoutMs)
@@ -408,7 +411,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
             p.leaderId = leader
             previous?.wake()
           }
-          if (leader >= 0) this.#session(leader).wake()
+          if (leader >= 0) this.#session(leader)?.wake()
         }
       } catch (error) {
         this.emit('warning', { source: 'session', error: error as Error })
@@ -420,9 +423,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     return this.#refreshing
   }
 
-  #session(nodeId: number): ShareSession {
+  #session(nodeId: number): ShareSession | undefined {
     let session = this.#sessions.get(nodeId)
-    if (!session) {
+    // No new session once closing began: close() only closes the sessions it found.
+    if (!session && this.#state === 'running') {
       session = new ShareSession(nodeId, this.#host)
       this.#sessions.set(nodeId, session)
       session.start()

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Producer } from '@platformatic/kafka'
 import { describeShareGroup } from '../../../src/share/share-admin.ts'
-import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
+import {
+  bootstrapServers,
+  createAdmin,
+  createTopic,
+  produceRecords,
+  uniqueName,
+  waitUntil,
+} from '../../support/kafka.ts'
 import { createShareMember, kafkaOptions, ShareWorker, shareGroup } from '../../support/share.ts'
 
 describe('share fetching details', () => {
@@ -136,5 +143,29 @@ describe('share fetching details', () => {
     })
     await worker.stop()
     assert.ok(maxHeld <= budget + 10, `never held more than the budget (max ${maxHeld})`)
+  })
+
+  it('a topic that does not exist yet: the member joins, gets nothing, and consumes once it is created', async () => {
+    const topic = uniqueName('share-later-topic')
+    const groupId = await shareGroup('share-later-topic')
+    const { consumer } = createShareMember({ groupId, topics: [topic] })
+    await consumer.start()
+    assert.deepEqual(consumer.assignment(), [])
+    const admin = createAdmin()
+    try {
+      await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 })
+    } finally {
+      await admin.close()
+    }
+    const worker = new ShareWorker(consumer)
+    await waitUntil(() => consumer.assignment().length === 2, {
+      timeoutMs: 30_000,
+      message: 'assigned once created',
+    })
+    await produceRecords(topic, 20, { partitions: 2 })
+    await waitUntil(() => worker.applied('accept', 0).length + worker.applied('accept', 1).length === 20, {
+      message: '20 accepts',
+    })
+    await worker.stop()
   })
 })
