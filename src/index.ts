@@ -1,5 +1,7 @@
 // multilane's public API.
 
+import './node-version.ts' // first: refuses a Node.js older than engines.node, with the reason
+
 export { App, createApp } from './app/app.ts'
 export type { ConsumerGroupBuilder } from './app/app-builder.ts'
 export { ConfigurationError } from './app/configuration-error.ts'

@@ -7,6 +7,7 @@ import { GroupConsumer, type OffsetToCommit } from '../../src/index.ts'
 import { BOOTSTRAP_ENV } from '../../src/kafka/bootstrap.ts'
 
 const bootstrap = process.env[BOOTSTRAP_ENV] ?? (await startLocalKafka()).state.bootstrap
+process.stdout.write(`Kafka: ${bootstrap}\n`)
 const topic = `engine-example-${Date.now().toString(36)}`
 
 const admin = new Admin({ clientId: 'engine-example', bootstrapBrokers: [bootstrap] })

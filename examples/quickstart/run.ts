@@ -11,8 +11,26 @@ const RECORDS = Number(process.env.QUICKSTART_RECORDS ?? 3000)
 const CUSTOMERS = 300
 const PARTITIONS = 6
 
+/** KAFKA_BOOTSTRAP_SERVERS, else the local broker (started or reused); says which, and where. */
+async function kafka(): Promise<string> {
+  const given = process.env[BOOTSTRAP_ENV]
+  if (given) {
+    process.stdout.write(`Kafka: ${given} (from ${BOOTSTRAP_ENV})\n`)
+    return given
+  }
+  const { state, reused } = await startLocalKafka({
+    onProgress: (m) => process.stderr.write(`local Kafka: ${m}…\n`),
+  })
+  process.stdout.write(
+    `Kafka: ${state.bootstrap} (the local Apache Kafka ${state.version}, ` +
+      `${reused ? `already running since ${state.startedAt}` : 'started now'}, in ${state.dir}; ` +
+      '`npx multilane kafka stop` stops it)\n',
+  )
+  return state.bootstrap
+}
+
 async function main(): Promise<void> {
-  const bootstrap = process.env[BOOTSTRAP_ENV] ?? (await startLocalKafka()).state.bootstrap
+  const bootstrap = await kafka()
   const run = Date.now().toString(36)
   const topic = `quickstart-orders-${run}`
   const deadLetterTopic = `${topic}.dlq`

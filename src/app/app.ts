@@ -1,22 +1,33 @@
 import { type Logger, pino } from 'pino'
 import { MultilaneError } from '../errors.ts'
+import { attachDefaultLog } from '../instrumentation/default-log.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
+import { KafkaCluster } from '../kafka/cluster.ts'
+import { resolveConnection } from '../kafka/connection-options.ts'
 import { createConsumerGroupRuntime } from '../processing/consumer-group-runtime.ts'
 import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
 import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
 import { AppBuilder, type ConsumerGroupBuilder } from './app-builder.ts'
 import type { AppDefinition } from './definition.ts'
+import { type MemberPlan, membersOf } from './members.ts'
 import type { AppOptions } from './options/app.ts'
+
+type AppState = 'defining' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+/** Exit codes of a second signal during the graceful drain: 128 + the signal's number. */
+const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
 
 /** A multilane application: consumer groups, their topics and handlers, and the events they emit. */
 export class App {
   readonly #builder: AppBuilder
-  readonly #events = new EventBus()
+  readonly #events: EventBus
   readonly #logger: Logger
   #runtimes: ProcessingRuntime[] = []
   #deadLetters: DeadLetterQueueProducer | undefined
-  #state: 'defining' | 'starting' | 'running' | 'stopping' | 'stopped' = 'defining'
+  #state: AppState = 'defining'
   #stopping: Promise<void> | undefined
+  #failure: Error | undefined
+  readonly #failed: { promise: Promise<Error>; resolve: (error: Error) => void }
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
@@ -27,6 +38,12 @@ export class App {
         ? pino({ enabled: false })
         : ((logger as Logger | undefined) ??
           pino({ name: 'multilane', level: process.env.MULTILANE_LOG_LEVEL ?? 'info' }))
+    this.#events = new EventBus({
+      onListenerError: (name, error) => this.#logger.error({ err: error, event: name }, error.message),
+    })
+    attachDefaultLog(this.#events, this.#logger)
+    let resolve!: (error: Error) => void
+    this.#failed = { promise: new Promise<Error>((r) => (resolve = r)), resolve }
   }
 
   /** Defines a consumer group; invalid options throw a ConfigurationError here, not at run time. */
@@ -57,55 +74,105 @@ export class App {
     return this.#logger
   }
 
-  /** Joins every consumer group and starts processing. */
+  /** The error that stopped the app (a fatal member error), if any. */
+  get failure(): Error | undefined {
+    return this.#failure
+  }
+
+  /**
+   * Joins every consumer group and starts processing. Rejects when a group cannot start (the
+   * others are stopped again), or when the app is not new.
+   */
   async start(): Promise<void> {
     if (this.#state !== 'defining')
       throw new MultilaneError('APP_ALREADY_STARTED', `the app is ${this.#state}; start it once`)
     this.#state = 'starting'
-    const definition = this.definition()
-    if (definition.consumerGroups.length === 0) {
-      throw new MultilaneError(
-        'NO_CONSUMER_GROUP',
-        'the app defines no consumer group: call app.consumerGroup(name, (g) => g.topic(…)) before start',
-      )
-    }
-    this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
-    this.#runtimes = definition.consumerGroups.map((group) =>
-      createConsumerGroupRuntime({
-        group,
-        app: definition.settings,
-        events: this.#events,
-        logger: this.#logger,
-        deadLetters: this.#deadLetters!,
-      }),
-    )
     try {
+      const definition = this.definition()
+      if (definition.consumerGroups.length === 0) {
+        throw new MultilaneError(
+          'NO_CONSUMER_GROUP',
+          'the app defines no consumer group: call app.consumerGroup(name, (g) => g.topic(…)) before start',
+        )
+      }
+      await checkDeadLetterTopics(definition)
+      this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
+      this.#runtimes = definition.consumerGroups.flatMap((group) =>
+        membersOf(group, definition.settings).map((plan) => this.#runtimeOf(definition, plan)),
+      )
       await Promise.all(this.#runtimes.map((r) => r.start()))
+      if (this.#failure) throw this.#failure
     } catch (error) {
+      // stop() during start: the start ends quietly, the app is stopped.
+      const stopRequested = this.#state !== 'starting' && !this.#failure
       await this.stop()
+      if (stopRequested) return
       throw error
     }
+    // stop() during start wins: the app stays stopped.
+    if (this.#state !== 'starting') return
     this.#state = 'running'
     this.#logger.info({ consumerGroups: this.#runtimes.map((r) => r.name) }, 'multilane started')
   }
 
+  #runtimeOf(definition: AppDefinition, plan: MemberPlan): ProcessingRuntime {
+    return createConsumerGroupRuntime({
+      ...plan,
+      kafka: definition.settings.kafka,
+      events: this.#events,
+      logger: this.#logger,
+      deadLetters: this.#deadLetters!,
+      onFatal: (error) => this.#fatal(error),
+    })
+  }
+
+  /** A member failed for good: the whole app stops, and `run()` rejects with the error. */
+  #fatal(error: Error): void {
+    if (this.#failure) return
+    this.#failure = error
+    this.#failed.resolve(error)
+    void this.stop()
+  }
+
   /** Graceful shutdown: stop taking records, finish in-flight ones (up to shutdownTimeoutMs), commit, leave. */
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      this.#state = 'stopping'
-      await Promise.allSettled(this.#runtimes.map((r) => r.stop()))
-      await this.#deadLetters?.close()
-      this.#state = 'stopped'
-      this.#logger.info('multilane stopped')
-    })()
+    if (this.#state === 'defining') this.#state = 'stopped'
+    this.#stopping ??= this.#stop()
     return this.#stopping
   }
 
+  async #stop(): Promise<void> {
+    if (this.#state === 'stopped') return
+    this.#state = 'stopping'
+    const results = await Promise.allSettled(this.#runtimes.map((r) => r.stop()))
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') {
+        this.#logger.error(
+          { err: result.reason, consumerGroup: this.#runtimes[i]!.name },
+          'stopping a consumer group failed',
+        )
+      }
+    })
+    try {
+      await this.#deadLetters?.close()
+    } catch (error) {
+      this.#logger.error({ err: error }, 'closing the dead letter producer failed')
+    }
+    this.#state = 'stopped'
+    this.#logger.info('multilane stopped')
+  }
+
   /**
-   * Starts and runs until SIGINT or SIGTERM, then shuts down gracefully. A second signal
-   * exits at once (exit code 130).
+   * Starts and runs until SIGINT or SIGTERM, then shuts down gracefully. Rejects when the app
+   * cannot start or a member fails for good (after stopping everything). A second signal
+   * exits at once, with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
    */
   async run(): Promise<void> {
+    if (this.#state !== 'defining')
+      throw new MultilaneError(
+        'APP_ALREADY_STARTED',
+        `the app is ${this.#state}; run() starts it, call it once`,
+      )
     let signalled = false
     let wake!: () => void
     const stopped = new Promise<void>((resolve) => {
@@ -114,22 +181,56 @@ export class App {
     const onSignal = (signal: NodeJS.Signals) => {
       if (signalled) {
         this.#logger.warn({ signal }, 'second signal: exiting without waiting')
-        process.exit(130)
+        process.exit(SIGNAL_EXIT_CODES[signal] ?? 1)
       }
       signalled = true
       this.#logger.info({ signal }, 'shutting down: finishing in-flight records')
       wake()
+      // Also ends a start that is still joining.
+      void this.stop()
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     try {
       await this.start()
-      await stopped
+      const failure = await Promise.race([stopped.then(() => undefined), this.#failed.promise])
+      if (failure) throw failure
     } finally {
       await this.stop()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }
+  }
+}
+
+/** Dead letter topics must exist: a produce to a missing one would only time out, record after record. */
+async function checkDeadLetterTopics(definition: AppDefinition): Promise<void> {
+  const wanted = new Map<string, string[]>()
+  for (const group of definition.consumerGroups) {
+    for (const topic of group.topics) {
+      const dlq = topic.deadLetterQueue?.topic
+      if (dlq)
+        wanted.set(dlq, [...(wanted.get(dlq) ?? []), `consumerGroup "${group.name}" › topic "${topic.name}"`])
+    }
+  }
+  if (wanted.size === 0) return
+  const cluster = new KafkaCluster(resolveConnection(definition.settings.kafka))
+  try {
+    const metadata = await cluster.refreshMetadata([...wanted.keys()])
+    const missing = [...wanted].filter(([name]) => !metadata.has(name))
+    if (missing.length > 0) {
+      throw new MultilaneError(
+        'DEAD_LETTER_TOPIC_MISSING',
+        missing
+          .map(
+            ([name, where]) =>
+              `${where.join(', ')} › deadLetterQueue.topic: topic "${name}" does not exist; create it (\`multilane topics create ${name}\`) or fix the name`,
+          )
+          .join('\n'),
+      )
+    }
+  } finally {
+    await cluster.close()
   }
 }
 

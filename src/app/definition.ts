@@ -4,68 +4,23 @@
  * live in `src/app/options/<feature>.ts`; this file only assembles them.
  */
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
-import type { Deserializer } from '../processing/deserializers.ts'
-import type { HandlerContext } from '../processing/handler-context.ts'
-import type { ConsumedRecord } from '../processing/record.ts'
+import type { RuntimeTopic } from '../processing/runtime-input.ts'
 
-export type ProcessingStyle = 'blocking' | 'continuous'
-export type Ordering = 'partition' | 'key' | 'unordered'
+// The resolved per-topic settings are the processing runtime's own input types.
+export type {
+  BackoffSettings,
+  BatchHandler,
+  DeadLetterQueueSettings,
+  Ordering,
+  ProcessingSettings,
+  ProcessingStyle,
+  RecordHandler,
+  RetrySettings,
+  VirtualPartitionsSettings,
+} from '../processing/runtime-input.ts'
 
-export interface ProcessingSettings {
-  style: ProcessingStyle
-  /**
-   * Handlers running at once, per group member. With `partition`/`key` ordering up to
-   * 3 × capacity more records may wait in their lanes.
-   */
-  capacity: number
-  ordering: Ordering
-  /** Blocking style: records per poll. */
-  maxPollRecords: number
-  commitIntervalMs: number
-}
-
-export interface VirtualPartitionsSettings {
-  /** Returns the ordering key of a record (default: the record key). Must not need the payload. */
-  partitioner: (record: ConsumedRecord<unknown>) => unknown
-  /** Maps a partitioner value to a lane in [0, maxPartitions). */
-  reducer: (value: unknown, maxPartitions: number) => number
-  maxPartitions: number
-}
-
-export interface BackoffSettings {
-  initialMs: number
-  maxMs: number
-  exponential: boolean
-}
-
-export interface RetrySettings {
-  /** Failures of a record before it goes to the dead letter queue (or, without one, before the event type says retries are exhausted). */
-  maxRetries: number
-  backoff: BackoffSettings
-}
-
-export interface DeadLetterQueueSettings {
-  topic: string
-  /** Karafka semantics: true counts failures per record; false counts consecutive failures of a lane until a record is dispatched. */
-  independent: boolean
-}
-
-export type RecordHandler<T = unknown> = (record: ConsumedRecord<T>, context: HandlerContext) => unknown
-export type BatchHandler<T = unknown> = (records: ConsumedRecord<T>[], context: HandlerContext) => unknown
-
-export interface TopicDefinition {
-  name: string
-  /** Exactly one of handler / batchHandler is set. */
-  handler?: RecordHandler
-  batchHandler?: BatchHandler
-  deserializer: Deserializer<unknown>
-  processing: ProcessingSettings
-  virtualPartitions: VirtualPartitionsSettings
-  retries: RetrySettings
-  deadLetterQueue?: DeadLetterQueueSettings
-  /** The handler marks records itself (ctx.markAsConsumed); unmarked records are never committed past. */
-  manualOffsets: boolean
-}
+/** One topic of a consumer group, validated, defaults applied. */
+export type TopicDefinition = RuntimeTopic
 
 export interface ConsumerGroupSettings {
   autoOffsetReset: 'earliest' | 'latest'

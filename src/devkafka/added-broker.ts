@@ -1,24 +1,21 @@
 // More brokers for the local cluster, for what one node cannot show: partition leadership
 // moving between brokers (NOT_LEADER_OR_FOLLOWER, a leader's connection going away).
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Admin } from '@platformatic/kafka'
 import { log4jProperties, serverProperties } from './broker-config.ts'
-import {
-  freePort,
-  isBrokerProcess,
-  jvmArguments,
-  logTail,
-  runTool,
-  spawnBroker,
-  stopBrokerProcess,
-} from './broker-process.ts'
+import { jvmArguments, logTail, runJavaTool, spawnBroker, stopKafkaNode } from './broker-process.ts'
+import { kill, logSince } from './broker-ready.ts'
 import { localKafkaStatus } from './broker-state.ts'
+import { acquireDirLock } from './dir-lock.ts'
 import { DevKafkaError } from './errors.ts'
+import { writeFileAtomic, writePrivateFile } from './files.ts'
 import { findJava } from './java-runtime.ts'
 import { resolveKafkaJars } from './kafka-jars.ts'
-import { brokerDir, devTlsFiles } from './paths.ts'
+import { brokerFiles, devTlsFiles } from './paths.ts'
+import { isPortClash, reservePorts } from './ports.ts'
+import { isKafkaNodeOf } from './process-identity.ts'
 
 /** A broker-only node that joined the local cluster. */
 export interface AddedBroker {
@@ -28,6 +25,8 @@ export interface AddedBroker {
   port: number
   dataDir: string
   logFile: string
+  /** Its configuration; the path on its command line is how the launcher recognises the process. */
+  propertiesFile: string
 }
 
 export interface AddLocalBrokerOptions {
@@ -39,7 +38,16 @@ export interface AddLocalBrokerOptions {
 }
 
 function nodesDir(env: NodeJS.ProcessEnv): string {
-  return join(brokerDir(env), 'nodes')
+  return brokerFiles(env).nodesDir
+}
+
+function nodeDir(env: NodeJS.ProcessEnv, nodeId: number): string {
+  return join(nodesDir(env), `node-${nodeId}`)
+}
+
+/** The properties file an added node runs with: its mark on the JVM's command line. */
+function nodePropertiesFile(env: NodeJS.ProcessEnv, nodeId: number): string {
+  return join(nodeDir(env, nodeId), 'server.properties')
 }
 
 /** Brokers added to the local cluster and still recorded (running or not). */
@@ -48,7 +56,13 @@ export function addedBrokers(env: NodeJS.ProcessEnv = process.env): AddedBroker[
   if (!existsSync(dir)) return []
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as AddedBroker)
+    .flatMap((f) => {
+      try {
+        return [JSON.parse(readFileSync(join(dir, f), 'utf8')) as AddedBroker]
+      } catch {
+        return []
+      }
+    })
     .sort((a, b) => a.nodeId - b.nodeId)
 }
 
@@ -66,12 +80,21 @@ export async function addLocalBroker(options: AddLocalBrokerOptions = {}): Promi
       `nodeId must be an integer ≥ 2 (node 1 is the controller), got ${nodeId}`,
     )
   }
+  const release = await acquireDirLock(brokerFiles(env).dir, { purpose: `add broker ${nodeId}` })
+  try {
+    return await addLocked(env, nodeId, options.timeoutMs ?? 90_000)
+  } finally {
+    release()
+  }
+}
+
+async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: number): Promise<AddedBroker> {
   const existing = addedBrokers(env).find((b) => b.nodeId === nodeId)
-  if (existing && isBrokerProcess(existing.pid)) {
+  if (existing && isKafkaNodeOf(existing.pid, nodePropertiesFile(env, nodeId))) {
     throw new DevKafkaError('INVALID_NODE_ID', `broker ${nodeId} is already running (pid ${existing.pid})`)
   }
   const cluster = await localKafkaStatus(env)
-  if (!cluster) {
+  if (cluster?.phase !== 'running') {
     throw new DevKafkaError(
       'NOT_RUNNING',
       'No local broker is running; start one with `multilane kafka start` first.',
@@ -79,69 +102,94 @@ export async function addLocalBroker(options: AddLocalBrokerOptions = {}): Promi
   }
   const java = findJava(env)
   const jars = resolveKafkaJars(cluster.version, env)
-  const dir = join(nodesDir(env), `node-${nodeId}`)
+  const dir = nodeDir(env, nodeId)
   const dataDir = join(dir, 'data')
   const logFile = join(dir, 'broker.log')
-  const propertiesFile = join(dir, 'server.properties')
+  const propertiesFile = nodePropertiesFile(env, nodeId)
   const log4jFile = join(dir, 'log4j2.properties')
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dataDir, { recursive: true })
-  writeFileSync(logFile, '')
-  const [port, saslPort, tlsPort] = [await freePort(), await freePort(), await freePort()]
   const { keystoreFile, password } = devTlsFiles(env)
-  writeFileSync(
-    propertiesFile,
-    serverProperties({
-      port,
-      saslPort,
-      tls: { port: tlsPort, keystoreFile, password },
-      controllerPort: cluster.controllerPort,
-      dataDir,
-      node: { id: nodeId, role: 'broker' },
-    }),
-  )
-  writeFileSync(log4jFile, log4jProperties(logFile))
   const jvmBase = jvmArguments(jars.classpath, log4jFile)
-  await runTool(
-    java.executable,
-    [
-      ...jvmBase,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterIdOf(cluster.dataDir),
-      '-c',
+  for (let attempt = 1; ; attempt++) {
+    rmSync(dir, { recursive: true, force: true })
+    mkdirSync(dataDir, { recursive: true })
+    writeFileSync(logFile, '')
+    const [port, saslPort, tlsPort] = (await reservePorts(3)) as [number, number, number]
+    writePrivateFile(
       propertiesFile,
-    ],
-    logFile,
-    'Formatting the added broker (kafka.tools.StorageTool)',
-  )
-  const broker = spawnBroker(java.executable, jvmBase, propertiesFile, logFile)
-  const added: AddedBroker = {
-    nodeId,
-    pid: broker.pid,
-    bootstrap: `127.0.0.1:${port}`,
-    port,
-    dataDir,
-    logFile,
+      serverProperties({
+        port,
+        saslPort,
+        tls: { port: tlsPort, keystoreFile, password },
+        controllerPort: cluster.controllerPort,
+        dataDir,
+        node: { id: nodeId, role: 'broker' },
+      }),
+    )
+    writeFileSync(log4jFile, log4jProperties(logFile))
+    await runJavaTool(
+      java.executable,
+      [
+        ...jvmBase,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterIdOf(cluster.dataDir),
+        '-c',
+        propertiesFile,
+      ],
+      logFile,
+      'Formatting the added broker (kafka.tools.StorageTool)',
+    )
+    const logOffset = statSync(logFile).size
+    const broker = spawnBroker(java.executable, jvmBase, propertiesFile, logFile)
+    const added: AddedBroker = {
+      nodeId,
+      pid: broker.pid,
+      bootstrap: `127.0.0.1:${port}`,
+      port,
+      dataDir,
+      logFile,
+      propertiesFile,
+    }
+    writeFileAtomic(join(nodesDir(env), `${nodeId}.json`), `${JSON.stringify(added, null, 2)}\n`)
+    try {
+      await awaitListed(cluster.bootstrap, nodeId, timeoutMs, () => broker.exit, broker.pid, logFile)
+      return added
+    } catch (error) {
+      rmSync(join(nodesDir(env), `${nodeId}.json`), { force: true })
+      const clash =
+        error instanceof DevKafkaError &&
+        error.code === 'BROKER_EXITED' &&
+        isPortClash(logSince(logFile, logOffset))
+      if (!clash || attempt >= 3) throw error
+    }
   }
-  writeFileSync(join(nodesDir(env), `${nodeId}.json`), `${JSON.stringify(added, null, 2)}\n`)
+}
 
-  const timeoutMs = options.timeoutMs ?? 90_000
+/** Waits until the cluster's metadata lists node `nodeId`; kills it on timeout. */
+async function awaitListed(
+  bootstrap: string,
+  nodeId: number,
+  timeoutMs: number,
+  exited: () => string | undefined,
+  pid: number,
+  logFile: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  const admin = new Admin({ clientId: 'multilane-add-broker', bootstrapBrokers: [cluster.bootstrap] })
+  const admin = new Admin({ clientId: 'multilane-add-broker', bootstrapBrokers: [bootstrap] })
   try {
     for (;;) {
-      if (broker.exitCode !== undefined) {
+      const exit = exited()
+      if (exit !== undefined) {
         throw new DevKafkaError(
           'BROKER_EXITED',
-          `The added broker ${nodeId} exited during start (code ${broker.exitCode}). Last lines of ${logFile}:\n${logTail(logFile)}`,
+          `The added broker ${nodeId} exited during start (${exit}). Last lines of ${logFile}:\n${logTail(logFile)}`,
         )
       }
       const metadata = await admin.metadata({ topics: [], forceUpdate: true }).catch(() => undefined)
-      if (metadata?.brokers.has(nodeId)) return added
+      if (metadata?.brokers.has(nodeId)) return
       if (Date.now() > deadline) {
-        process.kill(broker.pid, 'SIGKILL')
+        await kill(pid)
         throw new DevKafkaError(
           'BROKER_START_TIMEOUT',
           `The cluster did not list the added broker ${nodeId} within ${timeoutMs} ms. Last lines of ${logFile}:\n${logTail(logFile)}`,
@@ -166,16 +214,36 @@ export interface StopAddedBrokerOptions {
  */
 export async function stopAddedBroker(nodeId: number, options: StopAddedBrokerOptions = {}): Promise<void> {
   const env = options.env ?? process.env
-  const broker = addedBrokers(env).find((b) => b.nodeId === nodeId)
-  if (!broker) return
-  await stopBrokerProcess(broker.pid, options.timeoutMs ?? 20_000)
-  rmSync(join(nodesDir(env), `node-${nodeId}`), { recursive: true, force: true })
-  rmSync(join(nodesDir(env), `${nodeId}.json`), { force: true })
+  const release = await acquireDirLock(brokerFiles(env).dir, { purpose: `stop broker ${nodeId}` })
+  try {
+    const broker = addedBrokers(env).find((b) => b.nodeId === nodeId)
+    if (broker) await stopAdded(env, broker, options.timeoutMs ?? 20_000)
+  } finally {
+    release()
+  }
 }
 
-/** Whether an added broker's process still runs. */
+async function stopAdded(env: NodeJS.ProcessEnv, broker: AddedBroker, timeoutMs: number): Promise<boolean> {
+  // The path this directory gives the node, not one read from the record: only this directory's nodes are signalled.
+  const stopped = await stopKafkaNode(broker.pid, nodePropertiesFile(env, broker.nodeId), timeoutMs)
+  rmSync(nodeDir(env, broker.nodeId), { recursive: true, force: true })
+  rmSync(join(nodesDir(env), `${broker.nodeId}.json`), { force: true })
+  return stopped
+}
+
+/**
+ * Stops every added broker of the directory (its lock held by the caller); records of ones no
+ * longer running are removed without signalling anything. Returns how many were stopped.
+ */
+export async function stopAddedBrokersLocked(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<number> {
+  let stopped = 0
+  for (const broker of addedBrokers(env)) if (await stopAdded(env, broker, timeoutMs)) stopped++
+  return stopped
+}
+
+/** Whether an added broker's process still runs (and is that node, not a reused pid). */
 export function addedBrokerRunning(broker: AddedBroker): boolean {
-  return isBrokerProcess(broker.pid)
+  return isKafkaNodeOf(broker.pid, broker.propertiesFile)
 }
 
 /** The cluster id the first node was formatted with (its data dir's meta.properties). */

@@ -20,7 +20,11 @@ export interface BrokerConfigInput {
  */
 export const DEV_SASL_USER = { username: 'multilane', password: 'multilane-dev-secret' } as const
 
-/** SCRAM credentials to create when formatting (KRaft stores them in the metadata log). */
+/**
+ * SCRAM credentials to create when formatting (KRaft stores them in the metadata log). They hold
+ * the password: the launcher passes them to the JVM in a private argument file, never on a
+ * command line.
+ */
 export function scramFormatArguments(): string[] {
   const { username, password } = DEV_SASL_USER
   return ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
@@ -75,7 +79,13 @@ export function serverProperties({
     'share.coordinator.state.topic.replication.factor': 1,
     'share.coordinator.state.topic.min.isr': 1,
     'group.initial.rebalance.delay.ms': 0,
-    // Lets tests use short share-group lock durations (group config share.record.lock.duration.ms).
+    // Since Kafka 4.3 the coordinator batches assignment updates (KIP-1263, default 1 s): compute
+    // them at once, as before, so membership changes settle without that delay. Allowed: ≥ 0
+    // (also the minimum of group.{consumer,share}.min.assignment.interval.ms).
+    'group.consumer.assignment.interval.ms': 0,
+    'group.share.assignment.interval.ms': 0,
+    // Lets tests set short share-group lock durations per group (group config
+    // share.record.lock.duration.ms; 1000 is the lowest this setting allows).
     'group.share.min.record.lock.duration.ms': 1000,
     // Development defaults: membership changes settle in seconds rather than the production
     // defaults' 5 s heartbeats and 45 s session timeouts; groups may still override them.
@@ -117,9 +127,14 @@ export function log4jProperties(logFile: string): string {
 
 /**
  * `keytool` commands (from the JDK the broker needs anyway) that create the TLS listener's
- * self-signed certificate and export it as PEM, for clients to trust (`tls: { ca }`).
+ * self-signed certificate and export it as PEM, for clients to trust (`tls: { ca }`). The
+ * keystore password is read from `passwordFile`, so no command line shows it.
  */
-export function tlsCertificateCommands(keystoreFile: string, caFile: string, password: string): string[][] {
+export function tlsCertificateCommands(
+  keystoreFile: string,
+  caFile: string,
+  passwordFile: string,
+): string[][] {
   return [
     [
       '-genkeypair',
@@ -135,10 +150,10 @@ export function tlsCertificateCommands(keystoreFile: string, caFile: string, pas
       keystoreFile,
       '-storetype',
       'PKCS12',
-      '-storepass',
-      password,
-      '-keypass',
-      password,
+      '-storepass:file',
+      passwordFile,
+      '-keypass:file',
+      passwordFile,
       '-dname',
       'CN=localhost',
       '-ext',
@@ -151,8 +166,8 @@ export function tlsCertificateCommands(keystoreFile: string, caFile: string, pas
       'broker',
       '-keystore',
       keystoreFile,
-      '-storepass',
-      password,
+      '-storepass:file',
+      passwordFile,
       '-file',
       caFile,
     ],

@@ -12,12 +12,20 @@ export interface BrokerFacts {
   apiMaxVersions: Map<number, number>
 }
 
+/**
+ * A connection for one probe. A socket error after connecting (a broker that dies mid-probe) is
+ * emitted as an 'error' event besides failing the pending request: without a listener it would
+ * crash the process.
+ */
+function probeConnection(options: { connectTimeout: number; requestTimeout: number }): Connection {
+  const connection = new Connection('multilane-probe', options)
+  connection.on('error', () => {})
+  return connection
+}
+
 /** Sends ApiVersions to one broker; resolves with what it advertises, rejects if it does not answer. */
 export async function probeBroker(address: BrokerAddress, timeoutMs = 2000): Promise<BrokerFacts> {
-  const connection = new Connection('multilane-probe', {
-    connectTimeout: timeoutMs,
-    requestTimeout: timeoutMs,
-  })
+  const connection = probeConnection({ connectTimeout: timeoutMs, requestTimeout: timeoutMs })
   try {
     await connection.connect(address.host, address.port)
     const response = await apiVersionsV4.api.async(connection, 'multilane', '0')
@@ -32,7 +40,8 @@ export async function probeBroker(address: BrokerAddress, timeoutMs = 2000): Pro
 /**
  * Proves that share groups can be used: the broker must advertise ShareGroupHeartbeat v1 with
  * `share.version` ≥ 1, and a throwaway member must be able to join a share group and leave it.
- * Returns a reason string when they cannot, undefined when they can.
+ * Returns a reason string when they cannot, undefined when they can; rejects when the connection
+ * fails (the broker is not, or no longer, there).
  */
 export async function shareGroupsUnavailableReason(
   address: BrokerAddress,
@@ -41,7 +50,7 @@ export async function shareGroupsUnavailableReason(
   if ((facts.apiMaxVersions.get(SHARE_GROUP_HEARTBEAT) ?? -1) < 1)
     return 'the broker does not offer ShareGroupHeartbeat v1'
   if ((facts.features['share.version'] ?? 0) < 1) return 'the finalized feature share.version is not ≥ 1'
-  const connection = new Connection('multilane-probe', { connectTimeout: 5000, requestTimeout: 10000 })
+  const connection = probeConnection({ connectTimeout: 5000, requestTimeout: 10000 })
   const groupId = `__multilane-share-probe-${randomUUID()}`
   const memberId = randomUUID()
   try {
@@ -61,6 +70,8 @@ export async function shareGroupsUnavailableReason(
           ? undefined
           : `joining a share group returned epoch ${joined.memberEpoch}`
       } catch (error) {
+        // A lost connection will not come back: the caller probes again (or sees the broker exit).
+        if ((error as { code?: string }).code === 'PLT_KFK_NETWORK') throw error
         if (attempt >= 50) return `joining a share group failed: ${(error as Error).message}`
         await new Promise((r) => setTimeout(r, 200))
       }

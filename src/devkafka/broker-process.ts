@@ -1,43 +1,12 @@
-// Operating-system side of running Kafka nodes: ports, the JVM process, its log.
+// Operating-system side of running Kafka nodes: the JVM process, its tools, its log.
 import { spawn } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DevKafkaError } from './errors.ts'
-
-/** True when `pid` is alive and (on Linux) still a Kafka broker, not a recycled pid. */
-export function isBrokerProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka')
-  } catch {
-    return true
-  }
-}
-
-export async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)))
-  })
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
+import { writePrivateFile } from './files.ts'
+import { isKafkaNodeOf, processExited } from './process-identity.ts'
 
 export function logTail(logFile: string, lines = 30): string {
   try {
@@ -69,20 +38,47 @@ export async function runTool(
   }
 }
 
+/** One argument in a Java argument file: quoted, with `\` and `"` escaped. */
+function argumentFileEntry(arg: string): string {
+  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+}
+
+/**
+ * Runs a Java main class with its arguments in a private argument file (`java @file`): arguments
+ * that hold credentials never appear on a command line other users can read with `ps`.
+ */
+export async function runJavaTool(
+  java: string,
+  args: string[],
+  logFile: string,
+  label: string,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'multilane-java-')) // 0700
+  try {
+    const argumentFile = join(dir, 'arguments')
+    writePrivateFile(argumentFile, `${args.map(argumentFileEntry).join('\n')}\n`)
+    await runTool(java, [`@${argumentFile}`], logFile, label)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 /** JVM arguments every Kafka tool and node here runs with: the jars and the log4j2 file. */
 export function jvmArguments(classpath: string, log4jFile: string): string[] {
   return ['-cp', classpath, `-Dlog4j2.configurationFile=${log4jFile}`, '-Djava.awt.headless=true']
 }
 
-/** A Kafka node started in the background; `exitCode` is set once it exits. */
+/** A Kafka node started in the background; `exit` is set once it exits. */
 export interface BrokerProcess {
   pid: number
-  exitCode: number | null | undefined
+  /** How it ended ("code 1", "signal SIGKILL"); undefined while it runs. */
+  exit: string | undefined
 }
 
 /**
- * Starts `kafka.Kafka` detached (it outlives the CLI that started it), heap at most 1 GB,
- * output appended to `logFile`.
+ * Starts `kafka.Kafka <propertiesFile>` detached (it outlives the CLI that started it), heap at
+ * most 1 GB, output appended to `logFile`. The properties file's path, last on the command line,
+ * is how the launcher recognises the node later (`isKafkaNodeOf`).
  */
 export function spawnBroker(
   java: string,
@@ -107,24 +103,47 @@ export function spawnBroker(
   closeSync(out)
   child.unref()
   if (child.pid === undefined) throw new DevKafkaError('BROKER_EXITED', `could not spawn ${java}`)
-  const broker: BrokerProcess = { pid: child.pid, exitCode: undefined }
-  child.once('exit', (code) => {
-    broker.exitCode = code
+  const broker: BrokerProcess = { pid: child.pid, exit: undefined }
+  child.once('exit', (code, signal) => {
+    broker.exit = signal ? `signal ${signal}` : `code ${code}`
   })
   return broker
 }
 
-/** SIGTERM (a controlled shutdown), then SIGKILL after `timeoutMs`; resolves once the process is gone. */
-export async function stopBrokerProcess(pid: number, timeoutMs: number): Promise<void> {
-  if (!isBrokerProcess(pid)) return
-  process.kill(pid, 'SIGTERM')
+/** Polls until `pid` has exited completely; false when `timeoutMs` passed first. */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
-  while (isBrokerProcess(pid) && Date.now() < deadline) await sleep(100)
-  if (!isBrokerProcess(pid)) return
-  process.kill(pid, 'SIGKILL')
-  const killDeadline = Date.now() + 5000
-  while (isBrokerProcess(pid) && Date.now() < killDeadline) await sleep(50)
-  if (isBrokerProcess(pid)) {
-    throw new DevKafkaError('STOP_FAILED', `The broker (pid ${pid}) survived SIGKILL; check it with ps.`)
+  while (!processExited(pid)) {
+    if (Date.now() > deadline) return false
+    await sleep(50)
+  }
+  return true
+}
+
+/**
+ * Stops the Kafka node `pid` started with `propertiesFile`: SIGTERM (a controlled shutdown),
+ * SIGKILL after `timeoutMs`. Resolves once the process has exited completely (its ports and
+ * data files released). Returns false, signalling nothing, when `pid` is not that node.
+ */
+export async function stopKafkaNode(
+  pid: number,
+  propertiesFile: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  if (!isKafkaNodeOf(pid, propertiesFile)) return false
+  signal(pid, 'SIGTERM')
+  if (await waitForExit(pid, timeoutMs)) return true
+  // Still the same process: it has not exited, so its pid cannot have been reused.
+  signal(pid, 'SIGKILL')
+  if (await waitForExit(pid, 10_000)) return true
+  throw new DevKafkaError('STOP_FAILED', `The broker (pid ${pid}) survived SIGKILL; check it with ps.`)
+}
+
+/** Sends `name` to `pid`; a process that has just exited is not an error. */
+export function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
   }
 }

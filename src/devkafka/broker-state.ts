@@ -1,11 +1,17 @@
-// Where the running local cluster is described: `state.json` in the broker directory.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { isBrokerProcess } from './broker-process.ts'
-import { brokerDir } from './paths.ts'
+// Where the local cluster is described: `state.json` (the broker that runs or is starting) and
+// `kept.json` (what `stop --keep` left for `start --restart`) in the broker directory.
+import { readFileSync } from 'node:fs'
+import { writeFileAtomic } from './files.ts'
+import { brokerFiles } from './paths.ts'
+import { isKafkaNodeOf } from './process-identity.ts'
 
 /** What `multilane kafka status` reports and what the test harness connects to. */
 export interface LocalKafkaState {
+  /**
+   * `starting` from the moment the JVM is spawned (so an interrupted start can be found and
+   * recovered), `running` once it answered and a share group could be joined.
+   */
+  phase: 'starting' | 'running'
   pid: number
   bootstrap: string
   port: number
@@ -18,36 +24,62 @@ export interface LocalKafkaState {
   tlsCaFile: string
   controllerPort: number
   version: string
+  /** The broker directory (`MULTILANE_BROKER_DIR`, or `~/.cache/multilane/broker`). */
+  dir: string
   dataDir: string
   logFile: string
   startedAt: string
+  /** True when the broker runs on data kept by `stop --keep` (`start --restart`). */
+  restarted: boolean
+  /** Finalized feature levels (`metadata.version`, `share.version`, …), known once running. */
+  features?: Record<string, number>
 }
 
-const STATE_FILE = 'state.json'
-
-export function statePath(env: NodeJS.ProcessEnv): string {
-  return join(brokerDir(env), STATE_FILE)
-}
-
-export function readState(env: NodeJS.ProcessEnv): LocalKafkaState | undefined {
+function readJson<T>(path: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(statePath(env), 'utf8')) as LocalKafkaState
+    return JSON.parse(readFileSync(path, 'utf8')) as T
   } catch {
     return undefined
   }
 }
 
-export function writeState(env: NodeJS.ProcessEnv, state: LocalKafkaState): void {
-  writeFileSync(statePath(env), `${JSON.stringify(state, null, 2)}\n`)
+/** The recorded broker, whether or not it still runs. */
+export function readState(env: NodeJS.ProcessEnv = process.env): LocalKafkaState | undefined {
+  const files = brokerFiles(env)
+  const state = readJson<Partial<LocalKafkaState>>(files.stateFile)
+  if (state?.pid === undefined) return undefined
+  // Files written by earlier launchers lack these.
+  return { phase: 'running', restarted: false, ...state, dir: files.dir } as LocalKafkaState
 }
 
-/** The state of the local broker, or undefined when none is running. Removes a stale state file. */
+export function writeState(env: NodeJS.ProcessEnv, state: LocalKafkaState): void {
+  writeFileAtomic(brokerFiles(env).stateFile, `${JSON.stringify(state, null, 2)}\n`)
+}
+
+/** What `stop --keep` kept, or undefined. */
+export function readKept(env: NodeJS.ProcessEnv = process.env): LocalKafkaState | undefined {
+  const kept = readJson<LocalKafkaState>(brokerFiles(env).keptFile)
+  return kept?.port === undefined ? undefined : kept
+}
+
+export function writeKept(env: NodeJS.ProcessEnv, state: LocalKafkaState): void {
+  writeFileAtomic(brokerFiles(env).keptFile, `${JSON.stringify(state, null, 2)}\n`)
+}
+
+/** True when the recorded broker's process runs and is this directory's node (not a reused pid). */
+export function isRecordedBrokerAlive(state: LocalKafkaState, env: NodeJS.ProcessEnv = process.env): boolean {
+  return isKafkaNodeOf(state.pid, brokerFiles(env).propertiesFile)
+}
+
+/**
+ * The local broker, or undefined when none runs in this directory (a record whose process is
+ * gone, or is not this directory's broker, counts as none). Its `phase` is `starting` while an
+ * interrupted start's broker is still coming up. Reads only; start and stop clean up stale
+ * records.
+ */
 export async function localKafkaStatus(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LocalKafkaState | undefined> {
   const state = readState(env)
-  if (!state) return undefined
-  if (isBrokerProcess(state.pid)) return state
-  rmSync(statePath(env), { force: true })
-  return undefined
+  return state && isRecordedBrokerAlive(state, env) ? state : undefined
 }

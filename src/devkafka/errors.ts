@@ -16,6 +16,9 @@ export type DevKafkaErrorCode =
   | 'NOT_RUNNING'
   | 'INVALID_NODE_ID'
   | 'CLUSTER_ID_MISSING'
+  | 'LOCKED'
+  | 'NOTHING_TO_RESTART'
+  | 'BROKER_UNTRACKED'
 
 /** A failure of `multilane kafka start|stop|status` or of the test harness' broker. */
 export class DevKafkaError extends MultilaneError<DevKafkaErrorCode> {}

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { DevKafkaError } from './errors.ts'
+import { writeFileAtomic } from './files.ts'
 import { jarCacheDir } from './paths.ts'
 
 export interface KafkaJars {
@@ -44,7 +45,9 @@ export function resolveKafkaJars(version: string, env: NodeJS.ProcessEnv = proce
 
   const cache = jarCacheDir(version, env)
   const libs = join(cache, 'libs')
-  if (existsSync(join(cache, COMPLETE_MARKER)))
+  // `libs` only ever appears whole (renamed from a complete staging directory), so it is
+  // complete even when the marker is missing (another process renamed it an instant ago).
+  if (existsSync(join(cache, COMPLETE_MARKER)) || existsSync(libs))
     return { classpath: join(libs, '*'), version, source: 'cache' }
 
   const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8', env })
@@ -55,10 +58,11 @@ export function resolveKafkaJars(version: string, env: NodeJS.ProcessEnv = proce
         'Install Maven (e.g. `apt-get install maven`), or set KAFKA_HOME to an unpacked Kafka distribution.',
     )
   }
-  // Resolve into a sibling directory and rename, so an interrupted download never looks complete.
-  const staging = `${libs}.partial-${process.pid}`
-  rmSync(staging, { recursive: true, force: true })
-  mkdirSync(dirname(staging), { recursive: true })
+  // Resolve into a directory of this process's own and rename it into place: an interrupted
+  // download never looks complete, and a concurrent start never deletes jars in use.
+  mkdirSync(cache, { recursive: true })
+  removeAbandonedStaging(cache)
+  const staging = mkdtempSync(join(cache, `libs.partial-${process.pid}-`))
   const result = spawnSync(
     'mvn',
     [
@@ -82,8 +86,27 @@ export function resolveKafkaJars(version: string, env: NodeJS.ProcessEnv = proce
         'Check the version (MULTILANE_KAFKA_VERSION) and network access to Maven Central, or set KAFKA_HOME.',
     )
   }
-  rmSync(libs, { recursive: true, force: true })
-  renameSync(staging, libs)
-  writeFileSync(join(cache, COMPLETE_MARKER), `${new Date().toISOString()}\n`)
+  try {
+    renameSync(staging, libs)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
+    rmSync(staging, { recursive: true, force: true }) // another process finished first: use its jars
+  }
+  writeFileAtomic(join(cache, COMPLETE_MARKER), `${new Date().toISOString()}\n`)
   return { classpath: join(libs, '*'), version, source: 'maven' }
+}
+
+/** Deletes staging directories whose process died mid-resolution. */
+function removeAbandonedStaging(cache: string): void {
+  for (const entry of readdirSync(cache)) {
+    const pid = Number(/^libs\.partial-(\d+)-/.exec(entry)?.[1])
+    if (!pid) continue
+    try {
+      process.kill(pid, 0)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH')
+        rmSync(join(cache, entry), { recursive: true, force: true })
+    }
+  }
 }

@@ -1,11 +1,12 @@
 import { DevKafkaError } from './errors.ts'
 
 /**
- * The Apache Kafka release the local broker runs. 4.3.1 is the newest 4.x release whose
- * artifacts are complete on Maven Central (4.4.0's kafka_2.13 is published, but its
- * kafka-tools and kafka-tools-api are not, so it cannot be resolved whole).
+ * The Apache Kafka release the local broker runs: 4.4.0, the newest release (its jars,
+ * kafka-tools included, resolve from Maven Central; share groups pass the launcher's probe, and
+ * a fresh cluster finalizes `share.version` 2, the broker-side share-group DLQ of KIP-1191).
+ * 4.3.x stays supported through `MULTILANE_KAFKA_VERSION`.
  */
-export const DEFAULT_KAFKA_VERSION = '4.3.1'
+export const DEFAULT_KAFKA_VERSION = '4.4.0'
 
 const VERSION_PATTERN = /^4\.\d+\.\d+$/
 
@@ -16,8 +17,23 @@ export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): string {
   if (!VERSION_PATTERN.test(wanted)) {
     throw new DevKafkaError(
       'INVALID_KAFKA_VERSION',
-      `MULTILANE_KAFKA_VERSION must be an Apache Kafka 4.x release such as 4.3.1 (share groups need ≥ 4.2.1); got "${wanted}"`,
+      `MULTILANE_KAFKA_VERSION must be an Apache Kafka 4.x release such as ${DEFAULT_KAFKA_VERSION} (share groups need ≥ 4.2.1); got "${wanted}"`,
     )
   }
   return wanted
+}
+
+/** True when `version` (`major.minor.patch…`) is at least `major.minor`. */
+export function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = version.split('.').map((part) => Number.parseInt(part, 10))
+  return a > major || (a === major && b >= minor)
+}
+
+/**
+ * The `share.version` a fresh cluster of `version` is formatted with: 2 from Kafka 4.4 (adds the
+ * broker-side dead-letter queue of share groups, KIP-1191), else the release's default (1 on
+ * 4.2 and 4.3).
+ */
+export function shareVersionFor(version: string): number | undefined {
+  return versionAtLeast(version, 4, 4) ? 2 : undefined
 }

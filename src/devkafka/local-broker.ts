@@ -1,33 +1,24 @@
-import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { addedBrokers, stopAddedBroker } from './added-broker.ts'
+import { stopAddedBrokersLocked } from './added-broker.ts'
+import { keptDataNote, markRunning, restartKept, type StartContext, startFresh } from './broker-launch.ts'
+import { probeBroker } from './broker-probe.ts'
+import { stopKafkaNode } from './broker-process.ts'
+import { awaitBrokerReady } from './broker-ready.ts'
 import {
-  log4jProperties,
-  scramFormatArguments,
-  serverProperties,
-  tlsCertificateCommands,
-} from './broker-config.ts'
-import { probeBroker, shareGroupsUnavailableReason } from './broker-probe.ts'
-import {
-  freePort,
-  jvmArguments,
-  logTail,
-  portIsFree,
-  runTool,
-  spawnBroker,
-  stopBrokerProcess,
-} from './broker-process.ts'
-import { type LocalKafkaState, localKafkaStatus, readState, statePath, writeState } from './broker-state.ts'
+  isRecordedBrokerAlive,
+  type LocalKafkaState,
+  readKept,
+  readState,
+  writeKept,
+} from './broker-state.ts'
+import { acquireDirLock } from './dir-lock.ts'
 import { DevKafkaError } from './errors.ts'
+import { kafkaVersion } from './kafka-version.ts'
+import { type BrokerFiles, brokerFiles } from './paths.ts'
+import { findKafkaNodesOf } from './process-identity.ts'
 
 export { type LocalKafkaState, localKafkaStatus } from './broker-state.ts'
-
-import { findJava } from './java-runtime.ts'
-import { resolveKafkaJars } from './kafka-jars.ts'
-import { kafkaVersion } from './kafka-version.ts'
-import { brokerDir, devTlsFiles } from './paths.ts'
 
 export interface StartLocalKafkaOptions {
   /** Broker port; default 9092 when free, else any free port. A given port must be free. */
@@ -38,201 +29,132 @@ export interface StartLocalKafkaOptions {
   /** Progress lines for a CLI ("resolving jars…", "formatting…"). */
   onProgress?: (message: string) => void
   /**
-   * Restart on the data a `stop --keep` left (same ports, topics and committed offsets)
-   * instead of formatting fresh storage. Without kept data this is an ordinary start.
+   * Restart on the data a `stop --keep` left (same ports, Kafka version, topics and committed
+   * offsets) instead of formatting fresh storage. Fails with NOTHING_TO_RESTART when nothing was
+   * kept; a restart that fails leaves the kept data as it was, for another try.
    */
   restart?: boolean
+  /**
+   * Picks `count` free ports at once (default: `reservePorts`). For tests that make another
+   * process take a picked port before the broker binds it.
+   * @internal
+   */
+  reservePorts?: (count: number) => Promise<number[]>
 }
 
 export interface StartLocalKafkaResult {
   state: LocalKafkaState
-  /** True when a broker that was already running was reused. */
+  /** True when a broker that was already running (or starting) was reused. */
   reused: boolean
+  /** True when the reused broker was left starting by an interrupted start and became ready here. */
+  recovered: boolean
   /** Milliseconds spent per phase: jars, format, boot (until the broker answered and share groups worked). */
   timings: Record<string, number>
   jarSource: 'kafka-home' | 'cache' | 'maven' | 'running'
 }
 
-const DEFAULT_PORT = 9092
-/** Written by `stop --keep`: what a later `start --restart` resumes. */
-const KEPT_FILE = 'kept.json'
-
-/** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding, never starting with '-'. */
-function clusterId(): string {
-  for (;;) {
-    const id = randomBytes(16).toString('base64url')
-    if (!id.startsWith('-')) return id
-  }
-}
-
 /**
- * Starts the single local development broker, or reuses the one already running. Resolves
- * once the broker answers ApiVersions and a share group can be joined.
+ * Starts the local development broker of this directory (`MULTILANE_BROKER_DIR`, default
+ * `~/.cache/multilane/broker`), or reuses the one already running (or, after an interrupted
+ * start, still starting) there. Resolves once the broker answers ApiVersions and a share group
+ * can be joined. Concurrent starts of one directory wait for each other (a lock file).
  */
 export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Promise<StartLocalKafkaResult> {
   const env = options.env ?? process.env
   const progress = options.onProgress ?? (() => {})
-  const timings: Record<string, number> = {}
-  const running = await localKafkaStatus(env)
-  if (running) {
-    if (options.port !== undefined && options.port !== running.port) {
+  const version = kafkaVersion(env) // a bad MULTILANE_KAFKA_VERSION fails before anything happens
+  const files = brokerFiles(env)
+  const release = await acquireDirLock(files.dir, {
+    purpose: 'kafka start',
+    onWait: (holder) =>
+      progress(
+        `waiting for another launcher (pid ${holder.pid}, ${holder.purpose}) to finish with ${files.dir}`,
+      ),
+  })
+  try {
+    return await startLocked({ ...options, env, onProgress: progress }, files, version)
+  } finally {
+    release()
+  }
+}
+
+async function startLocked(
+  options: StartContext,
+  files: BrokerFiles,
+  version: string,
+): Promise<StartLocalKafkaResult> {
+  const { env, onProgress: progress } = options
+  const timeoutMs = options.timeoutMs ?? 90_000
+  const recorded = readState(env)
+  if (recorded && isRecordedBrokerAlive(recorded, env)) {
+    if (options.port !== undefined && options.port !== recorded.port) {
       throw new DevKafkaError(
         'ALREADY_RUNNING_ELSEWHERE',
-        `A local broker is already running on port ${running.port} (pid ${running.pid}); ` +
+        `A local broker is already running in ${files.dir} on port ${recorded.port} (pid ${recorded.pid}); ` +
           `run \`multilane kafka stop\` before starting one on port ${options.port}.`,
       )
     }
-    await probeBroker({ host: '127.0.0.1', port: running.port })
-    return { state: running, reused: true, timings, jarSource: 'running' }
+    if (recorded.phase === 'starting') {
+      progress(
+        `an earlier start was interrupted; its broker (pid ${recorded.pid}) is still starting: waiting for it`,
+      )
+      const started = performance.now()
+      const features = await awaitBrokerReady({
+        pid: recorded.pid,
+        port: recorded.port,
+        otherPorts: [recorded.saslPort, recorded.tlsPort, recorded.controllerPort],
+        logFile: recorded.logFile,
+        timeoutMs,
+        exited: () => (isRecordedBrokerAlive(recorded, env) ? undefined : 'it is gone'),
+      }).catch((error: unknown) => {
+        rmSync(files.stateFile, { force: true })
+        throw keptDataNote(error, recorded.restarted, files)
+      })
+      const state = markRunning(env, files, recorded, features)
+      return {
+        state,
+        reused: true,
+        recovered: true,
+        timings: { boot: Math.round(performance.now() - started) },
+        jarSource: 'running',
+      }
+    }
+    await probeBroker({ host: '127.0.0.1', port: recorded.port })
+    return { state: recorded, reused: true, recovered: false, timings: {}, jarSource: 'running' }
   }
-
+  if (recorded) {
+    progress(`the broker recorded in ${files.stateFile} (pid ${recorded.pid}) no longer runs`)
+    rmSync(files.stateFile, { force: true })
+  }
+  const untracked = findKafkaNodesOf(files.propertiesFile)
+  if (untracked.length > 0) {
+    throw new DevKafkaError(
+      'BROKER_UNTRACKED',
+      `A broker of ${files.dir} runs (pid ${untracked.join(', ')}) without a record in ${files.stateFile}; ` +
+        'stop it with `multilane kafka stop` (same MULTILANE_BROKER_DIR), then start again.',
+    )
+  }
   // Brokers added to a cluster that is gone (a crash, a reboot) cannot join a new one.
-  for (const added of addedBrokers(env)) await stopAddedBroker(added.nodeId, { env })
-  const java = findJava(env)
-  let started = performance.now()
-  progress('resolving Apache Kafka jars')
-  const jars = resolveKafkaJars(kafkaVersion(env), env)
-  timings.jars = Math.round(performance.now() - started)
+  await stopAddedBrokersLocked(env, 20_000)
 
-  const dir = brokerDir(env)
-  const dataDir = join(dir, 'data')
-  const logFile = join(dir, 'broker.log')
-  const propertiesFile = join(dir, 'server.properties')
-  const log4jFile = join(dir, 'log4j2.properties')
-  const kept = options.restart ? readKept(env) : undefined
-
-  let port = kept?.port ?? options.port ?? DEFAULT_PORT
-  if (!(await portIsFree(port))) {
-    if (options.port !== undefined || kept) {
+  const kept = readKept(env)
+  if (options.restart) {
+    if (!kept || !existsSync(join(files.dataDir, 'meta.properties'))) {
       throw new DevKafkaError(
-        'PORT_IN_USE',
-        `Port ${port} on 127.0.0.1 is in use; choose another with --port, or stop whatever listens there.`,
+        'NOTHING_TO_RESTART',
+        `Nothing to restart in ${files.dir}: no data kept by \`multilane kafka stop --keep\`. ` +
+          'Start without --restart for a fresh broker.',
       )
     }
-    port = await freePort()
+    return restartKept(options, files, kept, timeoutMs)
   }
-  const controllerPort = kept?.controllerPort ?? (await freePort())
-  const saslPort = kept?.saslPort ?? (await freePort())
-  const tlsPort = kept?.tlsPort ?? (await freePort())
-  const { dir: tlsDir, keystoreFile, caFile: tlsCaFile, password: tlsPassword } = devTlsFiles(env)
-
-  const jvmBase = jvmArguments(jars.classpath, log4jFile)
-  rmSync(join(dir, KEPT_FILE), { force: true })
-  started = performance.now()
   if (kept) {
-    progress(`restarting on the kept data in ${dataDir}`)
-  } else {
-    // Data is ephemeral: every (non-restart) start formats a fresh single-node cluster.
-    rmSync(dataDir, { recursive: true, force: true })
-    mkdirSync(dataDir, { recursive: true })
-    writeFileSync(logFile, '')
-    writeFileSync(
-      propertiesFile,
-      serverProperties({
-        port,
-        saslPort,
-        tls: { port: tlsPort, keystoreFile, password: tlsPassword },
-        controllerPort,
-        dataDir,
-      }),
+    progress(
+      `discarding the data kept by \`kafka stop --keep\` in ${files.dataDir} (start --restart resumes it)`,
     )
-    writeFileSync(log4jFile, log4jProperties(logFile))
-    progress(`formatting KRaft storage for Apache Kafka ${jars.version}`)
-    const certificate = (async () => {
-      if (existsSync(keystoreFile) && existsSync(tlsCaFile)) return
-      mkdirSync(tlsDir, { recursive: true })
-      rmSync(keystoreFile, { force: true })
-      rmSync(tlsCaFile, { force: true })
-      for (const args of tlsCertificateCommands(keystoreFile, tlsCaFile, tlsPassword)) {
-        await runTool(java.keytool, args, logFile, 'Creating the TLS certificate (keytool)')
-      }
-    })()
-    const format = runTool(
-      java.executable,
-      [
-        ...jvmBase,
-        'kafka.tools.StorageTool',
-        'format',
-        '-t',
-        clusterId(),
-        '-c',
-        propertiesFile,
-        '--standalone',
-        ...scramFormatArguments(),
-      ],
-      logFile,
-      'Formatting KRaft storage (kafka.tools.StorageTool)',
-    )
-    await Promise.all([certificate, format])
+    rmSync(files.keptFile, { force: true })
   }
-  timings.format = Math.round(performance.now() - started)
-
-  started = performance.now()
-  progress(`starting the broker on 127.0.0.1:${port}`)
-  const broker = spawnBroker(java.executable, jvmBase, propertiesFile, logFile)
-  const { pid } = broker
-
-  const timeoutMs = options.timeoutMs ?? 90_000
-  const deadline = Date.now() + timeoutMs
-  const address = { host: '127.0.0.1', port }
-  for (;;) {
-    if (broker.exitCode !== undefined) {
-      throw new DevKafkaError(
-        'BROKER_EXITED',
-        `The Kafka broker exited during start (code ${broker.exitCode}). Last lines of ${logFile}:\n${logTail(logFile)}`,
-      )
-    }
-    try {
-      const facts = await probeBroker(address, 1000)
-      const reason = await shareGroupsUnavailableReason(address, facts)
-      if (reason) {
-        process.kill(pid, 'SIGKILL')
-        throw new DevKafkaError(
-          'SHARE_GROUPS_UNAVAILABLE',
-          `The broker started but share groups cannot be used: ${reason}.`,
-        )
-      }
-      break
-    } catch (error) {
-      if (error instanceof DevKafkaError) throw error
-      if (Date.now() > deadline) {
-        process.kill(pid, 'SIGKILL')
-        throw new DevKafkaError(
-          'BROKER_START_TIMEOUT',
-          `The Kafka broker did not answer within ${timeoutMs} ms. Last lines of ${logFile}:\n${logTail(logFile)}`,
-        )
-      }
-      await sleep(250)
-    }
-  }
-  timings.boot = Math.round(performance.now() - started)
-
-  const state: LocalKafkaState = {
-    pid,
-    bootstrap: `127.0.0.1:${port}`,
-    port,
-    saslBootstrap: `127.0.0.1:${saslPort}`,
-    saslPort,
-    tlsBootstrap: `127.0.0.1:${tlsPort}`,
-    tlsPort,
-    tlsCaFile,
-    controllerPort,
-    version: jars.version,
-    dataDir,
-    logFile,
-    startedAt: new Date().toISOString(),
-  }
-  writeState(env, state)
-  return { state, reused: false, timings, jarSource: jars.source }
-}
-
-function readKept(env: NodeJS.ProcessEnv): LocalKafkaState | undefined {
-  try {
-    const kept = JSON.parse(readFileSync(join(brokerDir(env), KEPT_FILE), 'utf8')) as LocalKafkaState
-    return existsSync(join(kept.dataDir, 'meta.properties')) ? kept : undefined
-  } catch {
-    return undefined
-  }
+  return startFresh(options, files, version, timeoutMs)
 }
 
 export interface StopLocalKafkaOptions {
@@ -241,20 +163,69 @@ export interface StopLocalKafkaOptions {
   /** How long to wait after SIGTERM before SIGKILL (default 20 s). */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
+  /** Progress lines for a CLI (waiting for a start in progress). */
+  onProgress?: (message: string) => void
 }
 
-/** Stops the local broker (SIGTERM, then SIGKILL). Returns the state it stopped, or undefined if none ran. */
-export async function stopLocalKafka(
-  options: StopLocalKafkaOptions = {},
-): Promise<LocalKafkaState | undefined> {
+export interface StopLocalKafkaResult {
+  /** The broker that was stopped (its process has exited); undefined when none ran. */
+  stopped: LocalKafkaState | undefined
+  /** A record of a broker that no longer ran: removed, nothing signalled, its data left as it was. */
+  stale: LocalKafkaState | undefined
+  /** Brokers added to the cluster that were stopped with it. */
+  addedBrokers: number
+  /** Nodes of this directory that ran without a record and were stopped. */
+  untracked: number[]
+  /** True when the data was kept for `start --restart`. */
+  kept: boolean
+}
+
+/**
+ * Stops the local broker of this directory (SIGTERM, then SIGKILL) and the brokers added to it,
+ * and resolves once their processes have exited. Only processes proven to be this directory's
+ * nodes are signalled; a record of a broker that no longer runs is removed without signalling
+ * anything. Deletes the data unless `keep`.
+ */
+export async function stopLocalKafka(options: StopLocalKafkaOptions = {}): Promise<StopLocalKafkaResult> {
   const env = options.env ?? process.env
-  const state = readState(env)
-  if (!state) return undefined
-  // Added brokers first: they cannot outlive the controller, and their data is never kept.
-  for (const added of addedBrokers(env)) await stopAddedBroker(added.nodeId, options)
-  await stopBrokerProcess(state.pid, options.timeoutMs ?? 20_000)
-  rmSync(statePath(env), { force: true })
-  if (options.keep) writeFileSync(join(brokerDir(env), KEPT_FILE), `${JSON.stringify(state, null, 2)}\n`)
-  else if (existsSync(state.dataDir)) rmSync(state.dataDir, { recursive: true, force: true })
-  return state
+  const files = brokerFiles(env)
+  const timeoutMs = options.timeoutMs ?? 20_000
+  if (!existsSync(files.dir))
+    return { stopped: undefined, stale: undefined, addedBrokers: 0, untracked: [], kept: false }
+  const release = await acquireDirLock(files.dir, {
+    purpose: 'kafka stop',
+    onWait: (holder) =>
+      options.onProgress?.(
+        `waiting for another launcher (pid ${holder.pid}, ${holder.purpose}) to finish with ${files.dir}`,
+      ),
+  })
+  try {
+    // Added brokers first: they cannot outlive the controller, and their data is never kept.
+    const addedBrokers = await stopAddedBrokersLocked(env, timeoutMs)
+    const state = readState(env)
+    let stopped: LocalKafkaState | undefined
+    let stale: LocalKafkaState | undefined
+    if (state) {
+      if (await stopKafkaNode(state.pid, files.propertiesFile, timeoutMs)) stopped = state
+      else stale = state
+      rmSync(files.stateFile, { force: true })
+    }
+    const untracked = findKafkaNodesOf(files.propertiesFile)
+    for (const pid of untracked) await stopKafkaNode(pid, files.propertiesFile, timeoutMs)
+    let kept = false
+    const hasData = existsSync(join(files.dataDir, 'meta.properties'))
+    if (options.keep) {
+      const record = stopped ?? stale
+      if (record && hasData) {
+        writeKept(env, { ...record, phase: 'running', dataDir: files.dataDir })
+        kept = true
+      }
+    } else if (stopped || untracked.length > 0) {
+      rmSync(files.dataDir, { recursive: true, force: true })
+      rmSync(files.keptFile, { force: true })
+    }
+    return { stopped, stale, addedBrokers, untracked, kept }
+  } finally {
+    release()
+  }
 }

@@ -10,8 +10,7 @@ import {
   responseOf,
 } from '../kafka/protocol-errors.ts'
 import { EngineError } from './errors.ts'
-import type { GroupMembership } from './group-membership.ts'
-import type { OffsetToCommit } from './types.ts'
+import type { OffsetToCommit, TopicPartition } from './types.ts'
 
 export interface CommitterEvents {
   committed: [{ offsets: OffsetToCommit[]; durationMs: number }]
@@ -27,25 +26,55 @@ const RETRIABLE = new Set([
   'UNKNOWN_TOPIC_OR_PARTITION',
 ])
 
+/** What the committer needs of the group membership. */
+export interface CommitMember {
+  readonly memberId: string
+  readonly memberEpoch: number
+  readonly groupInstanceId: string | null
+  readonly coordinatorNodeId: number | undefined
+  /** Resolves after the next heartbeat, when heartbeating stopped, or after `timeoutMs`. */
+  nextHeartbeat(timeoutMs: number): Promise<void>
+}
+
+/** One OffsetCommit attempt: the first partition error's name, or undefined on success. */
+export type SendCommit = (
+  coordinatorNodeId: number,
+  member: CommitMember,
+  offsets: readonly OffsetToCommit[],
+) => Promise<string | undefined>
+
+export interface CommitterOptions {
+  groupId: string
+  member: CommitMember
+  /**
+   * True while the member may commit for a partition (owned, or being revoked). Checked before
+   * every attempt, not only when the commit was asked for: a commit that waited behind a
+   * retrying one must not rewind a partition another member owns by now.
+   */
+  owns(partition: TopicPartition): boolean
+  /** How long retriable errors are retried. */
+  requestTimeoutMs: number
+  send: SendCommit
+}
+
 /**
  * OffsetCommit v9 with the member epoch and a metadata string per partition. Commits are
  * sent one at a time in call order, so an older commit can never land after a newer one;
  * retriable errors are retried until `requestTimeoutMs` has passed.
  */
 export class Committer extends EventEmitter<CommitterEvents> {
-  readonly #cluster: KafkaCluster
-  readonly #membership: GroupMembership
-  readonly #groupId: string
+  readonly #options: CommitterOptions
   #tail: Promise<void> = Promise.resolve()
 
-  constructor(cluster: KafkaCluster, membership: GroupMembership, groupId: string) {
+  constructor(options: CommitterOptions) {
     super()
-    this.#cluster = cluster
-    this.#membership = membership
-    this.#groupId = groupId
+    this.#options = options
   }
 
-  /** Commits `offsets`; resolves when the broker accepted all of them, rejects with COMMIT_FAILED. */
+  /**
+   * Commits `offsets` of partitions the member still owns when the request goes out; resolves
+   * when the broker accepted them, rejects with COMMIT_FAILED.
+   */
   commit(offsets: readonly OffsetToCommit[]): Promise<void> {
     const list = [...offsets]
     const run = this.#tail.then(() => this.#commitWithRetries(list))
@@ -53,21 +82,26 @@ export class Committer extends EventEmitter<CommitterEvents> {
     return run
   }
 
-  async #commitWithRetries(offsets: OffsetToCommit[]): Promise<void> {
-    if (offsets.length === 0) return
+  async #commitWithRetries(requested: OffsetToCommit[]): Promise<void> {
+    const { member, requestTimeoutMs, groupId } = this.#options
     const started = performance.now()
-    const deadline = Date.now() + this.#cluster.requestTimeoutMs
+    const deadline = Date.now() + requestTimeoutMs
     let backoffMs = 50
     for (;;) {
-      const errorName = await this.#commitOnce(offsets)
+      const offsets = requested.filter((o) => this.#options.owns(o))
+      if (offsets.length === 0) return
+      const nodeId = member.coordinatorNodeId
+      const errorName =
+        nodeId === undefined ? 'COORDINATOR_NOT_AVAILABLE' : await this.#options.send(nodeId, member, offsets)
       if (errorName === undefined) {
         this.emit('committed', { offsets, durationMs: performance.now() - started })
         return
       }
-      if (!RETRIABLE.has(errorName) || Date.now() > deadline) {
+      const remaining = deadline - Date.now()
+      if (!RETRIABLE.has(errorName) || remaining <= 0) {
         const error = new EngineError(
           'COMMIT_FAILED',
-          `commit for group "${this.#groupId}" failed: ${errorName}` +
+          `commit for group "${groupId}" failed: ${errorName}` +
             (errorName === 'OFFSET_METADATA_TOO_LARGE'
               ? ' (metadata exceeds offset.metadata.max.bytes)'
               : ''),
@@ -75,16 +109,16 @@ export class Committer extends EventEmitter<CommitterEvents> {
         this.emit('commit_failed', { offsets, error })
         throw error
       }
-      if (errorName === 'STALE_MEMBER_EPOCH') await this.#membership.nextHeartbeat()
-      else await sleep(backoffMs)
+      if (errorName === 'STALE_MEMBER_EPOCH') await member.nextHeartbeat(remaining)
+      else await sleep(Math.min(backoffMs, remaining))
       backoffMs = Math.min(backoffMs * 2, 1000)
     }
   }
+}
 
-  /** One attempt; returns the first error name, or undefined on success. */
-  async #commitOnce(offsets: OffsetToCommit[]): Promise<string | undefined> {
-    const nodeId = this.#membership.coordinatorNodeId
-    if (nodeId === undefined) return 'COORDINATOR_NOT_AVAILABLE'
+/** Sends one OffsetCommit v9 over the cluster's control connection to the coordinator. */
+export function offsetCommitSender(cluster: KafkaCluster, groupId: string): SendCommit {
+  return async (nodeId, member, offsets) => {
     const byTopic = new Map<string, offsetCommitV9.OffsetCommitRequestPartition[]>()
     for (const o of offsets) {
       const list = byTopic.get(o.topic) ?? []
@@ -98,13 +132,13 @@ export class Committer extends EventEmitter<CommitterEvents> {
     }
     let response: offsetCommitV9.OffsetCommitResponse | undefined
     try {
-      const connection = await this.#cluster.connectionTo(nodeId)
+      const connection = await cluster.connectionTo(nodeId)
       response = await offsetCommitV9.api.async(
         connection,
-        this.#groupId,
-        this.#membership.memberEpoch,
-        this.#membership.memberId,
-        this.#membership.groupInstanceId,
+        groupId,
+        member.memberEpoch,
+        member.memberId,
+        member.groupInstanceId,
         [...byTopic].map(([name, partitions]) => ({ name, partitions })),
       )
     } catch (error) {

@@ -3,17 +3,21 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fetchV17 } from '@platformatic/kafka'
 import type { KafkaCluster } from '../kafka/cluster.ts'
 import { kafkaErrorName, responseOf, STALE_LEADER } from '../kafka/protocol-errors.ts'
+import { takeFairly } from './fair-take.ts'
+import { decodeRecords } from './fetched-records.ts'
 import {
   type AutoOffsetReset,
   type IsolationLevel,
   isolationLevelCode,
   listOffsets,
-  toOffset,
 } from './offset-resolver.ts'
-import { PartitionBuffer, recordBytes } from './partition-buffer.ts'
-import type { ConsumerRecord, PartitionRecords, TopicPartition } from './types.ts'
+import { type PartitionFetchStats, PartitionState, statsOf } from './partition-state.ts'
+import type { IntakeLimit, PartitionRecords, PositionReset, TopicPartition } from './types.ts'
 import { partitionKey } from './types.ts'
 import { WakeSignal } from './wake-signal.ts'
+
+export type { PartitionFetchStats } from './partition-state.ts'
+export type { PositionReset } from './types.ts'
 
 /** Fetch request sizing. */
 export interface FetchOptions {
@@ -61,51 +65,18 @@ export interface FetcherOptions {
 }
 
 export interface FetcherEvents {
-  /** A partition's position was reset after OFFSET_OUT_OF_RANGE. */
-  offset_reset: [{ topic: string; partition: number; from: number; to: number; policy: AutoOffsetReset }]
+  /**
+   * A partition's position moved: records handed over before it are from the old position,
+   * records after it from the new one. Emitted synchronously, before any record of the new
+   * position can be taken.
+   */
+  position_reset: [PositionReset]
   /** A fetch or a partition failed; the fetcher retries on its own. */
   fetch_error: [{ error: Error; nodeId?: number; topic?: string; partition?: number }]
 }
 
-/** Per-partition fetch state. */
-class PartitionState {
-  readonly topic: string
-  readonly partition: number
-  readonly key: string
-  topicId = ''
-  leaderId = -1
-  leaderEpoch = -1
-  position: number
-  paused = false
-  inFlight = false
-  /** Bumped by seek: responses for an older generation are discarded. */
-  generation = 0
-  highWatermark = -1
-  retryAt = 0
-  resetting = false
-  readonly buffer = new PartitionBuffer()
-
-  constructor(topic: string, partition: number, position: number) {
-    this.topic = topic
-    this.partition = partition
-    this.key = partitionKey(topic, partition)
-    this.position = position
-  }
-}
-
-/** Per-partition statistics (lag is against the last high watermark seen). */
-export interface PartitionFetchStats extends TopicPartition {
-  position: number
-  highWatermark: number
-  lag: number
-  buffered: number
-  bufferedBytes: number
-  paused: boolean
-}
-
-const CONTROL_BATCH = 0x20
-const TRANSACTIONAL_BATCH = 0x10
-const LOG_APPEND_TIME = 0x08
+/** Metadata refreshes while some partition has no known leader: 100 ms doubling to this. */
+const MAX_METADATA_BACKOFF_MS = 2000
 
 /**
  * Fetches the assigned partitions from their leaders: at most one Fetch in flight per leader,
@@ -125,6 +96,9 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   #closed = false
   #refreshing: Promise<void> | undefined
   #metadataStale = false
+  /** While metadata stays stale, refreshes are spaced out (no request storm for a leaderless partition). */
+  #refreshBackoffMs = 0
+  #nextRefreshAt = 0
   #retryTimer: NodeJS.Timeout | undefined
 
   constructor(cluster: KafkaCluster, options: FetcherOptions) {
@@ -140,6 +114,8 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
       this.#states.set(state.key, state)
     }
     this.#order = [...this.#states.values()]
+    // New partitions may have leaders the last refresh did not know: refresh now.
+    this.#nextRefreshAt = 0
     await this.#refreshLeaders()
   }
 
@@ -164,8 +140,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
 
   /** The next offset that will be fetched (or taken from the buffer) for a partition. */
   position(topic: string, partition: number): number | undefined {
-    const s = this.#states.get(partitionKey(topic, partition))
-    return s ? this.#consumerPosition(s) : undefined
+    return this.#states.get(partitionKey(topic, partition))?.consumerPosition()
   }
 
   /** Stops fetching a partition and withholds its buffered records until `resume`. */
@@ -182,7 +157,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
       if (!s?.paused) continue
       s.paused = false
       this.#wakeNode(s.leaderId)
-      if (s.buffer.records > 0) this.#recordsAvailable.notify()
+      if (s.hasSomethingToHand()) this.#recordsAvailable.notify()
     }
   }
 
@@ -195,49 +170,77 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     const s = this.#states.get(partitionKey(topic, partition))
     if (!s) return false
     this.#dropBuffer(s)
-    s.position = offset
-    s.generation++
-    s.retryAt = 0
+    s.reposition(offset)
     this.#wakeNode(s.leaderId)
     return true
   }
 
-  /** Takes up to `max` buffered records, round-robin over unpaused partitions. */
-  takeRecords(max: number): PartitionRecords[] {
-    const out: PartitionRecords[] = []
+  /**
+   * Takes up to `max` buffered records, spread evenly over the unpaused partitions that have
+   * some (starting one partition further each call), each partition's share capped by
+   * `limit`. A partition whose position passed gaps since its last take is reported too, with
+   * its `nextOffset`, even when no record of it is taken.
+   */
+  takeRecords(max: number, limit?: IntakeLimit): PartitionRecords[] {
     const states = this.#order
     const n = states.length
-    let remaining = max
-    for (let i = 0; i < n && remaining > 0; i++) {
-      const s = states[(this.#roundRobin + i) % n]!
-      if (s.paused || s.buffer.records === 0) continue
-      const bytesBefore = s.buffer.bytes
-      const records = s.buffer.take(remaining)
-      this.#totalRecords -= records.length
-      this.#totalBytes -= bytesBefore - s.buffer.bytes
-      remaining -= records.length
-      out.push({ topic: s.topic, partition: s.partition, records })
-      this.#wakeNode(s.leaderId)
+    if (n === 0) return []
+    const start = this.#roundRobin % n
+    this.#roundRobin = (start + 1) % n
+    const candidates: PartitionState[] = []
+    for (let i = 0; i < n; i++) {
+      const s = states[(start + i) % n]!
+      if (!s.paused && s.hasSomethingToHand()) candidates.push(s)
     }
-    this.#roundRobin = n === 0 ? 0 : (this.#roundRobin + 1) % n
+    const bytesBefore = candidates.map((s) => s.buffer.bytes)
+    const taken = takeFairly(candidates, max, limit)
+    const out: PartitionRecords[] = []
+    candidates.forEach((s, i) => {
+      const records = taken.get(s)
+      const next = s.consumerPosition()
+      if (!records && next <= s.handedUpTo) return
+      s.handedUpTo = next
+      if (records) {
+        this.#totalRecords -= records.length
+        this.#totalBytes -= bytesBefore[i]! - s.buffer.bytes
+        this.#wakeNode(s.leaderId)
+      }
+      out.push({ topic: s.topic, partition: s.partition, records: records ?? [], nextOffset: next })
+    })
     return out
   }
 
-  /** True when some unpaused partition has buffered records. */
+  /**
+   * True when some unpaused partition has records (or passed gaps) to hand over, leaving out
+   * partitions the last take's limit refused: a taker that cannot take them must not be woken
+   * for them again and again.
+   */
   hasRecords(): boolean {
-    for (const s of this.#order) if (!s.paused && s.buffer.records > 0) return true
+    for (const s of this.#order) if (!s.paused && !s.refused && s.hasSomethingToHand()) return true
     return false
   }
 
-  /** Resolves when records may be available (or after `timeoutMs`). */
+  /**
+   * Resolves when records may be available, on {@link interrupt}, or after `timeoutMs`. A
+   * closed fetcher has none: it resolves after the timeout (at once without one), so a loop
+   * over a closed fetcher sleeps instead of spinning.
+   */
   async waitForRecords(timeoutMs?: number): Promise<void> {
-    if (this.hasRecords() || this.#closed) return
+    if (this.#closed) {
+      if (timeoutMs !== undefined) await this.#recordsAvailable.wait(timeoutMs)
+      return
+    }
+    if (this.hasRecords()) return
     await this.#recordsAvailable.wait(timeoutMs)
   }
 
   /** Wakes any `waitForRecords` caller (used on close). */
   interrupt(): void {
     this.#recordsAvailable.notify()
+  }
+
+  get closed(): boolean {
+    return this.#closed
   }
 
   get bufferedRecords(): number {
@@ -249,16 +252,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   }
 
   stats(): PartitionFetchStats[] {
-    return this.#order.map((s) => ({
-      topic: s.topic,
-      partition: s.partition,
-      position: this.#consumerPosition(s),
-      highWatermark: s.highWatermark,
-      lag: s.highWatermark < 0 ? 0 : Math.max(0, s.highWatermark - this.#consumerPosition(s)),
-      buffered: s.buffer.records,
-      bufferedBytes: s.buffer.bytes,
-      paused: s.paused,
-    }))
+    return this.#order.map(statsOf)
   }
 
   async close(): Promise<void> {
@@ -266,7 +260,16 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     if (this.#retryTimer) clearTimeout(this.#retryTimer)
     for (const loop of this.#loops.values()) loop.wake.notify()
     this.#recordsAvailable.notify()
-    await Promise.allSettled([...this.#loops.values()].map((l) => l.done))
+    // A fetch in flight to a broker that does not answer would hold this up to the request
+    // timeout; closing the connections (the caller's next step) ends it.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled([...this.#loops.values()].map((l) => l.done)),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 1000)
+      }),
+    ])
+    clearTimeout(timer)
     for (const s of this.#states.values()) s.buffer.clear()
     this.#states.clear()
     this.#order = []
@@ -278,13 +281,13 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     s.buffer.clear()
   }
 
-  /** The next offset a taker sees: the first buffered record, else the fetch position. */
-  #consumerPosition(s: PartitionState): number {
-    return s.buffer.firstOffset() ?? s.position
-  }
-
   #wakeNode(nodeId: number): void {
     this.#loops.get(nodeId)?.wake.notify()
+  }
+
+  /** Refreshes leaders unless a refresh failed to find them all a moment ago (backoff). */
+  async #maybeRefreshLeaders(): Promise<void> {
+    if (Date.now() >= this.#nextRefreshAt) await this.#refreshLeaders()
   }
 
   /** Updates leaders of all assigned partitions; starts a fetch loop per leader. */
@@ -302,7 +305,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
           s.leaderId = leader?.nodeId ?? -1
           s.leaderEpoch = leader?.leaderEpoch ?? -1
           if (s.leaderId >= 0) this.#ensureLoop(s.leaderId)
-          // No leader right now (e.g. a broker shutting down answered): ask again, or the
+          // No leader right now (e.g. a broker shutting down answered): ask again later, or the
           // partition would never be fetched again.
           else this.#metadataStale = true
         }
@@ -311,13 +314,23 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
         this.emit('fetch_error', { error: error as Error })
       } finally {
         this.#refreshing = undefined
+        if (this.#metadataStale) {
+          this.#refreshBackoffMs = Math.min(
+            Math.max(100, this.#refreshBackoffMs * 2),
+            MAX_METADATA_BACKOFF_MS,
+          )
+          this.#nextRefreshAt = Date.now() + this.#refreshBackoffMs
+        } else {
+          this.#refreshBackoffMs = 0
+          this.#nextRefreshAt = 0
+        }
         // Fetch loops retry stale metadata themselves; with no loop yet (the first partitions
         // had no leader, or the refresh failed) a timer must.
         if (this.#metadataStale && this.#loops.size === 0 && !this.#closed && !this.#retryTimer) {
           this.#retryTimer = setTimeout(() => {
             this.#retryTimer = undefined
             void this.#refreshLeaders()
-          }, 500)
+          }, this.#refreshBackoffMs)
         }
       }
     })()
@@ -341,6 +354,8 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     return (
       s.leaderId === nodeId &&
       !s.paused &&
+      // Refused by the taker with records still buffered: fetch more once it takes again.
+      !(s.refused && s.buffer.records > 0) &&
       !s.inFlight &&
       !s.resetting &&
       s.topicId !== '' &&
@@ -353,24 +368,47 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   async #runLoop(nodeId: number, wake: WakeSignal): Promise<void> {
     let backoffMs = 100
     while (!this.#closed) {
-      if (this.#metadataStale) await this.#refreshLeaders()
-      const limits = this.#options.buffer
-      const now = Date.now()
-      const ready =
-        this.#totalRecords < limits.maxRecords && this.#totalBytes < limits.maxBytes
-          ? this.#order.filter((s) => this.#fetchable(s, nodeId, now))
-          : []
-      if (ready.length === 0) {
-        // Nothing to fetch here: wait for resume/take/seek/assign, or re-check retry timers.
-        await wake.wait(this.#metadataStale ? 200 : 1000)
-        continue
-      }
-      const ok = await this.#fetchOnce(nodeId, ready)
-      if (ok) backoffMs = 100
-      else {
+      try {
+        backoffMs = await this.#loopOnce(nodeId, wake, backoffMs)
+      } catch (error) {
+        // A bug (e.g. an undecodable response) must not end this leader's loop for good.
+        this.emit('fetch_error', { error: error as Error, nodeId })
         await sleep(backoffMs)
         backoffMs = Math.min(backoffMs * 2, 2000)
       }
+    }
+  }
+
+  /** One turn of a leader's loop; returns the backoff for the next failure. */
+  async #loopOnce(nodeId: number, wake: WakeSignal, backoffMs: number): Promise<number> {
+    {
+      if (this.#metadataStale) await this.#maybeRefreshLeaders()
+      const limits = this.#options.buffer
+      const now = Date.now()
+      // Buffers the taker cannot take now (paused, refused) do not hold up other partitions:
+      // they are not fetched further, so they stay at what they hold.
+      let records = this.#totalRecords
+      let bytes = this.#totalBytes
+      for (const s of this.#order) {
+        if (s.paused || s.refused) {
+          records -= s.buffer.records
+          bytes -= s.buffer.bytes
+        }
+      }
+      const ready =
+        records < limits.maxRecords && bytes < limits.maxBytes
+          ? this.#order.filter((s) => this.#fetchable(s, nodeId, now))
+          : []
+      if (ready.length === 0) {
+        // Nothing to fetch here: wait for resume/take/seek/assign, or re-check retry timers
+        // and (while some leader is unknown) the next metadata refresh.
+        await wake.wait(this.#metadataStale ? Math.max(50, this.#nextRefreshAt - now) : 1000)
+        return backoffMs
+      }
+      const ok = await this.#fetchOnce(nodeId, ready)
+      if (ok) return 100
+      await sleep(backoffMs)
+      return Math.min(backoffMs * 2, 2000)
     }
   }
 
@@ -386,7 +424,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
         partition: s.partition,
         currentLeaderEpoch: s.leaderEpoch,
         fetchOffset: BigInt(s.position),
-        lastFetchedEpoch: -1,
+        lastFetchedEpoch: s.lastFetchedEpoch,
         partitionMaxBytes: Math.max(1024, Math.min(fetch.maxPartitionBytes, room)),
       })
       byTopic.set(s.topicId, list)
@@ -439,10 +477,44 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
           continue
         }
         state.highWatermark = Number(p.highWatermark)
+        const diverging = p.divergingEpoch
+        if (diverging && diverging.epoch >= 0 && Number(diverging.endOffset) >= 0) {
+          this.#divergedAt(state, Number(diverging.endOffset))
+          continue
+        }
         if (p.records) this.#append(state, p.records, p.abortedTransactions)
       }
     }
     return true
+  }
+
+  /**
+   * The leader's log diverged from what this member fetched: records of the epoch it last read
+   * end at `endOffset`; the records from there on were replaced (an unclean leader election
+   * truncated them). Fetch again from `endOffset`, as the Java client does. Buffered records
+   * below it are still valid and are kept; only when records already handed over were
+   * truncated is the taker told (a position reset).
+   */
+  #divergedAt(state: PartitionState, endOffset: number): void {
+    if (endOffset >= state.position) {
+      // The leader has that epoch up to (or past) the position: nothing was truncated below
+      // it; validation is done for this epoch.
+      state.lastFetchedEpoch = -1
+      return
+    }
+    const handed = state.consumerPosition()
+    if (endOffset < handed) {
+      this.#moveTo(state, endOffset, { reason: 'truncation' })
+      return
+    }
+    // Only records nobody has taken yet were truncated: drop them and fetch from there.
+    const records = state.buffer.records
+    this.#totalBytes -= state.buffer.truncateFrom(endOffset)
+    this.#totalRecords -= records - state.buffer.records
+    const handedUpTo = state.handedUpTo
+    state.reposition(endOffset)
+    state.handedUpTo = Math.min(handedUpTo, endOffset)
+    this.#wakeNode(state.leaderId)
   }
 
   #partitionError(state: PartitionState, errorCode: number): void {
@@ -462,15 +534,14 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
 
   async #resetPosition(state: PartitionState): Promise<void> {
     state.resetting = true
+    const generation = state.generation
     const policy = this.#options.autoOffsetReset
     try {
       const offsets = await listOffsets(this.#cluster, [state], policy, this.#options.isolationLevel)
       const to = offsets.get(`${state.topic}#${state.partition}`)
-      if (to !== undefined && this.#states.get(state.key) === state) {
-        const from = state.position
-        state.position = to
-        state.generation++
-        this.emit('offset_reset', { topic: state.topic, partition: state.partition, from, to, policy })
+      // A seek or a revocation while the lookup ran wins over the reset.
+      if (to !== undefined && this.#states.get(state.key) === state && state.generation === generation) {
+        this.#moveTo(state, to, { reason: 'offset_reset', policy })
       }
     } catch (error) {
       state.retryAt = Date.now() + 1000
@@ -481,78 +552,35 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     }
   }
 
-  /** Decodes record batches into the partition's buffer, from the current position on. */
+  /** Moves a partition's position on the fetcher's own decision; tells the taker at once. */
+  #moveTo(state: PartitionState, to: number, how: Pick<PositionReset, 'reason' | 'policy'>): void {
+    const from = state.consumerPosition()
+    this.#dropBuffer(state)
+    state.reposition(to)
+    this.emit('position_reset', { topic: state.topic, partition: state.partition, from, to, ...how })
+    this.#wakeNode(state.leaderId)
+  }
+
+  /** Appends a response's records to the partition's buffer, from the current position on. */
   #append(
     state: PartitionState,
     batches: NonNullable<fetchV17.FetchResponsePartition['records']>,
     abortedTransactions: fetchV17.FetchResponsePartitionAbortedTransaction[] | null,
   ): void {
-    const readCommitted = this.#options.isolationLevel === 'read_committed'
-    const aborted =
-      readCommitted && abortedTransactions?.length ? [...abortedTransactions].sort(byFirstOffset) : []
-    const abortedProducers = new Set<bigint>()
-    let abortedIndex = 0
-    const out: ConsumerRecord[] = []
-    let bytes = 0
-    let position = state.position
-    const { topic, partition } = state
-    for (const batch of batches) {
-      const base = toOffset(batch.firstOffset)
-      const last = base + batch.lastOffsetDelta
-      if (last < position) continue
-      if (readCommitted) {
-        while (abortedIndex < aborted.length && aborted[abortedIndex]!.firstOffset <= BigInt(last)) {
-          abortedProducers.add(aborted[abortedIndex]!.producerId)
-          abortedIndex++
-        }
-      }
-      if ((batch.attributes & CONTROL_BATCH) !== 0) {
-        // A transaction marker: nothing to hand over; it closes the producer's aborted range.
-        abortedProducers.delete(batch.producerId)
-        position = last + 1
-        continue
-      }
-      if (
-        readCommitted &&
-        (batch.attributes & TRANSACTIONAL_BATCH) !== 0 &&
-        abortedProducers.has(batch.producerId)
-      ) {
-        position = last + 1
-        continue
-      }
-      const logAppend = (batch.attributes & LOG_APPEND_TIME) !== 0
-      const firstTimestamp = Number(logAppend ? batch.maxTimestamp : batch.firstTimestamp)
-      const leaderEpoch = batch.partitionLeaderEpoch
-      for (const r of batch.records) {
-        const offset = base + r.offsetDelta
-        if (offset < position) continue
-        const record: ConsumerRecord = {
-          topic,
-          partition,
-          offset,
-          timestamp: logAppend ? firstTimestamp : firstTimestamp + Number(r.timestampDelta),
-          key: r.key,
-          value: r.value,
-          headers: r.headers,
-          leaderEpoch,
-        }
-        bytes += recordBytes(record)
-        out.push(record)
-      }
-      position = last + 1
-    }
-    if (position === state.position) return
-    state.position = position
-    state.buffer.append(out, bytes)
-    this.#totalRecords += out.length
-    this.#totalBytes += bytes
-    if (out.length > 0 && !state.paused) this.#recordsAvailable.notify()
+    const decoded = decodeRecords(
+      state.topic,
+      state.partition,
+      state.position,
+      batches,
+      abortedTransactions,
+      this.#options.isolationLevel === 'read_committed',
+    )
+    if (decoded.position === state.position) return
+    state.position = decoded.position
+    if (decoded.lastEpoch >= 0) state.lastFetchedEpoch = decoded.lastEpoch
+    state.buffer.append(decoded.records, decoded.bytes)
+    this.#totalRecords += decoded.records.length
+    this.#totalBytes += decoded.bytes
+    if (!state.paused) this.#recordsAvailable.notify()
   }
-}
-
-function byFirstOffset(
-  a: fetchV17.FetchResponsePartitionAbortedTransaction,
-  b: fetchV17.FetchResponsePartitionAbortedTransaction,
-): number {
-  return a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { type KafkaConnectionOptions, resolveConnection } from '../kafka/connection-options.ts'
-import { Committer } from './committer.ts'
+import { Committer, offsetCommitSender } from './committer.ts'
 import { EngineError } from './errors.ts'
 import {
   type BufferLimits,
@@ -10,17 +10,19 @@ import {
   Fetcher,
   type FetchOptions,
   type PartitionFetchStats,
+  type PositionReset,
 } from './fetcher.ts'
 import { GroupMembership } from './group-membership.ts'
 import {
   type AutoOffsetReset,
   fetchCommittedOffsets,
   type IsolationLevel,
-  listOffsets,
+  listOffsetsWhereKnown,
 } from './offset-resolver.ts'
 import type {
   AssignedPartition,
   AssignmentHooks,
+  IntakeLimit,
   OffsetToCommit,
   PartitionRecords,
   RevokeReason,
@@ -48,6 +50,8 @@ export interface GroupConsumerOptions extends KafkaConnectionOptions {
   revokeTimeoutMs?: number
   /** Server-side assignor, `uniform` (broker default) or `range`. */
   serverAssignor?: string
+  /** How often subscribed topics that do not exist are looked for again (default 10 s). */
+  missingTopicCheckMs?: number
   fetch?: Partial<FetchOptions>
   buffer?: Partial<BufferLimits>
   hooks?: AssignmentHooks
@@ -58,10 +62,13 @@ export interface GroupConsumerEvents {
   partitions_revoked: [{ partitions: TopicPartition[]; reason: RevokeReason; timedOut: boolean }]
   committed: [{ offsets: OffsetToCommit[]; durationMs: number }]
   commit_failed: [{ offsets: OffsetToCommit[]; error: EngineError }]
-  offset_reset: [{ topic: string; partition: number; from: number; to: number; policy: AutoOffsetReset }]
-  /** A recoverable failure the engine retries on its own (fetch, heartbeat). */
-  warning: [{ source: 'fetch' | 'heartbeat' | 'revoke'; error: Error }]
-  /** The member cannot continue (e.g. not authorized); the consumer stops fetching. */
+  /** A partition's position moved on the engine's own decision (offset reset, log truncation). */
+  position_reset: [PositionReset]
+  /** Subscribed topics that do not exist (at start, then every `missingTopicCheckMs` while some are missing). */
+  topics_missing: [{ topics: string[] }]
+  /** A recoverable failure the engine retries on its own (fetch, heartbeat, metadata). */
+  warning: [{ source: 'fetch' | 'heartbeat' | 'revoke' | 'metadata'; error: Error }]
+  /** The member cannot continue (e.g. not authorized, a refused assignment); the consumer closes. */
   fatal: [EngineError]
 }
 
@@ -72,6 +79,10 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   }
   return v
 }
+
+/** Positions of partitions whose leader was unknown at assignment are looked up again after 500 ms, doubling to 5 s. */
+const POSITION_RETRY_MS = 500
+const POSITION_RETRY_MAX_MS = 5000
 
 /**
  * multilane's consumer group member: KIP-848 membership, per-partition fetching with flow
@@ -88,9 +99,16 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
   readonly #committer: Committer
   readonly #hooks: AssignmentHooks
   readonly #revokeTimeoutMs: number
+  readonly #missingTopicCheckMs: number
   readonly #revoking = new Set<string>()
+  /** Assigned partitions whose start position is not known yet (no leader to ask). */
+  readonly #unpositioned = new Map<string, TopicPartition>()
+  #positionTimer: NodeJS.Timeout | undefined
+  #positionRetryMs = POSITION_RETRY_MS
+  #topicTimer: NodeJS.Timeout | undefined
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
   #closing: Promise<void> | undefined
+  #fatal: EngineError | undefined
 
   constructor(options: GroupConsumerOptions) {
     super()
@@ -102,6 +120,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     this.#options = options
     this.#hooks = options.hooks ?? {}
     this.#revokeTimeoutMs = positive('revokeTimeoutMs', options.revokeTimeoutMs, 30_000)
+    this.#missingTopicCheckMs = positive('missingTopicCheckMs', options.missingTopicCheckMs, 10_000)
     const fetch = { ...DEFAULT_FETCH_OPTIONS, ...options.fetch }
     const buffer = { ...DEFAULT_BUFFER_LIMITS, ...options.buffer }
     for (const [k, v] of Object.entries({ ...fetch, ...buffer })) positive(k, v, 1)
@@ -125,16 +144,19 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
       },
       { assign: (p) => this.#assign(p), revoke: (p, lost) => this.#revoke(p, lost ? 'lost' : 'revoked') },
     )
-    this.#committer = new Committer(this.#cluster, this.#membership, options.groupId)
-    this.#fetcher.on('offset_reset', (e) => this.emit('offset_reset', e))
+    this.#committer = new Committer({
+      groupId: options.groupId,
+      member: this.#membership,
+      owns: (p) => this.#owns(p),
+      requestTimeoutMs: this.#cluster.requestTimeoutMs,
+      send: offsetCommitSender(this.#cluster, options.groupId),
+    })
+    this.#fetcher.on('position_reset', (e) => this.#positionReset(e))
     this.#fetcher.on('fetch_error', (e) => this.emit('warning', { source: 'fetch', error: e.error }))
     this.#membership.on('heartbeat_error', (e) =>
       this.emit('warning', { source: 'heartbeat', error: e.error }),
     )
-    this.#membership.on('fatal', (e) => {
-      this.emit('fatal', e)
-      void this.close()
-    })
+    this.#membership.on('fatal', (e) => this.#fail(e))
     this.#committer.on('committed', (e) => this.emit('committed', e))
     this.#committer.on('commit_failed', (e) => this.emit('commit_failed', e))
   }
@@ -148,20 +170,30 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     return this.#membership.memberEpoch
   }
 
+  /** True once the consumer is closing or closed (after `close()` or a fatal error). */
+  get closed(): boolean {
+    return this.#state === 'closing' || this.#state === 'closed'
+  }
+
   /** Joins the group; resolves once the coordinator accepted the member. */
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new EngineError('ENGINE_CLOSED', 'a GroupConsumer can be started once')
     this.#state = 'running'
-    if (this.#options.topics?.length) await this.#cluster.refreshMetadata(this.#options.topics)
+    // Unreachable brokers or refused credentials fail the start here, with their own message.
+    if (this.#options.topics?.length)
+      this.#reportMissing(await this.#cluster.refreshMetadata(this.#options.topics))
     await this.#membership.start()
   }
 
-  /** Up to `max` buffered records, grouped by partition, in offset order per partition. */
-  takeRecords(max = Number.POSITIVE_INFINITY): PartitionRecords[] {
-    return this.#fetcher.takeRecords(max)
+  /**
+   * Up to `max` buffered records, spread over the partitions that have some, in offset order
+   * per partition; `limit` caps each partition's share. See {@link Fetcher.takeRecords}.
+   */
+  takeRecords(max = Number.POSITIVE_INFINITY, limit?: IntakeLimit): PartitionRecords[] {
+    return this.#fetcher.takeRecords(max, limit)
   }
 
-  /** Resolves when records may be available, on close, or after `timeoutMs`. */
+  /** Resolves when records may be available, on `interruptWait`, or after `timeoutMs`. */
   waitForRecords(timeoutMs?: number): Promise<void> {
     return this.#fetcher.waitForRecords(timeoutMs)
   }
@@ -207,15 +239,12 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
   }
 
   /**
-   * Commits offsets (and metadata) of partitions this member owns or is revoking; offsets of
-   * partitions it no longer owns are left out, so a late commit cannot rewind the new owner.
+   * Commits offsets (and metadata) of partitions this member owns or is revoking. Ownership is
+   * checked when the request is sent: a partition given up meanwhile is left out, so a late
+   * commit cannot rewind the new owner.
    */
   commit(offsets: readonly OffsetToCommit[]): Promise<void> {
-    const owned = offsets.filter(
-      (o) =>
-        this.#fetcher.has(o.topic, o.partition) || this.#revoking.has(partitionKey(o.topic, o.partition)),
-    )
-    return this.#committer.commit(owned)
+    return this.#committer.commit(offsets)
   }
 
   /** Fetch-side statistics per assigned partition. */
@@ -230,21 +259,31 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
 
   /**
    * Stops fetching, lets the `onRevoked` hook drain and commit all partitions (reason
-   * `closing`, bounded by revokeTimeoutMs), leaves the group and closes connections.
+   * `closing`, bounded by revokeTimeoutMs), leaves the group and closes connections. After a
+   * fatal error the partitions are handed to the hook as `lost` instead: they may belong to
+   * another member already.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close()
     return this.#closing
   }
 
+  #owns(p: TopicPartition): boolean {
+    const key = partitionKey(p.topic, p.partition)
+    return this.#fetcher.has(p.topic, p.partition) || this.#revoking.has(key)
+  }
+
   async #close(): Promise<void> {
     const wasRunning = this.#state === 'running'
     this.#state = 'closing'
+    clearTimeout(this.#positionTimer)
+    clearTimeout(this.#topicTimer)
     this.#fetcher.interrupt()
     if (wasRunning) {
+      this.#membership.stopReconciling()
       await this.#membership.settled()
       const owned = this.#membership.owned()
-      if (owned.length > 0) await this.#revoke(owned, 'closing')
+      if (owned.length > 0) await this.#revoke(owned, this.#fatal ? 'lost' : 'closing')
       await this.#membership.leave()
     }
     await this.#fetcher.close()
@@ -252,40 +291,135 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     this.#state = 'closed'
   }
 
+  /** The member cannot go on: report once, then close (the processing layer hears it first). */
+  #fail(error: EngineError): void {
+    if (this.#fatal) return
+    this.#fatal = error
+    this.emit('fatal', error)
+    void this.close()
+  }
+
+  /** Warns about subscribed topics the metadata does not know; looks again while some are missing. */
+  #reportMissing(metadata: ReadonlyMap<string, unknown>): void {
+    const missing = (this.#options.topics ?? []).filter((t) => !metadata.has(t))
+    if (missing.length === 0 || this.closed) return
+    this.emit('topics_missing', { topics: missing })
+    this.#topicTimer = setTimeout(async () => {
+      try {
+        this.#reportMissing(await this.#cluster.refreshMetadata(this.#options.topics ?? []))
+      } catch (error) {
+        this.emit('warning', { source: 'metadata', error: error as Error })
+        this.#reportMissing(new Map())
+      }
+    }, this.#missingTopicCheckMs)
+  }
+
   async #assign(partitions: TopicPartition[]): Promise<void> {
     if (this.#state !== 'running') return
     const coordinator = this.#membership.coordinatorNodeId
     if (coordinator === undefined) throw new EngineError('ENGINE_NOT_STARTED', 'no coordinator known')
     const committed = await fetchCommittedOffsets(this.#cluster, coordinator, this.groupId, partitions)
-    const missing = partitions.filter((p) => !committed.has(`${p.topic}#${p.partition}`))
-    if (missing.length > 0) await this.#cluster.refreshMetadata([...new Set(missing.map((p) => p.topic))])
-    const reset = missing.length
-      ? await listOffsets(
-          this.#cluster,
-          missing,
-          this.#options.autoOffsetReset ?? 'earliest',
-          this.#options.isolationLevel ?? 'read_uncommitted',
-        )
-      : new Map<string, number>()
-    const assigned: AssignedPartition[] = partitions.map((p) => {
+    const positioned: AssignedPartition[] = []
+    const missing: TopicPartition[] = []
+    for (const p of partitions) {
       const c = committed.get(`${p.topic}#${p.partition}`)
-      return {
-        topic: p.topic,
-        partition: p.partition,
-        position: c ? c.offset : (reset.get(`${p.topic}#${p.partition}`) ?? 0),
-        committed: c ?? null,
-      }
-    })
-    await this.#hooks.onAssigned?.(assigned)
-    await this.#fetcher.add(assigned)
-    this.emit('partitions_assigned', { partitions: assigned })
+      if (c) positioned.push({ topic: p.topic, partition: p.partition, position: c.offset, committed: c })
+      else missing.push(p)
+    }
+    const { resolved, unresolved } = await this.#positionsByReset(missing)
+    positioned.push(...resolved)
+    for (const p of unresolved) this.#unpositioned.set(partitionKey(p.topic, p.partition), p)
+    if (unresolved.length > 0) this.#schedulePositions()
+    if (positioned.length > 0) await this.#hand(positioned)
+  }
+
+  /** Start positions by `autoOffsetReset`; partitions whose leader is unknown stay unresolved. */
+  async #positionsByReset(
+    partitions: readonly TopicPartition[],
+  ): Promise<{ resolved: AssignedPartition[]; unresolved: TopicPartition[] }> {
+    if (partitions.length === 0) return { resolved: [], unresolved: [] }
+    try {
+      await this.#cluster.refreshMetadata([...new Set(partitions.map((p) => p.topic))])
+    } catch (error) {
+      this.emit('warning', { source: 'metadata', error: error as Error })
+    }
+    const { offsets, unresolved } = await listOffsetsWhereKnown(
+      this.#cluster,
+      partitions,
+      this.#options.autoOffsetReset ?? 'earliest',
+      this.#options.isolationLevel ?? 'read_uncommitted',
+    )
+    const resolved: AssignedPartition[] = []
+    for (const p of partitions) {
+      const position = offsets.get(`${p.topic}#${p.partition}`)
+      if (position !== undefined)
+        resolved.push({ topic: p.topic, partition: p.partition, position, committed: null })
+    }
+    return { resolved, unresolved }
+  }
+
+  /** Gives partitions with known positions to the processing layer, then fetches them. */
+  async #hand(partitions: AssignedPartition[]): Promise<void> {
+    try {
+      await this.#hooks.onAssigned?.(partitions)
+    } catch (error) {
+      throw new EngineError(
+        'ASSIGNMENT_REFUSED',
+        `group "${this.groupId}": the onAssigned hook refused ${describe(partitions)}: ${(error as Error).message}`,
+        { cause: error },
+      )
+    }
+    await this.#fetcher.add(partitions)
+    this.emit('partitions_assigned', { partitions })
+  }
+
+  #schedulePositions(): void {
+    if (this.#positionTimer || this.closed) return
+    this.#positionTimer = setTimeout(() => {
+      this.#positionTimer = undefined
+      void this.#resolveDeferred()
+    }, this.#positionRetryMs)
+    this.#positionRetryMs = Math.min(this.#positionRetryMs * 2, POSITION_RETRY_MAX_MS)
+  }
+
+  /** Retries the start positions of partitions that had no leader; hands over the ones found. */
+  async #resolveDeferred(): Promise<void> {
+    if (this.closed || this.#unpositioned.size === 0) return
+    try {
+      const { resolved } = await this.#positionsByReset([...this.#unpositioned.values()])
+      // Revoked while the lookup ran: not ours to hand over.
+      const still = resolved.filter((p) => this.#unpositioned.delete(partitionKey(p.topic, p.partition)))
+      if (still.length > 0 && !this.closed) await this.#hand(still)
+    } catch (error) {
+      if (error instanceof EngineError && error.code === 'ASSIGNMENT_REFUSED') return this.#fail(error)
+      this.emit('warning', { source: 'metadata', error: error as Error })
+    }
+    if (this.#unpositioned.size > 0) this.#schedulePositions()
+    else this.#positionRetryMs = POSITION_RETRY_MS
+  }
+
+  #positionReset(reset: PositionReset): void {
+    this.emit('position_reset', reset)
+    try {
+      this.#hooks.onPositionReset?.(reset)
+    } catch (error) {
+      this.#fail(
+        new EngineError(
+          'ASSIGNMENT_REFUSED',
+          `group "${this.groupId}": the onPositionReset hook failed for ${reset.topic}#${reset.partition}: ${(error as Error).message}`,
+          { cause: error },
+        ),
+      )
+    }
   }
 
   async #revoke(partitions: TopicPartition[], reason: RevokeReason): Promise<void> {
     // Stop fetching at once; buffered records of these partitions are dropped.
     this.#fetcher.remove(partitions)
     const keys = partitions.map((p) => partitionKey(p.topic, p.partition))
-    if (reason !== 'lost') for (const k of keys) this.#revoking.add(k)
+    for (const k of keys) this.#unpositioned.delete(k)
+    if (reason === 'lost') for (const k of keys) this.#revoking.delete(k)
+    else for (const k of keys) this.#revoking.add(k)
     const controller = new AbortController()
     let timer: NodeJS.Timeout | undefined
     let timedOut = false
@@ -308,4 +442,8 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     }
     this.emit('partitions_revoked', { partitions, reason, timedOut })
   }
+}
+
+function describe(partitions: readonly TopicPartition[]): string {
+  return partitions.map((p) => `${p.topic}#${p.partition}`).join(', ')
 }

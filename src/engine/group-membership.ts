@@ -37,9 +37,14 @@ export interface MembershipEvents {
   /** A heartbeat succeeded (the first one means the member joined). */
   heartbeat: [{ memberId: string; memberEpoch: number }]
   heartbeat_error: [{ error: Error; errorName: string | undefined }]
-  /** Unrecoverable (e.g. authorization, unsupported protocol): the consumer must stop. */
+  /** Unrecoverable (e.g. authorization, unsupported protocol, a refused assignment): the consumer must stop. */
   fatal: [EngineError]
+  /** Heartbeating stopped (leave or fatal). */
+  stopped: []
 }
+
+/** How long leaving may take before it is given up (the session timeout removes the member then). */
+const LEAVE_TIMEOUT_MS = 3000
 
 /** Errors after which this member lost its partitions and must join again with epoch 0. */
 const FENCED = new Set(['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH'])
@@ -78,6 +83,10 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
   #reconciling: Promise<void> | undefined
   readonly #wake = new WakeSignal()
   #stopped = false
+  /** Closing: no new reconciliation starts, and a failed one is not retried. */
+  #closing = false
+  /** Bumped when the member is fenced: a reconciliation that started before must not add what it assigned. */
+  #generation = 0
   #loop: Promise<void> | undefined
   #joined: { resolve: () => void; reject: (e: Error) => void; promise: Promise<void> }
 
@@ -124,10 +133,24 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
     this.#wake.notify()
   }
 
-  /** Waits for the next heartbeat response (used by commits that hit STALE_MEMBER_EPOCH). */
-  async nextHeartbeat(): Promise<void> {
+  /**
+   * Waits for the next heartbeat response (used by commits that hit STALE_MEMBER_EPOCH), at
+   * most `timeoutMs`; resolves at once when the membership has stopped.
+   */
+  async nextHeartbeat(timeoutMs: number): Promise<void> {
+    if (this.#stopped) return
     this.#wake.notify()
-    await new Promise<void>((resolve) => this.once('heartbeat', () => resolve()))
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.off('heartbeat', done)
+        this.off('stopped', done)
+        resolve()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.once('heartbeat', done)
+      this.once('stopped', done)
+    })
   }
 
   /**
@@ -135,8 +158,7 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
    * its assignment for a quick restart). Call after the owned partitions were revoked.
    */
   async leave(): Promise<void> {
-    this.#stopped = true
-    this.#wake.notify()
+    this.#stop()
     await this.#loop
     // Closed before the first successful heartbeat (e.g. UNRELEASED_INSTANCE_ID retried):
     // start() must not stay pending forever. A no-op once joined.
@@ -145,13 +167,35 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
     )
     if (this.#memberEpoch <= 0 || !this.#coordinator) return
     const epoch = this.#options.groupInstanceId ? -2 : -1
+    const coordinator = this.#coordinator.nodeId
+    let timer: NodeJS.Timeout | undefined
     try {
-      const connection = await this.#cluster.connectionTo(this.#coordinator.nodeId)
-      await this.#send(connection, epoch)
+      // Leaving is best effort, and bounded: the session timeout removes the member otherwise.
+      await Promise.race([
+        this.#cluster.connectionTo(coordinator).then((connection) => this.#send(connection, epoch)),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, LEAVE_TIMEOUT_MS)
+        }),
+      ])
     } catch {
-      // Leaving is best effort: the session timeout removes the member otherwise.
+      // As above.
+    } finally {
+      clearTimeout(timer)
     }
     this.#memberEpoch = epoch
+  }
+
+  #stop(): void {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.#wake.notify()
+    this.emit('stopped')
+  }
+
+  #fatal(error: EngineError): void {
+    this.#stop()
+    this.#joined.reject(error)
+    this.emit('fatal', error)
   }
 
   async #send(connection: Awaited<ReturnType<KafkaCluster['connectionTo']>>, epoch: number) {
@@ -196,20 +240,19 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
         const name = protocolErrorName(error)
         this.emit('heartbeat_error', { error: error as Error, errorName: name })
         if (name && FATAL.has(name)) {
-          const fatal = new EngineError(
-            'MEMBERSHIP_FATAL',
-            `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,
-            { cause: error },
+          this.#fatal(
+            new EngineError(
+              'MEMBERSHIP_FATAL',
+              `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,
+              { cause: error },
+            ),
           )
-          this.#stopped = true
-          this.#joined.reject(fatal)
-          this.emit('fatal', fatal)
           return
         }
         if (name && FENCED.has(name)) {
           // Our partitions now belong to others: drop them without committing, rejoin at once.
           this.#memberEpoch = 0
-          this.#targetIds = []
+          this.#targetIds = undefined
           await this.#loseAll()
           continue
         }
@@ -223,29 +266,45 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
     }
   }
 
+  /**
+   * Fenced: every partition this member owns, including ones a running reconciliation is still
+   * revoking, is lost. That reconciliation is not awaited (it may be draining for up to the
+   * revoke timeout); the reconciler cuts its drain short, and the member rejoins at once.
+   */
   async #loseAll(): Promise<void> {
-    await this.#reconciling?.catch(() => {})
+    this.#generation++
     const lost = this.owned()
     this.#owned.clear()
     if (lost.length > 0) await this.#reconciler.revoke(lost, true)
   }
 
+  /** Lets the running reconciliation finish, starts no other (the consumer is closing). */
+  stopReconciling(): void {
+    this.#closing = true
+  }
+
   /** Runs reconciliations one at a time; a newer target replaces a queued one. */
   #startReconcile(): void {
-    if (this.#reconciling) return
+    if (this.#reconciling || this.#closing) return
     this.#reconciling = (async () => {
       try {
-        while (this.#targetIds && !this.#stopped) {
+        while (this.#targetIds && !this.#stopped && !this.#closing) {
           const target = this.#targetIds
           this.#targetIds = undefined
           try {
             await this.#reconcile(target)
           } catch (error) {
+            if (error instanceof EngineError && error.code === 'ASSIGNMENT_REFUSED') {
+              // The processing layer cannot take these partitions (e.g. a routing mismatch):
+              // retrying would refuse them again.
+              this.#fatal(error)
+              return
+            }
             // E.g. committed offsets could not be read: try the same target again shortly,
             // unless a newer one arrived meanwhile.
             this.emit('heartbeat_error', { error: error as Error, errorName: protocolErrorName(error) })
             await sleep(500)
-            this.#targetIds ??= target
+            if (!this.#closing) this.#targetIds ??= target
           }
         }
       } finally {
@@ -268,13 +327,21 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
     }
     const revoked = [...this.#owned].filter(([k]) => !wanted.has(k)).map(([, tp]) => tp)
     const added = [...wanted].filter(([k]) => !this.#owned.has(k)).map(([, tp]) => tp)
+    const generation = this.#generation
     if (revoked.length > 0) {
       await this.#reconciler.revoke(revoked, false)
+      // Fenced meanwhile: the partitions were lost, and the target is out of date.
+      if (generation !== this.#generation) return
       for (const tp of revoked) this.#owned.delete(partitionKey(tp.topic, tp.partition))
       this.heartbeatSoon()
     }
-    if (added.length > 0 && !this.#stopped) {
+    if (added.length > 0 && !this.#stopped && !this.#closing) {
       await this.#reconciler.assign(added)
+      if (generation !== this.#generation) {
+        // Assigned to the epoch that was fenced: they are not ours.
+        await this.#reconciler.revoke(added, true)
+        return
+      }
       for (const tp of added) this.#owned.set(partitionKey(tp.topic, tp.partition), tp)
       this.heartbeatSoon()
     }

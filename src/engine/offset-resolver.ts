@@ -73,6 +73,48 @@ export async function fetchCommittedOffsets(
   return out
 }
 
+/** Offsets found by {@link listOffsetsWhereKnown}, and the partitions it could not ask about. */
+export interface ListedOffsets {
+  offsets: Map<string, number>
+  /** No known leader, or the leader's answer failed: ask again later. */
+  unresolved: TopicPartition[]
+}
+
+/**
+ * The earliest or latest offset of each partition whose leader is known and answers; the
+ * others are returned as unresolved instead of failing the whole call (one leaderless
+ * partition must not hold up the rest).
+ */
+export async function listOffsetsWhereKnown(
+  cluster: KafkaCluster,
+  partitions: readonly TopicPartition[],
+  which: AutoOffsetReset,
+  isolation: IsolationLevel,
+): Promise<ListedOffsets> {
+  const unresolved: TopicPartition[] = []
+  const known: TopicPartition[] = []
+  for (const p of partitions) {
+    const leader = cluster.topicByName(p.topic)?.partitions[p.partition]?.nodeId
+    ;(leader === undefined || leader < 0 ? unresolved : known).push(p)
+  }
+  const byLeader = new Map<number, TopicPartition[]>()
+  for (const p of known) {
+    const leader = cluster.topicByName(p.topic)!.partitions[p.partition]!.nodeId
+    byLeader.set(leader, [...(byLeader.get(leader) ?? []), p])
+  }
+  const offsets = new Map<string, number>()
+  await Promise.all(
+    [...byLeader.values()].map(async (list) => {
+      try {
+        for (const [k, v] of await listOffsets(cluster, list, which, isolation)) offsets.set(k, v)
+      } catch {
+        unresolved.push(...list)
+      }
+    }),
+  )
+  return { offsets, unresolved }
+}
+
 /** The earliest or latest offset of each partition (ListOffsets v9 to each leader). */
 export async function listOffsets(
   cluster: KafkaCluster,

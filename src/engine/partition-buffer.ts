@@ -48,6 +48,30 @@ export class PartitionBuffer {
     return out ?? []
   }
 
+  /** Drops buffered records at `offset` and above (the log was truncated there); returns the bytes dropped. */
+  truncateFrom(offset: number): number {
+    const kept: ConsumerRecord[][] = []
+    let dropped = 0
+    for (let c = 0; c < this.#chunks.length; c++) {
+      const chunk = this.#chunks[c]!
+      const start = c === 0 ? this.#head : 0
+      const part: ConsumerRecord[] = []
+      for (let i = start; i < chunk.length; i++) {
+        const r = chunk[i]!
+        if (r.offset < offset) part.push(r)
+        else {
+          dropped += recordBytes(r)
+          this.records--
+        }
+      }
+      if (part.length > 0) kept.push(part)
+    }
+    this.#chunks = kept
+    this.#head = 0
+    this.bytes -= dropped
+    return dropped
+  }
+
   /** Offset of the next record `take` returns, if any. */
   firstOffset(): number | undefined {
     return this.#chunks[0]?.[this.#head]?.offset

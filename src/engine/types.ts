@@ -27,8 +27,21 @@ export interface ConsumerRecord {
 export interface PartitionRecords {
   topic: string
   partition: number
+  /** May be empty: a take can report only that the position passed gaps (see `nextOffset`). */
   records: ConsumerRecord[]
+  /**
+   * Every offset below this was handed over (now or before) or is a gap: a transaction marker,
+   * an aborted or a compacted record. Progress may count the gaps as done.
+   */
+  nextOffset: number
 }
+
+/**
+ * How many of `wanted` records of a partition (by {@link partitionKey}) the taker accepts in
+ * this take. The source asks only for records it holds, then takes exactly the number returned
+ * (clamped to [0, wanted]); it may ask again for the same partition later in the same take.
+ */
+export type IntakeLimit = (partitionKey: string, wanted: number) => number
 
 /** A partition newly owned by this member, with where consumption starts. */
 export interface AssignedPartition extends TopicPartition {
@@ -53,9 +66,12 @@ export interface RevokeContext {
   signal: AbortSignal
 }
 
-/** Hooks the processing layer installs; both are awaited by the engine. */
+/** Hooks the processing layer installs; `onAssigned` and `onRevoked` are awaited by the engine. */
 export interface AssignmentHooks {
-  /** Called before records of these partitions are fetched. */
+  /**
+   * Called before records of these partitions are fetched. A throw refuses them: the member
+   * stops with a fatal error (`ASSIGNMENT_REFUSED`) instead of retrying.
+   */
   onAssigned?(partitions: AssignedPartition[]): void | Promise<void>
   /**
    * Called after fetching of these partitions stopped and their buffered records were
@@ -63,6 +79,22 @@ export interface AssignmentHooks {
    * `revokeTimeoutMs`).
    */
   onRevoked?(partitions: TopicPartition[], context: RevokeContext): void | Promise<void>
+  /**
+   * Called synchronously when the engine moved a partition's position on its own (an offset
+   * reset after OFFSET_OUT_OF_RANGE, or log truncation): records taken before are from the old
+   * position; no record of the new one has been handed over yet. A throw is fatal.
+   */
+  onPositionReset?(reset: PositionReset): void
+}
+
+/** A position the engine moved on its own; see {@link AssignmentHooks.onPositionReset}. */
+export interface PositionReset extends TopicPartition {
+  from: number
+  to: number
+  /** `offset_reset`: OFFSET_OUT_OF_RANGE, moved by `autoOffsetReset`; `truncation`: the leader's log diverged below the position. */
+  reason: 'offset_reset' | 'truncation'
+  /** The `autoOffsetReset` policy applied (offset resets only). */
+  policy?: 'earliest' | 'latest'
 }
 
 /** One partition's offset to commit. */

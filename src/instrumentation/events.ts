@@ -1,5 +1,3 @@
-import { EventEmitter } from 'node:events'
-
 /** `error.occurred` types, so handlers of the event can switch on them. */
 export type ErrorType =
   | 'consumer.handler.error'
@@ -13,10 +11,14 @@ export type ErrorType =
   | 'virtual_partitions.partitioner.error'
   | 'virtual_partitions.reducer.error'
   | 'dead_letter_queue.dispatch.error'
+  /** An event listener threw; the other listeners still got the event. */
+  | 'event.listener.error'
 
 export interface ErrorOccurredEvent {
   type: ErrorType
   error: Error
+  /** The member (or app) stopped because of it: `app.run()` rejects with this error. */
+  fatal?: boolean
   consumerGroup?: string
   topic?: string
   partition?: number
@@ -65,6 +67,49 @@ export interface MultilaneEvents {
     bytes: number
     limit: number
   }
+  /**
+   * A partition's tracker holds `limit` offsets from its lowest unfinished record on (one record
+   * is stuck, or manual offsets are not marked): the partition takes no more records until
+   * that record finishes.
+   */
+  'offsets.window_limit_reached': {
+    consumerGroup: string
+    topic: string
+    partition: number
+    lowestUnfinished: number
+    limit: number
+  }
+  /**
+   * A committed offset map was not used: written for another offset than the one stored with
+   * it (metadata copied while offsets were translated), or damaged. Records above the
+   * committed offset are processed again.
+   */
+  'offsets.map_discarded': {
+    consumerGroup: string
+    topic: string
+    partition: number
+    committedOffset: number
+    /** The offset the map was written with (undefined when missing). */
+    mapBase: number | undefined
+    reason: 'base_mismatch' | 'undecodable'
+    error?: Error
+  }
+  /** Subscribed topics that do not exist; repeated every 10 s while some are missing. */
+  'topics.missing': { consumerGroup: string; topics: string[] }
+  /**
+   * The engine moved a partition's position on its own: `offset_reset` (the position was out of
+   * range; `autoOffsetReset` applied) or `truncation` (the leader's log diverged after an
+   * unclean leader election; records from `to` on are read again).
+   */
+  'partitions.position_reset': {
+    consumerGroup: string
+    topic: string
+    partition: number
+    from: number
+    to: number
+    reason: 'offset_reset' | 'truncation'
+    policy?: 'earliest' | 'latest'
+  }
   'statistics.emitted': {
     consumerGroup: string
     partitions: Array<{
@@ -81,33 +126,60 @@ export interface MultilaneEvents {
 
 export type EventName = keyof MultilaneEvents
 
-/** A typed event emitter; `listening` lets hot paths skip building events nobody receives. */
+type Listener = (event: never) => void
+
+export interface EventBusOptions {
+  /** Told when a listener throws (the app logs it). */
+  onListenerError?(eventName: EventName, error: Error): void
+}
+
+/**
+ * A typed event bus. Every listener gets every event: one that throws does not keep the
+ * others from it; its failure is reported as `error.occurred` (`event.listener.error`) and to
+ * `onListenerError`. `listening` lets hot paths skip building events nobody receives.
+ */
 export class EventBus {
-  readonly #emitter = new EventEmitter()
+  // Copied on change, so emit iterates without copying (it runs per record for some events).
+  readonly #listeners = new Map<EventName, readonly Listener[]>()
+  readonly #onListenerError: EventBusOptions['onListenerError']
+
+  constructor(options: EventBusOptions = {}) {
+    this.#onListenerError = options.onListenerError
+  }
 
   on<K extends EventName>(name: K, listener: (event: MultilaneEvents[K]) => void): this {
-    this.#emitter.on(name, listener)
+    this.#listeners.set(name, [...(this.#listeners.get(name) ?? []), listener as Listener])
     return this
   }
 
   off<K extends EventName>(name: K, listener: (event: MultilaneEvents[K]) => void): this {
-    this.#emitter.off(name, listener)
+    const list = this.#listeners.get(name) ?? []
+    const i = list.lastIndexOf(listener as Listener)
+    if (i >= 0) this.#listeners.set(name, [...list.slice(0, i), ...list.slice(i + 1)])
     return this
   }
 
   listening(name: EventName): boolean {
-    return this.#emitter.listenerCount(name) > 0
+    return (this.#listeners.get(name)?.length ?? 0) > 0
   }
 
-  /** Emits; a throwing listener is reported as an error event, never breaks processing. */
   emit<K extends EventName>(name: K, event: MultilaneEvents[K]): void {
-    if (this.#emitter.listenerCount(name) === 0) return
-    try {
-      this.#emitter.emit(name, event)
-    } catch (error) {
-      if (name !== 'error.occurred') {
-        this.emit('error.occurred', { type: 'consumer.handler.error', error: error as Error })
+    const list = this.#listeners.get(name)
+    if (list === undefined) return
+    for (const listener of list) {
+      try {
+        ;(listener as (event: MultilaneEvents[K]) => void)(event)
+      } catch (thrown) {
+        this.#listenerFailed(name, thrown)
       }
     }
+  }
+
+  #listenerFailed(name: EventName, thrown: unknown): void {
+    const cause = thrown instanceof Error ? thrown : new Error(String(thrown))
+    const error = new Error(`a listener of "${name}" threw: ${cause.message}`, { cause })
+    this.#onListenerError?.(name, error)
+    // A failing error listener is only logged: reporting it as another error could loop.
+    if (name !== 'error.occurred') this.emit('error.occurred', { type: 'event.listener.error', error })
   }
 }

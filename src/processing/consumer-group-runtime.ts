@@ -1,63 +1,86 @@
 import type { Logger } from 'pino'
-import type { AppSettings, ConsumerGroupDefinition } from '../app/definition.ts'
 import { GroupConsumer } from '../engine/group-consumer.ts'
+import type { AutoOffsetReset, IsolationLevel } from '../engine/offset-resolver.ts'
 import type { EventBus } from '../instrumentation/events.ts'
-import type { DeadLetterQueueProducer } from './dead-letter-queue.ts'
+import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
+import type { DeadLetterSink } from './dead-letter-queue.ts'
+import { RetryThenDeadLetter } from './failure-policy.ts'
 import { OffsetCommitProgress } from './offset-commit-progress.ts'
 import { ProcessingRuntime, type RecordFilter } from './processing-runtime.ts'
+import type { RuntimeGroup } from './runtime-input.ts'
+
+/** Consumer-group membership settings of one member. */
+export interface ConsumerGroupMembership {
+  autoOffsetReset: AutoOffsetReset
+  isolationLevel: IsolationLevel
+  groupInstanceId?: string
+  rebalanceTimeoutMs: number
+}
 
 export interface ConsumerGroupRuntimeOptions {
-  group: ConsumerGroupDefinition
-  app: AppSettings
+  member: RuntimeGroup
+  membership: ConsumerGroupMembership
+  kafka: KafkaConnectionOptions
   events: EventBus
   logger: Logger
-  deadLetters: DeadLetterQueueProducer
+  deadLetters: DeadLetterSink
   /** Records it rejects are not processed and count as done (parallel segments). */
   filter?: RecordFilter
+  /** Called once if the member fails for good. */
+  onFatal?(error: Error): void
 }
 
 /**
  * A consumer group member's processing: the engine's KIP-848 member as the record source,
- * progress committed as offsets with an offset map in the commit metadata.
+ * progress committed as offsets with an offset map in the commit metadata, failures retried
+ * in place and dead-lettered when exhausted.
  */
 export function createConsumerGroupRuntime(options: ConsumerGroupRuntimeOptions): ProcessingRuntime {
-  const { group, app, events } = options
+  const { member, membership, events } = options
+  const groupId = member.group.name
   let consumer: GroupConsumer | undefined
   const progress = new OffsetCommitProgress({
-    consumerGroup: group.name,
+    consumerGroup: groupId,
     events,
     commit: (offsets) => consumer!.commit(offsets),
   })
   return new ProcessingRuntime({
-    ...options,
+    member,
+    events,
+    logger: options.logger,
+    filter: options.filter,
+    onFatal: options.onFatal,
     progress,
+    failurePolicy: (laneQueued) =>
+      new RetryThenDeadLetter({ group: member.group, events, deadLetters: options.deadLetters, laneQueued }),
     source: (hooks) => {
-      const s = group.settings
       consumer = new GroupConsumer({
-        ...app.kafka,
-        groupId: group.name,
-        topics: group.topics.map((t) => t.name),
-        autoOffsetReset: s.autoOffsetReset,
-        isolationLevel: s.isolationLevel,
-        groupInstanceId: s.groupInstanceId,
-        rebalanceTimeoutMs: s.rebalanceTimeoutMs,
+        ...options.kafka,
+        groupId,
+        topics: member.topics.map((t) => t.name),
+        autoOffsetReset: membership.autoOffsetReset,
+        isolationLevel: membership.isolationLevel,
+        groupInstanceId: membership.groupInstanceId,
+        rebalanceTimeoutMs: membership.rebalanceTimeoutMs,
         // A backstop: the runtime drains within its own deadline and commits before it.
-        revokeTimeoutMs: Math.max(s.revokeTimeoutMs, app.shutdownTimeoutMs) + 10_000,
+        revokeTimeoutMs: Math.max(member.revokeTimeoutMs, member.shutdownTimeoutMs) + 10_000,
         hooks: {
           onAssigned: (partitions) => hooks.onAssigned(partitions),
           onRevoked: (partitions, { reason }) => hooks.onRevoked(partitions, reason),
+          onPositionReset: (reset) => hooks.onPositionReset(reset),
         },
       })
       consumer.on('warning', (e) =>
         events.emit('error.occurred', {
           type: 'consumer.connection.error',
           error: e.error,
-          consumerGroup: group.name,
+          consumerGroup: groupId,
         }),
       )
-      consumer.on('fatal', (error) =>
-        events.emit('error.occurred', { type: 'consumer.fatal', error, consumerGroup: group.name }),
+      consumer.on('topics_missing', (e) =>
+        events.emit('topics.missing', { consumerGroup: groupId, topics: e.topics }),
       )
+      consumer.on('fatal', (error) => hooks.onFatal(error))
       return consumer
     },
   })

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino'
+import type { ConsumerGroupInfo } from './runtime-input.ts'
 
 /** What a handler gets besides the record(s). */
 export interface HandlerContext {
-  /** The consumer group as configured (for parallel segments: the origin's name). */
-  consumerGroup: string
+  /** The Kafka group this member belongs to, and its parallel segment (`segmentId` -1 without segments). */
+  consumerGroup: ConsumerGroupInfo
   topic: string
   partition: number
   /** 1 on the first try, 2 on the first retry, … */
@@ -22,6 +23,10 @@ export interface HandlerContext {
   /** Stops taking new records of this partition until `resume` (running ones finish). */
   pause(): void
   resume(): void
-  /** Continues this partition from `offset` after the records already taken finish. */
+  /**
+   * Continues this partition from `offset`: records of it already running finish, records
+   * taken but not started yet are dropped (a seek back fetches them again), and the next
+   * records come from `offset`. Consumer groups only.
+   */
   seek(offset: number): void
 }

@@ -1,17 +1,24 @@
 /** What running a unit returned: finished, or to be run again later (a retry). */
 export type UnitOutcome = { done: true } | { done: false; retryAfterMs: number }
 
-const RETRY_LATER: UnitOutcome = { done: false, retryAfterMs: 1000 }
+const DONE: UnitOutcome = { done: true }
 
 class Lane<U> {
   readonly key: string
+  /** Its units in order; while the lane is not idle, the head is the running or waiting one. */
   queue: U[] = []
-  /** A unit of this lane is running or waiting for its retry. */
-  busy = false
+  state: 'idle' | 'running' | 'waiting' = 'idle'
 
   constructor(key: string) {
     this.key = key
   }
+}
+
+/** A unit waiting for its retry, with its lane (null: no lane). */
+interface Waiting<U> {
+  unit: U
+  lane: Lane<U> | null
+  timer: NodeJS.Timeout
 }
 
 /** A FIFO with O(1) shift (Array#shift copies on long arrays). */
@@ -57,28 +64,42 @@ class Fifo<T> {
   }
 }
 
+export interface SchedulerHooks<U> {
+  /** Runs a unit; may finish synchronously (a handler that returned no promise). */
+  run(unit: U): UnitOutcome | Promise<UnitOutcome>
+  /**
+   * A unit stopped (`true`) or started again (`false`) counting as runnable work: it waits for
+   * its retry, or sits in a lane behind one that does. Parked units hold no slot and should
+   * not hold the taking budget either, or one retrying record would stall everything else.
+   */
+  parked(unit: U, parked: boolean): void
+  /**
+   * `run` threw or rejected: a bug, not a handler failure (`run` handles those). The unit is
+   * treated as done so its lane is not blocked forever; the owner should stop.
+   */
+  failed(unit: U, error: unknown): void
+}
+
 /**
  * Runs units (records or batches) with at most `concurrency` running at once. Units of the
  * same lane run one at a time in enqueue order; units without a lane (null) run in any
  * order. A unit that asks to be retried keeps its lane blocked (later units of the lane
- * wait) but frees its concurrency slot while it waits.
+ * wait, parked) but frees its concurrency slot while it waits.
  */
 export class LaneScheduler<U> {
   readonly #concurrency: number
-  readonly #run: (unit: U) => UnitOutcome | Promise<UnitOutcome>
+  readonly #hooks: SchedulerHooks<U>
   readonly #lanes = new Map<string, Lane<U>>()
   /** Lanes with a queued unit and nothing running, plus units without a lane, in arrival order. */
   readonly #ready = new Fifo<Lane<U> | U>()
+  readonly #waiting = new Set<Waiting<U>>()
   #running = 0
-  readonly #timers = new Set<NodeJS.Timeout>()
-
   #pumping = false
   #pumpAgain = false
 
-  /** `run` may finish synchronously (a handler that returned no promise): no microtask is spent then. */
-  constructor(concurrency: number, run: (unit: U) => UnitOutcome | Promise<UnitOutcome>) {
+  constructor(concurrency: number, hooks: SchedulerHooks<U>) {
     this.#concurrency = concurrency
-    this.#run = run
+    this.#hooks = hooks
   }
 
   get running(): number {
@@ -95,34 +116,51 @@ export class LaneScheduler<U> {
         this.#lanes.set(lane, l)
       }
       l.queue.push(unit)
-      if (!l.busy && l.queue.length === 1) this.#ready.push(l)
+      if (l.state === 'waiting') this.#hooks.parked(unit, true)
+      else if (l.state === 'idle' && l.queue.length === 1) this.#ready.push(l)
     }
     this.#pump()
   }
 
-  /** Units of `lane` queued or running. */
+  /** Units of `lane` queued, running or waiting. */
   queued(lane: string): number {
     return this.#lanes.get(lane)?.queue.length ?? 0
   }
 
-  /** Removes queued (not running) units matching `predicate`; returns them. */
+  /**
+   * Removes units matching `predicate` that are not running: queued ones, and those waiting
+   * for a retry (their timers are cancelled). Returns them; the caller accounts for them.
+   */
   drop(predicate: (unit: U) => boolean): U[] {
     const dropped = this.#ready.remove((entry) => !(entry instanceof Lane) && predicate(entry)) as U[]
+    for (const w of [...this.#waiting]) {
+      if (!predicate(w.unit)) continue
+      clearTimeout(w.timer)
+      this.#waiting.delete(w)
+      dropped.push(w.unit)
+      if (w.lane) {
+        w.lane.queue.shift()
+        w.lane.state = 'idle'
+        // Units of a lane belong to one partition, so the rest normally goes too; if not, it
+        // is runnable again.
+        for (const u of w.lane.queue) if (!predicate(u)) this.#hooks.parked(u, false)
+        if (w.lane.queue.length > 0) this.#ready.push(w.lane)
+      }
+    }
     for (const lane of this.#lanes.values()) {
-      // The head of a busy lane is the running (or retry-waiting) unit: it is not dropped.
-      const start = lane.busy ? 1 : 0
+      // The head of a running lane is the running unit: it is not dropped.
+      const start = lane.state === 'running' ? 1 : 0
       const kept = lane.queue.slice(0, start)
       for (const u of lane.queue.slice(start)) (predicate(u) ? dropped : kept).push(u)
       lane.queue = kept
-      if (lane.queue.length === 0 && !lane.busy) this.#lanes.delete(lane.key)
+      if (lane.queue.length === 0 && lane.state === 'idle') this.#lanes.delete(lane.key)
     }
     return dropped
   }
 
-  /** Cancels pending retry timers (shutdown). */
-  close(): void {
-    for (const t of this.#timers) clearTimeout(t)
-    this.#timers.clear()
+  /** Cancels pending retries and removes everything not running; returns what was removed (shutdown). */
+  close(): U[] {
+    return this.drop(() => true)
   }
 
   #pump(): void {
@@ -150,8 +188,8 @@ export class LaneScheduler<U> {
         continue
       }
       const unit = entry.queue[0]
-      if (unit === undefined || entry.busy || this.#lanes.get(entry.key) !== entry) continue
-      entry.busy = true
+      if (unit === undefined || entry.state !== 'idle' || this.#lanes.get(entry.key) !== entry) continue
+      entry.state = 'running'
       this.#start(entry, unit)
     }
   }
@@ -160,15 +198,18 @@ export class LaneScheduler<U> {
     this.#running++
     let outcome: UnitOutcome | Promise<UnitOutcome>
     try {
-      outcome = this.#run(unit)
-    } catch {
-      outcome = RETRY_LATER
+      outcome = this.#hooks.run(unit)
+    } catch (error) {
+      this.#hooks.failed(unit, error)
+      outcome = DONE
     }
     if (outcome instanceof Promise) {
       outcome.then(
         (o) => this.#finish(lane, unit, o),
-        // run() reports its own failures; a rejection here is a bug: retry rather than lose the unit.
-        () => this.#finish(lane, unit, RETRY_LATER),
+        (error: unknown) => {
+          this.#hooks.failed(unit, error)
+          this.#finish(lane, unit, DONE)
+        },
       )
     } else {
       this.#finish(lane, unit, outcome)
@@ -178,22 +219,30 @@ export class LaneScheduler<U> {
   #finish(lane: Lane<U> | null, unit: U, outcome: UnitOutcome): void {
     this.#running--
     if (!outcome.done) {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer)
-        if (lane) lane.busy = false
-        this.#ready.unshift(lane ?? unit)
-        this.#pump()
-      }, outcome.retryAfterMs)
-      this.#timers.add(timer)
-      this.#pump()
-      return
-    }
-    if (lane) {
+      this.#wait(lane, unit, outcome.retryAfterMs)
+    } else if (lane) {
       lane.queue.shift()
-      lane.busy = false
+      lane.state = 'idle'
       if (lane.queue.length > 0) this.#ready.push(lane)
       else this.#lanes.delete(lane.key)
     }
     this.#pump()
+  }
+
+  #wait(lane: Lane<U> | null, unit: U, delayMs: number): void {
+    if (lane) lane.state = 'waiting'
+    for (const u of lane ? lane.queue : [unit]) this.#hooks.parked(u, true)
+    const waiting: Waiting<U> = {
+      unit,
+      lane,
+      timer: setTimeout(() => {
+        this.#waiting.delete(waiting)
+        if (lane) lane.state = 'idle'
+        for (const u of lane ? lane.queue : [unit]) this.#hooks.parked(u, false)
+        this.#ready.unshift(lane ?? unit)
+        this.#pump()
+      }, delayMs),
+    }
+    this.#waiting.add(waiting)
   }
 }

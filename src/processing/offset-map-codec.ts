@@ -36,11 +36,12 @@ import { MultilaneError } from '../errors.ts'
 export const COMPRESS_THRESHOLD_BYTES = 64
 
 /**
- * Default cap on the number of offsets one token may decode to. A few bytes of run-length
- * can describe billions of offsets; the cap keeps a corrupt or hostile token from
- * exhausting memory. Far above what a consumer's flow-control budget lets pile up.
+ * The most offsets one token may hold: the encoder refuses more, the decoder rejects more, so
+ * no map is ever written that cannot be read back. A few bytes of run-length can describe
+ * billions of offsets; the cap keeps a corrupt or hostile token from exhausting memory. Far
+ * above what the tracker's window lets pile up (offset-commit-progress.ts).
  */
-export const DEFAULT_MAX_DECODED_OFFSETS = 4_194_304
+export const MAX_OFFSET_MAP_OFFSETS = 4_194_304
 
 /** Cap on the inflated size of a compressed payload (deflate bomb protection). */
 export const MAX_INFLATED_BYTES = 16 * 1024 * 1024
@@ -77,7 +78,7 @@ export class OffsetMapDecodeError extends MultilaneError<'OFFSET_MAP_DECODE'> {
 
 /** Options for {@link decodeOffsetMap}. */
 export interface DecodeOffsetMapOptions {
-  /** Maximum number of offsets the token may decode to (default DEFAULT_MAX_DECODED_OFFSETS). */
+  /** Maximum number of offsets the token may decode to (default MAX_OFFSET_MAP_OFFSETS). */
   maxOffsets?: number
 }
 
@@ -186,6 +187,11 @@ function encodeBitset(committed: number, done: readonly number[], bitLength: num
 export function encodeOffsetMap(committed: number, done: readonly number[]): string {
   checkCommitted(committed, OffsetMapEncodeError)
   if (done.length === 0) return ''
+  if (done.length > MAX_OFFSET_MAP_OFFSETS) {
+    throw new OffsetMapEncodeError(
+      `${done.length} offsets exceed the ${MAX_OFFSET_MAP_OFFSETS} an offset map may hold (the decoder would reject it)`,
+    )
+  }
 
   const runs = encodeRuns(committed, done)
   let bestKind = KIND_RUNS
@@ -345,7 +351,7 @@ export function decodeOffsetMap(
 ): number[] {
   checkCommitted(committed, OffsetMapDecodeError)
   if (token === '') return []
-  const maxOffsets = options?.maxOffsets ?? DEFAULT_MAX_DECODED_OFFSETS
+  const maxOffsets = options?.maxOffsets ?? MAX_OFFSET_MAP_OFFSETS
   const kind = token[0]
   const text = token.slice(1)
   if (text === '') throw new OffsetMapDecodeError(`token of kind '${kind}' has an empty payload`)

@@ -159,13 +159,27 @@ export class PartitionOffsetTracker {
     if (nextFetchOffset > this.#frontier) this.#moveFrontier(nextFetchOffset)
   }
 
-  /** The offset to commit: the lowest pending offset, or the frontier when none is pending. */
+  /**
+   * The offset to commit: the lowest pending offset; when none is pending, the frontier moved
+   * past any restored offsets that directly follow it (they are done, and committing below
+   * them would replay them after the next restart).
+   */
   committable(): number {
-    return this.#size > 0 ? this.#offsets[this.#head]! : this.#frontier
+    if (this.#size > 0) return this.#offsets[this.#head]!
+    let offset = this.#frontier
+    const restored = this.#restored
+    if (restored !== undefined) {
+      for (let i = this.#restoredIndex; i < restored.length && restored[i] === offset; i++) offset++
+    }
+    return offset
   }
 
-  /** Offsets done above committable(), sorted: completed or skipped ones, plus unreached restored ones. */
-  doneAbove(): number[] {
+  /**
+   * Offsets done above committable(), sorted: completed or skipped ones, plus (unless
+   * `ownOnly`) restored ones not reached yet. `ownOnly` is what finishing pending records can
+   * shrink; the restored rest only shrinks as later records are taken.
+   */
+  doneAbove(ownOnly = false): number[] {
     const out: number[] = []
     const offsets = this.#offsets
     const done = this.#done
@@ -174,8 +188,8 @@ export class PartitionOffsetTracker {
       if (done[slot] === 1) out.push(offsets[slot]!)
     }
     const restored = this.#restored
-    if (restored !== undefined) {
-      // Restored offsets are all >= the frontier, so above committable() unless equal to it.
+    if (restored !== undefined && !ownOnly) {
+      // Restored offsets are all >= the frontier; those committable() already passed are left out.
       const committable = this.committable()
       for (let i = this.#restoredIndex; i < restored.length; i++) {
         const offset = restored[i]!
@@ -183,6 +197,19 @@ export class PartitionOffsetTracker {
       }
     }
     return out
+  }
+
+  /**
+   * Offsets the tracker holds from the lowest pending one on (pending, completed, skipped): the
+   * window whose size bounds its memory and the cost of a commit.
+   */
+  windowSize(): number {
+    return this.#size
+  }
+
+  /** True while the restored offset map has offsets not reached yet. */
+  hasRestored(): boolean {
+    return this.#restored !== undefined
   }
 
   /** Number of tracked records not yet completed. */

@@ -1,18 +1,27 @@
 import type { Logger } from 'pino'
-import type { AppSettings, ConsumerGroupDefinition, TopicDefinition } from '../app/definition.ts'
-import type { AssignedPartition, PartitionRecords, RevokeReason, TopicPartition } from '../engine/types.ts'
+import type {
+  AssignedPartition,
+  IntakeLimit,
+  PositionReset,
+  RevokeReason,
+  TopicPartition,
+} from '../engine/types.ts'
 import { partitionKey } from '../engine/types.ts'
 import { WakeSignal } from '../engine/wake-signal.ts'
+import { MultilaneError } from '../errors.ts'
 import type { EventBus } from '../instrumentation/events.ts'
-import type { DeadLetterQueueProducer } from './dead-letter-queue.ts'
-import { DeserializationError } from './deserializers.ts'
-import { LaneScheduler, type UnitOutcome } from './lane-scheduler.ts'
-import { PartitionRun, type PauseReason, type TopicLoad } from './partition-run.ts'
-import type { Progress } from './progress.ts'
-import { ConsumedRecord } from './record.ts'
-import type { RecordSource, SourceAssignmentHooks } from './record-source.ts'
-import { backoffDelay } from './retry-backoff.ts'
-import { WorkUnit as Unit, type UnitHost } from './work-unit.ts'
+import { Dispatcher, type RecordFilter } from './dispatcher.ts'
+import type { FailurePolicy } from './failure-policy.ts'
+import { LaneScheduler } from './lane-scheduler.ts'
+import { PartitionRun, type TopicLoad } from './partition-run.ts'
+import type { FlushOptions, Progress } from './progress.ts'
+import type { RecordSource, SourceHooks } from './record-source.ts'
+import type { ConsumerGroupInfo, RuntimeGroup, RuntimeTopic } from './runtime-input.ts'
+import { runBlocking, runContinuous, type StyleHost } from './styles.ts'
+import { UnitExecutor } from './unit-executor.ts'
+import type { UnitHost, WorkUnit } from './work-unit.ts'
+
+export type { RecordFilter } from './dispatcher.ts'
 
 /**
  * With ordered processing, records wait in their lanes behind the running one. Taking up to
@@ -22,438 +31,368 @@ import { WorkUnit as Unit, type UnitHost } from './work-unit.ts'
 const LANE_LOOKAHEAD_FACTOR = 4
 
 /**
- * Decides from the raw record (key, headers; the payload stays undeserialized) whether this
- * member processes it. Records it rejects count as done at once. Parallel segments plug in here.
+ * Records waiting behind a retry (parked) stay in memory: Kafka cannot skip them. A partition
+ * may hold this many times its take limit in all, so its other lanes go on for a good while
+ * behind a stuck one, and memory stays bounded when they cannot.
  */
-export type RecordFilter = (record: ConsumedRecord<unknown>) => boolean
+const PARKED_FACTOR = 10
+
+/** The commit at shutdown gets this long; a broker that does not answer must not hold the process. */
+const CLOSE_COMMIT_TIMEOUT_MS = 3000
 
 export interface ProcessingRuntimeOptions {
-  group: ConsumerGroupDefinition
-  app: AppSettings
+  member: RuntimeGroup
   events: EventBus
   logger: Logger
-  deadLetters: DeadLetterQueueProducer
-  /** Builds the record source; it reports assignment changes through `hooks`. */
-  source(hooks: SourceAssignmentHooks): RecordSource
+  /** Builds the record source; it reports assignment changes and failures through `hooks`. */
+  source(hooks: SourceHooks): RecordSource
   /** Reports what is done to the broker (offset commits for a consumer group). */
   progress: Progress
+  /** Decides what failed units become; `laneQueued` tells how many units the unit's lane holds. */
+  failurePolicy(laneQueued: (unit: WorkUnit) => number): FailurePolicy
   filter?: RecordFilter
+  /** Called once if the runtime fails for good, after `error.occurred` (type `consumer.fatal`, `fatal: true`). */
+  onFatal?(error: Error): void
 }
 
 /**
  * Runs one group member's processing: takes records from its source, filters them,
- * dispatches them to handlers under the topic's ordering and capacity, retries failures,
- * dead-letters what is exhausted, and tells its progress what is done, which reports it to
- * the broker. Blocking and continuous styles share all of it and differ only in when records
- * are taken and when progress is flushed.
+ * dispatches them to handlers under the topic's ordering and capacity, has failures handled
+ * by its failure policy, and tells its progress what is done, which reports it to the broker.
+ * Blocking and continuous styles share all of it and differ only in when records are taken
+ * and when progress is flushed.
+ *
+ * Budgets: in continuous style a topic may have `capacity` records taken and runnable
+ * (× 4 with ordering, for the records waiting in lanes); records parked behind a retry do not
+ * count, so one failing record cannot starve the other partitions and lanes. Each partition
+ * may hold as many runnable records, and {@link PARKED_FACTOR} times as many in all (parked
+ * included), and takes no more than its progress allows (offset map and window limits).
  */
-export class ProcessingRuntime implements UnitHost {
+export class ProcessingRuntime implements UnitHost, StyleHost {
+  readonly group: ConsumerGroupInfo
+  readonly #member: RuntimeGroup
   readonly #source: RecordSource
   readonly #progress: Progress
-  readonly #filter: RecordFilter | undefined
-  readonly #group: ConsumerGroupDefinition
-  readonly #app: AppSettings
   readonly #events: EventBus
   readonly #logger: Logger
-  readonly #deadLetters: DeadLetterQueueProducer
-  readonly #topics = new Map<string, TopicDefinition>()
-  /** Records in flight per topic (shared with the topic's partition runs: no lookup per record). */
+  readonly #topics = new Map<string, RuntimeTopic>()
   readonly #topicLoad = new Map<string, TopicLoad>()
   readonly #runs = new Map<string, PartitionRun>()
-  readonly #scheduler: LaneScheduler<Unit>
+  /** One per topic: `capacity` bounds each topic's running handlers on its own. */
+  readonly #schedulers = new Map<string, LaneScheduler<WorkUnit>>()
+  readonly #dispatcher: Dispatcher
+  readonly #executor: UnitExecutor
   readonly #capacityFreed = new WakeSignal()
   readonly #style: 'blocking' | 'continuous'
+  readonly #onFatal: ((error: Error) => void) | undefined
+  /** Runs granted records in the take under way (their reservations end with it). */
+  readonly #granted: PartitionRun[] = []
   #inFlight = 0
-  #running = false
+  #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
+  #failure: Error | undefined
   #loop: Promise<void> | undefined
+  #stopping: Promise<void> | undefined
   #commitTimer: NodeJS.Timeout | undefined
   #statsTimer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
+  /** Ends every revocation drain early: at the shutdown deadline after stop(), at once on a fatal error. */
+  readonly #drainCut: { promise: Promise<void>; resolve: () => void }
+  #drainCutTimer: NodeJS.Timeout | undefined
 
   constructor(options: ProcessingRuntimeOptions) {
-    this.#group = options.group
-    this.#app = options.app
+    const member = options.member
+    this.#member = member
+    this.group = member.group
     this.#events = options.events
-    this.#logger = options.logger.child({ consumerGroup: options.group.name })
-    this.#deadLetters = options.deadLetters
-    for (const t of options.group.topics) {
+    this.#logger = options.logger.child({ consumerGroup: member.label })
+    this.#onFatal = options.onFatal
+    for (const t of member.topics) {
       this.#topics.set(t.name, t)
-      this.#topicLoad.set(t.name, { inFlight: 0 })
+      this.#topicLoad.set(t.name, { active: 0, reserved: 0 })
     }
-    const first = options.group.topics[0]!
-    this.#style = first.processing.style
-    const concurrency = Math.max(...options.group.topics.map((t) => t.processing.capacity))
-    this.#scheduler = new LaneScheduler(concurrency, (unit) => this.#execute(unit))
+    this.#style = member.topics[0]!.processing.style
+    for (const t of member.topics) {
+      this.#schedulers.set(
+        t.name,
+        new LaneScheduler<WorkUnit>(t.processing.capacity, {
+          run: (unit) => this.#executor.execute(unit),
+          parked: (unit, parked) => this.#parked(unit, parked),
+          // A bug in the runtime: stop rather than loop or lose the records silently.
+          failed: (unit, error) => {
+            this.#executor.abandon(unit)
+            this.#fail(error instanceof Error ? error : new Error(String(error)))
+          },
+        }),
+      )
+    }
+    this.#executor = new UnitExecutor({
+      group: this.group,
+      events: this.#events,
+      policy: options.failurePolicy((unit) => this.#schedulerOf(unit).queued(unit.lane!)),
+      release: (unit) => this.#release(unit),
+    })
+    this.#dispatcher = new Dispatcher({
+      group: this.group,
+      events: this.#events,
+      filter: options.filter,
+      runOf: (key) => this.#runs.get(key),
+      unitHost: this,
+      enqueue: (unit) => this.#enqueue(unit),
+    })
+    let cut!: () => void
+    this.#drainCut = { promise: new Promise<void>((resolve) => (cut = resolve)), resolve: cut }
     this.#progress = options.progress
-    this.#filter = options.filter
     this.#source = options.source({
       onAssigned: (partitions) => this.#onAssigned(partitions),
       onRevoked: (partitions, reason) => this.#onRevoked(partitions, reason),
+      onPositionReset: (reset) => this.#onPositionReset(reset),
+      onFatal: (error) => this.#fail(error),
     })
   }
 
+  /** How logs name this member. */
   get name(): string {
-    return this.#group.name
+    return this.#member.label
+  }
+
+  /** The error that stopped this runtime for good, if any. */
+  get failure(): Error | undefined {
+    return this.#failure
   }
 
   /** Joins the group and starts processing. */
   async start(): Promise<void> {
+    if (this.#state !== 'new') throw new MultilaneError('RUNTIME_STARTED', 'a processing runtime starts once')
+    this.#state = 'starting'
     await this.#source.start()
-    this.#running = true
+    // Stopped (or failed) while joining: do not start the loops.
+    if (this.#state !== 'starting') return
+    this.#state = 'running'
     if (this.#style === 'continuous') {
-      const interval = Math.min(...this.#group.topics.map((t) => t.processing.commitIntervalMs))
-      this.#commitTimer = setInterval(() => void this.#flushAll(), interval)
+      const interval = Math.min(...this.#member.topics.map((t) => t.processing.commitIntervalMs))
+      this.#commitTimer = setInterval(() => void this.flush(), interval)
     }
-    if (this.#app.statisticsIntervalMs > 0) {
-      this.#statsTimer = setInterval(() => this.#emitStatistics(), this.#app.statisticsIntervalMs)
+    if (this.#member.statisticsIntervalMs > 0) {
+      this.#statsTimer = setInterval(() => this.#emitStatistics(), this.#member.statisticsIntervalMs)
     }
-    this.#loop = this.#style === 'blocking' ? this.#blockingLoop() : this.#continuousLoop()
+    const loop =
+      this.#style === 'blocking'
+        ? runBlocking(this, Math.max(...this.#member.topics.map((t) => t.processing.maxPollRecords)))
+        : runContinuous(this)
+    // No loop promise goes unobserved: anything it throws stops the runtime as a fatal error.
+    this.#loop = loop.catch((error: unknown) =>
+      this.#fail(error instanceof Error ? error : new Error(String(error))),
+    )
   }
 
-  /** Graceful stop: take nothing new, finish in-flight records (bounded), commit, leave. */
-  async stop(): Promise<void> {
-    this.#running = false
+  /**
+   * Graceful stop: take nothing new, let in-flight records finish (up to `shutdownTimeoutMs`),
+   * commit what is done, leave the group. Resolves within `shutdownTimeoutMs` plus a few
+   * seconds however the handlers behave; nothing of the runtime keeps the process alive after.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop()
+    return this.#stopping
+  }
+
+  async #stop(): Promise<void> {
+    this.#state = 'stopping'
     this.#source.interruptWait()
     this.#capacityFreed.notify()
+    // A revocation draining now gets no more than the shutdown's own deadline.
+    this.#drainCutTimer = setTimeout(this.#drainCut.resolve, this.#member.shutdownTimeoutMs)
     await this.#loop
-    if (this.#commitTimer) clearInterval(this.#commitTimer)
-    if (this.#statsTimer) clearInterval(this.#statsTimer)
-    await this.#source.close()
-    this.#scheduler.close()
-  }
-
-  // ── styles ────────────────────────────────────────────────────────────────────────────
-
-  /** Take at most maxPollRecords → run them all (within ordering and capacity) → commit → repeat. */
-  async #blockingLoop(): Promise<void> {
-    const maxPoll = Math.max(...this.#group.topics.map((t) => t.processing.maxPollRecords))
-    while (this.#running) {
-      const batches = this.#source.takeRecords(maxPoll)
-      if (this.#dispatch(batches) === 0) {
-        // Idle: commit the last poll's offsets, without waiting for the broker's answer (that
-        // round trip would stall the next poll each time the buffer runs dry).
-        void this.#flushAll()
-        await this.#source.waitForRecords(200)
-        continue
-      }
-      while (this.#inFlight > 0) await this.#capacityFreed.wait(1000)
-      // The commit runs while the next poll is processed (commits stay serialized, one at a
-      // time); a revocation or shutdown commits the latest offsets anyway.
-      void this.#flushAll()
+    clearInterval(this.#commitTimer)
+    clearInterval(this.#statsTimer)
+    try {
+      await this.#source.close()
+    } finally {
+      clearTimeout(this.#drainCutTimer)
+      // Whatever is still queued or waiting for a retry is abandoned (delivered again later).
+      for (const scheduler of this.#schedulers.values())
+        for (const unit of scheduler.close()) this.#executor.abandon(unit)
+      this.#state = 'stopped'
     }
   }
 
-  /** Keep taking while in-flight < capacity; a timer commits what is done. */
-  async #continuousLoop(): Promise<void> {
-    while (this.#running) {
-      const budget = this.#budget()
-      const taken = budget > 0 ? this.#dispatch(this.#source.takeRecords(budget)) : 0
-      if (taken > 0) continue
-      if (budget > 0) await Promise.race([this.#source.waitForRecords(250), this.#capacityFreed.wait(250)])
-      else await this.#capacityFreed.wait(250)
-    }
+  /** Stops for good: reported once, then the owner (the app) is told. */
+  #fail(error: Error): void {
+    if (this.#failure || this.#state === 'stopped') return
+    this.#failure = error
+    this.#events.emit('error.occurred', {
+      type: 'consumer.fatal',
+      error,
+      consumerGroup: this.group.name,
+      fatal: true,
+    })
+    if (this.#state === 'starting' || this.#state === 'running') this.#state = 'stopping'
+    // Partitions being drained are as good as lost: nothing more is committed for them.
+    this.#drainCut.resolve()
+    this.#source.interruptWait()
+    this.#capacityFreed.notify()
+    this.#onFatal?.(error)
   }
 
-  #budget(): number {
+  // ── StyleHost ───────────────────────────────────────────────────────────────────────────
+
+  get running(): boolean {
+    return this.#state === 'running'
+  }
+
+  get inFlight(): number {
+    return this.#inFlight
+  }
+
+  budget(): number {
     let free = 0
-    for (const t of this.#group.topics)
-      free += Math.max(0, takeLimit(t) - this.#topicLoad.get(t.name)!.inFlight)
+    for (const t of this.#member.topics)
+      free += Math.max(0, takeLimit(t) - this.#topicLoad.get(t.name)!.active)
     return free
   }
 
-  // ── dispatch ──────────────────────────────────────────────────────────────────────────
-
-  /** Turns taken records into units on lanes; returns how many records were taken. */
-  #dispatch(batches: PartitionRecords[]): number {
-    const filter = this.#filter
+  takeAndDispatch(max: number): number {
+    const batches = this.#source.takeRecords(max, this.#intakeLimit)
     let taken = 0
-    for (const batch of batches) {
-      const run = this.#runs.get(partitionKey(batch.topic, batch.partition))
-      // Not ours any more (or a seek is pending): the records stay uncommitted and come back.
-      if (!run?.active || run.revoking || run.seekTo !== undefined) continue
-      const topic = run.topic
-      const units = topic.batchHandler ? new Map<string, Unit>() : undefined
-      const progress = run.progress
-      for (const record of batch.records) {
-        if (progress.shouldSkip(record.offset)) {
-          progress.skip(record.offset)
-          continue
-        }
-        const wrapped = new ConsumedRecord(record, topic.deserializer)
-        if (filter !== undefined && !this.#accepts(filter, run, wrapped)) {
-          progress.skip(record.offset)
-          continue
-        }
-        progress.track(record.offset)
-        const lane = this.#laneOf(run, wrapped)
-        taken++
-        if (units) {
-          // A batch handler gets consecutive records of one lane (of the partition, when unordered).
-          const key = lane ?? run.key
-          const unit = units.get(key)
-          if (unit) unit.add(record, wrapped)
-          else units.set(key, new Unit(this, run, key, record, wrapped))
-        } else {
-          this.#enqueue(new Unit(this, run, lane, record, wrapped))
-        }
+    for (const b of batches) taken += b.records.length
+    try {
+      this.#dispatcher.dispatch(batches)
+    } finally {
+      for (const run of this.#granted) {
+        run.reserved = 0
+        run.load.reserved = 0
       }
-      if (units) for (const unit of units.values()) this.#enqueue(unit)
+      this.#granted.length = 0
     }
     return taken
   }
 
-  /** A throwing filter must not stop the partition: the record is processed (at-least-once). */
-  #accepts(filter: RecordFilter, run: PartitionRun, record: ConsumedRecord<unknown>): boolean {
-    try {
-      return filter(record)
-    } catch (error) {
-      this.#reportRecordError('consumer.filter.error', error, run, record.offset)
-      return true
-    }
+  /** Flushes the progress of every partition (one flush at a time); never rejects. */
+  flush(): Promise<void> {
+    // A tick that finds one running skips.
+    if (this.#flushing) return this.#flushing
+    this.#flushing = this.#flushRuns([...this.#runs.values()]).finally(() => {
+      this.#flushing = undefined
+    })
+    return this.#flushing
   }
 
-  #enqueue(unit: Unit): void {
-    const n = unit.size
-    unit.run.inFlight += n
-    this.#inFlight += n
-    unit.run.load.inFlight += n
-    const inFlight = unit.run.load.inFlight
-    // Several topics share one member: pause a topic that reached its capacity.
-    if (this.#topics.size > 1 && inFlight >= takeLimit(unit.run.topic))
-      this.#pauseTopic(unit.run.topic.name, true)
-    this.#scheduler.enqueue(unit.lane, unit)
+  waitForRecords(timeoutMs: number): Promise<void> {
+    return this.#source.waitForRecords(timeoutMs)
   }
 
-  /** The lane of a record under its topic's ordering (null: no ordering). */
-  #laneOf(run: PartitionRun, record: ConsumedRecord<unknown>): string | null {
-    const { ordering } = run.topic.processing
-    if (ordering === 'unordered') return null
-    if (ordering === 'partition') return run.key
-    const vp = run.topic.virtualPartitions
-    let value: unknown
-    try {
-      value = vp.partitioner(record)
-    } catch (error) {
-      this.#reportRecordError('virtual_partitions.partitioner.error', error, run, record.offset)
-      return run.laneKey(0)
-    }
-    let lane = 0
-    try {
-      lane = vp.reducer(value, vp.maxPartitions)
-      if (!Number.isInteger(lane) || lane < 0 || lane >= vp.maxPartitions) {
-        throw new RangeError(`reducer returned ${lane}; expected an integer in [0, ${vp.maxPartitions})`)
-      }
-    } catch (error) {
-      this.#reportRecordError('virtual_partitions.reducer.error', error, run, record.offset)
-      lane = 0
-    }
-    return run.laneKey(lane)
+  waitForCapacity(timeoutMs: number): Promise<void> {
+    return this.#capacityFreed.wait(timeoutMs)
   }
 
-  // ── execution ─────────────────────────────────────────────────────────────────────────
-
-  /** Runs a unit's handler; synchronous handlers complete without a promise. */
-  #execute(unit: Unit): UnitOutcome | Promise<UnitOutcome> {
-    const { run } = unit
-    if (!run.active) {
-      // Revoked or lost: the records stay unfinished in the old tracker and are redelivered.
-      this.#release(unit)
-      return DONE
-    }
-    if (unit.dlqPending) return this.#deadLetter(unit, unit.dlqPending)
-    unit.attempt++
-    const topic = run.topic
-    // Handler time is only measured when someone listens to consumer.consumed.
-    const started = this.#events.listening('consumer.consumed') ? performance.now() : -1
-    let result: unknown
-    try {
-      result = topic.handler
-        ? topic.handler(unit.wrappedRecord, unit)
-        : topic.batchHandler!(unit.wrapped(), unit)
-    } catch (error) {
-      return this.#afterFailure(unit, error)
-    }
-    if (isThenable(result)) {
-      return Promise.resolve(result).then(
-        () => this.#afterSuccess(unit, started),
-        (error: unknown) => this.#afterFailure(unit, error),
+  /** How many of `wanted` records of a partition this take may have. */
+  readonly #intakeLimit: IntakeLimit = (key, wanted) => {
+    const run = this.#runs.get(key)
+    if (!run?.takesRecords) return 0
+    let n = Math.min(wanted, run.progress.intakeAllowance())
+    if (this.#style === 'continuous') {
+      const limit = takeLimit(run.topic)
+      n = Math.min(
+        n,
+        limit - run.load.active - run.load.reserved,
+        limit - (run.inFlight - run.parked) - run.reserved,
+        limit * PARKED_FACTOR - run.inFlight - run.reserved,
       )
     }
-    return this.#afterSuccess(unit, started)
+    if (!(n > 0)) return 0
+    if (run.reserved === 0) this.#granted.push(run)
+    run.reserved += n
+    run.load.reserved += n
+    return n
   }
 
-  #afterSuccess(unit: Unit, started: number): UnitOutcome {
-    if (unit.run.active) this.#succeeded(unit, started < 0 ? 0 : performance.now() - started)
-    this.#release(unit)
-    return DONE
+  // ── accounting ──────────────────────────────────────────────────────────────────────────
+
+  #enqueue(unit: WorkUnit): void {
+    const n = unit.size
+    unit.run.inFlight += n
+    unit.run.load.active += n
+    this.#inFlight += n
+    this.#schedulerOf(unit).enqueue(unit.lane, unit)
   }
 
-  #afterFailure(unit: Unit, error: unknown): UnitOutcome | Promise<UnitOutcome> {
-    if (!unit.run.active) {
-      this.#release(unit)
-      return DONE
-    }
-    return this.#failed(unit, error instanceof Error ? error : new Error(String(error)))
+  #schedulerOf(unit: WorkUnit): LaneScheduler<WorkUnit> {
+    return this.#schedulers.get(unit.run.topic.name)!
   }
 
-  #succeeded(unit: Unit, durationMs: number): void {
-    const { run } = unit
-    // Non-independent failure counting (Karafka's default) spans the lane's retry period: it
-    // ends when the lane has run dry without an error, like a batch passing in Karafka.
-    if (unit.lane !== null && this.#scheduler.queued(unit.lane) <= 1) run.laneFailures.delete(unit.lane)
-    if (unit.size === 1) this.#finishRecord(run, unit.record.offset)
-    else for (const r of unit.records()) this.#finishRecord(run, r.offset)
-    if (this.#events.listening('consumer.consumed')) {
-      for (const r of unit.records()) {
-        this.#events.emit('consumer.consumed', {
-          consumerGroup: this.#group.name,
-          topic: r.topic,
-          partition: r.partition,
-          offset: r.offset,
-          durationMs,
-          attempts: unit.attempt,
-        })
-      }
-    }
+  /** Removes units that have not started (queued or waiting for a retry) matching `predicate`. */
+  #dropUnits(predicate: (unit: WorkUnit) => boolean): WorkUnit[] {
+    return [...this.#schedulers.values()].flatMap((s) => s.drop(predicate))
   }
 
-  /** A record's handler is through: done, unless manual offsets wait for a mark. */
-  #finishRecord(run: PartitionRun, offset: number): void {
-    if (!run.topic.manualOffsets || offset <= run.markedUpTo) {
-      run.progress.complete(offset)
-      return
-    }
-    run.finishedUnmarked.push(offset)
-  }
-
-  async #failed(unit: Unit, error: Error): Promise<UnitOutcome> {
-    const { run } = unit
-    const topic = run.topic
-    const dlq = topic.deadLetterQueue
-    // Karafka semantics: `independent` counts per record; otherwise consecutive failures of a lane.
-    let failures = unit.attempt
-    if (dlq && !dlq.independent && unit.lane !== null) {
-      failures = (run.laneFailures.get(unit.lane) ?? 0) + 1
-      run.laneFailures.set(unit.lane, failures)
-    }
-    const type =
-      error instanceof DeserializationError ? 'consumer.deserializer.error' : 'consumer.handler.error'
-    this.#reportRecordError(type, error, run, unit.record.offset, unit.attempt)
-    const { maxRetries, backoff } = topic.retries
-    if (failures > maxRetries) {
-      if (dlq) return this.#deadLetter(unit, error)
-      this.#reportRecordError('consumer.retries_exhausted', error, run, unit.record.offset, unit.attempt)
-    }
-    return { done: false, retryAfterMs: backoffDelay(failures, backoff) }
-  }
-
-  async #deadLetter(unit: Unit, error: Error): Promise<UnitOutcome> {
-    const { run } = unit
-    const dlq = run.topic.deadLetterQueue!
-    try {
-      await this.#deadLetters.dispatch(dlq.topic, unit.records(), this.#group.name, unit.attempt, error)
-    } catch (dispatchError) {
-      unit.dlqPending = error
-      this.#reportRecordError('dead_letter_queue.dispatch.error', dispatchError, run, unit.record.offset)
-      return { done: false, retryAfterMs: backoffDelay(2, run.topic.retries.backoff) }
-    }
-    unit.dlqPending = undefined
-    if (unit.lane !== null) run.laneFailures.delete(unit.lane)
-    if (run.active) {
-      for (const r of unit.records()) {
-        this.#finishRecord(run, r.offset)
-        this.#events.emit('dead_letter_queue.dispatched', {
-          consumerGroup: this.#group.name,
-          topic: r.topic,
-          partition: r.partition,
-          offset: r.offset,
-          deadLetterTopic: dlq.topic,
-          attempts: unit.attempt,
-          error,
-        })
-      }
-    }
-    this.#release(unit)
-    return { done: true }
+  #parked(unit: WorkUnit, parked: boolean): void {
+    if (unit.parked === parked) return
+    unit.parked = parked
+    const delta = parked ? unit.size : -unit.size
+    unit.run.parked += delta
+    unit.run.load.active -= delta
+    // A parked record frees budget for other partitions and lanes.
+    if (parked) this.#capacityFreed.notify()
   }
 
   /** The unit's records leave the in-flight count (finished, dead-lettered, or abandoned). */
-  #release(unit: Unit): void {
+  #release(unit: WorkUnit): void {
+    if (unit.released) return
+    unit.released = true
     const n = unit.size
     const { run } = unit
     run.inFlight -= n
     this.#inFlight -= n
-    run.load.inFlight -= n
-    const inFlight = run.load.inFlight
-    if (this.#topics.size > 1 && inFlight < takeLimit(run.topic)) this.#pauseTopic(run.topic.name, false)
+    if (unit.parked) run.parked -= n
+    else run.load.active -= n
+    unit.parked = false
     if (run.inFlight === 0) {
       run.idle.notify()
-      if (run.seekTo !== undefined && run.active) this.#applySeek(run)
+      if (run.seekTo !== undefined && run.active && !run.revoking) this.#applySeek(run)
     }
     this.#capacityFreed.notify()
   }
 
-  #reportRecordError(
-    type:
-      | 'consumer.handler.error'
-      | 'consumer.deserializer.error'
-      | 'consumer.retries_exhausted'
-      | 'consumer.filter.error'
-      | 'virtual_partitions.partitioner.error'
-      | 'virtual_partitions.reducer.error'
-      | 'dead_letter_queue.dispatch.error',
-    error: unknown,
-    run: PartitionRun,
-    offset: number,
-    attempt?: number,
-  ): void {
-    this.#events.emit('error.occurred', {
-      type,
-      error: error instanceof Error ? error : new Error(String(error)),
-      consumerGroup: this.#group.name,
-      topic: run.topic.name,
-      partition: run.partition,
-      offset,
-      attempt,
-    })
-  }
-
   // ── partition control (from handler contexts) ─────────────────────────────────────────
 
-  pausePartition(run: PartitionRun, reason: PauseReason, paused: boolean): void {
-    const had = run.pauseReasons.size > 0
-    if (paused) run.pauseReasons.add(reason)
-    else run.pauseReasons.delete(reason)
-    const has = run.pauseReasons.size > 0
-    if (had === has || !run.active) return
+  pausePartition(run: PartitionRun, paused: boolean): void {
+    if (run.userPaused === paused || !run.active) return
+    run.userPaused = paused
     const tp = [{ topic: run.topic.name, partition: run.partition }]
-    if (has) this.#source.pause(tp)
-    else this.#source.resume(tp)
-  }
-
-  #pauseTopic(topic: string, paused: boolean): void {
-    for (const run of this.#runs.values())
-      if (run.topic.name === topic) this.pausePartition(run, 'capacity', paused)
+    if (paused) this.#source.pause?.(tp)
+    else {
+      this.#source.resume?.(tp)
+      this.#capacityFreed.notify()
+    }
   }
 
   markAsConsumed(run: PartitionRun, offset: number): void {
     if (!run.active) return
     run.markedUpTo = Math.max(run.markedUpTo, offset)
-    const rest: number[] = []
-    for (const o of run.finishedUnmarked) {
-      if (o <= run.markedUpTo) run.progress.complete(o)
-      else rest.push(o)
+    const rest: PartitionRun['finishedUnmarked'] = []
+    for (const f of run.finishedUnmarked) {
+      if (f.offset <= run.markedUpTo) f.progress.finish(f.offset, 'succeeded')
+      else rest.push(f)
     }
     run.finishedUnmarked = rest
+    this.#capacityFreed.notify()
   }
 
   requestSeek(run: PartitionRun, offset: number): void {
-    if (!run.active) return
+    if (!this.#source.seek) {
+      throw new MultilaneError(
+        'SEEK_UNSUPPORTED',
+        `${this.#member.label}: this group's records cannot be sought`,
+      )
+    }
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new MultilaneError('INVALID_SEEK', `seek offset must be a non-negative integer, got ${offset}`)
+    }
+    if (!run.active || run.revoking) return
     run.seekTo = offset
-    this.pausePartition(run, 'seek', true)
-    // Queued, not started records are dropped now; the seek applies once the running ones finish.
-    for (const unit of this.#scheduler.drop((u) => u.run === run)) this.#release(unit)
-    if (run.inFlight === 0) this.#applySeek(run)
+    // Queued and retry-waiting records are dropped now (abandoning the last of them may
+    // apply the seek already); it applies once the running ones finish.
+    this.#abandonQueued(run)
+    if (run.inFlight === 0 && run.seekTo !== undefined) this.#applySeek(run)
   }
 
   #applySeek(run: PartitionRun): void {
@@ -462,27 +401,35 @@ export class ProcessingRuntime implements UnitHost {
     run.progress = this.#progress.reposition(run.progress, offset)
     run.finishedUnmarked = []
     run.markedUpTo = -1
-    this.#source.seek({ topic: run.topic.name, partition: run.partition }, offset)
-    this.pausePartition(run, 'seek', false)
+    this.#source.seek!({ topic: run.topic.name, partition: run.partition }, offset)
+    this.#capacityFreed.notify()
   }
 
-  commitPartition(run: PartitionRun): Promise<void> {
-    return this.#flush([run])
+  #abandonQueued(run: PartitionRun, from = 0): void {
+    for (const unit of this.#dropUnits((u) => u.run === run && u.record.offset >= from))
+      this.#executor.abandon(unit)
   }
 
-  // ── commits ───────────────────────────────────────────────────────────────────────────
+  /** `ctx.commit()`: rejects when the commit failed, or the partition is no longer this member's. */
+  async commitPartition(run: PartitionRun): Promise<void> {
+    if (!run.active || run.revoking) {
+      throw new MultilaneError(
+        'PARTITION_NOT_OWNED',
+        `${run.topic.name}#${run.partition} is being revoked or was lost: nothing more is committed for it here`,
+      )
+    }
+    await this.#progress.flush([run.progress], { throwOnError: true })
+  }
 
-  #flushAll(): Promise<void> {
-    // One flush at a time; a tick that finds one running skips.
-    if (this.#flushing) return this.#flushing
-    this.#flushing = this.#flush([...this.#runs.values()]).finally(() => {
-      this.#flushing = undefined
+  #flushRuns(runs: readonly PartitionRun[], options?: FlushOptions): Promise<void> {
+    const progress = runs.flatMap((run) => (run.active ? [run.progress] : []))
+    return this.#progress.flush(progress, options).catch((error: unknown) => {
+      this.#events.emit('error.occurred', {
+        type: 'consumer.commit.error',
+        error: error instanceof Error ? error : new Error(String(error)),
+        consumerGroup: this.group.name,
+      })
     })
-    return this.#flushing
-  }
-
-  #flush(runs: readonly PartitionRun[]): Promise<void> {
-    return this.#progress.flush(runs.flatMap((run) => (run.active ? [run.progress] : [])))
   }
 
   // ── assignment ────────────────────────────────────────────────────────────────────────
@@ -492,55 +439,82 @@ export class ProcessingRuntime implements UnitHost {
       const topic = this.#topics.get(p.topic)
       if (!topic) continue
       const key = partitionKey(p.topic, p.partition)
+      const previous = this.#runs.get(key)
+      if (previous) this.#retire(previous)
       const run = new PartitionRun(topic, this.#topicLoad.get(p.topic)!, p.partition, key)
       run.progress = this.#progress.open(
-        {
-          topic: p.topic,
-          partition: p.partition,
-          holdIntake: (held) => this.pausePartition(run, 'progress', held),
-        },
+        { topic: p.topic, partition: p.partition, intakeFreed: () => this.#capacityFreed.notify() },
         p,
       )
       this.#runs.set(key, run)
-      if (this.#topics.size > 1 && run.load.inFlight >= takeLimit(topic)) {
-        this.pausePartition(run, 'capacity', true)
-      }
     }
     this.#events.emit('partitions.assigned', {
-      consumerGroup: this.#group.name,
+      consumerGroup: this.group.name,
       partitions: strip(partitions),
     })
+    this.#capacityFreed.notify()
   }
 
   async #onRevoked(partitions: TopicPartition[], reason: RevokeReason): Promise<void> {
     const runs = partitions.flatMap((p) => this.#runs.get(partitionKey(p.topic, p.partition)) ?? [])
-    for (const run of runs) run.revoking = true
-    // Records not started yet are left to the next owner (they stay uncommitted).
-    const dropped = this.#scheduler.drop((u) => runs.includes(u.run))
-    for (const unit of dropped) this.#release(unit)
     if (reason !== 'lost') {
-      const deadline =
-        reason === 'closing' ? this.#app.shutdownTimeoutMs : this.#group.settings.revokeTimeoutMs
+      for (const run of runs) {
+        run.revoking = true
+        // A seek on a partition that is leaving is moot.
+        run.seekTo = undefined
+        // Records not started yet (or waiting for a retry) are left to the next owner.
+        this.#abandonQueued(run)
+      }
+      const deadline = reason === 'closing' ? this.#member.shutdownTimeoutMs : this.#member.revokeTimeoutMs
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
         Promise.all(runs.map((r) => r.whenIdle())),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, deadline)
         }),
+        this.#drainCut.promise,
       ])
       clearTimeout(timer)
-      await this.#flush(runs)
+      // Partitions lost while draining (the member was fenced, or failed) are not committed.
+      if (!this.#failure) {
+        await this.#flushRuns(
+          runs.filter((r) => r.active),
+          {
+            timeoutMs:
+              reason === 'closing' || this.#state !== 'running' ? CLOSE_COMMIT_TIMEOUT_MS : undefined,
+          },
+        )
+      }
     }
-    for (const run of runs) {
-      run.active = false
-      run.controller.abort()
-      this.#runs.delete(run.key)
-    }
+    for (const run of runs) this.#retire(run)
     this.#events.emit('partitions.revoked', {
-      consumerGroup: this.#group.name,
+      consumerGroup: this.group.name,
       partitions: strip(partitions),
       reason,
     })
+  }
+
+  /** The run ends: handlers see `signal` abort, its queued records are abandoned, its drain ends. */
+  #retire(run: PartitionRun): void {
+    if (!run.active) return
+    run.active = false
+    run.controller.abort()
+    this.#abandonQueued(run)
+    run.idle.notify()
+    // Only this run: the partition may have been assigned back meanwhile, with a new one.
+    if (this.#runs.get(run.key) === run) this.#runs.delete(run.key)
+  }
+
+  #onPositionReset(reset: PositionReset): void {
+    const run = this.#runs.get(partitionKey(reset.topic, reset.partition))
+    if (!run?.active) return
+    // Records taken from `to` on come again from the new position: those not started are
+    // dropped. The others (running, or below `to`) finish into the old progress, and commits
+    // stay below them until they do; everything from `to` on is tracked anew.
+    this.#abandonQueued(run, reset.to)
+    run.progress = this.#progress.reposition(run.progress, reset.to, true)
+    this.#events.emit('partitions.position_reset', { consumerGroup: this.group.name, ...reset })
+    this.#capacityFreed.notify()
   }
 
   // ── statistics ────────────────────────────────────────────────────────────────────────
@@ -549,7 +523,7 @@ export class ProcessingRuntime implements UnitHost {
     if (!this.#events.listening('statistics.emitted')) return
     const stats = this.#source.stats()
     this.#events.emit('statistics.emitted', {
-      consumerGroup: this.#group.name,
+      consumerGroup: this.group.name,
       partitions: stats.map((s) => {
         const run = this.#runs.get(partitionKey(s.topic, s.partition))
         return {
@@ -559,7 +533,9 @@ export class ProcessingRuntime implements UnitHost {
           buffered: s.buffered,
           inFlight: run?.inFlight ?? 0,
           committed: run?.progress.committedOffset ?? -1,
-          paused: s.paused,
+          // Not taking records: paused by its handler, repositioning, or held by its progress.
+          paused:
+            s.paused || (run !== undefined && (!run.takesRecords || run.progress.intakeAllowance() === 0)),
         }
       }),
     })
@@ -572,17 +548,11 @@ export class ProcessingRuntime implements UnitHost {
 }
 
 /** Records of a topic that may be taken and unfinished: running (≤ capacity) plus waiting in lanes. */
-function takeLimit(topic: TopicDefinition): number {
+function takeLimit(topic: RuntimeTopic): number {
   const { capacity, ordering } = topic.processing
   return ordering === 'unordered' ? capacity : capacity * LANE_LOOKAHEAD_FACTOR
 }
 
-const DONE: UnitOutcome = { done: true }
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
-}
-
-function strip(partitions: TopicPartition[]): TopicPartition[] {
+function strip(partitions: readonly TopicPartition[]): TopicPartition[] {
   return partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
 }

@@ -1,16 +1,18 @@
 import type { Logger } from 'pino'
 import type { ConsumerRecord } from '../engine/types.ts'
 import type { HandlerContext } from './handler-context.ts'
-import type { PartitionRun, PauseReason } from './partition-run.ts'
+import type { PartitionRun } from './partition-run.ts'
+import type { PartitionProgress } from './progress.ts'
 import type { ConsumedRecord } from './record.ts'
+import type { ConsumerGroupInfo } from './runtime-input.ts'
 
 /** What a unit's handler context needs from the runtime. */
 export interface UnitHost {
-  readonly name: string
+  readonly group: ConsumerGroupInfo
   readonly logger: Logger
   markAsConsumed(run: PartitionRun, offset: number): void
   commitPartition(run: PartitionRun): Promise<void>
-  pausePartition(run: PartitionRun, reason: PauseReason, paused: boolean): void
+  pausePartition(run: PartitionRun, paused: boolean): void
   requestSeek(run: PartitionRun, offset: number): void
 }
 
@@ -21,25 +23,36 @@ export interface UnitHost {
  */
 export class WorkUnit implements HandlerContext {
   readonly run: PartitionRun
+  /**
+   * The progress its records were tracked in. A seek or an offset reset gives the run a new
+   * one; records taken before still finish into this one (which is then discarded).
+   */
+  readonly progress: PartitionProgress
   readonly lane: string | null
   readonly record: ConsumerRecord
   readonly wrappedRecord: ConsumedRecord<unknown>
   #batch: { records: ConsumerRecord[]; wrapped: ConsumedRecord<unknown>[] } | undefined
   attempt = 0
-  /** The dead letter queue dispatch failed once: retry the dispatch, not the handler. */
-  dlqPending: Error | undefined
+  /** The failure policy's final step failed (e.g. the dead letter produce): retry that, not the handler. */
+  pendingFailure: Error | undefined
+  /** Waiting for a retry, or behind one in its lane: not counted in the topic's budget. */
+  parked = false
+  /** Left the in-flight count (finished or abandoned); released once only. */
+  released = false
   readonly #host: UnitHost
   #logger: Logger | undefined
 
   constructor(
     host: UnitHost,
     run: PartitionRun,
+    progress: PartitionProgress,
     lane: string | null,
     record: ConsumerRecord,
     wrapped: ConsumedRecord<unknown>,
   ) {
     this.#host = host
     this.run = run
+    this.progress = progress
     this.lane = lane
     this.record = record
     this.wrappedRecord = wrapped
@@ -67,8 +80,8 @@ export class WorkUnit implements HandlerContext {
 
   // ── HandlerContext ────────────────────────────────────────────────────────────────────
 
-  get consumerGroup(): string {
-    return this.#host.name
+  get consumerGroup(): ConsumerGroupInfo {
+    return this.#host.group
   }
 
   get topic(): string {
@@ -101,11 +114,11 @@ export class WorkUnit implements HandlerContext {
   }
 
   pause(): void {
-    this.#host.pausePartition(this.run, 'user', true)
+    this.#host.pausePartition(this.run, true)
   }
 
   resume(): void {
-    this.#host.pausePartition(this.run, 'user', false)
+    this.#host.pausePartition(this.run, false)
   }
 
   seek(offset: number): void {

@@ -191,3 +191,18 @@ export async function waitUntil(
     await sleep(options.intervalMs ?? 100)
   }
 }
+
+/** Resolves with `promise`'s value, or with `'timed out'` after `ms` (the timer does not outlive it). */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timed out'> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<'timed out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed out'), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,6 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { type AddedBroker, addedBrokers, addLocalBroker } from '../../devkafka/added-broker.ts'
-import { localKafkaStatus, startLocalKafka, stopLocalKafka } from '../../devkafka/local-broker.ts'
+import { isRecordedBrokerAlive, readState } from '../../devkafka/broker-state.ts'
+import {
+  type LocalKafkaState,
+  localKafkaStatus,
+  startLocalKafka,
+  stopLocalKafka,
+} from '../../devkafka/local-broker.ts'
+import { brokerDir } from '../../devkafka/paths.ts'
 
 function parsePort(value: string): number {
   const port = Number(value)
@@ -25,10 +32,25 @@ function bootstrapOf(first: string, added: readonly AddedBroker[]): string {
   return [first, ...added.map((b) => b.bootstrap)].join(',')
 }
 
+/** "since 2026-05-01T10:00:00.000Z (3 min ago)" */
+function since(startedAt: string): string {
+  const minutes = Math.round((Date.now() - Date.parse(startedAt)) / 60_000)
+  const ago =
+    minutes < 1 ? 'just now' : minutes < 120 ? `${minutes} min ago` : `${Math.round(minutes / 60)} h ago`
+  return `since ${startedAt} (${ago})`
+}
+
+function features(state: LocalKafkaState): string {
+  return Object.entries(state.features ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')
+}
+
 /** `multilane kafka start|stop|status`: the local single-node Apache Kafka for development. */
 export function kafkaCommand(): Command {
   const kafka = new Command('kafka').description(
-    'a local Apache Kafka for development and tests (one node, or more with --brokers)',
+    'a local Apache Kafka for development and tests (one node, or more with --brokers); ' +
+      'MULTILANE_BROKER_DIR picks its directory (default ~/.cache/multilane/broker)',
   )
 
   kafka
@@ -37,7 +59,10 @@ export function kafkaCommand(): Command {
       'start the local broker (reuses a running one); resolves the Kafka jars with Maven on first use',
     )
     .option('--port <port>', 'broker port (default: 9092 if free, else any free port)', parsePort)
-    .option('--restart', 'restart on the data a previous `stop --keep` left (same port, topics, offsets)')
+    .option(
+      '--restart',
+      'restart on the data a previous `stop --keep` left (same port, version, topics, offsets); fails when nothing was kept',
+    )
     .option(
       '--brokers <n>',
       `brokers in the cluster, 1 to ${MAX_BROKERS} (default 1); node 1 is also the controller, the others are brokers only`,
@@ -59,37 +84,57 @@ export function kafkaCommand(): Command {
           )
         }
         const onProgress = opts.json ? undefined : (m: string) => process.stderr.write(`multilane: ${m}…\n`)
-        const result = await startLocalKafka({
-          ...(opts.port === undefined ? {} : { port: opts.port }),
-          restart: opts.restart === true,
-          onProgress,
-        })
-        // Adds brokers until the cluster has the number asked for (never removes any).
-        while (1 + addedBrokers().length < (opts.brokers ?? 1)) {
-          onProgress?.(`adding broker ${2 + addedBrokers().length}`)
-          await addLocalBroker()
-        }
-        const added = addedBrokers()
-        if (opts.json) {
-          process.stdout.write(
-            `${JSON.stringify({ ...result.state, addedBrokers: added, reused: result.reused, timings: result.timings })}\n`,
-          )
-          return
-        }
-        const { state } = result
-        const how = result.reused
-          ? 'already running'
-          : `started in ${Object.values(result.timings).reduce((a, b) => a + b, 0)} ms (${Object.entries(
-              result.timings,
+        // Ctrl-C leaves a starting broker recorded (the next start, status and stop find it): say so.
+        const onInterrupt = (): void => {
+          const recorded = readState()
+          if (recorded && isRecordedBrokerAlive(recorded)) {
+            process.stderr.write(
+              `\nmultilane: interrupted; the broker (pid ${recorded.pid}) keeps starting in the background in ${brokerDir()}: ` +
+                '`multilane kafka start` waits for it and reuses it, `multilane kafka stop` stops it\n',
             )
-              .map(([k, v]) => `${k} ${v} ms`)
-              .join(', ')}; jars from ${result.jarSource})`
-        const bootstrap = bootstrapOf(state.bootstrap, added)
-        process.stdout.write(
-          `Apache Kafka ${state.version} ${how}\n  bootstrap: ${state.bootstrap}\n  pid: ${state.pid}\n  log: ${state.logFile}\n` +
-            added.map((b) => `  broker ${b.nodeId}: ${b.bootstrap} (pid ${b.pid})\n`).join('') +
-            `Use it with: export KAFKA_BOOTSTRAP_SERVERS=${bootstrap}\n`,
-        )
+          } else process.stderr.write('\nmultilane: interrupted before a broker was started\n')
+          process.exit(130)
+        }
+        process.once('SIGINT', onInterrupt)
+        try {
+          const result = await startLocalKafka({
+            ...(opts.port === undefined ? {} : { port: opts.port }),
+            restart: opts.restart === true,
+            ...(onProgress ? { onProgress } : {}),
+          })
+          // Adds brokers until the cluster has the number asked for (never removes any).
+          while (1 + addedBrokers().length < (opts.brokers ?? 1)) {
+            onProgress?.(`adding broker ${2 + addedBrokers().length}`)
+            await addLocalBroker()
+          }
+          const added = addedBrokers()
+          const { state } = result
+          const bootstrap = bootstrapOf(state.bootstrap, added)
+          if (opts.json) {
+            process.stdout.write(
+              `${JSON.stringify({ ...state, addedBrokers: added, reused: result.reused, recovered: result.recovered, timings: result.timings })}\n`,
+            )
+            return
+          }
+          const how = result.reused
+            ? `already running in ${state.dir} (pid ${state.pid}, ${since(state.startedAt)})` +
+              (result.recovered ? '; it was left starting by an interrupted start' : '') +
+              ': reused'
+            : `${state.restarted ? 'restarted on the kept data' : 'started'} in ${Object.values(result.timings).reduce((a, b) => a + b, 0)} ms (${Object.entries(
+                result.timings,
+              )
+                .map(([k, v]) => `${k} ${v} ms`)
+                .join(', ')}; jars from ${result.jarSource})`
+          process.stdout.write(
+            `Apache Kafka ${state.version} ${how}\n  bootstrap: ${bootstrap}\n  dir: ${state.dir}\n  pid: ${state.pid}\n` +
+              `  log: ${state.logFile}\n` +
+              (state.features ? `  features: ${features(state)}\n` : '') +
+              added.map((b) => `  broker ${b.nodeId}: ${b.bootstrap} (pid ${b.pid})\n`).join('') +
+              `Use it with: export KAFKA_BOOTSTRAP_SERVERS=${bootstrap}\n`,
+          )
+        } finally {
+          process.off('SIGINT', onInterrupt)
+        }
       },
     )
 
@@ -101,34 +146,52 @@ export function kafkaCommand(): Command {
       'keep the data directory (for inspection or `start --restart`); added brokers keep none',
     )
     .action(async (opts: { keep?: boolean }) => {
-      const added = addedBrokers().length
-      const stopped = await stopLocalKafka({ keep: opts.keep === true })
-      process.stdout.write(
-        stopped
-          ? `stopped the broker (pid ${stopped.pid}) on ${stopped.bootstrap}${added > 0 ? ` and ${added} added broker${added > 1 ? 's' : ''}` : ''}\n`
-          : 'no local broker is running\n',
-      )
+      const result = await stopLocalKafka({
+        keep: opts.keep === true,
+        onProgress: (m) => process.stderr.write(`multilane: ${m}…\n`),
+      })
+      const lines: string[] = []
+      const { stopped, stale, addedBrokers: added, untracked } = result
+      if (stopped) {
+        lines.push(
+          `stopped the broker (pid ${stopped.pid}) on ${stopped.bootstrap}${added > 0 ? ` and ${added} added broker${added > 1 ? 's' : ''}` : ''}`,
+        )
+      }
+      if (untracked.length > 0)
+        lines.push(`stopped an unrecorded broker of ${brokerDir()} (pid ${untracked.join(', ')})`)
+      if (stale) {
+        lines.push(
+          `no local broker is running: the recorded one (pid ${stale.pid}, ${stale.bootstrap}) had already exited; removed its record`,
+        )
+      }
+      if (!stopped && !stale && untracked.length === 0) lines.push('no local broker is running')
+      if (result.kept)
+        lines.push(`kept its data in ${brokerDir()} (resume with \`multilane kafka start --restart\`)`)
+      process.stdout.write(`${lines.join('\n')}\n`)
     })
 
   kafka
     .command('status')
-    .description('print the local broker state (exit 1 when none is running)')
+    .description('print the local broker state (exit 1 when none is running, or it is still starting)')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }) => {
       const state = await localKafkaStatus()
       const added = state ? addedBrokers() : []
+      const running = state?.phase === 'running'
       if (opts.json)
         process.stdout.write(
-          `${JSON.stringify(state ? { running: true, ...state, addedBrokers: added } : { running: false })}\n`,
+          `${JSON.stringify(state ? { running, ...state, addedBrokers: added } : { running: false })}\n`,
         )
       else if (state) {
         process.stdout.write(
-          `running: Apache Kafka ${state.version}\n  bootstrap: ${bootstrapOf(state.bootstrap, added)}\n  pid: ${state.pid}\n` +
+          `${running ? 'running' : 'starting (a start is under way or was interrupted; `multilane kafka start` waits for it)'}: Apache Kafka ${state.version}\n` +
+            `  bootstrap: ${bootstrapOf(state.bootstrap, added)}\n  dir: ${state.dir}\n  pid: ${state.pid}\n` +
             added.map((b) => `  broker ${b.nodeId}: ${b.bootstrap} (pid ${b.pid})\n`).join('') +
-            `  data: ${state.dataDir}\n  log: ${state.logFile}\n  since: ${state.startedAt}\n`,
+            `  data: ${state.dataDir}\n  log: ${state.logFile}\n  ${since(state.startedAt)}\n` +
+            (state.features ? `  features: ${features(state)}\n` : ''),
         )
-      } else process.stdout.write('no local broker is running\n')
-      if (!state) process.exitCode = 1
+      } else process.stdout.write(`no local broker is running (in ${brokerDir()})\n`)
+      if (!running) process.exitCode = 1
     })
 
   return kafka

@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander'
-import { localKafkaStatus } from '../../devkafka/local-broker.ts'
 import { BOOTSTRAP_ENV, parseBootstrap } from '../../kafka/bootstrap.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import {
@@ -8,6 +7,7 @@ import {
   type ShareGroupDescription,
   type ShareGroupSettings,
 } from '../../share/share-admin.ts'
+import { targetCluster } from '../target-cluster.ts'
 
 function positiveInteger(value: string): number {
   const n = Number(value)
@@ -35,13 +35,13 @@ function bootstrapList(value: string): string {
 
 /** The cluster: --bootstrap, else KAFKA_BOOTSTRAP_SERVERS, else the running local broker. */
 async function kafkaOf(bootstrap: string | undefined): Promise<KafkaConnectionOptions> {
-  const value = bootstrap ?? process.env[BOOTSTRAP_ENV] ?? (await localKafkaStatus())?.bootstrap
-  if (!value) {
-    throw new Error(
-      `no cluster to talk to: give --bootstrap host:port, set ${BOOTSTRAP_ENV}, or start one with \`multilane kafka start\``,
-    )
+  const cluster = await targetCluster(bootstrap)
+  return {
+    bootstrap: cluster.bootstrap,
+    clientId: 'multilane-cli',
+    requestTimeoutMs: 15_000,
+    connectTimeoutMs: 5000,
   }
-  return { bootstrap: value, clientId: 'multilane-cli', requestTimeoutMs: 15_000, connectTimeoutMs: 5000 }
 }
 
 /** Left-aligned columns, two spaces apart. */

@@ -304,9 +304,9 @@ test('OFFSET_OUT_OF_RANGE after deleteRecords: offset_reset 10 → 50 and offset
   assert.equal((await committedOffsets(groupId, topic, 1)).get(0)?.offset, 10)
 
   const consumer = newConsumer({ groupId, topics: [topic], autoOffsetReset: 'earliest' })
-  const resets: Array<{ topic: string; partition: number; from: number; to: number; policy: string }> = []
+  const resets: Array<{ topic: string; partition: number; from: number; to: number; policy?: string }> = []
   const assigned: AssignedPartition[] = []
-  consumer.on('offset_reset', (e) => resets.push(e))
+  consumer.on('position_reset', (e) => resets.push(e))
   consumer.on('partitions_assigned', (e) => assigned.push(...e.partitions))
   const seen: ConsumerRecord[] = []
   try {
@@ -318,7 +318,9 @@ test('OFFSET_OUT_OF_RANGE after deleteRecords: offset_reset 10 → 50 and offset
       [[10, 10]],
       'starts at the commit',
     )
-    assert.deepEqual(resets, [{ topic, partition: 0, from: 10, to: 50, policy: 'earliest' }])
+    assert.deepEqual(resets, [
+      { topic, partition: 0, from: 10, to: 50, reason: 'offset_reset', policy: 'earliest' },
+    ])
     assert.deepEqual(
       seen.map((r) => r.offset),
       range(50, 100),

@@ -24,12 +24,12 @@ async function doneOnBroker(group: string, topic: string, partitions: number) {
     if (!c || c.offset < 0) return false
     if (offset < c.offset) return true
     const map = decodeCommitMetadata(c.metadata).offsetMap
-    return map ? decodeOffsetMap(c.offset, map).includes(offset) : false
+    return map?.base === c.offset ? decodeOffsetMap(c.offset, map.token).includes(offset) : false
   }
   let mapped = 0
   for (const [, c] of committed) {
     const map = decodeCommitMetadata(c.metadata).offsetMap
-    if (map) mapped += decodeOffsetMap(c.offset, map).length
+    if (map?.base === c.offset) mapped += decodeOffsetMap(c.offset, map.token).length
   }
   return { done, mapped }
 }

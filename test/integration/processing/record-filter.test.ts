@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'
 import { createApp } from '../../../src/app/app.ts'
+import { membersOf } from '../../../src/app/members.ts'
 import { type ErrorOccurredEvent, EventBus } from '../../../src/instrumentation/events.ts'
 import { createConsumerGroupRuntime } from '../../../src/processing/consumer-group-runtime.ts'
 import { DeadLetterQueueProducer } from '../../../src/processing/dead-letter-queue.ts'
@@ -47,8 +48,8 @@ for (const style of ['blocking', 'continuous'] as const) {
     events.on('error.occurred', (e) => errors.push(e))
     const deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
     const runtime = createConsumerGroupRuntime({
-      group: definition.consumerGroups[0]!,
-      app: definition.settings,
+      ...membersOf(definition.consumerGroups[0]!, definition.settings)[0]!,
+      kafka: definition.settings.kafka,
       events,
       logger: pino({ enabled: false }),
       deadLetters,

@@ -123,15 +123,20 @@ describe('PartitionOffsetTracker', () => {
     assert.equal(t.committable(), 10)
   })
 
-  it('leaves out a restored offset equal to the committable one', () => {
-    // The codec cannot carry the committed offset itself; it gets reprocessed (at-least-once).
-    const t = new PartitionOffsetTracker(0, [2, 3])
+  it('commits past restored offsets that directly follow the frontier (defect 10 of issue 7)', () => {
+    // The codec cannot carry the committed offset itself: committing 2 would replay it.
+    const t = new PartitionOffsetTracker(0, [2, 3, 5])
     t.track(0)
     t.track(1)
     t.complete(0)
     t.complete(1)
-    assert.equal(t.committable(), 2)
-    assert.deepEqual(t.doneAbove(), [3])
+    assert.equal(t.committable(), 4)
+    assert.deepEqual(t.doneAbove(), [5])
+    // The records themselves still come, and are skipped.
+    assert.equal(t.shouldSkip(2), true)
+    t.skip(2)
+    t.skip(3)
+    assert.equal(t.committable(), 4)
   })
 
   it('grows past its initial capacity while the head wraps, with gaps', () => {
@@ -241,6 +246,7 @@ describe('PartitionOffsetTracker', () => {
       tracker: PartitionOffsetTracker
       done: Set<number>
       seen: number[]
+      passRestored: (offset: number) => number
     } {
       const { position, steps } = scenario
       const restored = scenario.restoredDeltas.map((d) => position + d).sort((a, b) => a - b)
@@ -250,6 +256,12 @@ describe('PartitionOffsetTracker', () => {
       const done = new Set<number>() // tracked-and-completed or skipped
       const seen: number[] = []
       let frontier = position
+      /** With nothing pending, the commit passes restored offsets right at the frontier. */
+      const passRestored = (offset: number): number => {
+        let o = offset
+        while (restoredSet.has(o)) o++
+        return o
+      }
       let previous = t.committable()
       let previousVersion = t.version
       let previousState = JSON.stringify([t.committable(), t.doneAbove()])
@@ -279,7 +291,7 @@ describe('PartitionOffsetTracker', () => {
         const committable = t.committable()
         assert.ok(committable >= previous, 'committable never decreases')
         previous = committable
-        assert.equal(committable, pending[0] ?? frontier)
+        assert.equal(committable, pending[0] ?? passRestored(frontier))
         assert.ok(pending.length === 0 || committable <= pending[0]!)
         assert.equal(t.pendingCount(), pending.length)
         assert.equal(t.lowestPending(), pending[0])
@@ -301,10 +313,10 @@ describe('PartitionOffsetTracker', () => {
         t.complete(offset)
         done.add(offset)
       }
-      assert.equal(t.committable(), frontier)
+      assert.equal(t.committable(), passRestored(frontier))
       const last = seen[seen.length - 1]
       if (last !== undefined) assert.ok(t.committable() >= last + 1)
-      return { tracker: t, done, seen }
+      return { tracker: t, done, seen, passRestored }
     }
 
     it('never commits past a pending record; all done commits past the last offset', () => {
@@ -321,10 +333,10 @@ describe('PartitionOffsetTracker', () => {
       }))
       fc.assert(
         fc.property(noAdvance, (scenario) => {
-          const { tracker, seen } = run(scenario)
+          const { tracker, seen, passRestored } = run(scenario)
           assert.equal(
             tracker.committable(),
-            seen.length > 0 ? seen[seen.length - 1]! + 1 : scenario.position,
+            passRestored(seen.length > 0 ? seen[seen.length - 1]! + 1 : scenario.position),
           )
         }),
         { numRuns: 200 },

@@ -1,0 +1,12 @@
+import { MultilaneError } from '../errors.ts'
+
+/** Error codes of the `multilane` commands that talk to a cluster; each message names the fix. */
+export type CliErrorCode =
+  | 'NO_BROKER'
+  | 'BROKER_UNREACHABLE'
+  | 'TOPIC_EXISTS'
+  | 'TOPIC_CREATE_FAILED'
+  | 'TOPIC_NOT_READY'
+
+/** A failure of a `multilane` command against a cluster (exit code 1). */
+export class CliError extends MultilaneError<CliErrorCode> {}

@@ -1,0 +1,76 @@
+// Waiting for a starting broker: it answers ApiVersions and a share group can be joined. A
+// broker that fails or times out is killed here (it never outlives a failed start).
+import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { probeBroker, shareGroupsUnavailableReason } from './broker-probe.ts'
+import { logTail, signal, waitForExit } from './broker-process.ts'
+import { DevKafkaError } from './errors.ts'
+import { accepts } from './ports.ts'
+
+export interface ReadyWait {
+  pid: number
+  /** The plain client listener (probed with ApiVersions and a share-group join). */
+  port: number
+  /** The node's other listeners: each must accept connections too (a broker that failed to bind one is exiting). */
+  otherPorts: number[]
+  logFile: string
+  timeoutMs: number
+  /** How the process ended, or undefined while it runs. */
+  exited: () => string | undefined
+  /** Which node, for messages ("The Kafka broker", "The added broker 2"). */
+  label?: string
+}
+
+/** Returns the finalized feature levels once the broker is ready; throws (after killing it) otherwise. */
+export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, number>> {
+  const label = wait.label ?? 'The Kafka broker'
+  const deadline = Date.now() + wait.timeoutMs
+  const address = { host: '127.0.0.1', port: wait.port }
+  for (; ; await sleep(250)) {
+    const exit = wait.exited()
+    if (exit !== undefined) {
+      throw new DevKafkaError(
+        'BROKER_EXITED',
+        `${label} exited during start (${exit}). Last lines of ${wait.logFile}:\n${logTail(wait.logFile)}`,
+      )
+    }
+    if (Date.now() > deadline) {
+      await kill(wait.pid)
+      throw new DevKafkaError(
+        'BROKER_START_TIMEOUT',
+        `${label} did not answer within ${wait.timeoutMs} ms. Last lines of ${wait.logFile}:\n${logTail(wait.logFile)}`,
+      )
+    }
+    const facts = await probeBroker(address, 1000).catch(() => undefined)
+    if (!facts) continue
+    // A broker that answered and then exits (it could not bind a later listener) fails the
+    // checks below: not ready yet, and its exit is reported on the next turn.
+    const listening = await Promise.all(wait.otherPorts.map((p) => accepts(p)))
+    if (!listening.every(Boolean)) continue
+    const reason = await shareGroupsUnavailableReason(address, facts).catch(() => null)
+    if (reason === null || wait.exited() !== undefined) continue
+    if (reason) {
+      await kill(wait.pid)
+      throw new DevKafkaError(
+        'SHARE_GROUPS_UNAVAILABLE',
+        `The broker started but share groups cannot be used: ${reason}.`,
+      )
+    }
+    return facts.features
+  }
+}
+
+/** SIGKILL, and wait until the process has let go of its ports and files. */
+export async function kill(pid: number): Promise<void> {
+  signal(pid, 'SIGKILL')
+  await waitForExit(pid, 10_000)
+}
+
+/** The part of a log written after byte `offset` (what one start attempt wrote). */
+export function logSince(logFile: string, offset: number): string {
+  try {
+    return readFileSync(logFile).subarray(offset).toString('utf8')
+  } catch {
+    return ''
+  }
+}

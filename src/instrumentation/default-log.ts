@@ -1,0 +1,163 @@
+import type { ErrorOccurredEvent, EventBus, EventName, MultilaneEvents } from './events.ts'
+
+type LogMethod = (object: Record<string, unknown>, message: string) => void
+
+/** The logger methods the default log uses (pino's shape). */
+export interface DefaultLogTarget {
+  info: LogMethod
+  warn: LogMethod
+  error: LogMethod
+}
+
+/** Repeats of one kind of line (same type and partition) within this window are counted, not printed. */
+export const LOG_REPEAT_WINDOW_MS = 10_000
+
+interface Window {
+  until: number
+  suppressed: number
+  timer: NodeJS.Timeout | undefined
+}
+
+/**
+ * Logs, without any subscription by the user, what someone running the app must see: failures
+ * (fatal ones always; handler errors, retries, dead letter dispatches and connection problems
+ * at most once per partition and kind every 10 s, with a count of what was left out), missing
+ * topics, limits that hold intake, offset resets, and rebalances. Returns a function that
+ * detaches it.
+ */
+export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): () => void {
+  const windows = new Map<string, Window>()
+  /** Logs now, or counts the line when one of its kind was logged within the window. */
+  const limited = (key: string, log: (suppressed: number) => void): void => {
+    const now = Date.now()
+    const w = windows.get(key)
+    if (w && now < w.until) {
+      w.suppressed++
+      // Say how many were left out when the window ends, even if no further line comes.
+      w.timer ??= setTimeout(() => {
+        w.timer = undefined
+        if (w.suppressed > 0) {
+          logger.warn(
+            { repeats: w.suppressed, kind: key },
+            `${w.suppressed} more like the last "${key}" line in ${LOG_REPEAT_WINDOW_MS / 1000} s`,
+          )
+          w.suppressed = 0
+        }
+      }, w.until - now).unref()
+      return
+    }
+    const suppressed = w?.suppressed ?? 0
+    if (w?.timer) clearTimeout(w.timer)
+    windows.set(key, { until: now + LOG_REPEAT_WINDOW_MS, suppressed: 0, timer: undefined })
+    log(suppressed)
+  }
+
+  const detach: Array<() => void> = []
+  const on = <K extends EventName>(name: K, listener: (event: MultilaneEvents[K]) => void): void => {
+    events.on(name, listener)
+    detach.push(() => events.off(name, listener))
+  }
+
+  on('error.occurred', (e) => {
+    const fields = errorFields(e)
+    if (e.fatal || e.type === 'consumer.fatal') {
+      logger.error(fields, `fatal: ${e.error.message}`)
+      return
+    }
+    const key = [e.type, e.consumerGroup ?? '', e.topic ?? '', e.partition ?? ''].join('|')
+    const level = SEVERE.has(e.type) ? 'error' : 'warn'
+    limited(key, (suppressed) =>
+      logger[level](
+        { ...fields, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
+        describe(e),
+      ),
+    )
+  })
+  on('dead_letter_queue.dispatched', (e) =>
+    limited(`dlq|${e.consumerGroup}|${e.topic}|${e.partition}`, (suppressed) =>
+      logger.warn(
+        { ...e, error: e.error.message, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
+        `record ${e.topic}#${e.partition}@${e.offset} sent to dead letter topic ${e.deadLetterTopic} after ${e.attempts} attempts`,
+      ),
+    ),
+  )
+  on('topics.missing', (e) =>
+    logger.warn(
+      e,
+      `consumer group "${e.consumerGroup}" subscribes to topics that do not exist: ${e.topics.join(', ')} (create them, or fix the names; checking again every 10 s)`,
+    ),
+  )
+  on('offsets.map_limit_reached', (e) =>
+    logger.warn(
+      e,
+      `${e.topic}#${e.partition}: offset map near the commit metadata limit (${e.bytes} of ${e.limit} bytes): taking new records paused until older ones finish`,
+    ),
+  )
+  on('offsets.window_limit_reached', (e) =>
+    logger.warn(
+      e,
+      `${e.topic}#${e.partition}: ${e.limit} offsets held above unfinished record ${e.lowestUnfinished}: taking new records paused until it finishes`,
+    ),
+  )
+  on('offsets.map_discarded', (e) =>
+    logger.warn(
+      { ...e, error: e.error?.message },
+      `${e.topic}#${e.partition}: committed offset map not used (${e.reason === 'base_mismatch' ? `written for offset ${e.mapBase}, stored with ${e.committedOffset}` : 'undecodable'}): records above ${e.committedOffset} are processed again`,
+    ),
+  )
+  on('partitions.position_reset', (e) =>
+    logger.warn(
+      e,
+      e.reason === 'truncation'
+        ? `${e.topic}#${e.partition}: the leader's log was truncated below ${e.from}: reading again from ${e.to}`
+        : `${e.topic}#${e.partition}: offset ${e.from} is out of range: reset to ${e.policy} (${e.to})`,
+    ),
+  )
+  on('partitions.assigned', (e) =>
+    logger.info(
+      { consumerGroup: e.consumerGroup, partitions: e.partitions.length },
+      `assigned ${list(e.partitions)}`,
+    ),
+  )
+  on('partitions.revoked', (e) =>
+    logger.info(
+      { consumerGroup: e.consumerGroup, partitions: e.partitions.length, reason: e.reason },
+      `${e.reason === 'lost' ? 'lost' : 'revoked'} ${list(e.partitions)}`,
+    ),
+  )
+
+  return () => {
+    for (const off of detach) off()
+    for (const w of windows.values()) if (w.timer) clearTimeout(w.timer)
+  }
+}
+
+const SEVERE = new Set<ErrorOccurredEvent['type']>([
+  'consumer.retries_exhausted',
+  'dead_letter_queue.dispatch.error',
+  'event.listener.error',
+])
+
+function errorFields(e: ErrorOccurredEvent): Record<string, unknown> {
+  return {
+    type: e.type,
+    err: e.error,
+    consumerGroup: e.consumerGroup,
+    topic: e.topic,
+    partition: e.partition,
+    offset: e.offset,
+    attempt: e.attempt,
+  }
+}
+
+function describe(e: ErrorOccurredEvent): string {
+  const where =
+    e.topic !== undefined ? ` ${e.topic}#${e.partition}${e.offset !== undefined ? `@${e.offset}` : ''}` : ''
+  const attempt = e.attempt !== undefined ? ` (attempt ${e.attempt})` : ''
+  return `${e.type}${where}${attempt}: ${e.error.message}`
+}
+
+function list(partitions: ReadonlyArray<{ topic: string; partition: number }>): string {
+  const shown = partitions.slice(0, 20).map((p) => `${p.topic}#${p.partition}`)
+  return partitions.length > 20 ? `${shown.join(', ')} and ${partitions.length - 20} more` : shown.join(', ')
+}

@@ -1,0 +1,125 @@
+// A processing runtime on multilane's own in-memory pieces: an InMemorySource, consumer-group
+// progress committing into a map, the consumer-group failure policy with an in-memory dead
+// letter sink. Deterministic tests of budgets, revocation races and shutdown; no broker.
+import { pino } from 'pino'
+import { defaultLaneReducer } from '../../src/app/lane-reducer.ts'
+import type { ConsumerRecord, OffsetToCommit } from '../../src/engine/types.ts'
+import { partitionKey } from '../../src/engine/types.ts'
+import { EventBus, type EventName, type MultilaneEvents } from '../../src/instrumentation/events.ts'
+import type { DeadLetterSink } from '../../src/processing/dead-letter-queue.ts'
+import { raw } from '../../src/processing/deserializers.ts'
+import { RetryThenDeadLetter } from '../../src/processing/failure-policy.ts'
+import { OffsetCommitProgress } from '../../src/processing/offset-commit-progress.ts'
+import { ProcessingRuntime, type RecordFilter } from '../../src/processing/processing-runtime.ts'
+import type { ProcessingSettings, RuntimeTopic } from '../../src/processing/runtime-input.ts'
+import { InMemorySource } from './in-memory-source.ts'
+
+export interface HarnessTopic extends Partial<Omit<RuntimeTopic, 'processing'>> {
+  name: string
+  processing?: Partial<ProcessingSettings>
+}
+
+export interface HarnessOptions {
+  topics: HarnessTopic[]
+  shutdownTimeoutMs?: number
+  revokeTimeoutMs?: number
+  filter?: RecordFilter
+  /** Dead letter produces fail while this returns true. */
+  deadLetterFails?: () => boolean
+  /** Commits fail (reject) while this returns true. */
+  commitFails?: () => boolean
+}
+
+export interface Harness {
+  runtime: ProcessingRuntime
+  source: InMemorySource
+  events: EventBus
+  /** The last committed offset (and metadata) per partition key. */
+  committed: Map<string, OffsetToCommit>
+  deadLettered: ConsumerRecord[]
+  fatal: Error[]
+  /** Every event of these names, in order. */
+  collect<K extends EventName>(name: K): Array<MultilaneEvents[K]>
+  committedOffset(topic: string, partition: number): number | undefined
+}
+
+export function topicOf(t: HarnessTopic): RuntimeTopic {
+  return {
+    deserializer: raw(),
+    virtualPartitions: { partitioner: (r) => r.keyString, reducer: defaultLaneReducer, maxPartitions: 16 },
+    retries: { maxRetries: 3, backoff: { initialMs: 20, maxMs: 200, exponential: true } },
+    manualOffsets: false,
+    handler: () => {},
+    ...t,
+    processing: {
+      style: 'continuous',
+      capacity: 10,
+      ordering: 'partition',
+      maxPollRecords: 500,
+      commitIntervalMs: 50,
+      ...t.processing,
+    },
+  }
+}
+
+export function createHarness(options: HarnessOptions): Harness {
+  const events = new EventBus()
+  const committed = new Map<string, OffsetToCommit>()
+  const deadLettered: ConsumerRecord[] = []
+  const fatal: Error[] = []
+  const sink: DeadLetterSink = {
+    async dispatch(_topic, records) {
+      if (options.deadLetterFails?.()) throw new Error('dead letter topic unavailable')
+      deadLettered.push(...records)
+    },
+  }
+  const progress = new OffsetCommitProgress({
+    consumerGroup: 'g',
+    events,
+    commit: async (offsets) => {
+      if (options.commitFails?.()) throw new Error('the coordinator refused the commit')
+      for (const o of offsets) committed.set(partitionKey(o.topic, o.partition), { ...o })
+    },
+  })
+  let source!: InMemorySource
+  const runtime = new ProcessingRuntime({
+    member: {
+      group: { name: 'g', segmentId: -1, segmentOrigin: 'g' },
+      label: 'g',
+      topics: options.topics.map(topicOf),
+      revokeTimeoutMs: options.revokeTimeoutMs ?? 5000,
+      shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
+      statisticsIntervalMs: 0,
+    },
+    events,
+    logger: pino({ enabled: false }),
+    progress,
+    filter: options.filter,
+    failurePolicy: (laneQueued) =>
+      new RetryThenDeadLetter({
+        group: { name: 'g', segmentId: -1, segmentOrigin: 'g' },
+        events,
+        deadLetters: sink,
+        laneQueued,
+      }),
+    source: (hooks) => {
+      source = new InMemorySource(hooks)
+      return source
+    },
+    onFatal: (error) => fatal.push(error),
+  })
+  return {
+    runtime,
+    source,
+    events,
+    committed,
+    deadLettered,
+    fatal,
+    collect(name) {
+      const out: Array<MultilaneEvents[typeof name]> = []
+      events.on(name, (e) => out.push(e))
+      return out
+    },
+    committedOffset: (topic, partition) => committed.get(partitionKey(topic, partition))?.offset,
+  }
+}

@@ -1,0 +1,167 @@
+// Review of the fetcher's log-truncation handling (issue 7, defect 15), with scripted Fetch
+// responses: a fake KafkaCluster whose connection answers each Fetch with the next response
+// of a script. (The real-broker proof needs an unclean leader election on a cluster of two
+// brokers; nothing in the suite covers truncation today.)
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { fetchV17 } from '@platformatic/kafka'
+import { Fetcher } from '../../../src/engine/fetcher.ts'
+import type { ConsumerRecord, PositionReset } from '../../../src/engine/types.ts'
+import type { KafkaCluster } from '../../../src/kafka/cluster.ts'
+import { waitUntil } from '../../support/kafka.ts'
+
+const TOPIC = 't'
+const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ'
+
+function batch(
+  first: number,
+  count: number,
+  epoch: number,
+): NonNullable<fetchV17.FetchResponsePartition['records']>[number] {
+  return {
+    firstOffset: BigInt(first),
+    length: 0,
+    partitionLeaderEpoch: epoch,
+    magic: 2,
+    crc: 0,
+    attributes: 0,
+    lastOffsetDelta: count - 1,
+    firstTimestamp: 0n,
+    maxTimestamp: 0n,
+    producerId: -1n,
+    producerEpoch: -1,
+    firstSequence: -1,
+    records: Array.from({ length: count }, (_, i) => ({
+      length: 0,
+      attributes: 0,
+      timestampDelta: 0n,
+      offsetDelta: i,
+      key: null,
+      value: Buffer.from(`v${first + i}`),
+      headers: [],
+    })),
+  }
+}
+
+function response(partition: Partial<fetchV17.FetchResponsePartition>): fetchV17.FetchResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    sessionId: 0,
+    responses: [
+      {
+        topicId: TOPIC_ID,
+        partitions: [
+          {
+            partitionIndex: 0,
+            errorCode: 0,
+            highWatermark: 100n,
+            lastStableOffset: 100n,
+            logStartOffset: 0n,
+            abortedTransactions: null,
+            preferredReadReplica: -1,
+            records: [],
+            ...partition,
+          },
+        ],
+      },
+    ],
+  }
+}
+
+/**
+ * A cluster of one broker whose Fetch answers come from `script` (each step may wait for the
+ * test), then empty ones after a short wait.
+ */
+function scriptedCluster(script: Array<() => Promise<fetchV17.FetchResponse>>): KafkaCluster {
+  const connection = {
+    send(...args: unknown[]) {
+      const cb = args[args.length - 1] as (error: Error | null, r: fetchV17.FetchResponse) => void
+      const next = script.shift()
+      if (next) void next().then((r) => cb(null, r))
+      else setTimeout(() => cb(null, response({})), 20)
+    },
+  }
+  const fake = {
+    requestTimeoutMs: 1000,
+    async refreshMetadata() {
+      return new Map([
+        [TOPIC, { name: TOPIC, topicId: TOPIC_ID, partitions: [{ nodeId: 1, leaderEpoch: 2 }] }],
+      ])
+    },
+    topicByName() {
+      return { name: TOPIC, topicId: TOPIC_ID, partitions: [{ nodeId: 1, leaderEpoch: 2 }] }
+    },
+    async connectionTo() {
+      return connection
+    },
+  }
+  return fake as unknown as KafkaCluster
+}
+
+// The fetcher prefetches: its position runs ahead of what was taken by up to a buffer. On a
+// diverging epoch it compares the leader's end offset with the *fetch* position, and #moveTo
+// drops the whole buffer and fetches again from the end offset. Buffered records below the end
+// offset are valid (the leader still has them) but are never handed over: records 3-5 below are
+// skipped without a trace, and the runtime, told the position moved to 6, commits past them.
+// The Java client compares with the consumer's position (the next record to return).
+test('a truncation above records still buffered hands those records over', async () => {
+  let tookSome!: () => void
+  const took = new Promise<void>((r) => (tookSome = r))
+  let answeredDivergence!: () => void
+  const divergenceHandled = new Promise<void>((r) => (answeredDivergence = r))
+  const cluster = scriptedCluster([
+    // Records 0-9, leader epoch 1.
+    async () => response({ records: [batch(0, 10, 1)] }),
+    // An unclean election: the new leader's log of epoch 1 ends at 6; 6-9 were replaced.
+    async () => {
+      await took
+      return response({ divergingEpoch: { epoch: 1, endOffset: 6n }, records: null })
+    },
+    // The new leader's records from 6 on (epoch 2). Asked for once the divergence was handled.
+    async () => {
+      answeredDivergence()
+      return response({ records: [batch(6, 2, 2)] })
+    },
+  ])
+  const fetcher = new Fetcher(cluster, {
+    fetch: { maxWaitMs: 10, minBytes: 1, maxBytes: 1 << 20, maxPartitionBytes: 1 << 20 },
+    buffer: {
+      maxRecordsPerPartition: 1000,
+      maxBytesPerPartition: 1 << 20,
+      maxRecords: 1000,
+      maxBytes: 1 << 20,
+    },
+    isolationLevel: 'read_uncommitted',
+    autoOffsetReset: 'earliest',
+  })
+  const resets: PositionReset[] = []
+  fetcher.on('position_reset', (r) => resets.push(r))
+  const handed: ConsumerRecord[] = []
+  try {
+    await fetcher.add([{ topic: TOPIC, partition: 0, position: 0 }])
+    await waitUntil(() => fetcher.bufferedRecords === 10, {
+      timeoutMs: 5000,
+      message: 'records 0-9 buffered',
+    })
+    // The taker has taken 0-2 so far; 3-9 wait in the buffer.
+    for (const b of fetcher.takeRecords(3)) handed.push(...b.records)
+    tookSome()
+    await divergenceHandled
+    await waitUntil(
+      () => {
+        for (const b of fetcher.takeRecords(100)) handed.push(...b.records)
+        return handed.some((r) => r.leaderEpoch === 2 && r.offset === 7)
+      },
+      { timeoutMs: 5000, message: 'the new leader records taken' },
+    )
+  } finally {
+    await fetcher.close()
+  }
+  const offsets = handed.map((r) => r.offset)
+  assert.deepEqual(
+    offsets.filter((o) => o < 6),
+    [0, 1, 2, 3, 4, 5],
+    `records below the diverging end offset handed over (handed ${JSON.stringify(offsets)}, resets ${JSON.stringify(resets)})`,
+  )
+})

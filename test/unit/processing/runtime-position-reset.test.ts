@@ -1,0 +1,105 @@
+// Review of the runtime's handling of position resets (offset reset, log truncation), on an
+// in-memory source: a reset must never let a commit pass a record that is still unfinished.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { waitUntil } from '../../support/kafka.ts'
+import { createHarness } from '../../support/runtime-harness.ts'
+
+const T = 't'
+
+// Truncation after an unclean leader election: the fetcher moves the position back to the
+// diverging epoch's end offset (fetcher.ts #divergedAt → #moveTo), which can lie above
+// records that were taken and are still running (the fetch position runs ahead of processing by
+// up to a buffer). The runtime gives the partition a new progress starting at `to` and
+// commits from there, passing the records still running in the old progress: a crash then
+// loses them (they are below the committed offset and were never finished).
+test('a position reset above records still running does not commit past them', async () => {
+  let release!: () => void
+  const gate = new Promise<void>((r) => (release = r))
+  const finished = new Set<number>()
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        processing: { capacity: 10, ordering: 'unordered' },
+        handler: async (record) => {
+          if (record.offset < 5) await gate
+          finished.add(record.offset)
+        },
+      },
+    ],
+  })
+  h.source.append(T, 0, 10)
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    await waitUntil(() => [5, 6, 7, 8, 9].every((o) => finished.has(o)), { message: '5-9 finished' })
+    assert.equal(h.committedOffset(T, 0) ?? 0, 0, 'nothing passed the running records yet')
+    // The leader's log diverged at 8: the engine refetches from 8 (records 0-4 are still running).
+    h.source.hooks.onPositionReset({ topic: T, partition: 0, from: 10, to: 8, reason: 'truncation' })
+    h.source.seek({ topic: T, partition: 0 }, 8)
+    // Let the commit timer (50 ms) run a few times.
+    await sleep(300)
+    const committed = h.committedOffset(T, 0) ?? 0
+    assert.ok(
+      committed <= 0,
+      `committed ${committed} while records 0-4 are unfinished: a crash now loses them`,
+    )
+  } finally {
+    release()
+    await h.runtime.stop()
+  }
+})
+
+// The same reset also drops the records taken and not started yet (#onPositionReset →
+// #abandonQueued): "abandoned" records stay uncommitted so that the next fetch returns them —
+// but the new progress starts at `to`, above them, so nothing ever returns them. With a
+// truncation whose end offset lies above the lane's queue, those records are skipped outright,
+// no crash needed (the fetcher drops its buffered ones below `to` as well; see
+// test/unit/engine/fetcher-truncation.test.ts).
+test('a position reset above records queued in their lane does not skip them', async () => {
+  let release!: () => void
+  const gate = new Promise<void>((r) => (release = r))
+  const handled: number[] = []
+  let takenAtReset = 0
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        processing: { capacity: 4, ordering: 'partition' },
+        handler: async (record) => {
+          if (record.offset === 0) await gate
+          handled.push(record.offset)
+        },
+      },
+    ],
+  })
+  h.source.append(T, 0, 30)
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    await waitUntil(() => (h.source.handed.get('t\u00000') ?? 0) >= 10, {
+      message: 'records queued behind record 0',
+    })
+    takenAtReset = h.source.handed.get('t\u00000')!
+    // Truncation: the leader's log diverged at 20; the fetch position was past it, with records
+    // from `takenAtReset` on buffered (the fetcher reports `from` = its first buffered offset).
+    h.source.hooks.onPositionReset({
+      topic: T,
+      partition: 0,
+      from: takenAtReset,
+      to: 20,
+      reason: 'truncation',
+    })
+    h.source.seek({ topic: T, partition: 0 }, 20)
+    release()
+    await waitUntil(() => handled.includes(29), { message: 'records from 20 on handled' })
+    await sleep(200)
+  } finally {
+    await h.runtime.stop()
+  }
+  const skipped = [...Array(Math.min(takenAtReset, 20)).keys()].filter((o) => !handled.includes(o))
+  assert.deepEqual(skipped, [], `records below the reset target never handled: ${skipped}`)
+  assert.ok((h.committedOffset(T, 0) ?? 0) <= Math.min(...skipped, 30))
+})
