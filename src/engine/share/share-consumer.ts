@@ -152,15 +152,16 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     if (this.#state !== 'new') throw new ShareError('CONSUMER_CLOSED', 'a ShareConsumer can be started once')
     this.#state = 'running'
     await this.#cluster.refreshMetadata(this.#options.topics)
-    if (this.#options.maxRecordLocks === undefined) {
-      try {
-        const configs = await describeGroupConfigs(this.#cluster, this.groupId)
-        const budget = Number(configs.get('share.partition.max.record.locks'))
-        if (Number.isInteger(budget) && budget > 0) this.#lockBudget = budget
-        this.#renewEnabled = configs.get('share.renew.acknowledge.enable') !== 'false'
-      } catch (error) {
-        this.emit('warning', { source: 'config', error: error as Error })
+    try {
+      const configs = await describeGroupConfigs(this.#cluster, this.groupId)
+      const budget = Number(configs.get('share.partition.max.record.locks'))
+      if (this.#options.maxRecordLocks === undefined && Number.isInteger(budget) && budget > 0) {
+        this.#lockBudget = budget
       }
+      this.#renewEnabled = configs.get('share.renew.acknowledge.enable') !== 'false'
+    } catch (error) {
+      // Not allowed to read group configs (DescribeConfigs on the group): keep the defaults.
+      this.emit('warning', { source: 'config', error: error as Error })
     }
     await this.#membership.start()
   }
