@@ -31,6 +31,15 @@ export interface ShareGroupSettings {
   isolationLevel?: 'read_uncommitted' | 'read_committed'
   /** Whether members may RENEW locks (`share.renew.acknowledge.enable`, Kafka ≥ 4.3). */
   renewAcknowledgeEnable?: boolean
+  /**
+   * The broker's own dead letter topic for the group (`errors.deadletterqueue.topic.name`,
+   * Kafka ≥ 4.4 with share.version 2, KIP-1191): rejected records, and records released past
+   * the delivery count limit, are written there by the broker. A topic you create needs the
+   * topic config `errors.deadletterqueue.group.enable=true`; '' turns it off.
+   */
+  deadLetterTopic?: string
+  /** With `deadLetterTopic`: copy the record's key and value, not only its metadata (`errors.deadletterqueue.copy.record.enable`). */
+  deadLetterCopyRecord?: boolean
 }
 
 const SETTING_CONFIGS: Record<keyof ShareGroupSettings, string> = {
@@ -43,6 +52,8 @@ const SETTING_CONFIGS: Record<keyof ShareGroupSettings, string> = {
   sessionTimeoutMs: 'share.session.timeout.ms',
   isolationLevel: 'share.isolation.level',
   renewAcknowledgeEnable: 'share.renew.acknowledge.enable',
+  deadLetterTopic: 'errors.deadletterqueue.topic.name',
+  deadLetterCopyRecord: 'errors.deadletterqueue.copy.record.enable',
 }
 
 /** The group config names and values for `settings`; throws INVALID_SETTING naming the field. */
@@ -66,11 +77,18 @@ export function shareGroupConfigEntries(settings: ShareGroupSettings): Record<st
           `isolationLevel must be read_uncommitted or read_committed, got ${JSON.stringify(value)}`,
         )
       }
-    } else if (field === 'renewAcknowledgeEnable') {
+    } else if (field === 'deadLetterTopic') {
+      if (typeof value !== 'string' || (value !== '' && !/^[a-zA-Z0-9._-]{1,249}$/.test(value))) {
+        throw new ShareAdminError(
+          'INVALID_SETTING',
+          `deadLetterTopic must be a Kafka topic name (or '' for none), got ${JSON.stringify(value)}`,
+        )
+      }
+    } else if (field === 'renewAcknowledgeEnable' || field === 'deadLetterCopyRecord') {
       if (typeof value !== 'boolean') {
         throw new ShareAdminError(
           'INVALID_SETTING',
-          `renewAcknowledgeEnable must be a boolean, got ${JSON.stringify(value)}`,
+          `${field} must be a boolean, got ${JSON.stringify(value)}`,
         )
       }
     } else if (!Number.isInteger(value) || (value as number) <= 0) {
