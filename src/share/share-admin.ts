@@ -15,7 +15,7 @@ export type ShareAdminErrorCode = 'INVALID_SETTING' | 'GROUP_NOT_FOUND' | 'DESCR
 export class ShareAdminError extends MultilaneError<ShareAdminErrorCode> {}
 
 /** Share-group settings (group configs, KIP-932 / KIP-1240), each optional. */
-export interface ShareGroupSettings {
+export interface ShareGroupConfigs {
   /** Where a share partition starts when the group has no state for it: `earliest`, `latest` (the broker default) or `by_duration:<ISO-8601 duration>`. */
   autoOffsetReset?: string
   /** How long an acquired record stays locked (`share.record.lock.duration.ms`; the broker bounds it). */
@@ -42,7 +42,7 @@ export interface ShareGroupSettings {
   deadLetterCopyRecord?: boolean
 }
 
-const SETTING_CONFIGS: Record<keyof ShareGroupSettings, string> = {
+const SETTING_CONFIGS: Record<keyof ShareGroupConfigs, string> = {
   autoOffsetReset: 'share.auto.offset.reset',
   recordLockDurationMs: 'share.record.lock.duration.ms',
   deliveryCountLimit: 'share.delivery.count.limit',
@@ -57,9 +57,9 @@ const SETTING_CONFIGS: Record<keyof ShareGroupSettings, string> = {
 }
 
 /** The group config names and values for `settings`; throws INVALID_SETTING naming the field. */
-export function shareGroupConfigEntries(settings: ShareGroupSettings): Record<string, string> {
+export function shareGroupConfigEntries(settings: ShareGroupConfigs): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [field, value] of Object.entries(settings) as Array<[keyof ShareGroupSettings, unknown]>) {
+  for (const [field, value] of Object.entries(settings) as Array<[keyof ShareGroupConfigs, unknown]>) {
     if (value === undefined) continue
     const name = SETTING_CONFIGS[field]
     if (!name) throw new ShareAdminError('INVALID_SETTING', `unknown share-group setting "${field}"`)
@@ -111,7 +111,7 @@ export function shareGroupConfigEntries(settings: ShareGroupSettings): Record<st
 export async function configureShareGroup(
   kafka: KafkaConnectionOptions,
   groupId: string,
-  settings: ShareGroupSettings,
+  settings: ShareGroupConfigs,
 ): Promise<Record<string, string>> {
   if (!groupId) throw new ShareAdminError('INVALID_SETTING', 'group id must be a non-empty string')
   const entries = shareGroupConfigEntries(settings)

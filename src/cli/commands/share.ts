@@ -5,7 +5,7 @@ import {
   configureShareGroup,
   describeShareGroup,
   type ShareGroupDescription,
-  type ShareGroupSettings,
+  type ShareGroupConfigs,
 } from '../../share/share-admin.ts'
 import { targetCluster } from '../target-cluster.ts'
 
@@ -166,7 +166,7 @@ export function shareCommand(): Command {
         },
         command: Command,
       ) => {
-        const settings: ShareGroupSettings = {}
+        const settings: ShareGroupConfigs = {}
         if (opts.autoOffsetReset !== undefined) settings.autoOffsetReset = opts.autoOffsetReset
         if (opts.lockDurationMs !== undefined) settings.recordLockDurationMs = opts.lockDurationMs
         if (opts.deliveryCountLimit !== undefined) settings.deliveryCountLimit = opts.deliveryCountLimit
