@@ -48,6 +48,12 @@ export interface SessionHost {
   partitionById(topicId: string, partition: number): SharePartition | undefined
   /** Records buffered across the member (record_limit fetches only when none are). */
   totalBuffered(): number
+  /**
+   * record_limit: the application waits for records (and none are buffered) since the last
+   * fetch that acquired some. Fetching only then is what "no fetch ahead" means: a blocking
+   * loop holds no locks beyond the poll it processes.
+   */
+  wantsRecords(): boolean
   nextRequestSeq(): number
   recordsAdded(): void
   leadersStale(): void

@@ -51,6 +51,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   #closing: Promise<void> | undefined
   #refreshing: Promise<void> | undefined
   #warnedRenew = false
+  /** record_limit: a waitForRecords found nothing buffered, and no fetch has brought records since. */
+  #wanted = false
   readonly #host: SessionHost
 
   constructor(options: ShareConsumerOptions) {
@@ -118,8 +120,12 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       partitionsLedBy: (nodeId) => [...this.#partitions.values()].filter((p) => p.leaderId === nodeId),
       partitionById: (topicId, partition) => this.#byId.get(`${topicId}:${partition}`),
       totalBuffered: () => this.totalBuffered(),
+      wantsRecords: () => this.#wanted,
       nextRequestSeq: () => ++this.#requestSeq,
-      recordsAdded: () => this.#recordsAvailable.notify(),
+      recordsAdded: () => {
+        this.#wanted = false
+        this.#recordsAvailable.notify()
+      },
       leadersStale: () => void this.#refreshLeaders(),
       lockLost: (p, offsets, reason) => this.#lockLost(p, offsets, reason),
       fetched: (event) => this.emit('fetched', event),
@@ -197,10 +203,16 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   /**
    * Resolves when records may be available, after `timeoutMs`, on `interruptWait`, or at once
-   * when the consumer is not running (loops check `running`).
+   * when the consumer is not running (loops check `running`). With `acquireMode: 'record_limit'`
+   * this is what asks for the next fetch: nothing is fetched ahead of the application (the Java
+   * client fetches in `poll()` the same way), so records stay available to the other members.
    */
   async waitForRecords(timeoutMs?: number): Promise<void> {
     if (this.totalBuffered() > 0 || this.#state !== 'running') return
+    if (!this.#wanted) {
+      this.#wanted = true
+      for (const session of this.#sessions.values()) session.wake()
+    }
     await this.#recordsAvailable.wait(timeoutMs)
   }
 

@@ -240,7 +240,7 @@ export class ShareSession {
     if (wanted.length === 0 || Date.now() < this.#retryAt) return false
     if (Math.min(...wanted.map((p) => p.room)) <= 0) return false
     const { acquireMode, maxRecords } = this.#host.fetch
-    if (acquireMode === 'record_limit') return this.#host.totalBuffered() === 0
+    if (acquireMode === 'record_limit') return this.#host.totalBuffered() === 0 && this.#host.wantsRecords()
     let buffered = 0
     for (const p of wanted) buffered += p.buffered
     return buffered < maxRecords
