@@ -165,6 +165,7 @@ export class ShareProgress implements Progress {
   readonly #o: ShareProgressOptions
   readonly #watched = new Set<SharePartitionProgress>()
   #timer: NodeJS.Timeout | undefined
+  #closed = false
 
   constructor(options: ShareProgressOptions) {
     this.#o = options
@@ -196,8 +197,12 @@ export class ShareProgress implements Progress {
     }
   }
 
-  /** Stops renewing (the member is closing). */
+  /**
+   * Stops renewing (the member is closing; it releases whatever it still holds). A handler that
+   * ends later (past the shutdown deadline) has nothing left to acknowledge.
+   */
   close(): void {
+    this.#closed = true
     clearInterval(this.#timer)
     this.#timer = undefined
     this.#watched.clear()
@@ -234,6 +239,7 @@ export class ShareProgress implements Progress {
 
   acknowledge(partition: SharePartitionProgress, d: RecordDelivery, type: AcknowledgeType): void {
     const { events, groupId } = this.#o
+    if (this.#closed) return
     void this.#o.member.acknowledge(d, type).then((result) => {
       const base = {
         consumerGroup: groupId,
