@@ -10,6 +10,11 @@ export interface RetryOrRejectOptions {
   group: ConsumerGroupInfo
   events: EventBus
   deadLetters: DeadLetterSink
+  /**
+   * The group's delivery count limit when known: a record released on that delivery would be
+   * archived by the broker, unseen by the dead letter topic and the app's events.
+   */
+  deliveryCountLimit(): number | undefined
 }
 
 /**
@@ -17,7 +22,9 @@ export interface RetryOrRejectOptions {
  * backoff (its lock renewed meanwhile, delivery count unchanged); `'redeliver'` releases the
  * record (any member may get it, its delivery count grows). A record that failed more than
  * `maxRetries` times — counting earlier deliveries in `'redeliver'` mode — is rejected on the
- * broker, after a produce to the client-side dead letter topic when one is configured.
+ * broker, after a produce to the client-side dead letter topic when one is configured. In
+ * `'redeliver'` mode the group's delivery count limit ends the retries too: releasing the
+ * record on its last delivery would have the broker archive it without a trace.
  */
 export class RetryOrReject implements FailurePolicy {
   readonly #o: RetryOrRejectOptions
@@ -34,8 +41,11 @@ export class RetryOrReject implements FailurePolicy {
     reportRecordError(events, group, type, error, unit, unit.attempt)
     const redeliver = topic.retries.mode === 'redeliver'
     // Failed deliveries before this one count in 'redeliver' mode (each ended in a release).
-    const failures = (redeliver ? unit.wrappedRecord.deliveryCount - 1 : 0) + unit.attempt
-    if (failures > topic.retries.maxRetries) {
+    const deliveryCount = unit.wrappedRecord.deliveryCount
+    const failures = (redeliver ? deliveryCount - 1 : 0) + unit.attempt
+    const limit = this.#o.deliveryCountLimit()
+    const lastDelivery = redeliver && limit !== undefined && deliveryCount >= limit
+    if (failures > topic.retries.maxRetries || lastDelivery) {
       if (topic.deadLetterQueue) return this.#deadLetter(unit, error)
       reportRecordError(events, group, 'consumer.retries_exhausted', error, unit, unit.attempt)
       return { outcome: 'rejected' }

@@ -93,9 +93,17 @@ class ShareRecordSource implements RecordSource {
         for (const r of batch.records) void this.#consumer.acknowledge(r, 'release')
         continue
       }
-      this.#deliveries.handed(batch.records)
-      const last = batch.records.at(-1)
-      out.push({ ...batch, nextOffset: last ? last.offset + 1 : 0 })
+      // A record still in progress here came back (its lock was lost meanwhile): the unit
+      // already under way settles the new delivery; it is not run twice in this member.
+      const records = batch.records.filter((r) => !this.#progress.adopt(r))
+      if (records.length === 0) continue
+      this.#deliveries.handed(records)
+      out.push({
+        topic: batch.topic,
+        partition: batch.partition,
+        records,
+        nextOffset: records.at(-1)!.offset + 1,
+      })
     }
     return out
   }
@@ -158,7 +166,13 @@ export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): Proc
     logger: options.logger,
     onFatal: options.onFatal,
     progress,
-    failurePolicy: () => new RetryOrReject({ group: member.group, events, deadLetters: options.deadLetters }),
+    failurePolicy: () =>
+      new RetryOrReject({
+        group: member.group,
+        events,
+        deadLetters: options.deadLetters,
+        deliveryCountLimit: () => consumer?.deliveryCountLimit,
+      }),
     source: (hooks) => {
       consumer = new ShareConsumer({
         ...options.kafka,

@@ -66,6 +66,16 @@ interface Held {
   /** Renew when the deadline is this close. */
   margin: number
   renewing: boolean
+  /** Its lock was reported lost (`share.lock_lost`): once per delivery, and no more renewals. */
+  lost: boolean
+}
+
+/** The lock of a delivery just handed out. */
+function holdOf(record: ShareRecord, maxWaitMs: number): Held {
+  // The first deadline tells the lock duration; renew at half of it, no later than a fetch
+  // wait plus a second before the deadline.
+  const margin = Math.min(Math.max(0, record.lockDeadline - Date.now()) / 2, maxWaitMs + 1000)
+  return { delivery: delivery(record), deadline: record.lockDeadline, margin, renewing: false, lost: false }
 }
 
 const RENEW_SWEEP_MS = 200
@@ -102,16 +112,7 @@ class SharePartitionProgress implements PartitionProgress {
         'PROGRESS_MISMATCH',
         `${this.key}@${offset} was not handed out by the share source`,
       )
-    const now = Date.now()
-    // The first deadline tells the lock duration; renew at half of it, no later than a fetch
-    // wait plus a second before the deadline.
-    const margin = Math.min(Math.max(0, record.lockDeadline - now) / 2, this.#owner.maxWaitMs + 1000)
-    this.held.set(offset, {
-      delivery: delivery(record),
-      deadline: record.lockDeadline,
-      margin,
-      renewing: false,
-    })
+    this.held.set(offset, holdOf(record, this.#owner.maxWaitMs))
     this.#owner.watch(this)
   }
 
@@ -136,7 +137,7 @@ class SharePartitionProgress implements PartitionProgress {
     this.held.delete(offset)
     const record = this.#owner.deliveries.take(this.key, offset)
     if (!held || !record) return
-    this.#owner.acknowledge(this, held.delivery, type)
+    this.#owner.acknowledge(this, held, type)
   }
 }
 
@@ -210,7 +211,7 @@ export class ShareProgress implements Progress {
 
   /**
    * The member lost the locks of these records (a session reset, a lock that expired): those
-   * being processed here are reported and no longer renewed.
+   * being processed here are reported (once per delivery) and no longer renewed.
    */
   lost(topic: string, partition: number, offsets: readonly number[], reason: string): void {
     const key = partitionKey(topic, partition)
@@ -218,18 +219,46 @@ export class ShareProgress implements Progress {
       if (p.key !== key) continue
       for (const offset of offsets) {
         const held = p.held.get(offset)
-        if (!held || held.deadline === Number.POSITIVE_INFINITY) continue
-        held.deadline = Number.POSITIVE_INFINITY
-        this.#o.events.emit('share.lock_lost', {
-          consumerGroup: this.#o.groupId,
-          topic,
-          partition,
-          offset,
-          deliveryCount: held.delivery.deliveryCount,
-          reason,
-        })
+        if (held) this.#lockLost(held, reason)
       }
     }
+  }
+
+  /**
+   * A new delivery of a record still in progress here: its lock expired (or went with a lost
+   * connection) and the broker gave it back to this member. The record is not run a second
+   * time: the unit already queued, running or waiting for a retry goes on under the new lock,
+   * and its outcome settles this delivery. False when the record is not in progress here.
+   */
+  adopt(record: ShareRecord): boolean {
+    const key = partitionKey(record.topic, record.partition)
+    const current = this.deliveries.peek(key, record.offset)
+    if (!current) return false
+    for (const p of this.#watched) {
+      if (p.key !== key || !p.held.has(record.offset)) continue
+      // The unit holds this object: it now stands for the new delivery (the failure policy
+      // counts deliveries, the handler sees the current count).
+      current.deliveryCount = record.deliveryCount
+      current.lockDeadline = record.lockDeadline
+      p.held.set(record.offset, holdOf(current, this.maxWaitMs))
+      return true
+    }
+    return false
+  }
+
+  #lockLost(held: Held, reason: string): void {
+    if (held.lost) return
+    held.lost = true
+    held.deadline = Number.POSITIVE_INFINITY
+    const d = held.delivery
+    this.#o.events.emit('share.lock_lost', {
+      consumerGroup: this.#o.groupId,
+      topic: d.topic,
+      partition: d.partition,
+      offset: d.offset,
+      deliveryCount: d.deliveryCount,
+      reason,
+    })
   }
 
   watch(partition: SharePartitionProgress): void {
@@ -237,9 +266,10 @@ export class ShareProgress implements Progress {
     this.#timer ??= setInterval(() => this.#renewDue(), RENEW_SWEEP_MS)
   }
 
-  acknowledge(partition: SharePartitionProgress, d: RecordDelivery, type: AcknowledgeType): void {
+  acknowledge(partition: SharePartitionProgress, held: Held, type: AcknowledgeType): void {
     const { events, groupId } = this.#o
     if (this.#closed) return
+    const d = held.delivery
     void this.#o.member.acknowledge(d, type).then((result) => {
       const base = {
         consumerGroup: groupId,
@@ -249,7 +279,7 @@ export class ShareProgress implements Progress {
         deliveryCount: d.deliveryCount,
       }
       if (result.outcome === 'lock_lost') {
-        events.emit('share.lock_lost', { ...base, reason: result.error?.message ?? 'the lock was lost' })
+        this.#lockLost(held, result.error?.message ?? 'the lock was lost')
       } else if (result.outcome === 'failed') {
         events.emit('error.occurred', {
           type: 'share.acknowledge.error',
@@ -274,27 +304,24 @@ export class ShareProgress implements Progress {
         continue
       }
       for (const held of p.held.values()) {
-        if (held.renewing || held.deadline - now > held.margin) continue
+        if (held.renewing || held.lost || held.deadline - now > held.margin) continue
         held.renewing = true
         void this.#o.member.acknowledge(held.delivery, 'renew').then((result) => {
           held.renewing = false
-          const base = {
-            consumerGroup: this.#o.groupId,
-            topic: held.delivery.topic,
-            partition: held.delivery.partition,
-            offset: held.delivery.offset,
-            deliveryCount: held.delivery.deliveryCount,
-          }
+          const d = held.delivery
           if (result.outcome === 'ok' && result.lockDeadline !== undefined) {
             held.deadline = result.lockDeadline
-            this.#o.events.emit('share.lock_renewed', { ...base, lockDeadline: result.lockDeadline })
-          } else if (result.outcome === 'lock_lost') {
-            this.#o.events.emit('share.lock_lost', {
-              ...base,
-              reason: result.error?.message ?? 'the lock was lost',
+            this.#o.events.emit('share.lock_renewed', {
+              consumerGroup: this.#o.groupId,
+              topic: d.topic,
+              partition: d.partition,
+              offset: d.offset,
+              deliveryCount: d.deliveryCount,
+              lockDeadline: result.lockDeadline,
             })
-            // Nothing more to renew: the record may be delivered again elsewhere.
-            held.deadline = Number.POSITIVE_INFINITY
+          } else if (result.outcome === 'lock_lost') {
+            // Nothing more to renew: the record may be delivered again, here or elsewhere.
+            this.#lockLost(held, result.error?.message ?? 'the lock was lost')
           } else if (result.outcome === 'failed') {
             // RENEW unavailable (broker < 4.2, or the group disabled it): the member warned
             // once; stop trying for this record.

@@ -45,6 +45,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   #lockBudget: number
   readonly #closeTimeoutMs: number
   #renewEnabled = true
+  #deliveryCountLimit: number | undefined
   #requestSeq = 0
   #roundRobin = 0
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
@@ -148,6 +149,15 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     return this.#membership.memberEpoch
   }
 
+  /**
+   * The group's `share.delivery.count.limit` as read at start (Kafka ≥ 4.3): a record released
+   * (or whose lock expires) on this delivery is archived by the broker, not delivered again.
+   * Undefined when the broker has no such group config or did not let the member read it.
+   */
+  get deliveryCountLimit(): number | undefined {
+    return this.#deliveryCountLimit
+  }
+
   /** True from `start()` until `close()` (or a fatal error) begins. */
   get running(): boolean {
     return this.#state === 'running'
@@ -165,6 +175,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         this.#lockBudget = budget
       }
       this.#renewEnabled = configs.get('share.renew.acknowledge.enable') !== 'false'
+      const limit = Number(configs.get('share.delivery.count.limit'))
+      if (Number.isInteger(limit) && limit > 0) this.#deliveryCountLimit = limit
     } catch (error) {
       // Not allowed to read group configs (DescribeConfigs on the group): keep the defaults.
       this.emit('warning', { source: 'config', error: error as Error })

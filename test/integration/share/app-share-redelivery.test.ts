@@ -1,0 +1,110 @@
+// Share groups through the app, records that come back (issue 10): a record whose lock expired
+// while its handler runs (renewal off) and that the broker hands to the same member again is
+// not run a second time there — the running handler's outcome settles the new delivery; and in
+// retries.mode 'redeliver', the group's delivery count limit ends the retries (client dead
+// letter topic, then reject) before the broker would archive the record unseen — on a real broker.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { type App, createApp } from '../../../src/app/app.ts'
+import type { MultilaneEvents } from '../../../src/instrumentation/events.ts'
+import { DLQ_HEADERS } from '../../../src/processing/dead-letter-queue.ts'
+import { describeShareGroup } from '../../../src/share/share-admin.ts'
+import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
+import { readRecords } from '../../support/read-topic.ts'
+import { kafkaOptions, shareGroup } from '../../support/share.ts'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function app(clientId: string): App {
+  return createApp({
+    kafka: { bootstrap: bootstrapServers(), clientId },
+    logger: false,
+    shutdownTimeoutMs: 5000,
+    statisticsIntervalMs: 0,
+  })
+}
+
+async function lagZero(groupId: string): Promise<void> {
+  await waitUntil(
+    async () => {
+      const d = await describeShareGroup(kafkaOptions(), groupId)
+      return d.partitions.length === 1 && d.partitions[0]!.lag === 0
+    },
+    { timeoutMs: 30_000, message: 'share-partition lag 0 (every record acknowledged)' },
+  )
+}
+
+describe('share groups in the app: records that come back', () => {
+  it('a lock that expires while the handler runs: the record comes back to this member and is not run twice', async () => {
+    const topic = await createTopic('share-app-expire', 1)
+    // The shortest lock the broker allows, no renewal: the lock expires while the handler runs
+    // and the member's next fetch acquires the record again (a higher delivery count).
+    const group = await shareGroup('share-app-expire', {
+      recordLockDurationMs: 1000,
+      renewAcknowledgeEnable: false,
+      deliveryCountLimit: 10,
+    })
+    await produceRecords(topic, 1, { partitions: 1 })
+    const runs: number[] = []
+    const lost: Array<MultilaneEvents['share.lock_lost']> = []
+    const a = app('share-expire')
+    let done = false
+    a.shareGroup(group, (g) =>
+      g.topic(topic, {
+        handler: async (record) => {
+          runs.push(record.deliveryCount)
+          await sleep(2500)
+          done = true
+        },
+      }),
+    )
+    a.on('share.lock_lost', (e) => lost.push(e))
+    await a.start()
+    try {
+      await waitUntil(() => done, { message: 'the handler finished' })
+      await lagZero(group)
+      // Nothing comes back after the accept.
+      await sleep(1500)
+    } finally {
+      await a.stop()
+    }
+    assert.deepEqual(runs, [1], 'the handler ran once, for the first delivery')
+    assert.ok(lost.length >= 1, 'the lost lock was reported')
+    const perDelivery = lost.map((e) => `${e.offset}/${e.deliveryCount}`)
+    assert.equal(new Set(perDelivery).size, perDelivery.length, `one event per lost lock: ${perDelivery}`)
+  })
+
+  it("retries.mode 'redeliver': the group's delivery count limit ends the retries; the record is dead-lettered and rejected", async () => {
+    const topic = await createTopic('share-app-limit', 1)
+    const dlq = await createTopic('share-app-limit-dlq', 1)
+    // The broker archives a record released on its 2nd delivery: maxRetries 5 can never be reached.
+    const group = await shareGroup('share-app-limit', { deliveryCountLimit: 2 })
+    await produceRecords(topic, 5, { partitions: 1 })
+    const deliveries: number[] = []
+    const rejected: Array<MultilaneEvents['share.rejected']> = []
+    const a = app('share-limit')
+    a.shareGroup(group, (g) =>
+      g.topic(topic, {
+        retries: { mode: 'redeliver', maxRetries: 5, backoff: { initialMs: 10, maxMs: 10 } },
+        deadLetterQueue: { topic: dlq },
+        handler: (record) => {
+          if (record.offset !== 3) return
+          deliveries.push(record.deliveryCount)
+          throw new Error('poison')
+        },
+      }),
+    )
+    a.on('share.rejected', (e) => rejected.push(e))
+    await a.start()
+    try {
+      await waitUntil(() => rejected.length === 1, { message: 'offset 3 rejected' })
+      await lagZero(group)
+    } finally {
+      await a.stop()
+    }
+    assert.deepEqual(deliveries, [1, 2], 'one delivery, then the last one the group allows')
+    assert.equal(rejected[0]?.deliveryCount, 2)
+    const [dead] = await readRecords(dlq, 1)
+    assert.equal(dead?.headers[DLQ_HEADERS.offset], '3')
+  })
+})

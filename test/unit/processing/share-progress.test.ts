@@ -1,0 +1,118 @@
+// Share progress (outcomes → acknowledgements, lock renewal, lost locks) against an in-memory
+// acknowledger: which delivery each outcome settles, and that every lost lock is reported once.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type {
+  AcknowledgeType,
+  AckResult,
+  RecordDelivery,
+  ShareRecord,
+} from '../../../src/engine/share/types.ts'
+import { EventBus, type MultilaneEvents } from '../../../src/instrumentation/events.ts'
+import { ShareProgress } from '../../../src/processing/share-progress.ts'
+
+const T = 't'
+
+function record(offset: number, deliveryCount: number, lockMs = 30_000): ShareRecord {
+  return {
+    topic: T,
+    partition: 0,
+    offset,
+    timestamp: Date.now(),
+    key: null,
+    value: null,
+    headers: [],
+    leaderEpoch: 0,
+    deliveryCount,
+    lockDeadline: Date.now() + lockMs,
+  }
+}
+
+/** Answers every acknowledgement with `answer(type)`; remembers what was sent. */
+function setup(answer: (type: AcknowledgeType) => AckResult['outcome']) {
+  const events = new EventBus()
+  const lost: Array<MultilaneEvents['share.lock_lost']> = []
+  events.on('share.lock_lost', (e) => lost.push(e))
+  const sent: Array<{ delivery: RecordDelivery; type: AcknowledgeType }> = []
+  const progress = new ShareProgress({
+    groupId: 'g',
+    events,
+    maxWaitMs: 500,
+    member: {
+      acknowledge: async (delivery, type) => {
+        sent.push({ delivery: { ...delivery }, type })
+        return { ...delivery, type, outcome: answer(type) }
+      },
+      flush: async () => {},
+    },
+  })
+  const partition = progress.open(
+    { topic: T, partition: 0, intakeFreed() {} },
+    { topic: T, partition: 0, position: 0, committed: null },
+  )
+  return { progress, partition, lost, sent }
+}
+
+describe('share progress', () => {
+  it('a lock reported lost is reported once, also when the outcome is later refused as lock_lost', async () => {
+    const { progress, partition, lost } = setup(() => 'lock_lost')
+    progress.deliveries.handed([record(5, 1)])
+    partition.track(5)
+    progress.lost(T, 0, [5], 'the connection closed')
+    partition.finish(5, 'succeeded')
+    await sleep(10)
+    progress.close()
+    assert.deepEqual(
+      lost.map((e) => [e.offset, e.deliveryCount, e.reason]),
+      [[5, 1, 'the connection closed']],
+    )
+  })
+
+  it('a lock lost after renewal turned out unavailable is still reported', async () => {
+    const { progress, partition, lost, sent } = setup((type) => (type === 'renew' ? 'failed' : 'ok'))
+    // A lock of 100 ms: the first sweep renews it, and renewal fails (unavailable).
+    progress.deliveries.handed([record(7, 1, 100)])
+    partition.track(7)
+    for (let i = 0; i < 50 && !sent.some((s) => s.type === 'renew'); i++) await sleep(20)
+    await sleep(10)
+    assert.ok(
+      sent.some((s) => s.type === 'renew'),
+      'renewal was tried',
+    )
+    progress.lost(T, 0, [7], 'acquired again after the lock expired')
+    progress.close()
+    assert.equal(lost.length, 1)
+  })
+
+  it('a record delivered again while in progress is adopted: its outcome settles the new delivery', async () => {
+    const { progress, partition, lost, sent } = setup(() => 'ok')
+    const first = record(3, 1)
+    progress.deliveries.handed([first])
+    partition.track(3)
+    progress.lost(T, 0, [3], 'acquired again after the lock expired')
+    assert.equal(progress.adopt(record(3, 2)), true, 'adopted')
+    assert.equal(first.deliveryCount, 2, 'the record in progress stands for the new delivery')
+    assert.equal(progress.adopt(record(4, 1)), false, 'a record not in progress is not adopted')
+    partition.finish(3, 'succeeded')
+    await sleep(10)
+    progress.close()
+    assert.deepEqual(
+      sent
+        .filter((s) => s.type !== 'renew')
+        .map((s) => [s.delivery.offset, s.delivery.deliveryCount, s.type]),
+      [[3, 2, 'accept']],
+    )
+    assert.equal(lost.length, 1)
+  })
+
+  it('after close, an outcome sends nothing (the member released what it held)', async () => {
+    const { progress, partition, sent } = setup(() => 'ok')
+    progress.deliveries.handed([record(1, 1)])
+    partition.track(1)
+    progress.close()
+    partition.finish(1, 'succeeded')
+    await sleep(10)
+    assert.deepEqual(sent, [])
+  })
+})
