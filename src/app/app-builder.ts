@@ -86,11 +86,20 @@ export class AppBuilder {
     const issues: ConfigurationIssue[] = []
     const named = validate(consumerGroupNameContract, name, { location: state.location, prefix: ['name'] })
     if (!named.ok) issues.push(...named.issues)
-    const existing = [...this.#groups, ...this.#shareGroups].find((g) => g.name === name)
-    if (existing) {
+    const sameKind = (kind === CONSUMER_GROUP ? this.#groups : this.#shareGroups).some((g) => g.name === name)
+    const otherKind = (kind === CONSUMER_GROUP ? this.#shareGroups : this.#groups).some(
+      (g) => g.name === name,
+    )
+    if (sameKind) {
       issues.push({
         path: state.location,
         message: `is defined twice; define each ${kind.method === 'shareGroup' ? 'share' : 'consumer'} group once, with all its topics`,
+      })
+    } else if (otherKind) {
+      const other = kind === CONSUMER_GROUP ? 'shareGroup' : 'consumerGroup'
+      issues.push({
+        path: state.location,
+        message: `is also defined as ${label(other, name)}: a Kafka group id is either a consumer group or a share group; rename one`,
       })
     }
     if (typeof configure !== 'function') {

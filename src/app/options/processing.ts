@@ -31,8 +31,11 @@ export const PROCESSING_DEFAULTS: Readonly<ProcessingSettings> = Object.freeze({
 /** The `processing` contract of a consumer group's topics. */
 export const processingContract = processingContractWith('partition', ['partition', 'key', 'unordered'])
 
-/** The `processing` contract of a share group's topics: unordered by default, no partition ordering. */
-export const shareProcessingContract = processingContractWith('unordered', ['key', 'unordered'])
+/**
+ * The `processing` contract of a share group's topics: unordered by default. `'partition'` passes
+ * here and is refused by the share topic contract, which says why.
+ */
+export const shareProcessingContract = processingContractWith('unordered', ['partition', 'key', 'unordered'])
 
 function processingContractWith<const O extends readonly [Ordering, ...Ordering[]]>(
   defaultOrdering: O[number],

@@ -110,6 +110,14 @@ function topicContractFor(kind: 'consumer' | 'share') {
             'applies to share groups only: a consumer group retries a record in place, later records wait',
         })
       }
+      if (kind === 'share' && topic.processing.ordering === 'partition') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['processing', 'ordering'],
+          message:
+            "'partition' does not apply to share groups: a partition's records go to many members at once; use 'key' (a key's records in order within each member) or 'unordered' (the default)",
+        })
+      }
       if (kind === 'share' && topic.manualOffsets) {
         ctx.addIssue({
           code: 'custom',

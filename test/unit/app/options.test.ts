@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { pino } from 'pino'
-import { AppBuilder, type ConsumerGroupBuilder } from '../../../src/app/app-builder.ts'
+import {
+  AppBuilder,
+  type ConsumerGroupBuilder,
+  type ShareGroupBuilder,
+} from '../../../src/app/app-builder.ts'
 import { ConfigurationError, describeValue } from '../../../src/app/configuration-error.ts'
 import { defaultLaneReducer, fnv1a32 } from '../../../src/app/lane-reducer.ts'
 import type { AppLogger, AppOptions } from '../../../src/app/options/app.ts'
@@ -25,6 +29,19 @@ function topic(options: Record<string, unknown>): AppBuilder {
 
 const G = 'consumerGroup "analytics"'
 const T = `${G} › topic "user_events"`
+
+/** An app with one share group `jobs` whose `configure` runs as given. */
+function share(configure: (g: ShareGroupBuilder) => void): AppBuilder {
+  return new AppBuilder({}).shareGroup('jobs', configure)
+}
+
+/** An app whose only share topic `tasks` has these (deliberately loosely typed) options. */
+function shareTopic(options: Record<string, unknown>): AppBuilder {
+  return share((g) => g.topic('tasks', options as never))
+}
+
+const SG = 'shareGroup "jobs"'
+const ST = `${SG} › topic "tasks"`
 
 interface InvalidCase {
   name: string
@@ -423,6 +440,113 @@ const INVALID: InvalidCase[] = [
       `${G}: runs as Kafka group "analytics-parallel-1", which consumerGroup "analytics-parallel-1" also runs as`,
     ],
   },
+  // share groups
+  {
+    name: 'manualOffsets on a share topic',
+    define: () => shareTopic({ handler, manualOffsets: true }),
+    expect: [
+      `${ST} › manualOffsets: applies to consumer groups only: a share group acknowledges each record when its handler returns`,
+      '(got true)',
+    ],
+  },
+  {
+    name: "ordering 'partition' on a share topic",
+    define: () => shareTopic({ handler, processing: { ordering: 'partition' } }),
+    expect: [
+      `${ST} › processing.ordering: 'partition' does not apply to share groups: a partition's records go to many members at once; use 'key'`,
+      '(got "partition")',
+    ],
+  },
+  {
+    name: 'unknown ordering on a share topic',
+    define: () => shareTopic({ handler, processing: { ordering: 'random' } }),
+    expect: [`${ST} › processing.ordering: must be one of "partition", "key", "unordered" (got "random")`],
+  },
+  {
+    name: 'retries.mode on a consumer group topic',
+    define: () => topic({ handler, retries: { mode: 'redeliver' } }),
+    expect: [
+      `${T} › retries.mode: applies to share groups only: a consumer group retries a record in place`,
+      '(got "redeliver")',
+    ],
+  },
+  {
+    name: 'unknown retries.mode',
+    define: () => shareTopic({ handler, retries: { mode: 'later' } }),
+    expect: [`${ST} › retries.mode: must be one of "local", "redeliver" (got "later")`],
+  },
+  {
+    name: 'unknown acquireMode',
+    define: () =>
+      share((g) => {
+        g.options({ acquireMode: 'fast' as never })
+        g.topic('tasks', { handler })
+      }),
+    expect: [`${SG} › options.acquireMode: must be one of "batch_optimized", "record_limit" (got "fast")`],
+  },
+  {
+    name: 'maxRecordLocks 0',
+    define: () =>
+      share((g) => {
+        g.options({ maxRecordLocks: 0 })
+        g.topic('tasks', { handler })
+      }),
+    expect: [`${SG} › options.maxRecordLocks: must be an integer ≥ 1 (got 0)`],
+  },
+  {
+    name: 'consumer group option on a share group',
+    define: () =>
+      share((g) => {
+        g.options({ isolationLevel: 'read_committed' } as never)
+        g.topic('tasks', { handler })
+      }),
+    expect: [
+      `${SG} › options.isolationLevel: unknown option (known: autoOffsetReset, acquireMode, maxRecordLocks)`,
+    ],
+  },
+  {
+    name: 'share group without topics',
+    define: () => share(() => {}),
+    expect: [`${SG}: must define at least one topic`],
+  },
+  {
+    name: 'a share group named like a consumer group',
+    define: () =>
+      new AppBuilder({})
+        .consumerGroup('jobs', (g) => g.topic('tasks', { handler }))
+        .shareGroup('jobs', (g) => g.topic('tasks', { handler })),
+    expect: [
+      `${SG}: is also defined as consumerGroup "jobs": a Kafka group id is either a consumer group or a share group; rename one`,
+    ],
+  },
+  {
+    name: 'a consumer group named like a share group',
+    define: () =>
+      new AppBuilder({})
+        .shareGroup('analytics', (g) => g.topic('tasks', { handler }))
+        .consumerGroup('analytics', (g) => g.topic('tasks', { handler })),
+    expect: [`${G}: is also defined as shareGroup "analytics"`],
+  },
+  {
+    name: 'a share group defined twice',
+    define: () =>
+      new AppBuilder({})
+        .shareGroup('jobs', (g) => g.topic('a', { handler }))
+        .shareGroup('jobs', (g) => g.topic('b', { handler })),
+    expect: [`${SG}: is defined twice; define each share group once`],
+  },
+  {
+    name: 'a segment group named like a share group',
+    define: () =>
+      new AppBuilder({})
+        .shareGroup('analytics-parallel-0', (g) => g.topic('t', { handler }))
+        .consumerGroup('analytics', (g) =>
+          g.parallelSegments({ count: 2, partitioner: (r) => r.key }).topic('t', { handler }),
+        ),
+    expect: [
+      `${G}: runs as Kafka group "analytics-parallel-0", which shareGroup "analytics-parallel-0" also runs as`,
+    ],
+  },
   // app and kafka
   {
     name: 'unknown app option',
@@ -630,14 +754,40 @@ describe('option contracts: defaults', () => {
       maxPollRecords: 500,
       commitIntervalMs: 1000,
     })
+    // Consumer groups always retry in place: 'local' is the only mode they have.
     assert.deepEqual(t.retries, {
       maxRetries: 3,
       backoff: { initialMs: 1000, maxMs: 30_000, exponential: true },
+      mode: 'local',
     })
     assert.equal(t.virtualPartitions.maxPartitions, 16)
     assert.equal(t.virtualPartitions.reducer, defaultLaneReducer)
     assert.equal(t.virtualPartitions.partitioner, defaultPartitioner)
     assert.equal(t.deadLetterQueue, undefined)
+    assert.equal(t.manualOffsets, false)
+  })
+
+  it('fills every default of a minimal share group', () => {
+    const definition = new AppBuilder({})
+      .shareGroup('jobs', (g) => g.topic('tasks', { handler }))
+      .definition()
+    assert.deepEqual(definition.consumerGroups, [])
+    const [group] = definition.shareGroups
+    assert.equal(group?.name, 'jobs')
+    assert.deepEqual(group?.settings, { acquireMode: 'batch_optimized' })
+    const t = group!.topics[0]!
+    assert.deepEqual(t.processing, {
+      style: 'continuous',
+      capacity: 100,
+      ordering: 'unordered',
+      maxPollRecords: 500,
+      commitIntervalMs: 1000,
+    })
+    assert.deepEqual(t.retries, {
+      maxRetries: 3,
+      backoff: { initialMs: 1000, maxMs: 30_000, exponential: true },
+      mode: 'local',
+    })
     assert.equal(t.manualOffsets, false)
   })
 
