@@ -22,8 +22,8 @@ interface Window {
  * Logs, without any subscription by the user, what someone running the app must see: failures
  * (fatal ones always; handler errors, retries, dead letter dispatches and connection problems
  * at most once per partition and kind every 10 s, with a count of what was left out), missing
- * topics, limits that hold intake, offset resets, and rebalances. Returns a function that
- * detaches it.
+ * topics, limits that hold intake, offset resets, rebalances, and share group records rejected
+ * or whose lock was lost (limited the same way). Returns a function that detaches it.
  */
 export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): () => void {
   const windows = new Map<string, Window>()
@@ -111,6 +111,22 @@ export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): ()
       e.reason === 'truncation'
         ? `${e.topic}#${e.partition}: the leader's log was truncated below ${e.from}: reading again from ${e.to}`
         : `${e.topic}#${e.partition}: offset ${e.from} is out of range: reset to ${e.policy} (${e.to})`,
+    ),
+  )
+  on('share.lock_lost', (e) =>
+    limited(`lock_lost|${e.consumerGroup}|${e.topic}|${e.partition}`, (suppressed) =>
+      logger.warn(
+        { ...e, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
+        `${e.topic}#${e.partition}@${e.offset}: lock of delivery ${e.deliveryCount} lost (${e.reason}): the record may be processed again, here or by another member`,
+      ),
+    ),
+  )
+  on('share.rejected', (e) =>
+    limited(`rejected|${e.consumerGroup}|${e.topic}|${e.partition}`, (suppressed) =>
+      logger.warn(
+        { ...e, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
+        `${e.topic}#${e.partition}@${e.offset} rejected on delivery ${e.deliveryCount}: never delivered again (archived, or written to the group's dead letter topic by the broker)`,
+      ),
     ),
   )
   on('partitions.assigned', (e) =>

@@ -156,11 +156,22 @@ export interface MultilaneEvents {
     partitions: Array<{
       topic: string
       partition: number
+      /**
+       * Records between the member's position and the last high watermark seen; -1 when the
+       * member cannot know (a share group's backlog belongs to the group: `multilane share
+       * describe` shows it).
+       */
       lag: number
       buffered: number
       inFlight: number
+      /** The committed offset, -1 when none (always -1 in a share group: nothing is committed). */
       committed: number
       paused: boolean
+      /**
+       * Share groups: records this member holds locked in the partition (buffered, being
+       * processed, or with an acknowledgement in flight), which its lock budget bounds.
+       */
+      locks?: number
     }>
   }
 }

@@ -52,6 +52,13 @@ const METRIC_NAME_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
  * - `partition_lag`, `partition_buffered_records`, `partition_in_flight_records`,
  *   `partition_paused` (0/1) `{consumer_group,topic,partition}`, from `statistics.emitted`.
  * - `assigned_partitions{consumer_group}`.
+ * - Share groups, `{consumer_group,topic,partition}`: `share_records_released_total` (given back
+ *   to the group: `retries.mode: 'redeliver'`, or dropped unfinished at revocation or shutdown),
+ *   `share_records_rejected_total` (never delivered again), `share_lock_renewals_total`,
+ *   `share_locks_lost_total` (the record may be processed again), and the gauge
+ *   `share_locks_held` (records this member holds locked, against its lock budget). A share
+ *   group member knows no lag (the backlog is the group's): it exports no `partition_lag`, and
+ *   no `committed_offset` (nothing is committed). Successes count in `records_consumed_total`.
  *
  * A revoked (or lost) partition's gauges are removed, so a partition another member now owns does
  * not report stale lag here; counters keep counting across rebalances.
@@ -76,6 +83,11 @@ export function instrumentPrometheus(
     'partition_in_flight_records',
     'partition_paused',
     'assigned_partitions',
+    'share_records_released_total',
+    'share_records_rejected_total',
+    'share_lock_renewals_total',
+    'share_locks_lost_total',
+    'share_locks_held',
   ].map(name)
   // Checked up front so a collision registers nothing (prom-client would fail half-way through).
   const taken = names.find((n) => registry.getSingleMetric(n) !== undefined)
@@ -155,7 +167,37 @@ export function instrumentPrometheus(
     labelNames: ['consumer_group'] as const,
     registers,
   })
-  const partitionGauges = [committed, lag, buffered, inFlight, paused]
+  const released = new Counter({
+    name: name('share_records_released_total'),
+    help: 'Share group records released: any member may get them again, with a higher delivery count.',
+    labelNames: partitionLabels,
+    registers,
+  })
+  const rejected = new Counter({
+    name: name('share_records_rejected_total'),
+    help: 'Share group records rejected: never delivered again (archived, or to the broker dead letter topic).',
+    labelNames: partitionLabels,
+    registers,
+  })
+  const renewals = new Counter({
+    name: name('share_lock_renewals_total'),
+    help: 'Acquisition locks of share group records renewed while they were processed.',
+    labelNames: partitionLabels,
+    registers,
+  })
+  const locksLost = new Counter({
+    name: name('share_locks_lost_total'),
+    help: 'Acquisition locks of share group records lost while they were processed (they may be processed again).',
+    labelNames: partitionLabels,
+    registers,
+  })
+  const locksHeld = new Gauge({
+    name: name('share_locks_held'),
+    help: 'Share group records this member holds locked (buffered, processing, acknowledgement in flight).',
+    labelNames: partitionLabels,
+    registers,
+  })
+  const partitionGauges = [committed, lag, buffered, inFlight, paused, locksHeld]
 
   // Per group: partitions assigned, and those revoked since (a statistics tick or commit racing a
   // revocation must not bring their series back).
@@ -203,7 +245,9 @@ export function instrumentPrometheus(
       for (const p of e.partitions) {
         if (isRevoked(e.consumerGroup, p.topic, p.partition)) continue
         const labels = labelsOf(e.consumerGroup, p.topic, p.partition)
-        lag.set(labels, p.lag)
+        // -1: not known to this member (a share group).
+        if (p.lag >= 0) lag.set(labels, p.lag)
+        if (p.locks !== undefined) locksHeld.set(labels, p.locks)
         buffered.set(labels, p.buffered)
         inFlight.set(labels, p.inFlight)
         paused.set(labels, p.paused ? 1 : 0)
@@ -211,6 +255,10 @@ export function instrumentPrometheus(
         if (p.committed >= 0) committed.set(labels, p.committed)
       }
     },
+    'share.released': (e) => released.inc(labelsOf(e.consumerGroup, e.topic, e.partition)),
+    'share.rejected': (e) => rejected.inc(labelsOf(e.consumerGroup, e.topic, e.partition)),
+    'share.lock_renewed': (e) => renewals.inc(labelsOf(e.consumerGroup, e.topic, e.partition)),
+    'share.lock_lost': (e) => locksLost.inc(labelsOf(e.consumerGroup, e.topic, e.partition)),
     'partitions.assigned': (e) => {
       const mine = setOf(owned, e.consumerGroup)
       const gone = revoked.get(e.consumerGroup)

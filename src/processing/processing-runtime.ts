@@ -536,6 +536,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
           // Not taking records: paused by its handler, repositioning, or held by its progress.
           paused:
             s.paused || (run !== undefined && (!run.takesRecords || run.progress.intakeAllowance() === 0)),
+          ...(s.locks === undefined ? {} : { locks: s.locks }),
         }
       }),
     })

@@ -41,9 +41,12 @@ export interface RecordSource {
 }
 
 export interface SourcePartitionStats extends TopicPartition {
+  /** -1 when the source cannot know (a share group). */
   lag: number
   buffered: number
   paused: boolean
+  /** Share groups: records locked by this member in the partition. */
+  locks?: number
 }
 
 /** How a source tells the runtime about partitions it gains and loses, and about failures. */

@@ -125,7 +125,15 @@ class ShareRecordSource implements RecordSource {
     return this.#consumer
       .stats()
       .partitions.filter((p) => p.assigned)
-      .map((p) => ({ topic: p.topic, partition: p.partition, lag: 0, buffered: p.buffered, paused: false }))
+      .map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        // The backlog is the group's, not this member's (DescribeShareGroupOffsets knows it).
+        lag: -1,
+        buffered: p.buffered,
+        paused: false,
+        locks: p.held,
+      }))
   }
 
   async close(): Promise<void> {

@@ -106,3 +106,35 @@ test('repeats left out are counted and reported when the window ends', async (t)
   assert.match(lines[1]!.message, /4 more like the last/)
   detach()
 })
+
+test('share groups: lost locks and rejected records are logged, once per partition per window', () => {
+  const events = new EventBus()
+  const { lines, target } = capture()
+  const detach = attachDefaultLog(events, target)
+  const record = (offset: number) => ({
+    consumerGroup: 'g',
+    topic: 't',
+    partition: 0,
+    offset,
+    deliveryCount: 2,
+  })
+  for (const offset of [1, 2, 3])
+    events.emit('share.lock_lost', { ...record(offset), reason: 'the connection closed' })
+  events.emit('share.rejected', record(9))
+  events.emit('share.released', record(4))
+  events.emit('share.lock_renewed', { ...record(5), lockDeadline: 0 })
+  detach()
+  assert.deepEqual(
+    lines.map((l) => [l.level, l.message]),
+    [
+      [
+        'warn',
+        't#0@1: lock of delivery 2 lost (the connection closed): the record may be processed again, here or by another member',
+      ],
+      [
+        'warn',
+        "t#0@9 rejected on delivery 2: never delivered again (archived, or written to the group's dead letter topic by the broker)",
+      ],
+    ],
+  )
+})

@@ -16,6 +16,10 @@ const ALL_EVENTS: EventName[] = [
   'dead_letter_queue.dispatched',
   'offsets.map_limit_reached',
   'statistics.emitted',
+  'share.released',
+  'share.rejected',
+  'share.lock_renewed',
+  'share.lock_lost',
 ]
 
 /** The sample lines of one metric (no HELP/TYPE), as exposed. */
@@ -284,7 +288,7 @@ test('each call gets its own registry by default; a given registry and prefix ar
     `records_consumed_total${labels(0)} 1`,
   ])
   const names = (await registry.getMetricsAsJSON()).map((m) => m.name).sort()
-  assert.equal(names.length, 22)
+  assert.equal(names.length, 32)
   assert.ok(names.includes('app:handler_duration_seconds') && names.includes('partition_paused'))
   custom.close()
   empty.close()
@@ -331,5 +335,74 @@ test('invalid options are rejected naming the option and the rule', async () => 
   instrumentPrometheus(new EventBus(), { registry: other, prefix: 'x_' })
   other.removeSingleMetric('x_partition_paused')
   rejects({ registry: other, prefix: 'x_' }, 'registry', /"x_records_consumed_total"/)
-  assert.equal((await other.getMetricsAsJSON()).length, 10, 'the refused call registered nothing')
+  assert.equal((await other.getMetricsAsJSON()).length, 15, 'the refused call registered nothing')
+})
+
+test('share groups: released, rejected, renewed and lost locks are counted; locks held is a gauge; no lag or commit series', async () => {
+  const bus = new EventBus()
+  const { registry } = instrumentPrometheus(bus)
+  assign(bus, [0])
+  const record = (offset: number, deliveryCount = 1) => ({
+    consumerGroup: GROUP,
+    topic: TOPIC,
+    partition: 0,
+    offset,
+    deliveryCount,
+  })
+  bus.emit('share.released', record(1))
+  bus.emit('share.released', record(2))
+  bus.emit('share.rejected', record(1, 4))
+  bus.emit('share.lock_renewed', { ...record(3), lockDeadline: Date.now() + 30_000 })
+  bus.emit('share.lock_lost', { ...record(5), reason: 'the connection closed' })
+  consumed(bus, 0, 3, 12)
+  bus.emit('statistics.emitted', {
+    consumerGroup: GROUP,
+    partitions: [
+      {
+        topic: TOPIC,
+        partition: 0,
+        lag: -1,
+        buffered: 40,
+        inFlight: 10,
+        committed: -1,
+        paused: false,
+        locks: 50,
+      },
+    ],
+  })
+  const one = (metric: string, value: number) => [`multilane_${metric}${labels(0)} ${value}`]
+  assert.deepEqual(
+    await samples(registry, 'multilane_share_records_released_total'),
+    one('share_records_released_total', 2),
+  )
+  assert.deepEqual(
+    await samples(registry, 'multilane_share_records_rejected_total'),
+    one('share_records_rejected_total', 1),
+  )
+  assert.deepEqual(
+    await samples(registry, 'multilane_share_lock_renewals_total'),
+    one('share_lock_renewals_total', 1),
+  )
+  assert.deepEqual(
+    await samples(registry, 'multilane_share_locks_lost_total'),
+    one('share_locks_lost_total', 1),
+  )
+  assert.deepEqual(await samples(registry, 'multilane_share_locks_held'), one('share_locks_held', 50))
+  assert.deepEqual(
+    await samples(registry, 'multilane_records_consumed_total'),
+    one('records_consumed_total', 1),
+  )
+  assert.deepEqual(
+    await samples(registry, 'multilane_partition_in_flight_records'),
+    one('partition_in_flight_records', 10),
+  )
+  assert.deepEqual(await samples(registry, 'multilane_partition_lag'), [], 'a share member knows no lag')
+  assert.deepEqual(await samples(registry, 'multilane_committed_offset'), [], 'nothing is committed')
+  // A revoked partition's gauges go, counters stay.
+  revoke(bus, [0], 'closing')
+  assert.deepEqual(await samples(registry, 'multilane_share_locks_held'), [])
+  assert.deepEqual(
+    await samples(registry, 'multilane_share_records_released_total'),
+    one('share_records_released_total', 2),
+  )
 })
