@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   COMMIT_METADATA: 'A value cannot be stored in the commit metadata envelope.',
   PROGRESS_MISMATCH: 'Progress was given an object or outcome it does not handle (a bug).',
   SEEK_UNSUPPORTED: 'ctx.seek() in a share group.',
+  PAUSE_UNSUPPORTED: 'ctx.pause() or ctx.resume() in a share group.',
   INVALID_SEEK: 'ctx.seek() with an offset that is not a non-negative integer.',
   // Parallel segments
   ROUTING_MISMATCH:

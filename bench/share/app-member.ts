@@ -8,14 +8,7 @@
 import { createApp } from '../../src/app/app.ts'
 import { ShareConsumer } from '../../src/engine/share/share-consumer.ts'
 import { type FlagValue, runCli, stringFlag, UsageError } from '../throughput/flags.ts'
-
-/** Up to this many records run at once (continuous style, unordered), as the app throughput bench. */
-export const MEMBER_CONFIG = {
-  style: 'continuous',
-  ordering: 'unordered',
-  capacity: 1000,
-  maxPollRecords: 500,
-} as const
+import { MEMBER_CONFIG } from './member-config.ts'
 
 type Message = { type: 'go' } | { type: 'stop' }
 

@@ -15,7 +15,7 @@ import { ensureBroker } from '../throughput/broker.ts'
 import { intFlag, listFlag, runCli, UsageError } from '../throughput/flags.ts'
 import { TOPIC_FLAGS, topicParams } from '../throughput/params.ts'
 import { preloadTopic } from '../throughput/preload.ts'
-import { MEMBER_CONFIG } from './app-member.ts'
+import { MEMBER_CONFIG } from './member-config.ts'
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 

@@ -18,9 +18,15 @@ export interface HandlerContext {
   logger: Logger
   /** Manual offsets: marks records of this partition up to and including `offset` as done. */
   markAsConsumed(offset: number): void
-  /** Commits now what is done in this partition (otherwise commits happen every commitIntervalMs). */
+  /**
+   * Commits now what is done in this partition (otherwise commits happen every commitIntervalMs).
+   * In a share group: sends the acknowledgements queued so far and waits for the broker's answer.
+   */
   commit(): Promise<void>
-  /** Stops taking new records of this partition until `resume` (running ones finish). */
+  /**
+   * Stops taking new records of this partition until `resume` (running ones finish). Consumer
+   * groups only: throws PAUSE_UNSUPPORTED in a share group.
+   */
   pause(): void
   resume(): void
   /**

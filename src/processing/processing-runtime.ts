@@ -355,6 +355,14 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   // ── partition control (from handler contexts) ─────────────────────────────────────────
 
   pausePartition(run: PartitionRun, paused: boolean): void {
+    // A share member cannot stop fetching one partition: what it had fetched would sit locked
+    // until the locks ran out, and the member would stop taking that partition's records.
+    if (!this.#source.pause || !this.#source.resume) {
+      throw new MultilaneError(
+        'PAUSE_UNSUPPORTED',
+        `${this.#member.label}: this group's partitions cannot be paused (a share group shares them with its other members; let the handler wait, or stop the member)`,
+      )
+    }
     if (run.userPaused === paused || !run.active) return
     run.userPaused = paused
     const tp = [{ topic: run.topic.name, partition: run.partition }]

@@ -208,4 +208,45 @@ describe('share groups in the app: styles', () => {
       `different keys ran at the same time (max ${members.map((m) => m.maxRunning)})`,
     )
   })
+
+  it('the handler context in a share group: deliveryCount; ctx.commit() acknowledges now; ctx.seek() and ctx.pause() throw typed errors', async () => {
+    const topic = await createTopic('share-app-context', 1)
+    const group = await shareGroup('share-app-context')
+    await produceRecords(topic, 20, { partitions: 1 })
+    const codes: string[] = []
+    const handled = new Set<number>()
+    let committed = false
+    const a = app('share-context')
+    a.shareGroup(group, (g) =>
+      g.topic(topic, {
+        handler: async (record, ctx) => {
+          assert.equal(record.deliveryCount, 1)
+          if (record.offset === 0) {
+            for (const call of [() => ctx.seek(0), () => ctx.pause(), () => ctx.resume()]) {
+              try {
+                call()
+                codes.push('none')
+              } catch (error) {
+                codes.push((error as { code?: string }).code ?? String(error))
+              }
+            }
+          }
+          handled.add(record.offset)
+          if (record.offset === 5) {
+            await ctx.commit()
+            committed = true
+          }
+        },
+      }),
+    )
+    await a.start()
+    try {
+      // A paused partition would stop here: the member takes no more records of it.
+      await waitUntil(() => handled.size === 20 && committed, { message: 'all 20 handled' })
+      await lagZero(group)
+    } finally {
+      await a.stop()
+    }
+    assert.deepEqual(codes, ['SEEK_UNSUPPORTED', 'PAUSE_UNSUPPORTED', 'PAUSE_UNSUPPORTED'])
+  })
 })
