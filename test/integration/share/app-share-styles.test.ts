@@ -170,7 +170,7 @@ describe('share groups in the app: styles', () => {
       return a
     })
     const joined = new Set<number>()
-    apps.forEach((a, i) => a.on('partitions.assigned', () => joined.add(i)))
+    for (const [i, a] of apps.entries()) a.on('partitions.assigned', () => joined.add(i))
     await Promise.all(apps.map((a) => a.start()))
     try {
       await waitUntil(() => joined.size === 2, { message: 'both members assigned' })
