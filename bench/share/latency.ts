@@ -13,7 +13,7 @@ import hdr from 'hdr-histogram-js'
 import { type App, createApp } from '../../src/app/app.ts'
 import { configureShareGroup, describeShareGroup } from '../../src/share/share-admin.ts'
 import { ensureBroker } from '../throughput/broker.ts'
-import { type FlagSpec, intFlag, runCli, UsageError } from '../throughput/flags.ts'
+import { type FlagSpec, intFlag, listFlag, runCli, UsageError } from '../throughput/flags.ts'
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -31,18 +31,33 @@ const FLAGS: Record<string, FlagSpec> = {
   capacity: { kind: 'int', min: 1, max: 100_000, description: 'capacity, and maxPollRecords (default 40)' },
   members: { kind: 'int', min: 1, max: 64, description: 'share members per variant (default 2)' },
   repeat: { kind: 'int', min: 1, max: 50, description: 'rounds (default 3)' },
+  only: {
+    kind: 'list',
+    description: 'variants (default all: blocking-record-limit,blocking-batch,continuous)',
+  },
 }
 
 interface Variant {
+  id: string
   name: string
   style: 'blocking' | 'continuous'
   acquireMode: 'batch_optimized' | 'record_limit'
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'blocking, record_limit', style: 'blocking', acquireMode: 'record_limit' },
-  { name: 'blocking, batch_optimized', style: 'blocking', acquireMode: 'batch_optimized' },
-  { name: 'continuous', style: 'continuous', acquireMode: 'batch_optimized' },
+  {
+    id: 'blocking-record-limit',
+    name: 'blocking, record_limit',
+    style: 'blocking',
+    acquireMode: 'record_limit',
+  },
+  {
+    id: 'blocking-batch',
+    name: 'blocking, batch_optimized',
+    style: 'blocking',
+    acquireMode: 'batch_optimized',
+  },
+  { id: 'continuous', name: 'continuous', style: 'continuous', acquireMode: 'batch_optimized' },
 ]
 
 interface Options {
@@ -173,15 +188,21 @@ await runCli('bench/share/latency.ts', FLAGS, process.argv.slice(2), async (flag
   }
   const repeat = intFlag(flags, 'repeat', 3)
   if (o.maxMs < o.minMs) throw new UsageError('--max-ms must be ≥ --min-ms')
+  const only = listFlag(flags, 'only')
+  const variants = only ? VARIANTS.filter((v) => only.includes(v.id)) : VARIANTS
+  if (variants.length === 0 || (only && variants.length !== only.length))
+    throw new UsageError(`--only: ${VARIANTS.map((v) => v.id).join(', ')}`)
   const broker = await ensureBroker(log)
-  const samples = new Map<string, Sample[]>(VARIANTS.map((v) => [v.name, []]))
+  const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]))
   for (let round = 0; round < repeat; round++) {
-    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!)
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!)
     log(`round ${round + 1}: ${order.map((v) => v.name).join('; ')}`)
     for (const variant of order) samples.get(variant.name)!.push(await measure(broker.bootstrap, variant, o))
   }
   const med = (name: string, key: keyof Sample) => median(samples.get(name)!.map((s) => s[key]))
-  const continuous = VARIANTS.at(-1)!.name
+  const continuous = variants.some((v) => v.id === 'continuous') ? 'continuous' : undefined
+  const times = (name: string, key: 'p50' | 'p99') =>
+    continuous ? `${(med(name, key) / med(continuous, key)).toFixed(1)}×` : '–'
   process.stdout.write(
     [
       `share group end-to-end latency (handler start − produce timestamp), ${o.rate} records/s for ${o.seconds} s, ` +
@@ -190,10 +211,10 @@ await runCli('bench/share/latency.ts', FLAGS, process.argv.slice(2), async (flag
       '',
       '| variant | records/s | p50 ms | p99 ms | max ms | p50 ÷ continuous | p99 ÷ continuous |',
       '|---|---:|---:|---:|---:|---:|---:|',
-      ...VARIANTS.map(
+      ...variants.map(
         (v) =>
           `| ${v.name} | ${med(v.name, 'recordsPerSec')} | ${med(v.name, 'p50')} | ${med(v.name, 'p99')} | ${med(v.name, 'max')} | ` +
-          `${(med(v.name, 'p50') / med(continuous, 'p50')).toFixed(1)}× | ${(med(v.name, 'p99') / med(continuous, 'p99')).toFixed(1)}× |`,
+          `${times(v.name, 'p50')} | ${times(v.name, 'p99')} |`,
       ),
       '',
     ].join('\n'),

@@ -1,11 +1,13 @@
 // Share-group consumption throughput: a no-op multilane share member (the engine's
-// ShareConsumer, accepting every record) against Apache Kafka's own
+// ShareConsumer, accepting every record; and with --only …,app the same at the app level,
+// app.shareGroup with the processing runtime) against Apache Kafka's own
 // org.apache.kafka.tools.ShareConsumerPerformance (kafka-tools, the jars the local broker runs),
 // on the same preloaded topic, each in its own process and its own fresh share group
 // (share.auto.offset.reset=earliest), alternating, in one run. Prints records/s and the ratio.
 //
 //   node_modules/.bin/node bench/share/throughput.ts [--records N] [--bytes N] [--partitions N]
 //                                                   [--repeat N] [--max-records N]
+//                                                   [--only multilane,app,java]
 import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -15,7 +17,7 @@ import { resolveKafkaJars } from '../../src/devkafka/kafka-jars.ts'
 import { kafkaVersion } from '../../src/devkafka/kafka-version.ts'
 import { configureShareGroup } from '../../src/share/share-admin.ts'
 import { ensureBroker } from '../throughput/broker.ts'
-import { intFlag, runCli } from '../throughput/flags.ts'
+import { intFlag, listFlag, runCli, UsageError } from '../throughput/flags.ts'
 import { TOPIC_FLAGS, topicParams } from '../throughput/params.ts'
 import { preloadTopic } from '../throughput/preload.ts'
 
@@ -109,6 +111,50 @@ async function runMultilane(
   }
 }
 
+async function runApp(
+  bootstrap: string[],
+  topic: string,
+  records: number,
+  maxRecords: number,
+): Promise<Sample> {
+  const group = await freshGroup(bootstrap, 'app')
+  const out = await run(join(ROOT, 'node_modules', '.bin', 'node'), [
+    join(import.meta.dirname, 'multilane-share-app-member.ts'),
+    '--bootstrap',
+    bootstrap.join(','),
+    '--topic',
+    topic,
+    '--group',
+    group,
+    '--records',
+    String(records),
+    '--max-records',
+    String(maxRecords),
+  ])
+  const line = out
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'))
+  if (!line) throw new Error(`multilane app member printed no result:\n${out}`)
+  const r = JSON.parse(line) as {
+    records: number
+    ms: number
+    recordsPerSec: number
+    lag: Array<number | null>
+    errors: number
+  }
+  if (r.records !== records || r.errors !== 0 || r.lag.length === 0 || r.lag.some((l) => l !== 0)) {
+    throw new Error(`multilane app member: ${r.records} handled, ${r.errors} errors, lag ${r.lag.join(',')}`)
+  }
+  return {
+    records: r.records,
+    ms: r.ms,
+    recordsPerSec: r.recordsPerSec,
+    detail: 'app.shareGroup; lag 0 after the stop',
+  }
+}
+
 async function runJava(
   bootstrap: string[],
   topic: string,
@@ -188,6 +234,7 @@ await runCli(
       max: 100_000,
       description: 'records per fetch / max.poll.records (default 500)',
     },
+    only: { kind: 'list', description: 'consumers to run: multilane, app, java (default multilane,java)' },
   },
   process.argv.slice(2),
   async (flags) => {
@@ -203,34 +250,49 @@ await runCli(
         .map((l) => l.toFixed(1))
         .join(' ')}; topic ${topic}; ${repeat} round(s)`,
     )
-    const samples: Record<'multilane' | 'java', Sample[]> = { multilane: [], java: [] }
+    type Name = 'multilane' | 'app' | 'java'
+    const names = (listFlag(flags, 'only') ?? ['multilane', 'java']) as Name[]
+    if (names.length === 0 || names.some((n) => !['multilane', 'app', 'java'].includes(n)))
+      throw new UsageError(`--only: multilane, app and/or java (got ${names.join(',')})`)
+    const samples: Record<Name, Sample[]> = { multilane: [], app: [], java: [] }
     for (let round = 1; round <= repeat; round++) {
-      // Alternate which goes first, so neither always gets the warmer page cache.
-      const order: Array<'multilane' | 'java'> =
-        round % 2 === 1 ? ['multilane', 'java'] : ['java', 'multilane']
+      // Rotate which goes first, so none always gets the warmer page cache.
+      const order = names.map((_, i) => names[(i + round - 1) % names.length]!)
       for (const name of order) {
         const sample =
           name === 'multilane'
             ? await runMultilane(broker.bootstrap, topic, params.records, maxRecords)
-            : await runJava(broker.bootstrap, topic, params.records, maxRecords)
+            : name === 'app'
+              ? await runApp(broker.bootstrap, topic, params.records, maxRecords)
+              : await runJava(broker.bootstrap, topic, params.records, maxRecords)
         samples[name].push(sample)
         log(
           `round ${round}: ${name} ${sample.recordsPerSec} records/s (${Math.round(sample.ms)} ms; ${sample.detail})`,
         )
       }
     }
-    const m = median(samples.multilane.map((s) => s.recordsPerSec))
-    const j = median(samples.java.map((s) => s.recordsPerSec))
     const k = (n: number) => `${Math.round(n / 1000)}k`
+    const labels: Record<Name, string> = {
+      multilane: 'multilane `ShareConsumer` (engine, no-op, accept per record)',
+      app: 'multilane `app.shareGroup` (processing runtime, no-op handler)',
+      java: 'Apache Kafka `ShareConsumerPerformance` (same jars)',
+    }
+    const medians = new Map(names.map((n) => [n, median(samples[n].map((s) => s.recordsPerSec))]))
+    const ratio = (over: Name, under: Name) =>
+      medians.has(over) && medians.has(under)
+        ? `${(medians.get(over)! / medians.get(under)!).toFixed(2)}×`
+        : '–'
     process.stdout.write(
       [
         `share-group consumption, ${params.records} records of ${params.bytes} B, ${params.partitions} partition(s), ` +
           `max ${maxRecords} records per fetch, one member, join included, median of ${repeat}:`,
         '',
-        '| consumer | records/s (median) | samples | multilane ÷ this |',
-        '|---|---:|---|---:|',
-        `| multilane \`ShareConsumer\` (no-op, accept per record) | ${Math.round(m)} | ${samples.multilane.map((s) => k(s.recordsPerSec)).join(', ')} | 1.00× |`,
-        `| Apache Kafka \`ShareConsumerPerformance\` (same jars) | ${Math.round(j)} | ${samples.java.map((s) => k(s.recordsPerSec)).join(', ')} | **${(m / j).toFixed(2)}×** |`,
+        '| consumer | records/s (median) | samples | engine ÷ this | app ÷ this |',
+        '|---|---:|---|---:|---:|',
+        ...names.map(
+          (n) =>
+            `| ${labels[n]} | ${Math.round(medians.get(n)!)} | ${samples[n].map((s) => k(s.recordsPerSec)).join(', ')} | ${ratio('multilane', n)} | ${ratio('app', n)} |`,
+        ),
         '',
       ].join('\n'),
     )
