@@ -88,10 +88,14 @@ async function runSetup(setup: Setup, bootstrap: string[], topic: string, record
     spawnMember(setup.mode, bootstrap, topic, group),
   )
   try {
+    let timer: NodeJS.Timeout | undefined
     const joined = await Promise.race([
       Promise.all(members.map((m) => m.ready)).then(() => true),
-      sleep(60_000).then(() => false),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), 60_000)
+      }),
     ])
+    clearTimeout(timer)
     if (!joined) throw new Error(`${setup.name}: members not assigned within 60 s`)
     const goAt = now()
     for (const m of members) m.child.send({ type: 'go' })
