@@ -633,6 +633,7 @@ describe('option contracts: defaults', () => {
     assert.deepEqual(t.retries, {
       maxRetries: 3,
       backoff: { initialMs: 1000, maxMs: 30_000, exponential: true },
+      mode: 'local',
     })
     assert.equal(t.virtualPartitions.maxPartitions, 16)
     assert.equal(t.virtualPartitions.reducer, defaultLaneReducer)
