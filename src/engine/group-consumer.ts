@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { CONSUMER_GROUP_PINNED_VERSIONS } from '../kafka/api-versions.ts'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { type KafkaConnectionOptions, resolveConnection } from '../kafka/connection-options.ts'
 import { Committer, offsetCommitSender } from './committer.ts'

@@ -1,5 +1,21 @@
-import { type Connection, ConnectionPool, findCoordinatorV6, metadataV12 } from '@platformatic/kafka'
+import {
+  apiVersionsV3,
+  Connection,
+  type ConnectionOptions,
+  ConnectionPool,
+  findCoordinatorV6,
+  metadataV12,
+} from '@platformatic/kafka'
 import { MultilaneError } from '../errors.ts'
+import {
+  type ApiName,
+  type BrokerApiVersions,
+  brokerApiVersions,
+  type SelectedVersions,
+  selectVersion,
+  selectVersions,
+  type VersionRequirements,
+} from './api-versions.ts'
 import type { BrokerAddress } from './bootstrap.ts'
 import type { ResolvedConnection } from './connection-options.ts'
 import { kafkaErrorName, responseOf } from './protocol-errors.ts'
@@ -36,6 +52,10 @@ export class KafkaCluster {
   readonly #brokers = new Map<number, BrokerAddress>()
   readonly #topicsByName = new Map<string, TopicMetadata>()
   readonly #topicsById = new Map<string, TopicMetadata>()
+  /** ApiVersions per node id: asked once, on the first connection to the node. */
+  readonly #versions = new Map<number, Promise<BrokerApiVersions>>()
+  readonly #connectionOptions: ConnectionOptions
+  readonly #dedicated = new Set<Connection>()
   /** For error messages only: never the password. */
   readonly #sasl: { username: string; mechanism: string } | undefined
 
@@ -50,6 +70,7 @@ export class KafkaCluster {
     this.clientId = connection.clientId
     this.requestTimeoutMs = connection.requestTimeoutMs
     this.#bootstrap = connection.brokers
+    this.#connectionOptions = connection.options
     this.#control = new ConnectionPool(connection.clientId, connection.options)
     this.#data = new ConnectionPool(connection.clientId, connection.options)
   }
@@ -75,9 +96,81 @@ export class KafkaCluster {
 
   /** A connection to broker `nodeId`, from the control or the data (fetch) pool. */
   async connectionTo(nodeId: number, pool: 'control' | 'data' = 'control'): Promise<Connection> {
+    const broker = this.brokerAddress(nodeId)
+    const connection = await (pool === 'data' ? this.#data : this.#control).get(broker)
+    // Learn what the broker offers on the first connection, so version choices need no round trip later.
+    if (!this.#versions.has(nodeId)) void this.apiVersions(nodeId).catch(() => {})
+    return connection
+  }
+
+  /** The address of broker `nodeId` (from metadata or a coordinator lookup). */
+  brokerAddress(nodeId: number): BrokerAddress {
     const broker = this.#brokers.get(nodeId)
     if (!broker) throw new ClusterError('UNKNOWN_BROKER', `broker ${nodeId} is not in the metadata`)
-    return (pool === 'data' ? this.#data : this.#control).get(broker)
+    return broker
+  }
+
+  /**
+   * A new connection to broker `nodeId` that belongs to the caller alone: no pool hands it out
+   * and nothing else closes it (a share session's locks live exactly as long as the connection
+   * that opened it). The caller closes it; `close()` closes any left open.
+   */
+  async dedicatedConnection(nodeId: number): Promise<Connection> {
+    const broker = this.brokerAddress(nodeId)
+    const connection = new Connection(this.clientId, this.#connectionOptions)
+    this.#dedicated.add(connection)
+    connection.once('close', () => this.#dedicated.delete(connection))
+    try {
+      await connection.connect(broker.host, broker.port)
+    } catch (error) {
+      this.#dedicated.delete(connection)
+      throw error
+    }
+    return connection
+  }
+
+  /**
+   * The API versions broker `nodeId` offers, asked with ApiVersions once per node id and cached
+   * (a failed attempt is forgotten, so the next call asks again).
+   */
+  apiVersions(nodeId: number): Promise<BrokerApiVersions> {
+    let cached = this.#versions.get(nodeId)
+    if (!cached) {
+      cached = (async () => {
+        const connection = await this.#control.get(this.brokerAddress(nodeId))
+        const response = await apiVersionsV3.api.async(connection, 'multilane', '0.1.0')
+        return brokerApiVersions(response.apiKeys)
+      })()
+      this.#versions.set(nodeId, cached)
+      cached.catch(() => {
+        if (this.#versions.get(nodeId) === cached) this.#versions.delete(nodeId)
+      })
+    }
+    return cached
+  }
+
+  /**
+   * The highest version of `api` that both multilane (`implemented`) and broker `nodeId` support;
+   * throws UnsupportedApiVersionError (code UNSUPPORTED_API_VERSION) naming both sides otherwise.
+   */
+  async selectVersion(nodeId: number, api: ApiName, implemented: readonly number[]): Promise<number> {
+    return selectVersion(api, implemented, await this.apiVersions(nodeId), nodeId)
+  }
+
+  /**
+   * {@link selectVersion} for several APIs at once, e.g. `CONSUMER_GROUP_PINNED_VERSIONS` at
+   * start: `await cluster.requireVersions(nodeId, CONSUMER_GROUP_PINNED_VERSIONS)`.
+   */
+  async requireVersions<R extends VersionRequirements>(
+    nodeId: number,
+    requirements: R,
+  ): Promise<SelectedVersions<R>> {
+    return selectVersions(requirements, await this.apiVersions(nodeId), nodeId)
+  }
+
+  /** Node ids of the brokers the metadata named so far. */
+  knownBrokers(): number[] {
+    return [...this.#brokers.keys()]
   }
 
   /** A control connection to an address (e.g. a coordinator). */
@@ -155,7 +248,12 @@ export class KafkaCluster {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.#control.close(), this.#data.close()])
+    await Promise.allSettled([
+      this.#control.close(),
+      this.#data.close(),
+      ...[...this.#dedicated].map((c) => c.close()),
+    ])
+    this.#dedicated.clear()
   }
 }
 

@@ -1,4 +1,5 @@
-import { createAPI, type NullableString, type Reader, ResponseError, Writer } from '@platformatic/kafka'
+import { createAPI, type NullableString, type Reader, Writer } from '@platformatic/kafka'
+import { decodeResponse, KafkaResponseError } from './decode.ts'
 
 export interface ShareGroupHeartbeatTopicPartitions {
   topicId: string
@@ -54,37 +55,45 @@ export function createRequest(
 */
 export function parseResponse(
   _correlationId: number,
-  apiKey: number,
+  _apiKey: number,
   apiVersion: number,
   reader: Reader,
 ): ShareGroupHeartbeatResponse {
-  const response: ShareGroupHeartbeatResponse = {
-    throttleTimeMs: reader.readInt32(),
-    errorCode: reader.readInt16(),
-    errorMessage: reader.readNullableString(),
-    memberId: reader.readNullableString(),
-    memberEpoch: reader.readInt32(),
-    heartbeatIntervalMs: reader.readInt32(),
-    assignment: reader.readNullableStruct(() => {
-      const topicPartitions = reader.readArray(
-        (r) => {
-          const entry = { topicId: r.readUUID(), partitions: r.readArray((p) => p.readInt32(), true, false) }
-          r.readTaggedFields()
-          return entry
-        },
-        true,
-        false,
-      )
-      reader.readTaggedFields()
-      return { topicPartitions }
-    }),
-  }
-  reader.readTaggedFields()
+  const response = decodeResponse('ShareGroupHeartbeat', apiVersion, reader, () => {
+    const decoded: ShareGroupHeartbeatResponse = {
+      throttleTimeMs: reader.readInt32(),
+      errorCode: reader.readInt16(),
+      errorMessage: reader.readNullableString(),
+      memberId: reader.readNullableString(),
+      memberEpoch: reader.readInt32(),
+      heartbeatIntervalMs: reader.readInt32(),
+      assignment: reader.readNullableStruct(() => {
+        const topicPartitions = reader.readArray(
+          (r) => {
+            const entry = {
+              topicId: r.readUUID(),
+              partitions: r.readArray((p) => p.readInt32(), true, false),
+            }
+            r.readTaggedFields()
+            return entry
+          },
+          true,
+          false,
+        )
+        reader.readTaggedFields()
+        return { topicPartitions }
+      }),
+    }
+    reader.readTaggedFields()
+    return decoded
+  })
+  // A typed error that protocolErrorName() reads, also for codes this client does not know.
   if (response.errorCode !== 0) {
-    throw new ResponseError(
-      apiKey,
+    throw new KafkaResponseError(
+      'ShareGroupHeartbeat',
       apiVersion,
-      { '/': [response.errorCode, response.errorMessage] },
+      response.errorCode,
+      response.errorMessage,
       response,
     )
   }

@@ -1,0 +1,61 @@
+import type { KafkaCluster } from '../../kafka/cluster.ts'
+import type { AcquiredRange } from './acquired-records.ts'
+import type { SharePartition } from './share-partition.ts'
+import type { AckResult, AcquireMode } from './types.ts'
+
+/** Fetch sizing of the share member. */
+export interface ShareFetchOptions {
+  /** Records per fetch (`max.poll.records`; a soft limit in batch_optimized mode). Default 500. */
+  maxRecords: number
+  /** How long the broker may hold a fetch waiting for records. Default 500 ms. */
+  maxWaitMs: number
+  minBytes: number
+  maxBytes: number
+  acquireMode: AcquireMode
+}
+
+/** A ShareFetch that came back, for statistics and for tests that prove acknowledgement overlap. */
+export interface ShareFetchEvent {
+  /** Increases with every request the member sends (fetches and acknowledgements). */
+  requestSeq: number
+  nodeId: number
+  sessionEpoch: number
+  sentAt: number
+  receivedAt: number
+  /** Acknowledgements piggybacked on this fetch. */
+  acknowledgements: number
+  acquired: Array<{ topic: string; partition: number; ranges: AcquiredRange[]; records: number }>
+}
+
+/** Acknowledgements the broker answered. */
+export interface ShareAcknowledgedEvent {
+  requestSeq: number
+  nodeId: number
+  via: 'ShareFetch' | 'ShareAcknowledge'
+  sentAt: number
+  receivedAt: number
+  results: AckResult[]
+}
+
+/** What a session needs from its member. */
+export interface SessionHost {
+  readonly groupId: string
+  readonly memberId: string
+  readonly fetch: ShareFetchOptions
+  readonly cluster: KafkaCluster
+  /** Partitions whose leader is this node: assigned ones, and unassigned ones still holding locks. */
+  partitionsLedBy(nodeId: number): SharePartition[]
+  partitionById(topicId: string, partition: number): SharePartition | undefined
+  /** Records buffered across the member (record_limit fetches only when none are). */
+  totalBuffered(): number
+  nextRequestSeq(): number
+  recordsAdded(): void
+  leadersStale(): void
+  lockLost(partition: SharePartition, offsets: number[], reason: string): void
+  fetched(event: ShareFetchEvent): void
+  acknowledged(event: ShareAcknowledgedEvent): void
+  warning(source: 'fetch' | 'acknowledge' | 'session', error: Error): void
+  fatal(error: Error): void
+  /** Sessions wake the member's flush waiters after each request. */
+  requestDone(): void
+}

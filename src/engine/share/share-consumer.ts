@@ -1,0 +1,466 @@
+import { EventEmitter } from 'node:events'
+import { KafkaCluster } from '../../kafka/cluster.ts'
+import { resolveConnection } from '../../kafka/connection-options.ts'
+import { describeGroupConfigs } from '../../kafka/group-configs.ts'
+import type { IntakeLimit, TopicPartition } from '../types.ts'
+import { partitionKey } from '../types.ts'
+import { WakeSignal } from '../wake-signal.ts'
+import { ShareError } from './errors.ts'
+import type { SessionHost, ShareFetchOptions } from './session-host.ts'
+import type { ShareConsumerEvents, ShareConsumerOptions, ShareConsumerStats } from './share-consumer-types.ts'
+import { ShareMembership } from './share-membership.ts'
+import { SharePartition } from './share-partition.ts'
+import { ShareSession } from './share-session.ts'
+import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecords } from './types.ts'
+
+export type * from './share-consumer-types.ts'
+
+const DEFAULT_LOCK_BUDGET = 2000
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback
+  if (!Number.isInteger(v) || v <= 0) {
+    throw new ShareError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}`)
+  }
+  return v
+}
+
+/**
+ * multilane's share-group member (KIP-932): membership, one share session per leader broker,
+ * acquired records handed out raw through `takeRecords`, and per-record acknowledgements that
+ * may come in any order and from any earlier fetch (`acknowledge`), batched onto the next
+ * request of the record's session.
+ */
+export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
+  readonly groupId: string
+  readonly #options: ShareConsumerOptions
+  readonly #cluster: KafkaCluster
+  readonly #membership: ShareMembership
+  readonly #fetch: ShareFetchOptions
+  readonly #partitions = new Map<string, SharePartition>()
+  readonly #byId = new Map<string, SharePartition>()
+  readonly #sessions = new Map<number, ShareSession>()
+  readonly #recordsAvailable = new WakeSignal()
+  readonly #requestDone = new WakeSignal()
+  #lockBudget: number
+  readonly #closeTimeoutMs: number
+  #renewEnabled = true
+  #requestSeq = 0
+  #roundRobin = 0
+  #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
+  #closing: Promise<void> | undefined
+  #refreshing: Promise<void> | undefined
+  #warnedRenew = false
+  readonly #host: SessionHost
+
+  constructor(options: ShareConsumerOptions) {
+    super()
+    if (!options.groupId) throw new ShareError('INVALID_OPTION', 'groupId must be a non-empty string')
+    if (!options.topics?.length || options.topics.some((t) => typeof t !== 'string' || t === '')) {
+      throw new ShareError(
+        'INVALID_OPTION',
+        `share group "${options.groupId}": topics must be non-empty topic names`,
+      )
+    }
+    if (
+      options.acquireMode !== undefined &&
+      !['batch_optimized', 'record_limit'].includes(options.acquireMode)
+    ) {
+      throw new ShareError(
+        'INVALID_OPTION',
+        `acquireMode must be "batch_optimized" or "record_limit", got ${JSON.stringify(options.acquireMode)}`,
+      )
+    }
+    this.groupId = options.groupId
+    this.#options = options
+    this.#fetch = {
+      maxRecords: positiveInteger('maxRecords', options.maxRecords, 500),
+      maxWaitMs: positiveInteger('maxWaitMs', options.maxWaitMs, 500),
+      minBytes: positiveInteger('minBytes', options.minBytes, 1),
+      maxBytes: positiveInteger('maxBytes', options.maxBytes, 50 * 1024 * 1024),
+      acquireMode: options.acquireMode ?? 'batch_optimized',
+    }
+    this.#lockBudget = positiveInteger('maxRecordLocks', options.maxRecordLocks, DEFAULT_LOCK_BUDGET)
+    this.#closeTimeoutMs = positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 30_000)
+    const connection = resolveConnection(options)
+    // A request timeout destroys the connection, and with it every lock of its share session:
+    // a fetch must be able to wait its full maxWaitMs with room to spare.
+    if (connection.requestTimeoutMs < this.#fetch.maxWaitMs + 5000) {
+      throw new ShareError(
+        'INVALID_OPTION',
+        `requestTimeoutMs (${connection.requestTimeoutMs}) must be at least maxWaitMs + 5000 (${this.#fetch.maxWaitMs + 5000}): a timed-out fetch closes its connection, which releases every lock of its share session`,
+      )
+    }
+    this.#cluster = new KafkaCluster(connection)
+    this.#membership = new ShareMembership(this.#cluster, {
+      groupId: options.groupId,
+      topics: options.topics,
+      ...(options.rackId === undefined ? {} : { rackId: options.rackId }),
+    })
+    this.#membership.on('assignment', (partitions) => void this.#assign(partitions))
+    this.#membership.on('heartbeat_error', (e) =>
+      this.emit('warning', { source: 'heartbeat', error: e.error }),
+    )
+    let joinedEpoch = -1
+    this.#membership.on('heartbeat', (e) => {
+      if (joinedEpoch <= 0 || e.memberEpoch < joinedEpoch) this.emit('joined', e)
+      joinedEpoch = e.memberEpoch
+    })
+    this.#membership.on('heartbeat_error', (e) => {
+      if (e.rejoin) joinedEpoch = 0
+    })
+    this.#membership.on('fatal', (error) => void this.#fail(error))
+    this.#host = {
+      groupId: options.groupId,
+      memberId: this.#membership.memberId,
+      fetch: this.#fetch,
+      cluster: this.#cluster,
+      partitionsLedBy: (nodeId) => [...this.#partitions.values()].filter((p) => p.leaderId === nodeId),
+      partitionById: (topicId, partition) => this.#byId.get(`${topicId}:${partition}`),
+      totalBuffered: () => this.totalBuffered(),
+      nextRequestSeq: () => ++this.#requestSeq,
+      recordsAdded: () => this.#recordsAvailable.notify(),
+      leadersStale: () => void this.#refreshLeaders(),
+      lockLost: (p, offsets, reason) => this.#lockLost(p, offsets, reason),
+      fetched: (event) => this.emit('fetched', event),
+      acknowledged: (event) => this.emit('acknowledged', event),
+      warning: (source, error) => this.emit('warning', { source, error }),
+      fatal: (error) => void this.#fail(error),
+      requestDone: () => {
+        this.#sweep()
+        this.#requestDone.notify()
+      },
+    }
+  }
+
+  /** The client-generated member id (stable for this consumer's life). */
+  get memberId(): string {
+    return this.#membership.memberId
+  }
+
+  get memberEpoch(): number {
+    return this.#membership.memberEpoch
+  }
+
+  /** True from `start()` until `close()` (or a fatal error) begins. */
+  get running(): boolean {
+    return this.#state === 'running'
+  }
+
+  /** Joins the group; resolves once the coordinator accepted the member. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new ShareError('CONSUMER_CLOSED', 'a ShareConsumer can be started once')
+    this.#state = 'running'
+    await this.#cluster.refreshMetadata(this.#options.topics)
+    try {
+      const configs = await describeGroupConfigs(this.#cluster, this.groupId)
+      const budget = Number(configs.get('share.partition.max.record.locks'))
+      if (this.#options.maxRecordLocks === undefined && Number.isInteger(budget) && budget > 0) {
+        this.#lockBudget = budget
+      }
+      this.#renewEnabled = configs.get('share.renew.acknowledge.enable') !== 'false'
+    } catch (error) {
+      // Not allowed to read group configs (DescribeConfigs on the group): keep the defaults.
+      this.emit('warning', { source: 'config', error: error as Error })
+    }
+    await this.#membership.start()
+  }
+
+  /**
+   * Up to `max` acquired records, grouped per partition in offset order (round-robin over
+   * partitions); `limit` caps each partition's share (records left stay buffered, locked).
+   * Records whose lock expired while buffered are released instead (lock_lost).
+   */
+  takeRecords(max = Number.POSITIVE_INFINITY, limit?: IntakeLimit): ShareRecords[] {
+    const out: ShareRecords[] = []
+    const partitions = [...this.#partitions.values()]
+    const n = partitions.length
+    let remaining = max
+    const now = Date.now()
+    for (let i = 0; i < n && remaining > 0; i++) {
+      const p = partitions[(this.#roundRobin + i) % n]!
+      if (p.buffered === 0) continue
+      let wanted = Math.min(remaining, p.buffered)
+      if (limit) wanted = Math.max(0, Math.min(wanted, Math.floor(limit(p.key, wanted))))
+      if (wanted === 0) continue
+      const { records, expired } = p.take(wanted, now)
+      if (expired.length > 0) this.#lockLost(p, expired, 'the lock expired before the record was taken')
+      if (records.length > 0) {
+        out.push({ topic: p.topic, partition: p.partition, records })
+        remaining -= records.length
+      }
+      this.#sessions.get(p.leaderId)?.wake()
+    }
+    this.#roundRobin = n === 0 ? 0 : (this.#roundRobin + 1) % n
+    return out
+  }
+
+  /**
+   * Resolves when records may be available, after `timeoutMs`, on `interruptWait`, or at once
+   * when the consumer is not running (loops check `running`).
+   */
+  async waitForRecords(timeoutMs?: number): Promise<void> {
+    if (this.totalBuffered() > 0 || this.#state !== 'running') return
+    await this.#recordsAvailable.wait(timeoutMs)
+  }
+
+  /** Wakes a pending `waitForRecords`. */
+  interruptWait(): void {
+    this.#recordsAvailable.notify()
+  }
+
+  /**
+   * Acknowledges one delivery of a record (any record this member holds, from any fetch, in any
+   * order). Queued and sent with the next request of the record's share session; resolves with
+   * the broker's answer (never rejects): `ok`, or `lock_lost` when the lock was gone (the record
+   * may be delivered again), `failed` with the reason. A `renew` restarts the lock and resolves
+   * with the new `lockDeadline`.
+   */
+  acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult> {
+    const fail = (code: 'CONSUMER_CLOSED' | 'RENEW_UNSUPPORTED', message: string): Promise<AckResult> =>
+      Promise.resolve({ ...pick(delivery), type, outcome: 'failed', error: new ShareError(code, message) })
+    if (this.#state === 'closed') return fail('CONSUMER_CLOSED', 'the share consumer is closed')
+    const p = this.#partitions.get(partitionKey(delivery.topic, delivery.partition))
+    if (!p) {
+      return Promise.resolve({
+        ...pick(delivery),
+        type,
+        outcome: 'lock_lost',
+        error: new ShareError('LOCK_LOST', `${delivery.topic}#${delivery.partition}: no lock held`),
+      })
+    }
+    if (type === 'renew') {
+      const supports = this.#sessions.get(p.leaderId)?.supportsRenew
+      if (supports === false || !this.#renewEnabled) {
+        const why =
+          supports === false
+            ? `broker ${p.leaderId} has no ShareAcknowledge v2 (RENEW needs Kafka ≥ 4.2)`
+            : `group "${this.groupId}" has share.renew.acknowledge.enable=false`
+        if (!this.#warnedRenew) {
+          this.#warnedRenew = true
+          this.emit('warning', { source: 'acknowledge', error: new ShareError('RENEW_UNSUPPORTED', why) })
+        }
+        return fail('RENEW_UNSUPPORTED', why)
+      }
+    }
+    const result = p.acknowledge(delivery, type)
+    this.#sessions.get(p.leaderId)?.wake()
+    return result
+  }
+
+  /** The current lock deadline of a delivery (moved by renewals); undefined when not held. */
+  lockDeadline(delivery: RecordDelivery): number | undefined {
+    return this.#partitions
+      .get(partitionKey(delivery.topic, delivery.partition))
+      ?.lockDeadline(delivery.offset, delivery.deliveryCount)
+  }
+
+  /**
+   * Sends queued acknowledgements without waiting for a fetch to carry them, and resolves when
+   * every acknowledgement queued so far (and any queued meanwhile) has been answered. A fetch
+   * already in flight is waited for (at most `maxWaitMs`): a share session carries one request
+   * at a time.
+   */
+  async flush(): Promise<void> {
+    for (;;) {
+      const waiting = [...this.#partitions.values()].filter((p) => p.hasAcks() || p.inFlightUnits > 0)
+      if (waiting.length === 0 || this.#state === 'closed') return
+      for (const p of waiting) this.#sessions.get(p.leaderId)?.requestFlush()
+      await this.#requestDone.wait(200)
+    }
+  }
+
+  /** Partitions currently assigned. */
+  assignment(): TopicPartition[] {
+    return this.#membership.assignment()
+  }
+
+  /** Records buffered (acquired, not yet taken) across all partitions. */
+  totalBuffered(): number {
+    let n = 0
+    for (const p of this.#partitions.values()) n += p.buffered
+    return n
+  }
+
+  stats(): ShareConsumerStats {
+    return {
+      memberId: this.memberId,
+      memberEpoch: this.memberEpoch,
+      buffered: this.totalBuffered(),
+      partitions: [...this.#partitions.values()].map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        assigned: p.assigned,
+        leaderId: p.leaderId,
+        buffered: p.buffered,
+        processing: p.processing,
+        held: p.held,
+        lockBudget: p.lockBudget,
+        ...p.counters,
+      })),
+      sessions: [...this.#sessions.values()].map((s) => ({
+        nodeId: s.nodeId,
+        epoch: s.epoch,
+        requests: s.requests,
+        fetches: s.fetches,
+        acknowledgeRequests: s.acknowledgeRequests,
+      })),
+    }
+  }
+
+  /**
+   * Stops fetching, releases every record acquired but not acknowledged (buffered ones, and
+   * any the runtime did not finish), sends the queued acknowledgements and closes each share
+   * session with epoch -1, leaves the group, closes connections. Drain first: acknowledge what
+   * is being processed, then close.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close(false)
+    return this.#closing
+  }
+
+  async #close(aborted: boolean): Promise<void> {
+    const wasRunning = this.#state === 'running'
+    this.#state = 'closing'
+    this.#recordsAvailable.notify()
+    if (wasRunning) {
+      for (const p of this.#partitions.values()) {
+        p.assigned = false
+        p.releaseAll()
+      }
+      const sessions = [...this.#sessions.values()]
+      if (aborted) await Promise.all(sessions.map((s) => s.abort()))
+      else {
+        let timer: NodeJS.Timeout | undefined
+        const deadline = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), this.#closeTimeoutMs)
+        })
+        const closed = await Promise.race([Promise.all(sessions.map((s) => s.close())), deadline])
+        clearTimeout(timer)
+        if (closed === 'timeout') {
+          this.emit('warning', {
+            source: 'session',
+            error: new ShareError(
+              'CONSUMER_CLOSED',
+              `closing took longer than ${this.#closeTimeoutMs} ms: connections closed, the broker releases what is left`,
+            ),
+          })
+          await Promise.all(sessions.map((s) => s.abort()))
+        }
+      }
+      await this.#membership.leave()
+    }
+    await this.#cluster.close()
+    this.#state = 'closed'
+    this.#requestDone.notify()
+  }
+
+  async #fail(error: Error): Promise<void> {
+    const fatal =
+      error instanceof ShareError
+        ? error
+        : new ShareError('SESSION_FATAL', error.message, { cause: error, kafkaError: undefined })
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    this.emit('fatal', fatal)
+    this.#closing ??= this.#close(fatal.code === 'SESSION_FATAL')
+    await this.#closing
+  }
+
+  async #assign(partitions: TopicPartition[]): Promise<void> {
+    if (this.#state !== 'running') return
+    const next = new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)))
+    const added: TopicPartition[] = []
+    const removed: TopicPartition[] = []
+    for (const p of this.#partitions.values()) {
+      if (p.assigned && !next.has(p.key)) {
+        p.assigned = false
+        // Nobody will process its buffered records here: give them back now.
+        p.releaseBuffered()
+        removed.push({ topic: p.topic, partition: p.partition })
+        this.#sessions.get(p.leaderId)?.wake()
+      }
+    }
+    for (const tp of partitions) {
+      const key = partitionKey(tp.topic, tp.partition)
+      let p = this.#partitions.get(key)
+      if (!p) {
+        p = new SharePartition(tp.topic, tp.partition, this.#lockBudget)
+        this.#partitions.set(key, p)
+      }
+      if (!p.assigned) {
+        p.assigned = true
+        added.push(tp)
+      }
+    }
+    this.emit('assignment', { partitions, added, removed })
+    await this.#refreshLeaders()
+  }
+
+  /** Leaders and topic ids of every known partition; starts a session per leader. */
+  #refreshLeaders(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      try {
+        const topics = [...new Set([...this.#partitions.values()].map((p) => p.topic))]
+        if (topics.length === 0) return
+        const metadata = await this.#cluster.refreshMetadata(topics)
+        for (const p of this.#partitions.values()) {
+          const meta = metadata.get(p.topic)
+          const leader = meta?.partitions[p.partition]?.nodeId ?? -1
+          if (meta && p.topicId !== meta.topicId) {
+            if (p.topicId) this.#byId.delete(`${p.topicId}:${p.partition}`)
+            p.topicId = meta.topicId
+            this.#byId.set(`${p.topicId}:${p.partition}`, p)
+          }
+          if (leader !== p.leaderId) {
+            const previous = this.#sessions.get(p.leaderId)
+            p.leaderId = leader
+            previous?.wake()
+          }
+          if (leader >= 0) this.#session(leader)?.wake()
+        }
+      } catch (error) {
+        this.emit('warning', { source: 'session', error: error as Error })
+        setTimeout(() => void this.#refreshLeaders(), 500).unref()
+      } finally {
+        this.#refreshing = undefined
+      }
+    })()
+    return this.#refreshing
+  }
+
+  #session(nodeId: number): ShareSession | undefined {
+    let session = this.#sessions.get(nodeId)
+    // No new session once closing began: close() only closes the sessions it found.
+    if (!session && this.#state === 'running') {
+      session = new ShareSession(nodeId, this.#host)
+      this.#sessions.set(nodeId, session)
+      session.start()
+    }
+    return session
+  }
+
+  /**
+   * Removes partitions that are neither assigned nor holding anything, unless their session
+   * has a request out (its answer may still bring records of them).
+   */
+  #sweep(): void {
+    for (const [key, p] of this.#partitions) {
+      if (p.assigned || !p.isIdle() || this.#sessions.get(p.leaderId)?.busy) continue
+      this.#partitions.delete(key)
+      this.#byId.delete(`${p.topicId}:${p.partition}`)
+    }
+  }
+
+  #lockLost(p: SharePartition, offsets: number[], reason: string): void {
+    this.emit('lock_lost', { topic: p.topic, partition: p.partition, offsets, reason })
+  }
+}
+
+function pick(delivery: RecordDelivery): RecordDelivery {
+  return {
+    topic: delivery.topic,
+    partition: delivery.partition,
+    offset: delivery.offset,
+    deliveryCount: delivery.deliveryCount,
+  }
+}

@@ -1,0 +1,440 @@
+import { partitionKey } from '../types.ts'
+import { ShareError } from './errors.ts'
+import type { AcknowledgeType, AckOutcome, AckResult, RecordDelivery, ShareRecord } from './types.ts'
+
+/** One acquired offset this member still holds a lock on. */
+interface Held {
+  deliveryCount: number
+  /** Lock deadline (ms since the epoch), conservative. */
+  deadline: number
+  /** Handed to the runtime by takeRecords. */
+  taken: boolean
+  /** An accept/release/reject is queued or in flight: no further final acknowledgement. */
+  final: boolean
+}
+
+/** One acknowledgement waiting to be sent, or in flight. GAP entries have no waiters. */
+export interface AckEntry {
+  offset: number
+  deliveryCount: number
+  type: AcknowledgeType | 'gap'
+  waiters: Array<(result: AckResult) => void>
+  /** Sends refused with a retriable error so far. */
+  attempts: number
+}
+
+/** Acknowledgements of one partition that travel in one request (the broker applies them all or none). */
+export type AckUnit = AckEntry[]
+
+/** Counters for statistics; they only grow. */
+export interface SharePartitionCounters {
+  acquired: number
+  delivered: number
+  accepted: number
+  released: number
+  rejected: number
+  renewed: number
+  gaps: number
+  lockLost: number
+  failed: number
+}
+
+/** Attempts before an acknowledgement refused with a retriable error is reported as failed. */
+const MAX_ACK_ATTEMPTS = 5
+
+/**
+ * The member's state of one share partition: acquired records not yet taken (the buffer),
+ * every offset it holds a lock on, and acknowledgements queued per offset. Pure bookkeeping:
+ * the session sends what `nextUnit` gives and reports back through `settle`.
+ */
+export class SharePartition {
+  readonly topic: string
+  readonly partition: number
+  readonly key: string
+  topicId = ''
+  leaderId = -1
+  /** In the member's current assignment (fetch it); held records are still acknowledged when not. */
+  assigned = false
+  /** Records this member may hold locked at once (group config share.partition.max.record.locks). */
+  lockBudget: number
+  readonly counters: SharePartitionCounters = {
+    acquired: 0,
+    delivered: 0,
+    accepted: 0,
+    released: 0,
+    rejected: 0,
+    renewed: 0,
+    gaps: 0,
+    lockLost: 0,
+    failed: 0,
+  }
+  #buffer: ShareRecord[] = []
+  #head = 0
+  #untaken = 0
+  readonly #held = new Map<number, Held>()
+  readonly #pending = new Map<number, AckEntry>()
+  readonly #retry: AckUnit[] = []
+  #inFlight = 0
+
+  constructor(topic: string, partition: number, lockBudget: number) {
+    this.topic = topic
+    this.partition = partition
+    this.key = partitionKey(topic, partition)
+    this.lockBudget = lockBudget
+  }
+
+  /** Acquired records waiting in the buffer. */
+  get buffered(): number {
+    return this.#untaken
+  }
+
+  /** Offsets locked by this member (buffered, being processed, or with an acknowledgement in flight). */
+  get held(): number {
+    return this.#held.size
+  }
+
+  /** Handed out and not yet given a final acknowledgement. */
+  get processing(): number {
+    let n = 0
+    for (const h of this.#held.values()) if (h.taken && !h.final) n++
+    return n
+  }
+
+  /** How many more records may be acquired without passing the lock budget. */
+  get room(): number {
+    return Math.max(0, this.lockBudget - this.#held.size)
+  }
+
+  /** Units handed to a request and not answered yet. */
+  get inFlightUnits(): number {
+    return this.#inFlight
+  }
+
+  hasAcks(): boolean {
+    return this.#pending.size > 0 || this.#retry.length > 0
+  }
+
+  /** True when the next unit holds a RENEW (it can only travel in a ShareAcknowledge). */
+  hasRenew(): boolean {
+    const unit = this.#retry[0] ?? this.#pending.values()
+    for (const e of unit) if (e.type === 'renew') return true
+    return false
+  }
+
+  /** Nothing held and nothing to send: the partition needs no session any more. */
+  isIdle(): boolean {
+    return this.#held.size === 0 && !this.hasAcks()
+  }
+
+  /** The current lock deadline of a delivery, or undefined when its lock is no longer held. */
+  lockDeadline(offset: number, deliveryCount: number): number | undefined {
+    const h = this.#held.get(offset)
+    return h && h.deliveryCount === deliveryCount ? h.deadline : undefined
+  }
+
+  /**
+   * Adds what a fetch acquired. Returns offsets of earlier deliveries it replaces: their locks
+   * expired and the broker gave the records to this member again (with a higher delivery
+   * count), so acknowledging the earlier delivery is no longer possible.
+   */
+  addAcquired(records: readonly ShareRecord[], gaps: readonly number[]): number[] {
+    const replaced: number[] = []
+    for (const record of records) {
+      const previous = this.#held.get(record.offset)
+      if (previous) {
+        replaced.push(record.offset)
+        if (!previous.taken && !previous.final) this.#untaken--
+        this.#dropPending(record.offset, 'lock_lost')
+        this.counters.lockLost++
+      }
+      this.#held.set(record.offset, {
+        deliveryCount: record.deliveryCount,
+        deadline: record.lockDeadline,
+        taken: false,
+        final: false,
+      })
+      this.#buffer.push(record)
+      this.#untaken++
+    }
+    for (const offset of gaps)
+      this.#queue({ offset, deliveryCount: -1, type: 'gap', waiters: [], attempts: 0 })
+    this.counters.acquired += records.length
+    this.counters.gaps += gaps.length
+    return replaced
+  }
+
+  /**
+   * Takes up to `max` buffered records in offset order. Records whose lock deadline has passed
+   * are not handed out: they are released instead and returned in `expired`.
+   */
+  take(max: number, now: number): { records: ShareRecord[]; expired: number[] } {
+    const records: ShareRecord[] = []
+    const expired: number[] = []
+    while (this.#head < this.#buffer.length && records.length < max) {
+      const record = this.#buffer[this.#head++]!
+      const h = this.#held.get(record.offset)
+      if (!h || h.deliveryCount !== record.deliveryCount || h.taken || h.final) continue
+      this.#untaken--
+      if (h.deadline <= now) {
+        h.final = true
+        this.#queue(entry(record, 'release'))
+        expired.push(record.offset)
+        continue
+      }
+      h.taken = true
+      records.push(record)
+    }
+    this.counters.delivered += records.length
+    if (this.#head === this.#buffer.length) {
+      this.#buffer = []
+      this.#head = 0
+    } else if (this.#head > 4096 && this.#head * 2 > this.#buffer.length) {
+      this.#buffer = this.#buffer.slice(this.#head)
+      this.#head = 0
+    }
+    return { records, expired }
+  }
+
+  /**
+   * Queues an acknowledgement of one delivery. Settles at once (lock_lost, or failed with
+   * ALREADY_ACKNOWLEDGED) when it cannot be sent; otherwise when the broker answered.
+   */
+  acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult> {
+    const h = this.#held.get(delivery.offset)
+    if (!h || h.deliveryCount !== delivery.deliveryCount) {
+      return Promise.resolve(
+        result(
+          delivery,
+          type,
+          'lock_lost',
+          lockLostError(this, delivery.offset, 'this delivery is not held'),
+        ),
+      )
+    }
+    if (h.final) {
+      const error = new ShareError(
+        'ALREADY_ACKNOWLEDGED',
+        `${this.topic}#${this.partition}@${delivery.offset}: already accepted, released or rejected`,
+      )
+      return Promise.resolve(result(delivery, type, 'failed', error))
+    }
+    return new Promise((resolve) => {
+      const existing = this.#pending.get(delivery.offset)
+      if (type === 'renew') {
+        if (existing) {
+          existing.waiters.push(resolve)
+          return
+        }
+        this.#queue({ ...entry(delivery, 'renew'), waiters: [resolve] })
+        return
+      }
+      if (!h.taken) this.#untaken--
+      h.taken = true
+      h.final = true
+      if (existing) this.#dropPending(delivery.offset, 'superseded')
+      this.#queue({ ...entry(delivery, type), waiters: [resolve] })
+    })
+  }
+
+  /** The acknowledgements to send next: a unit split after a failure first, else all queued. */
+  nextUnit(): AckUnit | undefined {
+    let unit = this.#retry.shift()
+    if (!unit) {
+      if (this.#pending.size === 0) return undefined
+      unit = [...this.#pending.values()]
+      this.#pending.clear()
+    }
+    this.#inFlight++
+    return unit
+  }
+
+  /**
+   * Puts a unit back unsent (the request never reached the broker, or the broker refused the
+   * whole request before applying anything). A newer acknowledgement of the same offset wins.
+   */
+  requeue(unit: AckUnit): void {
+    this.#inFlight = Math.max(0, this.#inFlight - 1)
+    for (const e of unit) {
+      if (this.#pending.has(e.offset)) notifyWaiters(e, this, 'superseded')
+      else this.#pending.set(e.offset, e)
+    }
+  }
+
+  /**
+   * Applies the broker's answer for a unit and returns the results (GAPs left out). `error` is
+   * the partition's error name (undefined for success); `retriable` says whether sending the
+   * unit again may succeed; `renewDeadline` is the new lock deadline of renewed records.
+   */
+  settle(
+    unit: AckUnit,
+    answer:
+      | { kind: 'ok'; renewDeadline: number }
+      | { kind: 'invalid_record_state'; error: ShareError }
+      | { kind: 'lock_lost'; error: ShareError }
+      | { kind: 'retry'; error: ShareError }
+      | { kind: 'failed'; error: ShareError },
+  ): AckResult[] {
+    this.#inFlight = Math.max(0, this.#inFlight - 1)
+    if (answer.kind === 'invalid_record_state' && unit.length > 1) {
+      // The broker rolled the whole unit back: find the offsets at fault by halves, so the
+      // acknowledgements that were valid still get applied.
+      const half = Math.ceil(unit.length / 2)
+      this.#retry.push(unit.slice(0, half), unit.slice(half))
+      return []
+    }
+    if (answer.kind === 'retry') {
+      const again = unit.filter((e) => ++e.attempts < MAX_ACK_ATTEMPTS)
+      if (again.length > 0) this.#retry.push(again)
+      const exhausted = unit.filter((e) => e.attempts >= MAX_ACK_ATTEMPTS)
+      const error = new ShareError(
+        'ACKNOWLEDGE_FAILED',
+        `${answer.error.message} (${MAX_ACK_ATTEMPTS} attempts)`,
+        {
+          cause: answer.error,
+          kafkaError: answer.error.kafkaError,
+        },
+      )
+      return exhausted.flatMap((e) => this.#finish(e, 'failed', error))
+    }
+    const outcome: AckOutcome =
+      answer.kind === 'ok' ? 'ok' : answer.kind === 'failed' ? 'failed' : 'lock_lost'
+    const error = answer.kind === 'ok' ? undefined : answer.error
+    const deadline = answer.kind === 'ok' ? answer.renewDeadline : undefined
+    return unit.flatMap((e) => this.#finish(e, outcome, error, deadline))
+  }
+
+  /**
+   * The member lost every lock here (its share session's connection closed, the leader moved,
+   * or it was fenced for good): buffered records are dropped and queued acknowledgements
+   * settle as lock_lost. Returns the offsets that were being processed and the results.
+   */
+  loseAll(reason: string): { processing: number[]; results: AckResult[] } {
+    const error = lockLostError(this, undefined, reason)
+    const processing: number[] = []
+    for (const [offset, h] of this.#held) if (h.taken && !h.final) processing.push(offset)
+    const units = [...this.#retry, [...this.#pending.values()]]
+    this.#retry.length = 0
+    this.#pending.clear()
+    const results = units.flat().flatMap((e) => this.#finish(e, 'lock_lost', error))
+    this.counters.lockLost += this.#held.size
+    this.#held.clear()
+    this.#buffer = []
+    this.#head = 0
+    this.#untaken = 0
+    return { processing, results }
+  }
+
+  /** Queues RELEASE for buffered records (revocation): nobody will process them here. */
+  releaseBuffered(): number {
+    let n = 0
+    for (const [offset, h] of this.#held) {
+      if (h.taken || h.final) continue
+      h.final = true
+      this.#queue({ offset, deliveryCount: h.deliveryCount, type: 'release', waiters: [], attempts: 0 })
+      n++
+    }
+    this.#untaken = 0
+    this.#buffer = []
+    this.#head = 0
+    return n
+  }
+
+  /** Queues RELEASE for everything held without a final acknowledgement (closing). */
+  releaseAll(): number {
+    const n = this.releaseBuffered()
+    let processing = 0
+    for (const [offset, h] of this.#held) {
+      if (h.final) continue
+      h.final = true
+      this.#dropPending(offset, 'superseded')
+      this.#queue({ offset, deliveryCount: h.deliveryCount, type: 'release', waiters: [], attempts: 0 })
+      processing++
+    }
+    return n + processing
+  }
+
+  #queue(e: AckEntry): void {
+    this.#pending.set(e.offset, e)
+  }
+
+  #dropPending(offset: number, outcome: AckOutcome): void {
+    const e = this.#pending.get(offset)
+    if (!e) return
+    this.#pending.delete(offset)
+    notifyWaiters(e, this, outcome)
+  }
+
+  #finish(e: AckEntry, outcome: AckOutcome, error?: ShareError, renewDeadline?: number): AckResult[] {
+    const h = this.#held.get(e.offset)
+    const current = h && (e.type === 'gap' || h.deliveryCount === e.deliveryCount) ? h : undefined
+    if (outcome === 'ok') {
+      this.#count(e.type)
+      if (e.type === 'renew') {
+        if (current && renewDeadline !== undefined) current.deadline = renewDeadline
+      } else if (current) this.#held.delete(e.offset)
+    } else if (outcome === 'lock_lost') {
+      if (current) {
+        this.#held.delete(e.offset)
+        this.counters.lockLost++
+      }
+    } else if (outcome === 'failed') {
+      this.counters.failed++
+      // Not applied: the lock may still be held, and closing releases it.
+      if (current && e.type !== 'renew') current.final = false
+    }
+    if (e.type === 'gap') return []
+    const r = result(
+      { topic: this.topic, partition: this.partition, offset: e.offset, deliveryCount: e.deliveryCount },
+      e.type,
+      outcome,
+      error,
+    )
+    if (outcome === 'ok' && e.type === 'renew' && current) r.lockDeadline = current.deadline
+    for (const w of e.waiters) w(r)
+    return [r]
+  }
+
+  #count(type: AcknowledgeType | 'gap'): void {
+    if (type === 'accept') this.counters.accepted++
+    else if (type === 'release') this.counters.released++
+    else if (type === 'reject') this.counters.rejected++
+    else if (type === 'renew') this.counters.renewed++
+  }
+}
+
+function entry(delivery: { offset: number; deliveryCount: number }, type: AcknowledgeType): AckEntry {
+  return { offset: delivery.offset, deliveryCount: delivery.deliveryCount, type, waiters: [], attempts: 0 }
+}
+
+function result(
+  delivery: RecordDelivery,
+  type: AcknowledgeType,
+  outcome: AckOutcome,
+  error?: ShareError,
+): AckResult {
+  const r: AckResult = {
+    topic: delivery.topic,
+    partition: delivery.partition,
+    offset: delivery.offset,
+    deliveryCount: delivery.deliveryCount,
+    type,
+    outcome,
+  }
+  if (error) r.error = error
+  return r
+}
+
+function notifyWaiters(e: AckEntry, p: SharePartition, outcome: AckOutcome): void {
+  if (e.type === 'gap') return
+  const r = result(
+    { topic: p.topic, partition: p.partition, offset: e.offset, deliveryCount: e.deliveryCount },
+    e.type,
+    outcome,
+  )
+  for (const w of e.waiters) w(r)
+}
+
+function lockLostError(p: SharePartition, offset: number | undefined, reason: string): ShareError {
+  const where = offset === undefined ? `${p.topic}#${p.partition}` : `${p.topic}#${p.partition}@${offset}`
+  return new ShareError('LOCK_LOST', `${where}: acquisition lock lost (${reason})`)
+}

@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { Reader, readRecordsBatches } from '@platformatic/kafka'
+import fc from 'fast-check'
+import { toAcknowledgementBatches } from '../../../src/engine/share/acknowledgement-batches.ts'
+import { decodeAcquired } from '../../../src/engine/share/acquired-records.ts'
+import { ShareError } from '../../../src/engine/share/errors.ts'
+import { type AckUnit, SharePartition } from '../../../src/engine/share/share-partition.ts'
+import type { AckResult, ShareRecord } from '../../../src/engine/share/types.ts'
+import { recordBatch } from '../kafka/share-wire.ts'
+
+const FAR = Date.now() + 3_600_000
+
+function record(offset: number, deliveryCount = 1, lockDeadline = FAR): ShareRecord {
+  return {
+    topic: 't',
+    partition: 0,
+    offset,
+    timestamp: 0,
+    key: null,
+    value: Buffer.from(`v${offset}`),
+    headers: [],
+    leaderEpoch: 0,
+    deliveryCount,
+    lockDeadline,
+  }
+}
+
+function partitionWith(offsets: number[], budget = 100): SharePartition {
+  const p = new SharePartition('t', 0, budget)
+  p.addAcquired(
+    offsets.map((o) => record(o)),
+    [],
+  )
+  p.take(offsets.length, Date.now())
+  return p
+}
+
+/**
+ * An in-memory stand-in for the broker's per-partition acknowledgement rule: a unit is applied
+ * all or none, and fails with INVALID_RECORD_STATE when any offset is not acquired.
+ */
+function brokerApplies(p: SharePartition, unit: AckUnit, notAcquired: Set<number>): AckResult[] {
+  if (unit.some((e) => notAcquired.has(e.offset))) {
+    return p.settle(unit, {
+      kind: 'invalid_record_state',
+      error: new ShareError('LOCK_LOST', 'INVALID_RECORD_STATE', { kafkaError: 'INVALID_RECORD_STATE' }),
+    })
+  }
+  return p.settle(unit, { kind: 'ok', renewDeadline: FAR + 1 })
+}
+
+describe('acknowledgement batches', () => {
+  it('one batch per run of consecutive offsets; one type when the run has one', () => {
+    const batches = toAcknowledgementBatches([
+      { offset: 12, type: 1 },
+      { offset: 10, type: 1 },
+      { offset: 11, type: 1 },
+      { offset: 20, type: 2 },
+      { offset: 21, type: 0 },
+      { offset: 22, type: 3 },
+      { offset: 30, type: 4 },
+    ])
+    assert.deepEqual(batches, [
+      { firstOffset: 10n, lastOffset: 12n, acknowledgeTypes: [1] },
+      { firstOffset: 20n, lastOffset: 22n, acknowledgeTypes: [2, 0, 3] },
+      { firstOffset: 30n, lastOffset: 30n, acknowledgeTypes: [4] },
+    ])
+  })
+
+  it('covers exactly the given offsets with their types (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.record({ offset: fc.integer({ min: 0, max: 300 }), type: fc.integer({ min: 0, max: 4 }) }),
+          {
+            selector: (a) => a.offset,
+          },
+        ),
+        (acks) => {
+          const expanded = new Map<number, number>()
+          let previousLast = -1n
+          for (const b of toAcknowledgementBatches(acks)) {
+            assert.ok(b.firstOffset > previousLast, 'batches ascend without overlap')
+            previousLast = b.lastOffset
+            const n = Number(b.lastOffset - b.firstOffset) + 1
+            assert.ok(b.acknowledgeTypes.length === 1 || b.acknowledgeTypes.length === n)
+            for (let i = 0; i < n; i++) {
+              expanded.set(
+                Number(b.firstOffset) + i,
+                b.acknowledgeTypes[b.acknowledgeTypes.length === 1 ? 0 : i]!,
+              )
+            }
+          }
+          assert.deepEqual(expanded, new Map(acks.map((a) => [a.offset, a.type])))
+        },
+      ),
+    )
+  })
+})
+
+describe('acquired records', () => {
+  it('delivers only acquired offsets, with their range delivery count; the rest of a batch is not ours', () => {
+    const buffer = Buffer.concat([recordBatch(100n, ['a', 'b', 'c', 'd']), recordBatch(104n, ['e', 'f'])])
+    const batches = readRecordsBatches(Reader.from(buffer))
+    const { records, gaps } = decodeAcquired(
+      't',
+      3,
+      batches,
+      [
+        { firstOffset: 105, lastOffset: 105, deliveryCount: 1 },
+        { firstOffset: 101, lastOffset: 102, deliveryCount: 3 },
+      ],
+      1234,
+    )
+    assert.deepEqual(
+      records.map((r) => [
+        r.offset,
+        r.value?.toString(),
+        r.deliveryCount,
+        r.partition,
+        r.lockDeadline,
+        r.leaderEpoch,
+      ]),
+      [
+        [101, 'b', 3, 3, 1234, 7],
+        [102, 'c', 3, 3, 1234, 7],
+        [105, 'f', 1, 3, 1234, 7],
+      ],
+    )
+    assert.deepEqual(gaps, [])
+  })
+
+  it('acquired offsets without a record (transaction markers, compacted away) are gaps', () => {
+    const buffer = Buffer.concat([
+      recordBatch(10n, ['a']),
+      recordBatch(11n, ['marker'], 0x20),
+      recordBatch(14n, ['z']),
+    ])
+    const batches = readRecordsBatches(Reader.from(buffer))
+    const { records, gaps } = decodeAcquired(
+      't',
+      0,
+      batches,
+      [{ firstOffset: 10, lastOffset: 14, deliveryCount: 1 }],
+      0,
+    )
+    assert.deepEqual(
+      records.map((r) => r.offset),
+      [10, 14],
+    )
+    assert.deepEqual(gaps, [11, 12, 13])
+  })
+})
+
+describe('share partition bookkeeping', () => {
+  it('an accepted record frees its lock; the budget counts buffered and processing records', async () => {
+    const p = new SharePartition('t', 0, 3)
+    p.addAcquired([record(0), record(1), record(2)], [])
+    assert.equal(p.room, 0)
+    assert.equal(p.buffered, 3)
+    const { records } = p.take(2, Date.now())
+    assert.deepEqual(
+      records.map((r) => r.offset),
+      [0, 1],
+    )
+    assert.equal(p.processing, 2)
+    const done = p.acknowledge(records[0]!, 'accept')
+    const unit = p.nextUnit()!
+    assert.deepEqual(
+      unit.map((e) => [e.offset, e.type]),
+      [[0, 'accept']],
+    )
+    p.settle(unit, { kind: 'ok', renewDeadline: 0 })
+    assert.equal((await done).outcome, 'ok')
+    assert.equal(p.held, 2)
+    assert.equal(p.room, 1)
+    assert.equal(p.counters.accepted, 1)
+  })
+
+  it('acknowledging a delivery it does not hold is lock_lost at once; twice is ALREADY_ACKNOWLEDGED', async () => {
+    const p = partitionWith([5])
+    const stale = await p.acknowledge({ topic: 't', partition: 0, offset: 5, deliveryCount: 2 }, 'accept')
+    assert.equal(stale.outcome, 'lock_lost')
+    assert.equal(stale.error?.code, 'LOCK_LOST')
+    void p.acknowledge({ topic: 't', partition: 0, offset: 5, deliveryCount: 1 }, 'accept')
+    const twice = await p.acknowledge({ topic: 't', partition: 0, offset: 5, deliveryCount: 1 }, 'reject')
+    assert.equal(twice.outcome, 'failed')
+    assert.equal(twice.error?.code, 'ALREADY_ACKNOWLEDGED')
+  })
+
+  it('a final acknowledgement supersedes a renewal not yet sent; a renewal moves the deadline', async () => {
+    const p = partitionWith([1, 2])
+    const renew1 = p.acknowledge({ topic: 't', partition: 0, offset: 1, deliveryCount: 1 }, 'renew')
+    const accept1 = p.acknowledge({ topic: 't', partition: 0, offset: 1, deliveryCount: 1 }, 'accept')
+    assert.equal((await renew1).outcome, 'superseded')
+    const renew2 = p.acknowledge({ topic: 't', partition: 0, offset: 2, deliveryCount: 1 }, 'renew')
+    assert.ok(p.hasRenew())
+    const unit = p.nextUnit()!
+    p.settle(unit, { kind: 'ok', renewDeadline: FAR + 5 })
+    assert.equal((await accept1).outcome, 'ok')
+    const renewed = await renew2
+    assert.equal(renewed.outcome, 'ok')
+    assert.equal(renewed.lockDeadline, FAR + 5)
+    assert.equal(p.lockDeadline(2, 1), FAR + 5)
+    assert.equal(p.lockDeadline(1, 1), undefined, 'accepted: no longer held')
+  })
+
+  it('INVALID_RECORD_STATE rolls a unit back: halves find the lost locks, the valid acknowledgements still apply', async () => {
+    const offsets = [...Array(40).keys()]
+    const p = partitionWith(offsets)
+    const lost = new Set([3, 17, 18, 39])
+    const results = offsets.map((o) =>
+      p.acknowledge({ topic: 't', partition: 0, offset: o, deliveryCount: 1 }, 'accept'),
+    )
+    let requests = 0
+    for (let unit = p.nextUnit(); unit; unit = p.nextUnit()) {
+      requests++
+      brokerApplies(p, unit, lost)
+    }
+    const outcomes = await Promise.all(results)
+    for (const r of outcomes)
+      assert.equal(r.outcome, lost.has(r.offset) ? 'lock_lost' : 'ok', `offset ${r.offset}`)
+    assert.equal(p.held, 0)
+    assert.equal(p.counters.accepted, 36)
+    assert.ok(requests < 40, `bisection used ${requests} requests, fewer than one per record`)
+  })
+
+  it('retriable errors are retried, then reported as failed (the lock is kept for close to release)', async () => {
+    const p = partitionWith([9])
+    const done = p.acknowledge({ topic: 't', partition: 0, offset: 9, deliveryCount: 1 }, 'accept')
+    const error = new ShareError('KAFKA_ERROR', 'UNKNOWN_SERVER_ERROR', {
+      kafkaError: 'UNKNOWN_SERVER_ERROR',
+    })
+    let attempts = 0
+    for (let unit = p.nextUnit(); unit; unit = p.nextUnit()) {
+      attempts++
+      p.settle(unit, { kind: 'retry', error })
+    }
+    const r = await done
+    assert.equal(attempts, 5)
+    assert.equal(r.outcome, 'failed')
+    assert.equal(r.error?.code, 'ACKNOWLEDGE_FAILED')
+    assert.equal(p.held, 1, 'still held: closing releases it')
+    assert.equal(p.releaseAll(), 1)
+    assert.deepEqual(
+      p.nextUnit()!.map((e) => [e.offset, e.type]),
+      [[9, 'release']],
+    )
+  })
+
+  it('a record whose lock expired in the buffer is released, not handed out', () => {
+    const p = new SharePartition('t', 0, 10)
+    p.addAcquired([record(0, 1, Date.now() - 1), record(1)], [])
+    const { records, expired } = p.take(10, Date.now())
+    assert.deepEqual(
+      records.map((r) => r.offset),
+      [1],
+    )
+    assert.deepEqual(expired, [0])
+    assert.deepEqual(
+      p.nextUnit()!.map((e) => [e.offset, e.type]),
+      [[0, 'release']],
+    )
+  })
+
+  it('revocation releases buffered records; losing the session settles queued acknowledgements as lock_lost', async () => {
+    const p = new SharePartition('t', 0, 10)
+    p.addAcquired([record(0), record(1), record(2)], [7])
+    p.take(1, Date.now())
+    assert.equal(p.releaseBuffered(), 2)
+    assert.equal(p.buffered, 0)
+    const accept0 = p.acknowledge({ topic: 't', partition: 0, offset: 0, deliveryCount: 1 }, 'accept')
+    const unit = p.nextUnit()!
+    assert.deepEqual(unit.map((e) => [e.offset, e.type]).sort(), [
+      [0, 'accept'],
+      [1, 'release'],
+      [2, 'release'],
+      [7, 'gap'],
+    ])
+    p.requeue(unit)
+    const lost = p.loseAll('connection closed')
+    assert.equal((await accept0).outcome, 'lock_lost')
+    assert.equal(lost.results.length, 3, 'gaps are not reported')
+    assert.ok(p.isIdle())
+  })
+
+  it('a record acquired again (its earlier lock expired) replaces the earlier delivery', async () => {
+    const p = partitionWith([4])
+    const replaced = p.addAcquired([record(4, 2)], [])
+    assert.deepEqual(replaced, [4])
+    const old = await p.acknowledge({ topic: 't', partition: 0, offset: 4, deliveryCount: 1 }, 'accept')
+    assert.equal(old.outcome, 'lock_lost')
+    const [fresh] = p.take(1, Date.now()).records
+    assert.equal(fresh?.deliveryCount, 2)
+  })
+})
