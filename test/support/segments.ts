@@ -11,7 +11,9 @@ import { segmentOf } from '../../src/segments/routing.ts'
 import { type SegmentsAppOptions, segmentsApp } from '../fixtures/segments/segments-app.ts'
 import { bootstrapServers, committedOffsets } from './kafka.ts'
 
-export const bin = join(import.meta.dirname, '../../bin/multilane.js')
+/** The repository: the working directory of the commands (app module paths are relative to it). */
+export const repo = join(import.meta.dirname, '../..')
+export const bin = join(repo, 'bin/multilane.js')
 export const appModule = join(import.meta.dirname, '../fixtures/segments/app.ts')
 
 export interface CliRun {
@@ -54,7 +56,11 @@ export function multilane(
   app?: AppSettings,
   env: Record<string, string> = {},
 ): CliRun {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: cliEnv(app, env) })
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: cliEnv(app, env),
+    cwd: repo,
+  })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 

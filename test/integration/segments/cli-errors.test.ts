@@ -1,15 +1,33 @@
 // `multilane segments …` and `multilane run` when the input is wrong: usage errors exit 2 and
 // name the flag; an app module that is missing, fails to import, or exports no App exits 1 naming
-// the file; a placement naming a segment the app does not have exits 1. Nothing here needs a broker
-// beyond loading the app module.
+// the file; a placement naming a segment the app does not have exits 1. Most cases run in this
+// process (the command tree, the module loader); a few run the command to check the exit codes.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { multilane } from '../../support/segments.ts'
+import { CommanderError } from 'commander'
+import { loadAppModule } from '../../../src/cli/app-module.ts'
+import { buildProgram } from '../../../src/cli/main.ts'
+import { multilane, repo } from '../../support/segments.ts'
 
 const APP = 'test/fixtures/segments/app.ts'
 const app = { topic: 'cli-errors-topic', group: 'cli-errors', count: 3 }
 
-test('usage errors exit 2 and name the flag or argument', () => {
+/** Parses `args` with the real command tree, in this process; returns commander's error. */
+async function usageError(args: string[]): Promise<CommanderError> {
+  const write = process.stderr.write
+  process.stderr.write = () => true // commander prints the error and the help
+  try {
+    await buildProgram().parseAsync(['node', 'multilane', ...args])
+  } catch (error) {
+    if (error instanceof CommanderError) return error
+    throw error
+  } finally {
+    process.stderr.write = write
+  }
+  throw new Error(`${args.join(' ')} parsed without a usage error`)
+}
+
+test('usage errors exit 2 and name the flag or argument', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['segments', 'distribute'], /required option '--app <module>' not specified/],
     [['segments', 'bogus'], /unknown command 'bogus'/],
@@ -33,62 +51,74 @@ test('usage errors exit 2 and name the flag or argument', () => {
       /'--processes <n>' argument '0' is invalid\. must be an integer from 1 to 256/,
     ],
   ]
-  for (const [args, message] of cases) {
+  for (const [args, message] of cases) assert.match((await usageError(args)).message, message, args.join(' '))
+  // The command itself: exit code 2, the message on stderr.
+  for (const [args, message] of [cases[0]!, cases[8]!]) {
     const r = multilane(args, app)
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
-    assert.match(r.stderr, message, args.join(' '))
+    assert.match(r.stderr, message)
   }
 })
 
-test('app module errors exit 1 and name the file', () => {
-  const cases: Array<[string, RegExp]> = [
+test('app module errors exit 1 and name the file', async () => {
+  const cases: Array<[string, { code: string; message: RegExp }]> = [
     [
       'test/fixtures/segments/missing.ts',
-      /\[APP_MODULE_NOT_FOUND\] App module test\/fixtures\/segments\/missing\.ts \(\/\S+\/missing\.ts\) does not exist/,
+      {
+        code: 'APP_MODULE_NOT_FOUND',
+        message: /^App module test\/fixtures\/segments\/missing\.ts \(\/\S+\/missing\.ts\) does not exist$/,
+      },
     ],
     [
       'test/fixtures/segments',
-      /\[APP_MODULE_NOT_FOUND\] App module test\/fixtures\/segments .* is not a file/,
+      { code: 'APP_MODULE_NOT_FOUND', message: /^App module test\/fixtures\/segments .* is not a file/ },
     ],
     [
       'test/fixtures/segments/invalid-app.ts',
-      /\[APP_MODULE_IMPORT_FAILED\] App module test\/fixtures\/segments\/invalid-app\.ts .* failed to import: \[INVALID_CONFIGURATION\] consumerGroup "invalid" › parallelSegments\.count: must be an integer ≥ 1 \(got 0\)/,
+      {
+        code: 'APP_MODULE_IMPORT_FAILED',
+        message:
+          /^App module test\/fixtures\/segments\/invalid-app\.ts .* failed to import: \[INVALID_CONFIGURATION\] consumerGroup "invalid" › parallelSegments\.count: must be an integer ≥ 1 \(got 0\)$/,
+      },
     ],
     [
       'test/fixtures/segments/no-default-export.ts',
-      /\[APP_MODULE_INVALID\] App module test\/fixtures\/segments\/no-default-export\.ts .* has no default export/,
+      {
+        code: 'APP_MODULE_INVALID',
+        message: /^App module test\/fixtures\/segments\/no-default-export\.ts .* has no default export/,
+      },
     ],
     [
       'test/fixtures/segments/not-an-app.ts',
-      /\[APP_MODULE_INVALID\] App module test\/fixtures\/segments\/not-an-app\.ts .*: the default export must be a multilane App/,
+      {
+        code: 'APP_MODULE_INVALID',
+        message:
+          /^App module test\/fixtures\/segments\/not-an-app\.ts .*: the default export must be a multilane App/,
+      },
     ],
     [
       'package.json',
-      /\[APP_MODULE_INVALID\] App module package\.json .* must be a \.ts, \.mts, \.js, \.mjs file/,
+      {
+        code: 'APP_MODULE_INVALID',
+        message: /^App module package\.json .* must be a \.ts, \.mts, \.js, \.mjs file/,
+      },
     ],
+    // The module's own error is passed on (the environment it needs is not set here).
+    [APP, { code: 'APP_MODULE_IMPORT_FAILED', message: /failed to import: SEGMENTS_TOPIC must be set$/ }],
   ]
-  const commands = (module: string) => [
-    ['segments', 'distribute', '--app', module],
-    ['segments', 'check', '--app', module],
-    ['run', module],
-    ['run', module, '--processes', '2'],
-  ]
-  // Every case through one command, one case through every command (they share the loader).
-  const runs: Array<[string[], RegExp]> = [
-    ...cases.map(([module, message]): [string[], RegExp] => [commands(module)[0]!, message]),
-    ...commands(cases[4]![0])
-      .slice(1)
-      .map((args): [string[], RegExp] => [args, cases[4]![1]]),
-  ]
-  for (const [args, message] of runs) {
+  for (const [module, expected] of cases) await assert.rejects(loadAppModule(module, repo), expected, module)
+  // The commands: exit code 1, the code and message on stderr.
+  for (const args of [
+    ['segments', 'distribute', '--app', 'test/fixtures/segments/not-an-app.ts'],
+    ['run', 'test/fixtures/segments/not-an-app.ts', '--processes', '2'],
+  ]) {
     const r = multilane(args, app)
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`)
-    assert.match(r.stderr, message, args.join(' '))
+    assert.match(
+      r.stderr,
+      /^multilane: \[APP_MODULE_INVALID\] App module test\/fixtures\/segments\/not-an-app\.ts .*: the default export must be a multilane App/,
+    )
   }
-  // The module's own import error is passed on (the environment it needs is missing).
-  const r = multilane(['segments', 'distribute', '--app', APP])
-  assert.equal(r.code, 1)
-  assert.match(r.stderr, /failed to import: SEGMENTS_TOPIC must be set/)
 })
 
 test('a segment id the app does not have exits 1 and names the rule', () => {

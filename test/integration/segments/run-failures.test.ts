@@ -2,19 +2,17 @@
 // SIGTERM (exit 0); a swarm whose worker keeps failing gives up with exit code 1 (5 failures
 // within 60 s, restarts after 0.5, 1, 2 and 4 s).
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { spawnMultilane } from '../../support/launcher.ts'
-import { cliEnv } from '../../support/segments.ts'
+import { appModule, cliEnv, repo } from '../../support/segments.ts'
 
 test('run --segments 0,2 (one process): only those segment groups; SIGTERM drains, exit 0', async () => {
   const topic = await createTopic('seg-run-placed', 2)
   const group = uniqueName('seg-run-placed')
   await produceRecords(topic, 200, { partitions: 2 })
-  const run = spawnMultilane(
-    ['run', 'test/fixtures/segments/app.ts', '--segments', '0,2'],
-    cliEnv({ topic, group, count: 3 }),
-  )
+  const run = spawnMultilane(['run', appModule, '--segments', '0,2'], cliEnv({ topic, group, count: 3 }))
   let stdout = ''
   run.child.stdout!.on('data', (c: Buffer) => {
     stdout += c.toString()
@@ -41,7 +39,10 @@ test('run --segments 0,2 (one process): only those segment groups; SIGTERM drain
 })
 
 test('a worker that keeps failing: restarted with backoff, then the swarm gives up with exit code 1', async () => {
-  const run = spawnMultilane(['run', 'test/fixtures/segments/failing-app.ts', '--processes', '1'], cliEnv())
+  const run = spawnMultilane(
+    ['run', join(repo, 'test/fixtures/segments/failing-app.ts'), '--processes', '1'],
+    cliEnv(),
+  )
   const result = await run.done
   assert.equal(result.code, 1, result.stderr)
   for (const delay of [500, 1000, 2000, 4000]) {

@@ -10,7 +10,7 @@ import { describeGroupMembers } from '../../../src/segments/offsets/group-member
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { spawnMultilane } from '../../support/launcher.ts'
-import { cliEnv } from '../../support/segments.ts'
+import { appModule, cliEnv } from '../../support/segments.ts'
 
 interface Handled {
   pid: number
@@ -42,7 +42,7 @@ test('run --processes 3: one segment group per worker; a killed worker is restar
   const group = uniqueName('seg-swarm')
   await produceRecords(topic, 300, { partitions: 3 }) // record i: partition i % 3, offset ⌊i/3⌋, key k(i % 100)
   const run = spawnMultilane(
-    ['run', 'test/fixtures/segments/app.ts', '--processes', '3'],
+    ['run', appModule, '--processes', '3'],
     cliEnv({ topic, group, count: 3, handlerDelayMs: 100 }),
   )
   let stdout = ''
@@ -113,10 +113,7 @@ test('run --processes 3: one segment group per worker; a killed worker is restar
 test('run --processes 2 without segments: two ordinary members share the group', async () => {
   const topic = await createTopic('seg-swarm-plain', 4)
   const group = uniqueName('seg-swarm-plain')
-  const run = spawnMultilane(
-    ['run', 'test/fixtures/segments/app.ts', '--processes', '2'],
-    cliEnv({ topic, group, count: 1 }),
-  )
+  const run = spawnMultilane(['run', appModule, '--processes', '2'], cliEnv({ topic, group, count: 1 }))
   let stdout = ''
   let stderr = ''
   run.child.stdout!.on('data', (c: Buffer) => {
