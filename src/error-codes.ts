@@ -59,6 +59,15 @@ export const ERROR_CODES = {
   // Parallel segments
   ROUTING_MISMATCH:
     "A segment's committed routing fingerprint differs from the app's routing (onMismatch: 'refuse').",
+  CONSUMER_GROUP_NOT_FOUND:
+    'segments commands: --groups names a group the app does not define with parallel segments.',
+  TOPIC_NOT_FOUND: 'segments commands: a topic of the group does not exist on the cluster.',
+  OFFSETS_READ_FAILED:
+    "segments commands: a group's committed offsets (or the log's offsets) could not be read.",
+  OFFSETS_WRITE_FAILED:
+    'segments commands: the coordinator refused an offset write (e.g. UNKNOWN_MEMBER_ID: the group has members).',
+  GROUP_DESCRIBE_FAILED: "segments commands: a group's members could not be described.",
+  RECORDS_READ_FAILED: 'segments collapse/check: reading the records of a range made no progress.',
   // Share groups
   CONSUMER_CLOSED: 'The share consumer is closed.',
   NOT_STARTED: 'The share consumer was used before it started.',
@@ -95,6 +104,10 @@ export const ERROR_CODES = {
   TOPIC_EXISTS: 'topics create: the topic exists.',
   TOPIC_CREATE_FAILED: 'topics create: the broker refused.',
   TOPIC_NOT_READY: 'topics create: the topic has no leaders in time.',
+  APP_MODULE_NOT_FOUND: 'run/segments: the app module file does not exist (or is a directory).',
+  APP_MODULE_IMPORT_FAILED: 'run/segments: importing the app module threw (its message is passed on).',
+  APP_MODULE_INVALID:
+    'run/segments: the app module is not a .ts/.js file, or its default export is not an App.',
 } as const
 
 /** A code from {@link ERROR_CODES}. */

@@ -80,6 +80,8 @@ export { ConsumedRecord, RecordHeaders } from './processing/record.ts'
 export { RetryBackoffError } from './processing/retry-backoff.ts'
 export type { ConsumerGroupInfo } from './processing/runtime-input.ts'
 // Parallel segments
+export { ConsumerGroupNotFoundError } from './segments/offsets/command.ts'
+export { SegmentOffsetsError } from './segments/offsets/errors.ts'
 export { defaultSegmentReducer, karafkaReducer } from './segments/reducers.ts'
 export { segmentGroupName } from './segments/segment-names.ts'
 // Share group administration

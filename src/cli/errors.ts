@@ -7,6 +7,9 @@ export type CliErrorCode =
   | 'TOPIC_EXISTS'
   | 'TOPIC_CREATE_FAILED'
   | 'TOPIC_NOT_READY'
+  | 'APP_MODULE_NOT_FOUND'
+  | 'APP_MODULE_IMPORT_FAILED'
+  | 'APP_MODULE_INVALID'
 
 /** A failure of a `multilane` command against a cluster (exit code 1). */
 export class CliError extends MultilaneError<CliErrorCode> {}

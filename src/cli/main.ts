@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander'
 import { packageInfo } from '../package-info.ts'
 import { kafkaCommand } from './commands/kafka.ts'
+import { runCommand } from './commands/run.ts'
+import { segmentsCommand } from './commands/segments.ts'
 import { shareCommand } from './commands/share.ts'
 import { topicsCommand } from './commands/topics.ts'
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.ts'
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
   program.addCommand(kafkaCommand())
   program.addCommand(topicsCommand())
   program.addCommand(shareCommand())
+  program.addCommand(segmentsCommand())
+  program.addCommand(runCommand())
   // Every level, so a usage error anywhere ends in main()'s exit code 2 (not commander's exit 1).
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError()

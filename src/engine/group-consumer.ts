@@ -181,8 +181,17 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     if (this.#state !== 'new') throw new EngineError('ENGINE_CLOSED', 'a GroupConsumer can be started once')
     this.#state = 'running'
     // Unreachable brokers or refused credentials fail the start here, with their own message.
-    if (this.#options.topics?.length)
-      this.#reportMissing(await this.#cluster.refreshMetadata(this.#options.topics))
+    const metadata = await this.#cluster.refreshMetadata(
+      this.#options.topics?.length ? this.#options.topics : [],
+    )
+    this.#reportMissing(metadata)
+    // A broker too old for an API the engine is written against fails here, naming the API
+    // and both sides' versions, rather than with UNSUPPORTED_VERSION at the first request.
+    await Promise.all(
+      this.#cluster
+        .knownBrokers()
+        .map((nodeId) => this.#cluster.requireVersions(nodeId, CONSUMER_GROUP_PINNED_VERSIONS)),
+    )
     await this.#membership.start()
   }
 

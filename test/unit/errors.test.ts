@@ -55,6 +55,9 @@ test('every error class is exported, and every code it can carry is in the one c
     new api.RetryBackoffError('m'),
     new api.ShareAdminError('INVALID_SETTING', 'm'),
     new api.CliError('TOPIC_EXISTS', 'm'),
+    new api.CliError('APP_MODULE_INVALID', 'm'),
+    new api.SegmentOffsetsError('OFFSETS_WRITE_FAILED', 'm'),
+    new api.ConsumerGroupNotFoundError('CONSUMER_GROUP_NOT_FOUND', 'm'),
     new api.DeserializationError('m'),
     new api.MetricsOptionsError('prefix', 'm'),
   ]

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { startLocalKafka, stopLocalKafka } from '../../../src/devkafka/local-broker.ts'
+import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
 import { BOOTSTRAP_ENV } from '../../../src/kafka/bootstrap.ts'
 import { deliverySummary, TestMember } from '../../support/engine-member.ts'
 import { spawnFixture } from '../../support/fixture-process.ts'
@@ -127,5 +128,38 @@ test('broker stopped and restarted mid-run: the engine reconnects and continues,
     process.env[BOOTSTRAP_ENV] = savedBootstrap
     await stopLocalKafka({ env }).catch(() => {})
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a broker without an API version the engine is written against fails the start, naming the API and both sides', async () => {
+  const { KafkaCluster } = await import('../../../src/kafka/cluster.ts')
+  const original = KafkaCluster.prototype.apiVersions
+  // A broker that offers Fetch only up to v12 (multilane's engine is written against v17).
+  KafkaCluster.prototype.apiVersions = async function (
+    this: InstanceType<typeof KafkaCluster>,
+    nodeId: number,
+  ) {
+    const offered = new Map(await original.call(this, nodeId))
+    offered.set(1, { min: 4, max: 12 })
+    return offered
+  }
+  const topic = await createTopic('old-broker', 1)
+  const consumer = new GroupConsumer({
+    bootstrap: bootstrapServers(),
+    clientId: 'old',
+    groupId: uniqueName('old'),
+    topics: [topic],
+  })
+  try {
+    await assert.rejects(consumer.start(), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'UNSUPPORTED_API_VERSION')
+      assert.match(e.message, /Fetch/)
+      assert.match(e.message, /17/)
+      assert.match(e.message, /12/)
+      return true
+    })
+  } finally {
+    KafkaCluster.prototype.apiVersions = original
+    await consumer.close()
   }
 })

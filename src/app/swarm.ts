@@ -1,0 +1,194 @@
+/**
+ * The process swarm of `multilane run --processes N`: N worker processes, each running the app
+ * with its share of the segments, supervised. A worker that dies is restarted with backoff; one
+ * that keeps failing (RESTART_DEFAULTS.maxFailures unexpected exits within windowMs) ends the
+ * swarm with exit code 1. SIGTERM/SIGINT are forwarded for a graceful drain: the swarm exits 0
+ * once every worker drained; a second signal is forwarded too (workers exit at once) and the
+ * swarm exits with 128 + the signal's number.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { MultilaneError } from '../errors.ts'
+import type { ConsumerGroupDefinition } from './definition.ts'
+
+/** What one worker runs. */
+export interface WorkerPlan {
+  worker: number
+  /** Its segment ids (of every segmented group); undefined when the app has none. */
+  segments: number[] | undefined
+}
+
+/**
+ * Spreads the segments over `processes` workers: the k-th id (of `segments`, default every id
+ * from 0 to the largest count - 1) goes to worker k % processes, so by default worker w gets
+ * the ids i with i % processes === w; ids beyond a group's count run nothing of that group.
+ * Without segmented groups every worker runs an ordinary member of each group. A worker with
+ * no segment and no unsegmented group to run would idle: it is left out (`idle`).
+ */
+export function planWorkers(
+  groups: readonly ConsumerGroupDefinition[],
+  processes: number,
+  segments?: readonly number[],
+): { workers: WorkerPlan[]; idle: number[] } {
+  const counts = groups.map((g) => g.parallelSegments.count).filter((c) => c > 1)
+  const all = Array.from({ length: processes }, (_, w) => w)
+  if (counts.length === 0) {
+    if (segments) {
+      throw new MultilaneError(
+        'INVALID_PLACEMENT',
+        'segments were given, but no consumer group of the app has parallel segments',
+      )
+    }
+    return { workers: all.map((worker) => ({ worker, segments: undefined })), idle: [] }
+  }
+  const ids = segments ?? Array.from({ length: Math.max(...counts) }, (_, i) => i)
+  const plain = groups.some((g) => g.parallelSegments.count <= 1)
+  const planned = all.map((worker) => ({ worker, segments: ids.filter((_, k) => k % processes === worker) }))
+  return {
+    workers: planned.filter((w) => plain || w.segments.length > 0),
+    idle: planned.filter((w) => !plain && w.segments.length === 0).map((w) => w.worker),
+  }
+}
+
+/** When a worker "keeps failing", and how long restarts wait. */
+export interface RestartOptions {
+  /** The first restart waits this long; each further failure within the window doubles it. */
+  initialBackoffMs: number
+  maxBackoffMs: number
+  /** This many unexpected exits of one worker within `windowMs` end the swarm. */
+  maxFailures: number
+  windowMs: number
+}
+
+export const RESTART_DEFAULTS: Readonly<RestartOptions> = Object.freeze({
+  initialBackoffMs: 500,
+  maxBackoffMs: 10_000,
+  maxFailures: 5,
+  windowMs: 60_000,
+})
+
+/** One worker's failures: decides the next restart's delay, or that it keeps failing (pure). */
+export class RestartPolicy {
+  readonly #options: RestartOptions
+  #failures: number[] = []
+
+  constructor(options: RestartOptions = RESTART_DEFAULTS) {
+    this.#options = options
+  }
+
+  /** Records a failure at `now`; returns the delay before the restart, or 'give_up'. */
+  failed(now: number): number | 'give_up' {
+    const { windowMs, maxFailures, initialBackoffMs, maxBackoffMs } = this.#options
+    this.#failures = [...this.#failures.filter((t) => now - t < windowMs), now]
+    if (this.#failures.length >= maxFailures) return 'give_up'
+    return Math.min(maxBackoffMs, initialBackoffMs * 2 ** (this.#failures.length - 1))
+  }
+
+  /** Failures within the window, as of the last one. */
+  get recentFailures(): number {
+    return this.#failures.length
+  }
+}
+
+export interface SwarmOptions {
+  workers: readonly WorkerPlan[]
+  /** The worker program and its arguments; the worker's segments are appended (JSON, `null` for none). */
+  command: { file: string; args: readonly string[] }
+  restart?: RestartOptions
+  /** The swarm's own messages (worker started, exited, restarting, giving up). */
+  log: (message: string) => void
+}
+
+interface Worker {
+  plan: WorkerPlan
+  child: ChildProcess | undefined
+  policy: RestartPolicy
+  restartTimer: NodeJS.Timeout | undefined
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 }
+
+/** Runs the workers until a signal drained them (0), or one kept failing (1). */
+export function runSwarm(options: SwarmOptions): Promise<number> {
+  const restart = options.restart ?? RESTART_DEFAULTS
+  const workers: Worker[] = options.workers.map((plan) => ({
+    plan,
+    child: undefined,
+    policy: new RestartPolicy(restart),
+    restartTimer: undefined,
+  }))
+  const describe = (w: Worker) =>
+    `worker ${w.plan.worker}${w.plan.segments ? ` (segments ${w.plan.segments.join(',') || 'none'})` : ''}`
+  let stopping: { signal?: NodeJS.Signals } | undefined
+  let exitCode = 0
+  let done!: (code: number) => void
+  const finished = new Promise<number>((resolve) => {
+    done = resolve
+  })
+
+  const finishIfIdle = () => {
+    if (stopping && workers.every((w) => !w.child)) {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      done(exitCode)
+    }
+  }
+
+  const stopAll = (signal: NodeJS.Signals) => {
+    for (const w of workers) {
+      clearTimeout(w.restartTimer)
+      w.restartTimer = undefined
+      w.child?.kill(signal)
+    }
+    finishIfIdle()
+  }
+
+  const start = (w: Worker) => {
+    w.restartTimer = undefined
+    const child = spawn(
+      options.command.file,
+      [...options.command.args, JSON.stringify(w.plan.segments ?? null)],
+      { stdio: 'inherit', env: { ...process.env, MULTILANE_WORKER: String(w.plan.worker) } },
+    )
+    w.child = child
+    options.log(`${describe(w)} started (pid ${child.pid})`)
+    child.once('exit', (code, signal) => {
+      w.child = undefined
+      const how = signal ? `by ${signal}` : `with code ${code}`
+      if (stopping) {
+        if (code !== 0) exitCode = exitCode || 1
+        options.log(`${describe(w)} ${code === 0 ? 'drained and exited' : `exited ${how}`}`)
+        finishIfIdle()
+        return
+      }
+      const next = w.policy.failed(Date.now())
+      if (next === 'give_up') {
+        options.log(
+          `${describe(w)} exited ${how}: it failed ${restart.maxFailures} times within ${restart.windowMs / 1000} s; ` +
+            'stopping the other workers and giving up',
+        )
+        exitCode = 1
+        stopping = {}
+        stopAll('SIGTERM')
+        return
+      }
+      options.log(`${describe(w)} exited ${how}; restarting in ${next} ms`)
+      w.restartTimer = setTimeout(() => start(w), next)
+    })
+  }
+
+  function onSignal(signal: NodeJS.Signals): void {
+    if (stopping?.signal) {
+      options.log(`second ${signal}: the workers exit without draining`)
+      exitCode = 128 + (SIGNAL_NUMBERS[signal] ?? 0)
+      stopAll(signal)
+      return
+    }
+    stopping = { signal }
+    options.log(`${signal}: draining the workers`)
+    stopAll(signal)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  for (const w of workers) start(w)
+  return finished
+}

@@ -1,0 +1,75 @@
+// `multilane run <app-module> [--segments 0,2] [--processes N]`: runs the app until SIGTERM or
+// SIGINT, in this process or as a supervised swarm of N worker processes.
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Command, InvalidArgumentError } from 'commander'
+import { checkPlacement } from '../../app/members.ts'
+import { planWorkers, RESTART_DEFAULTS, runSwarm } from '../../app/swarm.ts'
+import { appModulePath, loadAppModule } from '../app-module.ts'
+
+function segmentIds(value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim())
+  if (parts.some((p) => !/^\d+$/.test(p))) {
+    throw new InvalidArgumentError('must be segment ids, comma-separated integers ≥ 0 (e.g. 0,2)')
+  }
+  const ids = parts.map(Number)
+  if (new Set(ids).size !== ids.length) throw new InvalidArgumentError('lists a segment id twice')
+  return ids
+}
+
+function processCount(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > 256) {
+    throw new InvalidArgumentError('must be an integer from 1 to 256')
+  }
+  return n
+}
+
+/** The worker program beside this module: .ts in a checkout, .js in the built package. */
+function workerEntry(): string {
+  return fileURLToPath(new URL(`../run-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url))
+}
+
+const log = (message: string) => process.stderr.write(`multilane run: ${message}\n`)
+
+/** `multilane run`. */
+export function runCommand(): Command {
+  return new Command('run')
+    .description(
+      'run an app until SIGTERM/SIGINT (then drain gracefully): the module’s default export is the app. ' +
+        `With --processes, a supervised swarm: a worker that dies is restarted with backoff; one that fails ` +
+        `${RESTART_DEFAULTS.maxFailures} times within ${RESTART_DEFAULTS.windowMs / 1000} s ends the run with exit code 1`,
+    )
+    .argument('<app-module>', 'the module whose default export is the app (.ts or .js)')
+    .option('--segments <ids>', 'run only these segment ids of every segmented group (e.g. 0,2)', segmentIds)
+    .option(
+      '--processes <n>',
+      'fork n workers, the segments spread evenly (worker w gets ids i with i % n = w); ' +
+        'without segments, n ordinary members of each group',
+      processCount,
+    )
+    .action(async (module: string, opts: { segments?: number[]; processes?: number }) => {
+      const app = await loadAppModule(module)
+      if (opts.processes === undefined) {
+        await app.run(opts.segments ? { segments: opts.segments } : {})
+        return
+      }
+      const groups = app.definition().consumerGroups
+      checkPlacement(groups, opts.segments)
+      const { workers, idle } = planWorkers(groups, opts.processes, opts.segments)
+      if (idle.length > 0) {
+        log(
+          `${idle.length} of ${opts.processes} workers would have no segment to run (worker${idle.length === 1 ? '' : 's'} ${idle.join(', ')}): ` +
+            `starting ${workers.length}`,
+        )
+      }
+      process.exitCode = await runSwarm({
+        workers,
+        command: {
+          file: process.execPath,
+          args: [...process.execArgv, workerEntry(), appModulePath(module)],
+        },
+        log,
+      })
+    })
+}

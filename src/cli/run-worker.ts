@@ -1,0 +1,19 @@
+// A worker of `multilane run --processes N` (src/app/swarm.ts starts it): runs the app module
+// with its share of the segments until SIGTERM/SIGINT drains it.
+// argv: <app module path> <segments: JSON array, or null for the app's ordinary members>
+import { loadAppModule } from './app-module.ts'
+
+const [modulePath, placement] = process.argv.slice(2)
+try {
+  if (!modulePath || placement === undefined)
+    throw new Error('usage: run-worker <app module> <segments JSON>')
+  const segments = JSON.parse(placement) as number[] | null
+  const app = await loadAppModule(modulePath)
+  await app.run(segments ? { segments } : {})
+} catch (error) {
+  const e = error as Error & { code?: string }
+  process.stderr.write(
+    `multilane worker ${process.env.MULTILANE_WORKER ?? ''}: ${e.code ? `[${e.code}] ` : ''}${e.message}\n`,
+  )
+  process.exitCode = 1
+}

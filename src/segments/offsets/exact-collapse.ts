@@ -1,0 +1,230 @@
+/**
+ * collapse, exactly: the origin gets the lowest offset not yet done by every segment, and an
+ * offset map of the records above it that their own segment has done. A record between the
+ * lowest and the highest segment position is done iff its segment (by the app's routing) has
+ * it below its committed offset or in its offset map; offsets without a record (compacted,
+ * transaction markers, aborted records in read_committed) count as done. Deciding needs the
+ * records: `collapseSteps` says which ranges to read, `ExactCollapse` takes the records' segments,
+ * `planCollapse` turns the results into the origin's commit (falling back to the lowest offset
+ * without a map when the map does not fit in the commit metadata).
+ */
+import { encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from '../../processing/commit-metadata.ts'
+import { encodeOffsetMap, MAX_OFFSET_MAP_OFFSETS } from '../../processing/offset-map-codec.ts'
+import { tpKey } from './group-offsets.ts'
+import type { GroupOffsets, GroupPlan, OriginOffsets } from './plan.ts'
+import { progressOf, stateOf, unusedMapText } from './progress.ts'
+
+/** What one segment has done of a partition. */
+export interface SegmentDone {
+  /** Every record below is done. */
+  offset: number
+  /** Done above `offset` (its usable offset map). */
+  done: ReadonlySet<number>
+}
+
+/** How a partition is collapsed. */
+export type CollapseStep =
+  /** No segment has an offset: the origin is left as it is. */
+  | { kind: 'none'; topic: string; partition: number }
+  /** The lowest segment offset without a map: nothing to read, or the records cannot be told apart (`reason`). */
+  | { kind: 'lowest'; topic: string; partition: number; offset: number; reason?: string }
+  /** Read the records in [from, to) and decide each one. */
+  | { kind: 'read'; topic: string; partition: number; from: number; to: number; segments: SegmentDone[] }
+
+/** The collapse step of every partition of the group. */
+export function collapseSteps(group: GroupOffsets): CollapseStep[] {
+  return group.partitions.map((p) => {
+    const { topic, partition } = p
+    if (p.segments.every((c) => c === null)) return { kind: 'none', topic, partition }
+    const progress = p.segments.map((c) => (c ? progressOf(c) : null))
+    // A segment never committed has done nothing: it starts where the log starts.
+    const lowest = Math.max(p.logStart, Math.min(...progress.map((s) => s?.offset ?? p.logStart)))
+    const other = progress.findIndex((s) => s?.routing !== undefined && s.routing !== group.fingerprint)
+    if (other >= 0) {
+      const reason =
+        `${group.segmentGroups[other]} was committed with routing fingerprint ${progress[other]!.routing}, ` +
+        `the app's is ${group.fingerprint}: which segment a record belonged to cannot be told, so the origin ` +
+        `gets the lowest segment offset without a map (records some segment already processed run again; ` +
+        `run collapse with the app version the segments ran to keep them)`
+      return { kind: 'lowest', topic, partition, offset: lowest, reason }
+    }
+    const segments = progress.map((s) => ({ offset: s?.offset ?? p.logStart, done: new Set(s?.done ?? []) }))
+    // Maps are ascending: a segment's last done offset is its map's last entry.
+    let highest = lowest
+    for (const s of progress) {
+      if (s) highest = Math.max(highest, s.offset, (s.done.at(-1) ?? -1) + 1)
+    }
+    const to = Math.min(highest, p.logEnd)
+    if (lowest >= to) return { kind: 'lowest', topic, partition, offset: lowest }
+    return { kind: 'read', topic, partition, from: lowest, to, segments }
+  })
+}
+
+/** What reading a range decided. */
+export interface ExactCollapseResult {
+  /** The lowest offset not done (`to` when every one is). */
+  offset: number
+  /** The offsets done above it, ascending; null when more than the codec's limit. */
+  done: number[] | null
+  /** How many offsets are done above it. */
+  doneCount: number
+}
+
+/** Decides a `read` step from the records of [from, to), given in offset order. */
+export class ExactCollapse {
+  readonly from: number
+  readonly to: number
+  readonly #segments: readonly SegmentDone[]
+  readonly #maxOffsets: number
+  #next: number
+  #base: number | undefined
+  #done: number[] | null = []
+  #doneCount = 0
+
+  constructor(step: Extract<CollapseStep, { kind: 'read' }>, maxOffsets = MAX_OFFSET_MAP_OFFSETS) {
+    this.from = step.from
+    this.to = step.to
+    this.#segments = step.segments
+    this.#maxOffsets = maxOffsets
+    this.#next = step.from
+  }
+
+  /** True once every offset of the range was accounted for. */
+  get complete(): boolean {
+    return this.#next >= this.to
+  }
+
+  /** The record at `offset` belongs to segment `segment`. Offsets skipped since the last call are gaps. */
+  record(offset: number, segment: number): void {
+    if (offset < this.#next || offset >= this.to) return
+    this.#gapsUntil(offset)
+    const s = this.#segments[segment]
+    this.#account(offset, s !== undefined && (offset < s.offset || s.done.has(offset)))
+    this.#next = offset + 1
+  }
+
+  /** Every offset below `offset` was read: those without a record are gaps. */
+  readUntil(offset: number): void {
+    this.#gapsUntil(Math.min(offset, this.to))
+  }
+
+  result(): ExactCollapseResult {
+    if (!this.complete) {
+      throw new Error(
+        `ExactCollapse.result() before the range was read (at ${this.#next} of [${this.from}, ${this.to}))`,
+      )
+    }
+    return { offset: this.#base ?? this.to, done: this.#done, doneCount: this.#doneCount }
+  }
+
+  #gapsUntil(end: number): void {
+    if (end <= this.#next) return
+    // Gaps below the first unfinished record are covered by the offset itself.
+    if (this.#base !== undefined) {
+      let o = this.#next
+      while (o < end && this.#done !== null) this.#account(o++, true)
+      // Past the codec's limit only the count matters.
+      if (o < end) this.#doneCount += end - o
+    }
+    this.#next = end
+  }
+
+  #account(offset: number, done: boolean): void {
+    if (this.#base === undefined) {
+      if (!done) this.#base = offset
+      return
+    }
+    if (!done) return
+    this.#doneCount++
+    if (this.#done === null) return
+    this.#done.push(offset)
+    if (this.#done.length > this.#maxOffsets) this.#done = null
+  }
+}
+
+/** A collapse plan, and what the origin holds after it (the input of reset's distribute). */
+export interface CollapsePlan extends GroupPlan {
+  originAfter: OriginOffsets
+}
+
+/**
+ * collapse: the origin's commit per partition from the steps and, for `read` steps, the results
+ * of reading their ranges (by `topic#partition`). Segment offsets that differ are a problem
+ * (Karafka's messages; a segment without an offset counts as -1). Segment groups are kept.
+ */
+export function planCollapse(
+  group: GroupOffsets,
+  steps: readonly CollapseStep[],
+  results: ReadonlyMap<string, ExactCollapseResult>,
+): CollapsePlan {
+  const plan: CollapsePlan = {
+    origin: group.origin,
+    writes: [],
+    problems: [],
+    notes: [],
+    originAfter: new Map(),
+  }
+  group.partitions.forEach((p, i) => {
+    const step = steps[i]!
+    const tp = tpKey(p.topic, p.partition)
+    const distinct = [...new Set(p.segments.map((c) => c?.offset ?? -1))].sort((a, b) => a - b)
+    if (distinct.length > 1) plan.problems.push(`Inconclusive offsets for ${tp}: ${distinct.join(', ')}`)
+    p.segments.forEach((c, id) => {
+      const progress = c ? progressOf(c) : undefined
+      if (progress?.unusedMap) {
+        plan.notes.push(
+          `${tp}: the offset map of ${group.segmentGroups[id]} is not used (${unusedMapText(progress)}): records it lists run again`,
+        )
+      }
+    })
+    plan.originAfter.set(tp, p.origin)
+    if (step.kind === 'none') {
+      plan.notes.push(`${tp}: no segment has a committed offset; ${group.origin} is left as it is`)
+      return
+    }
+    let offset: number
+    let done: number[] = []
+    if (step.kind === 'lowest') {
+      offset = step.offset
+      if (step.reason) plan.notes.push(`${tp}: ${step.reason}`)
+    } else {
+      const result = results.get(tp)
+      if (!result) throw new Error(`planCollapse: no read result for ${tp}`)
+      offset = result.offset
+      const fits = result.done !== null && mapMetadata(offset, result.done)
+      if (fits) done = result.done!
+      else if (result.doneCount > 0) {
+        plan.notes.push(
+          `${tp}: the exact offset map (${result.doneCount} offsets) does not fit in the commit metadata ` +
+            `(${MAX_COMMIT_METADATA_BYTES} bytes): ${group.origin} gets offset ${offset} without a map, and the ` +
+            `${result.doneCount} records above it that their segments already processed run again`,
+        )
+      }
+    }
+    const metadata = (done.length > 0 && mapMetadata(offset, done)) || encodeCommitMetadata({})
+    plan.writes.push({
+      group: group.origin,
+      topic: p.topic,
+      partition: p.partition,
+      before: p.origin ? stateOf(progressOf(p.origin)) : null,
+      after: { offset, mapped: done.length },
+      metadata,
+    })
+    plan.originAfter.set(tp, { offset, metadata })
+  })
+  if (plan.problems.length > 0)
+    plan.problems.push(`Parallel segments for ${group.origin} have inconclusive offsets`)
+  return plan
+}
+
+/** The origin's metadata with this map, or undefined when it does not fit (codec or broker limit). */
+function mapMetadata(offset: number, done: readonly number[]): string | undefined {
+  let token: string
+  try {
+    token = encodeOffsetMap(offset, done)
+  } catch {
+    return undefined
+  }
+  const metadata = encodeCommitMetadata({ offsetMap: { base: offset, token } })
+  return Buffer.byteLength(metadata) <= MAX_COMMIT_METADATA_BYTES ? metadata : undefined
+}

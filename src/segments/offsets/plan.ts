@@ -1,0 +1,115 @@
+/**
+ * Plans of the offset commands, as pure functions of what the broker holds: the writes, the
+ * before/after table, the refusals (`problems`, overridden by --force) and what the user must
+ * know (`notes`). Nothing here talks to Kafka; `apply.ts` reads the state and writes a plan.
+ */
+import { encodeCommitMetadata } from '../../processing/commit-metadata.ts'
+import { type Committed, tpKey } from './group-offsets.ts'
+import { type OffsetState, progressOf, stateOf, unusedMapText } from './progress.ts'
+
+/** What the broker holds for one partition of a segmented group's topics. */
+export interface PartitionOffsets {
+  topic: string
+  partition: number
+  /** The log's first offset and its end (ListOffsets earliest and latest, in the group's isolation). */
+  logStart: number
+  logEnd: number
+  /** The origin group's commit (null: none). */
+  origin: Committed | null
+  /** Each segment's commit, by segment id (null: none). */
+  segments: Array<Committed | null>
+}
+
+/** A segmented group's offsets: its origin, its segments, and the routing of the app given. */
+export interface GroupOffsets {
+  /** The group's name in the app: the origin Kafka group. */
+  origin: string
+  /** The Kafka group of each segment, by segment id. */
+  segmentGroups: string[]
+  /** The app's routing fingerprint: distribute writes it; collapse expects to find it. */
+  fingerprint: string
+  partitions: PartitionOffsets[]
+}
+
+/** One offset a command writes, and what it replaces. */
+export interface PlannedWrite {
+  group: string
+  topic: string
+  partition: number
+  before: OffsetState | null
+  after: OffsetState
+  metadata: string
+}
+
+/** What a command does to one segmented group. */
+export interface GroupPlan {
+  origin: string
+  writes: PlannedWrite[]
+  /** Why the command refuses (Karafka's messages); --force writes anyway. */
+  problems: string[]
+  /** What the user must know: partitions left alone, maps not carried, fallbacks. */
+  notes: string[]
+}
+
+export interface PlanOptions {
+  force: boolean
+}
+
+/** The origin's state a distribute copies, per partition (by `topic#partition`). */
+export type OriginOffsets = Map<string, Committed | null>
+
+/**
+ * distribute: per partition, the origin's committed offset and offset map go to every segment,
+ * with the app's routing fingerprint. A segment that already has an offset > 0 is a problem
+ * (Karafka's rule: 0 passes). Partitions the origin has no offset for are left alone.
+ * `origin` replaces what the origin holds (reset distributes what its collapse wrote).
+ */
+export function planDistribute(group: GroupOffsets, origin?: OriginOffsets): GroupPlan {
+  const plan: GroupPlan = { origin: group.origin, writes: [], problems: [], notes: [] }
+  for (const p of group.partitions) {
+    const tp = tpKey(p.topic, p.partition)
+    const from = origin ? (origin.get(tp) ?? null) : p.origin
+    p.segments.forEach((committed, id) => {
+      if (committed && committed.offset > 0) {
+        plan.problems.push(
+          `Parallel segment ${group.segmentGroups[id]} already has offset ${committed.offset} set for ${tp}`,
+        )
+      }
+    })
+    if (!from) {
+      plan.notes.push(
+        `${tp}: ${group.origin} has no committed offset; the segments' offsets are left as they are`,
+      )
+      continue
+    }
+    const progress = progressOf(from)
+    if (progress.unusedMap) {
+      plan.notes.push(
+        `${tp}: the offset map of ${group.origin} is not copied (${unusedMapText(progress)}): the records it lists run again`,
+      )
+    }
+    const offsetMap = progress.token ? { base: progress.offset, token: progress.token } : undefined
+    const metadata = encodeCommitMetadata({ offsetMap, routing: group.fingerprint })
+    const after: OffsetState = {
+      offset: progress.offset,
+      mapped: progress.done.length,
+      routing: group.fingerprint,
+    }
+    p.segments.forEach((committed, id) => {
+      plan.writes.push({
+        group: group.segmentGroups[id]!,
+        topic: p.topic,
+        partition: p.partition,
+        before: committed ? stateOf(progressOf(committed)) : null,
+        after,
+        metadata,
+      })
+    })
+  }
+  return plan
+}
+
+/** The problems that refuse a plan, or none with --force. */
+export function refusals(plan: GroupPlan, options: PlanOptions): string[] {
+  return options.force ? [] : plan.problems
+}
