@@ -22,12 +22,14 @@ export interface WorkerPlan {
  * from 0 to the largest count - 1) goes to worker k % processes, so by default worker w gets
  * the ids i with i % processes === w; ids beyond a group's count run nothing of that group.
  * Without segmented groups every worker runs an ordinary member of each group. A worker with
- * no segment and no unsegmented group to run would idle: it is left out (`idle`).
+ * no segment and no unsegmented group to run would idle: it is left out (`idle`). Share groups
+ * (`shareGroups`: how many the app has) run a member in every worker, so no worker idles then.
  */
 export function planWorkers(
   groups: readonly ConsumerGroupDefinition[],
   processes: number,
   segments?: readonly number[],
+  shareGroups = 0,
 ): { workers: WorkerPlan[]; idle: number[] } {
   const counts = groups.map((g) => g.parallelSegments.count).filter((c) => c > 1)
   const all = Array.from({ length: processes }, (_, w) => w)
@@ -41,7 +43,7 @@ export function planWorkers(
     return { workers: all.map((worker) => ({ worker, segments: undefined })), idle: [] }
   }
   const ids = segments ?? Array.from({ length: Math.max(...counts) }, (_, i) => i)
-  const plain = groups.some((g) => g.parallelSegments.count <= 1)
+  const plain = shareGroups > 0 || groups.some((g) => g.parallelSegments.count <= 1)
   const planned = all.map((worker) => ({ worker, segments: ids.filter((_, k) => k % processes === worker) }))
   return {
     workers: planned.filter((w) => plain || w.segments.length > 0),

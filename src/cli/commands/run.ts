@@ -45,7 +45,7 @@ export function runCommand(): Command {
     .option(
       '--processes <n>',
       'fork n workers, the segments spread evenly (worker w gets ids i with i % n = w); ' +
-        'without segments, n ordinary members of each group',
+        'without segments, n ordinary members of each group; every worker runs a member of each share group',
       processCount,
     )
     .action(async (module: string, opts: { segments?: number[]; processes?: number }) => {
@@ -54,9 +54,9 @@ export function runCommand(): Command {
         await app.run(opts.segments ? { segments: opts.segments } : {})
         return
       }
-      const groups = app.definition().consumerGroups
+      const { consumerGroups: groups, shareGroups } = app.definition()
       checkPlacement(groups, opts.segments)
-      const { workers, idle } = planWorkers(groups, opts.processes, opts.segments)
+      const { workers, idle } = planWorkers(groups, opts.processes, opts.segments, shareGroups.length)
       if (idle.length > 0) {
         log(
           `${idle.length} of ${opts.processes} workers would have no segment to run (worker${idle.length === 1 ? '' : 's'} ${idle.join(', ')}): ` +

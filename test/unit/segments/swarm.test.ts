@@ -56,6 +56,18 @@ describe('planWorkers', () => {
     )
   })
 
+  it('with a share group every worker runs (a share member), segments or not', () => {
+    assert.deepEqual(planWorkers(groups(2), 4, undefined, 1), {
+      workers: [
+        { worker: 0, segments: [0] },
+        { worker: 1, segments: [1] },
+        { worker: 2, segments: [] },
+        { worker: 3, segments: [] },
+      ],
+      idle: [],
+    })
+  })
+
   it('without segmented groups every worker runs ordinary members; segments are refused', () => {
     assert.deepEqual(planWorkers(groups(1), 2).workers, [
       { worker: 0, segments: undefined },
