@@ -1,17 +1,68 @@
-// multilane's public API.
+// multilane's public API: everything an application, a test or a tool built on multilane types.
 
 import './node-version.ts' // first: refuses a Node.js older than engines.node, with the reason
 
-export { App, createApp } from './app/app.ts'
-export type { ConsumerGroupBuilder } from './app/app-builder.ts'
-export { ConfigurationError } from './app/configuration-error.ts'
+// The app and its definition DSL
+export { App, createApp, type StartOptions } from './app/app.ts'
+export type { ConsumerGroupBuilder, ShareGroupBuilder } from './app/app-builder.ts'
+export { ConfigurationError, type ConfigurationIssue } from './app/configuration-error.ts'
 export type * from './app/definition.ts'
-export type { AppOptions } from './app/options/app.ts'
-export { GroupConsumer, type GroupConsumerOptions } from './engine/group-consumer.ts'
+export { defaultLaneReducer } from './app/lane-reducer.ts'
+export type { AppLogger, AppOptions } from './app/options/app.ts'
+export type { ConsumerGroupOptions } from './app/options/consumer-group.ts'
+export type { DeadLetterQueueOptions } from './app/options/dead-letter-queue.ts'
+export type { KafkaOptions } from './app/options/kafka.ts'
+export type { ParallelSegmentsOptions } from './app/options/parallel-segments.ts'
+export type { ProcessingOptions } from './app/options/processing.ts'
+export type { RetryBackoffOptions, RetryOptions } from './app/options/retries.ts'
+export type { ShareGroupOptions } from './app/options/share-group.ts'
+export type { TopicBatchHandler, TopicOptions, TopicRecordHandler } from './app/options/topic.ts'
+export type { VirtualPartitionsOptions } from './app/options/virtual-partitions.ts'
+export { CliError } from './cli/errors.ts'
+export { DevKafkaError } from './devkafka/errors.ts'
+// The local broker (development and tests)
+export {
+  type LocalKafkaState,
+  localKafkaStatus,
+  type StartLocalKafkaOptions,
+  type StartLocalKafkaResult,
+  type StopLocalKafkaOptions,
+  type StopLocalKafkaResult,
+  startLocalKafka,
+  stopLocalKafka,
+} from './devkafka/local-broker.ts'
+export { EngineError } from './engine/errors.ts'
+// The engines, for use without the app
+export {
+  GroupConsumer,
+  type GroupConsumerEvents,
+  type GroupConsumerOptions,
+} from './engine/group-consumer.ts'
+export { ShareError } from './engine/share/errors.ts'
+export { ShareConsumer } from './engine/share/share-consumer.ts'
+export type * from './engine/share/share-consumer-types.ts'
+export type {
+  AcknowledgeType,
+  AckOutcome,
+  AckResult,
+  AcquireMode,
+  RecordDelivery,
+  ShareRecord,
+  ShareRecords,
+} from './engine/share/types.ts'
 export type * from './engine/types.ts'
-export { MultilaneError } from './errors.ts'
+// Errors: every class, and the catalogue of codes
+export { ERROR_CODES, type ErrorCode, MultilaneError } from './errors.ts'
+// Events and metrics
 export type * from './instrumentation/events.ts'
 export * from './instrumentation/prometheus.ts'
+export { UnsupportedApiVersionError } from './kafka/api-versions.ts'
+export { KafkaResponseError, MalformedResponseError } from './kafka/apis/decode.ts'
+export { ClusterError } from './kafka/cluster.ts'
+export type { SaslCredentials } from './kafka/connection-options.ts'
+export { GroupConfigError } from './kafka/group-configs.ts'
+export { UnsupportedNodeError } from './node-version.ts'
+export { CommitMetadataError } from './processing/commit-metadata.ts'
 export { DLQ_HEADERS } from './processing/dead-letter-queue.ts'
 export {
   custom,
@@ -21,5 +72,23 @@ export {
   raw,
   string,
 } from './processing/deserializers.ts'
+// Records, handler context, deserializers
 export type { HandlerContext } from './processing/handler-context.ts'
+export { OffsetMapDecodeError, OffsetMapEncodeError } from './processing/offset-map-codec.ts'
+export { OffsetTrackerError } from './processing/offset-tracker.ts'
 export { ConsumedRecord, RecordHeaders } from './processing/record.ts'
+export { RetryBackoffError } from './processing/retry-backoff.ts'
+export type { ConsumerGroupInfo } from './processing/runtime-input.ts'
+// Parallel segments
+export { defaultSegmentReducer, karafkaReducer } from './segments/reducers.ts'
+export { segmentGroupName } from './segments/segment-names.ts'
+// Share group administration
+export {
+  configureShareGroup,
+  describeShareGroup,
+  ShareAdminError,
+  type ShareGroupConfigs,
+  type ShareGroupDescription,
+  type ShareGroupMemberDescription,
+  type SharePartitionDescription,
+} from './share/share-admin.ts'

@@ -1,33 +1,29 @@
 /**
- * The definition DSL: `createApp(options).consumerGroup(name, (g) => { g.topic(…) })`. Every call
- * is validated against the option contracts in `./options/`; a group is validated as a whole
- * when its callback returns, so all of its problems are reported in one ConfigurationError.
+ * The definition DSL: `createApp(options).consumerGroup(name, (g) => { g.topic(…) })` and
+ * `.shareGroup(name, …)`. Every call is validated against the option contracts in `./options/`;
+ * a group is validated as a whole when its callback returns, so all of its problems are
+ * reported in one ConfigurationError.
  */
-import type { z } from 'zod'
 import { segmentGroupName } from '../segments/segment-names.ts'
 import {
   ConfigurationError,
   type ConfigurationIssue,
   describeValue,
-  joinLocation,
   label,
   validate,
 } from './configuration-error.ts'
-import type { AppDefinition, AppSettings, ConsumerGroupDefinition, TopicDefinition } from './definition.ts'
+import type {
+  AppDefinition,
+  AppSettings,
+  ConsumerGroupDefinition,
+  ShareGroupDefinition,
+} from './definition.ts'
+import { ConsumerGroupBuilder, ShareGroupBuilder } from './group-builders.ts'
+import { buildGroup, CONSUMER_GROUP, type GroupKind, GroupState, SHARE_GROUP } from './group-state.ts'
 import { type AppLogger, type AppOptions, appContract } from './options/app.ts'
-import {
-  type ConsumerGroupOptions,
-  consumerGroupNameContract,
-  consumerGroupSettingsContract,
-} from './options/consumer-group.ts'
-import {
-  PARALLEL_SEGMENTS_DEFAULTS,
-  type ParallelSegmentsOptions,
-  parallelSegmentsContract,
-} from './options/parallel-segments.ts'
-import { isObject } from './options/rules.ts'
-import { type TopicOptions, topicContract } from './options/topic.ts'
+import { consumerGroupNameContract } from './options/consumer-group.ts'
 
+export { ConsumerGroupBuilder, ShareGroupBuilder } from './group-builders.ts'
 export type { AppLogger, AppOptions } from './options/app.ts'
 export type { ConsumerGroupOptions } from './options/consumer-group.ts'
 export type { DeadLetterQueueOptions } from './options/dead-letter-queue.ts'
@@ -35,118 +31,16 @@ export type { KafkaOptions } from './options/kafka.ts'
 export type { ParallelSegmentsOptions, ParallelSegmentsSettings } from './options/parallel-segments.ts'
 export type { ProcessingOptions } from './options/processing.ts'
 export type { RetryBackoffOptions, RetryOptions } from './options/retries.ts'
+export type { ShareGroupOptions, ShareGroupSettings } from './options/share-group.ts'
 export type { TopicOptions } from './options/topic.ts'
 export type { VirtualPartitionsOptions } from './options/virtual-partitions.ts'
-
-/**
- * A group-level feature set by one `g.<method>(input)` call (at most once per group). Its input
- * is validated when the group's callback returns and the result is stored on the group
- * definition under `field`; without the call, `defaultInput` (when set) is validated instead.
- */
-interface GroupFeature {
-  method: string
-  field: string
-  contract: z.ZodType
-  defaultInput?: unknown
-}
-
-/**
- * Group-level features, validated in this order. Extension point: a feature such as
- * `parallelSegments` adds a method to ConsumerGroupBuilder that calls `state.setFeature`, an
- * entry here with its contract (from `./options/<feature>.ts`), and its field to
- * ConsumerGroupDefinition.
- */
-const GROUP_FEATURES: readonly GroupFeature[] = [
-  { method: 'options', field: 'settings', contract: consumerGroupSettingsContract, defaultInput: {} },
-  {
-    method: 'parallelSegments',
-    field: 'parallelSegments',
-    contract: parallelSegmentsContract,
-    defaultInput: { count: PARALLEL_SEGMENTS_DEFAULTS.count },
-  },
-]
-
-/** @internal What a ConsumerGroupBuilder records; AppBuilder validates it when the callback returns. */
-export class GroupState {
-  readonly name: string
-  readonly location: string
-  readonly topics: Array<{ name: unknown; options: unknown }> = []
-  readonly features = new Map<string, unknown>()
-  sealed = false
-
-  constructor(name: string) {
-    this.name = name
-    this.location = label('consumerGroup', name)
-  }
-
-  assertOpen(call: string): void {
-    if (this.sealed) {
-      throw new ConfigurationError([
-        { path: this.location, message: `${call} was called after the consumerGroup() callback returned` },
-      ])
-    }
-  }
-
-  setFeature(method: string, input: unknown): void {
-    this.assertOpen(`g.${method}()`)
-    if (this.features.has(method)) {
-      throw new ConfigurationError([
-        {
-          path: joinLocation(this.location, method),
-          message: `g.${method}() may be called only once per group`,
-        },
-      ])
-    }
-    this.features.set(method, input)
-  }
-}
-
-/** Defines one consumer group's topics and settings; passed to the `consumerGroup` callback. */
-export class ConsumerGroupBuilder {
-  readonly #state: GroupState
-
-  /** @internal Created by AppBuilder. */
-  constructor(state: GroupState) {
-    this.#state = state
-  }
-
-  /** The group's name. */
-  get name(): string {
-    return this.#state.name
-  }
-
-  /**
-   * Consumes topic `name`. The payload type of the handler's records comes from the
-   * deserializer (`json<Order>()` → `Order | null`; none → `Buffer | null`).
-   */
-  topic<T = Buffer | null>(name: string, options: TopicOptions<T>): this {
-    this.#state.assertOpen('g.topic()')
-    this.#state.topics.push({ name, options })
-    return this
-  }
-
-  /** Group-wide settings (offset reset, isolation, timeouts). At most one call per group. */
-  options(settings: ConsumerGroupOptions): this {
-    this.#state.setFeature('options', settings)
-    return this
-  }
-
-  /**
-   * Splits the group into `count` Kafka groups (`<name><mergeKey><id>`, e.g.
-   * `analytics-parallel-0`), each reading every record and processing those its segment is
-   * routed: `reducer(partitioner(record), count) === id`. At most one call per group.
-   */
-  parallelSegments(segments: ParallelSegmentsOptions): this {
-    this.#state.setFeature('parallelSegments', segments)
-    return this
-  }
-}
 
 /** Collects and validates an application definition. */
 export class AppBuilder {
   readonly #settings: AppSettings
   readonly #logger: AppLogger | false | undefined
   readonly #groups: ConsumerGroupDefinition[] = []
+  readonly #shareGroups: ShareGroupDefinition[] = []
 
   /** Validates `options` at once; throws ConfigurationError. */
   constructor(options: AppOptions) {
@@ -167,14 +61,36 @@ export class AppBuilder {
    * The group is validated when `configure` returns; throws ConfigurationError.
    */
   consumerGroup(name: string, configure: (group: ConsumerGroupBuilder) => void): this {
-    const state = new GroupState(name)
+    const group = this.#define(name, CONSUMER_GROUP, configure, (state) => new ConsumerGroupBuilder(state))
+    this.#groups.push(group as unknown as ConsumerGroupDefinition)
+    return this
+  }
+
+  /**
+   * Defines share group `name` (KIP-932): `configure` declares its topics (and settings)
+   * synchronously. The group is validated when `configure` returns; throws ConfigurationError.
+   */
+  shareGroup(name: string, configure: (group: ShareGroupBuilder) => void): this {
+    const group = this.#define(name, SHARE_GROUP, configure, (state) => new ShareGroupBuilder(state))
+    this.#shareGroups.push(group as unknown as ShareGroupDefinition)
+    return this
+  }
+
+  #define<B>(
+    name: string,
+    kind: GroupKind,
+    configure: (group: B) => void,
+    builder: (state: GroupState) => B,
+  ): ReturnType<typeof buildGroup> {
+    const state = new GroupState(name, kind)
     const issues: ConfigurationIssue[] = []
     const named = validate(consumerGroupNameContract, name, { location: state.location, prefix: ['name'] })
     if (!named.ok) issues.push(...named.issues)
-    if (this.#groups.some((g) => g.name === name)) {
+    const existing = [...this.#groups, ...this.#shareGroups].find((g) => g.name === name)
+    if (existing) {
       issues.push({
         path: state.location,
-        message: 'is defined twice; define each consumer group once, with all its topics',
+        message: `is defined twice; define each ${kind.method === 'shareGroup' ? 'share' : 'consumer'} group once, with all its topics`,
       })
     }
     if (typeof configure !== 'function') {
@@ -187,7 +103,7 @@ export class AppBuilder {
 
     let returned: unknown
     try {
-      returned = configure(new ConsumerGroupBuilder(state))
+      returned = configure(builder(state))
     } finally {
       state.sealed = true
     }
@@ -201,25 +117,35 @@ export class AppBuilder {
       ])
     }
     const group = buildGroup(state)
-    // Segment groups are Kafka groups of their own: no two definitions may share one.
-    for (const other of this.#groups) {
-      const shared = kafkaGroupNames(group).find((n) => kafkaGroupNames(other).includes(n))
+    // Segment groups are Kafka groups of their own, and a group id has one type in Kafka: no
+    // two definitions may share one.
+    const names =
+      kind === CONSUMER_GROUP ? kafkaGroupNames(group as unknown as ConsumerGroupDefinition) : [name]
+    const others: Array<[string, string[]]> = [
+      ...this.#groups.map((g): [string, string[]] => [label('consumerGroup', g.name), kafkaGroupNames(g)]),
+      ...this.#shareGroups.map((g): [string, string[]] => [label('shareGroup', g.name), [g.name]]),
+    ]
+    for (const [other, otherNames] of others) {
+      const shared = names.find((n) => otherNames.includes(n))
       if (shared !== undefined) {
         throw new ConfigurationError([
           {
             path: state.location,
-            message: `runs as Kafka group "${shared}", which ${label('consumerGroup', other.name)} also runs as; rename one (or change parallelSegments.mergeKey)`,
+            message: `runs as Kafka group "${shared}", which ${other} also runs as; rename one (or change parallelSegments.mergeKey)`,
           },
         ])
       }
     }
-    this.#groups.push(group)
-    return this
+    return group
   }
 
   /** The validated definition, defaults applied. */
   definition(): AppDefinition {
-    return { settings: this.#settings, consumerGroups: [...this.#groups] }
+    return {
+      settings: this.#settings,
+      consumerGroups: [...this.#groups],
+      shareGroups: [...this.#shareGroups],
+    }
   }
 }
 
@@ -229,70 +155,4 @@ export function kafkaGroupNames(group: ConsumerGroupDefinition): string[] {
   return count > 1
     ? Array.from({ length: count }, (_, i) => segmentGroupName(group.name, mergeKey, i))
     : [group.name]
-}
-
-function buildGroup(state: GroupState): ConsumerGroupDefinition {
-  const issues: ConfigurationIssue[] = []
-  const topics: TopicDefinition[] = []
-  const seen = new Set<unknown>()
-
-  for (const { name, options } of state.topics) {
-    const location = joinLocation(state.location, label('topic', name))
-    if (seen.has(name)) {
-      issues.push({ path: location, message: 'is defined twice in this group; define each topic once' })
-      continue
-    }
-    seen.add(name)
-    if (!isObject(options)) {
-      issues.push({
-        path: location,
-        message: `needs an options object with a handler (got ${describeValue(options)})`,
-      })
-      continue
-    }
-    if (Object.hasOwn(options, 'name')) {
-      issues.push({
-        path: joinLocation(location, 'name'),
-        message: 'unknown option: the name is the first argument of g.topic()',
-      })
-      continue
-    }
-    const result = validate(topicContract, { ...options, name }, { location, hiddenKeys: ['name'] })
-    if (result.ok) topics.push(result.value)
-    else issues.push(...result.issues)
-  }
-
-  if (state.topics.length === 0) {
-    issues.push({
-      path: state.location,
-      message: 'must define at least one topic: call g.topic(name, options) in the callback',
-    })
-  }
-
-  // One processing loop per group member runs all its topics, so they share its style.
-  const [first, ...rest] = topics
-  for (const topic of rest) {
-    if (first && topic.processing.style !== first.processing.style) {
-      issues.push({
-        path: joinLocation(state.location, label('topic', topic.name), 'processing.style'),
-        message:
-          `must be "${first.processing.style}" like topic "${first.name}": a consumer group runs one ` +
-          `processing loop per member, so all its topics share one style (got "${topic.processing.style}")`,
-      })
-    }
-  }
-
-  const group: Record<string, unknown> = { name: state.name, topics }
-  for (const feature of GROUP_FEATURES) {
-    const given = state.features.has(feature.method)
-    if (!given && feature.defaultInput === undefined) continue
-    const input = given ? state.features.get(feature.method) : feature.defaultInput
-    const result = validate(feature.contract, input, { location: state.location, prefix: [feature.method] })
-    if (result.ok) group[feature.field] = result.value
-    else issues.push(...result.issues)
-  }
-
-  if (issues.length > 0) throw new ConfigurationError(issues)
-  // Every field of ConsumerGroupDefinition is set above: name, topics, and one per GROUP_FEATURES entry.
-  return group as unknown as ConsumerGroupDefinition
 }

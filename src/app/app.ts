@@ -4,11 +4,13 @@ import { attachDefaultLog } from '../instrumentation/default-log.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { resolveConnection } from '../kafka/connection-options.ts'
+import { alterGroupConfigs } from '../kafka/group-configs.ts'
 import { createConsumerGroupRuntime } from '../processing/consumer-group-runtime.ts'
 import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
 import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
-import { AppBuilder, type ConsumerGroupBuilder } from './app-builder.ts'
-import type { AppDefinition } from './definition.ts'
+import { createShareGroupRuntime } from '../processing/share-group-runtime.ts'
+import { AppBuilder, type ConsumerGroupBuilder, type ShareGroupBuilder } from './app-builder.ts'
+import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
 import type { AppOptions } from './options/app.ts'
 
@@ -53,6 +55,18 @@ export class App {
     attachDefaultLog(this.#events, this.#logger)
     let resolve!: (error: Error) => void
     this.#failed = { promise: new Promise<Error>((r) => (resolve = r)), resolve }
+  }
+
+  /**
+   * Defines a share group (KIP-932): its records are shared out to the group's members record by
+   * record, each acknowledged on its own. Invalid options throw a ConfigurationError here.
+   */
+  shareGroup(name: string, configure: (group: ShareGroupBuilder) => void): this {
+    if (this.#state !== 'defining') {
+      throw new MultilaneError('APP_ALREADY_STARTED', 'share groups must be defined before the app starts')
+    }
+    this.#builder.shareGroup(name, configure)
+    return this
   }
 
   /** Defines a consumer group; invalid options throw a ConfigurationError here, not at run time. */
@@ -100,20 +114,24 @@ export class App {
     checkPlacement(definition.consumerGroups, placement)
     this.#state = 'starting'
     try {
-      if (definition.consumerGroups.length === 0) {
+      if (definition.consumerGroups.length === 0 && definition.shareGroups.length === 0) {
         throw new MultilaneError(
           'NO_CONSUMER_GROUP',
-          'the app defines no consumer group: call app.consumerGroup(name, (g) => g.topic(…)) before start',
+          'the app defines no group: call app.consumerGroup(name, (g) => g.topic(…)) (or app.shareGroup) before start',
         )
       }
       // Created before the first await, so a stop() from now on sees (and stops) them.
       this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
-      this.#runtimes = definition.consumerGroups.flatMap((group) =>
-        membersOf(group, definition.settings, this.#events, placement).map((plan) =>
-          this.#runtimeOf(definition, plan),
+      this.#runtimes = [
+        ...definition.consumerGroups.flatMap((group) =>
+          membersOf(group, definition.settings, this.#events, placement).map((plan) =>
+            this.#runtimeOf(definition, plan),
+          ),
         ),
-      )
+        ...definition.shareGroups.map((group) => this.#shareRuntimeOf(definition, group)),
+      ]
       await checkDeadLetterTopics(definition)
+      await applyShareGroupConfigs(definition)
       if (this.#state === 'starting') await Promise.all(this.#runtimes.map((r) => r.start()))
       if (this.#failure) throw this.#failure
     } catch (error) {
@@ -133,6 +151,33 @@ export class App {
     return createConsumerGroupRuntime({
       ...plan,
       kafka: definition.settings.kafka,
+      events: this.#events,
+      logger: this.#logger,
+      deadLetters: this.#deadLetters!,
+      onFatal: (error) => this.#fatal(error),
+    })
+  }
+
+  #shareRuntimeOf(definition: AppDefinition, group: ShareGroupDefinition): ProcessingRuntime {
+    const { settings } = definition
+    return createShareGroupRuntime({
+      member: {
+        group: { name: group.name, segmentId: -1, segmentOrigin: group.name },
+        label: group.name,
+        topics: group.topics,
+        // Nothing waits for a share partition's drain: it only bounds the shutdown's.
+        revokeTimeoutMs: settings.shutdownTimeoutMs,
+        shutdownTimeoutMs: settings.shutdownTimeoutMs,
+        statisticsIntervalMs: settings.statisticsIntervalMs,
+      },
+      membership: {
+        acquireMode: group.settings.acquireMode,
+        maxRecords: Math.max(...group.topics.map((t) => t.processing.maxPollRecords)),
+        ...(group.settings.maxRecordLocks === undefined
+          ? {}
+          : { maxRecordLocks: group.settings.maxRecordLocks }),
+      },
+      kafka: settings.kafka,
       events: this.#events,
       logger: this.#logger,
       deadLetters: this.#deadLetters!,
@@ -220,7 +265,7 @@ export class App {
 /** Dead letter topics must exist: a produce to a missing one would only time out, record after record. */
 async function checkDeadLetterTopics(definition: AppDefinition): Promise<void> {
   const wanted = new Map<string, string[]>()
-  for (const group of definition.consumerGroups) {
+  for (const group of [...definition.consumerGroups, ...definition.shareGroups]) {
     for (const topic of group.topics) {
       const dlq = topic.deadLetterQueue?.topic
       if (dlq)
@@ -242,6 +287,22 @@ async function checkDeadLetterTopics(definition: AppDefinition): Promise<void> {
           )
           .join('\n'),
       )
+    }
+  } finally {
+    await cluster.close()
+  }
+}
+
+/** Share group settings that live on the broker: set at start when the app defines them. */
+async function applyShareGroupConfigs(definition: AppDefinition): Promise<void> {
+  const wanted = definition.shareGroups.filter((g) => g.settings.autoOffsetReset !== undefined)
+  if (wanted.length === 0) return
+  const cluster = new KafkaCluster(resolveConnection(definition.settings.kafka))
+  try {
+    for (const group of wanted) {
+      await alterGroupConfigs(cluster, group.name, {
+        'share.auto.offset.reset': group.settings.autoOffsetReset!,
+      })
     }
   } finally {
     await cluster.close()

@@ -6,6 +6,7 @@
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { RuntimeTopic } from '../processing/runtime-input.ts'
 import type { ParallelSegmentsSettings } from './options/parallel-segments.ts'
+import type { ShareGroupSettings } from './options/share-group.ts'
 
 // The resolved per-topic settings are the processing runtime's own input types.
 export type {
@@ -48,7 +49,15 @@ export interface AppSettings {
   statisticsIntervalMs: number
 }
 
+/** A share group (KIP-932): its records are shared out to its members record by record. */
+export interface ShareGroupDefinition {
+  name: string
+  settings: ShareGroupSettings
+  topics: TopicDefinition[]
+}
+
 export interface AppDefinition {
   settings: AppSettings
   consumerGroups: ConsumerGroupDefinition[]
+  shareGroups: ShareGroupDefinition[]
 }

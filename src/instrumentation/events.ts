@@ -13,6 +13,8 @@ export type ErrorType =
   | 'dead_letter_queue.dispatch.error'
   /** An event listener threw; the other listeners still got the event. */
   | 'event.listener.error'
+  /** A share group acknowledgement could not be applied (other than a lost lock). */
+  | 'share.acknowledge.error'
   /** A parallel segments partitioner threw: the record goes to segment 0 only (reported there). */
   | 'parallel_segments.partitioner.error'
   /** A parallel segments reducer threw or returned no valid segment id: segment 0 only. */
@@ -29,6 +31,15 @@ export interface ErrorOccurredEvent {
   offset?: number
   /** Failed attempts so far (handler errors). */
   attempt?: number
+}
+
+/** One delivery of a share group record. */
+export interface ShareRecordEvent {
+  consumerGroup: string
+  topic: string
+  partition: number
+  offset: number
+  deliveryCount: number
 }
 
 export interface PartitionEventTarget {
@@ -129,6 +140,17 @@ export interface MultilaneEvents {
     found: string
     action: 'refuse' | 'warn'
   }
+  /** A share group record was released: any member may get it again, with a higher delivery count. */
+  'share.released': ShareRecordEvent
+  /** A share group record was rejected: archived, never delivered again (or to the broker's dead letter topic). */
+  'share.rejected': ShareRecordEvent
+  /** The lock of a share group record being processed here was renewed. */
+  'share.lock_renewed': ShareRecordEvent & { lockDeadline: number }
+  /**
+   * The lock of a share group record was lost (timed out, or the broker no longer knew it): it
+   * may be delivered again, to this member or another, while or after it is processed here.
+   */
+  'share.lock_lost': ShareRecordEvent & { reason: string }
   'statistics.emitted': {
     consumerGroup: string
     partitions: Array<{

@@ -66,6 +66,14 @@ export class ConsumedRecord<T> {
     this.#deserializer = deserializer
   }
 
+  /**
+   * How many times this record has been delivered, this delivery included: 1 the first time.
+   * Share groups count redeliveries (a release, a lost lock); consumer groups always say 1.
+   */
+  get deliveryCount(): number {
+    return (this.raw as { deliveryCount?: number }).deliveryCount ?? 1
+  }
+
   /** The key bytes (null when the record has none). */
   get key(): Buffer | null {
     return this.raw.key

@@ -45,6 +45,11 @@ export interface RetrySettings {
   /** Failures of a record before it goes to the dead letter queue (or, without one, before the event type says retries are exhausted). */
   maxRetries: number
   backoff: BackoffSettings
+  /**
+   * Share groups: `'local'` retries in this member after the backoff (lock renewed meanwhile);
+   * `'redeliver'` releases the record to the group. Consumer groups always retry locally.
+   */
+  mode: 'local' | 'redeliver'
 }
 
 export interface DeadLetterQueueSettings {

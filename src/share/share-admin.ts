@@ -15,7 +15,7 @@ export type ShareAdminErrorCode = 'INVALID_SETTING' | 'GROUP_NOT_FOUND' | 'DESCR
 export class ShareAdminError extends MultilaneError<ShareAdminErrorCode> {}
 
 /** Share-group settings (group configs, KIP-932 / KIP-1240), each optional. */
-export interface ShareGroupSettings {
+export interface ShareGroupConfigs {
   /** Where a share partition starts when the group has no state for it: `earliest`, `latest` (the broker default) or `by_duration:<ISO-8601 duration>`. */
   autoOffsetReset?: string
   /** How long an acquired record stays locked (`share.record.lock.duration.ms`; the broker bounds it). */
@@ -31,9 +31,18 @@ export interface ShareGroupSettings {
   isolationLevel?: 'read_uncommitted' | 'read_committed'
   /** Whether members may RENEW locks (`share.renew.acknowledge.enable`, Kafka ≥ 4.3). */
   renewAcknowledgeEnable?: boolean
+  /**
+   * The broker's own dead letter topic for the group (`errors.deadletterqueue.topic.name`,
+   * Kafka ≥ 4.4 with share.version 2, KIP-1191): rejected records, and records released past
+   * the delivery count limit, are written there by the broker. A topic you create needs the
+   * topic config `errors.deadletterqueue.group.enable=true`; '' turns it off.
+   */
+  deadLetterTopic?: string
+  /** With `deadLetterTopic`: copy the record's key and value, not only its metadata (`errors.deadletterqueue.copy.record.enable`). */
+  deadLetterCopyRecord?: boolean
 }
 
-const SETTING_CONFIGS: Record<keyof ShareGroupSettings, string> = {
+const SETTING_CONFIGS: Record<keyof ShareGroupConfigs, string> = {
   autoOffsetReset: 'share.auto.offset.reset',
   recordLockDurationMs: 'share.record.lock.duration.ms',
   deliveryCountLimit: 'share.delivery.count.limit',
@@ -43,12 +52,14 @@ const SETTING_CONFIGS: Record<keyof ShareGroupSettings, string> = {
   sessionTimeoutMs: 'share.session.timeout.ms',
   isolationLevel: 'share.isolation.level',
   renewAcknowledgeEnable: 'share.renew.acknowledge.enable',
+  deadLetterTopic: 'errors.deadletterqueue.topic.name',
+  deadLetterCopyRecord: 'errors.deadletterqueue.copy.record.enable',
 }
 
 /** The group config names and values for `settings`; throws INVALID_SETTING naming the field. */
-export function shareGroupConfigEntries(settings: ShareGroupSettings): Record<string, string> {
+export function shareGroupConfigEntries(settings: ShareGroupConfigs): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [field, value] of Object.entries(settings) as Array<[keyof ShareGroupSettings, unknown]>) {
+  for (const [field, value] of Object.entries(settings) as Array<[keyof ShareGroupConfigs, unknown]>) {
     if (value === undefined) continue
     const name = SETTING_CONFIGS[field]
     if (!name) throw new ShareAdminError('INVALID_SETTING', `unknown share-group setting "${field}"`)
@@ -66,11 +77,18 @@ export function shareGroupConfigEntries(settings: ShareGroupSettings): Record<st
           `isolationLevel must be read_uncommitted or read_committed, got ${JSON.stringify(value)}`,
         )
       }
-    } else if (field === 'renewAcknowledgeEnable') {
+    } else if (field === 'deadLetterTopic') {
+      if (typeof value !== 'string' || (value !== '' && !/^[a-zA-Z0-9._-]{1,249}$/.test(value))) {
+        throw new ShareAdminError(
+          'INVALID_SETTING',
+          `deadLetterTopic must be a Kafka topic name (or '' for none), got ${JSON.stringify(value)}`,
+        )
+      }
+    } else if (field === 'renewAcknowledgeEnable' || field === 'deadLetterCopyRecord') {
       if (typeof value !== 'boolean') {
         throw new ShareAdminError(
           'INVALID_SETTING',
-          `renewAcknowledgeEnable must be a boolean, got ${JSON.stringify(value)}`,
+          `${field} must be a boolean, got ${JSON.stringify(value)}`,
         )
       }
     } else if (!Number.isInteger(value) || (value as number) <= 0) {
@@ -93,7 +111,7 @@ export function shareGroupConfigEntries(settings: ShareGroupSettings): Record<st
 export async function configureShareGroup(
   kafka: KafkaConnectionOptions,
   groupId: string,
-  settings: ShareGroupSettings,
+  settings: ShareGroupConfigs,
 ): Promise<Record<string, string>> {
   if (!groupId) throw new ShareAdminError('INVALID_SETTING', 'group id must be a non-empty string')
   const entries = shareGroupConfigEntries(settings)

@@ -11,8 +11,8 @@ export interface ReadRecord {
   headers: Record<string, string>
 }
 
-/** Reads exactly `count` records of `topic` from the beginning (fails the test by timeout otherwise). */
-export async function readRecords(topic: string, count: number): Promise<ReadRecord[]> {
+/** Reads exactly `count` records of `topic` from the beginning; throws when they are not there within `timeoutMs`. */
+export async function readRecords(topic: string, count: number, timeoutMs = 30_000): Promise<ReadRecord[]> {
   const consumer = new Consumer({
     clientId: 'multilane-test-reader',
     groupId: uniqueName('reader'),
@@ -26,6 +26,9 @@ export async function readRecords(topic: string, count: number): Promise<ReadRec
       mode: MessagesStreamModes.EARLIEST,
       autocommit: false,
     })
+    const timer = setTimeout(() => {
+      void stream.close()
+    }, timeoutMs)
     for await (const message of stream as AsyncIterable<Message>) {
       const headers: Record<string, string> = {}
       for (const [k, v] of message.headers) headers[k.toString()] = v.toString()
@@ -38,7 +41,10 @@ export async function readRecords(topic: string, count: number): Promise<ReadRec
       })
       if (out.length === count) break
     }
+    clearTimeout(timer)
     await stream.close()
+    if (out.length < count)
+      throw new Error(`read ${out.length} of ${count} records of ${topic} within ${timeoutMs} ms`)
   } finally {
     await consumer.close(true)
   }

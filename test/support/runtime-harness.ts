@@ -11,12 +11,13 @@ import { raw } from '../../src/processing/deserializers.ts'
 import { RetryThenDeadLetter } from '../../src/processing/failure-policy.ts'
 import { OffsetCommitProgress } from '../../src/processing/offset-commit-progress.ts'
 import { ProcessingRuntime, type RecordFilter } from '../../src/processing/processing-runtime.ts'
-import type { ProcessingSettings, RuntimeTopic } from '../../src/processing/runtime-input.ts'
+import type { ProcessingSettings, RetrySettings, RuntimeTopic } from '../../src/processing/runtime-input.ts'
 import { InMemorySource } from './in-memory-source.ts'
 
-export interface HarnessTopic extends Partial<Omit<RuntimeTopic, 'processing'>> {
+export interface HarnessTopic extends Partial<Omit<RuntimeTopic, 'processing' | 'retries'>> {
   name: string
   processing?: Partial<ProcessingSettings>
+  retries?: Omit<RetrySettings, 'mode'> & { mode?: RetrySettings['mode'] }
 }
 
 export interface HarnessOptions {
@@ -47,10 +48,15 @@ export function topicOf(t: HarnessTopic): RuntimeTopic {
   return {
     deserializer: raw(),
     virtualPartitions: { partitioner: (r) => r.keyString, reducer: defaultLaneReducer, maxPartitions: 16 },
-    retries: { maxRetries: 3, backoff: { initialMs: 20, maxMs: 200, exponential: true } },
     manualOffsets: false,
     handler: () => {},
     ...t,
+    retries: {
+      maxRetries: 3,
+      backoff: { initialMs: 20, maxMs: 200, exponential: true },
+      mode: 'local',
+      ...t.retries,
+    },
     processing: {
       style: 'continuous',
       capacity: 10,

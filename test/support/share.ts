@@ -3,7 +3,7 @@ import { after } from 'node:test'
 import { ShareConsumer, type ShareConsumerOptions } from '../../src/engine/share/share-consumer.ts'
 import type { ShareAcknowledgedEvent, ShareFetchEvent } from '../../src/engine/share/share-session.ts'
 import type { AcknowledgeType, AckResult, ShareRecord } from '../../src/engine/share/types.ts'
-import { configureShareGroup, type ShareGroupSettings } from '../../src/share/share-admin.ts'
+import { configureShareGroup, type ShareGroupConfigs } from '../../src/share/share-admin.ts'
 import { bootstrapServers, uniqueName, waitUntil } from './kafka.ts'
 
 /** Members still open; a failing test must not leave them running (and its file hanging). */
@@ -20,7 +20,7 @@ export function kafkaOptions(clientId = 'multilane-share-test'): { bootstrap: st
  * A share group that reads its topics from the start (`share.auto.offset.reset=earliest`, set
  * through multilane's own admin function) and reassigns quickly.
  */
-export async function shareGroup(prefix: string, settings: ShareGroupSettings = {}): Promise<string> {
+export async function shareGroup(prefix: string, settings: ShareGroupConfigs = {}): Promise<string> {
   const groupId = uniqueName(prefix)
   await configureShareGroup(kafkaOptions(), groupId, {
     autoOffsetReset: 'earliest',

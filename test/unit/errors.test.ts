@@ -35,3 +35,40 @@ test('every error multilane throws is a MultilaneError with its class name and a
   }
   assert.equal(errors[2]![0].cause, cause, 'causes are kept')
 })
+
+test('every error class is exported, and every code it can carry is in the one catalogue', async () => {
+  const api = await import('../../src/index.ts')
+  const samples: MultilaneError[] = [
+    new api.ConfigurationError([{ path: 'x', message: 'y' }]),
+    new api.DevKafkaError('LOCKED', 'm'),
+    new api.EngineError('ASSIGNMENT_REFUSED', 'm'),
+    new api.ShareError('LOCK_LOST', 'm'),
+    new api.MalformedResponseError('Fetch', 17, 'truncated'),
+    new api.UnsupportedApiVersionError('Fetch', 1, [17], null),
+    new api.ClusterError('NO_BROKER_REACHABLE', 'm'),
+    new api.GroupConfigError('m'),
+    new api.UnsupportedNodeError('UNSUPPORTED_NODE', 'm'),
+    new api.CommitMetadataError('m'),
+    new api.OffsetMapDecodeError('m'),
+    new api.OffsetMapEncodeError('m'),
+    new api.OffsetTrackerError('OFFSET_TRACKER_ORDER', 'm'),
+    new api.RetryBackoffError('m'),
+    new api.ShareAdminError('INVALID_SETTING', 'm'),
+    new api.CliError('TOPIC_EXISTS', 'm'),
+    new api.DeserializationError('m'),
+    new api.MetricsOptionsError('prefix', 'm'),
+  ]
+  for (const error of samples) {
+    assert.ok(error instanceof api.MultilaneError, error.name)
+    assert.equal(
+      typeof api.ERROR_CODES[error.code],
+      'string',
+      `${error.name} ${error.code} is in ERROR_CODES`,
+    )
+  }
+  // Every entry says what it means.
+  for (const [code, meaning] of Object.entries(api.ERROR_CODES)) {
+    assert.match(code, /^[A-Z][A-Z_]+$/)
+    assert.ok(meaning.length > 10, code)
+  }
+})

@@ -9,7 +9,10 @@ export interface ProcessingOptions {
   style?: ProcessingStyle
   /** Records taken and not yet finished, per group member (default 100). */
   capacity?: number
-  /** `'partition'` (default), `'key'` (virtual partitions) or `'unordered'`. */
+  /**
+   * `'partition'` (consumer groups' default), `'key'` (virtual partitions) or `'unordered'`
+   * (share groups' default; share groups have no `'partition'`: a partition's records go to many members).
+   */
   ordering?: Ordering
   /** Blocking style: records per poll (default 500). */
   maxPollRecords?: number
@@ -25,11 +28,22 @@ export const PROCESSING_DEFAULTS: Readonly<ProcessingSettings> = Object.freeze({
   commitIntervalMs: 1000,
 })
 
-export const processingContract = options({
-  style: oneOf(['blocking', 'continuous']).default(PROCESSING_DEFAULTS.style),
-  capacity: integerAtLeast(1).default(PROCESSING_DEFAULTS.capacity),
-  ordering: oneOf(['partition', 'key', 'unordered']).default(PROCESSING_DEFAULTS.ordering),
-  maxPollRecords: integerAtLeast(1).default(PROCESSING_DEFAULTS.maxPollRecords),
-  // Below 10 ms commits would cost more than the work they record.
-  commitIntervalMs: integerAtLeast(10).default(PROCESSING_DEFAULTS.commitIntervalMs),
-}) satisfies z.ZodType<ProcessingSettings, ProcessingOptions>
+/** The `processing` contract of a consumer group's topics. */
+export const processingContract = processingContractWith('partition', ['partition', 'key', 'unordered'])
+
+/** The `processing` contract of a share group's topics: unordered by default, no partition ordering. */
+export const shareProcessingContract = processingContractWith('unordered', ['key', 'unordered'])
+
+function processingContractWith<const O extends readonly [Ordering, ...Ordering[]]>(
+  defaultOrdering: O[number],
+  orderings: O,
+) {
+  return options({
+    style: oneOf(['blocking', 'continuous']).default(PROCESSING_DEFAULTS.style),
+    capacity: integerAtLeast(1).default(PROCESSING_DEFAULTS.capacity),
+    ordering: oneOf(orderings).default(defaultOrdering),
+    maxPollRecords: integerAtLeast(1).default(PROCESSING_DEFAULTS.maxPollRecords),
+    // Below 10 ms commits would cost more than the work they record.
+    commitIntervalMs: integerAtLeast(10).default(PROCESSING_DEFAULTS.commitIntervalMs),
+  }) satisfies z.ZodType<ProcessingSettings, ProcessingOptions>
+}

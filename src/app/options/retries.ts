@@ -1,7 +1,7 @@
 /** `retries`: how often and how fast a failed record is tried again. */
 import type { z } from 'zod'
 import type { BackoffSettings } from '../definition.ts'
-import { boolean, integerAtLeast, options } from './rules.ts'
+import { boolean, integerAtLeast, oneOf, options } from './rules.ts'
 
 /** What users write under `retries.backoff`. */
 export interface RetryBackoffOptions {
@@ -21,6 +21,12 @@ export interface RetryOptions {
    */
   maxRetries?: number
   backoff?: RetryBackoffOptions
+  /**
+   * Share groups only: `'local'` (default) retries in this member after the backoff, its lock
+   * renewed meanwhile; `'redeliver'` releases the record to the group (any member may get it,
+   * its delivery count grows, and earlier deliveries count as failures).
+   */
+  mode?: 'local' | 'redeliver'
 }
 
 export const RETRY_DEFAULTS = Object.freeze({
@@ -57,4 +63,8 @@ const backoffContract = options({
 export const retriesContract = options({
   maxRetries: integerAtLeast(0).optional(),
   backoff: backoffContract.prefault({}),
-}) satisfies z.ZodType<{ maxRetries?: number; backoff: BackoffSettings }, RetryOptions>
+  mode: oneOf(['local', 'redeliver']).optional(),
+}) satisfies z.ZodType<
+  { maxRetries?: number; backoff: BackoffSettings; mode?: 'local' | 'redeliver' },
+  RetryOptions
+>

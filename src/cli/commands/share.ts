@@ -5,7 +5,7 @@ import {
   configureShareGroup,
   describeShareGroup,
   type ShareGroupDescription,
-  type ShareGroupSettings,
+  type ShareGroupConfigs,
 } from '../../share/share-admin.ts'
 import { targetCluster } from '../target-cluster.ts'
 
@@ -139,6 +139,14 @@ export function shareCommand(): Command {
       positiveInteger,
     )
     .option(
+      '--dead-letter-topic <topic>',
+      "the broker's dead letter topic for rejected records (errors.deadletterqueue.topic.name; Kafka ≥ 4.4, share.version 2); '' turns it off",
+    )
+    .option(
+      '--dead-letter-copy-record',
+      'with --dead-letter-topic: copy key and value too, not only metadata',
+    )
+    .option(
       '--bootstrap <servers>',
       `host:port[,…] (default: $${BOOTSTRAP_ENV}, else the local broker)`,
       bootstrapList,
@@ -151,18 +159,22 @@ export function shareCommand(): Command {
           autoOffsetReset?: string
           lockDurationMs?: number
           deliveryCountLimit?: number
+          deadLetterTopic?: string
+          deadLetterCopyRecord?: boolean
           bootstrap?: string
           json?: boolean
         },
         command: Command,
       ) => {
-        const settings: ShareGroupSettings = {}
+        const settings: ShareGroupConfigs = {}
         if (opts.autoOffsetReset !== undefined) settings.autoOffsetReset = opts.autoOffsetReset
         if (opts.lockDurationMs !== undefined) settings.recordLockDurationMs = opts.lockDurationMs
         if (opts.deliveryCountLimit !== undefined) settings.deliveryCountLimit = opts.deliveryCountLimit
+        if (opts.deadLetterTopic !== undefined) settings.deadLetterTopic = opts.deadLetterTopic
+        if (opts.deadLetterCopyRecord) settings.deadLetterCopyRecord = true
         if (Object.keys(settings).length === 0) {
           command.error(
-            'error: nothing to configure: give --auto-offset-reset, --lock-duration-ms or --delivery-count-limit',
+            'error: nothing to configure: give --auto-offset-reset, --lock-duration-ms, --delivery-count-limit or --dead-letter-topic',
             { exitCode: 2, code: 'multilane.nothingToConfigure' },
           )
         }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { KafkaCluster } from '../../kafka/cluster.ts'
 import { resolveConnection } from '../../kafka/connection-options.ts'
 import { describeGroupConfigs } from '../../kafka/group-configs.ts'
-import type { TopicPartition } from '../types.ts'
+import type { IntakeLimit, TopicPartition } from '../types.ts'
 import { partitionKey } from '../types.ts'
 import { WakeSignal } from '../wake-signal.ts'
 import { ShareError } from './errors.ts'
@@ -168,9 +168,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   /**
    * Up to `max` acquired records, grouped per partition in offset order (round-robin over
-   * partitions). Records whose lock expired while buffered are released instead (lock_lost).
+   * partitions); `limit` caps each partition's share (records left stay buffered, locked).
+   * Records whose lock expired while buffered are released instead (lock_lost).
    */
-  takeRecords(max = Number.POSITIVE_INFINITY): ShareRecords[] {
+  takeRecords(max = Number.POSITIVE_INFINITY, limit?: IntakeLimit): ShareRecords[] {
     const out: ShareRecords[] = []
     const partitions = [...this.#partitions.values()]
     const n = partitions.length
@@ -179,7 +180,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     for (let i = 0; i < n && remaining > 0; i++) {
       const p = partitions[(this.#roundRobin + i) % n]!
       if (p.buffered === 0) continue
-      const { records, expired } = p.take(remaining, now)
+      let wanted = Math.min(remaining, p.buffered)
+      if (limit) wanted = Math.max(0, Math.min(wanted, Math.floor(limit(p.key, wanted))))
+      if (wanted === 0) continue
+      const { records, expired } = p.take(wanted, now)
       if (expired.length > 0) this.#lockLost(p, expired, 'the lock expired before the record was taken')
       if (records.length > 0) {
         out.push({ topic: p.topic, partition: p.partition, records })

@@ -1,0 +1,100 @@
+/**
+ * Every `code` a multilane error can carry, with what it means: the one catalogue of error
+ * codes. `MultilaneError` only accepts codes listed here, so a new code cannot be thrown
+ * without being documented.
+ */
+export const ERROR_CODES = {
+  // Definition and configuration
+  INVALID_CONFIGURATION:
+    'The app definition breaks an option rule (ConfigurationError lists every issue with its location).',
+  INVALID_BOOTSTRAP: 'A bootstrap list (option, flag or variable) is not host:port[,host:port…].',
+  INVALID_METRICS_OPTIONS:
+    'An option of instrumentPrometheus is invalid, or the registry already holds its metrics.',
+  INVALID_PLACEMENT: 'The segments given to start()/run() are not segments of the app.',
+  INVALID_ENGINES: "package.json's engines.node is not of the form >=X.Y.Z.",
+  UNSUPPORTED_NODE: 'The Node.js running multilane is older than it needs.',
+  // App lifecycle
+  APP_ALREADY_STARTED: 'The app was started (or run) before, or a group was defined after start.',
+  NO_CONSUMER_GROUP: 'The app defines no group to run.',
+  RUNTIME_STARTED: 'A processing runtime was started twice.',
+  DEAD_LETTER_TOPIC_MISSING: 'A dead letter topic the app names does not exist (checked at start).',
+  DEAD_LETTER_TIMEOUT: 'Producing to a dead letter topic did not finish within the request timeout.',
+  // Cluster access and protocol
+  NO_BROKER_REACHABLE: 'No broker of the bootstrap list answered.',
+  AUTHENTICATION_FAILED: 'SASL authentication failed.',
+  UNKNOWN_BROKER: 'A broker id is not in the metadata.',
+  COORDINATOR_NOT_FOUND: "The group's coordinator could not be found.",
+  UNSUPPORTED_API_VERSION:
+    'The broker offers no version of an API that multilane implements (names both sides).',
+  MALFORMED_RESPONSE: 'A broker response could not be decoded.',
+  KAFKA_RESPONSE_ERROR: 'A broker response carried a Kafka error.',
+  UNKNOWN_ERROR_CODE: 'A Kafka error code multilane does not know (a newer broker, or a corrupted response).',
+  GROUP_CONFIG_FAILED: 'The broker refused to read or change a group config.',
+  // Consumer group engine
+  ENGINE_NOT_STARTED: 'The consumer was used before it joined.',
+  ENGINE_CLOSED: 'The consumer is closed (or was closed before it joined).',
+  MEMBERSHIP_FATAL: 'The coordinator refused the member for good (authorization, a fenced static member, …).',
+  ASSIGNMENT_REFUSED:
+    'The processing layer refused assigned partitions (e.g. a routing mismatch): the member stops.',
+  COMMIT_FAILED: 'An offset commit failed after its retries.',
+  COMMIT_TIMEOUT: 'A commit at shutdown did not finish in time.',
+  PARTITION_NOT_ASSIGNED: 'A partition operation named a partition this member does not own.',
+  PARTITION_NOT_OWNED: 'ctx.commit() for a partition being revoked or lost.',
+  OFFSET_RESET_FAILED: 'Committed offsets or reset positions could not be read.',
+  OFFSET_OUT_OF_SAFE_RANGE: 'An offset above 2^53 − 1, which multilane does not support.',
+  INVALID_OPTION: 'An engine option is invalid (GroupConsumer, ShareConsumer).',
+  // Processing
+  DESERIALIZATION_FAILED: 'A deserializer failed; the record is retried like a handler failure.',
+  RETRY_BACKOFF: 'A retry attempt number is not a positive integer (a bug).',
+  OFFSET_TRACKER_ORDER: 'The offset tracker got offsets out of order (a bug).',
+  OFFSET_TRACKER_UNKNOWN: 'The offset tracker was told of an offset it does not track (a bug).',
+  OFFSET_TRACKER_INVALID: 'The offset tracker got an invalid offset (a bug).',
+  OFFSET_MAP_ENCODE: 'An offset map could not be encoded (too many offsets; the map is left out).',
+  OFFSET_MAP_DECODE: 'A committed offset map could not be decoded (it is ignored: replays, never loss).',
+  COMMIT_METADATA: 'A value cannot be stored in the commit metadata envelope.',
+  PROGRESS_MISMATCH: 'Progress was given an object or outcome it does not handle (a bug).',
+  SEEK_UNSUPPORTED: 'ctx.seek() in a share group.',
+  INVALID_SEEK: 'ctx.seek() with an offset that is not a non-negative integer.',
+  // Parallel segments
+  ROUTING_MISMATCH:
+    "A segment's committed routing fingerprint differs from the app's routing (onMismatch: 'refuse').",
+  // Share groups
+  CONSUMER_CLOSED: 'The share consumer is closed.',
+  NOT_STARTED: 'The share consumer was used before it started.',
+  SESSION_FATAL: 'A broker refused share fetching or acknowledging for good.',
+  KAFKA_ERROR: 'A known Kafka error the share consumer recovers from by itself.',
+  LOCK_LOST: "A record's acquisition lock is gone: it may be delivered again.",
+  RENEW_UNSUPPORTED: 'Lock renewal needs Kafka ≥ 4.2 and share.renew.acknowledge.enable.',
+  ALREADY_ACKNOWLEDGED: 'The record was already given a final acknowledgement.',
+  ACKNOWLEDGE_FAILED: 'The broker kept refusing an acknowledgement with a retriable error.',
+  INVALID_SETTING: 'A share group setting is invalid.',
+  GROUP_NOT_FOUND: 'The group does not exist.',
+  DESCRIBE_FAILED: 'Describing a share group failed.',
+  // Local broker and CLI
+  JAVA_MISSING: 'No Java to run the local broker.',
+  JAVA_TOO_OLD: 'The local broker needs Java 17 or newer.',
+  MAVEN_MISSING: 'The Kafka jars are not cached and Maven is not there to fetch them.',
+  KAFKA_HOME_INVALID: 'KAFKA_HOME is not an unpacked Kafka distribution.',
+  JAR_RESOLUTION_FAILED: 'Maven could not resolve the Kafka jars.',
+  INVALID_KAFKA_VERSION: 'MULTILANE_KAFKA_VERSION is not a Kafka 4.x release.',
+  PORT_IN_USE: 'A port the local broker needs is taken.',
+  BROKER_EXITED: 'The local broker (or a tool it runs) exited during start.',
+  BROKER_START_TIMEOUT: 'The local broker did not answer in time.',
+  SHARE_GROUPS_UNAVAILABLE: 'The local broker runs, but share groups cannot be used on it.',
+  ALREADY_RUNNING_ELSEWHERE: 'A local broker already runs on another port.',
+  STOP_FAILED: 'The local broker survived SIGKILL.',
+  NOT_RUNNING: 'No local broker runs.',
+  INVALID_NODE_ID: 'An added broker node id is invalid or taken.',
+  CLUSTER_ID_MISSING: "The local cluster's id could not be read.",
+  LOCKED: 'Another command holds the broker directory.',
+  NOTHING_TO_RESTART: 'start --restart found no kept data.',
+  BROKER_UNTRACKED: 'A broker of this directory runs without a record (an earlier start was killed).',
+  NO_BROKER: 'A command needs a broker and none was given or runs locally.',
+  BROKER_UNREACHABLE: 'The broker a command was pointed at does not answer.',
+  TOPIC_EXISTS: 'topics create: the topic exists.',
+  TOPIC_CREATE_FAILED: 'topics create: the broker refused.',
+  TOPIC_NOT_READY: 'topics create: the topic has no leaders in time.',
+} as const
+
+/** A code from {@link ERROR_CODES}. */
+export type ErrorCode = keyof typeof ERROR_CODES

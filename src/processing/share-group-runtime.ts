@@ -1,0 +1,185 @@
+import type { Logger } from 'pino'
+import { ShareConsumer } from '../engine/share/share-consumer.ts'
+import type { AcquireMode, ShareRecords } from '../engine/share/types.ts'
+import type { AssignedPartition, IntakeLimit, PartitionRecords, TopicPartition } from '../engine/types.ts'
+import { partitionKey } from '../engine/types.ts'
+import type { EventBus } from '../instrumentation/events.ts'
+import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
+import type { DeadLetterSink } from './dead-letter-queue.ts'
+import { ProcessingRuntime } from './processing-runtime.ts'
+import type { RecordSource, SourceHooks, SourcePartitionStats } from './record-source.ts'
+import type { RuntimeGroup } from './runtime-input.ts'
+import { RetryOrReject } from './share-failure-policy.ts'
+import { type ShareDeliveries, ShareProgress } from './share-progress.ts'
+
+/** Share-group membership settings of one member. */
+export interface ShareGroupMembership {
+  acquireMode: AcquireMode
+  /** Records per ShareFetch (`maxPollRecords` in blocking style). */
+  maxRecords: number
+  /** Locks held per partition; default: the group's `share.partition.max.record.locks`. */
+  maxRecordLocks?: number
+}
+
+export interface ShareGroupRuntimeOptions {
+  member: RuntimeGroup
+  membership: ShareGroupMembership
+  kafka: KafkaConnectionOptions
+  events: EventBus
+  logger: Logger
+  deadLetters: DeadLetterSink
+  /** Called once if the member fails for good. */
+  onFatal?(error: Error): void
+}
+
+/** The fetch wait of share members: it also bounds how long an acknowledgement may wait. */
+const SHARE_MAX_WAIT_MS = 500
+
+/**
+ * The share-group member as a record source: records of the partitions the runtime runs are
+ * handed over (their deliveries remembered for the acknowledgements); assignment changes are
+ * passed on; records of a partition the runtime does not run (it was just unassigned) are
+ * released at once. There is no pause, resume or seek.
+ */
+class ShareRecordSource implements RecordSource {
+  readonly #consumer: ShareConsumer
+  readonly #hooks: SourceHooks
+  readonly #deliveries: ShareDeliveries
+  readonly #progress: ShareProgress
+  /** Partitions handed to the runtime (assigned, not revoked). */
+  readonly #known = new Set<string>()
+
+  constructor(consumer: ShareConsumer, hooks: SourceHooks, progress: ShareProgress) {
+    this.#consumer = consumer
+    this.#hooks = hooks
+    this.#progress = progress
+    this.#deliveries = progress.deliveries
+    consumer.on('assignment', (e) => void this.#assignment(e.added, e.removed))
+    consumer.on('fatal', (error) => hooks.onFatal(error))
+  }
+
+  async #assignment(added: TopicPartition[], removed: TopicPartition[]): Promise<void> {
+    // Added first, at once: their records may arrive while a removal drains.
+    if (added.length > 0) {
+      const assigned: AssignedPartition[] = added.map((p) => ({ ...p, position: 0, committed: null }))
+      try {
+        await this.#hooks.onAssigned(assigned)
+      } catch (error) {
+        this.#hooks.onFatal(error instanceof Error ? error : new Error(String(error)))
+        return
+      }
+      for (const p of added) this.#known.add(partitionKey(p.topic, p.partition))
+    }
+    if (removed.length > 0) {
+      for (const p of removed) this.#known.delete(partitionKey(p.topic, p.partition))
+      // Nothing to hand back in a share group: records already taken finish (and are
+      // acknowledged) here; those not started are released.
+      await this.#hooks.onRevoked(removed, 'revoked')
+    }
+  }
+
+  start(): Promise<void> {
+    return this.#consumer.start()
+  }
+
+  takeRecords(max: number, limit: IntakeLimit): PartitionRecords[] {
+    const batches: ShareRecords[] = this.#consumer.takeRecords(max, (key, wanted) =>
+      // Records of partitions the runtime does not run are taken, to be released below.
+      this.#known.has(key) ? limit(key, wanted) : wanted,
+    )
+    const out: PartitionRecords[] = []
+    for (const batch of batches) {
+      if (!this.#known.has(partitionKey(batch.topic, batch.partition))) {
+        for (const r of batch.records) void this.#consumer.acknowledge(r, 'release')
+        continue
+      }
+      this.#deliveries.handed(batch.records)
+      const last = batch.records.at(-1)
+      out.push({ ...batch, nextOffset: last ? last.offset + 1 : 0 })
+    }
+    return out
+  }
+
+  async waitForRecords(timeoutMs: number): Promise<void> {
+    // A closed member has nothing: wait out the timeout rather than return at once (no spin).
+    if (!this.#consumer.running) {
+      await new Promise((resolve) => setTimeout(resolve, timeoutMs))
+      return
+    }
+    await this.#consumer.waitForRecords(timeoutMs)
+  }
+
+  interruptWait(): void {
+    this.#consumer.interruptWait()
+  }
+
+  stats(): SourcePartitionStats[] {
+    return this.#consumer
+      .stats()
+      .partitions.filter((p) => p.assigned)
+      .map((p) => ({ topic: p.topic, partition: p.partition, lag: 0, buffered: p.buffered, paused: false }))
+  }
+
+  async close(): Promise<void> {
+    const owned = [...this.#known].map((key) => {
+      const [topic, partition] = key.split('\u0000') as [string, string]
+      return { topic, partition: Number(partition) }
+    })
+    this.#known.clear()
+    // Drain: records not started are released, running ones finish and are acknowledged.
+    if (owned.length > 0) await this.#hooks.onRevoked(owned, 'closing')
+    this.#progress.close()
+    await this.#consumer.close()
+  }
+}
+
+/**
+ * A share group member's processing: the share consumer as the record source, each record's
+ * outcome acknowledged on its own (continuous style acknowledges records of earlier fetches
+ * while later ones are in flight), failures retried locally or released, and rejected after a
+ * dead letter produce when exhausted.
+ */
+export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): ProcessingRuntime {
+  const { member, membership, events } = options
+  const groupId = member.group.name
+  let consumer: ShareConsumer | undefined
+  const progress = new ShareProgress({
+    groupId,
+    events,
+    maxWaitMs: SHARE_MAX_WAIT_MS,
+    member: {
+      acknowledge: (delivery, type) => consumer!.acknowledge(delivery, type),
+      flush: () => consumer!.flush(),
+    },
+  })
+  return new ProcessingRuntime({
+    member,
+    events,
+    logger: options.logger,
+    onFatal: options.onFatal,
+    progress,
+    failurePolicy: () => new RetryOrReject({ group: member.group, events, deadLetters: options.deadLetters }),
+    source: (hooks) => {
+      consumer = new ShareConsumer({
+        ...options.kafka,
+        groupId,
+        topics: member.topics.map((t) => t.name),
+        acquireMode: membership.acquireMode,
+        maxRecords: membership.maxRecords,
+        maxWaitMs: SHARE_MAX_WAIT_MS,
+        ...(membership.maxRecordLocks === undefined ? {} : { maxRecordLocks: membership.maxRecordLocks }),
+        // The shutdown drain bounds the close; its last acknowledgements get a few seconds.
+        closeTimeoutMs: 5000,
+      })
+      consumer.on('warning', (e) =>
+        events.emit('error.occurred', {
+          type: 'consumer.connection.error',
+          error: e.error,
+          consumerGroup: groupId,
+        }),
+      )
+      consumer.on('lock_lost', (e) => progress.lost(e.topic, e.partition, e.offsets, e.reason))
+      return new ShareRecordSource(consumer, hooks, progress)
+    },
+  })
+}

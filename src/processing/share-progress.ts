@@ -1,0 +1,305 @@
+import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecord } from '../engine/share/types.ts'
+import type { AssignedPartition } from '../engine/types.ts'
+import { partitionKey } from '../engine/types.ts'
+import { MultilaneError } from '../errors.ts'
+import type { EventBus } from '../instrumentation/events.ts'
+import type {
+  FlushOptions,
+  PartitionProgress,
+  Progress,
+  ProgressPartition,
+  RecordOutcome,
+} from './progress.ts'
+
+/** What share progress needs of the share-group member (`engine/share/share-consumer.ts`). */
+export interface ShareAcknowledger {
+  acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult>
+  flush(): Promise<void>
+}
+
+/** How long before a lock's deadline a record is renewed, at most (a renewal may wait a fetch out). */
+export interface ShareProgressOptions {
+  groupId: string
+  events: EventBus
+  member: ShareAcknowledger
+  /** The member's fetch wait: a renewal can wait that long for the request in flight. */
+  maxWaitMs: number
+}
+
+/**
+ * The deliveries the source handed out, by partition key and offset: a share record is
+ * acknowledged by its delivery (offset and delivery count), which only the source saw.
+ */
+export class ShareDeliveries {
+  readonly #byPartition = new Map<string, Map<number, ShareRecord>>()
+
+  /** Remembers records as they are handed to the runtime. */
+  handed(records: readonly ShareRecord[]): void {
+    for (const r of records) {
+      const key = partitionKey(r.topic, r.partition)
+      let map = this.#byPartition.get(key)
+      if (!map) {
+        map = new Map()
+        this.#byPartition.set(key, map)
+      }
+      map.set(r.offset, r)
+    }
+  }
+
+  /** The record handed out at `offset`, removed (each delivery is acknowledged once). */
+  take(key: string, offset: number): ShareRecord | undefined {
+    const map = this.#byPartition.get(key)
+    const record = map?.get(offset)
+    map?.delete(offset)
+    return record
+  }
+
+  peek(key: string, offset: number): ShareRecord | undefined {
+    return this.#byPartition.get(key)?.get(offset)
+  }
+}
+
+/** A record being processed here, with its lock. */
+interface Held {
+  delivery: RecordDelivery
+  deadline: number
+  /** Renew when the deadline is this close. */
+  margin: number
+  renewing: boolean
+}
+
+const RENEW_SWEEP_MS = 200
+
+/** A share partition's progress: turns outcomes into acknowledgements and keeps locks alive. */
+class SharePartitionProgress implements PartitionProgress {
+  readonly target: ProgressPartition
+  readonly key: string
+  readonly held = new Map<number, Held>()
+  readonly #owner: ShareProgress
+
+  constructor(owner: ShareProgress, target: ProgressPartition) {
+    this.#owner = owner
+    this.target = target
+    this.key = partitionKey(target.topic, target.partition)
+  }
+
+  readonly committedOffset = -1
+
+  shouldSkip(_offset: number): boolean {
+    return false
+  }
+
+  /** A record that needs no handler: accepted at once. */
+  skip(offset: number): void {
+    this.track(offset)
+    this.finish(offset, 'succeeded')
+  }
+
+  track(offset: number): void {
+    const record = this.#owner.deliveries.peek(this.key, offset)
+    if (!record)
+      throw new MultilaneError(
+        'PROGRESS_MISMATCH',
+        `${this.key}@${offset} was not handed out by the share source`,
+      )
+    const now = Date.now()
+    // The first deadline tells the lock duration; renew at half of it, no later than a fetch
+    // wait plus a second before the deadline.
+    const margin = Math.min(Math.max(0, record.lockDeadline - now) / 2, this.#owner.maxWaitMs + 1000)
+    this.held.set(offset, {
+      delivery: delivery(record),
+      deadline: record.lockDeadline,
+      margin,
+      renewing: false,
+    })
+    this.#owner.watch(this)
+  }
+
+  finish(offset: number, outcome: RecordOutcome): void {
+    this.#end(offset, ACK_OF[outcome])
+  }
+
+  /** Dropped unfinished (revocation, shutdown): released, so another member gets it now. */
+  abandon(offset: number): void {
+    this.#end(offset, 'release')
+  }
+
+  advance(_nextOffset: number): void {}
+
+  /** The member keeps its locks within the broker's per-partition budget itself. */
+  intakeAllowance(): number {
+    return Number.POSITIVE_INFINITY
+  }
+
+  #end(offset: number, type: AcknowledgeType): void {
+    const held = this.held.get(offset)
+    this.held.delete(offset)
+    const record = this.#owner.deliveries.take(this.key, offset)
+    if (!held || !record) return
+    this.#owner.acknowledge(this, held.delivery, type)
+  }
+}
+
+const ACK_OF: Record<RecordOutcome, AcknowledgeType> = {
+  succeeded: 'accept',
+  // Produced to the client's dead letter topic: rejected on the broker (archived).
+  dead_lettered: 'reject',
+  rejected: 'reject',
+  released: 'release',
+}
+
+function delivery(r: ShareRecord): RecordDelivery {
+  return { topic: r.topic, partition: r.partition, offset: r.offset, deliveryCount: r.deliveryCount }
+}
+
+/**
+ * Share group progress: every outcome becomes an acknowledgement of that delivery — ACCEPT,
+ * REJECT (after the dead letter produce too), RELEASE (and abandoned records) — sent with the
+ * next request of the record's share session, whichever fetch it came from. Records still
+ * being processed (running, queued, or waiting for a retry) have their locks renewed before
+ * they expire.
+ */
+export class ShareProgress implements Progress {
+  readonly deliveries = new ShareDeliveries()
+  readonly maxWaitMs: number
+  readonly #o: ShareProgressOptions
+  readonly #watched = new Set<SharePartitionProgress>()
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(options: ShareProgressOptions) {
+    this.#o = options
+    this.maxWaitMs = options.maxWaitMs
+  }
+
+  open(target: ProgressPartition, _assigned: AssignedPartition): PartitionProgress {
+    return new SharePartitionProgress(this, target)
+  }
+
+  reposition(_previous: PartitionProgress, _offset: number): PartitionProgress {
+    throw new MultilaneError('SEEK_UNSUPPORTED', 'share group records cannot be sought')
+  }
+
+  /** Sends the queued acknowledgements now and waits for the answers (bounded by `timeoutMs`). */
+  async flush(_partitions: readonly PartitionProgress[], options: FlushOptions = {}): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await (options.timeoutMs === undefined
+        ? this.#o.member.flush()
+        : Promise.race([
+            this.#o.member.flush(),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, options.timeoutMs)
+            }),
+          ]))
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Stops renewing (the member is closing). */
+  close(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    this.#watched.clear()
+  }
+
+  /**
+   * The member lost the locks of these records (a session reset, a lock that expired): those
+   * being processed here are reported and no longer renewed.
+   */
+  lost(topic: string, partition: number, offsets: readonly number[], reason: string): void {
+    const key = partitionKey(topic, partition)
+    for (const p of this.#watched) {
+      if (p.key !== key) continue
+      for (const offset of offsets) {
+        const held = p.held.get(offset)
+        if (!held || held.deadline === Number.POSITIVE_INFINITY) continue
+        held.deadline = Number.POSITIVE_INFINITY
+        this.#o.events.emit('share.lock_lost', {
+          consumerGroup: this.#o.groupId,
+          topic,
+          partition,
+          offset,
+          deliveryCount: held.delivery.deliveryCount,
+          reason,
+        })
+      }
+    }
+  }
+
+  watch(partition: SharePartitionProgress): void {
+    this.#watched.add(partition)
+    this.#timer ??= setInterval(() => this.#renewDue(), RENEW_SWEEP_MS)
+  }
+
+  acknowledge(partition: SharePartitionProgress, d: RecordDelivery, type: AcknowledgeType): void {
+    const { events, groupId } = this.#o
+    void this.#o.member.acknowledge(d, type).then((result) => {
+      const base = {
+        consumerGroup: groupId,
+        topic: d.topic,
+        partition: d.partition,
+        offset: d.offset,
+        deliveryCount: d.deliveryCount,
+      }
+      if (result.outcome === 'lock_lost') {
+        events.emit('share.lock_lost', { ...base, reason: result.error?.message ?? 'the lock was lost' })
+      } else if (result.outcome === 'failed') {
+        events.emit('error.occurred', {
+          type: 'share.acknowledge.error',
+          error: result.error ?? new Error(`${type} failed`),
+          consumerGroup: groupId,
+          topic: d.topic,
+          partition: d.partition,
+          offset: d.offset,
+        })
+      } else if (result.outcome === 'ok' && type === 'release') events.emit('share.released', base)
+      else if (result.outcome === 'ok' && type === 'reject') events.emit('share.rejected', base)
+    })
+    if (partition.held.size === 0) this.#watched.delete(partition)
+  }
+
+  /** Renews the locks of held records that are close to their deadline. */
+  #renewDue(): void {
+    const now = Date.now()
+    for (const p of this.#watched) {
+      if (p.held.size === 0) {
+        this.#watched.delete(p)
+        continue
+      }
+      for (const held of p.held.values()) {
+        if (held.renewing || held.deadline - now > held.margin) continue
+        held.renewing = true
+        void this.#o.member.acknowledge(held.delivery, 'renew').then((result) => {
+          held.renewing = false
+          const base = {
+            consumerGroup: this.#o.groupId,
+            topic: held.delivery.topic,
+            partition: held.delivery.partition,
+            offset: held.delivery.offset,
+            deliveryCount: held.delivery.deliveryCount,
+          }
+          if (result.outcome === 'ok' && result.lockDeadline !== undefined) {
+            held.deadline = result.lockDeadline
+            this.#o.events.emit('share.lock_renewed', { ...base, lockDeadline: result.lockDeadline })
+          } else if (result.outcome === 'lock_lost') {
+            this.#o.events.emit('share.lock_lost', {
+              ...base,
+              reason: result.error?.message ?? 'the lock was lost',
+            })
+            // Nothing more to renew: the record may be delivered again elsewhere.
+            held.deadline = Number.POSITIVE_INFINITY
+          } else if (result.outcome === 'failed') {
+            // RENEW unavailable (broker < 4.2, or the group disabled it): the member warned
+            // once; stop trying for this record.
+            held.deadline = Number.POSITIVE_INFINITY
+          }
+        })
+      }
+    }
+    if (this.#watched.size === 0) {
+      clearInterval(this.#timer)
+      this.#timer = undefined
+    }
+  }
+}
