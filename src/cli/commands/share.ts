@@ -4,8 +4,8 @@ import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import {
   configureShareGroup,
   describeShareGroup,
-  type ShareGroupDescription,
   type ShareGroupConfigs,
+  type ShareGroupDescription,
 } from '../../share/share-admin.ts'
 import { targetCluster } from '../target-cluster.ts'
 
