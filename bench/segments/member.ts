@@ -8,12 +8,18 @@
 import { createInterface } from 'node:readline'
 import { createApp } from '../../src/app/app.ts'
 import type { Ordering } from '../../src/app/definition.ts'
+import { GroupConsumer } from '../../src/engine/group-consumer.ts'
 import { json, raw } from '../../src/processing/deserializers.ts'
 import type { ConsumedRecord } from '../../src/processing/record.ts'
 import { defaultSegmentReducer } from '../../src/segments/reducers.ts'
 import { type TopicShape, userOf } from './topics.ts'
 
 export interface MemberSpec {
+  /**
+   * The bare engine instead of an app: a GroupConsumer taking up to 10,000 records at a time and
+   * counting them (bench/throughput/runners/multilane-engine.ts, with CPU time measured).
+   */
+  engine?: boolean
   bootstrap: string[]
   topic: string
   shape: TopicShape
@@ -22,7 +28,8 @@ export interface MemberSpec {
   count: number
   /** Segments this process runs (default: all). */
   segments?: number[]
-  partitioner: 'key' | 'header' | 'payload'
+  /** key: the key bytes; keyText: the key as text; header: header `user`; payload: JSON field `user`. */
+  partitioner: 'key' | 'keyText' | 'header' | 'payload'
   ordering: Ordering
   /** Key ordering with virtual partitions by header `user` (8 lanes). */
   virtualPartitions?: boolean
@@ -47,7 +54,8 @@ export interface MemberResult {
 }
 
 const PARTITIONERS: Record<MemberSpec['partitioner'], (r: ConsumedRecord<unknown>) => unknown> = {
-  key: (r) => r.keyString,
+  key: (r) => r.key,
+  keyText: (r) => r.keyString,
   header: (r) => r.headers.get('user'),
   payload: (r) => (r.payload as { user: string }).user,
 }
@@ -68,6 +76,47 @@ function expectedHandled(spec: MemberSpec): number {
     if (keep) n++
   }
   return n
+}
+
+async function engine(spec: MemberSpec): Promise<MemberResult> {
+  const consumer = new GroupConsumer({
+    bootstrap: spec.bootstrap,
+    clientId: 'bench-segments-engine',
+    groupId: spec.group,
+    topics: [spec.topic],
+    autoOffsetReset: 'earliest',
+  })
+  const startedAt = performance.now()
+  let firstAt = 0
+  let cpuAt = process.cpuUsage()
+  let handled = 0
+  try {
+    await consumer.start()
+    while (handled < spec.shape.records) {
+      const batches = consumer.takeRecords(10_000)
+      if (batches.length === 0) {
+        await consumer.waitForRecords()
+        continue
+      }
+      if (firstAt === 0) {
+        firstAt = performance.now()
+        cpuAt = process.cpuUsage()
+      }
+      for (const batch of batches) handled += batch.records.length
+    }
+    const endAt = performance.now()
+    const cpu = process.cpuUsage(cpuAt)
+    return {
+      handled,
+      filtered: 0,
+      ms: endAt - firstAt,
+      msIncludingJoin: endAt - startedAt,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      pid: process.pid,
+    }
+  } finally {
+    await consumer.close()
+  }
 }
 
 async function main(spec: MemberSpec): Promise<MemberResult> {
@@ -187,6 +236,6 @@ const watchdog = setTimeout(() => {
   process.exit(1)
 }, 600_000)
 watchdog.unref()
-const result = await main(spec)
+const result = await (spec.engine ? engine(spec) : main(spec))
 process.stdout.write(`${JSON.stringify(result)}\n`)
 process.exit(0)

@@ -6,9 +6,10 @@
 //
 // Suites (each variant in its own process(es); topics preloaded once, see topics.ts):
 // - filter:    read + filter throughput of one segment of 4 (it reads every record, keeps a
-//              quarter, no-op handler) with a key, a header and a payload partitioner, ÷ the bare
-//              engine's no-op throughput (bench/throughput/runners/multilane-engine.ts) on the
-//              same topic; the plain app's no-op throughput for reference. Target ≥ 0.95×.
+//              quarter, no-op handler) with key (bytes, text), header and payload partitioners,
+//              ÷ the bare engine's no-op throughput (a GroupConsumer counting records, as in
+//              bench/throughput/runners/multilane-engine.ts) on the same topic; the plain app's
+//              no-op throughput for reference. Target ≥ 0.95×.
 // - cpu:       a CPU-bound handler (a --work-us busy loop): 2 segments in 2 processes ÷ 1 plain
 //              process (and ÷ 2 segments in 1 process). Target ≥ 1.7× on 2 cores.
 // - hotkey:    the seed's batch (80 % one user) with the same handler: virtual partitions in one
@@ -22,7 +23,6 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join, relative } from 'node:path'
 import { ensureBroker } from '../throughput/broker.ts'
 import { type FlagSpec, type FlagValue, intFlag, listFlag, runCli } from '../throughput/flags.ts'
-import type { RunnerResult } from '../throughput/runners/kit.ts'
 import type { MemberResult, MemberSpec } from './member.ts'
 import { ensureTopic, type TopicShape } from './topics.ts'
 
@@ -48,8 +48,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 /** One variant: the processes it runs together (or the bare engine runner). */
 interface Variant {
   name: string
-  /** What one run measures: records of the topic per second, or records handled per second. */
-  members: Array<Omit<MemberSpec, 'bootstrap' | 'topic' | 'shape' | 'group'>> | 'engine'
+  /** Processes run together; `engine: true` runs the bare engine instead of an app. */
+  members: Array<Omit<MemberSpec, 'bootstrap' | 'topic' | 'shape' | 'group'>>
 }
 
 interface Sample {
@@ -58,7 +58,7 @@ interface Sample {
   ms: number
   /** CPU of all its processes per 1,000 records of the topic. */
   cpuPer1k: number
-  processes: Array<MemberResult | RunnerResult>
+  processes: MemberResult[]
 }
 
 interface SuiteReport {
@@ -84,17 +84,21 @@ function suiteVariants(
         title: 'Filter cost: one segment of 4 reads every record and keeps a quarter (no-op handler)',
         baseline: 'bare engine, no-op',
         variants: [
-          { name: 'bare engine, no-op', members: 'engine' },
+          { name: 'bare engine, no-op', members: [{ ...noop, engine: true, count: 1, partitioner: 'key' }] },
           {
             name: 'app, no segments, no-op (handles all)',
             members: [{ ...noop, count: 1, partitioner: 'key' }],
           },
           {
-            name: 'segment 0 of 4, key partitioner',
+            name: 'segment 0 of 4, key partitioner (bytes: r.key)',
             members: [{ ...noop, count: 4, segments: [0], partitioner: 'key' }],
           },
           {
-            name: 'segment 0 of 4, header partitioner',
+            name: 'segment 0 of 4, key partitioner (text: r.keyString)',
+            members: [{ ...noop, count: 4, segments: [0], partitioner: 'keyText' }],
+          },
+          {
+            name: "segment 0 of 4, header partitioner (r.headers.get('user'))",
             members: [{ ...noop, count: 4, segments: [0], partitioner: 'header' }],
           },
           {
@@ -199,21 +203,6 @@ async function runVariant(
   topic: string,
   shape: TopicShape,
 ): Promise<Sample> {
-  if (variant.members === 'engine') {
-    const child = runScript([
-      join(ROOT, 'bench', 'throughput', 'runners', 'multilane-engine.ts'),
-      '--bootstrap',
-      bootstrap.join(','),
-      '--topic',
-      topic,
-      '--records',
-      String(shape.records),
-      '--bytes',
-      String(shape.bytes),
-    ])
-    const r = JSON.parse(await child.result) as RunnerResult
-    return { rate: r.recordsPerSec, ms: r.ms, cpuPer1k: Number.NaN, processes: [r] }
-  }
   const group = groupId(suite)
   const children = variant.members.map((m) =>
     runScript([
