@@ -28,8 +28,11 @@ export interface MemberSpec {
   count: number
   /** Segments this process runs (default: all). */
   segments?: number[]
-  /** key: the key bytes; keyText: the key as text; header: header `user`; payload: JSON field `user`. */
-  partitioner: 'key' | 'keyText' | 'header' | 'payload'
+  /**
+   * key: the key bytes; keyText: the key as text; header: header `user` as text; headerBytes: its
+   * value bytes, found without decoding; payload: the JSON field `user`.
+   */
+  partitioner: 'key' | 'keyText' | 'header' | 'headerBytes' | 'payload'
   ordering: Ordering
   /** Key ordering with virtual partitions by header `user` (8 lanes). */
   virtualPartitions?: boolean
@@ -53,10 +56,20 @@ export interface MemberResult {
   pid: number
 }
 
+const USER = Buffer.from('user')
+
 const PARTITIONERS: Record<MemberSpec['partitioner'], (r: ConsumedRecord<unknown>) => unknown> = {
   key: (r) => r.key,
   keyText: (r) => r.keyString,
   header: (r) => r.headers.get('user'),
+  headerBytes: (r) => {
+    const headers = r.raw.headers
+    for (let i = headers.length - 1; i >= 0; i--) {
+      const [name, value] = headers[i]!
+      if (name !== null && name.equals(USER)) return value
+    }
+    return undefined
+  },
   payload: (r) => (r.payload as { user: string }).user,
 }
 

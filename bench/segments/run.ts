@@ -102,6 +102,10 @@ function suiteVariants(
             members: [{ ...noop, count: 4, segments: [0], partitioner: 'header' }],
           },
           {
+            name: 'segment 0 of 4, header partitioner (bytes: r.raw.headers)',
+            members: [{ ...noop, count: 4, segments: [0], partitioner: 'headerBytes' }],
+          },
+          {
             name: 'segment 0 of 4, payload partitioner (JSON)',
             members: [{ ...noop, count: 4, segments: [0], partitioner: 'payload' }],
           },

@@ -1,7 +1,7 @@
 // Helpers for the parallel segments runtime tests (test/integration/segments/routing-*,
 // processing-*): keyed records, a deserializer that counts its calls, and waiting until every
 // segment's Kafka group has committed at the log end.
-import type { Deserializer } from '../../src/processing/deserializers.ts'
+import { DeserializationError, type Deserializer } from '../../src/processing/deserializers.ts'
 import { segmentGroupName } from '../../src/segments/segment-names.ts'
 import { committedOffsets, endOffsets, type ProducedRecord, waitUntil } from './kafka.ts'
 
@@ -23,7 +23,7 @@ export function keyedRecord(i: number, keys: number, partitions: number): Produc
   return { key, value: JSON.stringify({ key, seq }), partition: n % partitions, headers: { user: key } }
 }
 
-/** A JSON deserializer that counts its calls per `partition:offset` (a filtered record must never be decoded). */
+/** A JSON deserializer (like `json()`) that counts its calls per `partition:offset` (a filtered record must never be decoded). */
 export function countingJson<T>(): Deserializer<T | null> & { calls: Map<string, number>; total(): number } {
   const calls = new Map<string, number>()
   return {
@@ -33,7 +33,12 @@ export function countingJson<T>(): Deserializer<T | null> & { calls: Map<string,
     deserialize(value, record) {
       const id = `${record.partition}:${record.offset}`
       calls.set(id, (calls.get(id) ?? 0) + 1)
-      return value === null ? null : (JSON.parse(value.toString('utf8')) as T)
+      if (value === null) return null
+      try {
+        return JSON.parse(value.toString('utf8')) as T
+      } catch (error) {
+        throw new DeserializationError(`${record.topic}#${id}: not JSON`, { cause: error })
+      }
     },
   }
 }

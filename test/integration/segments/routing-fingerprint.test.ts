@@ -98,8 +98,9 @@ test('a segment restarted with another count is refused (fatal, both fingerprint
     60_000,
   )
   assert.ok(outcome instanceof Error, `app.run() rejects (got ${String(outcome)})`)
-  const rootCause = (outcome.cause as Error & { code?: string }) ?? outcome
-  assert.equal(rootCause.code, 'ROUTING_MISMATCH')
+  // The engine refuses the assignment (ASSIGNMENT_REFUSED), caused by the routing check.
+  assert.equal((outcome as Error & { code?: string }).code, 'ASSIGNMENT_REFUSED')
+  assert.equal((outcome.cause as Error & { code?: string }).code, 'ROUTING_MISMATCH')
   for (const text of [first.fingerprint, changed.fingerprint, `${origin}-parallel-1`, 'segments reset']) {
     assert.ok(outcome.message.includes(text), `the error names ${text}: ${outcome.message}`)
   }

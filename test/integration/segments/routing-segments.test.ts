@@ -297,3 +297,70 @@ test('a multi-topic partitioner sees record.topic; an origin containing the merg
     'every segment id in use',
   )
 })
+
+test('a payload partitioner decodes every record in every segment (the slow path); an undecodable one goes to segment 0, whose handler gets the deserialization error', async () => {
+  const topic = await createTopic('seg-payload', 1)
+  const dlqTopic = await createTopic('seg-payload-dlq', 1)
+  const bad = new Set([5, 17, 29])
+  await produceRecords(topic, 60, {
+    partitions: 1,
+    record: (i) => ({
+      key: `k${i}`,
+      value: bad.has(i) ? '{not json' : JSON.stringify({ key: `user-${i % 7}`, seq: i }),
+      partition: 0,
+      headers: {},
+    }),
+  })
+  const origin = uniqueName('seg-payload')
+  const deserializer = countingJson<KeyedValue>()
+  const handled = new Map<number, number>()
+  const errors: ErrorOccurredEvent[] = []
+  const dispatched: number[] = []
+  const app = createApp({ kafka: kafka(), logger: false })
+  app.consumerGroup(origin, (g) => {
+    g.parallelSegments({ count: 2, partitioner: (r) => (r.payload as KeyedValue).key })
+    g.topic(topic, {
+      deserializer,
+      processing: { style: 'continuous', ordering: 'partition', commitIntervalMs: 100 },
+      retries: { backoff: { initialMs: 10, maxMs: 10, exponential: false } },
+      deadLetterQueue: { topic: dlqTopic, maxRetries: 1 },
+      handler: (record, ctx) => {
+        const value = record.payload!
+        handled.set(value.seq, ctx.consumerGroup.segmentId)
+      },
+    })
+  })
+  app.on('error.occurred', (e) => errors.push(e))
+  app.on('dead_letter_queue.dispatched', (e) => dispatched.push(e.offset))
+  await app.start()
+  try {
+    await waitCommittedAtEnd(segmentGroups(origin, 2), topic, 1)
+  } finally {
+    await app.stop()
+  }
+  assert.equal(handled.size, 57)
+  for (const [seq, segment] of handled) assert.equal(segment, defaultSegmentReducer(`user-${seq % 7}`, 2))
+  assert.deepEqual(
+    dispatched.sort((a, b) => a - b),
+    [...bad],
+    'the undecodable records, dead-lettered by segment 0',
+  )
+  for (let o = 0; o < 60; o++) {
+    assert.equal(
+      deserializer.calls.get(`0:${o}`),
+      2,
+      `record ${o} decoded once per segment (cached for its handler)`,
+    )
+  }
+  const of = (type: string) => errors.filter((e) => e.type === type)
+  assert.deepEqual(
+    of('parallel_segments.partitioner.error').map((e) => [e.consumerGroup, e.offset]),
+    [...bad].map((o) => [`${origin}-parallel-0`, o]),
+  )
+  const failed = of('consumer.deserializer.error')
+  assert.deepEqual(
+    [...new Set(failed.map((e) => e.offset))].sort((a, b) => a! - b!),
+    [...bad],
+  )
+  assert.ok(failed.every((e) => e.consumerGroup === `${origin}-parallel-0`))
+})
