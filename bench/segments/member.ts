@@ -66,7 +66,7 @@ const PARTITIONERS: Record<MemberSpec['partitioner'], (r: ConsumedRecord<unknown
     const headers = r.raw.headers
     for (let i = headers.length - 1; i >= 0; i--) {
       const [name, value] = headers[i]!
-      if (name !== null && name.equals(USER)) return value
+      if (name?.equals(USER)) return value
     }
     return undefined
   },
