@@ -88,8 +88,10 @@ export function membersOf(
 }
 
 /**
- * Checks a placement against the app's groups: a non-empty list, and every id a segment of some
- * segmented group (a typo, or an empty list, would otherwise run nothing of them, silently).
+ * Checks a placement against the app's groups: every id a segment of some segmented group (a
+ * typo would otherwise run nothing of it, silently). An empty list runs the unsegmented groups
+ * only (a `multilane run --processes` worker left without a segment); it is refused when every
+ * consumer group is segmented, since the process would run none of them.
  */
 export function checkPlacement(
   groups: readonly ConsumerGroupDefinition[],
@@ -102,13 +104,13 @@ export function checkPlacement(
       `segments must be an array of segment ids (e.g. [0, 2]), got ${typeof placement}`,
     )
   }
-  if (placement.length === 0) {
+  const counts = groups.map((g) => g.parallelSegments.count).filter((c) => c > 1)
+  if (placement.length === 0 && counts.length > 0 && counts.length === groups.length) {
     throw new MultilaneError(
       'INVALID_PLACEMENT',
-      'segments is empty: it would run no segment of any segmented group; list the ids to run, or leave segments out to run them all',
+      'segments is empty and every consumer group of the app has parallel segments: this process would run none of them; list the segment ids to run, or leave segments out to run them all',
     )
   }
-  const counts = groups.map((g) => g.parallelSegments.count).filter((c) => c > 1)
   if (counts.length === 0) {
     throw new MultilaneError(
       'INVALID_PLACEMENT',

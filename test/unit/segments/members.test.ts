@@ -133,8 +133,15 @@ describe('checkPlacement', () => {
     assert.equal(refused([0, 4]), undefined)
   })
 
-  it('refuses an empty list, ids out of range, non-integers and non-arrays, saying why', () => {
-    assert.match(refused([])!, /segments is empty: it would run no segment/)
+  it('an empty list runs only the unsegmented groups: refused when every group is segmented', () => {
+    assert.match(
+      refused([])!,
+      /segments is empty and every consumer group of the app has parallel segments: this process would run none of them/,
+    )
+    assert.equal(refused([], [...groups, ...definition(undefined, 'plain').consumerGroups]), undefined)
+  })
+
+  it('refuses ids out of range, non-integers and non-arrays, saying why', () => {
     assert.match(refused([5])!, /segment 5 does not exist: segment ids are integers from 0 to 4/)
     assert.match(refused([1.5])!, /segment 1.5 does not exist/)
     assert.match(refused([-1])!, /segment -1 does not exist/)
