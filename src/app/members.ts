@@ -78,7 +78,7 @@ export function membersOf(
           if (segments.onMismatch === 'refuse') {
             throw new MultilaneError(
               'ROUTING_MISMATCH',
-              `consumerGroup "${group.name}" segment ${id} (Kafka group "${name}"): ${partition.topic}#${partition.partition} was committed with routing fingerprint ${found}, this app's routing is ${segments.fingerprint} (count, mergeKey, partitioner or reducer changed). Records would be processed twice or not at all. Stop every member of the group, then run \`multilane segments reset --app <module>\` (or collapse with the old app and distribute with the new); or set parallelSegments.onMismatch: 'warn' to process anyway.`,
+              `consumerGroup "${group.name}" segment ${id} (Kafka group "${name}"): ${partition.topic}#${partition.partition} was committed with routing fingerprint ${found}, this app's routing is ${segments.fingerprint} (count, mergeKey, partitioner or reducer changed, or routingVersion). Records would be processed twice or not at all. Stop every member of the group; then \`multilane segments collapse --app <the app the segments ran> --force\` and \`multilane segments distribute --app <this app> --force\`, or, without the old app, \`multilane segments reset --app <this app> --force\` (see docs/parallel-segments.md); or set parallelSegments.onMismatch: 'warn' to process anyway.`,
             )
           }
         },
@@ -88,15 +88,29 @@ export function membersOf(
 }
 
 /**
- * Checks a placement against the app's groups: every id must be a segment of some segmented
- * group (a typo would otherwise run nothing of it).
+ * Checks a placement against the app's groups: every id a segment of some segmented group (a
+ * typo would otherwise run nothing of it, silently). An empty list runs the unsegmented groups
+ * only (a `multilane run --processes` worker left without a segment); it is refused when every
+ * consumer group is segmented, since the process would run none of them.
  */
 export function checkPlacement(
   groups: readonly ConsumerGroupDefinition[],
   placement: SegmentPlacement,
 ): void {
-  if (!placement) return
+  if (placement === undefined) return
+  if (!Array.isArray(placement)) {
+    throw new MultilaneError(
+      'INVALID_PLACEMENT',
+      `segments must be an array of segment ids (e.g. [0, 2]), got ${typeof placement}`,
+    )
+  }
   const counts = groups.map((g) => g.parallelSegments.count).filter((c) => c > 1)
+  if (placement.length === 0 && counts.length > 0 && counts.length === groups.length) {
+    throw new MultilaneError(
+      'INVALID_PLACEMENT',
+      'segments is empty and every consumer group of the app has parallel segments: this process would run none of them; list the segment ids to run, or leave segments out to run them all',
+    )
+  }
   if (counts.length === 0) {
     throw new MultilaneError(
       'INVALID_PLACEMENT',

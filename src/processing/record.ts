@@ -11,9 +11,11 @@ export class RecordHeaders {
 
   /** The last value of header `name` as text, or undefined. */
   get(name: string): string | undefined {
+    // Byte length first: a cheap reject that holds for non-ASCII names too.
+    const bytes = Buffer.byteLength(name, 'utf8')
     for (let i = this.#raw.length - 1; i >= 0; i--) {
       const [k, v] = this.#raw[i]!
-      if (k !== null && k.length === name.length && k.toString('utf8') === name) return v?.toString('utf8')
+      if (k !== null && k.length === bytes && k.toString('utf8') === name) return v?.toString('utf8')
     }
     return undefined
   }
@@ -24,7 +26,9 @@ export class RecordHeaders {
   }
 
   has(name: string): boolean {
-    return this.get(name) !== undefined
+    // A header present with a null value is there: `get` alone cannot tell.
+    const bytes = Buffer.byteLength(name, 'utf8')
+    return this.#raw.some(([k]) => k !== null && k.length === bytes && k.toString('utf8') === name)
   }
 
   /** The raw header pairs in wire order. */
