@@ -119,7 +119,9 @@ test('run --processes 4 with segments (count 2) and a share group: every worker 
   try {
     await waitUntil(async () => (await members(group)) === 4, {
       timeoutMs: 60_000,
-      message: `four share members:\n${run.output()}`,
+      message: 'four share members',
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; ${run.output()}`)
     })
   } finally {
     run.child.kill('SIGTERM')
