@@ -111,7 +111,7 @@ export class App {
       throw new MultilaneError('APP_ALREADY_STARTED', `the app is ${this.#state}; start it once`)
     const definition = this.definition()
     const placement = options.segments
-    checkPlacement(definition.consumerGroups, placement)
+    checkPlacement(definition.consumerGroups, placement, definition.shareGroups.length)
     this.#state = 'starting'
     try {
       if (definition.consumerGroups.length === 0 && definition.shareGroups.length === 0) {

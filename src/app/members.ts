@@ -90,12 +90,14 @@ export function membersOf(
 /**
  * Checks a placement against the app's groups: every id a segment of some segmented group (a
  * typo would otherwise run nothing of it, silently). An empty list runs the unsegmented groups
- * only (a `multilane run --processes` worker left without a segment); it is refused when every
- * consumer group is segmented, since the process would run none of them.
+ * and share groups only (a `multilane run --processes` worker left without a segment); it is
+ * refused when every consumer group is segmented and there is no share group, since the process
+ * would run nothing.
  */
 export function checkPlacement(
   groups: readonly ConsumerGroupDefinition[],
   placement: SegmentPlacement,
+  shareGroups = 0,
 ): void {
   if (placement === undefined) return
   if (!Array.isArray(placement)) {
@@ -105,10 +107,10 @@ export function checkPlacement(
     )
   }
   const counts = groups.map((g) => g.parallelSegments.count).filter((c) => c > 1)
-  if (placement.length === 0 && counts.length > 0 && counts.length === groups.length) {
+  if (placement.length === 0 && counts.length > 0 && counts.length === groups.length && shareGroups === 0) {
     throw new MultilaneError(
       'INVALID_PLACEMENT',
-      'segments is empty and every consumer group of the app has parallel segments: this process would run none of them; list the segment ids to run, or leave segments out to run them all',
+      'segments is empty, every consumer group of the app has parallel segments and there is no share group: this process would run nothing; list the segment ids to run, or leave segments out to run them all',
     )
   }
   if (counts.length === 0) {

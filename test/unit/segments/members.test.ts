@@ -133,12 +133,14 @@ describe('checkPlacement', () => {
     assert.equal(refused([0, 4]), undefined)
   })
 
-  it('an empty list runs only the unsegmented groups: refused when every group is segmented', () => {
+  it('an empty list runs only the unsegmented and share groups: refused when that is nothing', () => {
     assert.match(
       refused([])!,
-      /segments is empty and every consumer group of the app has parallel segments: this process would run none of them/,
+      /segments is empty, every consumer group of the app has parallel segments and there is no share group: this process would run nothing/,
     )
     assert.equal(refused([], [...groups, ...definition(undefined, 'plain').consumerGroups]), undefined)
+    // A `multilane run --processes` worker without a segment still runs the app's share groups.
+    assert.doesNotThrow(() => checkPlacement(groups, [], 1))
   })
 
   it('refuses ids out of range, non-integers and non-arrays, saying why', () => {
