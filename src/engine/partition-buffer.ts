@@ -30,7 +30,14 @@ export class PartitionBuffer {
       const chunk = this.#chunks[0]!
       const available = chunk.length - this.#head
       const n = Math.min(available, max - taken)
-      const part = this.#head === 0 && n === chunk.length ? chunk : chunk.slice(this.#head, this.#head + n)
+      const whole = this.#head === 0 && n === chunk.length
+      const part = whole ? chunk : chunk.slice(this.#head, this.#head + n)
+      // A chunk taken a little at a time lives long: it must not keep the records already taken
+      // alive, or they (and the buffers of their keys and values) outlive young-generation
+      // collections and are only freed by full ones (see fetched-records.ts).
+      if (!whole && n < available) {
+        ;(chunk as (ConsumerRecord | undefined)[]).fill(undefined, this.#head, this.#head + n)
+      }
       if (n === available) {
         this.#chunks.shift()
         this.#head = 0

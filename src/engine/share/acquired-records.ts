@@ -21,6 +21,44 @@ export interface DecodedAcquisition {
 const CONTROL_BATCH = 0x20
 const LOG_APPEND_TIME = 0x08
 
+/** A class, not an object literal, for the reason given at FetchedRecord (fetched-records.ts). */
+class AcquiredRecord implements ShareRecord {
+  topic: string
+  partition: number
+  offset: number
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: Array<[Buffer | null, Buffer | null]>
+  leaderEpoch: number
+  deliveryCount: number
+  lockDeadline: number
+
+  constructor(
+    topic: string,
+    partition: number,
+    offset: number,
+    timestamp: number,
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: Array<[Buffer | null, Buffer | null]>,
+    leaderEpoch: number,
+    deliveryCount: number,
+    lockDeadline: number,
+  ) {
+    this.topic = topic
+    this.partition = partition
+    this.offset = offset
+    this.timestamp = timestamp
+    this.key = key
+    this.value = value
+    this.headers = headers
+    this.leaderEpoch = leaderEpoch
+    this.deliveryCount = deliveryCount
+    this.lockDeadline = lockDeadline
+  }
+}
+
 /**
  * The records this member acquired, from a ShareFetch partition: record batches come whole, so
  * only offsets inside the acquired ranges are delivered (with the range's delivery count); the
@@ -51,20 +89,24 @@ export function decodeAcquired(
       const previous = records[records.length - 1]
       // A batch repeated in one response (never seen, but cheap to guard): keep the first.
       if (previous && previous.offset >= offset) continue
-      records.push({
-        topic,
-        partition,
-        offset,
-        timestamp: logAppend ? firstTimestamp : firstTimestamp + Number(record.timestampDelta),
-        key: record.key ?? null,
-        value: record.value ?? null,
-        headers: record.headers ?? [],
-        leaderEpoch: batch.partitionLeaderEpoch,
-        deliveryCount: range.deliveryCount,
-        lockDeadline,
-      })
+      records.push(
+        new AcquiredRecord(
+          topic,
+          partition,
+          offset,
+          logAppend ? firstTimestamp : firstTimestamp + Number(record.timestampDelta),
+          record.key ?? null,
+          record.value ?? null,
+          record.headers ?? [],
+          batch.partitionLeaderEpoch,
+          range.deliveryCount,
+          lockDeadline,
+        ),
+      )
     }
   }
+  // Emptied, the protocol layer's arrays cannot keep delivered records alive (see FetchedRecord).
+  for (const batch of batches) (batch.records as unknown[]).length = 0
   return { records, gaps: gapsOf(ranges, records) }
 }
 
