@@ -11,24 +11,27 @@ export class RecordHeaders {
 
   /** The last value of header `name` as text, or undefined. */
   get(name: string): string | undefined {
-    // Byte length first: a cheap reject that holds for non-ASCII names too.
     const bytes = Buffer.byteLength(name, 'utf8')
     for (let i = this.#raw.length - 1; i >= 0; i--) {
       const [k, v] = this.#raw[i]!
-      if (k !== null && k.length === bytes && k.toString('utf8') === name) return v?.toString('utf8')
+      if (k !== null && nameIs(k, name, bytes)) return v?.toString('utf8')
     }
     return undefined
   }
 
   /** Every value of header `name`, in order. */
   getAll(name: string): string[] {
-    return this.#raw.filter(([k]) => k?.toString('utf8') === name).map(([, v]) => v?.toString('utf8') ?? '')
+    const bytes = Buffer.byteLength(name, 'utf8')
+    const out: string[] = []
+    for (const [k, v] of this.#raw)
+      if (k !== null && nameIs(k, name, bytes)) out.push(v?.toString('utf8') ?? '')
+    return out
   }
 
   has(name: string): boolean {
     // A header present with a null value is there: `get` alone cannot tell.
     const bytes = Buffer.byteLength(name, 'utf8')
-    return this.#raw.some(([k]) => k !== null && k.length === bytes && k.toString('utf8') === name)
+    return this.#raw.some(([k]) => k !== null && nameIs(k, name, bytes))
   }
 
   /** The raw header pairs in wire order. */
@@ -41,6 +44,18 @@ export class RecordHeaders {
     for (const [k, v] of this.#raw) if (k) out[k.toString('utf8')] = v?.toString('utf8') ?? ''
     return out
   }
+}
+
+/**
+ * Whether header name bytes `k` spell `name` (`bytes`: its UTF-8 length). Routing by header
+ * runs this for every record a segment reads: an ASCII name is compared byte by byte, without
+ * decoding; others are decoded and compared.
+ */
+function nameIs(k: Buffer, name: string, bytes: number): boolean {
+  if (k.length !== bytes) return false
+  if (bytes !== name.length) return k.toString('utf8') === name
+  for (let j = 0; j < bytes; j++) if (k[j] !== name.charCodeAt(j)) return false
+  return true
 }
 
 const UNSET = Symbol('unset')

@@ -26,3 +26,20 @@ test('a null key is skipped; a null value reads as undefined, its header is stil
   assert.equal(h.has('k'), true, 'present with a null value')
   assert.equal(h.has('x'), false)
 })
+
+test('ASCII names are compared byte by byte: exact, case-sensitive, never by length alone', () => {
+  const h = new RecordHeaders([
+    [Buffer.from('user'), Buffer.from('a')],
+    [Buffer.from('User'), Buffer.from('b')],
+    [Buffer.from('usex'), Buffer.from('c')],
+    [Buffer.from([0x75, 0x73, 0xc3, 0xa9]), Buffer.from('d')], // 'usé': 4 bytes, 3 characters
+  ])
+  assert.equal(h.get('user'), 'a')
+  assert.equal(h.get('User'), 'b')
+  assert.equal(h.get('usex'), 'c')
+  assert.equal(h.get('usé'), 'd')
+  assert.equal(h.get('use'), undefined)
+  assert.equal(h.get('users'), undefined)
+  assert.equal(h.get('usey'), undefined)
+  assert.deepEqual(h.getAll('user'), ['a'])
+})
