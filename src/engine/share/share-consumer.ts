@@ -241,9 +241,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * with the new `lockDeadline`.
    */
   acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult> {
-    const fail = (code: 'CONSUMER_CLOSED' | 'RENEW_UNSUPPORTED', message: string): Promise<AckResult> =>
-      Promise.resolve({ ...pick(delivery), type, outcome: 'failed', error: new ShareError(code, message) })
-    if (this.#state === 'closed') return fail('CONSUMER_CLOSED', 'the share consumer is closed')
+    if (this.#state === 'closed')
+      return failed(delivery, type, 'CONSUMER_CLOSED', 'the share consumer is closed')
     const p = this.#partitions.get(partitionKey(delivery.topic, delivery.partition))
     if (!p) {
       return Promise.resolve({
@@ -264,7 +263,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
           this.#warnedRenew = true
           this.emit('warning', { source: 'acknowledge', error: new ShareError('RENEW_UNSUPPORTED', why) })
         }
-        return fail('RENEW_UNSUPPORTED', why)
+        return failed(delivery, type, 'RENEW_UNSUPPORTED', why)
       }
     }
     const result = p.acknowledge(delivery, type)
@@ -487,4 +486,14 @@ function pick(delivery: RecordDelivery): RecordDelivery {
     offset: delivery.offset,
     deliveryCount: delivery.deliveryCount,
   }
+}
+
+/** An acknowledgement that could not be queued (called per record: no closure per call). */
+function failed(
+  delivery: RecordDelivery,
+  type: AcknowledgeType,
+  code: 'CONSUMER_CLOSED' | 'RENEW_UNSUPPORTED',
+  message: string,
+): Promise<AckResult> {
+  return Promise.resolve({ ...pick(delivery), type, outcome: 'failed', error: new ShareError(code, message) })
 }

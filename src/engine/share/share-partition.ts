@@ -68,7 +68,8 @@ export class SharePartition {
     lockLost: 0,
     failed: 0,
   }
-  #buffer: ShareRecord[] = []
+  /** Acquired, not yet taken; entries below `#head` are cleared as taken (see `take`). */
+  #buffer: (ShareRecord | undefined)[] = []
   #head = 0
   #untaken = 0
   readonly #held = new Map<number, Held>()
@@ -171,7 +172,10 @@ export class SharePartition {
     const records: ShareRecord[] = []
     const expired: number[] = []
     while (this.#head < this.#buffer.length && records.length < max) {
-      const record = this.#buffer[this.#head++]!
+      const record = this.#buffer[this.#head]!
+      // Let go of it here: a buffer taken a little at a time lives long, and records it still
+      // held (their key and value buffers too) would only be freed by a full collection.
+      this.#buffer[this.#head++] = undefined
       const h = this.#held.get(record.offset)
       if (!h || h.deliveryCount !== record.deliveryCount || h.taken || h.final) continue
       this.#untaken--
@@ -225,14 +229,14 @@ export class SharePartition {
           existing.waiters.push(resolve)
           return
         }
-        this.#queue({ ...entry(delivery, 'renew'), waiters: [resolve] })
+        this.#queue(entry(delivery, 'renew', resolve))
         return
       }
       if (!h.taken) this.#untaken--
       h.taken = true
       h.final = true
       if (existing) this.#dropPending(delivery.offset, 'superseded')
-      this.#queue({ ...entry(delivery, type), waiters: [resolve] })
+      this.#queue(entry(delivery, type, resolve))
     })
   }
 
@@ -402,8 +406,18 @@ export class SharePartition {
   }
 }
 
-function entry(delivery: { offset: number; deliveryCount: number }, type: AcknowledgeType): AckEntry {
-  return { offset: delivery.offset, deliveryCount: delivery.deliveryCount, type, waiters: [], attempts: 0 }
+function entry(
+  delivery: { offset: number; deliveryCount: number },
+  type: AcknowledgeType,
+  waiter?: (result: AckResult) => void,
+): AckEntry {
+  return {
+    offset: delivery.offset,
+    deliveryCount: delivery.deliveryCount,
+    type,
+    waiters: waiter ? [waiter] : [],
+    attempts: 0,
+  }
 }
 
 function result(
