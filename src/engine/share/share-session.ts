@@ -184,7 +184,10 @@ export class ShareSession {
   /** Decides and sends the next request; true when the session is finished. */
   async #step(): Promise<boolean> {
     const led = this.#host.partitionsLedBy(this.nodeId)
-    const wanted = led.filter((p) => p.assigned && p.topicId !== '')
+    const assigned = led.filter((p) => p.assigned && p.topicId !== '')
+    // The lock budget is per partition: one that holds all it may is left out of the fetch
+    // (forgotten by the session until it has room again), the others are still fetched.
+    const wanted = assigned.filter((p) => p.room > 0)
     const acks = led.some((p) => p.hasAcks())
     if (this.#closing) {
       // Everything queued (accepts, and the RELEASEs the member queued for what it still holds)
@@ -225,7 +228,7 @@ export class ShareSession {
       await this.#fetch(wanted)
       return false
     }
-    if (wanted.length === 0 && led.every((p) => p.isIdle())) {
+    if (assigned.length === 0 && led.every((p) => p.isIdle())) {
       // Nothing to fetch or hold here: end the session (a new assignment opens another).
       await this.#acknowledge([], -1)
       this.#epoch = 0
@@ -238,7 +241,6 @@ export class ShareSession {
 
   #fetchDue(wanted: SharePartition[]): boolean {
     if (wanted.length === 0 || Date.now() < this.#retryAt) return false
-    if (Math.min(...wanted.map((p) => p.room)) <= 0) return false
     const { acquireMode, maxRecords } = this.#host.fetch
     if (acquireMode === 'record_limit') return this.#host.totalBuffered() === 0 && this.#host.wantsRecords()
     let buffered = 0
