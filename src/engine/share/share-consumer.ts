@@ -121,6 +121,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       partitionsLedBy: (nodeId) => [...this.#partitions.values()].filter((p) => p.leaderId === nodeId),
       partitionById: (topicId, partition) => this.#byId.get(`${topicId}:${partition}`),
       totalBuffered: () => this.totalBuffered(),
+      renewEnabled: () => this.#renewEnabled,
       wantsRecords: () => this.#wanted,
       nextRequestSeq: () => ++this.#requestSeq,
       recordsAdded: () => {

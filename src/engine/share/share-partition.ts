@@ -7,6 +7,8 @@ interface Held {
   deliveryCount: number
   /** Lock deadline (ms since the epoch), conservative. */
   deadline: number
+  /** The lock duration the broker gave with the acquisition (0: unknown). */
+  lockMs: number
   /** Handed to the runtime by takeRecords. */
   taken: boolean
   /** An accept/release/reject is queued or in flight: no further final acknowledgement. */
@@ -137,7 +139,7 @@ export class SharePartition {
    * expired and the broker gave the records to this member again (with a higher delivery
    * count), so acknowledging the earlier delivery is no longer possible.
    */
-  addAcquired(records: readonly ShareRecord[], gaps: readonly number[]): number[] {
+  addAcquired(records: readonly ShareRecord[], gaps: readonly number[], lockMs = 0): number[] {
     const replaced: number[] = []
     for (const record of records) {
       const previous = this.#held.get(record.offset)
@@ -150,6 +152,7 @@ export class SharePartition {
       this.#held.set(record.offset, {
         deliveryCount: record.deliveryCount,
         deadline: record.lockDeadline,
+        lockMs,
         taken: false,
         final: false,
       })
@@ -182,6 +185,8 @@ export class SharePartition {
         continue
       }
       h.taken = true
+      // Renewed while buffered: the record carries its current deadline.
+      record.lockDeadline = h.deadline
       records.push(record)
     }
     this.counters.delivered += records.length
@@ -193,6 +198,24 @@ export class SharePartition {
       this.#head = 0
     }
     return { records, expired }
+  }
+
+  /**
+   * Queues a RENEW for buffered records whose lock gets within `marginMs` (or half its duration)
+   * of its deadline: fetched ahead, they may wait in the buffer longer than a lock while the
+   * application is busy, and a lock that expires there costs the record a delivery (the broker
+   * archives it at the group's delivery count limit, never processed). Returns how many.
+   */
+  renewBuffered(now: number, marginMs: number): number {
+    let n = 0
+    for (const [offset, h] of this.#held) {
+      if (h.taken || h.final || this.#pending.has(offset)) continue
+      const margin = h.lockMs > 0 ? Math.min(h.lockMs / 2, marginMs) : marginMs
+      if (h.deadline - now > margin) continue
+      this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'renew'))
+      n++
+    }
+    return n
   }
 
   /**
@@ -374,6 +397,8 @@ export class SharePartition {
       } else if (current) this.#held.delete(e.offset)
     } else if (outcome === 'lock_lost') {
       if (current) {
+        // A buffered record (its renewal came back lock_lost) leaves the buffer with its lock.
+        if (!current.taken && !current.final) this.#untaken--
         this.#held.delete(e.offset)
         this.counters.lockLost++
       }

@@ -188,8 +188,8 @@ export class ShareSession {
     // The lock budget is per partition: one that holds all it may is left out of the fetch
     // (forgotten by the session until it has room again), the others are still fetched.
     const wanted = assigned.filter((p) => p.room > 0)
-    const acks = led.some((p) => p.hasAcks())
     if (this.#closing) {
+      const acks = led.some((p) => p.hasAcks())
       // Everything queued (accepts, and the RELEASEs the member queued for what it still holds)
       // goes out in ordinary requests first, retries included; then the session ends.
       if (this.#epoch === 0) {
@@ -205,13 +205,20 @@ export class ShareSession {
       return true
     }
     if (this.#epoch === 0) {
-      if ((wanted.length === 0 && !acks) || Date.now() < this.#retryAt) {
+      if ((wanted.length === 0 && !led.some((p) => p.hasAcks())) || Date.now() < this.#retryAt) {
         await this.#wake.wait(this.#retryAt > Date.now() ? this.#retryAt - Date.now() : 1000)
         return false
       }
       await this.#open()
       return false
     }
+    if (this.supportsRenew && this.#host.renewEnabled()) {
+      // Records fetched ahead keep their locks while they wait in the buffer. The session looks
+      // again after each request (a fetch waits up to maxWaitMs) or within a second when idle.
+      const now = Date.now()
+      for (const p of assigned) p.renewBuffered(now, this.#host.fetch.maxWaitMs + 1500)
+    }
+    const acks = led.some((p) => p.hasAcks())
     const wantedSet = new Set(wanted)
     const fetchDue = this.#fetchDue(wanted)
     const mustAcknowledge =
