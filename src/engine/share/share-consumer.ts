@@ -49,6 +49,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   #requestSeq = 0
   #roundRobin = 0
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
+  /** False once `stopFetching()` was called: no partition is fetched any more. */
+  #fetching = true
   #closing: Promise<void> | undefined
   #refreshing: Promise<void> | undefined
   #warnedRenew = false
@@ -295,6 +297,25 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     }
   }
 
+  /**
+   * Stops acquiring records, for good: the application drains before it closes the member.
+   * Buffered records are released at once (the other members get them now, not when the drain
+   * ends), no partition is fetched any more, and acknowledgements and renewals of the records
+   * still being processed keep going out.
+   */
+  stopFetching(): void {
+    if (!this.#fetching) return
+    this.#fetching = false
+    this.#wanted = false
+    for (const p of this.#partitions.values()) {
+      if (!p.assigned) continue
+      p.assigned = false
+      p.releaseBuffered()
+      this.#sessions.get(p.leaderId)?.wake()
+    }
+    this.#recordsAvailable.notify()
+  }
+
   /** Partitions currently assigned. */
   assignment(): TopicPartition[] {
     return this.#membership.assignment()
@@ -392,7 +413,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   async #assign(partitions: TopicPartition[]): Promise<void> {
-    if (this.#state !== 'running') return
+    if (this.#state !== 'running' || !this.#fetching) return
     const next = new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)))
     const added: TopicPartition[] = []
     const removed: TopicPartition[] = []
