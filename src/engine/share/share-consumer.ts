@@ -202,7 +202,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       const p = partitions[(this.#roundRobin + i) % n]!
       if (p.buffered === 0) continue
       let wanted = Math.min(remaining, p.buffered)
-      if (limit) wanted = Math.max(0, Math.min(wanted, Math.floor(limit(p.key, wanted))))
+      if (limit) {
+        wanted = Math.max(0, Math.min(wanted, Math.floor(limit(p.key, wanted))))
+        p.refused = wanted === 0
+      }
       if (wanted === 0) continue
       const { records, expired } = p.take(wanted, now)
       if (expired.length > 0) this.#lockLost(p, expired, 'the lock expired before the record was taken')
@@ -218,13 +221,21 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   /**
    * Resolves when records may be available, after `timeoutMs`, on `interruptWait`, or at once
-   * when the consumer is not running (loops check `running`). With `acquireMode: 'record_limit'`
+   * when the consumer is not running (loops check `running`). Buffered records of a partition
+   * the last take's limit refused do not count: a taker that cannot take them is not woken for
+   * them again and again (it would spin). With `acquireMode: 'record_limit'`
    * this is what asks for the next fetch: nothing is fetched ahead of the application (the Java
    * client fetches in `poll()` the same way), so records stay available to the other members.
    */
   async waitForRecords(timeoutMs?: number): Promise<void> {
-    if (this.totalBuffered() > 0 || this.#state !== 'running') return
-    if (!this.#wanted) {
+    if (this.#state !== 'running') return
+    let buffered = false
+    for (const p of this.#partitions.values()) {
+      if (p.buffered === 0) continue
+      if (!p.refused) return
+      buffered = true
+    }
+    if (!buffered && !this.#wanted) {
       this.#wanted = true
       for (const session of this.#sessions.values()) session.wake()
     }

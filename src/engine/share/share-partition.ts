@@ -57,6 +57,11 @@ export class SharePartition {
   leaderId = -1
   /** In the member's current assignment (fetch it); held records are still acknowledged when not. */
   assigned = false
+  /**
+   * The taker's limit refused this partition's records in the last take that asked: they do not
+   * count as records to wake the taker for (it cannot take them) until a take grants some again.
+   */
+  refused = false
   /** Records this member may hold locked at once (group config share.partition.max.record.locks). */
   lockBudget: number
   readonly counters: SharePartitionCounters = {
