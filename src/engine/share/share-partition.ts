@@ -151,7 +151,10 @@ export class SharePartition {
       if (previous) {
         replaced.push(record.offset)
         if (!previous.taken && !previous.final) this.#untaken--
+        // The earlier delivery's acknowledgement, queued or waiting to be resent after a split:
+        // the wire has no delivery count, so sent now it would apply to the new delivery.
         this.#dropPending(record.offset, 'lock_lost')
+        this.#dropRetried(record.offset, 'lock_lost')
         this.counters.lockLost++
       }
       this.#held.set(record.offset, {
@@ -383,6 +386,17 @@ export class SharePartition {
 
   #queue(e: AckEntry): void {
     this.#pending.set(e.offset, e)
+  }
+
+  #dropRetried(offset: number, outcome: AckOutcome): void {
+    for (let i = 0; i < this.#retry.length; i++) {
+      const unit = this.#retry[i]!
+      const at = unit.findIndex((e) => e.offset === offset && e.type !== 'gap')
+      if (at < 0) continue
+      notifyWaiters(unit[at]!, this, outcome)
+      unit.splice(at, 1)
+      if (unit.length === 0) this.#retry.splice(i--, 1)
+    }
   }
 
   #dropPending(offset: number, outcome: AckOutcome): void {

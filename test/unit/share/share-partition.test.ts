@@ -321,6 +321,38 @@ describe('share partition bookkeeping', () => {
     assert.ok(p.isIdle())
   })
 
+  it("a record acquired again drops the earlier delivery's acknowledgement waiting to be resent after a split", async () => {
+    const p = partitionWith([0, 1])
+    const d = (offset: number) => ({ topic: 't', partition: 0, offset, deliveryCount: 1 })
+    const accept0 = p.acknowledge(d(0), 'accept')
+    const release1 = p.acknowledge(d(1), 'release')
+    // The broker refused the unit (one offset not acquired any more): it is resent in halves.
+    p.settle(p.nextUnit()!, {
+      kind: 'invalid_record_state',
+      error: new ShareError('LOCK_LOST', 'INVALID_RECORD_STATE', { kafkaError: 'INVALID_RECORD_STATE' }),
+    })
+    // Meanwhile offset 1's lock expired and the broker gave it to this member again. The wire
+    // carries no delivery count: the earlier delivery's RELEASE, sent now, would release the new
+    // delivery while it is being processed (and another member would get it at the same time).
+    assert.deepEqual(p.addAcquired([record(1, 2)], []), [1])
+    const sent: Array<[number, string]> = []
+    for (let unit = p.nextUnit(); unit; unit = p.nextUnit()) {
+      sent.push(...unit.map((e): [number, string] => [e.offset, e.type]))
+      p.settle(unit, { kind: 'ok', renewDeadline: FAR })
+    }
+    assert.deepEqual(sent, [[0, 'accept']])
+    // Both settled (awaiting a waiter left unsettled would hang, not fail).
+    const outcomes: string[] = ['pending', 'pending']
+    void release1.then((r) => {
+      outcomes[0] = r.outcome
+    })
+    void accept0.then((r) => {
+      outcomes[1] = r.outcome
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(outcomes, ['lock_lost', 'ok'])
+  })
+
   it('a record acquired again (its earlier lock expired) replaces the earlier delivery', async () => {
     const p = partitionWith([4])
     const replaced = p.addAcquired([record(4, 2)], [])
