@@ -382,6 +382,14 @@ const INVALID: InvalidCase[] = [
     expect: [`${G} › parallelSegments.partitioner: is required with count 3`],
   },
   {
+    name: 'an async segment partitioner',
+    define: () =>
+      group((g) => g.parallelSegments({ count: 2, partitioner: async (r) => r.key }).topic('t', { handler })),
+    expect: [
+      `${G} › parallelSegments.partitioner: must return the routing key itself, not a Promise (it is an async function)`,
+    ],
+  },
+  {
     name: 'empty merge key',
     define: () =>
       group((g) =>
