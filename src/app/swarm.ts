@@ -149,7 +149,15 @@ export function runSwarm(options: SwarmOptions): Promise<number> {
     const child = spawn(
       options.command.file,
       [...options.command.args, JSON.stringify(w.plan.segments ?? null)],
-      { stdio: 'inherit', env: { ...process.env, MULTILANE_WORKER: String(w.plan.worker) } },
+      {
+        // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches
+        // the swarm only, which forwards it once — a worker that got it twice would take the
+        // second for "exit at once" and not drain. The IPC channel tells a worker that the
+        // swarm is gone (it drains and exits then, not left running on its own).
+        detached: true,
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, MULTILANE_WORKER: String(w.plan.worker) },
+      },
     )
     w.child = child
     options.log(`${describe(w)} started (pid ${child.pid})`)

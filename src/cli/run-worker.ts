@@ -4,6 +4,11 @@
 import { loadAppModule } from './app-module.ts'
 
 const [modulePath, placement] = process.argv.slice(2)
+// The swarm's channel (see swarm.ts) must not keep the worker alive. When it closes, the swarm
+// is gone (killed: it waits for its workers otherwise): drain and exit as on SIGTERM (a worker
+// already draining then exits at once, as on a second signal).
+process.channel?.unref()
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'))
 try {
   if (!modulePath || placement === undefined)
     throw new Error('usage: run-worker <app module> <segments JSON>')

@@ -142,6 +142,9 @@ class ShareRecordSource implements RecordSource {
       return { topic, partition: Number(partition) }
     })
     this.#known.clear()
+    // Nothing more is taken here: what the member fetched ahead goes back now, and nothing new
+    // is acquired while the running records finish.
+    this.#consumer.stopFetching()
     // Drain: records not started are released, running ones finish and are acknowledged.
     if (owned.length > 0) await this.#hooks.onRevoked(owned, 'closing')
     this.#progress.close()

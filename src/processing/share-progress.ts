@@ -70,11 +70,19 @@ interface Held {
   lost: boolean
 }
 
+/**
+ * How close to `deadline` a lock is renewed: at half the time it has left now, no later than a
+ * fetch wait plus a second before it (a renewal may wait for the fetch in flight).
+ */
+function marginOf(deadline: number, maxWaitMs: number): number {
+  return Math.min(Math.max(0, deadline - Date.now()) / 2, maxWaitMs + 1000)
+}
+
 /** The lock of a delivery just handed out. */
 function holdOf(record: ShareRecord, maxWaitMs: number): Held {
-  // The first deadline tells the lock duration; renew at half of it, no later than a fetch
-  // wait plus a second before the deadline.
-  const margin = Math.min(Math.max(0, record.lockDeadline - Date.now()) / 2, maxWaitMs + 1000)
+  // A record taken late in its lock (it waited in the buffer) has little of it left: its first
+  // margin is small; each renewal sets the margin again from the full lock it restarted.
+  const margin = marginOf(record.lockDeadline, maxWaitMs)
   return { delivery: delivery(record), deadline: record.lockDeadline, margin, renewing: false, lost: false }
 }
 
@@ -311,6 +319,9 @@ export class ShareProgress implements Progress {
           const d = held.delivery
           if (result.outcome === 'ok' && result.lockDeadline !== undefined) {
             held.deadline = result.lockDeadline
+            // The renewed lock runs its full duration: renew the next time at half of it (the
+            // first margin came from what was left when the record was taken, maybe very little).
+            held.margin = marginOf(result.lockDeadline, this.maxWaitMs)
             this.#o.events.emit('share.lock_renewed', {
               consumerGroup: this.#o.groupId,
               topic: d.topic,

@@ -28,6 +28,12 @@ export function segmentOf(
   let value: unknown
   try {
     value = routing.partitioner(record)
+    if (typeof (value as PromiseLike<unknown> | null)?.then === 'function') {
+      // Its text ("[object Promise]") would be every record's key: one segment for all.
+      throw new TypeError(
+        'the partitioner returned a Promise: it must return the routing key itself (not an async function)',
+      )
+    }
   } catch (error) {
     report?.('parallel_segments.partitioner.error', asError(error), record)
     return 0

@@ -158,7 +158,7 @@ export interface ShareGroupDescription {
   assignor: string
   members: ShareGroupMemberDescription[]
   partitions: SharePartitionDescription[]
-  /** The group's share configs (effective values). */
+  /** The group's share configs and its broker dead letter settings (effective values). */
   configs: Record<string, string>
 }
 
@@ -232,7 +232,7 @@ export async function describeShareGroup(
     }
     const configs: Record<string, string> = {}
     for (const [name, value] of await describeGroupConfigs(cluster, groupId)) {
-      if (name.startsWith('share.')) configs[name] = value
+      if (name.startsWith('share.') || name.startsWith('errors.deadletterqueue.')) configs[name] = value
     }
     return {
       groupId: group.groupId,

@@ -58,6 +58,14 @@ export const parallelSegmentsContract = options({
   onMismatch: oneOf(['refuse', 'warn']).default(PARALLEL_SEGMENTS_DEFAULTS.onMismatch),
 })
   .superRefine((s, ctx) => {
+    if (s.partitioner?.constructor.name === 'AsyncFunction') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partitioner'],
+        message:
+          'must return the routing key itself, not a Promise (it is an async function): every record would go to one segment',
+      })
+    }
     if (s.count > 1 && s.partitioner === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -41,4 +41,13 @@ export const virtualPartitionsContract = options({
   ),
   reducer: fn<VirtualPartitionsSettings['reducer']>().default(() => VIRTUAL_PARTITIONS_DEFAULTS.reducer),
   maxPartitions: integerAtLeast(1).default(VIRTUAL_PARTITIONS_DEFAULTS.maxPartitions),
+}).superRefine((s, ctx) => {
+  if (s.partitioner.constructor.name === 'AsyncFunction') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['partitioner'],
+      message:
+        'must return the ordering key itself, not a Promise (it is an async function): every record would go to one lane',
+    })
+  }
 }) satisfies z.ZodType<VirtualPartitionsSettings, VirtualPartitionsOptions>

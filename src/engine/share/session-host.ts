@@ -46,6 +46,8 @@ export interface SessionHost {
   /** Partitions whose leader is this node: assigned ones, and unassigned ones still holding locks. */
   partitionsLedBy(nodeId: number): SharePartition[]
   partitionById(topicId: string, partition: number): SharePartition | undefined
+  /** True when the member may RENEW locks (the group did not disable it). */
+  renewEnabled(): boolean
   /** Records buffered across the member (record_limit fetches only when none are). */
   totalBuffered(): number
   /**

@@ -165,7 +165,7 @@ export function applyFetchResponse(
         deliveryCount: a.deliveryCount,
       }))
       const decoded = decodeAcquired(p.topic, p.partition, pr.records, ranges, deadline)
-      const replaced = p.addAcquired(decoded.records, decoded.gaps)
+      const replaced = p.addAcquired(decoded.records, decoded.gaps, response.acquisitionLockTimeoutMs)
       if (replaced.length > 0) host.lockLost(p, replaced, 'acquired again after the lock expired')
       // Revoked while the fetch was out: nobody will process these here.
       if (!p.assigned) p.releaseBuffered()

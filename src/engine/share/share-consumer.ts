@@ -49,6 +49,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   #requestSeq = 0
   #roundRobin = 0
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
+  /** False once `stopFetching()` was called: no partition is fetched any more. */
+  #fetching = true
   #closing: Promise<void> | undefined
   #refreshing: Promise<void> | undefined
   #warnedRenew = false
@@ -121,6 +123,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       partitionsLedBy: (nodeId) => [...this.#partitions.values()].filter((p) => p.leaderId === nodeId),
       partitionById: (topicId, partition) => this.#byId.get(`${topicId}:${partition}`),
       totalBuffered: () => this.totalBuffered(),
+      renewEnabled: () => this.#renewEnabled,
       wantsRecords: () => this.#wanted,
       nextRequestSeq: () => ++this.#requestSeq,
       recordsAdded: () => {
@@ -199,7 +202,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       const p = partitions[(this.#roundRobin + i) % n]!
       if (p.buffered === 0) continue
       let wanted = Math.min(remaining, p.buffered)
-      if (limit) wanted = Math.max(0, Math.min(wanted, Math.floor(limit(p.key, wanted))))
+      if (limit) {
+        wanted = Math.max(0, Math.min(wanted, Math.floor(limit(p.key, wanted))))
+        p.refused = wanted === 0
+      }
       if (wanted === 0) continue
       const { records, expired } = p.take(wanted, now)
       if (expired.length > 0) this.#lockLost(p, expired, 'the lock expired before the record was taken')
@@ -215,13 +221,21 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   /**
    * Resolves when records may be available, after `timeoutMs`, on `interruptWait`, or at once
-   * when the consumer is not running (loops check `running`). With `acquireMode: 'record_limit'`
+   * when the consumer is not running (loops check `running`). Buffered records of a partition
+   * the last take's limit refused do not count: a taker that cannot take them is not woken for
+   * them again and again (it would spin). With `acquireMode: 'record_limit'`
    * this is what asks for the next fetch: nothing is fetched ahead of the application (the Java
    * client fetches in `poll()` the same way), so records stay available to the other members.
    */
   async waitForRecords(timeoutMs?: number): Promise<void> {
-    if (this.totalBuffered() > 0 || this.#state !== 'running') return
-    if (!this.#wanted) {
+    if (this.#state !== 'running') return
+    let buffered = false
+    for (const p of this.#partitions.values()) {
+      if (p.buffered === 0) continue
+      if (!p.refused) return
+      buffered = true
+    }
+    if (!buffered && !this.#wanted) {
       this.#wanted = true
       for (const session of this.#sessions.values()) session.wake()
     }
@@ -291,6 +305,25 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       for (const p of waiting) this.#sessions.get(p.leaderId)?.requestFlush()
       await this.#requestDone.wait(200)
     }
+  }
+
+  /**
+   * Stops acquiring records, for good: the application drains before it closes the member.
+   * Buffered records are released at once (the other members get them now, not when the drain
+   * ends), no partition is fetched any more, and acknowledgements and renewals of the records
+   * still being processed keep going out.
+   */
+  stopFetching(): void {
+    if (!this.#fetching) return
+    this.#fetching = false
+    this.#wanted = false
+    for (const p of this.#partitions.values()) {
+      if (!p.assigned) continue
+      p.assigned = false
+      p.releaseBuffered()
+      this.#sessions.get(p.leaderId)?.wake()
+    }
+    this.#recordsAvailable.notify()
   }
 
   /** Partitions currently assigned. */
@@ -390,7 +423,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   async #assign(partitions: TopicPartition[]): Promise<void> {
-    if (this.#state !== 'running') return
+    if (this.#state !== 'running' || !this.#fetching) return
     const next = new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)))
     const added: TopicPartition[] = []
     const removed: TopicPartition[] = []

@@ -7,6 +7,8 @@ interface Held {
   deliveryCount: number
   /** Lock deadline (ms since the epoch), conservative. */
   deadline: number
+  /** The lock duration the broker gave with the acquisition (0: unknown). */
+  lockMs: number
   /** Handed to the runtime by takeRecords. */
   taken: boolean
   /** An accept/release/reject is queued or in flight: no further final acknowledgement. */
@@ -55,6 +57,11 @@ export class SharePartition {
   leaderId = -1
   /** In the member's current assignment (fetch it); held records are still acknowledged when not. */
   assigned = false
+  /**
+   * The taker's limit refused this partition's records in the last take that asked: they do not
+   * count as records to wake the taker for (it cannot take them) until a take grants some again.
+   */
+  refused = false
   /** Records this member may hold locked at once (group config share.partition.max.record.locks). */
   lockBudget: number
   readonly counters: SharePartitionCounters = {
@@ -138,19 +145,23 @@ export class SharePartition {
    * expired and the broker gave the records to this member again (with a higher delivery
    * count), so acknowledging the earlier delivery is no longer possible.
    */
-  addAcquired(records: readonly ShareRecord[], gaps: readonly number[]): number[] {
+  addAcquired(records: readonly ShareRecord[], gaps: readonly number[], lockMs = 0): number[] {
     const replaced: number[] = []
     for (const record of records) {
       const previous = this.#held.get(record.offset)
       if (previous) {
         replaced.push(record.offset)
         if (!previous.taken && !previous.final) this.#untaken--
+        // The earlier delivery's acknowledgement, queued or waiting to be resent after a split:
+        // the wire has no delivery count, so sent now it would apply to the new delivery.
         this.#dropPending(record.offset, 'lock_lost')
+        this.#dropRetried(record.offset, 'lock_lost')
         this.counters.lockLost++
       }
       this.#held.set(record.offset, {
         deliveryCount: record.deliveryCount,
         deadline: record.lockDeadline,
+        lockMs,
         taken: false,
         final: false,
       })
@@ -186,6 +197,8 @@ export class SharePartition {
         continue
       }
       h.taken = true
+      // Renewed while buffered: the record carries its current deadline.
+      record.lockDeadline = h.deadline
       records.push(record)
     }
     this.counters.delivered += records.length
@@ -197,6 +210,24 @@ export class SharePartition {
       this.#head = 0
     }
     return { records, expired }
+  }
+
+  /**
+   * Queues a RENEW for buffered records whose lock gets within `marginMs` (or half its duration)
+   * of its deadline: fetched ahead, they may wait in the buffer longer than a lock while the
+   * application is busy, and a lock that expires there costs the record a delivery (the broker
+   * archives it at the group's delivery count limit, never processed). Returns how many.
+   */
+  renewBuffered(now: number, marginMs: number): number {
+    let n = 0
+    for (const [offset, h] of this.#held) {
+      if (h.taken || h.final || this.#pending.has(offset)) continue
+      const margin = h.lockMs > 0 ? Math.min(h.lockMs / 2, marginMs) : marginMs
+      if (h.deadline - now > margin) continue
+      this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'renew'))
+      n++
+    }
+    return n
   }
 
   /**
@@ -361,6 +392,17 @@ export class SharePartition {
     this.#pending.set(e.offset, e)
   }
 
+  #dropRetried(offset: number, outcome: AckOutcome): void {
+    for (let i = 0; i < this.#retry.length; i++) {
+      const unit = this.#retry[i]!
+      const at = unit.findIndex((e) => e.offset === offset && e.type !== 'gap')
+      if (at < 0) continue
+      notifyWaiters(unit[at]!, this, outcome)
+      unit.splice(at, 1)
+      if (unit.length === 0) this.#retry.splice(i--, 1)
+    }
+  }
+
   #dropPending(offset: number, outcome: AckOutcome): void {
     const e = this.#pending.get(offset)
     if (!e) return
@@ -378,6 +420,8 @@ export class SharePartition {
       } else if (current) this.#held.delete(e.offset)
     } else if (outcome === 'lock_lost') {
       if (current) {
+        // A buffered record (its renewal came back lock_lost) leaves the buffer with its lock.
+        if (!current.taken && !current.final) this.#untaken--
         this.#held.delete(e.offset)
         this.counters.lockLost++
       }

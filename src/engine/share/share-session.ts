@@ -184,9 +184,12 @@ export class ShareSession {
   /** Decides and sends the next request; true when the session is finished. */
   async #step(): Promise<boolean> {
     const led = this.#host.partitionsLedBy(this.nodeId)
-    const wanted = led.filter((p) => p.assigned && p.topicId !== '')
-    const acks = led.some((p) => p.hasAcks())
+    const assigned = led.filter((p) => p.assigned && p.topicId !== '')
+    // The lock budget is per partition: one that holds all it may is left out of the fetch
+    // (forgotten by the session until it has room again), the others are still fetched.
+    const wanted = assigned.filter((p) => p.room > 0)
     if (this.#closing) {
+      const acks = led.some((p) => p.hasAcks())
       // Everything queued (accepts, and the RELEASEs the member queued for what it still holds)
       // goes out in ordinary requests first, retries included; then the session ends.
       if (this.#epoch === 0) {
@@ -202,13 +205,20 @@ export class ShareSession {
       return true
     }
     if (this.#epoch === 0) {
-      if ((wanted.length === 0 && !acks) || Date.now() < this.#retryAt) {
+      if ((wanted.length === 0 && !led.some((p) => p.hasAcks())) || Date.now() < this.#retryAt) {
         await this.#wake.wait(this.#retryAt > Date.now() ? this.#retryAt - Date.now() : 1000)
         return false
       }
       await this.#open()
       return false
     }
+    if (this.supportsRenew && this.#host.renewEnabled()) {
+      // Records fetched ahead keep their locks while they wait in the buffer. The session looks
+      // again after each request (a fetch waits up to maxWaitMs) or within a second when idle.
+      const now = Date.now()
+      for (const p of assigned) p.renewBuffered(now, this.#host.fetch.maxWaitMs + 1500)
+    }
+    const acks = led.some((p) => p.hasAcks())
     const wantedSet = new Set(wanted)
     const fetchDue = this.#fetchDue(wanted)
     const mustAcknowledge =
@@ -225,7 +235,7 @@ export class ShareSession {
       await this.#fetch(wanted)
       return false
     }
-    if (wanted.length === 0 && led.every((p) => p.isIdle())) {
+    if (assigned.length === 0 && led.every((p) => p.isIdle())) {
       // Nothing to fetch or hold here: end the session (a new assignment opens another).
       await this.#acknowledge([], -1)
       this.#epoch = 0
@@ -238,7 +248,6 @@ export class ShareSession {
 
   #fetchDue(wanted: SharePartition[]): boolean {
     if (wanted.length === 0 || Date.now() < this.#retryAt) return false
-    if (Math.min(...wanted.map((p) => p.room)) <= 0) return false
     const { acquireMode, maxRecords } = this.#host.fetch
     if (acquireMode === 'record_limit') return this.#host.totalBuffered() === 0 && this.#host.wantsRecords()
     let buffered = 0

@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'
+import { describeShareGroup } from '../../../src/share/share-admin.ts'
 import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
 import { readRecords } from '../../support/read-topic.ts'
-import { shareGroup } from '../../support/share.ts'
+import { kafkaOptions, shareGroup } from '../../support/share.ts'
 
 test("a rejected record goes to the broker's dead letter topic when the group has one", async () => {
   const topic = await createTopic('share-broker-dlq', 1)
@@ -39,4 +40,8 @@ test("a rejected record goes to the broker's dead letter topic when the group ha
   assert.equal(dead?.headers['__dlq.errors.offset'], '2')
   assert.equal(dead?.headers['__dlq.errors.group'], group)
   assert.equal(dead?.value, 'v2', 'the record was copied (errors.deadletterqueue.copy.record.enable)')
+  // `multilane share describe` shows the dead letter settings `share configure` wrote.
+  const { configs } = await describeShareGroup(kafkaOptions(), group)
+  assert.equal(configs['errors.deadletterqueue.topic.name'], dlq)
+  assert.equal(configs['errors.deadletterqueue.copy.record.enable'], 'true')
 })

@@ -145,6 +145,54 @@ describe('share fetching details', () => {
     assert.ok(maxHeld <= budget + 10, `never held more than the budget (max ${maxHeld})`)
   })
 
+  it('a partition at its lock budget does not stop the member fetching its other partitions', async () => {
+    const topic = await createTopic('share-budget-two', 2)
+    const groupId = await shareGroup('share-budget-two')
+    const budget = 30
+    const { consumer } = createShareMember({
+      groupId,
+      topics: [topic],
+      maxRecordLocks: budget,
+      maxRecords: 20,
+    })
+    await consumer.start()
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    // Partition 0's records are held (their handlers wait); partition 1's finish at once.
+    const worker = new ShareWorker(consumer, async (record) => {
+      if (record.partition === 0) await gate
+      return 'accept' as const
+    })
+    const heldOf = (partition: number) =>
+      consumer.stats().partitions.find((p) => p.topic === topic && p.partition === partition)?.held ?? 0
+    try {
+      await produceRecords(topic, 200, {
+        partitions: 2,
+        batchSize: 10,
+        record: (i) => ({ key: `k${i}`, value: `v${i}`, partition: 0, headers: {} }),
+      })
+      await waitUntil(() => heldOf(0) >= budget - 10, { message: 'partition 0 filled its budget' })
+      await produceRecords(topic, 20, {
+        partitions: 2,
+        record: (i) => ({ key: `k${i}`, value: `v${i}`, partition: 1, headers: {} }),
+      })
+      // The budget is per partition: partition 1 has all of its own.
+      await waitUntil(() => worker.applied('accept', 1).length === 20, {
+        timeoutMs: 15_000,
+        message: `partition 1's 20 records accepted while partition 0 holds ${heldOf(0)} locks`,
+      })
+    } finally {
+      release()
+    }
+    await waitUntil(() => worker.applied('accept', 0).length === 200, {
+      timeoutMs: 60_000,
+      message: "partition 0's 200 records accepted",
+    })
+    await worker.stop()
+  })
+
   it('a topic that does not exist yet: the member joins, gets nothing, and consumes once it is created', async () => {
     const topic = uniqueName('share-later-topic')
     const groupId = await shareGroup('share-later-topic')

@@ -382,6 +382,26 @@ const INVALID: InvalidCase[] = [
     expect: [`${G} › parallelSegments.partitioner: is required with count 3`],
   },
   {
+    name: 'an async virtual partitions partitioner',
+    define: () =>
+      topic({
+        handler,
+        processing: { ordering: 'key' },
+        virtualPartitions: { partitioner: async () => 'k' },
+      }),
+    expect: [
+      `${T} › virtualPartitions.partitioner: must return the ordering key itself, not a Promise (it is an async function)`,
+    ],
+  },
+  {
+    name: 'an async segment partitioner',
+    define: () =>
+      group((g) => g.parallelSegments({ count: 2, partitioner: async (r) => r.key }).topic('t', { handler })),
+    expect: [
+      `${G} › parallelSegments.partitioner: must return the routing key itself, not a Promise (it is an async function)`,
+    ],
+  },
+  {
     name: 'empty merge key',
     define: () =>
       group((g) =>

@@ -116,3 +116,55 @@ describe('share progress', () => {
     assert.deepEqual(sent, [])
   })
 })
+
+describe('share progress: renewal timing', () => {
+  it('a record taken late in its lock is renewed early enough after its first renewal (the margin follows the renewed lock)', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval', 'Date'], now: 1_000_000 })
+    const LOCK_MS = 10_000
+    const events = new EventBus()
+    const lost: Array<MultilaneEvents['share.lock_lost']> = []
+    events.on('share.lock_lost', (e) => lost.push(e))
+    /** Time left on the lock when each renewal was asked for. */
+    const leftAtRenewal: number[] = []
+    let deadline = 0
+    const progress = new ShareProgress({
+      groupId: 'g',
+      events,
+      maxWaitMs: 500,
+      member: {
+        acknowledge: async (delivery, type) => {
+          if (type !== 'renew') return { ...delivery, type, outcome: 'ok' }
+          leftAtRenewal.push(deadline - Date.now())
+          deadline = Date.now() + LOCK_MS
+          return { ...delivery, type, outcome: 'ok', lockDeadline: deadline }
+        },
+        flush: async () => {},
+      },
+    })
+    const partition = progress.open(
+      { topic: T, partition: 0, intakeFreed() {} },
+      { topic: T, partition: 0, position: 0, committed: null },
+    )
+    // Fetched with a 10 s lock, it waited in the buffer: 600 ms of its lock are left when taken.
+    const r = record(9, 1, 600)
+    deadline = r.lockDeadline
+    progress.deliveries.handed([r])
+    partition.track(9)
+    // The handler runs 3 lock durations; the sweep runs every 200 ms.
+    for (let i = 0; i < (3 * LOCK_MS) / 100; i++) {
+      t.mock.timers.tick(100)
+      // The fake acknowledger's answer is a resolved promise: let it settle.
+      await Promise.resolve()
+      await Promise.resolve()
+    }
+    partition.finish(9, 'succeeded')
+    progress.close()
+    assert.ok(leftAtRenewal.length >= 3, `renewed ${leftAtRenewal.length} times`)
+    // A renewal waits for the fetch in flight (up to maxWaitMs = 500 ms) before it is sent: once
+    // the lock is known to be 10 s, every renewal must be asked for at least a fetch wait plus
+    // a second ahead, as the documentation says — not with the 300 ms margin of the first.
+    const late = leftAtRenewal.slice(1).filter((left) => left < 1000)
+    assert.deepEqual(late, [], `time left at each renewal: ${leftAtRenewal.join(', ')} ms`)
+    assert.deepEqual(lost, [])
+  })
+})

@@ -97,6 +97,28 @@ describe('segment routing', () => {
   })
 })
 
+describe('segment routing: a partitioner that returns a Promise', () => {
+  it('is a routing error (segment 0, reported), not a key: its text would send every record to one segment', () => {
+    const reports: Array<[string, string]> = []
+    const report: RoutingErrorReport = (type, error) => reports.push([type, error.message])
+    const routing = {
+      count: 3,
+      partitioner: (r: ConsumedRecord<unknown>) => Promise.resolve(r.headers.get('user')),
+      reducer: defaultSegmentReducer,
+    }
+    const users = ['a', 'b', 'c', 'd', 'e', 'f']
+    const segments = users.map((u) => segmentOf(record('k', { user: u }), routing, report))
+    assert.deepEqual(segments, [0, 0, 0, 0, 0, 0])
+    assert.equal(reports.length, users.length)
+    assert.ok(
+      reports.every(
+        ([type, message]) => type === 'parallel_segments.partitioner.error' && /Promise/.test(message),
+      ),
+      JSON.stringify(reports[0]),
+    )
+  })
+})
+
 describe('routing fingerprint', () => {
   const partitioner = (r: ConsumedRecord<unknown>) => r.key
   it('changes with the count, the merge key, the partitioner or reducer source, or the routing version', () => {

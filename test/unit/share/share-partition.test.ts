@@ -264,6 +264,42 @@ describe('share partition bookkeeping', () => {
     )
   })
 
+  it('buffered records near their lock deadline are renewed; a renewal that finds the lock gone leaves the buffer', () => {
+    const now = Date.now()
+    const p = new SharePartition('t', 0, 10)
+    // A 2 s lock; offsets 0 and 1 have 500 ms left, offset 2 the whole lock.
+    p.addAcquired([record(0, 1, now + 500), record(1, 1, now + 500), record(2, 1, now + 2000)], [], 2000)
+    assert.equal(p.renewBuffered(now, 2000), 2, 'renewed at half the lock duration, not at the margin')
+    assert.equal(p.renewBuffered(now, 2000), 0, 'a queued renewal is not queued again')
+    const unit = p.nextUnit()!
+    assert.deepEqual(
+      unit.map((e) => [e.offset, e.type]),
+      [
+        [0, 'renew'],
+        [1, 'renew'],
+      ],
+    )
+    // The broker renewed offset 0 and had lost offset 1's lock (split units, one each).
+    p.settle(unit.slice(0, 1), { kind: 'ok', renewDeadline: now + 2500 })
+    p.settle(unit.slice(1), {
+      kind: 'lock_lost',
+      error: new ShareError('LOCK_LOST', 'INVALID_RECORD_STATE', { kafkaError: 'INVALID_RECORD_STATE' }),
+    })
+    assert.equal(p.buffered, 2)
+    assert.equal(p.held, 2)
+    const { records, expired } = p.take(10, now + 1000)
+    assert.deepEqual(
+      records.map((r) => [r.offset, r.lockDeadline]),
+      [
+        [0, now + 2500],
+        [2, now + 2000],
+      ],
+    )
+    assert.deepEqual(expired, [])
+    assert.equal(p.buffered, 0)
+    assert.equal(p.renewBuffered(now + 1900, 2000), 0, 'taken records are renewed by whoever processes them')
+  })
+
   it('revocation releases buffered records; losing the session settles queued acknowledgements as lock_lost', async () => {
     const p = new SharePartition('t', 0, 10)
     p.addAcquired([record(0), record(1), record(2)], [7])
@@ -283,6 +319,38 @@ describe('share partition bookkeeping', () => {
     assert.equal((await accept0).outcome, 'lock_lost')
     assert.equal(lost.results.length, 3, 'gaps are not reported')
     assert.ok(p.isIdle())
+  })
+
+  it("a record acquired again drops the earlier delivery's acknowledgement waiting to be resent after a split", async () => {
+    const p = partitionWith([0, 1])
+    const d = (offset: number) => ({ topic: 't', partition: 0, offset, deliveryCount: 1 })
+    const accept0 = p.acknowledge(d(0), 'accept')
+    const release1 = p.acknowledge(d(1), 'release')
+    // The broker refused the unit (one offset not acquired any more): it is resent in halves.
+    p.settle(p.nextUnit()!, {
+      kind: 'invalid_record_state',
+      error: new ShareError('LOCK_LOST', 'INVALID_RECORD_STATE', { kafkaError: 'INVALID_RECORD_STATE' }),
+    })
+    // Meanwhile offset 1's lock expired and the broker gave it to this member again. The wire
+    // carries no delivery count: the earlier delivery's RELEASE, sent now, would release the new
+    // delivery while it is being processed (and another member would get it at the same time).
+    assert.deepEqual(p.addAcquired([record(1, 2)], []), [1])
+    const sent: Array<[number, string]> = []
+    for (let unit = p.nextUnit(); unit; unit = p.nextUnit()) {
+      sent.push(...unit.map((e): [number, string] => [e.offset, e.type]))
+      p.settle(unit, { kind: 'ok', renewDeadline: FAR })
+    }
+    assert.deepEqual(sent, [[0, 'accept']])
+    // Both settled (awaiting a waiter left unsettled would hang, not fail).
+    const outcomes: string[] = ['pending', 'pending']
+    void release1.then((r) => {
+      outcomes[0] = r.outcome
+    })
+    void accept0.then((r) => {
+      outcomes[1] = r.outcome
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(outcomes, ['lock_lost', 'ok'])
   })
 
   it('a record acquired again (its earlier lock expired) replaces the earlier delivery', async () => {
