@@ -19,7 +19,7 @@ type AbortedTransactions = fetchV17.FetchResponsePartitionAbortedTransaction[] |
  * per 1M records instead of 2 and a third of the throughput gone (BENCHMARKS.md, "Processing
  * runtime"). Instances of a class have no allocation site.
  */
-class FetchedRecord implements ConsumerRecord {
+export class FetchedRecord implements ConsumerRecord {
   topic: string
   partition: number
   offset: number

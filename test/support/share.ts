@@ -1,9 +1,14 @@
 // Helpers for share-group integration tests against the real broker.
 import { after } from 'node:test'
+import { type App, createApp } from '../../src/app/app.ts'
 import { ShareConsumer, type ShareConsumerOptions } from '../../src/engine/share/share-consumer.ts'
 import type { ShareAcknowledgedEvent, ShareFetchEvent } from '../../src/engine/share/share-session.ts'
 import type { AcknowledgeType, AckResult, ShareRecord } from '../../src/engine/share/types.ts'
-import { configureShareGroup, type ShareGroupConfigs } from '../../src/share/share-admin.ts'
+import {
+  configureShareGroup,
+  describeShareGroup,
+  type ShareGroupConfigs,
+} from '../../src/share/share-admin.ts'
 import { bootstrapServers, uniqueName, waitUntil } from './kafka.ts'
 
 /** Members still open; a failing test must not leave them running (and its file hanging). */
@@ -132,4 +137,25 @@ export class ShareWorker {
     await Promise.allSettled([...this.#inFlight])
     await this.consumer.close()
   }
+}
+
+/** An app for share-group tests: no logger, no statistics, the given shutdown deadline. */
+export function shareTestApp(clientId: string, shutdownTimeoutMs = 5000): App {
+  return createApp({
+    kafka: { bootstrap: bootstrapServers(), clientId },
+    logger: false,
+    shutdownTimeoutMs,
+    statisticsIntervalMs: 0,
+  })
+}
+
+/** Waits until the broker counts no record of the group's only partition as unacknowledged. */
+export async function lagZero(groupId: string, timeoutMs = 30_000): Promise<void> {
+  await waitUntil(
+    async () => {
+      const d = await describeShareGroup(kafkaOptions(), groupId)
+      return d.partitions.length === 1 && d.partitions[0]!.lag === 0
+    },
+    { timeoutMs, message: 'share-partition lag 0 (every record acknowledged)' },
+  )
 }

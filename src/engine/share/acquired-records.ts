@@ -1,4 +1,5 @@
 import type { RecordBatch } from '../../kafka/apis/share-common.ts'
+import { FetchedRecord } from '../fetched-records.ts'
 import type { ShareRecord } from './types.ts'
 
 /** An acquired range from a ShareFetch response (offsets inclusive). */
@@ -21,16 +22,8 @@ export interface DecodedAcquisition {
 const CONTROL_BATCH = 0x20
 const LOG_APPEND_TIME = 0x08
 
-/** A class, not an object literal, for the reason given at FetchedRecord (fetched-records.ts). */
-class AcquiredRecord implements ShareRecord {
-  topic: string
-  partition: number
-  offset: number
-  timestamp: number
-  key: Buffer | null
-  value: Buffer | null
-  headers: Array<[Buffer | null, Buffer | null]>
-  leaderEpoch: number
+/** A class, not an object literal, for the reason given at {@link FetchedRecord}. */
+class AcquiredRecord extends FetchedRecord implements ShareRecord {
   deliveryCount: number
   lockDeadline: number
 
@@ -46,14 +39,7 @@ class AcquiredRecord implements ShareRecord {
     deliveryCount: number,
     lockDeadline: number,
   ) {
-    this.topic = topic
-    this.partition = partition
-    this.offset = offset
-    this.timestamp = timestamp
-    this.key = key
-    this.value = value
-    this.headers = headers
-    this.leaderEpoch = leaderEpoch
+    super(topic, partition, offset, timestamp, key, value, headers, leaderEpoch)
     this.deliveryCount = deliveryCount
     this.lockDeadline = lockDeadline
   }

@@ -3,18 +3,8 @@
 // members get them at once, not when the drain ends — on a real broker.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type App, createApp } from '../../../src/app/app.ts'
-import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
-import { shareGroup } from '../../support/share.ts'
-
-function app(clientId: string): App {
-  return createApp({
-    kafka: { bootstrap: bootstrapServers(), clientId },
-    logger: false,
-    shutdownTimeoutMs: 60_000,
-    statisticsIntervalMs: 0,
-  })
-}
+import { createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
+import { shareGroup, shareTestApp } from '../../support/share.ts'
 
 test('a draining member holds no records but those still running: the others get the rest during its drain', async () => {
   const topic = await createTopic('share-app-drain', 1)
@@ -24,7 +14,7 @@ test('a draining member holds no records but those still running: the others get
     unblock = resolve
   })
   const byA: number[] = []
-  const a = app('share-drain-a')
+  const a = shareTestApp('share-drain-a', 60_000)
   let aAssigned = false
   a.shareGroup(group, (g) =>
     g.topic(topic, {
@@ -40,7 +30,7 @@ test('a draining member holds no records but those still running: the others get
     aAssigned = true
   })
   const byB: Array<{ offset: number; deliveryCount: number }> = []
-  const b = app('share-drain-b')
+  const b = shareTestApp('share-drain-b', 60_000)
   let bAssigned = false
   b.shareGroup(group, (g) =>
     g.topic(topic, {

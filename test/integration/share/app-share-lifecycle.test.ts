@@ -5,39 +5,18 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
-import { type App, createApp } from '../../../src/app/app.ts'
 import type { MultilaneEvents } from '../../../src/instrumentation/events.ts'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
 import { spawnFixture } from '../../support/fixture-process.ts'
 import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
-import { kafkaOptions, shareGroup } from '../../support/share.ts'
+import { lagZero, shareGroup, shareTestApp } from '../../support/share.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function app(clientId: string, shutdownTimeoutMs = 10_000): App {
-  return createApp({
-    kafka: { bootstrap: bootstrapServers(), clientId },
-    logger: false,
-    shutdownTimeoutMs,
-    statisticsIntervalMs: 0,
-  })
-}
-
-async function lagZero(groupId: string, timeoutMs = 30_000): Promise<void> {
-  await waitUntil(
-    async () => {
-      const d = await describeShareGroup(kafkaOptions(), groupId)
-      return d.partitions.length === 1 && d.partitions[0]!.lag === 0
-    },
-    { timeoutMs, message: 'share-partition lag 0 (every record acknowledged)' },
-  )
-}
 
 /** A member in this process that records every delivery it handled. */
 function survivor(group: string, topic: string, name: string) {
   const deliveries: Array<{ offset: number; deliveryCount: number }> = []
   let assigned = false
-  const a = app(name)
+  const a = shareTestApp(name, 10_000)
   a.shareGroup(group, (g) =>
     g.topic(topic, {
       processing: { capacity: 10 },
@@ -131,7 +110,7 @@ describe('share groups in the app: members going away', () => {
     })
     const errors: Array<MultilaneEvents['error.occurred']> = []
     // Shutdown waits 2 s for running handlers; one of them never finishes in time.
-    const a = app('share-shutdown-a', 2000)
+    const a = shareTestApp('share-shutdown-a', 2000)
     let aAssigned = false
     a.shareGroup(group, (g) =>
       g.topic(topic, {

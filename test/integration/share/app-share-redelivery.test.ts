@@ -5,34 +5,13 @@
 // letter topic, then reject) before the broker would archive the record unseen — on a real broker.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { type App, createApp } from '../../../src/app/app.ts'
 import type { MultilaneEvents } from '../../../src/instrumentation/events.ts'
 import { DLQ_HEADERS } from '../../../src/processing/dead-letter-queue.ts'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
-import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
+import { createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
 import { readRecords } from '../../support/read-topic.ts'
-import { kafkaOptions, shareGroup } from '../../support/share.ts'
+import { lagZero, shareGroup, shareTestApp } from '../../support/share.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function app(clientId: string): App {
-  return createApp({
-    kafka: { bootstrap: bootstrapServers(), clientId },
-    logger: false,
-    shutdownTimeoutMs: 5000,
-    statisticsIntervalMs: 0,
-  })
-}
-
-async function lagZero(groupId: string): Promise<void> {
-  await waitUntil(
-    async () => {
-      const d = await describeShareGroup(kafkaOptions(), groupId)
-      return d.partitions.length === 1 && d.partitions[0]!.lag === 0
-    },
-    { timeoutMs: 30_000, message: 'share-partition lag 0 (every record acknowledged)' },
-  )
-}
 
 describe('share groups in the app: records that come back', () => {
   it('a lock that expires while the handler runs: the record comes back to this member and is not run twice at once', async () => {
@@ -47,7 +26,7 @@ describe('share groups in the app: records that come back', () => {
     await produceRecords(topic, 1, { partitions: 1 })
     const runs: Array<{ deliveryCount: number; start: number; end: number }> = []
     const lost: Array<MultilaneEvents['share.lock_lost']> = []
-    const a = app('share-expire')
+    const a = shareTestApp('share-expire')
     a.shareGroup(group, (g) =>
       g.topic(topic, {
         handler: async (record) => {
@@ -92,7 +71,7 @@ describe('share groups in the app: records that come back', () => {
     await produceRecords(topic, 5, { partitions: 1 })
     const deliveries: number[] = []
     const rejected: Array<MultilaneEvents['share.rejected']> = []
-    const a = app('share-limit')
+    const a = shareTestApp('share-limit')
     a.shareGroup(group, (g) =>
       g.topic(topic, {
         retries: { mode: 'redeliver', maxRetries: 5, backoff: { initialMs: 10, maxMs: 10 } },

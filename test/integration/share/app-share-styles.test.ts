@@ -4,32 +4,10 @@
 // take, the other members get), and key ordering within one member — on a real broker.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { type App, createApp } from '../../../src/app/app.ts'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
-import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
-import { kafkaOptions, shareGroup } from '../../support/share.ts'
+import { createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
+import { lagZero, shareGroup, shareTestApp } from '../../support/share.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function app(clientId: string): App {
-  return createApp({
-    kafka: { bootstrap: bootstrapServers(), clientId },
-    logger: false,
-    shutdownTimeoutMs: 5000,
-    statisticsIntervalMs: 0,
-  })
-}
-
-/** Waits until the broker counts no record of the group's partition as unacknowledged. */
-async function lagZero(groupId: string): Promise<void> {
-  await waitUntil(
-    async () => {
-      const d = await describeShareGroup(kafkaOptions(), groupId)
-      return d.partitions.length === 1 && d.partitions[0]!.lag === 0
-    },
-    { timeoutMs: 30_000, message: 'share-partition lag 0 (every record acknowledged)' },
-  )
-}
 
 describe('share groups in the app: styles', () => {
   it('blocking: each poll takes at most maxPollRecords, runs them all, then polls again; every record accepted once', async () => {
@@ -42,7 +20,7 @@ describe('share groups in the app: styles', () => {
     /** Sizes of the polls, as the handlers saw them: a poll starts when nothing runs. */
     const polls: number[] = []
     const handled = new Map<number, number>()
-    const a = app('share-blocking')
+    const a = shareTestApp('share-blocking')
     a.shareGroup(group, (g) =>
       g.topic(topic, {
         // capacity above maxPollRecords: only the poll size limits what runs at once.
@@ -91,7 +69,7 @@ describe('share groups in the app: styles', () => {
     })
     const byA: number[] = []
     const byB: number[] = []
-    const a = app('share-record-limit-a')
+    const a = shareTestApp('share-record-limit-a')
     a.shareGroup(group, (g) => {
       g.options({ acquireMode: 'record_limit' })
       g.topic(topic, {
@@ -102,7 +80,7 @@ describe('share groups in the app: styles', () => {
         },
       })
     })
-    const b = app('share-record-limit-b')
+    const b = shareTestApp('share-record-limit-b')
     b.shareGroup(group, (g) => g.topic(topic, { handler: (record) => void byB.push(record.offset) }))
     let aAssigned = false
     a.on('partitions.assigned', () => {
@@ -150,7 +128,7 @@ describe('share groups in the app: styles', () => {
       handled: 0,
     }))
     const apps = members.map((m, i) => {
-      const a = app(`share-key-${i}`)
+      const a = shareTestApp(`share-key-${i}`)
       a.shareGroup(group, (g) =>
         g.topic(topic, {
           processing: { ordering: 'key', capacity: 20 },
@@ -216,7 +194,7 @@ describe('share groups in the app: styles', () => {
     const codes: string[] = []
     const handled = new Set<number>()
     let committed = false
-    const a = app('share-context')
+    const a = shareTestApp('share-context')
     a.shareGroup(group, (g) =>
       g.topic(topic, {
         handler: async (record, ctx) => {
