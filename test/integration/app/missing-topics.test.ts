@@ -72,12 +72,19 @@ test('a dead letter topic deleted while running: dispatches time out, are report
     const admin = createAdmin()
     try {
       await admin.deleteTopics({ topics: [dlq] })
+      // Deletion completes asynchronously: until the broker's metadata has it gone, a produce
+      // may still land (and the dispatch would rightly succeed).
+      await waitUntil(async () => !(await admin.listTopics()).includes(dlq), {
+        message: 'the dead letter topic is gone from the metadata',
+      })
     } finally {
       await admin.close()
     }
     deleteDone()
     await waitUntil(() => errors.some((e) => e.type === 'dead_letter_queue.dispatch.error'), {
       message: 'the dispatch failed within its deadline and was reported',
+    }).catch((error: Error) => {
+      throw new Error(`${error.message} (dispatched: ${dispatched.join(', ') || 'none'})`)
     })
     const reported = errors.find((e) => e.type === 'dead_letter_queue.dispatch.error')!
     assert.match(reported.error.message, /did not finish within 2000 ms|does not exist|unknown topic/i)
