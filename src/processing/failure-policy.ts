@@ -100,28 +100,42 @@ export class RetryThenDeadLetter implements FailurePolicy {
 
   async #deadLetter(unit: WorkUnit, error: Error): Promise<FailureDecision> {
     const { events, group, deadLetters } = this.#options
-    const { run } = unit
-    const dlq = run.topic.deadLetterQueue!
-    try {
-      await deadLetters.dispatch(dlq.topic, unit.records(), group.name, unit.attempt, error)
-    } catch (dispatchError) {
-      unit.pendingFailure = error
-      reportRecordError(events, group, 'dead_letter_queue.dispatch.error', dispatchError, unit)
-      return { retryAfterMs: backoffDelay(2, run.topic.retries.backoff) }
-    }
-    unit.pendingFailure = undefined
-    if (unit.lane !== null) run.laneFailures.delete(unit.lane)
-    for (const r of unit.records()) {
-      events.emit('dead_letter_queue.dispatched', {
-        consumerGroup: group.name,
-        topic: r.topic,
-        partition: r.partition,
-        offset: r.offset,
-        deadLetterTopic: dlq.topic,
-        attempts: unit.attempt,
-        error,
-      })
-    }
-    return { outcome: 'dead_lettered' }
+    const decision = await deadLetter(unit, error, { events, group, deadLetters })
+    if ('outcome' in decision && unit.lane !== null) unit.run.laneFailures.delete(unit.lane)
+    return decision
   }
+}
+
+/**
+ * Produces a failed unit's records to its topic's dead letter topic. A failed produce is
+ * reported and retried after a backoff (the unit keeps `pendingFailure`: the produce is retried,
+ * not the handler); a done one is reported per record and ends the unit as dead-lettered.
+ * Shared by the consumer- and share-group policies.
+ */
+export async function deadLetter(
+  unit: WorkUnit,
+  error: Error,
+  o: { events: EventBus; group: ConsumerGroupInfo; deadLetters: DeadLetterSink },
+): Promise<FailureDecision> {
+  const dlq = unit.run.topic.deadLetterQueue!
+  try {
+    await o.deadLetters.dispatch(dlq.topic, unit.records(), o.group.name, unit.attempt, error)
+  } catch (dispatchError) {
+    unit.pendingFailure = error
+    reportRecordError(o.events, o.group, 'dead_letter_queue.dispatch.error', dispatchError, unit)
+    return { retryAfterMs: backoffDelay(2, unit.run.topic.retries.backoff) }
+  }
+  unit.pendingFailure = undefined
+  for (const r of unit.records()) {
+    o.events.emit('dead_letter_queue.dispatched', {
+      consumerGroup: o.group.name,
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      deadLetterTopic: dlq.topic,
+      attempts: unit.attempt,
+      error,
+    })
+  }
+  return { outcome: 'dead_lettered' }
 }

@@ -1,7 +1,7 @@
 import type { EventBus } from '../instrumentation/events.ts'
 import type { DeadLetterSink } from './dead-letter-queue.ts'
 import { DeserializationError } from './deserializers.ts'
-import { type FailureDecision, type FailurePolicy, reportRecordError } from './failure-policy.ts'
+import { deadLetter, type FailureDecision, type FailurePolicy, reportRecordError } from './failure-policy.ts'
 import { backoffDelay } from './retry-backoff.ts'
 import type { ConsumerGroupInfo } from './runtime-input.ts'
 import type { WorkUnit } from './work-unit.ts'
@@ -46,7 +46,7 @@ export class RetryOrReject implements FailurePolicy {
     const limit = this.#o.deliveryCountLimit()
     const lastDelivery = redeliver && limit !== undefined && deliveryCount >= limit
     if (failures > topic.retries.maxRetries || lastDelivery) {
-      if (topic.deadLetterQueue) return this.#deadLetter(unit, error)
+      if (topic.deadLetterQueue) return deadLetter(unit, error, this.#o)
       reportRecordError(events, group, 'consumer.retries_exhausted', error, unit, unit.attempt)
       return { outcome: 'rejected' }
     }
@@ -56,33 +56,8 @@ export class RetryOrReject implements FailurePolicy {
   }
 
   retryPending(unit: WorkUnit): Promise<FailureDecision> {
-    return this.#deadLetter(unit, unit.pendingFailure!)
+    return deadLetter(unit, unit.pendingFailure!, this.#o)
   }
 
   onSuccess(_unit: WorkUnit): void {}
-
-  async #deadLetter(unit: WorkUnit, error: Error): Promise<FailureDecision> {
-    const { events, group, deadLetters } = this.#o
-    const dlq = unit.run.topic.deadLetterQueue!
-    try {
-      await deadLetters.dispatch(dlq.topic, unit.records(), group.name, unit.attempt, error)
-    } catch (dispatchError) {
-      unit.pendingFailure = error
-      reportRecordError(events, group, 'dead_letter_queue.dispatch.error', dispatchError, unit)
-      return { retryAfterMs: backoffDelay(2, unit.run.topic.retries.backoff) }
-    }
-    unit.pendingFailure = undefined
-    for (const r of unit.records()) {
-      events.emit('dead_letter_queue.dispatched', {
-        consumerGroup: group.name,
-        topic: r.topic,
-        partition: r.partition,
-        offset: r.offset,
-        deadLetterTopic: dlq.topic,
-        attempts: unit.attempt,
-        error,
-      })
-    }
-    return { outcome: 'dead_lettered' }
-  }
 }
