@@ -12,6 +12,9 @@ export function buildProgram(): Command {
   const program = new Command('multilane')
     .description('Kafka consumers with more parallelism than partitions give')
     .version(packageInfo()?.version ?? 'unknown (package.json not found)', '-v, --version')
+    // `multilane --version` before a command; after one, `--version` is that command's own
+    // option (`kafka start --version 3.9.1`).
+    .enablePositionalOptions()
   program.addCommand(kafkaCommand())
   program.addCommand(topicsCommand())
   program.addCommand(shareCommand())

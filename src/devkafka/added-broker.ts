@@ -123,6 +123,7 @@ async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: numb
         controllerPort: cluster.controllerPort,
         dataDir,
         node: { id: nodeId, role: 'broker' },
+        version: cluster.version,
       }),
     )
     writeFileSync(log4jFile, log4jProperties(logFile))

@@ -1,3 +1,5 @@
+import { hasModernGroups } from './kafka-version.ts'
+
 /** What the generated `server.properties` depends on. */
 export interface BrokerConfigInput {
   port: number
@@ -12,6 +14,11 @@ export interface BrokerConfigInput {
    * (`addLocalBroker`) are brokers only and reach the controller at `controllerPort`.
    */
   node?: { id: number; role: 'broker' }
+  /**
+   * The Apache Kafka release (default: a 4.x one). A 3.9 node gets the classic group protocol
+   * only and none of the 4.x group settings (it would log them as unknown).
+   */
+  version?: string
 }
 
 /**
@@ -33,10 +40,40 @@ export function scramFormatArguments(): string[] {
   ])
 }
 
+/** Share-group and KIP-848 settings of a 4.x node. */
+const MODERN_GROUP_SETTINGS: Record<string, string | number> = {
+  'share.coordinator.state.topic.replication.factor': 1,
+  'share.coordinator.state.topic.min.isr': 1,
+  // Since Kafka 4.3 the coordinator batches assignment updates (KIP-1263, default 1 s): compute
+  // them at once, as before, so membership changes settle without that delay. Allowed: ≥ 0
+  // (also the minimum of group.{consumer,share}.min.assignment.interval.ms).
+  'group.consumer.assignment.interval.ms': 0,
+  'group.share.assignment.interval.ms': 0,
+  // Lets tests set short share-group lock durations per group (group config
+  // share.record.lock.duration.ms; 1000 is the lowest this setting allows).
+  'group.share.min.record.lock.duration.ms': 1000,
+  // Development defaults: membership changes settle in seconds rather than the production
+  // defaults' 5 s heartbeats and 45 s session timeouts; groups may still override them.
+  'group.consumer.heartbeat.interval.ms': 1000,
+  'group.consumer.min.heartbeat.interval.ms': 500,
+  'group.consumer.session.timeout.ms': 10000,
+  'group.consumer.min.session.timeout.ms': 3000,
+  'group.share.heartbeat.interval.ms': 1000,
+  'group.share.min.heartbeat.interval.ms': 500,
+  'group.share.session.timeout.ms': 10000,
+  'group.share.min.session.timeout.ms': 3000,
+}
+
+/** A 3.9 node: the classic protocol only (KIP-848 was not yet production-ready there). */
+const CLASSIC_ONLY_SETTINGS: Record<string, string | number> = {
+  'group.coordinator.rebalance.protocols': 'classic',
+}
+
 /**
  * A combined broker+controller for development and tests: loopback only, single-node
  * replication for every internal topic (offsets, transactions, share-group state), share
- * groups usable, no initial rebalance delay, thread counts sized for a small machine.
+ * groups usable (4.x; a 3.9 node runs classic groups only), no initial rebalance delay, thread
+ * counts sized for a small machine.
  * Brokers added to it (`node`) get the same client listeners and settings.
  */
 export function serverProperties({
@@ -46,6 +83,7 @@ export function serverProperties({
   controllerPort,
   dataDir,
   node,
+  version,
 }: BrokerConfigInput): string {
   const { username, password } = DEV_SASL_USER
   const clientListeners = `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port}`
@@ -76,27 +114,8 @@ export function serverProperties({
     'offsets.topic.num.partitions': 10,
     'transaction.state.log.replication.factor': 1,
     'transaction.state.log.min.isr': 1,
-    'share.coordinator.state.topic.replication.factor': 1,
-    'share.coordinator.state.topic.min.isr': 1,
     'group.initial.rebalance.delay.ms': 0,
-    // Since Kafka 4.3 the coordinator batches assignment updates (KIP-1263, default 1 s): compute
-    // them at once, as before, so membership changes settle without that delay. Allowed: ≥ 0
-    // (also the minimum of group.{consumer,share}.min.assignment.interval.ms).
-    'group.consumer.assignment.interval.ms': 0,
-    'group.share.assignment.interval.ms': 0,
-    // Lets tests set short share-group lock durations per group (group config
-    // share.record.lock.duration.ms; 1000 is the lowest this setting allows).
-    'group.share.min.record.lock.duration.ms': 1000,
-    // Development defaults: membership changes settle in seconds rather than the production
-    // defaults' 5 s heartbeats and 45 s session timeouts; groups may still override them.
-    'group.consumer.heartbeat.interval.ms': 1000,
-    'group.consumer.min.heartbeat.interval.ms': 500,
-    'group.consumer.session.timeout.ms': 10000,
-    'group.consumer.min.session.timeout.ms': 3000,
-    'group.share.heartbeat.interval.ms': 1000,
-    'group.share.min.heartbeat.interval.ms': 500,
-    'group.share.session.timeout.ms': 10000,
-    'group.share.min.session.timeout.ms': 3000,
+    ...(version === undefined || hasModernGroups(version) ? MODERN_GROUP_SETTINGS : CLASSIC_ONLY_SETTINGS),
     'num.io.threads': 4,
     'num.network.threads': 2,
     'log.segment.bytes': 128 * 1024 * 1024,

@@ -84,6 +84,7 @@ export async function startFresh(
         },
         controllerPort,
         dataDir: files.dataDir,
+        version: jars.version,
       }),
     )
     if (attempt > 1) {
@@ -124,6 +125,7 @@ export async function startFresh(
         otherPorts: [saslPort, tlsPort, controllerPort],
         logFile: files.logFile,
         timeoutMs,
+        version: jars.version,
         exited: () => broker.exit,
       })
       timings.boot = Math.round(performance.now() - started)
@@ -219,6 +221,7 @@ export async function restartKept(
       tls: { port: kept.tlsPort, keystoreFile: tls.keystoreFile, password: tls.password },
       controllerPort: kept.controllerPort,
       dataDir: files.dataDir,
+      version: jars.version,
     }),
   )
   writeFileSync(files.log4jFile, log4jProperties(files.logFile))
@@ -246,6 +249,7 @@ export async function restartKept(
       otherPorts: [kept.saslPort, kept.tlsPort, kept.controllerPort],
       logFile: files.logFile,
       timeoutMs,
+      version: jars.version,
       exited: () => broker.exit,
     })
     timings.boot = Math.round(performance.now() - started)

@@ -80,3 +80,31 @@ export async function shareGroupsUnavailableReason(
     await connection.close().catch(() => {})
   }
 }
+
+/**
+ * Proves that classic consumer groups can be used on a broker without share groups (a 3.9 node):
+ * the group coordinator answers FindCoordinator for a group (the first request creates
+ * `__consumer_offsets`, whose loading takes a moment). Returns a reason when it never does,
+ * undefined once it does; rejects when the connection fails.
+ */
+export async function groupCoordinatorUnavailableReason(address: BrokerAddress): Promise<string | undefined> {
+  const connection = probeConnection({ connectTimeout: 5000, requestTimeout: 10000 })
+  const groupId = `__multilane-group-probe-${randomUUID()}`
+  try {
+    await connection.connect(address.host, address.port)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const found = await findCoordinatorV6.api.async(connection, 0, [groupId])
+        const coordinator = found.coordinators[0]
+        if (coordinator?.errorCode === 0) return undefined
+        throw new Error(`FindCoordinator error ${coordinator?.errorCode}`)
+      } catch (error) {
+        if ((error as { code?: string }).code === 'PLT_KFK_NETWORK') throw error
+        if (attempt >= 50) return `no group coordinator: ${(error as Error).message}`
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+  } finally {
+    await connection.close().catch(() => {})
+  }
+}

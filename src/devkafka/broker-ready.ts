@@ -1,10 +1,16 @@
-// Waiting for a starting broker: it answers ApiVersions and a share group can be joined. A
+// Waiting for a starting broker: it answers ApiVersions and a share group can be joined (a 3.9
+// node: its group coordinator answers). A
 // broker that fails or times out is killed here (it never outlives a failed start).
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { probeBroker, shareGroupsUnavailableReason } from './broker-probe.ts'
+import {
+  groupCoordinatorUnavailableReason,
+  probeBroker,
+  shareGroupsUnavailableReason,
+} from './broker-probe.ts'
 import { logTail, signal, waitForExit } from './broker-process.ts'
 import { DevKafkaError } from './errors.ts'
+import { hasModernGroups } from './kafka-version.ts'
 import { accepts } from './ports.ts'
 
 export interface ReadyWait {
@@ -19,6 +25,11 @@ export interface ReadyWait {
   exited: () => string | undefined
   /** Which node, for messages ("The Kafka broker", "The added broker 2"). */
   label?: string
+  /**
+   * The node's Kafka release: a 4.x node is ready once a share group can be joined, a 3.9 node
+   * (classic groups only) once its group coordinator answers.
+   */
+  version: string
 }
 
 /** Returns the finalized feature levels once the broker is ready; throws (after killing it) otherwise. */
@@ -47,14 +58,23 @@ export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, 
     // checks below: not ready yet, and its exit is reported on the next turn.
     const listening = await Promise.all(wait.otherPorts.map((p) => accepts(p)))
     if (!listening.every(Boolean)) continue
-    const reason = await shareGroupsUnavailableReason(address, facts).catch(() => null)
+    const modern = hasModernGroups(wait.version)
+    const reason = await (modern
+      ? shareGroupsUnavailableReason(address, facts)
+      : groupCoordinatorUnavailableReason(address)
+    ).catch(() => null)
     if (reason === null || wait.exited() !== undefined) continue
     if (reason) {
       await kill(wait.pid)
-      throw new DevKafkaError(
-        'SHARE_GROUPS_UNAVAILABLE',
-        `The broker started but share groups cannot be used: ${reason}.`,
-      )
+      throw modern
+        ? new DevKafkaError(
+            'SHARE_GROUPS_UNAVAILABLE',
+            `The broker started but share groups cannot be used: ${reason}.`,
+          )
+        : new DevKafkaError(
+            'BROKER_START_TIMEOUT',
+            `The broker started but consumer groups cannot be used: ${reason}.`,
+          )
     }
     return facts.features
   }

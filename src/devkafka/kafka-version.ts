@@ -8,19 +8,37 @@ import { DevKafkaError } from './errors.ts'
  */
 export const DEFAULT_KAFKA_VERSION = '4.4.0'
 
-const VERSION_PATTERN = /^4\.\d+\.\d+$/
+/**
+ * Releases the launcher runs: 4.x (KIP-848 consumer groups and share groups), and 3.9.x, the
+ * last 3.x line, for the classic group protocol (JoinGroup/SyncGroup) most clusters still run.
+ */
+const VERSION_PATTERN = /^(4\.\d+|3\.9)\.\d+$/
 
-/** The version to run: `MULTILANE_KAFKA_VERSION` when set (a 4.x release), else the pinned one. */
+/** The version to run: `MULTILANE_KAFKA_VERSION` when set (4.x or 3.9.x), else the pinned one. */
 export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): string {
   const wanted = env.MULTILANE_KAFKA_VERSION?.trim()
   if (!wanted) return DEFAULT_KAFKA_VERSION
-  if (!VERSION_PATTERN.test(wanted)) {
+  checkKafkaVersion(wanted, 'MULTILANE_KAFKA_VERSION')
+  return wanted
+}
+
+/** Throws INVALID_KAFKA_VERSION, naming `source` (a flag or variable), unless the launcher runs `version`. */
+export function checkKafkaVersion(version: string, source: string): void {
+  if (!VERSION_PATTERN.test(version)) {
     throw new DevKafkaError(
       'INVALID_KAFKA_VERSION',
-      `MULTILANE_KAFKA_VERSION must be an Apache Kafka 4.x release such as ${DEFAULT_KAFKA_VERSION} (share groups need ≥ 4.2.1); got "${wanted}"`,
+      `${source} must be an Apache Kafka 4.x release such as ${DEFAULT_KAFKA_VERSION} (share groups need ≥ 4.2.1), ` +
+        `or 3.9.x for the classic group protocol only; got "${version}"`,
     )
   }
-  return wanted
+}
+
+/**
+ * True when the local broker of `version` offers share groups and KIP-848 consumer groups
+ * (4.x); a 3.9 broker is set up with the classic group protocol only, as most 3.x clusters run.
+ */
+export function hasModernGroups(version: string): boolean {
+  return versionAtLeast(version, 4, 0)
 }
 
 /** True when `version` (`major.minor.patch…`) is at least `major.minor`. */

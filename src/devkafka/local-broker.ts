@@ -14,7 +14,7 @@ import {
 } from './broker-state.ts'
 import { acquireDirLock } from './dir-lock.ts'
 import { DevKafkaError } from './errors.ts'
-import { kafkaVersion } from './kafka-version.ts'
+import { checkKafkaVersion, kafkaVersion } from './kafka-version.ts'
 import { type BrokerFiles, brokerFiles } from './paths.ts'
 import { findKafkaNodesOf } from './process-identity.ts'
 
@@ -23,6 +23,12 @@ export { type LocalKafkaState, localKafkaStatus } from './broker-state.ts'
 export interface StartLocalKafkaOptions {
   /** Broker port; default 9092 when free, else any free port. A given port must be free. */
   port?: number
+  /**
+   * The Apache Kafka release to start (4.x, or 3.9.x for classic groups only); default
+   * `MULTILANE_KAFKA_VERSION`, else the pinned one. A broker of another release already running
+   * in the directory is refused (not reused) when a version is given here.
+   */
+  version?: string
   /** How long to wait for the broker to answer (default 90 s). */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
@@ -62,7 +68,9 @@ export interface StartLocalKafkaResult {
 export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Promise<StartLocalKafkaResult> {
   const env = options.env ?? process.env
   const progress = options.onProgress ?? (() => {})
-  const version = kafkaVersion(env) // a bad MULTILANE_KAFKA_VERSION fails before anything happens
+  // A bad version fails before anything happens.
+  if (options.version !== undefined) checkKafkaVersion(options.version, 'version')
+  const version = options.version ?? kafkaVersion(env)
   const files = brokerFiles(env)
   const release = await acquireDirLock(files.dir, {
     purpose: 'kafka start',
@@ -94,6 +102,13 @@ async function startLocked(
           `run \`multilane kafka stop\` before starting one on port ${options.port}.`,
       )
     }
+    if (options.version !== undefined && options.version !== recorded.version) {
+      throw new DevKafkaError(
+        'ALREADY_RUNNING_ELSEWHERE',
+        `A local broker of Apache Kafka ${recorded.version} is already running in ${files.dir} (pid ${recorded.pid}); ` +
+          `run \`multilane kafka stop\` before starting ${options.version}, or give it another MULTILANE_BROKER_DIR.`,
+      )
+    }
     if (recorded.phase === 'starting') {
       progress(
         `an earlier start was interrupted; its broker (pid ${recorded.pid}) is still starting: waiting for it`,
@@ -105,6 +120,7 @@ async function startLocked(
         otherPorts: [recorded.saslPort, recorded.tlsPort, recorded.controllerPort],
         logFile: recorded.logFile,
         timeoutMs,
+        version: recorded.version,
         exited: () => (isRecordedBrokerAlive(recorded, env) ? undefined : 'it is gone'),
       }).catch((error: unknown) => {
         rmSync(files.stateFile, { force: true })

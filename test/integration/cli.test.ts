@@ -138,7 +138,7 @@ test('a bad MULTILANE_KAFKA_VERSION fails with its code and the rule, before any
   assert.equal(r.code, 1)
   assert.match(
     r.stderr,
-    /\[INVALID_KAFKA_VERSION\] MULTILANE_KAFKA_VERSION must be an Apache Kafka 4\.x release/,
+    /\[INVALID_KAFKA_VERSION\] MULTILANE_KAFKA_VERSION must be an Apache Kafka 4\.x release.*or 3\.9\.x/,
   )
 })
 

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { type AddedBroker, addedBrokers, addLocalBroker } from '../../devkafka/added-broker.ts'
 import { isRecordedBrokerAlive, readState } from '../../devkafka/broker-state.ts'
+import { checkKafkaVersion, DEFAULT_KAFKA_VERSION } from '../../devkafka/kafka-version.ts'
 import {
   type LocalKafkaState,
   localKafkaStatus,
@@ -15,6 +16,15 @@ function parsePort(value: string): number {
     throw new InvalidArgumentError('must be an integer from 1 to 65535')
   }
   return port
+}
+
+function parseKafkaVersion(value: string): string {
+  try {
+    checkKafkaVersion(value, '--version')
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^--version /, ''))
+  }
+  return value
 }
 
 const MAX_BROKERS = 9
@@ -68,12 +78,23 @@ export function kafkaCommand(): Command {
       `brokers in the cluster, 1 to ${MAX_BROKERS} (default 1); node 1 is also the controller, the others are brokers only`,
       parseBrokers,
     )
+    .option(
+      '--version <version>',
+      `Apache Kafka release: 4.x, or 3.9.x for the classic group protocol only (default: MULTILANE_KAFKA_VERSION, else ${DEFAULT_KAFKA_VERSION})`,
+      parseKafkaVersion,
+    )
     .option('--json', 'print the broker state as JSON')
     .action(
       async (
-        opts: { port?: number; json?: boolean; restart?: boolean; brokers?: number },
+        opts: { port?: number; json?: boolean; restart?: boolean; brokers?: number; version?: string },
         start: Command,
       ) => {
+        if (opts.restart && opts.version !== undefined) {
+          start.error(
+            'error: --version cannot be combined with --restart: a restart runs the release that wrote the kept data',
+            { exitCode: 2, code: 'multilane.conflictingOptions' },
+          )
+        }
         if (opts.restart && (opts.brokers ?? 1) > 1) {
           start.error(
             'error: --brokers cannot be combined with --restart: added brokers do not keep their data',
@@ -99,6 +120,7 @@ export function kafkaCommand(): Command {
         try {
           const result = await startLocalKafka({
             ...(opts.port === undefined ? {} : { port: opts.port }),
+            ...(opts.version === undefined ? {} : { version: opts.version }),
             restart: opts.restart === true,
             ...(onProgress ? { onProgress } : {}),
           })
