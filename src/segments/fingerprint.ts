@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { defaultSegmentReducer, karafkaReducer } from './reducers.ts'
-import { normalizedSource } from './source-tokens.ts'
+import { normalizedSource } from './source-normalize.ts'
 
 /** What a routing fingerprint covers. */
 export interface RoutingIdentity {

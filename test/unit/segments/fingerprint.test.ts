@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { routingFingerprint } from '../../../src/segments/fingerprint.ts'
 import { defaultSegmentReducer, karafkaReducer } from '../../../src/segments/reducers.ts'
-import { normalizedSource } from '../../../src/segments/source-tokens.ts'
+import { normalizedSource } from '../../../src/segments/source-normalize.ts'
 
 type Fn = (...args: never[]) => unknown
 const fn = (source: string) => new Function(`return (${source})`)() as Fn
