@@ -155,3 +155,69 @@ test('count 2 → 4, reset --app <new> --force: the new groups without a commit 
     assert.deepEqual([offset, decodeCommitMetadata(metadata).routing], [100, four], g)
   }
 })
+
+test('count 2 → 4 → 2 → 1 with collapse and distribute: every record handled exactly once', async () => {
+  const topic = await createTopic('seg-count-cycle', 1)
+  const group = uniqueName('seg-count-cycle')
+  let produced = 0
+  const handled: number[] = []
+  /** Produces `n` more records (key k(i % 100)) and runs `count` segments until they committed the log end. */
+  const runWith = async (count: number, n: number) => {
+    await produceRecords(topic, n, {
+      partitions: 1,
+      record: (i) => ({
+        key: `k${(produced + i) % 100}`,
+        value: `v${produced + i}`,
+        partition: 0,
+        headers: {},
+      }),
+    })
+    produced += n
+    const run = recordingApp({ topic, group, count })
+    const kafkaGroups = count > 1 ? segmentGroupsOf(group, count) : [group]
+    await run.app.start()
+    try {
+      await waitUntil(
+        async () => {
+          const c = await commitsOf(kafkaGroups, topic, 1)
+          return kafkaGroups.every((g) => c[g]![0]![0] === produced)
+        },
+        { timeoutMs: 60_000, message: `count ${count}: every group committed at ${produced}` },
+      )
+    } finally {
+      await run.app.stop()
+    }
+    assert.deepEqual(run.misrouted, [])
+    handled.push(...run.all().map((r) => Number(r.split(':')[1])))
+  }
+  const move = (from: number, to: number) => {
+    const collapse = multilane(['segments', 'collapse', '--app', APP, '--force'], {
+      topic,
+      group,
+      count: from,
+    })
+    assert.equal(collapse.code, 0, collapse.stderr)
+    assert.doesNotMatch(collapse.stdout, /cannot be told/, `collapse of count ${from} is exact`)
+    if (to === 1) return
+    const distribute = multilane(['segments', 'distribute', '--app', APP, '--force'], {
+      topic,
+      group,
+      count: to,
+    })
+    assert.equal(distribute.code, 0, distribute.stderr)
+  }
+
+  await runWith(2, 200)
+  move(2, 4)
+  await runWith(4, 200)
+  move(4, 2) // -parallel-2 and -3 are handed over: the next collapse of count 2 passes them by
+  await runWith(2, 200)
+  move(2, 1)
+  await runWith(1, 100)
+
+  assert.equal(handled.length, 700, 'no record twice')
+  assert.deepEqual(
+    handled.sort((a, b) => a - b),
+    Array.from({ length: 700 }, (_, i) => i),
+  )
+})
