@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { routingFingerprint } from '../../../src/segments/fingerprint.ts'
 import { defaultSegmentReducer, karafkaReducer } from '../../../src/segments/reducers.ts'
 import { normalizedSource } from '../../../src/segments/source-normalize.ts'
@@ -142,6 +143,43 @@ describe('routing fingerprint of TypeScript sources', () => {
     assert.equal(
       routingFingerprint({ count: 3, mergeKey: '-parallel-', partitioner, reducer: karafkaReducer }),
       expected('multilane:karafkaReducer@1'),
+    )
+  })
+
+  it('reads any text without throwing or hanging (unterminated strings, templates, regexes, comments)', () => {
+    const pieces = fc.constantFrom(
+      "'",
+      '"',
+      '`',
+      '${',
+      '}',
+      '{',
+      '(',
+      ')',
+      '/',
+      '*',
+      '\\',
+      '\n',
+      'a',
+      '1',
+      '.',
+      '=>',
+      ';',
+      ',',
+      '?',
+      ':',
+    )
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(pieces).map((p) => p.join('')),
+        ),
+        (text) => {
+          assert.equal(typeof normalizedSource(text), 'string')
+        },
+      ),
+      { numRuns: 2000 },
     )
   })
 })
