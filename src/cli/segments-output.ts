@@ -32,6 +32,9 @@ export function offsetCommandText(report: OffsetCommandReport): string {
     out.push(
       `${report.command} ${g.origin}: ${g.count} segments (${g.segmentGroups[0]} … ${g.segmentGroups.at(-1)}), routing fingerprint ${g.fingerprint}`,
     )
+    if (g.otherSegmentGroups.length > 0) {
+      out.push(`  also segment groups of another count on the cluster: ${g.otherSegmentGroups.join(', ')}`)
+    }
     if (g.plan.writes.length === 0) out.push('  nothing to write')
     else {
       out.push(

@@ -1,5 +1,6 @@
 import type { RecordFilter } from '../processing/dispatcher.ts'
 import type { ConsumedRecord } from '../processing/record.ts'
+import { defaultSegmentReducer, karafkaReducer } from './reducers.ts'
 
 /** What routing needs of a segmented group's settings. */
 export interface SegmentRouting {
@@ -17,8 +18,9 @@ export type RoutingErrorReport = (
 
 /**
  * The segment a record belongs to: `reducer(partitioner(record), count)`. A partitioner that
- * throws, or a reducer that throws or returns anything but an integer in [0, count), sends the
- * record to segment 0 (and to it only), reported through `report`.
+ * throws or returns a Promise (or, for the built-in reducers, which hash `String(value)`, an
+ * object whose text is `[object …]`), or a reducer that throws or returns anything but an
+ * integer in [0, count), sends the record to segment 0 (and to it only), reported through `report`.
  */
 export function segmentOf(
   record: ConsumedRecord<unknown>,
@@ -33,6 +35,20 @@ export function segmentOf(
       throw new TypeError(
         'the partitioner returned a Promise: it must return the routing key itself (not an async function)',
       )
+    }
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      !(value instanceof Uint8Array) &&
+      hashesText(routing)
+    ) {
+      const text = String(value)
+      // "[object Object]" would be every record's key: one segment for all.
+      if (OBJECT_TEXT.test(text)) {
+        throw new TypeError(
+          `the partitioner returned an object (${text}): return a string, number or bytes (e.g. r.headers.get('user_id')), or give a reducer that reads the object`,
+        )
+      }
     }
   } catch (error) {
     report?.('parallel_segments.partitioner.error', asError(error), record)
@@ -62,6 +78,13 @@ export function segmentFilter(
 ): RecordFilter {
   const own = segmentId === 0 ? report : undefined
   return (record) => segmentOf(record, routing, own) === segmentId
+}
+
+const OBJECT_TEXT = /^\[object [^\]]*\]$/
+
+/** The built-in reducers hash an object's `String(value)`; a custom reducer may read the object. */
+function hashesText(routing: SegmentRouting): boolean {
+  return routing.reducer === defaultSegmentReducer || routing.reducer === karafkaReducer
 }
 
 function asError(error: unknown): Error {

@@ -1,7 +1,7 @@
 // Helpers of the parallel segments tests: the `multilane` command against the suite's broker with
 // the segments app module (test/fixtures/segments/app.ts), an in-process segments app that
 // records what each Kafka group handled, and admin commits to set up group offsets.
-import { spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import type { App } from '../../src/app/app.ts'
 import { KafkaCluster } from '../../src/kafka/cluster.ts'
@@ -62,6 +62,28 @@ export function multilane(
     cwd: repo,
   })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+/**
+ * `multilane <args>` to completion without blocking this process's event loop: for commands run
+ * while an in-process app's members must keep heartbeating.
+ */
+export function multilaneAsync(
+  args: readonly string[],
+  app?: AppSettings,
+  env: Record<string, string> = {},
+): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { encoding: 'utf8', env: cliEnv(app, env), cwd: repo },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0
+        resolve({ code, stdout, stderr })
+      },
+    )
+  })
 }
 
 /** An in-process segments app and the records ("partition:offset") each Kafka group handled, in order. */

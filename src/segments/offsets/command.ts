@@ -23,6 +23,7 @@ import { describeGroupMembers, type GroupMembers } from './group-members.ts'
 import { commitAsAdmin, type OffsetWrite, tpKey } from './group-offsets.ts'
 import { type GroupOffsets, type GroupPlan, planDistribute } from './plan.ts'
 import { planReset } from './reset.ts'
+import { listGroupIds, type SegmentGroup, segmentGroupsAmong } from './segment-groups.ts'
 import { readGroupOffsets } from './snapshot.ts'
 
 export type OffsetCommand = 'distribute' | 'collapse' | 'reset'
@@ -39,6 +40,8 @@ export interface GroupReport {
   origin: string
   count: number
   segmentGroups: string[]
+  /** Segment groups of the origin on the cluster beyond the app's count (another count's). */
+  otherSegmentGroups: string[]
   fingerprint: string
   plan: GroupPlan
 }
@@ -100,9 +103,20 @@ export async function runOffsetCommand(
   if (groups.length === 0) return report
   const cluster = new KafkaCluster(resolveConnection(connection))
   try {
+    // Segment groups of another count (the app's count changed) hold what their segments had not
+    // finished, and may still have members: they are read, checked and written with the others.
+    const groupIds = await listGroupIds(cluster)
+    const defined = new Set(app.consumerGroups.flatMap((g) => [g.name, ...kafkaGroupNames(g)]))
+    const others = new Map<string, SegmentGroup[]>(
+      groups.map((g) => [g.name, segmentGroupsAmong(groupIds, g.name, g.parallelSegments.mergeKey, defined)]),
+    )
     // Every group the command reads or writes: offsets that move while they are read or
     // written over make the result wrong (and the coordinator refuses writes to a group with members).
-    const involved = groups.flatMap((g) => [g.name, ...kafkaGroupNames(g)])
+    const involved = groups.flatMap((g) => [
+      g.name,
+      ...kafkaGroupNames(g),
+      ...others.get(g.name)!.map((o) => o.group),
+    ])
     const described = await Promise.all(involved.map((g) => describeGroupMembers(cluster, g)))
     report.activeGroups = described.filter((d) => d.members > 0)
     if (report.activeGroups.length > 0) {
@@ -110,7 +124,7 @@ export async function runOffsetCommand(
       return report
     }
     for (const group of groups) {
-      const offsets = await readGroupOffsets(cluster, group)
+      const offsets = await readGroupOffsets(cluster, group, others.get(group.name))
       const plan =
         command === 'distribute'
           ? planDistribute(offsets)
@@ -119,6 +133,7 @@ export async function runOffsetCommand(
         origin: group.name,
         count: group.parallelSegments.count,
         segmentGroups: offsets.segmentGroups,
+        otherSegmentGroups: (offsets.otherGroups ?? []).map((o) => o.group),
         fingerprint: offsets.fingerprint,
         plan,
       })

@@ -11,8 +11,8 @@
 import { encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from '../../processing/commit-metadata.ts'
 import { encodeOffsetMap, MAX_OFFSET_MAP_OFFSETS } from '../../processing/offset-map-codec.ts'
 import { tpKey } from './group-offsets.ts'
-import type { GroupOffsets, GroupPlan, OriginOffsets } from './plan.ts'
-import { progressOf, stateOf, unusedMapText } from './progress.ts'
+import type { GroupOffsets, GroupPlan, OriginOffsets, PartitionOffsets } from './plan.ts'
+import { type Progress, progressOf, stateOf, unusedMapText } from './progress.ts'
 
 /** What one segment has done of a partition. */
 export interface SegmentDone {
@@ -31,23 +31,41 @@ export type CollapseStep =
   /** Read the records in [from, to) and decide each one. */
   | { kind: 'read'; topic: string; partition: number; from: number; to: number; segments: SegmentDone[] }
 
+/** A segment group's commit of one partition. */
+interface GroupCommit {
+  group: string
+  progress: Progress
+}
+
+/**
+ * The commits of segment groups beyond the app's count (another count's) that still count: those
+ * not carrying the app's fingerprint. One that carries it was given the origin's offset by a
+ * distribute of this app, which handed over what it had not finished.
+ */
+export function liveOtherCommits(group: GroupOffsets, p: PartitionOffsets): GroupCommit[] {
+  return (group.otherGroups ?? []).flatMap((o, i) => {
+    const committed = p.others?.[i]
+    if (!committed) return []
+    const progress = progressOf(committed)
+    return progress.routing === group.fingerprint ? [] : [{ group: o.group, progress }]
+  })
+}
+
 /** The collapse step of every partition of the group. */
 export function collapseSteps(group: GroupOffsets): CollapseStep[] {
   return group.partitions.map((p) => {
     const { topic, partition } = p
-    if (p.segments.every((c) => c === null)) return { kind: 'none', topic, partition }
+    const others = liveOtherCommits(group, p)
+    if (p.segments.every((c) => c === null) && others.length === 0) return { kind: 'none', topic, partition }
     const progress = p.segments.map((c) => (c ? progressOf(c) : null))
+    const own = progress.flatMap((s, id) => (s ? [{ group: group.segmentGroups[id]!, progress: s }] : []))
+    const foreign = [
+      ...own.filter((c) => c.progress.routing !== undefined && c.progress.routing !== group.fingerprint),
+      ...others,
+    ]
+    if (foreign.length > 0) return fallback(group, p, [...own, ...others], foreign)
     // A segment never committed has done nothing: it starts where the log starts.
     const lowest = Math.max(p.logStart, Math.min(...progress.map((s) => s?.offset ?? p.logStart)))
-    const other = progress.findIndex((s) => s?.routing !== undefined && s.routing !== group.fingerprint)
-    if (other >= 0) {
-      const reason =
-        `${group.segmentGroups[other]} was committed with routing fingerprint ${progress[other]!.routing}, ` +
-        `the app's is ${group.fingerprint}: which segment a record belonged to cannot be told, so the origin ` +
-        `gets the lowest segment offset without a map (records some segment already processed run again; ` +
-        `run collapse with the app version the segments ran to keep them)`
-      return { kind: 'lowest', topic, partition, offset: lowest, reason }
-    }
     const segments = progress.map((s) => ({ offset: s?.offset ?? p.logStart, done: new Set(s?.done ?? []) }))
     // Maps are ascending: a segment's last done offset is its map's last entry.
     let highest = lowest
@@ -58,6 +76,46 @@ export function collapseSteps(group: GroupOffsets): CollapseStep[] {
     if (lowest >= to) return { kind: 'lowest', topic, partition, offset: lowest }
     return { kind: 'read', topic, partition, from: lowest, to, segments }
   })
+}
+
+/**
+ * Some segment group was committed with another routing (or is another count's): which segment a
+ * record belonged to cannot be told, so the origin gets the lowest offset any segment group
+ * committed, without a map. Groups that never committed are not counted: a group of a new count
+ * has had no records to finish (counting it as the log start would run every record again).
+ */
+function fallback(
+  group: GroupOffsets,
+  p: PartitionOffsets,
+  committed: readonly GroupCommit[],
+  foreign: readonly GroupCommit[],
+): CollapseStep {
+  const { topic, partition } = p
+  const offset = Math.max(p.logStart, Math.min(...committed.map((c) => c.progress.offset)))
+  const lowestGroups = committed.filter((c) => c.progress.offset <= offset).map((c) => c.group)
+  const who = foreign.map((c) =>
+    group.segmentGroups.includes(c.group)
+      ? `${c.group} was committed with routing fingerprint ${c.progress.routing}`
+      : `${c.group} is not one of the app's ${group.segmentGroups.length} segments (committed with ${c.progress.routing === undefined ? 'no routing fingerprint' : `routing fingerprint ${c.progress.routing}`})`,
+  )
+  const ahead = committed.filter((c) => c.progress.offset > offset || c.progress.done.length > 0)
+  const replayed =
+    ahead.length === 0
+      ? 'no segment group processed anything above it, so nothing runs again'
+      : `the records from ${offset} that ${ahead
+          .map(
+            (c) =>
+              `${c.group} already processed (below ${c.progress.offset}${c.progress.done.length > 0 ? `, and ${c.progress.done.length} mapped above` : ''})`,
+          )
+          .join(', ')} run again`
+  const uncommitted = group.segmentGroups.filter((_, id) => p.segments[id] === null)
+  const reason =
+    `${who.join('; ')}; the app's routing fingerprint is ${group.fingerprint}: which segment a record belonged to ` +
+    `cannot be told, so the origin gets ${offset}, the lowest offset a segment group committed ` +
+    `(${lowestGroups.join(', ')}), without a map: ${replayed}; nothing is skipped` +
+    (uncommitted.length > 0 ? ` (${uncommitted.join(', ')} never committed: not counted)` : '') +
+    '. Collapse with the app version the segments ran to run nothing twice'
+  return { kind: 'lowest', topic, partition, offset, reason }
 }
 
 /** What reading a range decided. */
@@ -167,7 +225,11 @@ export function planCollapse(
   group.partitions.forEach((p, i) => {
     const step = steps[i]!
     const tp = tpKey(p.topic, p.partition)
-    const distinct = [...new Set(p.segments.map((c) => c?.offset ?? -1))].sort((a, b) => a - b)
+    const offsets = [
+      ...p.segments.map((c) => c?.offset ?? -1),
+      ...liveOtherCommits(group, p).map((c) => c.progress.offset),
+    ]
+    const distinct = [...new Set(offsets)].sort((a, b) => a - b)
     if (distinct.length > 1) plan.problems.push(`Inconclusive offsets for ${tp}: ${distinct.join(', ')}`)
     p.segments.forEach((c, id) => {
       const progress = c ? progressOf(c) : undefined

@@ -18,6 +18,14 @@ export interface PartitionOffsets {
   origin: Committed | null
   /** Each segment's commit, by segment id (null: none). */
   segments: Array<Committed | null>
+  /** The commit of each of the group's `otherGroups`, in their order (null: none). */
+  others?: Array<Committed | null>
+}
+
+/** A segment group on the cluster that the app given does not have (another count's). */
+export interface OtherSegmentGroup {
+  id: number
+  group: string
 }
 
 /** A segmented group's offsets: its origin, its segments, and the routing of the app given. */
@@ -28,6 +36,11 @@ export interface GroupOffsets {
   segmentGroups: string[]
   /** The app's routing fingerprint: distribute writes it; collapse expects to find it. */
   fingerprint: string
+  /**
+   * Segment groups of the origin that exist on the cluster beyond the app's count (left by
+   * another count): their offsets count in collapse, and distribute gives them the origin's.
+   */
+  otherGroups?: OtherSegmentGroup[]
   partitions: PartitionOffsets[]
 }
 
@@ -66,16 +79,21 @@ export type OriginOffsets = Map<string, Committed | null>
  */
 export function planDistribute(group: GroupOffsets, origin?: OriginOffsets): GroupPlan {
   const plan: GroupPlan = { origin: group.origin, writes: [], problems: [], notes: [] }
+  const others = group.otherGroups ?? []
   for (const p of group.partitions) {
     const tp = tpKey(p.topic, p.partition)
     const from = origin ? (origin.get(tp) ?? null) : p.origin
-    p.segments.forEach((committed, id) => {
-      if (committed && committed.offset > 0) {
+    const targets = [
+      ...p.segments.map((committed, id) => ({ group: group.segmentGroups[id]!, committed })),
+      ...others.map((o, i) => ({ group: o.group, committed: p.others?.[i] ?? null })),
+    ]
+    for (const t of targets) {
+      if (t.committed && t.committed.offset > 0) {
         plan.problems.push(
-          `Parallel segment ${group.segmentGroups[id]} already has offset ${committed.offset} set for ${tp}`,
+          `Parallel segment ${t.group} already has offset ${t.committed.offset} set for ${tp}`,
         )
       }
-    })
+    }
     if (!from) {
       plan.notes.push(
         `${tp}: ${group.origin} has no committed offset; the segments' offsets are left as they are`,
@@ -95,16 +113,25 @@ export function planDistribute(group: GroupOffsets, origin?: OriginOffsets): Gro
       mapped: progress.done.length,
       routing: group.fingerprint,
     }
-    p.segments.forEach((committed, id) => {
+    // Groups of another count get the same offset and fingerprint: it marks what they had not
+    // finished as handed over (a later collapse of this app skips them).
+    for (const t of targets) {
       plan.writes.push({
-        group: group.segmentGroups[id]!,
+        group: t.group,
         topic: p.topic,
         partition: p.partition,
-        before: committed ? stateOf(progressOf(committed)) : null,
+        before: t.committed ? stateOf(progressOf(t.committed)) : null,
         after,
         metadata,
       })
-    })
+    }
+  }
+  if (others.length > 0 && plan.writes.length > 0) {
+    plan.notes.push(
+      `${others.map((o) => o.group).join(', ')} ${others.length === 1 ? 'is' : 'are'} not among this app's ${group.segmentGroups.length} segments ` +
+        `(left by another count): ${others.length === 1 ? 'it gets' : 'they get'} the same offsets and routing fingerprint, so a later ` +
+        `collapse of this app passes ${others.length === 1 ? 'it' : 'them'} by; delete ${others.length === 1 ? 'it' : 'them'} with Kafka's tools when no longer wanted`,
+    )
   }
   return plan
 }

@@ -6,7 +6,7 @@ import type { TopicPartition } from '../../engine/types.ts'
 import type { KafkaCluster } from '../../kafka/cluster.ts'
 import { SegmentOffsetsError } from './errors.ts'
 import { readCommittedOffsets, tpKey } from './group-offsets.ts'
-import type { GroupOffsets } from './plan.ts'
+import type { GroupOffsets, OtherSegmentGroup } from './plan.ts'
 
 /** The partitions of the group's topics; throws TOPIC_NOT_FOUND naming a missing topic. */
 export async function groupPartitions(
@@ -49,22 +49,31 @@ export async function logBounds(
   }
 }
 
-/** The group's offsets as the plans take them. */
+/**
+ * The group's offsets as the plans take them: the origin's, the app's segment groups', and those
+ * of `otherGroups` (segment groups of another count found on the cluster).
+ */
 export async function readGroupOffsets(
   cluster: KafkaCluster,
   group: ConsumerGroupDefinition,
+  otherGroups: readonly OtherSegmentGroup[] = [],
 ): Promise<GroupOffsets> {
   const partitions = await groupPartitions(cluster, group)
   const segmentGroups = kafkaGroupNames(group)
-  const [bounds, origin, ...segments] = await Promise.all([
+  const [bounds, origin, ...read] = await Promise.all([
     logBounds(cluster, group, partitions),
     readCommittedOffsets(cluster, group.name, partitions),
-    ...segmentGroups.map((g) => readCommittedOffsets(cluster, g, partitions)),
+    ...[...segmentGroups, ...otherGroups.map((o) => o.group)].map((g) =>
+      readCommittedOffsets(cluster, g, partitions),
+    ),
   ])
+  const segments = read.slice(0, segmentGroups.length)
+  const others = read.slice(segmentGroups.length)
   return {
     origin: group.name,
     segmentGroups,
     fingerprint: group.parallelSegments.fingerprint,
+    otherGroups: [...otherGroups],
     partitions: partitions.map(({ topic, partition }) => {
       const key = tpKey(topic, partition)
       return {
@@ -74,6 +83,7 @@ export async function readGroupOffsets(
         logEnd: bounds.end.get(key) ?? 0,
         origin: origin.get(key) ?? null,
         segments: segments.map((s) => s.get(key) ?? null),
+        others: others.map((s) => s.get(key) ?? null),
       }
     }),
   }

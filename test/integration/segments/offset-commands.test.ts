@@ -8,7 +8,14 @@ import { decodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import { segmentsApp } from '../../fixtures/segments/segments-app.ts'
 import { createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
-import { commitOffsets, commitsOf, multilane, recordingApp, segmentGroupsOf } from '../../support/segments.ts'
+import {
+  commitOffsets,
+  commitsOf,
+  multilane,
+  multilaneAsync,
+  recordingApp,
+  segmentGroupsOf,
+} from '../../support/segments.ts'
 
 const APP = 'test/fixtures/segments/app.ts'
 
@@ -158,7 +165,8 @@ test('an unknown group fails (1); an app without segments is no error (0); activ
   try {
     await waitUntil(() => running.all().length === 100, { message: 'the segments consumed everything' })
     for (const command of ['distribute', 'collapse', 'reset']) {
-      const r = multilane(['segments', command, '--app', APP, '--force'], app)
+      // Not spawnSync: the members in this process must keep heartbeating while the command runs.
+      const r = await multilaneAsync(['segments', command, '--app', APP, '--force'], app)
       assert.equal(r.code, 1, command)
       for (const s of segments) {
         assert.match(

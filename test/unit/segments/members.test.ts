@@ -89,6 +89,8 @@ describe('membersOf', () => {
             'orders-parallel-x-parallel-1',
             't#4',
             'segments reset',
+            'every segment group of "orders-parallel-x" (also those of another count, "orders-parallel-x-parallel-<id>")',
+            'the lowest offset any segment group committed',
           ])
             assert.ok(error.message.includes(text), `names ${text}: ${error.message}`)
           return true

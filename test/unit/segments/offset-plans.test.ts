@@ -235,7 +235,7 @@ describe('collapse', () => {
     assert.deepEqual(plan.writes[0]!.after, { offset: 10, mapped: 0 })
     assert.match(
       plan.notes[0]!,
-      /analytics-parallel-1 was committed with routing fingerprint other-routing, the app's is fingerprint-app/,
+      /analytics-parallel-1 was committed with routing fingerprint other-routing; the app's routing fingerprint is fingerprint-app: .*the origin gets 10, the lowest offset a segment group committed \(analytics-parallel-0\), without a map: the records from 10 that analytics-parallel-1 already processed \(below 30\) run again; nothing is skipped/,
     )
   })
 
@@ -280,6 +280,72 @@ describe('collapse', () => {
     const { plan } = collapse(group([partition({ origin: commit(3), segments: [null, null] })]), () => 0)
     assert.deepEqual(plan.writes, [])
     assert.match(plan.notes[0]!, /no segment has a committed offset; analytics is left as it is/)
+  })
+})
+
+describe('segment groups of another count', () => {
+  // The app now has 2 segments; -2 and -3 are left by a count of 4 (fingerprint 'four').
+  function countChanged(segments: Array<Committed | null>, others: Array<Committed | null>): GroupOffsets {
+    return {
+      ...group([partition({ segments, others })]),
+      otherGroups: [
+        { id: 2, group: 'analytics-parallel-2' },
+        { id: 3, group: 'analytics-parallel-3' },
+      ],
+    }
+  }
+
+  it("count down: their lower offset is the origin's (nothing skipped), and differing offsets are refused", () => {
+    const g = countChanged(
+      [commit(400, [], 'four'), commit(400, [], 'four')],
+      [commit(400, [], 'four'), commit(200, [], 'four')],
+    )
+    const { plan } = collapse(g, () => 0)
+    assert.deepEqual(plan.writes[0]!.after, { offset: 200, mapped: 0 })
+    assert.deepEqual(plan.problems, [
+      'Inconclusive offsets for events#0: 200, 400',
+      'Parallel segments for analytics have inconclusive offsets',
+    ])
+    assert.match(
+      plan.notes.join('\n'),
+      /analytics-parallel-3 is not one of the app's 2 segments \(committed with routing fingerprint four\).*the origin gets 200.*\(analytics-parallel-3\).*analytics-parallel-0 already processed \(below 400\), analytics-parallel-1 already processed \(below 400\), analytics-parallel-2 already processed \(below 400\) run again; nothing is skipped/,
+    )
+  })
+
+  it("reset distributes to them too, with the app's fingerprint, and a later collapse passes them by", () => {
+    const g = countChanged(
+      [commit(400, [], 'four'), commit(400, [], 'four')],
+      [commit(400, [], 'four'), commit(200, [], 'four')],
+    )
+    const steps = collapseSteps(g)
+    const reset = planReset(g, steps, new Map())
+    assert.deepEqual(
+      reset.distribute.writes.map((w) => [w.group, w.after.offset, decodeCommitMetadata(w.metadata).routing]),
+      [0, 1, 2, 3].map((i) => [`analytics-parallel-${i}`, 200, FP]),
+    )
+    assert.match(
+      reset.notes.join('\n'),
+      /analytics-parallel-2, analytics-parallel-3 are not among this app's 2 segments/,
+    )
+    // After the segments ran on: the retired groups carry the app's fingerprint and are ignored.
+    const later = countChanged(
+      [commit(400, [], FP), commit(400, [], FP)],
+      [commit(200, [], FP), commit(200, [], FP)],
+    )
+    const { steps: laterSteps, plan } = collapse(later, () => 0)
+    assert.deepEqual(laterSteps[0], { kind: 'lowest', topic: 'events', partition: 0, offset: 400 })
+    assert.deepEqual(plan.problems, [])
+    assert.deepEqual(plan.writes[0]!.after, { offset: 400, mapped: 0 })
+  })
+
+  it('count up: groups never committed are not counted as the log start', () => {
+    const g = group([partition({ segments: [commit(500, [], 'two'), commit(500, [], 'two'), null, null] })])
+    const { plan } = collapse(g, () => 0)
+    assert.deepEqual(plan.writes[0]!.after, { offset: 500, mapped: 0 })
+    assert.match(
+      plan.notes.join('\n'),
+      /the origin gets 500, the lowest offset a segment group committed \(analytics-parallel-0, analytics-parallel-1\), without a map: no segment group processed anything above it, so nothing runs again; nothing is skipped \(analytics-parallel-2, analytics-parallel-3 never committed: not counted\)/,
+    )
   })
 })
 

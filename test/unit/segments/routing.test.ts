@@ -119,6 +119,52 @@ describe('segment routing: a partitioner that returns a Promise', () => {
   })
 })
 
+describe('segment routing: a partitioner that returns an object', () => {
+  it('is a routing error with the built-in reducers (segment 0, reported): its text "[object Object]" would send every record to one segment', () => {
+    for (const reducer of [defaultSegmentReducer, karafkaReducer]) {
+      const reports: Array<[string, string]> = []
+      const report: RoutingErrorReport = (type, error) => reports.push([type, error.message])
+      const routing = {
+        count: 3,
+        partitioner: (r: ConsumedRecord<unknown>) => ({ user: r.headers.get('user') }),
+        reducer,
+      }
+      const users = ['a', 'b', 'c', 'd', 'e', 'f']
+      const segments = users.map((u) => segmentOf(record('k', { user: u }), routing, report))
+      assert.deepEqual(segments, [0, 0, 0, 0, 0, 0])
+      assert.equal(reports.length, users.length)
+      assert.ok(
+        reports.every(
+          ([type, message]) => type === 'parallel_segments.partitioner.error' && /object/.test(message),
+        ),
+        JSON.stringify(reports[0]),
+      )
+    }
+  })
+
+  it('is the key itself for a custom reducer, which may read it', () => {
+    const reports: string[] = []
+    const routing = {
+      count: 3,
+      partitioner: (r: ConsumedRecord<unknown>) => ({ n: Number(r.headers.get('n')) }),
+      reducer: (value: unknown, count: number) => (value as { n: number }).n % count,
+    }
+    const segments = ['4', '5'].map((n) => segmentOf(record('k', { n }), routing, (t) => reports.push(t)))
+    assert.deepEqual(segments, [1, 2])
+    assert.deepEqual(reports, [])
+  })
+
+  it('bytes, strings, numbers and arrays of them stay keys', () => {
+    const reports: string[] = []
+    for (const value of [Buffer.from('u'), new Uint8Array([1]), 'u', 7, 7n, true, ['a', 1]]) {
+      segmentOf(record('k'), { count: 3, partitioner: () => value, reducer: defaultSegmentReducer }, (t) =>
+        reports.push(t),
+      )
+    }
+    assert.deepEqual(reports, [])
+  })
+})
+
 describe('routing fingerprint', () => {
   const partitioner = (r: ConsumedRecord<unknown>) => r.key
   it('changes with the count, the merge key, the partitioner or reducer source, or the routing version', () => {

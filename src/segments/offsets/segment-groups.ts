@@ -1,0 +1,76 @@
+/**
+ * Every segment group of an origin that exists on the cluster, whatever the app's count: after
+ * `count` changed, the groups of the other count (`…-parallel-3` when the app now has 2) still
+ * hold offsets — records their segments had not finished — and may still have members. The
+ * offset commands must see them: reading only the app's groups lost those records (collapse and
+ * reset took the other segments' higher offsets) and wrote offsets under running members.
+ */
+import { listGroupsV5 } from '@platformatic/kafka'
+import type { KafkaCluster } from '../../kafka/cluster.ts'
+import { kafkaErrorName, protocolErrorName, responseOf } from '../../kafka/protocol-errors.ts'
+import { SegmentOffsetsError } from './errors.ts'
+
+/** A segment group found on the cluster. */
+export interface SegmentGroup {
+  id: number
+  group: string
+}
+
+const ATTEMPTS = 5
+const RETRIABLE = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR'])
+
+/** Every group id on the cluster (ListGroups to each broker: each lists the groups it coordinates). */
+export async function listGroupIds(cluster: KafkaCluster): Promise<Set<string>> {
+  await cluster.refreshMetadata([])
+  const ids = new Set<string>()
+  for (const nodeId of cluster.knownBrokers())
+    for (const id of await listGroupsOf(cluster, nodeId)) ids.add(id)
+  return ids
+}
+
+async function listGroupsOf(cluster: KafkaCluster, nodeId: number): Promise<string[]> {
+  let last = ''
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    let response: listGroupsV5.ListGroupsResponse | undefined
+    try {
+      const connection = await cluster.connectionTo(nodeId)
+      response = await listGroupsV5.api.async(connection, [], [])
+    } catch (error) {
+      response = responseOf<listGroupsV5.ListGroupsResponse>(error)
+      if (!response) last = protocolErrorName(error) ?? (error as Error).message
+    }
+    if (response) {
+      const error = kafkaErrorName(response.errorCode)
+      if (error === 'NONE') return response.groups.map((g) => g.groupId)
+      if (!RETRIABLE.has(error)) last = `${error} (not retried)`
+      else last = error
+      if (!RETRIABLE.has(error)) break
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200 * attempt))
+  }
+  throw new SegmentOffsetsError(
+    'GROUP_DESCRIBE_FAILED',
+    `Listing the consumer groups of broker ${nodeId} failed: ${last}`,
+  )
+}
+
+/**
+ * The segment groups of `origin` among `groupIds`: `<origin><mergeKey><id>` with a decimal id
+ * (no leading zeros), ascending by id. Names in `exclude` (groups the app defines for other
+ * purposes) are not segment groups.
+ */
+export function segmentGroupsAmong(
+  groupIds: Iterable<string>,
+  origin: string,
+  mergeKey: string,
+  exclude: ReadonlySet<string> = new Set(),
+): SegmentGroup[] {
+  const prefix = origin + mergeKey
+  const found: SegmentGroup[] = []
+  for (const group of groupIds) {
+    if (!group.startsWith(prefix) || exclude.has(group)) continue
+    const rest = group.slice(prefix.length)
+    if (/^(0|[1-9]\d{0,8})$/.test(rest)) found.push({ id: Number(rest), group })
+  }
+  return found.sort((a, b) => a.id - b.id)
+}
