@@ -4,8 +4,7 @@
 // between --min-ms and --max-ms, one group member; latency = handler start − publish time.
 import { Admin, Producer } from '@platformatic/kafka'
 import hdr from 'hdr-histogram-js'
-import { createApp } from '../../src/app/app.ts'
-import type { ProcessingStyle } from '../../src/app/definition.ts'
+import { createApp, type ProcessingStyle } from '../../src/index.ts'
 import { ensureBroker } from '../throughput/broker.ts'
 import { type FlagSpec, intFlag, runCli, UsageError } from '../throughput/flags.ts'
 
