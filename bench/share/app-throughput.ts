@@ -142,6 +142,7 @@ await runCli(
     repeat: { kind: 'int', min: 1, max: 50, description: 'rounds, each running every setup (default 3)' },
     only: {
       kind: 'list',
+      choices: SETUPS.map((s) => s.name),
       description: `setups to run (default all: ${SETUPS.map((s) => s.name).join(',')})`,
     },
   },

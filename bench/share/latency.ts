@@ -32,6 +32,7 @@ const FLAGS: Record<string, FlagSpec> = {
   repeat: { kind: 'int', min: 1, max: 50, description: 'rounds (default 3)' },
   only: {
     kind: 'list',
+    choices: ['blocking-record-limit', 'blocking-batch', 'continuous'],
     description: 'variants (default all: blocking-record-limit,blocking-batch,continuous)',
   },
 }

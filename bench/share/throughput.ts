@@ -231,7 +231,11 @@ await runCli(
       max: 100_000,
       description: 'records per fetch / max.poll.records (default 500)',
     },
-    only: { kind: 'list', description: 'consumers to run: multilane, app, java (default multilane,java)' },
+    only: {
+      kind: 'list',
+      choices: ['multilane', 'app', 'java'],
+      description: 'consumers to run: multilane, app, java (default multilane,java)',
+    },
   },
   process.argv.slice(2),
   async (flags) => {
