@@ -20,6 +20,11 @@ export type { TopicBatchHandler, TopicOptions, TopicRecordHandler } from './app/
 export type { VirtualPartitionsOptions } from './app/options/virtual-partitions.ts'
 export { CliError } from './cli/errors.ts'
 export { DevKafkaError } from './devkafka/errors.ts'
+// The Java runtime and Apache Kafka jars (kafka-tools included) the local broker runs on, for
+// running Kafka's own tools (e.g. ConsumerPerformance) beside it: the peer benchmarks do
+export { findJava, type JavaRuntime, MIN_JAVA_MAJOR } from './devkafka/java-runtime.ts'
+export { type KafkaJars, resolveKafkaJars } from './devkafka/kafka-jars.ts'
+export { DEFAULT_KAFKA_VERSION, kafkaVersion } from './devkafka/kafka-version.ts'
 // The local broker (development and tests)
 export {
   type LocalKafkaState,

@@ -4,17 +4,21 @@
 // between --min-ms and --max-ms, one group member; latency = handler start − publish time.
 import { Admin, Producer } from '@platformatic/kafka'
 import hdr from 'hdr-histogram-js'
-import { createApp } from '../../src/app/app.ts'
-import type { ProcessingStyle } from '../../src/app/definition.ts'
+import { createApp, type ProcessingStyle } from '../../src/index.ts'
 import { ensureBroker } from '../throughput/broker.ts'
 import { type FlagSpec, intFlag, runCli, UsageError } from '../throughput/flags.ts'
 
 const FLAGS: Record<string, FlagSpec> = {
-  rate: { kind: 'int', description: 'records per second produced (default 80)' },
-  seconds: { kind: 'int', description: 'seconds of producing per style (default 20)' },
-  'min-ms': { kind: 'int', description: 'shortest handler sleep (default 100)' },
-  'max-ms': { kind: 'int', description: 'longest handler sleep (default 500)' },
-  capacity: { kind: 'int', description: 'capacity, and maxPollRecords for blocking (default 50)' },
+  rate: { kind: 'int', min: 1, max: 100_000, description: 'records per second produced (default 80)' },
+  seconds: { kind: 'int', min: 1, max: 3600, description: 'seconds of producing per style (default 20)' },
+  'min-ms': { kind: 'int', min: 0, max: 600_000, description: 'shortest handler sleep (default 100)' },
+  'max-ms': { kind: 'int', min: 0, max: 600_000, description: 'longest handler sleep (default 500)' },
+  capacity: {
+    kind: 'int',
+    min: 1,
+    max: 100_000,
+    description: 'capacity, and maxPollRecords for blocking (default 50)',
+  },
 }
 
 interface StyleResult {

@@ -6,12 +6,15 @@
 // With `gate`, it prints READY at its first handler call and holds every handler until a line
 // GO arrives on stdin: several processes then start the measured work together.
 import { createInterface } from 'node:readline'
-import { createApp } from '../../src/app/app.ts'
-import type { Ordering } from '../../src/app/definition.ts'
-import { GroupConsumer } from '../../src/engine/group-consumer.ts'
-import { json, raw } from '../../src/processing/deserializers.ts'
-import type { ConsumedRecord } from '../../src/processing/record.ts'
-import { defaultSegmentReducer } from '../../src/segments/reducers.ts'
+import {
+  type ConsumedRecord,
+  createApp,
+  defaultSegmentReducer,
+  GroupConsumer,
+  json,
+  type Ordering,
+  raw,
+} from '../../src/index.ts'
 import { type TopicShape, userOf } from './topics.ts'
 
 export interface MemberSpec {

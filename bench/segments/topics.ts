@@ -5,7 +5,7 @@
 //   hot:   the seed's hot-key batch: user "123" for 80 % of the records, "456" for 20 %, one partition.
 // A topic that already holds exactly `records` records is reused (its name encodes the shape).
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Admin, ProduceAcks, Producer } from '@platformatic/kafka'
+import { Admin, Producer } from '@platformatic/kafka'
 import { recordCount } from '../throughput/preload.ts'
 
 export interface TopicShape {
@@ -95,7 +95,9 @@ async function produce(
   const producer = new Producer({
     clientId: 'bench-segments-preload',
     bootstrapBrokers: bootstrap,
-    acks: ProduceAcks.LEADER,
+    // A send retried after a slow response wrote its records twice on a loaded broker (120
+    // records became 180); the idempotent producer's retries cannot (it implies acks=all).
+    idempotent: true,
     timeout: 60_000,
   })
   let next = 0

@@ -5,8 +5,7 @@
 // records, reports its count every 100 ms and, on `stop`, stops (acknowledgements flushed) and
 // reports its total and the time of its last record.
 //   node bench/share/app-member.ts --mode share --bootstrap h:p --topic t --group g
-import { createApp } from '../../src/app/app.ts'
-import { ShareConsumer } from '../../src/engine/share/share-consumer.ts'
+import { createApp, ShareConsumer } from '../../src/index.ts'
 import { type FlagValue, runCli, stringFlag, UsageError } from '../throughput/flags.ts'
 import { MEMBER_CONFIG } from './member-config.ts'
 
@@ -26,10 +25,14 @@ const now = () => performance.timeOrigin + performance.now()
 await runCli(
   'app-member',
   {
-    mode: { kind: 'string', description: 'consumer | share | engine' },
-    bootstrap: { kind: 'string', description: 'host:port[,…]' },
-    topic: { kind: 'string', description: 'topic to consume' },
-    group: { kind: 'string', description: 'group id (a share group set to start at the earliest offset)' },
+    mode: { kind: 'string', required: true, description: 'consumer | share | engine' },
+    bootstrap: { kind: 'string', required: true, description: 'host:port[,…]' },
+    topic: { kind: 'string', required: true, description: 'topic to consume' },
+    group: {
+      kind: 'string',
+      required: true,
+      description: 'group id (a share group set to start at the earliest offset)',
+    },
   },
   process.argv.slice(2),
   async (flags) => {

@@ -10,7 +10,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
-import { configureShareGroup, describeShareGroup } from '../../src/share/share-admin.ts'
+import { configureShareGroup, describeShareGroup } from '../../src/index.ts'
 import { ensureBroker } from '../throughput/broker.ts'
 import { intFlag, listFlag, runCli, UsageError } from '../throughput/flags.ts'
 import { TOPIC_FLAGS, topicParams } from '../throughput/params.ts'
@@ -142,6 +142,7 @@ await runCli(
     repeat: { kind: 'int', min: 1, max: 50, description: 'rounds, each running every setup (default 3)' },
     only: {
       kind: 'list',
+      choices: SETUPS.map((s) => s.name),
       description: `setups to run (default all: ${SETUPS.map((s) => s.name).join(',')})`,
     },
   },

@@ -10,8 +10,7 @@
 //       [--max-ms 250] [--capacity 40] [--members 2] [--repeat 3]
 import { Admin, Producer } from '@platformatic/kafka'
 import hdr from 'hdr-histogram-js'
-import { type App, createApp } from '../../src/app/app.ts'
-import { configureShareGroup, describeShareGroup } from '../../src/share/share-admin.ts'
+import { type App, configureShareGroup, createApp, describeShareGroup } from '../../src/index.ts'
 import { ensureBroker } from '../throughput/broker.ts'
 import { type FlagSpec, intFlag, listFlag, runCli, UsageError } from '../throughput/flags.ts'
 
@@ -33,6 +32,7 @@ const FLAGS: Record<string, FlagSpec> = {
   repeat: { kind: 'int', min: 1, max: 50, description: 'rounds (default 3)' },
   only: {
     kind: 'list',
+    choices: ['blocking-record-limit', 'blocking-batch', 'continuous'],
     description: 'variants (default all: blocking-record-limit,blocking-batch,continuous)',
   },
 }

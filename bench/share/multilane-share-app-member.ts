@@ -4,8 +4,7 @@
 // unacknowledged. Prints one JSON line, timed as multilane-share-member.ts (the bare engine):
 //   ms   from app.start() (join included, as ShareConsumerPerformance measures) to the last record handled
 //   node bench/share/multilane-share-app-member.ts --bootstrap h:p --topic t --group g --records N [--max-records N]
-import { createApp } from '../../src/app/app.ts'
-import { describeShareGroup } from '../../src/share/share-admin.ts'
+import { createApp, describeShareGroup } from '../../src/index.ts'
 import { type FlagValue, intFlag, runCli, stringFlag, UsageError } from '../throughput/flags.ts'
 
 function required(flags: Map<string, FlagValue>, name: string): string {
@@ -17,10 +16,14 @@ function required(flags: Map<string, FlagValue>, name: string): string {
 await runCli(
   'multilane-share-app-member',
   {
-    bootstrap: { kind: 'string', description: 'host:port[,…]' },
-    topic: { kind: 'string', description: 'topic to consume' },
-    group: { kind: 'string', description: 'share group (configured to start at the earliest offset)' },
-    records: { kind: 'int', min: 1, max: 1_000_000_000, description: 'records to consume' },
+    bootstrap: { kind: 'string', required: true, description: 'host:port[,…]' },
+    topic: { kind: 'string', required: true, description: 'topic to consume' },
+    group: {
+      kind: 'string',
+      required: true,
+      description: 'share group (configured to start at the earliest offset)',
+    },
+    records: { kind: 'int', required: true, min: 1, max: 1_000_000_000, description: 'records to consume' },
     'max-records': { kind: 'int', min: 1, max: 100_000, description: 'records per fetch (default 500)' },
   },
   process.argv.slice(2),

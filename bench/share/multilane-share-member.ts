@@ -3,7 +3,7 @@
 //   ms            from start() (join included, as ShareConsumerPerformance measures) to the last record taken
 //   msAcknowledged  … to the last accept confirmed by the broker
 //   node bench/share/multilane-share-member.ts --bootstrap h:p --topic t --group g --records N [--max-records N]
-import { ShareConsumer } from '../../src/engine/share/share-consumer.ts'
+import { ShareConsumer } from '../../src/index.ts'
 import { type FlagValue, intFlag, runCli, stringFlag, UsageError } from '../throughput/flags.ts'
 
 function required(flags: Map<string, FlagValue>, name: string): string {
@@ -15,10 +15,14 @@ function required(flags: Map<string, FlagValue>, name: string): string {
 await runCli(
   'multilane-share-member',
   {
-    bootstrap: { kind: 'string', description: 'host:port[,…]' },
-    topic: { kind: 'string', description: 'topic to consume' },
-    group: { kind: 'string', description: 'share group (configured to start at the earliest offset)' },
-    records: { kind: 'int', min: 1, max: 1_000_000_000, description: 'records to consume' },
+    bootstrap: { kind: 'string', required: true, description: 'host:port[,…]' },
+    topic: { kind: 'string', required: true, description: 'topic to consume' },
+    group: {
+      kind: 'string',
+      required: true,
+      description: 'share group (configured to start at the earliest offset)',
+    },
+    records: { kind: 'int', required: true, min: 1, max: 1_000_000_000, description: 'records to consume' },
     'max-records': { kind: 'int', min: 1, max: 100_000, description: 'records per fetch (default 500)' },
   },
   process.argv.slice(2),

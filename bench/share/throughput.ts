@@ -12,10 +12,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findJava } from '../../src/devkafka/java-runtime.ts'
-import { resolveKafkaJars } from '../../src/devkafka/kafka-jars.ts'
-import { kafkaVersion } from '../../src/devkafka/kafka-version.ts'
-import { configureShareGroup } from '../../src/share/share-admin.ts'
+import { configureShareGroup, findJava, kafkaVersion, resolveKafkaJars } from '../../src/index.ts'
 import { ensureBroker } from '../throughput/broker.ts'
 import { intFlag, listFlag, runCli, UsageError } from '../throughput/flags.ts'
 import { TOPIC_FLAGS, topicParams } from '../throughput/params.ts'
@@ -234,7 +231,11 @@ await runCli(
       max: 100_000,
       description: 'records per fetch / max.poll.records (default 500)',
     },
-    only: { kind: 'list', description: 'consumers to run: multilane, app, java (default multilane,java)' },
+    only: {
+      kind: 'list',
+      choices: ['multilane', 'app', 'java'],
+      description: 'consumers to run: multilane, app, java (default multilane,java)',
+    },
   },
   process.argv.slice(2),
   async (flags) => {

@@ -1,5 +1,7 @@
-// Minimal `--name value` flag parsing for the throughput benchmark scripts. Invalid input is a
-// UsageError naming the flag; `exitOnUsageError` turns it into a message and exit code 2.
+// `--name value` flags of the benchmark scripts, declared as specs and parsed by commander. Invalid
+// input is a UsageError naming the flag and the rule; `runCli` turns it into a message, the usage
+// and exit code 2.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 
 export class UsageError extends Error {
   override name = 'UsageError'
@@ -15,39 +17,74 @@ export interface FlagSpec {
   max?: number
   /** Allowed entries for a `list` flag (comma-separated). */
   choices?: readonly string[]
+  /** The flag must be given. */
+  required?: boolean
   description: string
 }
 
 export type FlagValue = number | string | string[]
 
+const PLACEHOLDER: Record<FlagKind, string> = { int: '<n>', string: '<value>', list: '<a,b,…>' }
+
+/** Thrown by `parseFlags` for `--help` / `-h`; carries the usage text. */
+export class HelpRequested extends Error {
+  override name = 'HelpRequested'
+}
+
+function buildCommand(command: string, specs: Record<string, FlagSpec>): Command {
+  const program = new Command(command)
+    .usage('[flags]')
+    .allowExcessArguments(false)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    // Errors and help come back as exceptions; runCli decides what to print.
+    .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} })
+  for (const [name, spec] of Object.entries(specs)) {
+    const seen = { given: false }
+    const option = new Option(`--${name} ${PLACEHOLDER[spec.kind]}`, spec.description).argParser(
+      (raw: string) => {
+        if (seen.given) throw new InvalidArgumentError(`--${name} is given more than once`)
+        seen.given = true
+        try {
+          return convert(name, raw, spec)
+        } catch (error) {
+          // commander prefixes "option '--name <n>' argument 'raw' is invalid."
+          throw error instanceof UsageError ? new InvalidArgumentError(error.message) : error
+        }
+      },
+    )
+    if (spec.required) option.makeOptionMandatory()
+    program.addOption(option)
+  }
+  return program
+}
+
 /**
- * Parses `--name value` and `--name=value` pairs. Every flag must be declared in `specs`, may be
- * given once, and must have a value. Integers accept `1000000`, `1_000_000` and `1e6`.
+ * Parses `--name value` and `--name=value` pairs with commander. Every flag must be declared in
+ * `specs`, may be given once, and must have a value; positional arguments are refused. Integers
+ * accept `1000000`, `1_000_000` and `1e6`. Throws UsageError (naming the flag) or HelpRequested.
  */
-export function parseFlags(argv: readonly string[], specs: Record<string, FlagSpec>): Map<string, FlagValue> {
+export function parseFlags(
+  argv: readonly string[],
+  specs: Record<string, FlagSpec>,
+  command = 'bench',
+): Map<string, FlagValue> {
+  const program = buildCommand(command, specs)
+  try {
+    program.parse([...argv], { from: 'user' })
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help')
+        throw new HelpRequested(program.helpInformation())
+      throw new UsageError(error.message.replace(/^error: /, ''))
+    }
+    throw error
+  }
+  const options = program.opts<Record<string, FlagValue | undefined>>()
   const out = new Map<string, FlagValue>()
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
-    if (!arg.startsWith('--'))
-      throw new UsageError(`unexpected argument "${arg}" (flags look like --name value)`)
-    const eq = arg.indexOf('=')
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq)
-    const spec = specs[name]
-    if (!spec) {
-      const known = Object.keys(specs)
-        .map((k) => `--${k}`)
-        .join(', ')
-      throw new UsageError(`unknown flag --${name} (known flags: ${known})`)
-    }
-    if (out.has(name)) throw new UsageError(`--${name} is given more than once`)
-    let raw: string | undefined
-    if (eq !== -1) raw = arg.slice(eq + 1)
-    else {
-      raw = argv[i + 1]
-      if (raw === undefined || raw.startsWith('--')) throw new UsageError(`--${name} needs a value`)
-      i++
-    }
-    out.set(name, convert(name, raw, spec))
+  for (const option of program.options) {
+    const value = options[option.attributeName()]
+    if (value !== undefined) out.set(option.long!.slice(2), value)
   }
   return out
 }
@@ -95,15 +132,15 @@ export function listFlag(flags: Map<string, FlagValue>, name: string): string[] 
   return Array.isArray(v) ? v : undefined
 }
 
-/** One usage line per flag, for error messages and `--help`. */
+/** The usage text commander makes from the specs (for error messages and `--help`). */
 export function usage(command: string, specs: Record<string, FlagSpec>): string {
-  const lines = Object.entries(specs).map(([name, spec]) => `  --${name.padEnd(12)} ${spec.description}`)
-  return `usage: ${command} [flags]\n${lines.join('\n')}`
+  return buildCommand(command, specs).helpInformation()
 }
 
 /**
  * Parses `argv` against `specs` and runs `main` with the flags, setting the exit code it returns.
- * `--help` prints the usage; a UsageError prints its message and the usage and exits with code 2.
+ * `--help` prints the usage; a UsageError (from parsing or from `main`) prints its message and
+ * the usage and exits with code 2.
  */
 export async function runCli(
   command: string,
@@ -111,15 +148,15 @@ export async function runCli(
   argv: readonly string[],
   main: (flags: Map<string, FlagValue>) => Promise<number>,
 ): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${usage(command, specs)}\n`)
-    return
-  }
   try {
-    process.exitCode = await main(parseFlags(argv, specs))
+    process.exitCode = await main(parseFlags(argv, specs, command))
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      process.stdout.write(error.message)
+      return
+    }
     if (error instanceof UsageError) {
-      process.stderr.write(`${command}: ${error.message}\n${usage(command, specs)}\n`)
+      process.stderr.write(`${command}: ${error.message}\n${usage(command, specs)}`)
       process.exitCode = 2
       return
     }

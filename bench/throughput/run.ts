@@ -4,7 +4,7 @@
 // multilane's engine. Results are also written to bench-results/throughput-<timestamp>.json.
 //
 //   node_modules/.bin/node bench/throughput/run.ts [--records N] [--bytes N] [--partitions N]
-//                                                  [--only multilane,platformatic,kafkajs,java] [--repeat N]
+//                                                  [--only multilane,platformatic,kafkajs,java,kcat] [--repeat N]
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
@@ -22,16 +22,25 @@ interface RunnerSpec {
   file: string
 }
 
-const RUNNER_NAMES = ['multilane', 'platformatic', 'kafkajs', 'java', 'continuous', 'blocking'] as const
+const RUNNER_NAMES = [
+  'multilane',
+  'platformatic',
+  'kafkajs',
+  'java',
+  'kcat',
+  'continuous',
+  'blocking',
+] as const
 type RunnerName = (typeof RUNNER_NAMES)[number]
 /** The client comparison; `continuous` and `blocking` (the processing runtime) run when named. */
-const DEFAULT_RUNNERS: readonly RunnerName[] = ['multilane', 'platformatic', 'kafkajs', 'java']
+const DEFAULT_RUNNERS: readonly RunnerName[] = ['multilane', 'platformatic', 'kafkajs', 'java', 'kcat']
 
 const RUNNERS: readonly RunnerSpec[] = [
   { name: 'multilane', label: 'multilane-engine', file: 'multilane-engine.ts' },
   { name: 'platformatic', label: '@platformatic/kafka Consumer', file: 'platformatic-consumer.ts' },
   { name: 'kafkajs', label: 'KafkaJS 2.2.4 eachBatch', file: 'kafkajs.ts' },
   { name: 'java', label: 'Java ConsumerPerformance', file: 'java-consumer-performance.ts' },
+  { name: 'kcat', label: 'kcat (librdkafka)', file: 'kcat.ts' },
   { name: 'continuous', label: 'multilane app, continuous, no-op handler', file: 'multilane-continuous.ts' },
   { name: 'blocking', label: 'multilane app, blocking, no-op handler', file: 'multilane-blocking.ts' },
 ]
@@ -256,6 +265,7 @@ const RATIO_TARGETS: readonly { name: RunnerName; short: string }[] = [
   { name: 'platformatic', short: 'platformatic' },
   { name: 'kafkajs', short: 'kafkajs' },
   { name: 'java', short: 'java' },
+  { name: 'kcat', short: 'kcat' },
 ]
 
 /** `multilane / <other>` ratios of median records/s, with why one is missing. */
@@ -292,7 +302,7 @@ function renderReport(
     '',
     `topic \`${topic}\` on ${bootstrap.join(',')}; ${availableParallelism()} CPUs; Node ${process.version}; ` +
       `${repeat > 1 ? `median of ${repeat} runs per consumer (alternating)` : 'one run per consumer'}; ` +
-      'records/s from the first record received to the last (Java: its fetch.nMsg.sec); MB/s = MiB of values per second',
+      'records/s from the first record received to the last (Java: its fetch.nMsg.sec; kcat: see runners/kcat.ts); MB/s = MiB of values per second',
     '',
     '| consumer | records/s | MB/s | ratio to multilane-engine (this ÷ multilane) | ms first→last | ms incl. join |',
     '|---|---:|---:|---:|---:|---:|',

@@ -5,11 +5,15 @@ import { DevKafkaError } from './errors.ts'
 /** Oldest Java the Kafka 4.x broker runs on. */
 export const MIN_JAVA_MAJOR = 17
 
+/** The `java` found by `findJava`. */
 export interface JavaRuntime {
+  /** `$JAVA_HOME/bin/java`, or `java` from the PATH. */
   executable: string
   /** The JDK's keytool next to it (creates the dev broker's TLS certificate). */
   keytool: string
+  /** Major version (17, 21, …). */
   major: number
+  /** The first line of `java -version`. */
   versionLine: string
 }
 

@@ -8,7 +8,9 @@ import { jarCacheDir } from './paths.ts'
 export interface KafkaJars {
   /** Java classpath (a directory wildcard). */
   classpath: string
+  /** The Apache Kafka release of the jars (`KAFKA_HOME`'s own when that is set). */
   version: string
+  /** Where they came from: `KAFKA_HOME/libs`, the per-version cache, or Maven Central just now. */
   source: 'kafka-home' | 'cache' | 'maven'
 }
 

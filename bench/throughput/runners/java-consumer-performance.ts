@@ -9,9 +9,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findJava } from '../../../src/devkafka/java-runtime.ts'
-import { resolveKafkaJars } from '../../../src/devkafka/kafka-jars.ts'
-import { kafkaVersion } from '../../../src/devkafka/kafka-version.ts'
+import { findJava, kafkaVersion, resolveKafkaJars } from '../../../src/index.ts'
 import { type RunnerArgs, type RunnerResult, runRunner, uniqueGroupId } from './kit.ts'
 
 /** `kafka-consumer-perf-test.sh` sets -Xmx512M; the rest is `kafka-run-class.sh`'s default. */

@@ -3,7 +3,7 @@
 //
 //   <runner>.ts --bootstrap host:port[,host:port] --topic T --records N --bytes N
 import { randomBytes } from 'node:crypto'
-import { type FlagSpec, intFlag, runCli, stringFlag, UsageError } from '../flags.ts'
+import { type FlagSpec, intFlag, runCli, stringFlag } from '../flags.ts'
 
 export interface RunnerArgs {
   bootstrap: string[]
@@ -35,14 +35,15 @@ export interface RunnerResult {
 }
 
 const RUNNER_FLAGS: Record<string, FlagSpec> = {
-  bootstrap: { kind: 'string', description: 'host:port[,host:port…] of the cluster (required)' },
-  topic: { kind: 'string', description: 'topic to consume from the beginning (required)' },
+  bootstrap: { kind: 'string', required: true, description: 'host:port[,host:port…] of the cluster' },
+  topic: { kind: 'string', required: true, description: 'topic to consume from the beginning' },
   records: {
     kind: 'int',
     min: 1,
-    description: 'records in the topic; stop after exactly this many (required)',
+    required: true,
+    description: 'records in the topic; stop after exactly this many',
   },
-  bytes: { kind: 'int', min: 1, description: 'bytes per record value (required)' },
+  bytes: { kind: 'int', min: 1, required: true, description: 'bytes per record value' },
 }
 
 /** A group id no earlier run used, so every run starts without committed offsets. */
@@ -53,8 +54,6 @@ export function uniqueGroupId(name: string): string {
 /** Parses the runner flags, runs `consume`, and prints its result as one JSON line. */
 export async function runRunner(name: string, consume: (args: RunnerArgs) => Promise<RunnerResult>) {
   await runCli(`${name} runner`, RUNNER_FLAGS, process.argv.slice(2), async (flags) => {
-    const missing = Object.keys(RUNNER_FLAGS).filter((k) => !flags.has(k))
-    if (missing.length > 0) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`)
     const args: RunnerArgs = {
       bootstrap: stringFlag(flags, 'bootstrap')!
         .split(',')

@@ -1,8 +1,7 @@
 // multilane's processing runtime with a no-op handler (createApp, one consumer group): the
 // cost of dispatch, ordering, offset tracking and commits on top of the bare engine.
 
-import { createApp } from '../../../src/app/app.ts'
-import type { ProcessingStyle } from '../../../src/app/definition.ts'
+import { createApp, type ProcessingStyle } from '../../../src/index.ts'
 import { runRunner, ThroughputMeter, uniqueGroupId } from './kit.ts'
 
 export function runAppRunner(name: string, style: ProcessingStyle): Promise<void> {

@@ -1,7 +1,7 @@
 // multilane's own consumer engine (src/engine/group-consumer.ts): join a fresh group from the
 // earliest offsets, then take up to 10,000 records at a time, waiting only when none are buffered,
 // and count each record (reading `value.length`). No offsets are committed.
-import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
+import { GroupConsumer } from '../../../src/index.ts'
 import { runRunner, ThroughputMeter, uniqueGroupId } from './kit.ts'
 
 /** What the benchmark needs from a `takeRecords()` batch (the engine may return more). */
