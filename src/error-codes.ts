@@ -56,6 +56,13 @@ export const ERROR_CODES = {
   SEEK_UNSUPPORTED: 'ctx.seek() in a share group.',
   PAUSE_UNSUPPORTED: 'ctx.pause() or ctx.resume() in a share group.',
   INVALID_SEEK: 'ctx.seek() with an offset that is not a non-negative integer.',
+  // Producing (app.producer, topics produce)
+  PRODUCER_CLOSED: 'app.producer was used after the app stopped (the producer is closed with the app).',
+  PRODUCE_TOPIC_NOT_FOUND: 'A produce named a topic that does not exist on the cluster (nothing was sent).',
+  PRODUCE_TIMEOUT: 'A produce did not finish within the request timeout (the producer is replaced).',
+  PRODUCE_FAILED: 'The broker (or the connection) refused a produce.',
+  INVALID_PRODUCE_RECORD:
+    'A record to produce is invalid (no topic, a value that is not a Buffer or string without a serializer, a bad input line).',
   // Parallel segments
   ROUTING_MISMATCH:
     "A segment's committed routing fingerprint differs from the app's routing (onMismatch: 'refuse').",

@@ -79,6 +79,18 @@ export { OffsetTrackerError } from './processing/offset-tracker.ts'
 export { ConsumedRecord, RecordHeaders } from './processing/record.ts'
 export { RetryBackoffError } from './processing/retry-backoff.ts'
 export type { ConsumerGroupInfo } from './processing/runtime-input.ts'
+// Producing (app.producer)
+export {
+  AppProducer,
+  jsonSerializer,
+  type ProducedBatch,
+  type ProducedRecordMetadata,
+  type ProduceHeaders,
+  type ProduceRecord,
+  type RawValue,
+  type Serializer,
+} from './producing/app-producer.ts'
+export { ProducerError } from './producing/errors.ts'
 // Parallel segments
 export { ConsumerGroupNotFoundError } from './segments/offsets/command.ts'
 export { SegmentOffsetsError } from './segments/offsets/errors.ts'

@@ -9,6 +9,8 @@ import { createConsumerGroupRuntime } from '../processing/consumer-group-runtime
 import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
 import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
 import { createShareGroupRuntime } from '../processing/share-group-runtime.ts'
+import { AppProducer } from '../producing/app-producer.ts'
+import { ProducerClient } from '../producing/producer-client.ts'
 import { AppBuilder, type ConsumerGroupBuilder, type ShareGroupBuilder } from './app-builder.ts'
 import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
@@ -35,6 +37,9 @@ export class App {
   readonly #logger: Logger
   #runtimes: ProcessingRuntime[] = []
   #deadLetters: DeadLetterQueueProducer | undefined
+  /** The app's one producer: `app.producer` and the dead letter queue, closed with the app. */
+  #producerClient: ProducerClient | undefined
+  #producer: AppProducer | undefined
   #state: AppState = 'defining'
   #stopping: Promise<void> | undefined
   #failure: Error | undefined
@@ -93,6 +98,25 @@ export class App {
     return this
   }
 
+  /**
+   * Produces records on the app's connection (consume → transform → produce): idempotent,
+   * acks=all, the client the dead letter queue uses, closed when the app stops. Usable before
+   * start too (then stop the app to close it). See docs/producing.md.
+   */
+  get producer(): AppProducer {
+    this.#producer ??= new AppProducer(this.#sharedProducerClient())
+    return this.#producer
+  }
+
+  #sharedProducerClient(): ProducerClient {
+    if (!this.#producerClient) {
+      this.#producerClient = new ProducerClient(this.definition().settings.kafka)
+      // Asked for after the app stopped: its sends fail with PRODUCER_CLOSED.
+      if (this.#state === 'stopped') void this.#producerClient.close()
+    }
+    return this.#producerClient
+  }
+
   get logger(): Logger {
     return this.#logger
   }
@@ -121,7 +145,7 @@ export class App {
         )
       }
       // Created before the first await, so a stop() from now on sees (and stops) them.
-      this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
+      this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka, this.#sharedProducerClient())
       this.#runtimes = [
         ...definition.consumerGroups.flatMap((group) =>
           membersOf(group, definition.settings, this.#events, placement).map((plan) =>
@@ -201,7 +225,10 @@ export class App {
   }
 
   async #stop(): Promise<void> {
-    if (this.#state === 'stopped') return
+    if (this.#state === 'stopped') {
+      await this.#closeProducer()
+      return
+    }
     this.#state = 'stopping'
     const results = await Promise.allSettled(this.#runtimes.map((r) => r.stop()))
     results.forEach((result, i) => {
@@ -217,8 +244,17 @@ export class App {
     } catch (error) {
       this.#logger.error({ err: error }, 'closing the dead letter producer failed')
     }
+    await this.#closeProducer()
     this.#state = 'stopped'
     this.#logger.info('multilane stopped')
+  }
+
+  async #closeProducer(): Promise<void> {
+    try {
+      await this.#producerClient?.close()
+    } catch (error) {
+      this.#logger.error({ err: error }, 'closing the producer failed')
+    }
   }
 
   /**
