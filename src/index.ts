@@ -2,6 +2,18 @@
 
 import './node-version.ts' // first: refuses a Node.js older than engines.node, with the reason
 
+// Group administration: members, lag, offset maps (multilane groups)
+export {
+  type AppGroupDescription,
+  describeAppGroup,
+  describeGroup,
+  GroupAdminError,
+  type GroupDescription,
+  type GroupListing,
+  type GroupMember,
+  listGroups,
+  type PartitionLag,
+} from './admin/groups.ts'
 // The app and its definition DSL
 export { App, createApp, type StartOptions } from './app/app.ts'
 export type { ConsumerGroupBuilder, ShareGroupBuilder } from './app/app-builder.ts'
