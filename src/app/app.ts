@@ -2,6 +2,7 @@ import { type Logger, pino } from 'pino'
 import { MultilaneError } from '../errors.ts'
 import { attachDefaultLog } from '../instrumentation/default-log.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
+import { Tracing } from '../instrumentation/tracing.ts'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { resolveConnection } from '../kafka/connection-options.ts'
 import { alterGroupConfigs } from '../kafka/group-configs.ts'
@@ -40,6 +41,8 @@ export class App {
   /** The app's one producer: `app.producer` and the dead letter queue, closed with the app. */
   #producerClient: ProducerClient | undefined
   #producer: AppProducer | undefined
+  /** Off (and not loaded) until start() finds @opentelemetry/api, as `tracing.enabled` says. */
+  readonly #tracing: Tracing
   #state: AppState = 'defining'
   #stopping: Promise<void> | undefined
   #failure: Error | undefined
@@ -58,6 +61,7 @@ export class App {
       onListenerError: (name, error) => this.#logger.error({ err: error, event: name }, error.message),
     })
     attachDefaultLog(this.#events, this.#logger)
+    this.#tracing = new Tracing(this.#builder.definition().settings.tracing, this.#events, this.#logger)
     let resolve!: (error: Error) => void
     this.#failed = { promise: new Promise<Error>((r) => (resolve = r)), resolve }
   }
@@ -104,9 +108,12 @@ export class App {
    * start too (then stop the app to close it). See docs/producing.md.
    */
   get producer(): AppProducer {
-    this.#producer ??= new AppProducer(this.#sharedProducerClient())
+    this.#producer ??= new AppProducer(this.#sharedProducerClient(), undefined, this.#traceInjector)
     return this.#producer
   }
+
+  /** Trace context for produced records, while tracing is on. */
+  readonly #traceInjector = () => (this.#tracing.active ? this.#tracing.injector : undefined)
 
   #sharedProducerClient(): ProducerClient {
     if (!this.#producerClient) {
@@ -145,7 +152,11 @@ export class App {
         )
       }
       // Created before the first await, so a stop() from now on sees (and stops) them.
-      this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka, this.#sharedProducerClient())
+      this.#deadLetters = new DeadLetterQueueProducer(
+        definition.settings.kafka,
+        this.#sharedProducerClient(),
+        this.#traceInjector,
+      )
       this.#runtimes = [
         ...definition.consumerGroups.flatMap((group) =>
           membersOf(group, definition.settings, this.#events, placement).map((plan) =>
@@ -154,6 +165,7 @@ export class App {
         ),
         ...definition.shareGroups.map((group) => this.#shareRuntimeOf(definition, group)),
       ]
+      await this.#tracing.start()
       await checkDeadLetterTopics(definition)
       await applyShareGroupConfigs(definition)
       if (this.#state === 'starting') await Promise.all(this.#runtimes.map((r) => r.start()))
@@ -179,6 +191,7 @@ export class App {
       logger: this.#logger,
       deadLetters: this.#deadLetters!,
       onFatal: (error) => this.#fatal(error),
+      instrument: this.#tracing,
     })
   }
 
@@ -206,6 +219,7 @@ export class App {
       logger: this.#logger,
       deadLetters: this.#deadLetters!,
       onFatal: (error) => this.#fatal(error),
+      instrument: this.#tracing,
     })
   }
 
@@ -245,6 +259,7 @@ export class App {
       this.#logger.error({ err: error }, 'closing the dead letter producer failed')
     }
     await this.#closeProducer()
+    this.#tracing.stop()
     this.#state = 'stopped'
     this.#logger.info('multilane stopped')
   }
