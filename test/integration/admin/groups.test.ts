@@ -4,6 +4,7 @@
 // group that does not exist exits 1 naming it.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { Kafka, logLevel } from 'kafkajs'
 import type { AppGroupDescription, GroupDescription, GroupListing } from '../../../src/admin/groups.ts'
 import { createApp } from '../../../src/app/app.ts'
 import { encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
@@ -105,6 +106,45 @@ test('a running member is shown with its client id, host and assignment, and own
     assert.match(text, new RegExp(`${topic}:0,1`))
   } finally {
     await app.stop()
+  }
+})
+
+test('a classic-protocol member (KafkaJS) is shown with the assignment decoded from its protocol bytes', async () => {
+  const topic = await createTopic('groups-classic', 3)
+  const group = uniqueName('groups-classic')
+  const kafka = new Kafka({
+    clientId: 'groups-kafkajs',
+    brokers: bootstrapServers(),
+    logLevel: logLevel.NOTHING,
+  })
+  const consumer = kafka.consumer({ groupId: group })
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true })
+    await consumer.run({ eachMessage: async () => {} })
+    let d: GroupDescription | undefined
+    await waitUntil(
+      () => {
+        const r = multilane(['groups', 'describe', group, '--json'])
+        if (r.code !== 0) return false
+        d = JSON.parse(r.stdout) as GroupDescription
+        return d.state === 'Stable' && d.members.length === 1
+      },
+      { timeoutMs: 90_000, message: 'the KafkaJS member is in the group' },
+    )
+    assert.equal(d!.type, 'classic')
+    const member = d!.members[0]!
+    assert.equal(member.clientId, 'groups-kafkajs')
+    assert.deepEqual(
+      member.assignment.map((a) => `${a.topic}#${a.partition}`).sort(),
+      [0, 1, 2].map((p) => `${topic}#${p}`),
+    )
+    assert.deepEqual(
+      d!.partitions.map((p) => [p.partition, p.owner]),
+      [0, 1, 2].map((p) => [p, member.memberId]),
+    )
+  } finally {
+    await consumer.disconnect()
   }
 })
 

@@ -7,8 +7,11 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { pino } from 'pino'
 import { createApp } from '../../../src/app/app.ts'
 import type { AppOptions } from '../../../src/app/options/app.ts'
+import { EventBus } from '../../../src/instrumentation/events.ts'
+import { Tracing } from '../../../src/instrumentation/tracing.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { registerInMemoryTracing } from '../../support/otel.ts'
 import { readRecords } from '../../support/read-topic.ts'
@@ -49,12 +52,18 @@ function spansOf(topic: string): ReadableSpan[] {
 test("'auto' without a registered tracer provider, and enabled: false, make no spans and the handler runs", async () => {
   const topic = await createTopic('tracing-off', 1)
   await produceRecords(topic, 2, { partitions: 1 })
+  const probe = new Tracing({ enabled: 'auto' }, new EventBus(), pino({ enabled: false }))
+  await probe.start()
+  assert.equal(probe.active, false, "'auto' stays off while no tracer provider is registered")
   let handled = 0
   const auto = app()
   auto.consumerGroup(uniqueName('tracing-auto'), (g) => g.topic(topic, { handler: () => void handled++ }))
   await runUntilHandled(auto, topic, () => handled === 2)
 
   exporter = registerInMemoryTracing()
+  await probe.start()
+  assert.equal(probe.active, true, "'auto' is on once a provider is registered")
+  probe.stop()
   const off = app({ tracing: { enabled: false } })
   off.consumerGroup(uniqueName('tracing-false'), (g) => g.topic(topic, { handler: () => void handled++ }))
   await runUntilHandled(off, topic, () => handled === 4)
