@@ -119,6 +119,15 @@ export async function describeGroup(
     readAllCommitted(cluster, group),
   ])
   if (state.type === 'none' && committed.size === 0 && !options.allowMissing) {
+    // Only on this error path: say so when the name is a group of another kind.
+    const other = (await listGroups(cluster).catch(() => [])).find((g) => g.group === group)
+    if (other) {
+      throw new GroupAdminError(
+        'GROUP_NOT_FOUND',
+        `${group} is a ${other.type} group, not a consumer group` +
+          (other.type === 'share' ? ` (\`multilane share describe ${group}\` describes it)` : ''),
+      )
+    }
     throw new GroupAdminError(
       'GROUP_NOT_FOUND',
       `Consumer group ${group} does not exist: it has no members and no committed offsets (\`multilane groups list\` lists the groups)`,

@@ -1,16 +1,39 @@
 // `multilane groups list|describe`: a group's committed offsets, log ends, lag and offset-map
 // sizes are the exact numbers on the broker; a running member is shown with its client and
 // assignment; --app gives one table across a group's parallel segments; --json is the data; a
-// group that does not exist exits 1 naming it.
+// group that does not exist exits 1 naming it (a share group's name: saying so).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Kafka, logLevel } from 'kafkajs'
-import type { AppGroupDescription, GroupDescription, GroupListing } from '../../../src/admin/groups.ts'
+import {
+  type AppGroupDescription,
+  describeGroup,
+  type GroupDescription,
+  type GroupListing,
+} from '../../../src/admin/groups.ts'
 import { createApp } from '../../../src/app/app.ts'
+import { KafkaCluster } from '../../../src/kafka/cluster.ts'
+import { resolveConnection } from '../../../src/kafka/connection-options.ts'
 import { encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
 import { encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { appModule, commitOffsets, multilane, segmentGroupsOf } from '../../support/segments.ts'
+import { shareGroup } from '../../support/share.ts'
+
+/** describeGroup on the suite's cluster; undefined while the group does not exist. */
+async function described(group: string): Promise<GroupDescription | undefined> {
+  const cluster = new KafkaCluster(
+    resolveConnection({ bootstrap: bootstrapServers(), clientId: 'groups-test' }),
+  )
+  try {
+    return await describeGroup(cluster, group)
+  } catch (error) {
+    if ((error as { code?: string }).code === 'GROUP_NOT_FOUND') return undefined
+    throw error
+  } finally {
+    await cluster.close()
+  }
+}
 
 function withMap(committed: number, done: number[]): string {
   return encodeCommitMetadata({ offsetMap: { base: committed, token: encodeOffsetMap(committed, done) } })
@@ -24,6 +47,34 @@ test('describe of a group that does not exist exits 1 with GROUP_NOT_FOUND namin
   const json = multilane(['groups', 'describe', group, '--json'])
   assert.equal(json.code, 1)
   assert.equal(json.stdout, '')
+})
+
+test('describe of a share group exits 1 saying it is a share group and what describes it', async () => {
+  const topic = await createTopic('groups-share', 1)
+  const group = await shareGroup('groups-share')
+  const app = createApp({
+    kafka: { bootstrap: bootstrapServers(), clientId: 'groups-share-app' },
+    logger: false,
+  })
+  app.shareGroup(group, (g) => g.topic(topic, { handler: () => {} }))
+  let assigned = false
+  app.on('partitions.assigned', () => {
+    assigned = true
+  })
+  await app.start()
+  try {
+    await waitUntil(() => assigned, { timeoutMs: 60_000, message: 'the share member joined' })
+  } finally {
+    await app.stop()
+  }
+  const r = multilane(['groups', 'describe', group])
+  assert.equal(r.code, 1, r.stdout)
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `\\[GROUP_NOT_FOUND\\] ${group} is a share group, not a consumer group \\(\`multilane share describe ${group}\``,
+    ),
+  )
 })
 
 test('committed offsets, log ends, lag and offset-map sizes are the exact numbers, in text and --json', async () => {
@@ -79,10 +130,10 @@ test('a running member is shown with its client id, host and assignment, and own
   try {
     let d: GroupDescription | undefined
     await waitUntil(
-      () => {
-        const r = multilane(['groups', 'describe', group, '--json'])
-        if (r.code !== 0) return false
-        d = JSON.parse(r.stdout) as GroupDescription
+      async () => {
+        // The library call, not the CLI: a synchronous spawn would stall this process's member.
+        d = await described(group)
+        if (!d) return false
         return (
           handled === 4 &&
           d.members.length === 1 &&
@@ -124,10 +175,10 @@ test('a classic-protocol member (KafkaJS) is shown with the assignment decoded f
     await consumer.run({ eachMessage: async () => {} })
     let d: GroupDescription | undefined
     await waitUntil(
-      () => {
-        const r = multilane(['groups', 'describe', group, '--json'])
-        if (r.code !== 0) return false
-        d = JSON.parse(r.stdout) as GroupDescription
+      async () => {
+        // The library call, not the CLI: a synchronous spawn would stall this process's member.
+        d = await described(group)
+        if (!d) return false
         return d.state === 'Stable' && d.members.length === 1
       },
       { timeoutMs: 90_000, message: 'the KafkaJS member is in the group' },
