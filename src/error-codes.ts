@@ -56,17 +56,25 @@ export const ERROR_CODES = {
   SEEK_UNSUPPORTED: 'ctx.seek() in a share group.',
   PAUSE_UNSUPPORTED: 'ctx.pause() or ctx.resume() in a share group.',
   INVALID_SEEK: 'ctx.seek() with an offset that is not a non-negative integer.',
+  // Producing (app.producer, topics produce)
+  PRODUCER_CLOSED: 'app.producer was used after the app stopped (the producer is closed with the app).',
+  PRODUCE_TOPIC_NOT_FOUND: 'A produce named a topic that does not exist on the cluster (nothing was sent).',
+  PRODUCE_TIMEOUT: 'A produce did not finish within the request timeout (the producer is replaced).',
+  PRODUCE_FAILED: 'The broker (or the connection) refused a produce.',
+  INVALID_PRODUCE_RECORD:
+    'A record to produce is invalid (no topic, a value that is not a Buffer or string without a serializer, a bad input line).',
   // Parallel segments
   ROUTING_MISMATCH:
     "A segment's committed routing fingerprint differs from the app's routing (onMismatch: 'refuse').",
   CONSUMER_GROUP_NOT_FOUND:
-    'segments commands: --groups names a group the app does not define with parallel segments.',
+    'segments commands: --groups names a group the app does not define with parallel segments; groups describe --app: the app does not define the group.',
   TOPIC_NOT_FOUND: 'segments commands: a topic of the group does not exist on the cluster.',
   OFFSETS_READ_FAILED:
-    "segments commands: a group's committed offsets (or the log's offsets) could not be read.",
+    "segments and groups commands: a group's committed offsets (or the log's offsets) could not be read.",
   OFFSETS_WRITE_FAILED:
     'segments commands: the coordinator refused an offset write (e.g. UNKNOWN_MEMBER_ID: the group has members).',
-  GROUP_DESCRIBE_FAILED: "segments commands: a group's members could not be described.",
+  GROUP_DESCRIBE_FAILED:
+    "segments and groups commands: a group's members (or the list of groups) could not be read.",
   RECORDS_READ_FAILED: 'segments collapse/check: reading the records of a range made no progress.',
   // Share groups
   CONSUMER_CLOSED: 'The share consumer is closed.',
@@ -78,7 +86,8 @@ export const ERROR_CODES = {
   ALREADY_ACKNOWLEDGED: 'The record was already given a final acknowledgement.',
   ACKNOWLEDGE_FAILED: 'The broker kept refusing an acknowledgement with a retriable error.',
   INVALID_SETTING: 'A share group setting is invalid.',
-  GROUP_NOT_FOUND: 'The group does not exist.',
+  GROUP_NOT_FOUND:
+    'The group does not exist (share admin; groups describe: no members and no committed offsets).',
   DESCRIBE_FAILED: 'Describing a share group failed.',
   // Local broker and CLI
   JAVA_MISSING: 'No Java to run the local broker.',

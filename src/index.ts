@@ -2,6 +2,18 @@
 
 import './node-version.ts' // first: refuses a Node.js older than engines.node, with the reason
 
+// Group administration: members, lag, offset maps (multilane groups)
+export {
+  type AppGroupDescription,
+  describeAppGroup,
+  describeGroup,
+  GroupAdminError,
+  type GroupDescription,
+  type GroupListing,
+  type GroupMember,
+  listGroups,
+  type PartitionLag,
+} from './admin/groups.ts'
 // The app and its definition DSL
 export { App, createApp, type StartOptions } from './app/app.ts'
 export type { ConsumerGroupBuilder, ShareGroupBuilder } from './app/app-builder.ts'
@@ -17,6 +29,7 @@ export type { ProcessingOptions } from './app/options/processing.ts'
 export type { RetryBackoffOptions, RetryOptions } from './app/options/retries.ts'
 export type { ShareGroupOptions } from './app/options/share-group.ts'
 export type { TopicBatchHandler, TopicOptions, TopicRecordHandler } from './app/options/topic.ts'
+export type { TracingOptions } from './app/options/tracing.ts'
 export type { VirtualPartitionsOptions } from './app/options/virtual-partitions.ts'
 export { CliError } from './cli/errors.ts'
 export { DevKafkaError } from './devkafka/errors.ts'
@@ -84,6 +97,18 @@ export { OffsetTrackerError } from './processing/offset-tracker.ts'
 export { ConsumedRecord, RecordHeaders } from './processing/record.ts'
 export { RetryBackoffError } from './processing/retry-backoff.ts'
 export type { ConsumerGroupInfo } from './processing/runtime-input.ts'
+// Producing (app.producer)
+export {
+  AppProducer,
+  jsonSerializer,
+  type ProducedBatch,
+  type ProducedRecordMetadata,
+  type ProduceHeaders,
+  type ProduceRecord,
+  type RawValue,
+  type Serializer,
+} from './producing/app-producer.ts'
+export { ProducerError } from './producing/errors.ts'
 // Parallel segments
 export { ConsumerGroupNotFoundError } from './segments/offsets/command.ts'
 export { SegmentOffsetsError } from './segments/offsets/errors.ts'

@@ -2,6 +2,7 @@ import { type Logger, pino } from 'pino'
 import { MultilaneError } from '../errors.ts'
 import { attachDefaultLog } from '../instrumentation/default-log.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
+import { Tracing } from '../instrumentation/tracing.ts'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { resolveConnection } from '../kafka/connection-options.ts'
 import { alterGroupConfigs } from '../kafka/group-configs.ts'
@@ -9,6 +10,8 @@ import { createConsumerGroupRuntime } from '../processing/consumer-group-runtime
 import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
 import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
 import { createShareGroupRuntime } from '../processing/share-group-runtime.ts'
+import { AppProducer } from '../producing/app-producer.ts'
+import { ProducerClient } from '../producing/producer-client.ts'
 import { AppBuilder, type ConsumerGroupBuilder, type ShareGroupBuilder } from './app-builder.ts'
 import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
@@ -35,6 +38,11 @@ export class App {
   readonly #logger: Logger
   #runtimes: ProcessingRuntime[] = []
   #deadLetters: DeadLetterQueueProducer | undefined
+  /** The app's one producer: `app.producer` and the dead letter queue, closed with the app. */
+  #producerClient: ProducerClient | undefined
+  #producer: AppProducer | undefined
+  /** Off (and not loaded) until start() finds @opentelemetry/api, as `tracing.enabled` says. */
+  readonly #tracing: Tracing
   #state: AppState = 'defining'
   #stopping: Promise<void> | undefined
   #failure: Error | undefined
@@ -53,6 +61,7 @@ export class App {
       onListenerError: (name, error) => this.#logger.error({ err: error, event: name }, error.message),
     })
     attachDefaultLog(this.#events, this.#logger)
+    this.#tracing = new Tracing(this.#builder.definition().settings.tracing, this.#events, this.#logger)
     let resolve!: (error: Error) => void
     this.#failed = { promise: new Promise<Error>((r) => (resolve = r)), resolve }
   }
@@ -93,6 +102,28 @@ export class App {
     return this
   }
 
+  /**
+   * Produces records on the app's connection (consume → transform → produce): idempotent,
+   * acks=all, the client the dead letter queue uses, closed when the app stops. Usable before
+   * start too (then stop the app to close it). See docs/producing.md.
+   */
+  get producer(): AppProducer {
+    this.#producer ??= new AppProducer(this.#sharedProducerClient(), undefined, this.#traceInjector)
+    return this.#producer
+  }
+
+  /** Trace context for produced records, while tracing is on. */
+  readonly #traceInjector = () => (this.#tracing.active ? this.#tracing.injector : undefined)
+
+  #sharedProducerClient(): ProducerClient {
+    if (!this.#producerClient) {
+      this.#producerClient = new ProducerClient(this.definition().settings.kafka)
+      // Asked for after the app stopped: its sends fail with PRODUCER_CLOSED.
+      if (this.#state === 'stopped') void this.#producerClient.close()
+    }
+    return this.#producerClient
+  }
+
   get logger(): Logger {
     return this.#logger
   }
@@ -121,7 +152,11 @@ export class App {
         )
       }
       // Created before the first await, so a stop() from now on sees (and stops) them.
-      this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
+      this.#deadLetters = new DeadLetterQueueProducer(
+        definition.settings.kafka,
+        this.#sharedProducerClient(),
+        this.#traceInjector,
+      )
       this.#runtimes = [
         ...definition.consumerGroups.flatMap((group) =>
           membersOf(group, definition.settings, this.#events, placement).map((plan) =>
@@ -130,6 +165,7 @@ export class App {
         ),
         ...definition.shareGroups.map((group) => this.#shareRuntimeOf(definition, group)),
       ]
+      await this.#tracing.start()
       await checkDeadLetterTopics(definition)
       await applyShareGroupConfigs(definition)
       if (this.#state === 'starting') await Promise.all(this.#runtimes.map((r) => r.start()))
@@ -155,6 +191,7 @@ export class App {
       logger: this.#logger,
       deadLetters: this.#deadLetters!,
       onFatal: (error) => this.#fatal(error),
+      instrument: this.#tracing,
     })
   }
 
@@ -182,6 +219,7 @@ export class App {
       logger: this.#logger,
       deadLetters: this.#deadLetters!,
       onFatal: (error) => this.#fatal(error),
+      instrument: this.#tracing,
     })
   }
 
@@ -201,7 +239,10 @@ export class App {
   }
 
   async #stop(): Promise<void> {
-    if (this.#state === 'stopped') return
+    if (this.#state === 'stopped') {
+      await this.#closeProducer()
+      return
+    }
     this.#state = 'stopping'
     const results = await Promise.allSettled(this.#runtimes.map((r) => r.stop()))
     results.forEach((result, i) => {
@@ -217,8 +258,18 @@ export class App {
     } catch (error) {
       this.#logger.error({ err: error }, 'closing the dead letter producer failed')
     }
+    await this.#closeProducer()
+    this.#tracing.stop()
     this.#state = 'stopped'
     this.#logger.info('multilane stopped')
+  }
+
+  async #closeProducer(): Promise<void> {
+    try {
+      await this.#producerClient?.close()
+    } catch (error) {
+      this.#logger.error({ err: error }, 'closing the producer failed')
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { RuntimeTopic } from '../processing/runtime-input.ts'
 import type { ParallelSegmentsSettings } from './options/parallel-segments.ts'
 import type { ShareGroupSettings } from './options/share-group.ts'
+import type { TracingSettings } from './options/tracing.ts'
 
 // The resolved per-topic settings are the processing runtime's own input types.
 export type {
@@ -47,6 +48,8 @@ export interface AppSettings {
   shutdownTimeoutMs: number
   /** Interval of `statistics.emitted` events (0 disables them). */
   statisticsIntervalMs: number
+  /** OpenTelemetry tracing (docs/tracing.md). */
+  tracing: TracingSettings
 }
 
 /** A share group (KIP-932): its records are shared out to its members record by record. */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { GroupConsumer } from '../engine/group-consumer.ts'
 import type { AutoOffsetReset, IsolationLevel } from '../engine/offset-resolver.ts'
 import type { EventBus } from '../instrumentation/events.ts'
+import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { DeadLetterSink } from './dead-letter-queue.ts'
 import { RetryThenDeadLetter } from './failure-policy.ts'
@@ -30,6 +31,8 @@ export interface ConsumerGroupRuntimeOptions {
   routing?: CommitRouting
   /** Called once if the member fails for good. */
   onFatal?(error: Error): void
+  /** Tracing of handler attempts. */
+  instrument?: UnitInstrumentation
 }
 
 /**
@@ -53,6 +56,7 @@ export function createConsumerGroupRuntime(options: ConsumerGroupRuntimeOptions)
     logger: options.logger,
     filter: options.filter,
     onFatal: options.onFatal,
+    instrument: options.instrument,
     progress,
     failurePolicy: (laneQueued) =>
       new RetryThenDeadLetter({ group: member.group, events, deadLetters: options.deadLetters, laneQueued }),

@@ -1,8 +1,8 @@
-import { Producer } from '@platformatic/kafka'
 import type { ConsumerRecord } from '../engine/types.ts'
 import { MultilaneError } from '../errors.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
-import { resolveConnection } from '../kafka/connection-options.ts'
+import type { HeaderInjector } from '../producing/app-producer.ts'
+import { ProducerClient, type WireMessage } from '../producing/producer-client.ts'
 
 /** Headers multilane adds to a dead-lettered record (the original headers are kept before them). */
 export const DLQ_HEADERS = {
@@ -31,7 +31,8 @@ export interface DeadLetterSink {
 
 /**
  * Produces failed records to dead letter topics: original key, value and headers, plus the
- * `source_*` headers. One idempotent producer (acks=all) per app, created on first use.
+ * `source_*` headers, through the app's one idempotent producer (acks=all; shared with
+ * `app.producer`, see ProducerClient), created on first use.
  *
  * Every dispatch has a deadline (the connection's `requestTimeoutMs`, 30 s by default): an
  * idempotent produce to a topic that does not exist never settles in `@platformatic/kafka`
@@ -39,13 +40,20 @@ export interface DeadLetterSink {
  * (the caller reports and retries it) and the producer is replaced.
  */
 export class DeadLetterQueueProducer implements DeadLetterSink {
-  readonly #connection: KafkaConnectionOptions
-  readonly #timeoutMs: number
-  #producer: Producer | undefined
+  readonly #client: ProducerClient
+  readonly #injector: () => HeaderInjector | undefined
 
-  constructor(connection: KafkaConnectionOptions) {
-    this.#connection = connection
-    this.#timeoutMs = connection.requestTimeoutMs ?? 30_000
+  /**
+   * `client`: the app's shared producer (default: one of its own, for use without an app);
+   * `injector`: adds trace context headers when tracing is on.
+   */
+  constructor(
+    connection: KafkaConnectionOptions,
+    client?: ProducerClient,
+    injector?: () => HeaderInjector | undefined,
+  ) {
+    this.#client = client ?? new ProducerClient(connection, 'dlq')
+    this.#injector = injector ?? (() => undefined)
   }
 
   /** Resolves once the broker has the records (all replicas in sync); rejects on failure or after the deadline. */
@@ -56,86 +64,57 @@ export class DeadLetterQueueProducer implements DeadLetterSink {
     attempts: number,
     error: Error,
   ): Promise<void> {
-    const producer = this.#ensureProducer()
-    let timer: NodeJS.Timeout | undefined
-    try {
-      await Promise.race([
-        this.#send(producer, deadLetterTopic, records, consumerGroup, attempts, error),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new MultilaneError(
-                  'DEAD_LETTER_TIMEOUT',
-                  `producing to dead letter topic "${deadLetterTopic}" did not finish within ${this.#timeoutMs} ms (does the topic exist?)`,
-                ),
-              ),
-            this.#timeoutMs,
-          )
-        }),
-      ])
-    } catch (failure) {
-      // A hung produce may never settle: start over with a new producer next time.
-      if (this.#producer === producer) {
-        this.#producer = undefined
-        producer.close().catch(() => {})
-      }
-      throw failure
-    } finally {
-      clearTimeout(timer)
-    }
+    const timeoutMs = this.#client.timeoutMs
+    await this.#client.send(
+      this.#messages(deadLetterTopic, records, consumerGroup, attempts, error),
+      () =>
+        new MultilaneError(
+          'DEAD_LETTER_TIMEOUT',
+          `producing to dead letter topic "${deadLetterTopic}" did not finish within ${timeoutMs} ms (does the topic exist?)`,
+        ),
+    )
   }
 
-  async #send(
-    producer: Producer,
+  #messages(
     deadLetterTopic: string,
     records: readonly ConsumerRecord[],
     consumerGroup: string,
     attempts: number,
     error: Error,
-  ): Promise<void> {
+  ): WireMessage[] {
     const message = (error.message ?? String(error)).slice(0, MAX_ERROR_MESSAGE_CHARS)
-    await producer.send({
-      acks: -1,
-      messages: records.map((r) => {
-        const headers = new Map<Buffer, Buffer>()
-        for (const [k, v] of r.headers) if (k) headers.set(k, v ?? Buffer.alloc(0))
-        const extra: Record<string, string> = {
-          [DLQ_HEADERS.topic]: r.topic,
-          [DLQ_HEADERS.partition]: String(r.partition),
-          [DLQ_HEADERS.offset]: String(r.offset),
-          [DLQ_HEADERS.consumerGroup]: consumerGroup,
-          [DLQ_HEADERS.attempts]: String(attempts),
-          [DLQ_HEADERS.errorName]: error.name ?? 'Error',
-          [DLQ_HEADERS.errorMessage]: message,
-        }
-        for (const [k, v] of Object.entries(extra)) headers.set(Buffer.from(k), Buffer.from(v))
-        return {
-          topic: deadLetterTopic,
-          key: r.key ?? undefined,
-          value: r.value ?? undefined,
-          headers,
-          timestamp: BigInt(r.timestamp),
-        }
-      }),
+    const inject = this.#injector()
+    return records.map((r) => {
+      const headers = new Map<Buffer, Buffer>()
+      for (const [k, v] of r.headers) if (k) headers.set(k, v ?? Buffer.alloc(0))
+      const extra: Record<string, string> = {
+        [DLQ_HEADERS.topic]: r.topic,
+        [DLQ_HEADERS.partition]: String(r.partition),
+        [DLQ_HEADERS.offset]: String(r.offset),
+        [DLQ_HEADERS.consumerGroup]: consumerGroup,
+        [DLQ_HEADERS.attempts]: String(attempts),
+        [DLQ_HEADERS.errorName]: error.name ?? 'Error',
+        [DLQ_HEADERS.errorMessage]: message,
+      }
+      for (const [k, v] of Object.entries(extra)) headers.set(Buffer.from(k), Buffer.from(v))
+      // The dead-lettered record continues the trace of the dispatch (its original traceparent is replaced).
+      if (inject) inject((k, v) => replaceHeader(headers, k, v))
+      return {
+        topic: deadLetterTopic,
+        key: r.key ?? undefined,
+        value: r.value ?? undefined,
+        headers,
+        timestamp: BigInt(r.timestamp),
+      }
     })
   }
 
   async close(): Promise<void> {
-    await this.#producer?.close()
-    this.#producer = undefined
+    await this.#client.close()
   }
+}
 
-  #ensureProducer(): Producer {
-    if (!this.#producer) {
-      const resolved = resolveConnection(this.#connection)
-      this.#producer = new Producer({
-        ...resolved.options,
-        clientId: `${resolved.clientId}-dlq`,
-        bootstrapBrokers: resolved.brokers,
-        idempotent: true,
-      })
-    }
-    return this.#producer
-  }
+function replaceHeader(headers: Map<Buffer, Buffer>, name: string, value: string): void {
+  for (const k of headers.keys()) if (k.toString() === name) headers.delete(k)
+  headers.set(Buffer.from(name), Buffer.from(value))
 }

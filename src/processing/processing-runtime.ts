@@ -10,6 +10,7 @@ import { partitionKey } from '../engine/types.ts'
 import { WakeSignal } from '../engine/wake-signal.ts'
 import { MultilaneError } from '../errors.ts'
 import type { EventBus } from '../instrumentation/events.ts'
+import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import { Dispatcher, type RecordFilter } from './dispatcher.ts'
 import type { FailurePolicy } from './failure-policy.ts'
 import { LaneScheduler } from './lane-scheduler.ts'
@@ -53,6 +54,8 @@ export interface ProcessingRuntimeOptions {
   filter?: RecordFilter
   /** Called once if the runtime fails for good, after `error.occurred` (type `consumer.fatal`, `fatal: true`). */
   onFatal?(error: Error): void
+  /** Tracing of handler attempts. */
+  instrument?: UnitInstrumentation
 }
 
 /**
@@ -130,6 +133,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       events: this.#events,
       policy: options.failurePolicy((unit) => this.#schedulerOf(unit).queued(unit.lane!)),
       release: (unit) => this.#release(unit),
+      instrument: options.instrument,
     })
     this.#dispatcher = new Dispatcher({
       group: this.group,

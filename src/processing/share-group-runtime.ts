@@ -4,6 +4,7 @@ import type { AcquireMode, ShareRecords } from '../engine/share/types.ts'
 import type { AssignedPartition, IntakeLimit, PartitionRecords, TopicPartition } from '../engine/types.ts'
 import { partitionKey } from '../engine/types.ts'
 import type { EventBus } from '../instrumentation/events.ts'
+import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { DeadLetterSink } from './dead-letter-queue.ts'
 import { ProcessingRuntime } from './processing-runtime.ts'
@@ -30,6 +31,8 @@ export interface ShareGroupRuntimeOptions {
   deadLetters: DeadLetterSink
   /** Called once if the member fails for good. */
   onFatal?(error: Error): void
+  /** Tracing of handler attempts. */
+  instrument?: UnitInstrumentation
 }
 
 /** The fetch wait of share members: it also bounds how long an acknowledgement may wait. */
@@ -176,6 +179,7 @@ export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): Proc
     events,
     logger: options.logger,
     onFatal: options.onFatal,
+    instrument: options.instrument,
     progress,
     failurePolicy: () =>
       new RetryOrReject({

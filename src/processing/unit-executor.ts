@@ -1,4 +1,5 @@
 import type { EventBus } from '../instrumentation/events.ts'
+import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import type { FailureDecision, FailurePolicy } from './failure-policy.ts'
 import type { UnitOutcome } from './lane-scheduler.ts'
 import type { RecordOutcome } from './progress.ts'
@@ -11,6 +12,8 @@ export interface UnitExecutorOptions {
   policy: FailurePolicy
   /** The unit's records leave the in-flight count (finished or abandoned). */
   release(unit: WorkUnit): void
+  /** Tracing: wraps each attempt when active (src/instrumentation/tracing.ts). */
+  instrument?: UnitInstrumentation
 }
 
 const DONE: UnitOutcome = { done: true }
@@ -28,6 +31,14 @@ export class UnitExecutor {
 
   /** Runs a unit; synchronous handlers complete without a promise. */
   execute(unit: WorkUnit): UnitOutcome | Promise<UnitOutcome> {
+    // Instrumentation hook, kept to this one check when tracing is off.
+    const instrument = this.#o.instrument
+    return instrument?.active ? instrument.execute(unit, this.#run) : this.#execute(unit)
+  }
+
+  readonly #run = (unit: WorkUnit): UnitOutcome | Promise<UnitOutcome> => this.#execute(unit)
+
+  #execute(unit: WorkUnit): UnitOutcome | Promise<UnitOutcome> {
     if (unit.run.dropsUnfinished) {
       // Revoked, lost or sought away before it ran: it is delivered again (to the next owner).
       this.abandon(unit)

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { AppSettings } from '../definition.ts'
 import { type KafkaOptions, kafkaContract } from './kafka.ts'
 import { integerAtLeast, isObject, options } from './rules.ts'
+import { type TracingOptions, tracingContract } from './tracing.ts'
 
 type LogMethod = (objOrMsg: unknown, msg?: string, ...args: unknown[]) => void
 
@@ -24,6 +25,8 @@ export interface AppOptions {
   statisticsIntervalMs?: number
   /** A pino-compatible logger, or false for none (default: multilane's own pino logger). */
   logger?: AppLogger | false
+  /** OpenTelemetry spans per handled record (default `{ enabled: 'auto' }`); see docs/tracing.md. */
+  tracing?: TracingOptions
 }
 
 /** The validated app options: the definition's settings plus the logger, which is not part of it. */
@@ -45,4 +48,5 @@ export const appContract = options({
   shutdownTimeoutMs: integerAtLeast(0).default(APP_DEFAULTS.shutdownTimeoutMs),
   statisticsIntervalMs: integerAtLeast(0).default(APP_DEFAULTS.statisticsIntervalMs),
   logger: logger.optional(),
+  tracing: tracingContract.prefault({}),
 }) satisfies z.ZodType<ResolvedAppOptions, AppOptions>

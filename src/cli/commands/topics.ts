@@ -5,6 +5,7 @@ import { Admin } from '@platformatic/kafka'
 import { Command, InvalidArgumentError } from 'commander'
 import { CliError } from '../errors.ts'
 import { type TargetCluster, targetCluster } from '../target-cluster.ts'
+import { topicsProduceCommand } from './topics-produce.ts'
 
 /** Kafka's rule for topic names (kafka.common.internals.Topic). */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
@@ -188,10 +189,10 @@ async function listTopics(cluster: TargetCluster): Promise<TopicSummary[]> {
 const BOOTSTRAP_HELP =
   'host:port[,…] of the cluster (default: $KAFKA_BOOTSTRAP_SERVERS, else the local broker)'
 
-/** `multilane topics create|list`. */
+/** `multilane topics create|list|produce`. */
 export function topicsCommand(): Command {
   const topics = new Command('topics').description(
-    'create and list topics (the local broker does not create topics on first use)',
+    'create, list and produce to topics (the local broker does not create topics on first use)',
   )
 
   topics
@@ -267,6 +268,8 @@ export function topicsCommand(): Command {
             .join(''),
       )
     })
+
+  topics.addCommand(topicsProduceCommand(parseTopicName, parseBootstrapFlag, BOOTSTRAP_HELP))
 
   return topics
 }

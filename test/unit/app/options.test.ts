@@ -574,6 +574,12 @@ const INVALID: InvalidCase[] = [
     expect: ['app › kafak: unknown option; did you mean "kafka"?'],
   },
   {
+    name: 'tracing.enabled that is not true, false or auto',
+    // @ts-expect-error: a string other than 'auto'
+    define: () => new AppBuilder({ tracing: { enabled: 'yes' } }),
+    expect: ['app › tracing.enabled: must be true, false or \'auto\' (got "yes")'],
+  },
+  {
     name: 'negative shutdownTimeoutMs',
     define: () => new AppBuilder({ shutdownTimeoutMs: -1 }),
     expect: ['app › shutdownTimeoutMs: must be an integer ≥ 0 (got -1)'],
@@ -752,6 +758,7 @@ describe('option contracts: defaults', () => {
       kafka: { bootstrap: '127.0.0.1:9092', clientId: 'multilane' },
       shutdownTimeoutMs: 30_000,
       statisticsIntervalMs: 5000,
+      tracing: { enabled: 'auto' },
     })
     const [group] = definition.consumerGroups
     assert.equal(group?.name, 'analytics')

@@ -1,0 +1,138 @@
+/**
+ * The one Kafka producer of an app: idempotent, acks=all, created on first use, shared by
+ * `app.producer` and the dead letter queue, closed with the app.
+ *
+ * Two guards around `@platformatic/kafka` 2.12's Producer, whose produce (and metadata request)
+ * to a topic that does not exist never settles: topics are checked on multilane's own metadata
+ * connection before their first send (a missing one fails at once, naming it), and every send
+ * has a deadline (the connection's `requestTimeoutMs`); a send that misses it rejects and the
+ * producer is replaced, since a hung one may never settle.
+ */
+import { type MessageToProduce, type ProduceResult, Producer } from '@platformatic/kafka'
+import { KafkaCluster } from '../kafka/cluster.ts'
+import { type KafkaConnectionOptions, resolveConnection } from '../kafka/connection-options.ts'
+import { ProducerError } from './errors.ts'
+
+/** A record as the wire takes it: every part already bytes. */
+export type WireMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>
+
+export class ProducerClient {
+  readonly #connection: KafkaConnectionOptions
+  readonly #timeoutMs: number
+  readonly #clientIdSuffix: string
+  #producer: Producer | undefined
+  #cluster: KafkaCluster | undefined
+  /** Topics seen in the metadata once: not checked again (a deleted one ends in the deadline). */
+  readonly #knownTopics = new Set<string>()
+  #closed = false
+
+  constructor(connection: KafkaConnectionOptions, clientIdSuffix = 'producer') {
+    this.#connection = connection
+    this.#timeoutMs = connection.requestTimeoutMs ?? 30_000
+    this.#clientIdSuffix = clientIdSuffix
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** The deadline of one send, in milliseconds. */
+  get timeoutMs(): number {
+    return this.#timeoutMs
+  }
+
+  /**
+   * Sends `messages` (acks=all); resolves once the broker has them. `onTimeout` builds the
+   * error of a send that misses the deadline (the DLQ reports its own code).
+   */
+  async send(messages: WireMessage[], onTimeout?: () => Error): Promise<ProduceResult> {
+    if (this.#closed) throw closedError()
+    const producer = this.#ensureProducer()
+    let timer: NodeJS.Timeout | undefined
+    try {
+      return await Promise.race([
+        producer.send({ acks: -1, messages }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                onTimeout?.() ??
+                  new ProducerError(
+                    'PRODUCE_TIMEOUT',
+                    `producing to ${topicList(messages)} did not finish within ${this.#timeoutMs} ms (kafka.requestTimeoutMs)`,
+                  ),
+              ),
+            this.#timeoutMs,
+          )
+        }),
+      ])
+    } catch (failure) {
+      // A hung produce may never settle: start over with a new producer next time.
+      if (this.#producer === producer) {
+        this.#producer = undefined
+        producer.close().catch(() => {})
+      }
+      if (this.#closed) throw closedError()
+      throw failure
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Throws PRODUCE_TOPIC_NOT_FOUND naming every topic of `topics` that does not exist. */
+  async requireTopics(topics: Iterable<string>): Promise<void> {
+    const unknown = [...new Set(topics)].filter((t) => !this.#knownTopics.has(t))
+    if (unknown.length === 0) return
+    if (this.#closed) throw closedError()
+    this.#cluster ??= new KafkaCluster(resolveConnection(this.#connection))
+    const metadata = await this.#cluster.refreshMetadata(unknown)
+    const missing = unknown.filter((t) => !metadata.has(t))
+    for (const t of unknown) if (metadata.has(t)) this.#knownTopics.add(t)
+    if (missing.length > 0) {
+      throw new ProducerError(
+        'PRODUCE_TOPIC_NOT_FOUND',
+        `topic${missing.length === 1 ? '' : 's'} ${missing.map((t) => `"${t}"`).join(', ')} ` +
+          `do${missing.length === 1 ? 'es' : ''} not exist on ${bootstrapText(this.#connection)}: ` +
+          'create it first (`multilane topics create <name> --partitions N`); nothing was sent',
+      )
+    }
+  }
+
+  /** Closes the producer and the metadata connection; later sends throw PRODUCER_CLOSED. */
+  async close(): Promise<void> {
+    this.#closed = true
+    const producer = this.#producer
+    const cluster = this.#cluster
+    this.#producer = undefined
+    this.#cluster = undefined
+    await Promise.all([producer?.close(), cluster?.close()])
+  }
+
+  #ensureProducer(): Producer {
+    if (!this.#producer) {
+      const resolved = resolveConnection(this.#connection)
+      this.#producer = new Producer({
+        ...resolved.options,
+        clientId: `${resolved.clientId}-${this.#clientIdSuffix}`,
+        bootstrapBrokers: resolved.brokers,
+        idempotent: true,
+      })
+    }
+    return this.#producer
+  }
+}
+
+function closedError(): ProducerError {
+  return new ProducerError(
+    'PRODUCER_CLOSED',
+    'the producer is closed (it closes with the app): produce before app.stop() returns',
+  )
+}
+
+function topicList(messages: readonly WireMessage[]): string {
+  return [...new Set(messages.map((m) => `"${m.topic}"`))].join(', ')
+}
+
+function bootstrapText(connection: KafkaConnectionOptions): string {
+  return typeof connection.bootstrap === 'string' ? connection.bootstrap : connection.bootstrap.join(',')
+}
