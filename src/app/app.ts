@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Logger, pino } from 'pino'
 import { MultilaneError } from '../errors.ts'
 import { attachDefaultLog } from '../instrumentation/default-log.ts'
@@ -262,6 +263,9 @@ export class App {
   }
 }
 
+/** How long the start check waits for a dead letter topic to appear in the metadata. */
+const DEAD_LETTER_TOPIC_WAIT_MS = 5000
+
 /** Dead letter topics must exist: a produce to a missing one would only time out, record after record. */
 async function checkDeadLetterTopics(definition: AppDefinition): Promise<void> {
   const wanted = new Map<string, string[]>()
@@ -275,15 +279,23 @@ async function checkDeadLetterTopics(definition: AppDefinition): Promise<void> {
   if (wanted.size === 0) return
   const cluster = new KafkaCluster(resolveConnection(definition.settings.kafka))
   try {
-    const metadata = await cluster.refreshMetadata([...wanted.keys()])
-    const missing = [...wanted].filter(([name]) => !metadata.has(name))
+    // A topic created just before the start (an example's set-up, a deployment's) reaches the
+    // metadata a moment later, on a cold broker seconds later: look again before calling it missing.
+    const deadline = Date.now() + DEAD_LETTER_TOPIC_WAIT_MS
+    let missing: Array<[string, string[]]>
+    for (;;) {
+      const metadata = await cluster.refreshMetadata([...wanted.keys()])
+      missing = [...wanted].filter(([name]) => !metadata.has(name))
+      if (missing.length === 0 || Date.now() >= deadline) break
+      await sleep(250)
+    }
     if (missing.length > 0) {
       throw new MultilaneError(
         'DEAD_LETTER_TOPIC_MISSING',
         missing
           .map(
             ([name, where]) =>
-              `${where.join(', ')} › deadLetterQueue.topic: topic "${name}" does not exist; create it (\`multilane topics create ${name}\`) or fix the name`,
+              `${where.join(', ')} › deadLetterQueue.topic: topic "${name}" does not exist (waited ${DEAD_LETTER_TOPIC_WAIT_MS / 1000} s for it to appear); create it (\`multilane topics create ${name}\`) or fix the name`,
           )
           .join('\n'),
       )
