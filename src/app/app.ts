@@ -12,6 +12,7 @@ import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
 import { createShareGroupRuntime } from '../processing/share-group-runtime.ts'
 import { AppBuilder, type ConsumerGroupBuilder, type ShareGroupBuilder } from './app-builder.ts'
 import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
+import { type AppHealth, FencingWatch, judgeHealth } from './health.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
 import type { AppOptions } from './options/app.ts'
 
@@ -40,6 +41,8 @@ export class App {
   #stopping: Promise<void> | undefined
   #failure: Error | undefined
   readonly #failed: { promise: Promise<Error>; resolve: (error: Error) => void }
+  readonly #fencing: FencingWatch
+  readonly #shareRuntimes = new WeakSet<ProcessingRuntime>()
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
@@ -54,6 +57,7 @@ export class App {
       onListenerError: (name, error) => this.#logger.error({ err: error, event: name }, error.message),
     })
     attachDefaultLog(this.#events, this.#logger)
+    this.#fencing = new FencingWatch(this.#events)
     let resolve!: (error: Error) => void
     this.#failed = { promise: new Promise<Error>((r) => (resolve = r)), resolve }
   }
@@ -161,7 +165,7 @@ export class App {
 
   #shareRuntimeOf(definition: AppDefinition, group: ShareGroupDefinition): ProcessingRuntime {
     const { settings } = definition
-    return createShareGroupRuntime({
+    const runtime = createShareGroupRuntime({
       member: {
         group: { name: group.name, segmentId: -1, segmentOrigin: group.name },
         label: group.name,
@@ -183,6 +187,26 @@ export class App {
       logger: this.#logger,
       deadLetters: this.#deadLetters!,
       onFatal: (error) => this.#fatal(error),
+    })
+    this.#shareRuntimes.add(runtime)
+    return runtime
+  }
+
+  /**
+   * Liveness and readiness, with the reasons, per group member: live until the app fails or
+   * stops; ready when it runs and every member fetches, has partitions, is not fenced, and has
+   * no partition stuck (a record in flight longer than `health.stuckAfterMs`). See docs/operations.md.
+   */
+  health(): AppHealth {
+    return judgeHealth({
+      appState: this.#state,
+      failure: this.#failure,
+      members: this.#runtimes.map((r) => ({
+        health: r.health(),
+        kind: this.#shareRuntimes.has(r) ? 'share' : 'consumer',
+      })),
+      fencing: this.#fencing,
+      settings: this.definition().settings.health,
     })
   }
 

@@ -3,8 +3,10 @@
  * produce and what the runtime executes. Each feature's options (type, contract, defaults)
  * live in `src/app/options/<feature>.ts`; this file only assembles them.
  */
+
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { RuntimeTopic } from '../processing/runtime-input.ts'
+import type { HealthSettings } from './health.ts'
 import type { ParallelSegmentsSettings } from './options/parallel-segments.ts'
 import type { ShareGroupSettings } from './options/share-group.ts'
 
@@ -47,6 +49,8 @@ export interface AppSettings {
   shutdownTimeoutMs: number
   /** Interval of `statistics.emitted` events (0 disables them). */
   statisticsIntervalMs: number
+  /** How `app.health()` judges readiness. */
+  health: HealthSettings
 }
 
 /** A share group (KIP-932): its records are shared out to its members record by record. */

@@ -24,6 +24,22 @@ export interface AppOptions {
   statisticsIntervalMs?: number
   /** A pino-compatible logger, or false for none (default: multilane's own pino logger). */
   logger?: AppLogger | false
+  /** How `app.health()` (and `multilane run --http-port`'s `/readyz`) judges readiness. */
+  health?: HealthOptions
+}
+
+/** `createApp({ health })`: see docs/operations.md. */
+export interface HealthOptions {
+  /**
+   * A partition whose oldest record has been in flight (taken and not finished: running,
+   * retrying, or queued behind one) longer than this is stuck: not ready (default 300000, 5 min).
+   */
+  stuckAfterMs?: number
+  /**
+   * Whether a member with no partitions is not ready (default true). Set false where spare
+   * members (more members than partitions) are normal and must pass readiness probes.
+   */
+  requireAssignment?: boolean
 }
 
 /** The validated app options: the definition's settings plus the logger, which is not part of it. */
@@ -32,6 +48,8 @@ export interface ResolvedAppOptions extends AppSettings {
 }
 
 export const APP_DEFAULTS = Object.freeze({ shutdownTimeoutMs: 30_000, statisticsIntervalMs: 5000 })
+
+export const HEALTH_DEFAULTS = Object.freeze({ stuckAfterMs: 300_000, requireAssignment: true })
 
 const LOGGER_METHODS = ['info', 'warn', 'error', 'debug', 'child'] as const
 
@@ -45,4 +63,8 @@ export const appContract = options({
   shutdownTimeoutMs: integerAtLeast(0).default(APP_DEFAULTS.shutdownTimeoutMs),
   statisticsIntervalMs: integerAtLeast(0).default(APP_DEFAULTS.statisticsIntervalMs),
   logger: logger.optional(),
+  health: options({
+    stuckAfterMs: integerAtLeast(1).default(HEALTH_DEFAULTS.stuckAfterMs),
+    requireAssignment: z.boolean().default(HEALTH_DEFAULTS.requireAssignment),
+  }).prefault({}),
 }) satisfies z.ZodType<ResolvedAppOptions, AppOptions>

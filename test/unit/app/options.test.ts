@@ -752,6 +752,7 @@ describe('option contracts: defaults', () => {
       kafka: { bootstrap: '127.0.0.1:9092', clientId: 'multilane' },
       shutdownTimeoutMs: 30_000,
       statisticsIntervalMs: 5000,
+      health: { stuckAfterMs: 300_000, requireAssignment: true },
     })
     const [group] = definition.consumerGroups
     assert.equal(group?.name, 'analytics')
