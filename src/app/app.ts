@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino'
 import { MultilaneError } from '../errors.ts'
 import { attachDefaultLog } from '../instrumentation/default-log.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
+import { logFormatFromEnv, multilaneLogger } from '../instrumentation/pretty-log.ts'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { resolveConnection } from '../kafka/connection-options.ts'
 import { alterGroupConfigs } from '../kafka/group-configs.ts'
@@ -11,6 +12,7 @@ import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
 import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
 import { createShareGroupRuntime } from '../processing/share-group-runtime.ts'
 import { AppBuilder, type ConsumerGroupBuilder, type ShareGroupBuilder } from './app-builder.ts'
+import { ConfigurationError } from './configuration-error.ts'
 import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
 import { type AppHealth, FencingWatch, judgeHealth } from './health.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
@@ -46,13 +48,14 @@ export class App {
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
-    // The builder has validated the logger option (a pino-compatible object, false, or unset).
+    // The builder has validated the logger option (a pino-compatible object, false, 'pretty', or unset).
     const logger = this.#builder.logger
     this.#logger =
       logger === false
         ? pino({ enabled: false })
-        : ((logger as Logger | undefined) ??
-          pino({ name: 'multilane', level: process.env.MULTILANE_LOG_LEVEL ?? 'info' }))
+        : logger === 'pretty'
+          ? multilaneLogger('pretty')
+          : ((logger as Logger | undefined) ?? multilaneLogger(logFormat()))
     this.#events = new EventBus({
       onListenerError: (name, error) => this.#logger.error({ err: error, event: name }, error.message),
     })
@@ -342,6 +345,17 @@ async function applyShareGroupConfigs(definition: AppDefinition): Promise<void> 
     }
   } finally {
     await cluster.close()
+  }
+}
+
+/** MULTILANE_LOG's format (default json); a wrong value fails the app's definition, naming the variable. */
+function logFormat(): 'json' | 'pretty' {
+  try {
+    return logFormatFromEnv() ?? 'json'
+  } catch (error) {
+    throw new ConfigurationError([
+      { path: 'MULTILANE_LOG', message: (error as Error).message.replace(/^MULTILANE_LOG: /, '') },
+    ])
   }
 }
 

@@ -22,8 +22,12 @@ export interface AppOptions {
   shutdownTimeoutMs?: number
   /** Interval of `statistics.emitted` events; 0 disables them (default 5000). */
   statisticsIntervalMs?: number
-  /** A pino-compatible logger, or false for none (default: multilane's own pino logger). */
-  logger?: AppLogger | false
+  /**
+   * A pino-compatible logger, `false` for none, or `'pretty'` for multilane's own logger with
+   * one readable line per entry (development). Default: multilane's own pino logger, JSON lines
+   * (`MULTILANE_LOG=pretty` makes it readable lines; `MULTILANE_LOG_LEVEL` sets its level).
+   */
+  logger?: AppLogger | false | 'pretty'
   /** How `app.health()` (and `multilane run --http-port`'s `/readyz`) judges readiness. */
   health?: HealthOptions
 }
@@ -44,7 +48,7 @@ export interface HealthOptions {
 
 /** The validated app options: the definition's settings plus the logger, which is not part of it. */
 export interface ResolvedAppOptions extends AppSettings {
-  logger?: AppLogger | false
+  logger?: AppLogger | false | 'pretty'
 }
 
 export const APP_DEFAULTS = Object.freeze({ shutdownTimeoutMs: 30_000, statisticsIntervalMs: 5000 })
@@ -53,9 +57,10 @@ export const HEALTH_DEFAULTS = Object.freeze({ stuckAfterMs: 300_000, requireAss
 
 const LOGGER_METHODS = ['info', 'warn', 'error', 'debug', 'child'] as const
 
-const logger = z.custom<AppLogger | false>(
-  (v) => v === false || (isObject(v) && LOGGER_METHODS.every((m) => typeof v[m] === 'function')),
-  { error: `must be false or a logger with ${LOGGER_METHODS.join(', ')} functions (e.g. pino)` },
+const logger = z.custom<AppLogger | false | 'pretty'>(
+  (v) =>
+    v === false || v === 'pretty' || (isObject(v) && LOGGER_METHODS.every((m) => typeof v[m] === 'function')),
+  { error: `must be false, 'pretty' or a logger with ${LOGGER_METHODS.join(', ')} functions (e.g. pino)` },
 )
 
 export const appContract = options({

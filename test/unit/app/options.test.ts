@@ -587,7 +587,7 @@ const INVALID: InvalidCase[] = [
     name: 'logger without child()',
     define: () => new AppBuilder({ logger: { info() {}, warn() {}, error() {}, debug() {} } as never }),
     expect: [
-      'app › logger: must be false or a logger with info, warn, error, debug, child functions',
+      "app › logger: must be false, 'pretty' or a logger with info, warn, error, debug, child functions",
       '(got {…})',
     ],
   },
