@@ -17,7 +17,15 @@ export type { ParallelSegmentsOptions } from './app/options/parallel-segments.ts
 export type { ProcessingOptions } from './app/options/processing.ts'
 export type { RetryBackoffOptions, RetryOptions } from './app/options/retries.ts'
 export type { ShareGroupOptions } from './app/options/share-group.ts'
-export type { TopicBatchHandler, TopicOptions, TopicRecordHandler } from './app/options/topic.ts'
+export type {
+  ShareOrdering,
+  ShareTopicOptions,
+  TopicBatchHandler,
+  TopicHandlers,
+  TopicOptions,
+  TopicRecordHandler,
+  VirtualPartitionsFor,
+} from './app/options/topic.ts'
 export type { VirtualPartitionsOptions } from './app/options/virtual-partitions.ts'
 export { CliError } from './cli/errors.ts'
 export { DevKafkaError } from './devkafka/errors.ts'
