@@ -65,3 +65,20 @@ test('invalid health options fail when the app is defined, naming the option', (
     /health\.stuckAfterMs: must be an integer ≥ 1/,
   )
 })
+
+test('a share group member is ready once it has partitions', async () => {
+  const topic = await createTopic('health-share', 1)
+  const group = uniqueName('health-share')
+  const app = createApp({ kafka: { bootstrap: bootstrapServers(), clientId: 'health-share' }, logger: false })
+  app.shareGroup(group, (g) => g.topic(topic, { handler: () => {} }))
+  await app.start()
+  try {
+    await waitUntil(() => app.health().ready, {
+      message: `the share member is ready (${app.health().reasons.join('; ')})`,
+    })
+    const [member] = app.health().groups
+    assert.deepEqual([member?.group, member?.kind, member?.partitions], [group, 'share', 1])
+  } finally {
+    await app.stop()
+  }
+})
