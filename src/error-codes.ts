@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   INVALID_BOOTSTRAP: 'A bootstrap list (option, flag or variable) is not host:port[,host:port…].',
   INVALID_METRICS_OPTIONS:
     'An option of instrumentPrometheus is invalid, or the registry already holds its metrics.',
+  HTTP_PORT_IN_USE: "multilane run --http-port: the port (or a worker's port, P + 1 + worker) is taken.",
   INVALID_PLACEMENT: 'The segments given to start()/run() are not segments of the app.',
   INVALID_ENGINES: "package.json's engines.node is not of the form >=X.Y.Z.",
   UNSUPPORTED_NODE: 'The Node.js running multilane is older than it needs.',

@@ -19,8 +19,9 @@ export { App, createApp, type StartOptions } from './app/app.ts'
 export type { ConsumerGroupBuilder, ShareGroupBuilder } from './app/app-builder.ts'
 export { ConfigurationError, type ConfigurationIssue } from './app/configuration-error.ts'
 export type * from './app/definition.ts'
+export type { AppHealth, GroupHealth } from './app/health.ts'
 export { defaultLaneReducer } from './app/lane-reducer.ts'
-export type { AppLogger, AppOptions } from './app/options/app.ts'
+export type { AppLogger, AppOptions, HealthOptions } from './app/options/app.ts'
 export type { ConsumerGroupOptions } from './app/options/consumer-group.ts'
 export type { DeadLetterQueueOptions } from './app/options/dead-letter-queue.ts'
 export type { KafkaOptions } from './app/options/kafka.ts'
@@ -28,7 +29,15 @@ export type { ParallelSegmentsOptions } from './app/options/parallel-segments.ts
 export type { ProcessingOptions } from './app/options/processing.ts'
 export type { RetryBackoffOptions, RetryOptions } from './app/options/retries.ts'
 export type { ShareGroupOptions } from './app/options/share-group.ts'
-export type { TopicBatchHandler, TopicOptions, TopicRecordHandler } from './app/options/topic.ts'
+export type {
+  ShareOrdering,
+  ShareTopicOptions,
+  TopicBatchHandler,
+  TopicHandlers,
+  TopicOptions,
+  TopicRecordHandler,
+  VirtualPartitionsFor,
+} from './app/options/topic.ts'
 export type { TracingOptions } from './app/options/tracing.ts'
 export type { VirtualPartitionsOptions } from './app/options/virtual-partitions.ts'
 export { CliError } from './cli/errors.ts'

@@ -1,16 +1,21 @@
 // Started once per `npm test` run (node --test --test-global-setup): one broker for every test
 // file, owned by this run: a fresh directory of its own, the expected Kafka version
 // (MULTILANE_KAFKA_VERSION, else the pinned one), stopped at the end. A broker someone started
-// with `multilane kafka start` is never used or touched. With KAFKA_BOOTSTRAP_SERVERS set the
+// with `multilane kafka start` is never used or touched. Before that: the programs and the Python
+// venv the tests need (test/support/prerequisites.ts). With KAFKA_BOOTSTRAP_SERVERS set the
 // tests use that cluster instead and nothing is started.
 import { kafkaVersion } from '../src/devkafka/kafka-version.ts'
 import { BOOTSTRAP_ENV } from '../src/kafka/bootstrap.ts'
+import { checkSystemPrograms, ensurePythonVenv } from './support/prerequisites.ts'
 import { type PrivateBroker, SUITE_BROKER_DIR_ENV, startPrivateBroker } from './support/private-broker.ts'
 
 let broker: PrivateBroker | undefined
 
 export async function globalSetup(): Promise<void> {
   const log = (m: string) => process.stderr.write(`test setup: ${m}\n`)
+  // What a fresh clone lacks after `npm ci`: made here, or a stop before any test saying what to install.
+  checkSystemPrograms()
+  if (!process.env.MULTILANE_TEST_PYTHON) ensurePythonVenv({ onProgress: log })
   if (process.env[BOOTSTRAP_ENV]) {
     log(`using the cluster at ${process.env[BOOTSTRAP_ENV]} (${BOOTSTRAP_ENV}); no broker is started`)
     return

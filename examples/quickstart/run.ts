@@ -29,6 +29,28 @@ async function kafka(): Promise<string> {
   return state.bootstrap
 }
 
+/**
+ * Waits until every topic just created has a leader for each partition: a creation returns
+ * before the metadata shows the topic (on a cold broker, seconds before), and the app's start
+ * checks that its dead letter topic exists.
+ */
+async function topicsReady(admin: Admin, topics: Record<string, number>): Promise<void> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const metadata = await admin
+      .metadata({ topics: Object.keys(topics), forceUpdate: true })
+      .catch(() => undefined)
+    const ready = Object.entries(topics).every(([name, partitions]) => {
+      const t = metadata?.topics.get(name)
+      return t !== undefined && t.partitionsCount === partitions && t.partitions.every((p) => p.leader >= 0)
+    })
+    if (ready) return
+    if (Date.now() > deadline)
+      throw new Error(`topics ${Object.keys(topics).join(', ')} have no leaders after 30 s`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
 async function main(): Promise<void> {
   const bootstrap = await kafka()
   const run = Date.now().toString(36)
@@ -37,6 +59,7 @@ async function main(): Promise<void> {
   const admin = new Admin({ clientId: 'quickstart-admin', bootstrapBrokers: [bootstrap] })
   await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1 })
   await admin.createTopics({ topics: [deadLetterTopic], partitions: 1, replicas: 1 })
+  await topicsReady(admin, { [topic]: PARTITIONS, [deadLetterTopic]: 1 })
   await admin.close()
 
   let flaky = 0

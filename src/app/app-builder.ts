@@ -38,7 +38,7 @@ export type { VirtualPartitionsOptions } from './options/virtual-partitions.ts'
 /** Collects and validates an application definition. */
 export class AppBuilder {
   readonly #settings: AppSettings
-  readonly #logger: AppLogger | false | undefined
+  readonly #logger: AppLogger | false | 'pretty' | undefined
   readonly #groups: ConsumerGroupDefinition[] = []
   readonly #shareGroups: ShareGroupDefinition[] = []
 
@@ -51,8 +51,8 @@ export class AppBuilder {
     this.#logger = logger
   }
 
-  /** The validated `logger` option (undefined: not given, false: logging off). */
-  get logger(): AppLogger | false | undefined {
+  /** The validated `logger` option (undefined: not given, false: logging off, 'pretty': readable lines). */
+  get logger(): AppLogger | false | 'pretty' | undefined {
     return this.#logger
   }
 

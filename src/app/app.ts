@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Logger, pino } from 'pino'
 import { MultilaneError } from '../errors.ts'
 import { attachDefaultLog } from '../instrumentation/default-log.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
+import { logFormatFromEnv, multilaneLogger } from '../instrumentation/pretty-log.ts'
 import { Tracing } from '../instrumentation/tracing.ts'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { resolveConnection } from '../kafka/connection-options.ts'
@@ -13,7 +15,9 @@ import { createShareGroupRuntime } from '../processing/share-group-runtime.ts'
 import { AppProducer } from '../producing/app-producer.ts'
 import { ProducerClient } from '../producing/producer-client.ts'
 import { AppBuilder, type ConsumerGroupBuilder, type ShareGroupBuilder } from './app-builder.ts'
+import { ConfigurationError } from './configuration-error.ts'
 import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
+import { type AppHealth, FencingWatch, judgeHealth } from './health.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
 import type { AppOptions } from './options/app.ts'
 
@@ -47,21 +51,25 @@ export class App {
   #stopping: Promise<void> | undefined
   #failure: Error | undefined
   readonly #failed: { promise: Promise<Error>; resolve: (error: Error) => void }
+  readonly #fencing: FencingWatch
+  readonly #shareRuntimes = new WeakSet<ProcessingRuntime>()
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
-    // The builder has validated the logger option (a pino-compatible object, false, or unset).
+    // The builder has validated the logger option (a pino-compatible object, false, 'pretty', or unset).
     const logger = this.#builder.logger
     this.#logger =
       logger === false
         ? pino({ enabled: false })
-        : ((logger as Logger | undefined) ??
-          pino({ name: 'multilane', level: process.env.MULTILANE_LOG_LEVEL ?? 'info' }))
+        : logger === 'pretty'
+          ? multilaneLogger('pretty')
+          : ((logger as Logger | undefined) ?? multilaneLogger(logFormat()))
     this.#events = new EventBus({
       onListenerError: (name, error) => this.#logger.error({ err: error, event: name }, error.message),
     })
     attachDefaultLog(this.#events, this.#logger)
     this.#tracing = new Tracing(this.#builder.definition().settings.tracing, this.#events, this.#logger)
+    this.#fencing = new FencingWatch(this.#events)
     let resolve!: (error: Error) => void
     this.#failed = { promise: new Promise<Error>((r) => (resolve = r)), resolve }
   }
@@ -197,7 +205,7 @@ export class App {
 
   #shareRuntimeOf(definition: AppDefinition, group: ShareGroupDefinition): ProcessingRuntime {
     const { settings } = definition
-    return createShareGroupRuntime({
+    const runtime = createShareGroupRuntime({
       member: {
         group: { name: group.name, segmentId: -1, segmentOrigin: group.name },
         label: group.name,
@@ -220,6 +228,26 @@ export class App {
       deadLetters: this.#deadLetters!,
       onFatal: (error) => this.#fatal(error),
       instrument: this.#tracing,
+    })
+    this.#shareRuntimes.add(runtime)
+    return runtime
+  }
+
+  /**
+   * Liveness and readiness, with the reasons, per group member: live until the app fails or
+   * stops; ready when it runs and every member fetches, has partitions, is not fenced, and has
+   * no partition stuck (a record in flight longer than `health.stuckAfterMs`). See docs/operations.md.
+   */
+  health(): AppHealth {
+    return judgeHealth({
+      appState: this.#state,
+      failure: this.#failure,
+      members: this.#runtimes.map((r) => ({
+        health: r.health(),
+        kind: this.#shareRuntimes.has(r) ? 'share' : 'consumer',
+      })),
+      fencing: this.#fencing,
+      settings: this.definition().settings.health,
     })
   }
 
@@ -313,6 +341,9 @@ export class App {
   }
 }
 
+/** How long the start check waits for a dead letter topic to appear in the metadata. */
+const DEAD_LETTER_TOPIC_WAIT_MS = 5000
+
 /** Dead letter topics must exist: a produce to a missing one would only time out, record after record. */
 async function checkDeadLetterTopics(definition: AppDefinition): Promise<void> {
   const wanted = new Map<string, string[]>()
@@ -326,15 +357,23 @@ async function checkDeadLetterTopics(definition: AppDefinition): Promise<void> {
   if (wanted.size === 0) return
   const cluster = new KafkaCluster(resolveConnection(definition.settings.kafka))
   try {
-    const metadata = await cluster.refreshMetadata([...wanted.keys()])
-    const missing = [...wanted].filter(([name]) => !metadata.has(name))
+    // A topic created just before the start (an example's set-up, a deployment's) reaches the
+    // metadata a moment later, on a cold broker seconds later: look again before calling it missing.
+    const deadline = Date.now() + DEAD_LETTER_TOPIC_WAIT_MS
+    let missing: Array<[string, string[]]>
+    for (;;) {
+      const metadata = await cluster.refreshMetadata([...wanted.keys()])
+      missing = [...wanted].filter(([name]) => !metadata.has(name))
+      if (missing.length === 0 || Date.now() >= deadline) break
+      await sleep(250)
+    }
     if (missing.length > 0) {
       throw new MultilaneError(
         'DEAD_LETTER_TOPIC_MISSING',
         missing
           .map(
             ([name, where]) =>
-              `${where.join(', ')} › deadLetterQueue.topic: topic "${name}" does not exist; create it (\`multilane topics create ${name}\`) or fix the name`,
+              `${where.join(', ')} › deadLetterQueue.topic: topic "${name}" does not exist (waited ${DEAD_LETTER_TOPIC_WAIT_MS / 1000} s for it to appear); create it (\`multilane topics create ${name}\`) or fix the name`,
           )
           .join('\n'),
       )
@@ -357,6 +396,17 @@ async function applyShareGroupConfigs(definition: AppDefinition): Promise<void> 
     }
   } finally {
     await cluster.close()
+  }
+}
+
+/** MULTILANE_LOG's format (default json); a wrong value fails the app's definition, naming the variable. */
+function logFormat(): 'json' | 'pretty' {
+  try {
+    return logFormatFromEnv() ?? 'json'
+  } catch (error) {
+    throw new ConfigurationError([
+      { path: 'MULTILANE_LOG', message: (error as Error).message.replace(/^MULTILANE_LOG: /, '') },
+    ])
   }
 }
 

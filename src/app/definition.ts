@@ -3,8 +3,10 @@
  * produce and what the runtime executes. Each feature's options (type, contract, defaults)
  * live in `src/app/options/<feature>.ts`; this file only assembles them.
  */
+
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { RuntimeTopic } from '../processing/runtime-input.ts'
+import type { HealthSettings } from './health.ts'
 import type { ParallelSegmentsSettings } from './options/parallel-segments.ts'
 import type { ShareGroupSettings } from './options/share-group.ts'
 import type { TracingSettings } from './options/tracing.ts'
@@ -50,6 +52,8 @@ export interface AppSettings {
   statisticsIntervalMs: number
   /** OpenTelemetry tracing (docs/tracing.md). */
   tracing: TracingSettings
+  /** How `app.health()` judges readiness. */
+  health: HealthSettings
 }
 
 /** A share group (KIP-932): its records are shared out to its members record by record. */

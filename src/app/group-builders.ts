@@ -1,9 +1,11 @@
 /** The builders group callbacks get: `app.consumerGroup(name, (g) => …)`, `app.shareGroup(name, (g) => …)`. */
+
+import type { Ordering } from './definition.ts'
 import type { GroupState } from './group-state.ts'
 import type { ConsumerGroupOptions } from './options/consumer-group.ts'
 import type { ParallelSegmentsOptions } from './options/parallel-segments.ts'
 import type { ShareGroupOptions } from './options/share-group.ts'
-import type { TopicOptions } from './options/topic.ts'
+import type { ShareOrdering, ShareTopicOptions, TopicOptions } from './options/topic.ts'
 
 /** Defines one consumer group's topics and settings; passed to the `consumerGroup` callback. */
 export class ConsumerGroupBuilder {
@@ -23,7 +25,10 @@ export class ConsumerGroupBuilder {
    * Consumes topic `name`. The payload type of the handler's records comes from the
    * deserializer (`json<Order>()` → `Order | null`; none → `Buffer | null`).
    */
-  topic<T = Buffer | null>(name: string, options: TopicOptions<T>): this {
+  topic<T = Buffer | null, const O extends Ordering = 'partition'>(
+    name: string,
+    options: TopicOptions<T, O>,
+  ): this {
     this.#state.assertOpen('g.topic()')
     this.#state.topics.push({ name, options })
     return this
@@ -66,7 +71,10 @@ export class ShareGroupBuilder {
    * plus `retries.mode`; without `manualOffsets`, and `processing.ordering` is `'unordered'`
    * (default) or `'key'` (within this member only).
    */
-  topic<T = Buffer | null>(name: string, options: TopicOptions<T>): this {
+  topic<T = Buffer | null, const O extends ShareOrdering = 'unordered'>(
+    name: string,
+    options: ShareTopicOptions<T, O>,
+  ): this {
     this.#state.assertOpen('g.topic()')
     this.#state.topics.push({ name, options })
     return this

@@ -2,7 +2,7 @@
 // (relative to the working directory) whose default export is the multilane App. The module
 // only defines the app; the command starts it (or only reads its definition).
 import { existsSync, statSync } from 'node:fs'
-import { extname, resolve } from 'node:path'
+import { basename, dirname, extname, isAbsolute, relative as relativePath, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { App } from '../app/app.ts'
 import { describeValue } from '../app/configuration-error.ts'
@@ -43,7 +43,7 @@ export async function loadAppModule(modulePath: string, cwd = process.cwd()): Pr
     const code = typeof e?.code === 'string' ? `[${e.code}] ` : ''
     throw new CliError(
       'APP_MODULE_IMPORT_FAILED',
-      `${named} failed to import: ${code}${e?.message ?? String(error)}`,
+      `${named} failed to import: ${code}${e?.message ?? String(error)}${typeStrippingHint(e)}`,
       {
         cause: error,
       },
@@ -62,6 +62,39 @@ export async function loadAppModule(modulePath: string, cwd = process.cwd()): Pr
     )
   }
   return module.default
+}
+
+const TSX =
+  'or run the app through tsx (`NODE_OPTIONS="--import tsx" npx multilane run …`, with tsx installed), or compile it and run the .js'
+
+/**
+ * Node runs .ts files by stripping the types, with rules of its own that an app written for
+ * tsc or a bundler breaks: say which rule and the fix (docs/cli.md#typescript-app-modules).
+ */
+function typeStrippingHint(e: (Error & { code?: unknown }) | undefined): string {
+  if (e?.code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX' || e?.code === 'ERR_INVALID_TYPESCRIPT_SYNTAX') {
+    return `\nhint: Node runs .ts files by stripping the types, which allows only erasable TypeScript syntax (no enums, namespaces or parameter properties; tsconfig "erasableSyntaxOnly": true finds them): rewrite them, ${TSX}`
+  }
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND') return ''
+  const missing = /Cannot find module '([^']+)'/.exec(e.message)?.[1]
+  if (!missing || !isAbsolute(missing)) return ''
+  // The import as the importing file would write it.
+  const importer = /imported from (.+)$/m.exec(e.message)?.[1]
+  const relative = (file: string) => {
+    const path = importer ? relativePath(dirname(importer), file) : basename(file)
+    return path.startsWith('.') ? path : `./${path}`
+  }
+  if (/\.(m?)js$/.test(missing)) {
+    const ts = missing.replace(/\.(m?)js$/, '.$1ts')
+    if (existsSync(ts)) {
+      return `\nhint: ${basename(missing)} does not exist, but ${basename(ts)} does: Node runs .ts files by stripping the types and does not map .js imports to .ts as tsc and bundlers do. Import '${relative(ts)}' (tsconfig: "allowImportingTsExtensions", and "rewriteRelativeImportExtensions" to compile), ${TSX}`
+    }
+  }
+  if (extname(missing) === '') {
+    const found = EXTENSIONS.map((ext) => `${missing}${ext}`).find((f) => existsSync(f))
+    if (found) return `\nhint: Node needs the file extension in relative imports: import '${relative(found)}'`
+  }
+  return ''
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander'
+import { Command, CommanderError, type Option } from 'commander'
 import { packageInfo } from '../package-info.ts'
 import { groupsCommand } from './commands/groups.ts'
 import { kafkaCommand } from './commands/kafka.ts'
@@ -25,10 +25,32 @@ export function buildProgram(): Command {
   // Every level, so a usage error anywhere ends in main()'s exit code 2 (not commander's exit 1).
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError()
+    suggestBeforeMissing(command)
     for (const sub of command.commands) configure(sub)
   }
   configure(program)
   return program
+}
+
+/** The commander methods (not in its typings) that report a missing required option and an unknown one. */
+interface UsageReports {
+  missingMandatoryOptionValue(option: Option): void
+  unknownOption(flag: string): void
+}
+
+/**
+ * Commander checks required options before unknown ones, so `--partitoins 3` said only that
+ * `--partitions` was missing. An unknown option is reported first (with "Did you mean …?"):
+ * it is most likely the required one, mistyped. (test/unit/cli/option-typos.test.ts pins this.)
+ */
+function suggestBeforeMissing(command: Command): void {
+  const reports = command as unknown as UsageReports
+  const missing = reports.missingMandatoryOptionValue.bind(command)
+  reports.missingMandatoryOptionValue = (option) => {
+    const unknown = command.args.find((a) => a.startsWith('-') && a !== '-' && a !== '--')
+    if (unknown) reports.unknownOption(unknown.split('=')[0]!)
+    missing(option)
+  }
 }
 
 /** Runs the CLI; exit code 0 ok, 1 failure, 2 usage error. */

@@ -1,6 +1,8 @@
 // A worker of `multilane run --processes N` (src/app/swarm.ts starts it): runs the app module
 // with its share of the segments until SIGTERM/SIGINT drains it.
 // argv: <app module path> <segments: JSON array, or null for the app's ordinary members>
+import { withHttpEndpoints } from '../app/http-endpoints.ts'
+import { HTTP_PORT_ENV, workerPort } from '../app/swarm-endpoints.ts'
 import { loadAppModule } from './app-module.ts'
 
 const [modulePath, placement] = process.argv.slice(2)
@@ -14,7 +16,15 @@ try {
     throw new Error('usage: run-worker <app module> <segments JSON>')
   const segments = JSON.parse(placement) as number[] | null
   const app = await loadAppModule(modulePath)
-  await app.run(segments ? { segments } : {})
+  // --http-port P: this worker serves its own endpoints on P + 1 + its number.
+  const base = process.env[HTTP_PORT_ENV]
+  const port = base ? workerPort(Number(base), Number(process.env.MULTILANE_WORKER ?? 0)) : undefined
+  await withHttpEndpoints(
+    app,
+    port,
+    `--http-port ${base} (worker ${process.env.MULTILANE_WORKER}: port ${port})`,
+    () => app.run(segments ? { segments } : {}),
+  )
 } catch (error) {
   const e = error as Error & { code?: string }
   process.stderr.write(

@@ -27,8 +27,11 @@ interface Window {
  */
 export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): () => void {
   const windows = new Map<string, Window>()
-  /** Logs now, or counts the line when one of its kind was logged within the window. */
-  const limited = (key: string, log: (suppressed: number) => void): void => {
+  /**
+   * Logs now, or counts the line when one of its kind (`key`) was logged within the window; the
+   * count is reported in words (`what`, `where`) when the window ends.
+   */
+  const limited = (key: string, repeat: Repeat, log: (suppressed: number) => void): void => {
     const now = Date.now()
     const w = windows.get(key)
     if (w && now < w.until) {
@@ -38,8 +41,8 @@ export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): ()
         w.timer = undefined
         if (w.suppressed > 0) {
           logger.warn(
-            { repeats: w.suppressed, kind: key },
-            `${w.suppressed} more like the last "${key}" line in ${LOG_REPEAT_WINDOW_MS / 1000} s`,
+            { repeats: w.suppressed, ...repeat.fields },
+            `${w.suppressed} more ${repeat.what} in ${place(repeat.fields)} within ${LOG_REPEAT_WINDOW_MS / 1000} s, not logged one by one`,
           )
           w.suppressed = 0
         }
@@ -66,7 +69,11 @@ export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): ()
     }
     const key = [e.type, e.consumerGroup ?? '', e.topic ?? '', e.partition ?? ''].join('|')
     const level = SEVERE.has(e.type) ? 'error' : 'warn'
-    limited(key, (suppressed) =>
+    const repeat = {
+      what: `${ERROR_WORDS[e.type] ?? 'errors'} (${e.type})`,
+      fields: at({ type: e.type, consumerGroup: e.consumerGroup, topic: e.topic, partition: e.partition }),
+    }
+    limited(key, repeat, (suppressed) =>
       logger[level](
         { ...fields, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
         describe(e),
@@ -74,11 +81,14 @@ export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): ()
     )
   })
   on('dead_letter_queue.dispatched', (e) =>
-    limited(`dlq|${e.consumerGroup}|${e.topic}|${e.partition}`, (suppressed) =>
-      logger.warn(
-        { ...e, error: e.error.message, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
-        `record ${e.topic}#${e.partition}@${e.offset} sent to dead letter topic ${e.deadLetterTopic} after ${e.attempts} attempts`,
-      ),
+    limited(
+      `dlq|${e.consumerGroup}|${e.topic}|${e.partition}`,
+      { what: 'records sent to the dead letter topic', fields: at(e) },
+      (suppressed) =>
+        logger.warn(
+          { ...e, error: e.error.message, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
+          `record ${e.topic}#${e.partition}@${e.offset} sent to dead letter topic ${e.deadLetterTopic} after ${e.attempts} attempts`,
+        ),
     ),
   )
   on('topics.missing', (e) =>
@@ -114,19 +124,25 @@ export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): ()
     ),
   )
   on('share.lock_lost', (e) =>
-    limited(`lock_lost|${e.consumerGroup}|${e.topic}|${e.partition}`, (suppressed) =>
-      logger.warn(
-        { ...e, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
-        `${e.topic}#${e.partition}@${e.offset}: lock of delivery ${e.deliveryCount} lost (${e.reason}): the record may be processed again, here or by another member`,
-      ),
+    limited(
+      `lock_lost|${e.consumerGroup}|${e.topic}|${e.partition}`,
+      { what: 'lost record locks', fields: at(e) },
+      (suppressed) =>
+        logger.warn(
+          { ...e, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
+          `${e.topic}#${e.partition}@${e.offset}: lock of delivery ${e.deliveryCount} lost (${e.reason}): the record may be processed again, here or by another member`,
+        ),
     ),
   )
   on('share.rejected', (e) =>
-    limited(`rejected|${e.consumerGroup}|${e.topic}|${e.partition}`, (suppressed) =>
-      logger.warn(
-        { ...e, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
-        `${e.topic}#${e.partition}@${e.offset} rejected on delivery ${e.deliveryCount}: never delivered again (archived, or written to the group's dead letter topic by the broker)`,
-      ),
+    limited(
+      `rejected|${e.consumerGroup}|${e.topic}|${e.partition}`,
+      { what: 'rejected records', fields: at(e) },
+      (suppressed) =>
+        logger.warn(
+          { ...e, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
+          `${e.topic}#${e.partition}@${e.offset} rejected on delivery ${e.deliveryCount}: never delivered again (archived, or written to the group's dead letter topic by the broker)`,
+        ),
     ),
   )
   on('partitions.assigned', (e) =>
@@ -146,6 +162,53 @@ export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): ()
     for (const off of detach) off()
     for (const w of windows.values()) if (w.timer) clearTimeout(w.timer)
   }
+}
+
+/** What a repeat summary says repeated, and where (its fields: type, consumerGroup, topic, partition). */
+interface Repeat {
+  what: string
+  fields: Record<string, string | number>
+}
+
+/** The location fields of an event, those it has. */
+function at(e: {
+  type?: string
+  consumerGroup?: string | undefined
+  topic?: string | undefined
+  partition?: number | undefined
+}): Record<string, string | number> {
+  const fields: Record<string, string | number> = {}
+  if (e.type !== undefined) fields.type = e.type
+  if (e.consumerGroup !== undefined) fields.consumerGroup = e.consumerGroup
+  if (e.topic !== undefined) fields.topic = e.topic
+  if (e.partition !== undefined) fields.partition = e.partition
+  return fields
+}
+
+/** `consumer group "g", topic "t", partition 0` (the parts known), or `the app`. */
+function place(fields: Record<string, string | number>): string {
+  const parts: string[] = []
+  if (fields.consumerGroup !== undefined) parts.push(`consumer group "${fields.consumerGroup}"`)
+  if (fields.topic !== undefined) parts.push(`topic "${fields.topic}"`)
+  if (fields.partition !== undefined) parts.push(`partition ${fields.partition}`)
+  return parts.length > 0 ? parts.join(', ') : 'the app'
+}
+
+/** Error types in words, for repeat summaries. */
+const ERROR_WORDS: Partial<Record<ErrorOccurredEvent['type'], string>> = {
+  'consumer.handler.error': 'handler errors',
+  'consumer.deserializer.error': 'deserialization errors',
+  'consumer.retries_exhausted': 'records out of retries',
+  'consumer.commit.error': 'commit errors',
+  'consumer.connection.error': 'connection errors',
+  'consumer.filter.error': 'record filter errors',
+  'virtual_partitions.partitioner.error': 'virtual partitioner errors',
+  'virtual_partitions.reducer.error': 'virtual partition reducer errors',
+  'dead_letter_queue.dispatch.error': 'failed dead letter dispatches',
+  'event.listener.error': 'event listener errors',
+  'share.acknowledge.error': 'acknowledgement errors',
+  'parallel_segments.partitioner.error': 'segment partitioner errors',
+  'parallel_segments.reducer.error': 'segment reducer errors',
 }
 
 const SEVERE = new Set<ErrorOccurredEvent['type']>([

@@ -28,6 +28,8 @@ export class PartitionRun {
   revoking = false
   /** Records taken and not yet finished (queued, running, or waiting for a retry). */
   inFlight = 0
+  /** When each unit in flight was taken, oldest first (insertion order): what health reports as stuck. */
+  readonly takenAt = new Map<object, number>()
   /** Of those, records waiting for a retry or behind one in their lane. */
   parked = 0
   /** Granted during the current take, not dispatched yet. */

@@ -41,6 +41,17 @@ const PARKED_FACTOR = 10
 /** The commit at shutdown gets this long; a broker that does not answer must not hold the process. */
 const CLOSE_COMMIT_TIMEOUT_MS = 3000
 
+/** A member's health as `App.health()` reads it. */
+export interface RuntimeHealth {
+  /** The Kafka group (a segment's own group name). */
+  group: string
+  /** How logs name the member. */
+  label: string
+  state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
+  failure: Error | undefined
+  partitions: Array<{ topic: string; partition: number; inFlight: number; oldestInFlightMs: number }>
+}
+
 export interface ProcessingRuntimeOptions {
   member: RuntimeGroup
   events: EventBus
@@ -313,6 +324,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
 
   #enqueue(unit: WorkUnit): void {
     const n = unit.size
+    unit.run.takenAt.set(unit, Date.now())
     unit.run.inFlight += n
     unit.run.load.active += n
     this.#inFlight += n
@@ -344,6 +356,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     unit.released = true
     const n = unit.size
     const { run } = unit
+    run.takenAt.delete(unit)
     run.inFlight -= n
     this.#inFlight -= n
     if (unit.parked) run.parked -= n
@@ -552,6 +565,28 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
         }
       }),
     })
+  }
+
+  /** This member's state and, per assigned partition, how long its oldest record has been in flight. */
+  health(now = Date.now()): RuntimeHealth {
+    const partitions: RuntimeHealth['partitions'] = []
+    for (const run of this.#runs.values()) {
+      if (!run.active) continue
+      const oldest = run.takenAt.values().next()
+      partitions.push({
+        topic: run.topic.name,
+        partition: run.partition,
+        inFlight: run.inFlight,
+        oldestInFlightMs: oldest.done ? 0 : now - oldest.value,
+      })
+    }
+    return {
+      group: this.group.name,
+      label: this.name,
+      state: this.#state,
+      failure: this.#failure,
+      partitions,
+    }
   }
 
   /** Used by handler contexts. */

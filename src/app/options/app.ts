@@ -23,24 +23,47 @@ export interface AppOptions {
   shutdownTimeoutMs?: number
   /** Interval of `statistics.emitted` events; 0 disables them (default 5000). */
   statisticsIntervalMs?: number
-  /** A pino-compatible logger, or false for none (default: multilane's own pino logger). */
-  logger?: AppLogger | false
+  /**
+   * A pino-compatible logger, `false` for none, or `'pretty'` for multilane's own logger with
+   * one readable line per entry (development). Default: multilane's own pino logger, JSON lines
+   * (`MULTILANE_LOG=pretty` makes it readable lines; `MULTILANE_LOG_LEVEL` sets its level).
+   */
+  logger?: AppLogger | false | 'pretty'
   /** OpenTelemetry spans per handled record (default `{ enabled: 'auto' }`); see docs/tracing.md. */
   tracing?: TracingOptions
+  /** How `app.health()` (and `multilane run --http-port`'s `/readyz`) judges readiness. */
+  health?: HealthOptions
+}
+
+/** `createApp({ health })`: see docs/operations.md. */
+export interface HealthOptions {
+  /**
+   * A partition whose oldest record has been in flight (taken and not finished: running,
+   * retrying, or queued behind one) longer than this is stuck: not ready (default 300000, 5 min).
+   */
+  stuckAfterMs?: number
+  /**
+   * Whether a member with no partitions is not ready (default true). Set false where spare
+   * members (more members than partitions) are normal and must pass readiness probes.
+   */
+  requireAssignment?: boolean
 }
 
 /** The validated app options: the definition's settings plus the logger, which is not part of it. */
 export interface ResolvedAppOptions extends AppSettings {
-  logger?: AppLogger | false
+  logger?: AppLogger | false | 'pretty'
 }
 
 export const APP_DEFAULTS = Object.freeze({ shutdownTimeoutMs: 30_000, statisticsIntervalMs: 5000 })
 
+export const HEALTH_DEFAULTS = Object.freeze({ stuckAfterMs: 300_000, requireAssignment: true })
+
 const LOGGER_METHODS = ['info', 'warn', 'error', 'debug', 'child'] as const
 
-const logger = z.custom<AppLogger | false>(
-  (v) => v === false || (isObject(v) && LOGGER_METHODS.every((m) => typeof v[m] === 'function')),
-  { error: `must be false or a logger with ${LOGGER_METHODS.join(', ')} functions (e.g. pino)` },
+const logger = z.custom<AppLogger | false | 'pretty'>(
+  (v) =>
+    v === false || v === 'pretty' || (isObject(v) && LOGGER_METHODS.every((m) => typeof v[m] === 'function')),
+  { error: `must be false, 'pretty' or a logger with ${LOGGER_METHODS.join(', ')} functions (e.g. pino)` },
 )
 
 export const appContract = options({
@@ -49,4 +72,8 @@ export const appContract = options({
   statisticsIntervalMs: integerAtLeast(0).default(APP_DEFAULTS.statisticsIntervalMs),
   logger: logger.optional(),
   tracing: tracingContract.prefault({}),
+  health: options({
+    stuckAfterMs: integerAtLeast(1).default(HEALTH_DEFAULTS.stuckAfterMs),
+    requireAssignment: z.boolean().default(HEALTH_DEFAULTS.requireAssignment),
+  }).prefault({}),
 }) satisfies z.ZodType<ResolvedAppOptions, AppOptions>

@@ -4,7 +4,7 @@ import { type Deserializer, raw } from '../../processing/deserializers.ts'
 import type { HandlerContext } from '../../processing/handler-context.ts'
 import type { ConsumedRecord } from '../../processing/record.ts'
 import { SHOWS_INPUT } from '../configuration-error.ts'
-import type { BatchHandler, RecordHandler, TopicDefinition } from '../definition.ts'
+import type { BatchHandler, Ordering, RecordHandler, TopicDefinition } from '../definition.ts'
 import { type DeadLetterQueueOptions, deadLetterQueueContract } from './dead-letter-queue.ts'
 import { type ProcessingOptions, processingContract, shareProcessingContract } from './processing.ts'
 import { RETRY_DEFAULTS, type RetryOptions, retriesContract } from './retries.ts'
@@ -18,24 +18,60 @@ import {
 interface TopicOptionsBase<T> {
   /** Turns value bytes into `record.payload` (default `raw()`: the bytes). Its type is the payload type. */
   deserializer?: Deserializer<T>
-  processing?: ProcessingOptions
-  /** Only with `processing.ordering: 'key'`, which uses the defaults when this is omitted. */
-  virtualPartitions?: VirtualPartitionsOptions
   retries?: RetryOptions
   deadLetterQueue?: DeadLetterQueueOptions
-  /** The handler marks records itself with `ctx.markAsConsumed` (default false). */
-  manualOffsets?: boolean
 }
 
 /**
- * What users write in `g.topic(name, options)`: exactly one of `handler` (one record at a time)
- * and `batchHandler`. The payload type `T` comes from the deserializer only.
+ * `virtualPartitions` where the ordering `O` allows it: with `'key'`, or when the ordering is
+ * only known at run time (`O` is the whole union); otherwise `undefined`, so
+ * `virtualPartitions` with `ordering: 'partition'` (or no ordering) is a type error, not only
+ * a ConfigurationError when the app is defined.
  */
-export type TopicOptions<T = Buffer | null> = TopicOptionsBase<T> &
-  (
-    | { handler: TopicRecordHandler<NoInfer<T>>; batchHandler?: undefined }
-    | { batchHandler: TopicBatchHandler<NoInfer<T>>; handler?: undefined }
-  )
+export type VirtualPartitionsFor<O extends Ordering> = [Ordering] extends [O]
+  ? VirtualPartitionsOptions | undefined
+  : [O] extends ['key']
+    ? VirtualPartitionsOptions | undefined
+    : undefined
+
+/** Exactly one of `handler` (one record at a time) and `batchHandler`. */
+export type TopicHandlers<T> =
+  | { handler: TopicRecordHandler<NoInfer<T>>; batchHandler?: undefined }
+  | { batchHandler: TopicBatchHandler<NoInfer<T>>; handler?: undefined }
+
+/**
+ * What users write in `g.topic(name, options)` of a consumer group: exactly one of `handler`
+ * (one record at a time) and `batchHandler`. The payload type `T` comes from the deserializer
+ * only; `O` is the ordering written (`g.topic` infers it).
+ */
+export type TopicOptions<T = Buffer | null, O extends Ordering = Ordering> = TopicOptionsBase<T> & {
+  processing?: ProcessingOptions & { ordering?: O }
+  /** Only with `processing.ordering: 'key'`, which uses the defaults when this is omitted. */
+  virtualPartitions?: VirtualPartitionsFor<O>
+  /** The handler marks records itself with `ctx.markAsConsumed` (default false). */
+  manualOffsets?: boolean
+} & TopicHandlers<T>
+
+/**
+ * What users write in `g.topic(name, options)` of a share group: as a consumer group's topic,
+ * without `manualOffsets`, and `processing.ordering` `'unordered'` (default) or `'key'` (a type
+ * error for `'partition'`: a share group has no partition order across members).
+ */
+export type ShareTopicOptions<
+  T = Buffer | null,
+  O extends ShareOrdering = ShareOrdering,
+> = TopicOptionsBase<T> & {
+  processing?: ProcessingOptions & { ordering?: O }
+  /** Only with `processing.ordering: 'key'`, which uses the defaults when this is omitted. */
+  virtualPartitions?: [ShareOrdering] extends [O]
+    ? VirtualPartitionsOptions | undefined
+    : VirtualPartitionsFor<O>
+  /** Not in share groups (a ConfigurationError): records are acknowledged one by one. */
+  manualOffsets?: false
+} & TopicHandlers<T>
+
+/** The orderings of a share group's topics. */
+export type ShareOrdering = Exclude<Ordering, 'partition'>
 
 // Handlers as users write them: the result is ignored (a promise is awaited), so
 // `async (r) => r.payload?.a` is fine although RecordHandler declares `void | Promise<void>`.

@@ -3,8 +3,10 @@
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
+import { withHttpEndpoints } from '../../app/http-endpoints.ts'
 import { checkPlacement } from '../../app/members.ts'
 import { planWorkers, RESTART_DEFAULTS, runSwarm } from '../../app/swarm.ts'
+import { withSwarmEndpoints } from '../../app/swarm-endpoints.ts'
 import { appModulePath, loadAppModule } from '../app-module.ts'
 
 function segmentIds(value: string): number[] {
@@ -22,6 +24,13 @@ function processCount(value: string): number {
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > 256) {
     throw new InvalidArgumentError('must be an integer from 1 to 256')
   }
+  return n
+}
+
+function portNumber(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 65535)
+    throw new InvalidArgumentError('must be a port from 1 to 65535')
   return n
 }
 
@@ -48,10 +57,19 @@ export function runCommand(): Command {
         'without segments, n ordinary members of each group; every worker runs a member of each share group',
       processCount,
     )
-    .action(async (module: string, opts: { segments?: number[]; processes?: number }) => {
+    .option(
+      '--http-port <port>',
+      'serve /metrics (Prometheus), /healthz and /readyz on this port; with --processes, ' +
+        'worker w on port + 1 + w and the aggregate on port (docs/operations.md)',
+      portNumber,
+    )
+    .action(async (module: string, opts: { segments?: number[]; processes?: number; httpPort?: number }) => {
       const app = await loadAppModule(module)
+      const origin = `--http-port ${opts.httpPort}`
       if (opts.processes === undefined) {
-        await app.run(opts.segments ? { segments: opts.segments } : {})
+        await withHttpEndpoints(app, opts.httpPort, origin, () =>
+          app.run(opts.segments ? { segments: opts.segments } : {}),
+        )
         return
       }
       const { consumerGroups: groups, shareGroups } = app.definition()
@@ -63,13 +81,16 @@ export function runCommand(): Command {
             `starting ${workers.length}`,
         )
       }
-      process.exitCode = await runSwarm({
-        workers,
-        command: {
-          file: process.execPath,
-          args: [...process.execArgv, workerEntry(), appModulePath(module)],
-        },
-        log,
-      })
+      const ids = workers.map((w) => w.worker)
+      process.exitCode = await withSwarmEndpoints(opts.httpPort, ids, origin, () =>
+        runSwarm({
+          workers,
+          command: {
+            file: process.execPath,
+            args: [...process.execArgv, workerEntry(), appModulePath(module)],
+          },
+          log,
+        }),
+      )
     })
 }

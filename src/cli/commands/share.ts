@@ -55,7 +55,8 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n')
 }
 
-function formatDescription(d: ShareGroupDescription): string {
+/** The `share describe` text: the group, its members, its share-partitions (with what the offsets mean), its configs. */
+export function formatDescription(d: ShareGroupDescription): string {
   const out = [
     `share group ${d.groupId}: ${d.state || 'unknown state'}, ${d.members.length} member${d.members.length === 1 ? '' : 's'}, ` +
       `group epoch ${d.groupEpoch}, assignment epoch ${d.assignmentEpoch}, assignor ${d.assignor || '-'}`,
@@ -91,6 +92,11 @@ function formatDescription(d: ShareGroupDescription): string {
           show(p.lag),
         ]),
       ),
+      '',
+      'START-OFFSET: every record below it is done (acknowledged, released for good, rejected or archived);',
+      'from it on, records may be in flight or already done out of order. LAG: records from the start',
+      'offset to the log end not yet done, as the broker counts them (Kafka ≥ 4.3; before: END − START,',
+      'which also counts records done above the start offset). A share group has no committed offset.',
     )
   }
   const configs = Object.entries(d.configs).sort(([a], [b]) => a.localeCompare(b))

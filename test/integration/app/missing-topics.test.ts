@@ -35,6 +35,33 @@ test('a dead letter topic that does not exist fails the start, naming group, top
   })
 })
 
+test('a dead letter topic still being created when the app starts is waited for, not reported missing', async () => {
+  const topic = await createTopic('dlq-propagating', 1)
+  const dlq = uniqueName('dlq-propagating-target')
+  const app = createApp({
+    kafka: { bootstrap: bootstrapServers(), clientId: 'dlq-propagating' },
+    logger: false,
+  })
+  app.consumerGroup(uniqueName('dlq-propagating'), (g) => {
+    g.topic(topic, { deadLetterQueue: { topic: dlq }, handler: () => {} })
+  })
+  // The topic appears while the start check looks (as on a cold broker, where a just-created
+  // topic reaches the metadata a moment later): the check sees it missing first.
+  const starting = app.start()
+  const admin = createAdmin()
+  try {
+    await new Promise((r) => setTimeout(r, 500))
+    await admin.createTopics({ topics: [dlq], partitions: 1, replicas: 1 })
+  } finally {
+    await admin.close()
+  }
+  try {
+    await starting
+  } finally {
+    await app.stop()
+  }
+})
+
 test('a dead letter topic deleted while running: dispatches time out, are reported and retried, nothing is lost', async () => {
   const topic = await createTopic('dlq-gone', 1)
   const dlq = await createTopic('dlq-gone-target', 1)

@@ -106,7 +106,14 @@ test('the tarball holds the built dist/, the command, LICENSE and README, nothin
   const files = ok(run('tar', ['-tzf', tarball], dir), 'tar')
     .trim()
     .split('\n')
-  for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/node-version.js', 'dist/cli/main.js']) {
+  for (const file of [
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/testing/index.js',
+    'dist/testing/index.d.ts',
+    'dist/node-version.js',
+    'dist/cli/main.js',
+  ]) {
     assert.ok(files.includes(`package/${file}`), `${file} is in the tarball`)
   }
   assert.deepEqual(files.filter((f) => !f.startsWith('package/dist/')).sort(), [
@@ -178,8 +185,10 @@ async function runApp(node: string, expectedVersion: string): Promise<void> {
     configurationError: string
     handled: string[]
     errors: string[]
+    testing: boolean
   }
   assert.equal(report.node, `v${expectedVersion}`)
+  assert.equal(report.testing, true, 'multilane/testing imports')
   assert.equal(report.configurationError, 'INVALID_CONFIGURATION')
   assert.deepEqual(report.errors, [])
   assert.deepEqual(

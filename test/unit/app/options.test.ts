@@ -593,7 +593,7 @@ const INVALID: InvalidCase[] = [
     name: 'logger without child()',
     define: () => new AppBuilder({ logger: { info() {}, warn() {}, error() {}, debug() {} } as never }),
     expect: [
-      'app › logger: must be false or a logger with info, warn, error, debug, child functions',
+      "app › logger: must be false, 'pretty' or a logger with info, warn, error, debug, child functions",
       '(got {…})',
     ],
   },
@@ -759,6 +759,7 @@ describe('option contracts: defaults', () => {
       shutdownTimeoutMs: 30_000,
       statisticsIntervalMs: 5000,
       tracing: { enabled: 'auto' },
+      health: { stuckAfterMs: 300_000, requireAssignment: true },
     })
     const [group] = definition.consumerGroups
     assert.equal(group?.name, 'analytics')

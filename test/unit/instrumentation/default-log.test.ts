@@ -1,5 +1,5 @@
-// Issue 8, item 3: the default logger logged only start and stop; handler failures, retries,
-// dead letters and connection errors printed nothing unless the user subscribed.
+// The default log: handler failures, retries, dead letters and connection errors are logged
+// without any subscription, repeats limited per partition and kind and summarized in words.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { attachDefaultLog, type DefaultLogTarget } from '../../../src/instrumentation/default-log.ts'
@@ -103,8 +103,52 @@ test('repeats left out are counted and reported when the window ends', async (t)
   assert.equal(lines.length, 1)
   t.mock.timers.tick(10_000)
   assert.equal(lines.length, 2)
-  assert.match(lines[1]!.message, /4 more like the last/)
+  assert.equal(
+    lines[1]!.message,
+    '4 more handler errors (consumer.handler.error) in consumer group "g", topic "t", partition 0 within 10 s, not logged one by one',
+  )
+  assert.deepEqual(lines[1]!.fields, {
+    repeats: 4,
+    type: 'consumer.handler.error',
+    consumerGroup: 'g',
+    topic: 't',
+    partition: 0,
+  })
   detach()
+})
+
+test('repeat summaries name what repeated in words, for errors without a partition and for dead letters', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] })
+  const events = new EventBus()
+  const { lines, target } = capture()
+  const detach = attachDefaultLog(events, target)
+  for (let i = 0; i < 3; i++)
+    events.emit('error.occurred', {
+      type: 'consumer.connection.error',
+      error: new Error('ECONNREFUSED'),
+      consumerGroup: 'g',
+    })
+  for (let i = 0; i < 3; i++)
+    events.emit('dead_letter_queue.dispatched', {
+      consumerGroup: 'g',
+      topic: 't',
+      partition: 2,
+      offset: i,
+      deadLetterTopic: 't.dlq',
+      attempts: 1,
+      error: new Error('poison'),
+    })
+  t.mock.timers.tick(10_000)
+  detach()
+  const summaries = lines.filter((l) => l.fields.repeats !== undefined).map((l) => l.message)
+  assert.deepEqual(summaries.sort(), [
+    '2 more connection errors (consumer.connection.error) in consumer group "g" within 10 s, not logged one by one',
+    '2 more records sent to the dead letter topic in consumer group "g", topic "t", partition 2 within 10 s, not logged one by one',
+  ])
+  assert.ok(
+    lines.every((l) => !String(l.message).includes('|')),
+    'no internal key in a line',
+  )
 })
 
 test('share groups: lost locks and rejected records are logged, once per partition per window', () => {

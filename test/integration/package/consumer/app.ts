@@ -1,6 +1,7 @@
 // A user's first app, as test/integration/package/packed-package.test.ts installs it: copied into
 // a temporary ESM project where `multilane` comes from the packed tarball, typechecked with the
-// project's own tsconfig, compiled and run. It imports nothing but `multilane` (and Node):
+// project's own tsconfig, compiled and run. It imports nothing but `multilane`, `multilane/testing`
+// (and Node):
 // handles COUNT records of TOPIC in consumer group GROUP, stops itself with SIGTERM as an
 // operator would, and prints what it handled as one JSON line.
 import {
@@ -13,6 +14,8 @@ import {
   MultilaneError,
   string,
 } from 'multilane'
+// The second entry point, for the app's own tests.
+import { uniqueName } from 'multilane/testing'
 
 function env(name: string): string {
   const value = process.env[name]
@@ -52,4 +55,6 @@ app.on('error.occurred', (event: ErrorOccurredEvent) => {
 })
 
 await app.run() // until SIGINT or SIGTERM, then a graceful stop
-process.stdout.write(`${JSON.stringify({ node: process.version, configurationError, handled, errors })}\n`)
+process.stdout.write(
+  `${JSON.stringify({ node: process.version, configurationError, handled, errors, testing: uniqueName('t').startsWith('t-') })}\n`,
+)
