@@ -17,7 +17,13 @@ import { resolveConnection } from '../../../src/kafka/connection-options.ts'
 import { encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
 import { encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
-import { appModule, commitOffsets, multilane, segmentGroupsOf } from '../../support/segments.ts'
+import {
+  appModule,
+  commitOffsets,
+  multilane,
+  multilaneAsync,
+  segmentGroupsOf,
+} from '../../support/segments.ts'
 import { shareGroup } from '../../support/share.ts'
 
 /** describeGroup on the suite's cluster; undefined while the group does not exist. */
@@ -152,7 +158,9 @@ test('a running member is shown with its client id, host and assignment, and own
       `${topic}#1`,
     ])
     assert.ok(d!.partitions.every((p) => p.owner === member.memberId && p.lag === 0))
-    const text = multilane(['groups', 'describe', group]).stdout
+    // Asynchronously: a synchronous spawn would stall this process's member past its session on
+    // a loaded machine, and the group would no longer be the one described.
+    const text = (await multilaneAsync(['groups', 'describe', group])).stdout
     assert.match(text, /consumer protocol, Stable, 1 member/)
     assert.match(text, new RegExp(`${topic}:0,1`))
   } finally {
