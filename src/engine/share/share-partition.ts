@@ -427,8 +427,11 @@ export class SharePartition {
       }
     } else if (outcome === 'failed') {
       this.counters.failed++
-      // Not applied: the lock may still be held, and closing releases it.
-      if (current && e.type !== 'renew') current.final = false
+      // Not applied, and not to be tried again: the record leaves the lock count (kept, it would
+      // fill the lock budget for good and the member would stop fetching). The broker still
+      // holds the lock until it expires (or the session's close releases it), then delivers the
+      // record again.
+      if (current && e.type !== 'renew') this.#held.delete(e.offset)
     }
     if (e.type === 'gap') return []
     const r = result(

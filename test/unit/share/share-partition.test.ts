@@ -226,8 +226,12 @@ describe('share partition bookkeeping', () => {
     assert.ok(requests < 40, `bisection used ${requests} requests, fewer than one per record`)
   })
 
-  it('retriable errors are retried, then reported as failed (the lock is kept for close to release)', async () => {
-    const p = partitionWith([9])
+  it('retriable errors are retried, then reported as failed; the failed record no longer counts against the lock budget', async () => {
+    // A budget of one: a final acknowledgement that failed must not hold the only lock slot for
+    // good (the member would never fetch again). The broker lets the lock expire (or the
+    // session's close releases it) and delivers the record again.
+    const p = partitionWith([9], 1)
+    assert.equal(p.room, 0)
     const done = p.acknowledge({ topic: 't', partition: 0, offset: 9, deliveryCount: 1 }, 'accept')
     const error = new ShareError('KAFKA_ERROR', 'UNKNOWN_SERVER_ERROR', {
       kafkaError: 'UNKNOWN_SERVER_ERROR',
@@ -241,12 +245,23 @@ describe('share partition bookkeeping', () => {
     assert.equal(attempts, 5)
     assert.equal(r.outcome, 'failed')
     assert.equal(r.error?.code, 'ACKNOWLEDGE_FAILED')
-    assert.equal(p.held, 1, 'still held: closing releases it')
-    assert.equal(p.releaseAll(), 1)
-    assert.deepEqual(
-      p.nextUnit()!.map((e) => [e.offset, e.type]),
-      [[9, 'release']],
-    )
+    assert.equal(p.held, 0, 'the failed record left the lock count')
+    assert.equal(p.room, 1, 'the budget has room to fetch again')
+    assert.equal(p.counters.failed, 1)
+    assert.equal(p.isIdle(), true)
+  })
+
+  it('a final acknowledgement refused for good (a partition error) frees its lock slot too', async () => {
+    const p = partitionWith([4, 5], 2)
+    const done = p.acknowledge({ topic: 't', partition: 0, offset: 4, deliveryCount: 1 }, 'accept')
+    const error = new ShareError('KAFKA_ERROR', 'UNKNOWN_TOPIC_OR_PARTITION', {
+      kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION',
+    })
+    p.settle(p.nextUnit()!, { kind: 'failed', error })
+    assert.equal((await done).outcome, 'failed')
+    assert.equal(p.held, 1)
+    assert.equal(p.room, 1)
+    assert.equal(p.processing, 1, 'the other record is still being processed')
   })
 
   it('a record whose lock expired in the buffer is released, not handed out', () => {
