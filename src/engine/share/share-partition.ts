@@ -213,8 +213,8 @@ export class SharePartition {
   }
 
   /**
-   * Queues a RENEW for buffered records whose lock gets within `marginMs` (or half its duration)
-   * of its deadline: fetched ahead, they may wait in the buffer longer than a lock while the
+   * Queues a RENEW for buffered records whose lock gets within `marginMs` or half its duration
+   * (whichever comes first) of its deadline: fetched ahead, they may wait in the buffer longer than a lock while the
    * application is busy, and a lock that expires there costs the record a delivery (the broker
    * archives it at the group's delivery count limit, never processed). Returns how many.
    */
@@ -222,7 +222,9 @@ export class SharePartition {
     let n = 0
     for (const [offset, h] of this.#held) {
       if (h.taken || h.final || this.#pending.has(offset)) continue
-      const margin = h.lockMs > 0 ? Math.min(h.lockMs / 2, marginMs) : marginMs
+      // The earlier of half the lock and the margin: a short lock renewed at half its time
+      // would be renewed too late (the session looks again only after its next request).
+      const margin = h.lockMs > 0 ? Math.max(h.lockMs / 2, marginMs) : marginMs
       if (h.deadline - now > margin) continue
       this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'renew'))
       n++

@@ -282,10 +282,10 @@ describe('share partition bookkeeping', () => {
   it('buffered records near their lock deadline are renewed; a renewal that finds the lock gone leaves the buffer', () => {
     const now = Date.now()
     const p = new SharePartition('t', 0, 10)
-    // A 2 s lock; offsets 0 and 1 have 500 ms left, offset 2 the whole lock.
-    p.addAcquired([record(0, 1, now + 500), record(1, 1, now + 500), record(2, 1, now + 2000)], [], 2000)
-    assert.equal(p.renewBuffered(now, 2000), 2, 'renewed at half the lock duration, not at the margin')
-    assert.equal(p.renewBuffered(now, 2000), 0, 'a queued renewal is not queued again')
+    // A 3 s lock; offsets 0 and 1 have 500 ms left, offset 2 two thirds of it.
+    p.addAcquired([record(0, 1, now + 500), record(1, 1, now + 500), record(2, 1, now + 2000)], [], 3000)
+    assert.equal(p.renewBuffered(now, 1500), 2, 'renewed within the margin, not the whole lock ahead')
+    assert.equal(p.renewBuffered(now, 1500), 0, 'a queued renewal is not queued again')
     const unit = p.nextUnit()!
     assert.deepEqual(
       unit.map((e) => [e.offset, e.type]),
@@ -313,6 +313,20 @@ describe('share partition bookkeeping', () => {
     assert.deepEqual(expired, [])
     assert.equal(p.buffered, 0)
     assert.equal(p.renewBuffered(now + 1900, 2000), 0, 'taken records are renewed by whoever processes them')
+  })
+
+  it('a buffered record with a short lock is renewed at the earlier of half its lock and the margin', () => {
+    const p = new SharePartition('t', 0, 10)
+    const now = Date.now()
+    // A 1 s lock (the broker's minimum) with 900 ms left: half the lock is 500 ms, but the
+    // session looks again only after the next request (a fetch waits up to its maxWaitMs): it
+    // must be renewed now, the margin (2 s) says so.
+    p.addAcquired([record(0, 1, now + 900)], [], 1000)
+    assert.equal(p.renewBuffered(now, 2000), 1)
+    // A 10 s lock with 6 s left is renewed at half its lock, earlier than the margin.
+    const q = new SharePartition('t', 0, 10)
+    q.addAcquired([record(0, 1, now + 6000), record(1, 1, now + 4900)], [], 10_000)
+    assert.equal(q.renewBuffered(now, 2000), 1)
   })
 
   it('revocation releases buffered records; losing the session settles queued acknowledgements as lock_lost', async () => {
