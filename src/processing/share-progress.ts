@@ -229,6 +229,35 @@ export class ShareProgress implements Progress {
     )
   }
 
+  /** Records being processed here, in every partition (revoked ones too, until they end). */
+  inProgress(): number {
+    let n = 0
+    for (const p of this.#watched) n += p.held.size
+    return n
+  }
+
+  /** Resolves when no record is in progress here any more, or after `timeoutMs`. */
+  async settled(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (this.inProgress() > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))))
+  }
+
+  /**
+   * Releases every record still in progress (the shutdown deadline passed while handlers run):
+   * another member gets them now, and each release is reported (`share.released`) like any
+   * other. A handler that ends later has nothing left to acknowledge.
+   */
+  releaseHeld(): void {
+    for (const p of this.#watched) {
+      for (const [offset, held] of p.held) {
+        p.held.delete(offset)
+        this.deliveries.take(p.key, offset)
+        this.acknowledge(p, held, 'release')
+      }
+    }
+  }
+
   /**
    * Stops renewing (the member is closing; it releases whatever it still holds). A handler that
    * ends later (past the shutdown deadline) has nothing left to acknowledge.
