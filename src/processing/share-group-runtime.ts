@@ -208,7 +208,7 @@ export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): Proc
         group: member.group,
         events,
         deadLetters: options.deadLetters,
-        deliveryCountLimit: () => consumer?.deliveryCountLimit,
+        deliveryCountLimit: () => consumer?.currentDeliveryCountLimit() ?? Promise.resolve(undefined),
       }),
     source: (hooks) => {
       consumer = new ShareConsumer({

@@ -56,6 +56,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   #refreshing: Promise<void> | undefined
   #warnedRenew = false
   #warnedLock = false
+  #readingLimit: Promise<number | undefined> | undefined
   /** record_limit: a waitForRecords found nothing buffered, and no fetch has brought records since. */
   #wanted = false
   /** What the application's last take asked for: the records it could start then. */
@@ -169,12 +170,34 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   /**
-   * The group's `share.delivery.count.limit` as read at start (Kafka ≥ 4.3): a record released
+   * The group's `share.delivery.count.limit` as last read (at start, and by `currentDeliveryCountLimit()`; Kafka ≥ 4.3): a record released
    * (or whose lock expires) on this delivery is archived by the broker, not delivered again.
    * Undefined when the broker has no such group config or did not let the member read it.
    */
   get deliveryCountLimit(): number | undefined {
     return this.#deliveryCountLimit
+  }
+
+  /**
+   * The group's `share.delivery.count.limit` as the broker has it now (one DescribeConfigs;
+   * concurrent calls share it): the limit may change while the member runs, and a decision to
+   * release a record on what is its last delivery must know. Falls back to the last value read
+   * when the broker does not answer.
+   */
+  currentDeliveryCountLimit(): Promise<number | undefined> {
+    this.#readingLimit ??= (async () => {
+      try {
+        const configs = await describeGroupConfigs(this.#cluster, this.groupId)
+        const limit = Number(configs.get('share.delivery.count.limit'))
+        if (Number.isInteger(limit) && limit > 0) this.#deliveryCountLimit = limit
+      } catch (error) {
+        this.emit('warning', { source: 'config', error: error as Error })
+      } finally {
+        this.#readingLimit = undefined
+      }
+      return this.#deliveryCountLimit
+    })()
+    return this.#readingLimit
   }
 
   /** True from `start()` until `close()` (or a fatal error) begins. */
