@@ -23,6 +23,8 @@ export interface AckEntry {
   waiters: Array<(result: AckResult) => void>
   /** Sends refused with a retriable error so far. */
   attempts: number
+  /** Sent after the delivery's lock deadline: the broker's "ok" does not prove it applied. */
+  late?: boolean
 }
 
 /** Acknowledgements of one partition that travel in one request (the broker applies them all or none). */
@@ -282,6 +284,14 @@ export class SharePartition {
       this.#pending.clear()
     }
     this.#inFlight++
+    // Sent now, after the lock's deadline (the member was frozen, or the event loop stalled): the
+    // broker may have given the record to another member, and answers an acknowledgement of a
+    // record it already moved past with no error.
+    const now = Date.now()
+    for (const e of unit) {
+      const h = e.type === 'gap' ? undefined : this.#held.get(e.offset)
+      if (h && h.lockMs > 0 && h.deliveryCount === e.deliveryCount && h.deadline <= now) e.late = true
+    }
     return unit
   }
 
@@ -415,6 +425,10 @@ export class SharePartition {
   #finish(e: AckEntry, outcome: AckOutcome, error?: ShareError, renewDeadline?: number): AckResult[] {
     const h = this.#held.get(e.offset)
     const current = h && (e.type === 'gap' || h.deliveryCount === e.deliveryCount) ? h : undefined
+    if (outcome === 'ok' && e.late && current) {
+      outcome = 'lock_lost'
+      error = lockLostError(this, e.offset, `${e.type} sent after the lock's deadline`)
+    }
     if (outcome === 'ok') {
       this.#count(e.type)
       if (e.type === 'renew') {

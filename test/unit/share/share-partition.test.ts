@@ -329,6 +329,40 @@ describe('share partition bookkeeping', () => {
     assert.equal(q.renewBuffered(now, 2000), 1)
   })
 
+  it("an acknowledgement sent after the delivery's lock deadline settles lock_lost even when the broker answers ok", async (t) => {
+    // A member frozen (SIGSTOP, a long pause) between a record's end and its accept: its lock
+    // expired meanwhile and another member took the record. The broker answers such a late
+    // accept with no error (it ignores acknowledgements of records it already moved past), so
+    // only the member's own deadline tells the lock was lost.
+    t.mock.timers.enable({ apis: ['Date'], now: 5_000_000 })
+    const p = new SharePartition('t', 0, 10)
+    p.addAcquired([record(0, 1, 5_003_000), record(1, 1, 5_003_000)], [], 3000)
+    p.take(2, Date.now())
+    const onTime = p.acknowledge({ topic: 't', partition: 0, offset: 0, deliveryCount: 1 }, 'accept')
+    p.settle(p.nextUnit()!, { kind: 'ok', renewDeadline: 0 })
+    assert.equal((await onTime).outcome, 'ok')
+    const late = p.acknowledge({ topic: 't', partition: 0, offset: 1, deliveryCount: 1 }, 'accept')
+    t.mock.timers.tick(6000)
+    p.settle(p.nextUnit()!, { kind: 'ok', renewDeadline: 0 })
+    const r = await late
+    assert.equal(r.outcome, 'lock_lost')
+    assert.equal(r.error?.code, 'LOCK_LOST')
+    assert.equal(p.held, 0)
+    assert.equal(p.counters.accepted, 1)
+    assert.equal(p.counters.lockLost, 1)
+  })
+
+  it('a late renewal answered ok is lock_lost too: the lock it would extend was gone', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 6_000_000 })
+    const p = new SharePartition('t', 0, 10)
+    p.addAcquired([record(0, 1, 6_003_000)], [], 3000)
+    p.take(1, Date.now())
+    const renew = p.acknowledge({ topic: 't', partition: 0, offset: 0, deliveryCount: 1 }, 'renew')
+    t.mock.timers.tick(4000)
+    p.settle(p.nextUnit()!, { kind: 'ok', renewDeadline: 6_007_000 })
+    assert.equal((await renew).outcome, 'lock_lost')
+  })
+
   it('revocation releases buffered records; losing the session settles queued acknowledgements as lock_lost', async () => {
     const p = new SharePartition('t', 0, 10)
     p.addAcquired([record(0), record(1), record(2)], [7])
