@@ -8,17 +8,18 @@ export function renewalLeadMs(maxWaitMs: number): number {
 }
 
 /**
- * The shortest lock duration renewal can serve: twice the lead. Below it a lock is renewed back
- * to back, and any stall longer than what is left of it (a busy event loop, a slow broker, a
+ * The shortest lock duration renewal can serve: the lead plus a fetch wait. Below it a renewed
+ * lock is due again before the fetch a renewal may have to wait out has ended: renewals run
+ * back to back, and any stall longer than what is left (a busy event loop, a slow broker, a
  * garbage collection) loses the lock: the record is delivered again.
  */
 export function minimumWorkableLockMs(maxWaitMs: number): number {
-  return 2 * renewalLeadMs(maxWaitMs)
+  return renewalLeadMs(maxWaitMs) + maxWaitMs
 }
 
 /** The warning for a lock duration renewal cannot serve, or undefined when it can. */
 export function shortLockWarning(lockMs: number, maxWaitMs: number): string | undefined {
   const minimum = minimumWorkableLockMs(maxWaitMs)
   if (lockMs <= 0 || lockMs >= minimum) return undefined
-  return `the acquisition lock is ${lockMs} ms, shorter than ${minimum} ms (2 × (fetch wait ${maxWaitMs} ms + 1000 ms)): renewals run back to back and any stall loses locks (records are delivered again); raise share.record.lock.duration.ms (multilane share configure <group> --lock-duration-ms)`
+  return `the acquisition lock is ${lockMs} ms, shorter than ${minimum} ms (fetch wait ${maxWaitMs} ms + 1000 ms to renew in, + another fetch wait): renewals run back to back and any stall loses locks (records are delivered again); raise share.record.lock.duration.ms (multilane share configure <group> --lock-duration-ms)`
 }

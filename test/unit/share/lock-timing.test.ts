@@ -9,9 +9,9 @@ import {
 } from '../../../src/engine/share/lock-timing.ts'
 
 describe('lock timing', () => {
-  it('a renewal is asked for a fetch wait plus a second ahead; a lock needs twice that', () => {
+  it('a renewal is asked for a fetch wait plus a second ahead; a lock needs that plus a fetch wait', () => {
     assert.equal(renewalLeadMs(500), 1500)
-    assert.equal(minimumWorkableLockMs(500), 3000)
+    assert.equal(minimumWorkableLockMs(500), 2000)
   })
 
   it('locks shorter than the minimum get a warning naming the setting; others none', () => {
@@ -19,7 +19,8 @@ describe('lock timing', () => {
     assert.ok(warning)
     assert.match(warning, /1000 ms/)
     assert.match(warning, /share\.record\.lock\.duration\.ms/)
-    assert.equal(shortLockWarning(3000, 500), undefined)
+    assert.ok(shortLockWarning(1999, 500))
+    assert.equal(shortLockWarning(2000, 500), undefined)
     assert.equal(shortLockWarning(30_000, 500), undefined)
     assert.equal(shortLockWarning(0, 500), undefined, 'an unknown lock duration is not warned of')
   })
