@@ -1,8 +1,9 @@
 // A TCP proxy in front of the real broker that corrupts chosen responses, to test how the
 // engine survives what a broker (or a network) should never send, or will not send on demand:
-// unknown error codes, malformed responses, a partition error in an acknowledgement's answer. Everything else passes through unchanged, except that the broker's
-// address in responses (Metadata, FindCoordinator, node endpoints) is rewritten to the proxy's,
-// so every connection of the client goes through it.
+// unknown error codes, malformed responses, a partition error in an acknowledgement's answer.
+// Everything else passes through unchanged, except that the broker's address in responses
+// (Metadata, FindCoordinator, node endpoints) is rewritten to the proxy's, so every connection
+// of the client goes through it.
 import { connect, createServer, type Server, type Socket } from 'node:net'
 
 export type FaultKind =
