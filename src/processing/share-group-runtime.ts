@@ -167,11 +167,11 @@ class ShareRecordSource implements RecordSource {
     const drains = [...this.#revoking]
     if (owned.length > 0) drains.push(this.#hooks.onRevoked(owned, 'closing'))
     await Promise.all(drains)
-    // Records of partitions whose revocation drain ended earlier (its timeout) may still run.
-    await this.#progress.settled(deadline - Date.now())
-    // Past the shutdown deadline: what still runs is released (and reported) before the member
-    // closes; the member's own close would release it silently.
-    // (The member's close sends them, and their answers come back before it resolves.)
+    // Records of partitions whose revocation drain ended earlier (its timeout) may still run;
+    // not after a fatal error (the member is closing already: nothing of it is waited for).
+    if (this.#consumer.running) await this.#progress.settled(deadline - Date.now())
+    // Past the shutdown deadline: what still runs is released and reported before the member
+    // closes (its close sends the releases; alone it would release them silently).
     this.#progress.releaseHeld()
     this.#progress.close()
     await this.#consumer.close()

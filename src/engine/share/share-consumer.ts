@@ -170,8 +170,9 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   /**
-   * The group's `share.delivery.count.limit` as last read (at start, and by `currentDeliveryCountLimit()`; Kafka ≥ 4.3): a record released
-   * (or whose lock expires) on this delivery is archived by the broker, not delivered again.
+   * The group's `share.delivery.count.limit` as last read (at start, and by
+   * `currentDeliveryCountLimit()`; Kafka ≥ 4.3): a record released (or whose lock expires) on
+   * this delivery is archived by the broker, not delivered again.
    * Undefined when the broker has no such group config or did not let the member read it.
    */
   get deliveryCountLimit(): number | undefined {
