@@ -40,9 +40,12 @@ async function freezeAfterFinish(): Promise<boolean> {
     await b.start()
     await produceRecords(topic, 1, { partitions: 1 })
     await waitUntil(() => frozenAt > 0, { timeoutMs: 60_000, message: 'the member handled the record' })
-    // Frozen twice the lock: the broker gives the record to B meanwhile (unless the accept went
-    // out before the freeze).
-    await waitUntil(() => Date.now() - frozenAt > 2 * LOCK_MS, { timeoutMs: 60_000 })
+    // Frozen at least twice the lock, until B has the record (unless the accept went out before
+    // the freeze), and not much longer: within the group's session timeout (10 s).
+    await waitUntil(
+      () => Date.now() - frozenAt > 2 * LOCK_MS && (taken.includes(2) || Date.now() - frozenAt > 3 * LOCK_MS),
+      { timeoutMs: 60_000 },
+    )
     child.kill('SIGCONT')
     const movedToB = taken.includes(2)
     if (movedToB) {
