@@ -86,6 +86,7 @@ export const ERROR_CODES = {
   RENEW_UNSUPPORTED: 'Lock renewal needs Kafka ≥ 4.2 and share.renew.acknowledge.enable.',
   ALREADY_ACKNOWLEDGED: 'The record was already given a final acknowledgement.',
   ACKNOWLEDGE_FAILED: 'The broker kept refusing an acknowledgement with a retriable error.',
+  LOCK_TOO_SHORT: "The share group's lock duration is too short for renewal to keep locks (a warning).",
   INVALID_SETTING: 'A share group setting is invalid.',
   GROUP_NOT_FOUND:
     'The group does not exist (share admin; groups describe: no members and no committed offsets).',

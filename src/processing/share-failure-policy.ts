@@ -11,10 +11,12 @@ export interface RetryOrRejectOptions {
   events: EventBus
   deadLetters: DeadLetterSink
   /**
-   * The group's delivery count limit when known: a record released on that delivery would be
-   * archived by the broker, unseen by the dead letter topic and the app's events.
+   * The group's delivery count limit as the broker has it now, when known: a record released on
+   * that delivery would be archived by the broker, unseen by the dead letter topic and the
+   * app's events. Asked each time a release is decided (the limit may change while the member
+   * runs).
    */
-  deliveryCountLimit(): number | undefined
+  deliveryCountLimit(): Promise<number | undefined>
 }
 
 /**
@@ -43,16 +45,24 @@ export class RetryOrReject implements FailurePolicy {
     // Failed deliveries before this one count in 'redeliver' mode (each ended in a release).
     const deliveryCount = unit.wrappedRecord.deliveryCount
     const failures = (redeliver ? deliveryCount - 1 : 0) + unit.attempt
-    const limit = this.#o.deliveryCountLimit()
-    const lastDelivery = redeliver && limit !== undefined && deliveryCount >= limit
-    if (failures > topic.retries.maxRetries || lastDelivery) {
-      if (topic.deadLetterQueue) return deadLetter(unit, error, this.#o)
-      reportRecordError(events, group, 'consumer.retries_exhausted', error, unit, unit.attempt)
-      return { outcome: 'rejected' }
-    }
-    return redeliver
-      ? { outcome: 'released' }
-      : { retryAfterMs: backoffDelay(failures, topic.retries.backoff) }
+    if (failures > topic.retries.maxRetries) return this.#exhausted(unit, error)
+    if (!redeliver) return { retryAfterMs: backoffDelay(failures, topic.retries.backoff) }
+    // A release on the delivery the broker counts as the last one archives the record: the
+    // limit is asked of the broker now, not taken from the start.
+    return this.#o
+      .deliveryCountLimit()
+      .then((limit) =>
+        limit !== undefined && deliveryCount >= limit
+          ? this.#exhausted(unit, error)
+          : { outcome: 'released' },
+      )
+  }
+
+  #exhausted(unit: WorkUnit, error: Error): FailureDecision | Promise<FailureDecision> {
+    const { events, group } = this.#o
+    if (unit.run.topic.deadLetterQueue) return deadLetter(unit, error, this.#o)
+    reportRecordError(events, group, 'consumer.retries_exhausted', error, unit, unit.attempt)
+    return { outcome: 'rejected' }
   }
 
   retryPending(unit: WorkUnit): Promise<FailureDecision> {

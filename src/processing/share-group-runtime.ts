@@ -51,11 +51,20 @@ class ShareRecordSource implements RecordSource {
   readonly #progress: ShareProgress
   /** Partitions handed to the runtime (assigned, not revoked). */
   readonly #known = new Set<string>()
+  /** Revocations still draining (their records finish and are acknowledged here). */
+  readonly #revoking = new Set<Promise<void>>()
+  readonly #shutdownTimeoutMs: number
 
-  constructor(consumer: ShareConsumer, hooks: SourceHooks, progress: ShareProgress) {
+  constructor(
+    consumer: ShareConsumer,
+    hooks: SourceHooks,
+    progress: ShareProgress,
+    shutdownTimeoutMs: number,
+  ) {
     this.#consumer = consumer
     this.#hooks = hooks
     this.#progress = progress
+    this.#shutdownTimeoutMs = shutdownTimeoutMs
     this.#deliveries = progress.deliveries
     consumer.on('assignment', (e) => void this.#assignment(e.added, e.removed))
     consumer.on('fatal', (error) => hooks.onFatal(error))
@@ -77,7 +86,13 @@ class ShareRecordSource implements RecordSource {
       for (const p of removed) this.#known.delete(partitionKey(p.topic, p.partition))
       // Nothing to hand back in a share group: records already taken finish (and are
       // acknowledged) here; those not started are released.
-      await this.#hooks.onRevoked(removed, 'revoked')
+      const drain = this.#hooks.onRevoked(removed, 'revoked')
+      this.#revoking.add(drain)
+      try {
+        await drain
+      } finally {
+        this.#revoking.delete(drain)
+      }
     }
   }
 
@@ -140,6 +155,7 @@ class ShareRecordSource implements RecordSource {
   }
 
   async close(): Promise<void> {
+    const deadline = Date.now() + this.#shutdownTimeoutMs
     const owned = [...this.#known].map((key) => {
       const [topic, partition] = key.split('\u0000') as [string, string]
       return { topic, partition: Number(partition) }
@@ -148,8 +164,18 @@ class ShareRecordSource implements RecordSource {
     // Nothing more is taken here: what the member fetched ahead goes back now, and nothing new
     // is acquired while the running records finish.
     this.#consumer.stopFetching()
-    // Drain: records not started are released, running ones finish and are acknowledged.
-    if (owned.length > 0) await this.#hooks.onRevoked(owned, 'closing')
+    // Drain: records not started are released, running ones finish and are acknowledged. A
+    // partition revoked just before is still draining: its running records hold their locks
+    // until they finish too (released now, another member would run them beside this one).
+    const drains = [...this.#revoking]
+    if (owned.length > 0) drains.push(this.#hooks.onRevoked(owned, 'closing'))
+    await Promise.all(drains)
+    // Records of partitions whose revocation drain ended earlier (its timeout) may still run;
+    // not after a fatal error (the member is closing already: nothing of it is waited for).
+    if (this.#consumer.running) await this.#progress.settled(deadline - Date.now())
+    // Past the shutdown deadline: what still runs is released and reported before the member
+    // closes (its close sends the releases; alone it would release them silently).
+    this.#progress.releaseHeld()
     this.#progress.close()
     await this.#consumer.close()
   }
@@ -186,7 +212,7 @@ export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): Proc
         group: member.group,
         events,
         deadLetters: options.deadLetters,
-        deliveryCountLimit: () => consumer?.deliveryCountLimit,
+        deliveryCountLimit: () => consumer?.currentDeliveryCountLimit() ?? Promise.resolve(undefined),
       }),
     source: (hooks) => {
       consumer = new ShareConsumer({
@@ -208,7 +234,7 @@ export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): Proc
         }),
       )
       consumer.on('lock_lost', (e) => progress.lost(e.topic, e.partition, e.offsets, e.reason))
-      return new ShareRecordSource(consumer, hooks, progress)
+      return new ShareRecordSource(consumer, hooks, progress, member.shutdownTimeoutMs)
     },
   })
 }

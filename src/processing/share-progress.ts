@@ -1,3 +1,4 @@
+import { renewalLeadMs } from '../engine/share/lock-timing.ts'
 import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecord } from '../engine/share/types.ts'
 import type { AssignedPartition } from '../engine/types.ts'
 import { partitionKey } from '../engine/types.ts'
@@ -71,11 +72,13 @@ interface Held {
 }
 
 /**
- * How close to `deadline` a lock is renewed: at half the time it has left now, no later than a
- * fetch wait plus a second before it (a renewal may wait for the fetch in flight).
+ * How close to `deadline` a lock is renewed: at the earlier of half the time it has left now and
+ * a fetch wait plus a second before it. A renewal is asked for on a sweep (every
+ * RENEW_SWEEP_MS), then waits for the fetch in flight (up to `maxWaitMs`) before it is sent: a
+ * lock of 1–2 s renewed at half its time would be asked for too late.
  */
 function marginOf(deadline: number, maxWaitMs: number): number {
-  return Math.min(Math.max(0, deadline - Date.now()) / 2, maxWaitMs + 1000)
+  return Math.max(Math.max(0, deadline - Date.now()) / 2, renewalLeadMs(maxWaitMs))
 }
 
 /** The lock of a delivery just handed out. */
@@ -93,6 +96,8 @@ class SharePartitionProgress implements PartitionProgress {
   readonly target: ProgressPartition
   readonly key: string
   readonly held = new Map<number, Held>()
+  /** Final acknowledgements sent and not answered yet (a flush with throwOnError waits for them). */
+  readonly acks = new Set<Promise<AckResult>>()
   readonly #owner: ShareProgress
 
   constructor(owner: ShareProgress, target: ProgressPartition) {
@@ -189,20 +194,67 @@ export class ShareProgress implements Progress {
     throw new MultilaneError('SEEK_UNSUPPORTED', 'share group records cannot be sought')
   }
 
-  /** Sends the queued acknowledgements now and waits for the answers (bounded by `timeoutMs`). */
-  async flush(_partitions: readonly PartitionProgress[], options: FlushOptions = {}): Promise<void> {
+  /**
+   * Sends the queued acknowledgements now and waits for the answers (bounded by `timeoutMs`).
+   * With `throwOnError` (`ctx.commit()`), rejects when a final acknowledgement of `partitions`
+   * queued before the flush was not applied (failed, or its lock was lost).
+   */
+  async flush(partitions: readonly PartitionProgress[], options: FlushOptions = {}): Promise<void> {
+    const awaited: Array<Promise<AckResult>> = []
+    for (const p of partitions) if (p instanceof SharePartitionProgress) awaited.push(...p.acks)
+    const answered = Promise.all([this.#o.member.flush(), Promise.all(awaited)])
     let timer: NodeJS.Timeout | undefined
+    let results: AckResult[] | undefined
     try {
-      await (options.timeoutMs === undefined
-        ? this.#o.member.flush()
+      const settled = await (options.timeoutMs === undefined
+        ? answered
         : Promise.race([
-            this.#o.member.flush(),
-            new Promise<void>((resolve) => {
-              timer = setTimeout(resolve, options.timeoutMs)
+            answered,
+            new Promise<undefined>((resolve) => {
+              timer = setTimeout(() => resolve(undefined), options.timeoutMs)
             }),
           ]))
+      results = settled?.[1]
     } finally {
       clearTimeout(timer)
+    }
+    if (!options.throwOnError || !results) return
+    const refused = results.filter((r) => r.outcome !== 'ok')
+    if (refused.length === 0) return
+    const first = refused[0]!
+    throw new MultilaneError(
+      first.outcome === 'lock_lost' ? 'LOCK_LOST' : 'ACKNOWLEDGE_FAILED',
+      `${refused.length} acknowledgement(s) not applied, first ${first.type} of ${first.topic}#${first.partition}@${first.offset} (delivery ${first.deliveryCount}): ${first.outcome}${first.error ? ` (${first.error.message})` : ''}`,
+      first.error ? { cause: first.error } : undefined,
+    )
+  }
+
+  /** Records being processed here, in every partition (revoked ones too, until they end). */
+  inProgress(): number {
+    let n = 0
+    for (const p of this.#watched) n += p.held.size
+    return n
+  }
+
+  /** Resolves when no record is in progress here any more, or after `timeoutMs`. */
+  async settled(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (this.inProgress() > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))))
+  }
+
+  /**
+   * Releases every record still in progress (the shutdown deadline passed while handlers run):
+   * another member gets them now, and each release is reported (`share.released`) like any
+   * other. A handler that ends later has nothing left to acknowledge.
+   */
+  releaseHeld(): void {
+    for (const p of this.#watched) {
+      for (const [offset, held] of p.held) {
+        p.held.delete(offset)
+        this.deliveries.take(p.key, offset)
+        this.acknowledge(p, held, 'release')
+      }
     }
   }
 
@@ -278,7 +330,10 @@ export class ShareProgress implements Progress {
     const { events, groupId } = this.#o
     if (this.#closed) return
     const d = held.delivery
-    void this.#o.member.acknowledge(d, type).then((result) => {
+    const answer = this.#o.member.acknowledge(d, type)
+    partition.acks.add(answer)
+    void answer.then((result) => {
+      partition.acks.delete(answer)
       const base = {
         consumerGroup: groupId,
         topic: d.topic,
@@ -333,11 +388,13 @@ export class ShareProgress implements Progress {
           } else if (result.outcome === 'lock_lost') {
             // Nothing more to renew: the record may be delivered again, here or elsewhere.
             this.#lockLost(held, result.error?.message ?? 'the lock was lost')
-          } else if (result.outcome === 'failed') {
+          } else if (result.outcome === 'failed' && result.error?.code === 'RENEW_UNSUPPORTED') {
             // RENEW unavailable (broker < 4.2, or the group disabled it): the member warned
             // once; stop trying for this record.
             held.deadline = Number.POSITIVE_INFINITY
           }
+          // Any other failure (a retriable error that outlasted its attempts): the lock may still
+          // be held; the next sweep asks again while the deadline is within the margin.
         })
       }
     }

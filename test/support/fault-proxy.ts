@@ -1,8 +1,9 @@
 // A TCP proxy in front of the real broker that corrupts chosen responses, to test how the
-// engine survives what a broker (or a network) should never send: unknown error codes and
-// malformed responses. Everything else passes through unchanged, except that the broker's
-// address in responses (Metadata, FindCoordinator, node endpoints) is rewritten to the proxy's,
-// so every connection of the client goes through it.
+// engine survives what a broker (or a network) should never send, or will not send on demand:
+// unknown error codes, malformed responses, a partition error in an acknowledgement's answer.
+// Everything else passes through unchanged, except that the broker's address in responses
+// (Metadata, FindCoordinator, node endpoints) is rewritten to the proxy's, so every connection
+// of the client goes through it.
 import { connect, createServer, type Server, type Socket } from 'node:net'
 
 export type FaultKind =
@@ -10,6 +11,11 @@ export type FaultKind =
   | 'error-code'
   /** Cuts the response body in half. */
   | 'truncate'
+  /**
+   * Sets the error code of the first partition of the first topic to `errorCode`, leaving the
+   * top-level error code alone (ShareAcknowledge v1/v2 responses only; others pass unchanged).
+   */
+  | 'partition-error'
 
 export interface Fault {
   apiKey: number
@@ -67,7 +73,7 @@ export class FaultProxy {
   private connection(client: Socket): void {
     const broker = connect(this.#target.port, this.#target.host)
     this.#sockets.add(client).add(broker)
-    const inFlight = new Map<number, { apiKey: number }>()
+    const inFlight = new Map<number, { apiKey: number; apiVersion: number }>()
     let fromClient = Buffer.alloc(0)
     let fromBroker = Buffer.alloc(0)
     client.on('data', (chunk: Buffer) => {
@@ -76,7 +82,7 @@ export class FaultProxy {
         const size = fromClient.readInt32BE(0)
         const frame = fromClient.subarray(0, 4 + size)
         fromClient = fromClient.subarray(4 + size)
-        inFlight.set(frame.readInt32BE(8), { apiKey: frame.readInt16BE(4) })
+        inFlight.set(frame.readInt32BE(8), { apiKey: frame.readInt16BE(4), apiVersion: frame.readInt16BE(6) })
         broker.write(frame)
       }
     })
@@ -89,7 +95,7 @@ export class FaultProxy {
         const request = inFlight.get(frame.readInt32BE(4))
         inFlight.delete(frame.readInt32BE(4))
         this.rewriteAddress(frame)
-        if (request) frame = this.maybeCorrupt(request.apiKey, frame)
+        if (request) frame = this.maybeCorrupt(request.apiKey, request.apiVersion, frame)
         client.write(frame)
       }
     })
@@ -115,9 +121,17 @@ export class FaultProxy {
     }
   }
 
-  private maybeCorrupt(apiKey: number, frame: Buffer): Buffer {
+  private maybeCorrupt(apiKey: number, apiVersion: number, frame: Buffer): Buffer {
     const fault = this.#faults.find((f) => f.apiKey === apiKey && f.count > 0)
     if (!fault) return frame
+    if (fault.kind === 'partition-error') {
+      const at = SHARE_ACKNOWLEDGE_KEY === apiKey ? firstPartitionErrorAt(frame, apiVersion) : undefined
+      if (at === undefined) return frame
+      fault.count--
+      this.injected.push({ apiKey, kind: fault.kind, at: Date.now() })
+      frame.writeInt16BE(fault.errorCode ?? 9999, at)
+      return frame
+    }
     fault.count--
     this.injected.push({ apiKey, kind: fault.kind, at: Date.now() })
     // size (4) correlation_id (4) header TAG_BUFFER (1) throttle_time_ms (4) error_code (2)
@@ -130,4 +144,36 @@ export class FaultProxy {
     cut.writeInt32BE(cut.length - 4, 0)
     return cut
   }
+}
+
+const SHARE_ACKNOWLEDGE_KEY = 79
+
+/** An unsigned varint at `at`: its value and the offset after it. */
+function readUnsignedVarint(frame: Buffer, at: number): [number, number] {
+  let value = 0
+  let shift = 0
+  for (;;) {
+    const byte = frame[at++]!
+    value |= (byte & 0x7f) << shift
+    if ((byte & 0x80) === 0) return [value, at]
+    shift += 7
+  }
+}
+
+/**
+ * Where the first partition's error code is in a ShareAcknowledge response (flexible versions:
+ * compact strings and arrays), or undefined when the response has no partition.
+ */
+function firstPartitionErrorAt(frame: Buffer, apiVersion: number): number | undefined {
+  // size (4) correlation_id (4) header TAG_BUFFER (1) throttle_time_ms (4) error_code (2)
+  let at = 15
+  const [messageLength, afterLength] = readUnsignedVarint(frame, at)
+  at = afterLength + Math.max(0, messageLength - 1) // compact nullable string: length + 1, 0 = null
+  if (apiVersion >= 2) at += 4 // acquisition_lock_timeout_ms
+  const [topics, afterTopics] = readUnsignedVarint(frame, at)
+  if (topics - 1 < 1) return undefined
+  at = afterTopics + 16 // topic_id
+  const [partitions, afterPartitions] = readUnsignedVarint(frame, at)
+  if (partitions - 1 < 1) return undefined
+  return afterPartitions + 4 // partition_index
 }

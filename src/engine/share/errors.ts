@@ -21,6 +21,8 @@ export type ShareErrorCode =
   | 'ALREADY_ACKNOWLEDGED'
   /** The broker kept refusing an acknowledgement with a retriable error. */
   | 'ACKNOWLEDGE_FAILED'
+  /** The group's lock duration is too short for renewal to keep locks (a warning). */
+  | 'LOCK_TOO_SHORT'
 
 /** A share-group member failure; `code` says which, `kafkaError` the broker's error name if any. */
 export class ShareError extends MultilaneError<ShareErrorCode> {

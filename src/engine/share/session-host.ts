@@ -56,6 +56,13 @@ export interface SessionHost {
    * loop holds no locks beyond the poll it processes.
    */
   wantsRecords(): boolean
+  /**
+   * How many records the application could start now (what its last take asked for). Without
+   * lock renewal the member fetches no more: a record must start before its lock ends.
+   */
+  demand(): number
+  /** The acquisition lock duration a fetch reported (the member warns once when too short). */
+  lockDuration(ms: number): void
   nextRequestSeq(): number
   recordsAdded(): void
   leadersStale(): void

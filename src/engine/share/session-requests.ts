@@ -46,7 +46,8 @@ function batchesOf(unit: AckUnit) {
 /**
  * A ShareFetch: partitions of `wanted` the session does not hold yet are added, those it holds
  * but are no longer wanted are forgotten, and `units` ride along. An opening request (epoch 0)
- * fetches nothing and carries nothing.
+ * fetches nothing and carries nothing. `onDemand` (no lock renewal): at most `maxRecords`, with
+ * the record_limit acquire mode, so the broker hands out no more than that.
  */
 export function fetchRequest(
   host: SessionHost,
@@ -54,6 +55,7 @@ export function fetchRequest(
   wanted: readonly SharePartition[],
   inSession: ReadonlyMap<string, { topicId: string; partition: number }>,
   units: Units,
+  onDemand?: { maxRecords: number },
 ): { request: shareFetchV2.ShareFetchRequestV2; forgotten: Map<string, number[]> } {
   const open = epoch === 0
   const topics = new Map<string, shareFetchV1.ShareFetchRequestPartition[]>()
@@ -85,10 +87,10 @@ export function fetchRequest(
       minBytes: open ? 0 : fetch.minBytes,
       maxBytes: open ? 0 : fetch.maxBytes,
       // Never more than the lock budget has room for.
-      maxRecords: open ? 0 : Math.max(0, Math.min(fetch.maxRecords, room)),
-      batchSize: Math.max(1, fetch.maxRecords),
+      maxRecords: open ? 0 : Math.max(0, Math.min(fetch.maxRecords, room, onDemand?.maxRecords ?? room)),
+      batchSize: Math.max(1, Math.min(fetch.maxRecords, onDemand?.maxRecords ?? fetch.maxRecords)),
       shareAcquireMode:
-        fetch.acquireMode === 'record_limit'
+        fetch.acquireMode === 'record_limit' || onDemand
           ? SHARE_ACQUIRE_MODE.RECORD_LIMIT
           : SHARE_ACQUIRE_MODE.BATCH_OPTIMIZED,
       isRenewAck: false,
@@ -143,6 +145,7 @@ export function applyFetchResponse(
   const outcome: FetchOutcome = { ackResults: [], acquired: [], recordsAdded: false, errors: [] }
   const answered = new Set<SharePartition>()
   const deadline = sentAt + response.acquisitionLockTimeoutMs
+  if (response.acquisitionLockTimeoutMs > 0) host.lockDuration(response.acquisitionLockTimeoutMs)
   for (const topic of response.responses) {
     for (const pr of topic.partitions) {
       const p = host.partitionById(topic.topicId, pr.partitionIndex)

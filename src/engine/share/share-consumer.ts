@@ -6,6 +6,7 @@ import type { IntakeLimit, TopicPartition } from '../types.ts'
 import { partitionKey } from '../types.ts'
 import { WakeSignal } from '../wake-signal.ts'
 import { ShareError } from './errors.ts'
+import { shortLockWarning } from './lock-timing.ts'
 import type { SessionHost, ShareFetchOptions } from './session-host.ts'
 import type { ShareConsumerEvents, ShareConsumerOptions, ShareConsumerStats } from './share-consumer-types.ts'
 import { ShareMembership } from './share-membership.ts'
@@ -54,8 +55,12 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   #closing: Promise<void> | undefined
   #refreshing: Promise<void> | undefined
   #warnedRenew = false
+  #warnedLock = false
+  #readingLimit: Promise<number | undefined> | undefined
   /** record_limit: a waitForRecords found nothing buffered, and no fetch has brought records since. */
   #wanted = false
+  /** What the application's last take asked for: the records it could start then. */
+  #demand: number
   readonly #host: SessionHost
 
   constructor(options: ShareConsumerOptions) {
@@ -86,6 +91,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       acquireMode: options.acquireMode ?? 'batch_optimized',
     }
     this.#lockBudget = positiveInteger('maxRecordLocks', options.maxRecordLocks, DEFAULT_LOCK_BUDGET)
+    this.#demand = this.#fetch.maxRecords
     this.#closeTimeoutMs = positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 30_000)
     const connection = resolveConnection(options)
     // A request timeout destroys the connection, and with it every lock of its share session:
@@ -125,6 +131,17 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       totalBuffered: () => this.totalBuffered(),
       renewEnabled: () => this.#renewEnabled,
       wantsRecords: () => this.#wanted,
+      demand: () => this.#demand,
+      lockDuration: (ms) => {
+        if (this.#warnedLock) return
+        const warning = shortLockWarning(ms, this.#fetch.maxWaitMs)
+        if (!warning) return
+        this.#warnedLock = true
+        this.emit('warning', {
+          source: 'fetch',
+          error: new ShareError('LOCK_TOO_SHORT', `share group "${this.groupId}": ${warning}`),
+        })
+      },
       nextRequestSeq: () => ++this.#requestSeq,
       recordsAdded: () => {
         this.#wanted = false
@@ -153,12 +170,35 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   /**
-   * The group's `share.delivery.count.limit` as read at start (Kafka ≥ 4.3): a record released
-   * (or whose lock expires) on this delivery is archived by the broker, not delivered again.
+   * The group's `share.delivery.count.limit` as last read (at start, and by
+   * `currentDeliveryCountLimit()`; Kafka ≥ 4.3): a record released (or whose lock expires) on
+   * this delivery is archived by the broker, not delivered again.
    * Undefined when the broker has no such group config or did not let the member read it.
    */
   get deliveryCountLimit(): number | undefined {
     return this.#deliveryCountLimit
+  }
+
+  /**
+   * The group's `share.delivery.count.limit` as the broker has it now (one DescribeConfigs;
+   * concurrent calls share it): the limit may change while the member runs, and a decision to
+   * release a record on what is its last delivery must know. Falls back to the last value read
+   * when the broker does not answer.
+   */
+  currentDeliveryCountLimit(): Promise<number | undefined> {
+    this.#readingLimit ??= (async () => {
+      try {
+        const configs = await describeGroupConfigs(this.#cluster, this.groupId)
+        const limit = Number(configs.get('share.delivery.count.limit'))
+        if (Number.isInteger(limit) && limit > 0) this.#deliveryCountLimit = limit
+      } catch (error) {
+        this.emit('warning', { source: 'config', error: error as Error })
+      } finally {
+        this.#readingLimit = undefined
+      }
+      return this.#deliveryCountLimit
+    })()
+    return this.#readingLimit
   }
 
   /** True from `start()` until `close()` (or a fatal error) begins. */
@@ -193,6 +233,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * Records whose lock expired while buffered are released instead (lock_lost).
    */
   takeRecords(max = Number.POSITIVE_INFINITY, limit?: IntakeLimit): ShareRecords[] {
+    // Without lock renewal, the next fetch asks for no more than this (see ShareSession).
+    if (Number.isFinite(max) && max > 0) this.#demand = Math.min(max, this.#fetch.maxRecords)
     const out: ShareRecords[] = []
     const partitions = [...this.#partitions.values()]
     const n = partitions.length

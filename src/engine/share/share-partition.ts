@@ -23,6 +23,8 @@ export interface AckEntry {
   waiters: Array<(result: AckResult) => void>
   /** Sends refused with a retriable error so far. */
   attempts: number
+  /** Sent after the delivery's lock deadline: the broker's "ok" does not prove it applied. */
+  late?: boolean
 }
 
 /** Acknowledgements of one partition that travel in one request (the broker applies them all or none). */
@@ -213,8 +215,8 @@ export class SharePartition {
   }
 
   /**
-   * Queues a RENEW for buffered records whose lock gets within `marginMs` (or half its duration)
-   * of its deadline: fetched ahead, they may wait in the buffer longer than a lock while the
+   * Queues a RENEW for buffered records whose lock gets within `marginMs` or half its duration
+   * (whichever comes first) of its deadline: fetched ahead, they may wait in the buffer longer than a lock while the
    * application is busy, and a lock that expires there costs the record a delivery (the broker
    * archives it at the group's delivery count limit, never processed). Returns how many.
    */
@@ -222,7 +224,9 @@ export class SharePartition {
     let n = 0
     for (const [offset, h] of this.#held) {
       if (h.taken || h.final || this.#pending.has(offset)) continue
-      const margin = h.lockMs > 0 ? Math.min(h.lockMs / 2, marginMs) : marginMs
+      // The earlier of half the lock and the margin: a short lock renewed at half its time
+      // would be renewed too late (the session looks again only after its next request).
+      const margin = h.lockMs > 0 ? Math.max(h.lockMs / 2, marginMs) : marginMs
       if (h.deadline - now > margin) continue
       this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'renew'))
       n++
@@ -280,6 +284,14 @@ export class SharePartition {
       this.#pending.clear()
     }
     this.#inFlight++
+    // Sent now, after the lock's deadline (the member was frozen, or the event loop stalled): the
+    // broker may have given the record to another member, and answers an acknowledgement of a
+    // record it already moved past with no error.
+    const now = Date.now()
+    for (const e of unit) {
+      const h = e.type === 'gap' ? undefined : this.#held.get(e.offset)
+      if (h && h.lockMs > 0 && h.deliveryCount === e.deliveryCount && h.deadline <= now) e.late = true
+    }
     return unit
   }
 
@@ -413,6 +425,10 @@ export class SharePartition {
   #finish(e: AckEntry, outcome: AckOutcome, error?: ShareError, renewDeadline?: number): AckResult[] {
     const h = this.#held.get(e.offset)
     const current = h && (e.type === 'gap' || h.deliveryCount === e.deliveryCount) ? h : undefined
+    if (outcome === 'ok' && e.late && current) {
+      outcome = 'lock_lost'
+      error = lockLostError(this, e.offset, `${e.type} sent after the lock's deadline`)
+    }
     if (outcome === 'ok') {
       this.#count(e.type)
       if (e.type === 'renew') {
@@ -427,8 +443,11 @@ export class SharePartition {
       }
     } else if (outcome === 'failed') {
       this.counters.failed++
-      // Not applied: the lock may still be held, and closing releases it.
-      if (current && e.type !== 'renew') current.final = false
+      // Not applied, and not to be tried again: the record leaves the lock count (kept, it would
+      // fill the lock budget for good and the member would stop fetching). The broker still
+      // holds the lock until it expires (or the session's close releases it), then delivers the
+      // record again.
+      if (current && e.type !== 'renew') this.#held.delete(e.offset)
     }
     if (e.type === 'gap') return []
     const r = result(

@@ -246,10 +246,20 @@ export class ShareSession {
     return false
   }
 
+  /**
+   * False where locks cannot be renewed (a broker < 4.2, or the group disabled RENEW): records
+   * fetched ahead would wait in the buffer with nothing to keep their locks, expire there and be
+   * archived at the delivery count limit, never handled. Such a session fetches on demand only.
+   */
+  #renewable(): boolean {
+    return this.supportsRenew !== false && this.#host.renewEnabled()
+  }
+
   #fetchDue(wanted: SharePartition[]): boolean {
     if (wanted.length === 0 || Date.now() < this.#retryAt) return false
     const { acquireMode, maxRecords } = this.#host.fetch
-    if (acquireMode === 'record_limit') return this.#host.totalBuffered() === 0 && this.#host.wantsRecords()
+    if (acquireMode === 'record_limit' || !this.#renewable())
+      return this.#host.totalBuffered() === 0 && this.#host.wantsRecords()
     let buffered = 0
     for (const p of wanted) buffered += p.buffered
     return buffered < maxRecords
@@ -270,7 +280,8 @@ export class ShareSession {
   async #fetch(wanted: SharePartition[]): Promise<void> {
     const epoch = this.#epoch
     const units = epoch === 0 ? [] : takeUnits(wanted)
-    const { request, forgotten } = fetchRequest(this.#host, epoch, wanted, this.#inSession, units)
+    const onDemand = this.#renewable() ? undefined : { maxRecords: Math.max(1, this.#host.demand()) }
+    const { request, forgotten } = fetchRequest(this.#host, epoch, wanted, this.#inSession, units, onDemand)
     const requestSeq = this.#host.nextRequestSeq()
     const sentAt = Date.now()
     this.fetches++

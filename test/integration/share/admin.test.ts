@@ -1,7 +1,7 @@
 // Share-group administration, as a library and as `multilane share describe|configure`:
 // results, exit codes (0 ok, 1 failure, 2 usage) and errors that name the flag or setting.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { GroupConfigError } from '../../../src/kafka/group-configs.ts'
@@ -20,6 +20,29 @@ const bin = join(import.meta.dirname, '../../../bin/multilane.js')
 function multilane(args: string[]) {
   const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+/**
+ * The same without blocking this process: while a member of this process is in the group, its
+ * heartbeats must go on (a CLI start on a loaded machine can outlast the session timeout).
+ */
+function multilaneAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString()
+  })
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString()
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    }),
+  )
 }
 
 describe('share admin (library)', () => {
@@ -149,7 +172,7 @@ describe('multilane share (CLI)', () => {
     await waitUntil(() => worker.applied('accept').length === 10)
     await waitUntil(async () => (await describeShareGroup(kafkaOptions(), groupId)).partitions[0]?.lag === 0)
 
-    const text = multilane(['share', 'describe', groupId, ...bootstrap])
+    const text = await multilaneAsync(['share', 'describe', groupId, ...bootstrap])
     assert.equal(text.code, 0, text.stderr)
     assert.match(text.stdout, new RegExp(`share group ${groupId}: Stable, 1 member`))
     assert.match(
@@ -159,7 +182,7 @@ describe('multilane share (CLI)', () => {
     assert.match(text.stdout, new RegExp(`${topic}\\s+0\\s+\\d+\\s+10\\s+0`))
     assert.match(text.stdout, /share\.record\.lock\.duration\.ms=20000/)
 
-    const json = multilane(['share', 'describe', groupId, '--json', ...bootstrap])
+    const json = await multilaneAsync(['share', 'describe', groupId, '--json', ...bootstrap])
     assert.equal(json.code, 0, json.stderr)
     const parsed = JSON.parse(json.stdout) as {
       members: Array<{ memberId: string }>

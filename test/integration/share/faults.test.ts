@@ -1,5 +1,6 @@
-// Unknown error codes and malformed responses (injected by a proxy in front of the real
-// broker) surface as typed errors, and the member recovers: nothing is lost.
+// Unknown error codes, malformed responses and partition errors (injected by a proxy in front of
+// the real broker) surface as typed errors, and the member recovers: nothing is lost, and an
+// acknowledgement refused for good does not keep its lock slot.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { ShareError } from '../../../src/engine/share/errors.ts'
@@ -21,6 +22,42 @@ describe('share member under corrupted responses', () => {
   })
   after(async () => {
     await proxy.close()
+  })
+
+  it('a final acknowledgement refused with a partition error frees its lock slots: the member fetches again', async () => {
+    const topic = await createTopic('share-ack-failed', 1)
+    const groupId = await shareGroup('share-ack-failed')
+    // A lock budget of 5: the 5 records of the first fetch fill it, and their accepts go in a
+    // ShareAcknowledge (nothing is fetched while the budget is full). Its answer is given a
+    // partition error the member cannot retry (INVALID_REQUEST): the 5 accepts settle failed.
+    const { consumer } = createShareMember({
+      groupId,
+      topics: [topic],
+      bootstrap: [`127.0.0.1:${proxy.port}`],
+      maxRecordLocks: 5,
+      // Exactly what the budget has room for (batch_optimized may hand out the whole batch).
+      acquireMode: 'record_limit',
+    })
+    await consumer.start()
+    const INVALID_REQUEST = 42
+    proxy.inject({ apiKey: SHARE_ACKNOWLEDGE, kind: 'partition-error', errorCode: INVALID_REQUEST, count: 1 })
+    const worker = new ShareWorker(consumer)
+    await produceRecords(topic, 10, { partitions: 1 })
+    try {
+      // The broker applied those accepts (only the answer was changed): all 10 end up accepted,
+      // once the member takes the other 5.
+      await waitUntil(() => new Set(worker.deliveries.map((r) => r.offset)).size === 10, {
+        timeoutMs: 60_000,
+        message: 'the member takes all 10 records (5 locks stayed held after the failed accepts?)',
+      })
+      assert.equal(proxy.pending(), 0, 'the fault was injected')
+      assert.ok(
+        worker.results.some((r) => r.outcome === 'failed' && r.type === 'accept'),
+        'an accept settled failed',
+      )
+    } finally {
+      await worker.stop()
+    }
   })
 
   it('unknown error codes and malformed responses become typed errors; the member recovers and loses nothing', async () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { ShareError } from '../../../src/engine/share/errors.ts'
 import type {
   AcknowledgeType,
   AckResult,
@@ -166,5 +167,180 @@ describe('share progress: renewal timing', () => {
     const late = leftAtRenewal.slice(1).filter((left) => left < 1000)
     assert.deepEqual(late, [], `time left at each renewal: ${leftAtRenewal.join(', ')} ms`)
     assert.deepEqual(lost, [])
+  })
+})
+
+describe('share progress: renewal of short locks', () => {
+  it('a lock of 1 s stays held while a 10 s handler runs, though each renewal waits out a fetch in flight', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval', 'setTimeout', 'Date'], now: 2_000_000 })
+    const LOCK_MS = 1000
+    const FETCH_WAIT_MS = 500
+    const events = new EventBus()
+    const lost: Array<MultilaneEvents['share.lock_lost']> = []
+    events.on('share.lock_lost', (e) => lost.push(e))
+    let deadline = 0
+    let expired = 0
+    const progress = new ShareProgress({
+      groupId: 'g',
+      events,
+      maxWaitMs: FETCH_WAIT_MS,
+      member: {
+        acknowledge: (delivery, type) =>
+          new Promise<AckResult>((resolve) => {
+            if (type !== 'renew') return resolve({ ...delivery, type, outcome: 'ok' })
+            // The worst case: a fetch was just sent, the renewal goes out when it is answered.
+            setTimeout(() => {
+              if (Date.now() >= deadline) {
+                expired++
+                resolve({ ...delivery, type, outcome: 'lock_lost' })
+                return
+              }
+              deadline = Date.now() + LOCK_MS
+              resolve({ ...delivery, type, outcome: 'ok', lockDeadline: deadline })
+            }, FETCH_WAIT_MS)
+          }),
+        flush: async () => {},
+      },
+    })
+    const partition = progress.open(
+      { topic: T, partition: 0, intakeFreed() {} },
+      { topic: T, partition: 0, position: 0, committed: null },
+    )
+    const r = record(11, 1, LOCK_MS)
+    deadline = r.lockDeadline
+    progress.deliveries.handed([r])
+    partition.track(11)
+    for (let i = 0; i < 10_000 / 50; i++) {
+      t.mock.timers.tick(50)
+      await Promise.resolve()
+      await Promise.resolve()
+    }
+    partition.finish(11, 'succeeded')
+    progress.close()
+    assert.equal(expired, 0, 'a renewal arrived after the lock expired')
+    assert.deepEqual(lost, [])
+  })
+
+  it('a renewal that failed (not for want of RENEW) is tried again: the lock is not left to expire', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval', 'Date'], now: 3_000_000 })
+    const LOCK_MS = 5000
+    const events = new EventBus()
+    let renewals = 0
+    const progress = new ShareProgress({
+      groupId: 'g',
+      events,
+      maxWaitMs: 500,
+      member: {
+        acknowledge: async (delivery, type) => {
+          if (type !== 'renew') return { ...delivery, type, outcome: 'ok' }
+          renewals++
+          // The first renewal is refused with a retriable error (5 attempts); later ones apply.
+          if (renewals === 1) {
+            return {
+              ...delivery,
+              type,
+              outcome: 'failed',
+              error: new ShareError('ACKNOWLEDGE_FAILED', 'REQUEST_TIMED_OUT (5 attempts)'),
+            }
+          }
+          return { ...delivery, type, outcome: 'ok', lockDeadline: Date.now() + LOCK_MS }
+        },
+        flush: async () => {},
+      },
+    })
+    const partition = progress.open(
+      { topic: T, partition: 0, intakeFreed() {} },
+      { topic: T, partition: 0, position: 0, committed: null },
+    )
+    progress.deliveries.handed([record(12, 1, LOCK_MS)])
+    partition.track(12)
+    for (let i = 0; i < LOCK_MS / 100; i++) {
+      t.mock.timers.tick(100)
+      await Promise.resolve()
+      await Promise.resolve()
+    }
+    partition.finish(12, 'succeeded')
+    progress.close()
+    assert.ok(renewals >= 2, `renewals asked for within the lock: ${renewals}`)
+  })
+
+  it('a renewal refused because RENEW is unavailable is not asked for again', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval', 'Date'], now: 4_000_000 })
+    const events = new EventBus()
+    let renewals = 0
+    const progress = new ShareProgress({
+      groupId: 'g',
+      events,
+      maxWaitMs: 500,
+      member: {
+        acknowledge: async (delivery, type) => {
+          if (type === 'renew') renewals++
+          return {
+            ...delivery,
+            type,
+            outcome: type === 'renew' ? 'failed' : 'ok',
+            ...(type === 'renew' ? { error: new ShareError('RENEW_UNSUPPORTED', 'disabled') } : {}),
+          }
+        },
+        flush: async () => {},
+      },
+    })
+    const partition = progress.open(
+      { topic: T, partition: 0, intakeFreed() {} },
+      { topic: T, partition: 0, position: 0, committed: null },
+    )
+    progress.deliveries.handed([record(13, 1, 3000)])
+    partition.track(13)
+    for (let i = 0; i < 50; i++) {
+      t.mock.timers.tick(100)
+      await Promise.resolve()
+      await Promise.resolve()
+    }
+    partition.finish(13, 'succeeded')
+    progress.close()
+    assert.equal(renewals, 1)
+  })
+})
+
+describe('share progress: ctx.commit()', () => {
+  it('a flush with throwOnError rejects when an acknowledgement it waited for failed', async () => {
+    const events = new EventBus()
+    const progress = new ShareProgress({
+      groupId: 'g',
+      events,
+      maxWaitMs: 500,
+      member: {
+        acknowledge: async (delivery, type) => ({
+          ...delivery,
+          type,
+          outcome: 'failed',
+          error: new ShareError('ACKNOWLEDGE_FAILED', 'UNKNOWN_SERVER_ERROR (5 attempts)'),
+        }),
+        flush: async () => {},
+      },
+    })
+    const partition = progress.open(
+      { topic: T, partition: 0, intakeFreed() {} },
+      { topic: T, partition: 0, position: 0, committed: null },
+    )
+    progress.deliveries.handed([record(20, 1)])
+    partition.track(20)
+    partition.finish(20, 'succeeded')
+    await assert.rejects(progress.flush([partition], { throwOnError: true }), (error: Error) => {
+      assert.match(error.message, /t#0@20/)
+      return true
+    })
+    // Without throwOnError (the commit interval), the failure is only reported as an event.
+    await progress.flush([partition])
+    progress.close()
+  })
+
+  it('a flush with throwOnError resolves when the acknowledgements it waited for applied', async () => {
+    const { progress, partition } = setup(() => 'ok')
+    progress.deliveries.handed([record(21, 1)])
+    partition.track(21)
+    partition.finish(21, 'succeeded')
+    await progress.flush([partition], { throwOnError: true })
+    progress.close()
   })
 })

@@ -226,8 +226,12 @@ describe('share partition bookkeeping', () => {
     assert.ok(requests < 40, `bisection used ${requests} requests, fewer than one per record`)
   })
 
-  it('retriable errors are retried, then reported as failed (the lock is kept for close to release)', async () => {
-    const p = partitionWith([9])
+  it('retriable errors are retried, then reported as failed; the failed record no longer counts against the lock budget', async () => {
+    // A budget of one: a final acknowledgement that failed must not hold the only lock slot for
+    // good (the member would never fetch again). The broker lets the lock expire (or the
+    // session's close releases it) and delivers the record again.
+    const p = partitionWith([9], 1)
+    assert.equal(p.room, 0)
     const done = p.acknowledge({ topic: 't', partition: 0, offset: 9, deliveryCount: 1 }, 'accept')
     const error = new ShareError('KAFKA_ERROR', 'UNKNOWN_SERVER_ERROR', {
       kafkaError: 'UNKNOWN_SERVER_ERROR',
@@ -241,12 +245,23 @@ describe('share partition bookkeeping', () => {
     assert.equal(attempts, 5)
     assert.equal(r.outcome, 'failed')
     assert.equal(r.error?.code, 'ACKNOWLEDGE_FAILED')
-    assert.equal(p.held, 1, 'still held: closing releases it')
-    assert.equal(p.releaseAll(), 1)
-    assert.deepEqual(
-      p.nextUnit()!.map((e) => [e.offset, e.type]),
-      [[9, 'release']],
-    )
+    assert.equal(p.held, 0, 'the failed record left the lock count')
+    assert.equal(p.room, 1, 'the budget has room to fetch again')
+    assert.equal(p.counters.failed, 1)
+    assert.equal(p.isIdle(), true)
+  })
+
+  it('a final acknowledgement refused for good (a partition error) frees its lock slot too', async () => {
+    const p = partitionWith([4, 5], 2)
+    const done = p.acknowledge({ topic: 't', partition: 0, offset: 4, deliveryCount: 1 }, 'accept')
+    const error = new ShareError('KAFKA_ERROR', 'UNKNOWN_TOPIC_OR_PARTITION', {
+      kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION',
+    })
+    p.settle(p.nextUnit()!, { kind: 'failed', error })
+    assert.equal((await done).outcome, 'failed')
+    assert.equal(p.held, 1)
+    assert.equal(p.room, 1)
+    assert.equal(p.processing, 1, 'the other record is still being processed')
   })
 
   it('a record whose lock expired in the buffer is released, not handed out', () => {
@@ -267,10 +282,10 @@ describe('share partition bookkeeping', () => {
   it('buffered records near their lock deadline are renewed; a renewal that finds the lock gone leaves the buffer', () => {
     const now = Date.now()
     const p = new SharePartition('t', 0, 10)
-    // A 2 s lock; offsets 0 and 1 have 500 ms left, offset 2 the whole lock.
-    p.addAcquired([record(0, 1, now + 500), record(1, 1, now + 500), record(2, 1, now + 2000)], [], 2000)
-    assert.equal(p.renewBuffered(now, 2000), 2, 'renewed at half the lock duration, not at the margin')
-    assert.equal(p.renewBuffered(now, 2000), 0, 'a queued renewal is not queued again')
+    // A 3 s lock; offsets 0 and 1 have 500 ms left, offset 2 two thirds of it.
+    p.addAcquired([record(0, 1, now + 500), record(1, 1, now + 500), record(2, 1, now + 2000)], [], 3000)
+    assert.equal(p.renewBuffered(now, 1500), 2, 'renewed within the margin, not the whole lock ahead')
+    assert.equal(p.renewBuffered(now, 1500), 0, 'a queued renewal is not queued again')
     const unit = p.nextUnit()!
     assert.deepEqual(
       unit.map((e) => [e.offset, e.type]),
@@ -298,6 +313,54 @@ describe('share partition bookkeeping', () => {
     assert.deepEqual(expired, [])
     assert.equal(p.buffered, 0)
     assert.equal(p.renewBuffered(now + 1900, 2000), 0, 'taken records are renewed by whoever processes them')
+  })
+
+  it('a buffered record with a short lock is renewed at the earlier of half its lock and the margin', () => {
+    const p = new SharePartition('t', 0, 10)
+    const now = Date.now()
+    // A 1 s lock (the broker's minimum) with 900 ms left: half the lock is 500 ms, but the
+    // session looks again only after the next request (a fetch waits up to its maxWaitMs): it
+    // must be renewed now, the margin (2 s) says so.
+    p.addAcquired([record(0, 1, now + 900)], [], 1000)
+    assert.equal(p.renewBuffered(now, 2000), 1)
+    // A 10 s lock with 6 s left is renewed at half its lock, earlier than the margin.
+    const q = new SharePartition('t', 0, 10)
+    q.addAcquired([record(0, 1, now + 6000), record(1, 1, now + 4900)], [], 10_000)
+    assert.equal(q.renewBuffered(now, 2000), 1)
+  })
+
+  it("an acknowledgement sent after the delivery's lock deadline settles lock_lost even when the broker answers ok", async (t) => {
+    // A member frozen (SIGSTOP, a long pause) between a record's end and its accept: its lock
+    // expired meanwhile and another member took the record. The broker answers such a late
+    // accept with no error (it ignores acknowledgements of records it already moved past), so
+    // only the member's own deadline tells the lock was lost.
+    t.mock.timers.enable({ apis: ['Date'], now: 5_000_000 })
+    const p = new SharePartition('t', 0, 10)
+    p.addAcquired([record(0, 1, 5_003_000), record(1, 1, 5_003_000)], [], 3000)
+    p.take(2, Date.now())
+    const onTime = p.acknowledge({ topic: 't', partition: 0, offset: 0, deliveryCount: 1 }, 'accept')
+    p.settle(p.nextUnit()!, { kind: 'ok', renewDeadline: 0 })
+    assert.equal((await onTime).outcome, 'ok')
+    const late = p.acknowledge({ topic: 't', partition: 0, offset: 1, deliveryCount: 1 }, 'accept')
+    t.mock.timers.tick(6000)
+    p.settle(p.nextUnit()!, { kind: 'ok', renewDeadline: 0 })
+    const r = await late
+    assert.equal(r.outcome, 'lock_lost')
+    assert.equal(r.error?.code, 'LOCK_LOST')
+    assert.equal(p.held, 0)
+    assert.equal(p.counters.accepted, 1)
+    assert.equal(p.counters.lockLost, 1)
+  })
+
+  it('a late renewal answered ok is lock_lost too: the lock it would extend was gone', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 6_000_000 })
+    const p = new SharePartition('t', 0, 10)
+    p.addAcquired([record(0, 1, 6_003_000)], [], 3000)
+    p.take(1, Date.now())
+    const renew = p.acknowledge({ topic: 't', partition: 0, offset: 0, deliveryCount: 1 }, 'renew')
+    t.mock.timers.tick(4000)
+    p.settle(p.nextUnit()!, { kind: 'ok', renewDeadline: 6_007_000 })
+    assert.equal((await renew).outcome, 'lock_lost')
   })
 
   it('revocation releases buffered records; losing the session settles queued acknowledgements as lock_lost', async () => {
