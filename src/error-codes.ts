@@ -80,6 +80,11 @@ export const ERROR_CODES = {
   INVALID_SETTING: 'A share group setting is invalid.',
   GROUP_NOT_FOUND: 'The group does not exist.',
   DESCRIBE_FAILED: 'Describing a share group failed.',
+  // Benchmark (multilane bench)
+  INVALID_WORKLOAD:
+    'A bench workload file breaks a rule (each issue names the field, the rule and the line).',
+  BENCH_BUNDLE_INVALID: 'bench report/compare: the directory is not a readable result bundle.',
+  BENCH_POINT_FAILED: 'bench run: a test point could not be set up or run (its cause is attached).',
   // Local broker and CLI
   JAVA_MISSING: 'No Java to run the local broker.',
   JAVA_TOO_OLD: 'The local broker needs Java 17 or newer.',
