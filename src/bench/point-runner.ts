@@ -3,6 +3,7 @@
  * for warm-up + measurement, lag sampled each second, then a drain until every produced record
  * is handled (or the drain times out), and the figures.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Admin } from '@platformatic/kafka'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import { segmentGroupName } from '../segments/segment-names.ts'
@@ -83,6 +84,10 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
   let lagTimer: NodeJS.Timeout | undefined
   let interrupted = options.signal?.aborted ?? false
   const setupStarted = Date.now()
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  let cpuAtStart: NodeJS.CpuUsage | undefined
+  let cpuStartedAt = 0
+  let cpuPercent: number | null = null
   try {
     progress({ phase: 'starting', elapsed: 0, produced: 0, done: 0, lag: null })
     await Promise.all(members.apps.map((a) => a.start()))
@@ -110,6 +115,12 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
       },
     })
     producer.start(t0)
+    // This process's CPU and event loop over the window: is the bench itself the bottleneck?
+    void waitUntil(recorder.windowStart, options.signal).then(() => {
+      loopDelay.enable()
+      cpuAtStart = process.cpuUsage()
+      cpuStartedAt = performance.now()
+    })
     let lastLag: number | null = null
     let sampling = false
     lagTimer = setInterval(() => {
@@ -140,6 +151,11 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
     if (options.signal?.aborted) {
       interrupted = true
       recorder.endWindowAt(Date.now())
+    }
+    loopDelay.disable()
+    if (cpuAtStart) {
+      const used = process.cpuUsage(cpuAtStart)
+      cpuPercent = round(((used.user + used.system) / 1000 / (performance.now() - cpuStartedAt)) * 100)
     }
     await producer.stop()
     // Drain: every acknowledged record handled.
@@ -190,6 +206,14 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
     publishToDoneMs: summary(done),
     lag: lagStats,
     timeline: recorder.timeline(),
+    benchProcess: {
+      cpuPercent,
+      eventLoopDelayMs: {
+        p50: loopDelay.count ? round(loopDelay.percentile(50) / 1e6) : null,
+        p99: loopDelay.count ? round(loopDelay.percentile(99) / 1e6) : null,
+        max: loopDelay.count ? round(loopDelay.max / 1e6) : null,
+      },
+    },
     errors: [...members.errors(), ...producerErrors.map((m) => `producer: ${m}`)],
     histograms: {
       endToEnd: e2e.outputPercentileDistribution(5, 1),

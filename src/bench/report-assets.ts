@@ -26,11 +26,16 @@ export const REPORT_SCRIPT = `
       series.push({ label: p.name, stroke: palette[i % palette.length], width: 2, spanGaps: false, value: (u, v) => v == null ? '—' : v + ' ms' });
       rows.push(p[key]);
     });
+    // The axis ends at the highest percentile any point's data can tell.
+    let last = 1;
+    data.points.forEach((p) => p[key].forEach((v, i) => { if (v != null) last = Math.max(last, data.grid[i]); }));
+    const decades = [];
+    for (let x = 1; x <= last * 1.0001; x *= 10) decades.push(x);
     const u = new uPlot({
       width, height: 380,
-      scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
+      scales: { x: { time: false, distr: 3, range: () => [1, Math.max(10, last)] }, y: { distr: 3 } },
       axes: [
-        { label: 'percentile', values: (u, vals) => vals.map(pct) },
+        { label: 'percentile', splits: () => decades, values: (u, vals) => vals.map(pct) },
         { label: 'ms', size: 70 },
       ],
       series,

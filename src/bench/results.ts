@@ -43,6 +43,14 @@ export interface PointResult {
   publishToDoneMs: LatencySummary
   lag: { max: number | null; mean: number | null; end: number | null }
   timeline: TimelineSample[]
+  /**
+   * The bench process over the window: CPU used (100 = one core) and event loop delay. A busy
+   * loop or a long delay means the bench (members, producer) itself limits the figures.
+   */
+  benchProcess: {
+    cpuPercent: number | null
+    eventLoopDelayMs: { p50: number | null; p99: number | null; max: number | null }
+  }
   errors: string[]
   /** HDR percentile distributions (.hgrm text), values in ms. */
   histograms: { endToEnd: string; publishToDone: string }

@@ -197,11 +197,12 @@ function startsWith(path: Path, prefix: string[]): boolean {
   )
 }
 
-/** Mappings merge key by key; anything else replaces. */
-function merge(base: Json, over: Json): Json {
+/** Mappings merge key by key; anything else, and a union-valued mapping, replaces. */
+function merge(base: Json, over: Json, prefix = ''): Json {
   const out: Json = { ...base }
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isMapping(v) && isMapping(base[k]) ? merge(base[k] as Json, v) : v
+    const key = prefix ? `${prefix}.${k}` : k
+    out[k] = isMapping(v) && isMapping(base[k]) && !isLeafMapping(key) ? merge(base[k] as Json, v, key) : v
   }
   return out
 }

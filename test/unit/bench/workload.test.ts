@@ -176,6 +176,18 @@ dimensions:
   })
 })
 
+test('an override of a processing time or key distribution replaces it whole', () => {
+  const w = parseWorkload(`${BASE}points:
+  - name: a
+    consumers: { processing: { time: { uniform: { min: 1, max: 2 } } } }
+  - name: b
+    topic: { keys: { distribution: { zipf: { s: 1.2 } } } }
+`)
+  assert.deepEqual(w.points[0]!.config.consumers.processing.time, { uniform: { min: 1, max: 2 } })
+  assert.deepEqual(w.points[1]!.config.topic.keys.distribution, { zipf: { s: 1.2 } })
+  assert.deepEqual(w.points[1]!.config.consumers.processing.time, { fixed: 5 })
+})
+
 test('the shipped study workloads are valid', () => {
   for (const file of ['client-local-parallelism.yaml', 'client-local-parallelism-demo.yaml']) {
     const w = loadWorkload(new URL(`../../../examples/workloads/${file}`, import.meta.url).pathname)
