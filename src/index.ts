@@ -18,6 +18,8 @@ export type { RetryBackoffOptions, RetryOptions } from './app/options/retries.ts
 export type { ShareGroupOptions } from './app/options/share-group.ts'
 export type { TopicBatchHandler, TopicOptions, TopicRecordHandler } from './app/options/topic.ts'
 export type { VirtualPartitionsOptions } from './app/options/virtual-partitions.ts'
+// The benchmark (the whole tool: `multilane/bench`)
+export { BenchError, type WorkloadIssue } from './bench/errors.ts'
 export { CliError } from './cli/errors.ts'
 export { DevKafkaError } from './devkafka/errors.ts'
 // The local broker (development and tests)

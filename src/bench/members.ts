@@ -19,6 +19,8 @@ export interface BenchMembers {
   apps: App[]
   /** Partitions currently assigned across members (consumer groups; share groups: null). */
   assigned(): number | null
+  /** When the assignment last changed (epoch ms). */
+  lastAssignmentChange(): number
   /** Errors other than the injected failures. */
   errors(): string[]
   stop(): Promise<void>
@@ -48,6 +50,7 @@ export function createMembers(
   }
   const errors: string[] = []
   let assigned = 0
+  let changedAt = Date.now()
   const processing = {
     style: k.style,
     capacity: k.capacity,
@@ -82,9 +85,11 @@ export function createMembers(
     }
     app.on('partitions.assigned', (e) => {
       assigned += e.partitions.length
+      changedAt = Date.now()
     })
     app.on('partitions.revoked', (e) => {
       assigned -= e.partitions.length
+      changedAt = Date.now()
     })
     app.on('error.occurred', (e) => {
       if (e.error instanceof InjectedFailure || e.error.message.includes('bench: injected failure')) return
@@ -95,6 +100,7 @@ export function createMembers(
   return {
     apps,
     assigned: () => (k.group === 'consumer' ? assigned : null),
+    lastAssignmentChange: () => changedAt,
     errors: () => errors,
     stop: async () => {
       await Promise.allSettled(apps.map((a) => a.stop()))

@@ -35,6 +35,7 @@ export interface RunPointOptions {
 }
 
 const ASSIGNMENT_TIMEOUT_MS = 60_000
+const ASSIGNMENT_QUIET_MS = 3000
 
 export async function runPoint(point: TestPoint, options: RunPointOptions): Promise<PointResult> {
   const { kafka, runId } = options
@@ -91,12 +92,17 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
   try {
     progress({ phase: 'starting', elapsed: 0, produced: 0, done: 0, lag: null })
     await Promise.all(members.apps.map((a) => a.start()))
-    // Consumer groups: measure from a settled assignment (every partition of every segment owned).
+    // Consumer groups: produce once the assignment has settled — every partition of every
+    // segment owned, and no change for a while (members joining one by one move partitions,
+    // and a moved partition waits for its in-flight records: seconds with slow handlers).
     const wanted = config.topic.partitions * config.consumers.segments
     const deadline = Date.now() + ASSIGNMENT_TIMEOUT_MS
+    const settled = () =>
+      (members.assigned() ?? 0) >= wanted &&
+      Date.now() - members.lastAssignmentChange() >= ASSIGNMENT_QUIET_MS
     while (
       config.consumers.group === 'consumer' &&
-      (members.assigned() ?? 0) < wanted &&
+      !settled() &&
       Date.now() < deadline &&
       !options.signal?.aborted
     ) {

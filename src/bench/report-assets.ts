@@ -4,7 +4,7 @@ export const REPORT_STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1200px; padding: 0 16px; color: #222 }
 table { border-collapse: collapse; margin: 8px 0 16px }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right }
-th:first-child, td:first-child { text-align: left }
+th:first-child, td:first-child, td.text { text-align: left }
 .env { color: #555 }
 .chart { margin: 8px 0 24px }
 .lost { color: #b00; font-weight: bold }
@@ -18,7 +18,7 @@ export const REPORT_SCRIPT = `
   const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
   const width = Math.min(1160, document.body.clientWidth - 32);
   window.benchCharts = [];
-  const pct = (x) => { const p = 100 * (1 - 1 / x); return (p >= 99 ? p.toPrecision(6).replace(/0+$/, '') : p.toFixed(0)) + '%'; };
+  const pct = (x) => { const p = 100 * (1 - 1 / x); return (p >= 99 ? p.toPrecision(6).replace(/.?0+$/, '') : p.toFixed(0)) + '%'; };
   function latencyChart(el, key) {
     const series = [{ label: 'percentile', value: (u, v) => v == null ? '' : pct(v) }];
     const rows = [data.grid];

@@ -49,7 +49,7 @@ export function renderReport(bundle: Bundle): string {
         .map((p) => {
           const seed = seedFigure(summary.workload.seed, p.name)
           if (!seed) return ''
-          return `<tr><td>${esc(p.name)}</td><td>${esc(seed.throughput)}</td><td>${esc(seed.endToEnd)}</td><td>${p.consumedRate}/s</td><td>${fmt(p.endToEndMs.p50)}</td><td>${fmt(p.endToEndMs.p99)}</td><td>${fmt(p.endToEndMs.max)}</td></tr>`
+          return `<tr><td>${esc(p.name)}</td><td>${esc(seed.throughput)}</td><td class="text">${esc(seed.endToEnd)}</td><td>${p.consumedRate}/s</td><td>${fmt(p.endToEndMs.p50)}</td><td>${fmt(p.endToEndMs.p99)}</td><td>${fmt(p.endToEndMs.max)}</td></tr>`
         })
         .join('')
     : ''

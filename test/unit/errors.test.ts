@@ -60,6 +60,7 @@ test('every error class is exported, and every code it can carry is in the one c
     new api.ConsumerGroupNotFoundError('CONSUMER_GROUP_NOT_FOUND', 'm'),
     new api.DeserializationError('m'),
     new api.MetricsOptionsError('prefix', 'm'),
+    new api.BenchError('INVALID_WORKLOAD', 'm'),
   ]
   for (const error of samples) {
     assert.ok(error instanceof api.MultilaneError, error.name)
