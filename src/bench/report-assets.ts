@@ -18,7 +18,7 @@ export const REPORT_SCRIPT = `
   const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
   const width = Math.min(1160, document.body.clientWidth - 32);
   window.benchCharts = [];
-  const pct = (x) => { const p = 100 * (1 - 1 / x); return (p >= 99 ? p.toPrecision(6).replace(/.?0+$/, '') : p.toFixed(0)) + '%'; };
+  const pct = (x) => { const p = 100 * (1 - 1 / x); return (p >= 99 ? p.toPrecision(6).replace(/0+$/, '').replace(/[.]$/, '') : p.toFixed(0)) + '%'; };
   function latencyChart(el, key) {
     const series = [{ label: 'percentile', value: (u, v) => v == null ? '' : pct(v) }];
     const rows = [data.grid];

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type BenchRun, parseWorkload, runBench } from '../../src/bench/index.ts'
+import { type BenchRun, parseWorkload, type RunBenchOptions, runBench } from '../../src/bench/index.ts'
 import { BOOTSTRAP_ENV } from '../../src/kafka/bootstrap.ts'
 
 export const TINY_WORKLOAD = `name: tiny
@@ -24,10 +24,12 @@ points:
     consumers: { group: share, style: blocking, maxPollRecords: 10, acquireMode: record_limit, retries: redeliver }
 `
 
-export async function runTinyBench(): Promise<BenchRun> {
+export async function runTinyBench(
+  options: Omit<RunBenchOptions, 'out' | 'bootstrap'> = {},
+): Promise<BenchRun> {
   const bootstrap = process.env[BOOTSTRAP_ENV]
   if (!bootstrap)
     throw new Error(`${BOOTSTRAP_ENV} is not set: run with --test-global-setup=test/global-setup.ts`)
   const out = join(mkdtempSync(join(tmpdir(), 'multilane-bench-')), 'result')
-  return runBench(parseWorkload(TINY_WORKLOAD, 'tiny.yaml'), { out, bootstrap })
+  return runBench(parseWorkload(TINY_WORKLOAD, 'tiny.yaml'), { ...options, out, bootstrap })
 }

@@ -1,7 +1,8 @@
 // `multilane bench run` on a real broker writes a result bundle — the workload, the
 // environment, one JSON and two .hgrm files per point, summary.json and a self-contained
 // report.html — in which every produced record was handled (0 lost), the producer held its
-// rate, and `bench report` / `bench compare` read it back.
+// rate, and `bench report` / `bench compare` read it back. An interrupt (Ctrl-C: the run's
+// signal) ends the current point's measurement, drains it, writes it, and skips the rest.
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -92,4 +93,31 @@ test('bench report renders the bundle again; bench compare prints per-point rati
   assert.match(text, /\| cg-segments \| .*\(×1\.00\)/)
   assert.match(text, /\| sg-blocking \| /)
   assert.match(renderComparison(readBundle(run.dir), readBundle(run.dir)), /lag max/)
+})
+
+test('an interrupt ends the current point cleanly: drained, written, 0 lost; later points are skipped', async () => {
+  const controller = new AbortController()
+  const interrupted = await runTinyBench({
+    signal: controller.signal,
+    onProgress: (p) => {
+      if (p.phase === 'measuring') controller.abort()
+    },
+  })
+  try {
+    assert.deepEqual(
+      interrupted.points.map((p) => [p.name, p.interrupted]),
+      [['cg-segments', true]],
+    )
+    const [point] = interrupted.points
+    assert.equal(point!.lost, 0, `${point!.produced} produced, ${point!.handled} handled`)
+    assert.ok(point!.measuredSeconds < 3, 'the window was cut at the interrupt')
+    assert.equal(interrupted.summary.interrupted, true)
+    assert.deepEqual(
+      readBundle(interrupted.dir).points.map((p) => p.name),
+      ['cg-segments'],
+    )
+    assert.ok(existsSync(interrupted.report))
+  } finally {
+    rmSync(join(interrupted.dir, '..'), { recursive: true, force: true })
+  }
 })
