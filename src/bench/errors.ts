@@ -6,7 +6,7 @@ export interface WorkloadIssue {
   field: string
   /** The rule, with what was found. */
   rule: string
-  /** 1-based line and column in the file (of the field, or of its nearest written parent). */
+  /** 1-based line and column in the file (of the field, or of its nearest written parent); 0 for a `--set`. */
   line: number
   column: number
 }

@@ -41,7 +41,7 @@ type Json = Record<string, unknown>
 const isMapping = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Reads and validates a workload file; throws BenchError INVALID_WORKLOAD listing every issue. */
-export function loadWorkload(file: string): Workload {
+export function loadWorkload(file: string, set: Readonly<Record<string, unknown>> = {}): Workload {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -50,17 +50,26 @@ export function loadWorkload(file: string): Workload {
       cause: error,
     })
   }
-  return parseWorkload(text, file)
+  return parseWorkload(text, file, set)
 }
 
 /** Validates workload text (YAML); `file` names it in messages. */
-export function parseWorkload(text: string, file = 'workload.yaml'): Workload {
+/**
+ * Validates workload text (YAML); `file` names it in messages. `set` overrides fields of every
+ * point (`{ 'producer.measureSeconds': 60 }`, the CLI's `--set`), after the points' own.
+ */
+export function parseWorkload(
+  text: string,
+  file = 'workload.yaml',
+  set: Readonly<Record<string, unknown>> = {},
+): Workload {
+  const setting = set
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const fail = (issues: WorkloadIssue[]): never => {
     throw new BenchError(
       'INVALID_WORKLOAD',
-      `${file}: invalid workload\n${issues.map((i) => `  ${file}:${i.line}:${i.column} ${i.field}: ${i.rule}`).join('\n')}`,
+      `${file}: invalid workload\n${issues.map((i) => `  ${i.line > 0 ? `${file}:${i.line}:${i.column} ` : ''}${i.field}: ${i.rule}`).join('\n')}`,
       { issues },
     )
   }
@@ -107,7 +116,12 @@ export function parseWorkload(text: string, file = 'workload.yaml'): Workload {
     )) {
       let config = merge(base, override)
       const set: Json = { ...flatten(override) }
+      const forced = setting
       for (const { key, v } of combination) {
+        config = merge(config, unflatten(key, v))
+        set[key] = v
+      }
+      for (const [key, v] of Object.entries(forced)) {
         config = merge(config, unflatten(key, v))
         set[key] = v
       }
@@ -118,6 +132,11 @@ export function parseWorkload(text: string, file = 'workload.yaml'): Workload {
       if (!result.success) {
         for (const issue of result.error.issues) {
           const path = pathOf(issue)
+          const by = Object.keys(forced).find((key) => startsWith(path, key.split('.')))
+          if (by !== undefined) {
+            issues.push({ field: `--set ${by}`, rule: ruleOf(issue, config), line: 0, column: 0 })
+            continue
+          }
           const dim = combination.find(({ key }) => startsWith(path, key.split('.')))
           const source: Path = dim
             ? ['dimensions', dim.key, dim.j]

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander'
+import { parse as parseYaml } from 'yaml'
 import { readBundle } from '../../bench/bundle.ts'
 import type { PointProgress } from '../../bench/point-runner.ts'
 import { writeReport } from '../../bench/report.ts'
@@ -20,6 +21,19 @@ function pointList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim())
   if (names.some((n) => n === '')) throw new InvalidArgumentError('must be point names separated by commas')
   return names
+}
+
+/** `--set field.path=value` (repeatable); the value is read as YAML (`60`, `true`, `{ fixed: 5 }`). */
+function setting(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const at = value.indexOf('=')
+  if (at <= 0) throw new InvalidArgumentError('must be field.path=value, e.g. producer.measureSeconds=60')
+  let parsed: unknown
+  try {
+    parsed = parseYaml(value.slice(at + 1))
+  } catch (error) {
+    throw new InvalidArgumentError(`the value is not YAML: ${(error as Error).message}`)
+  }
+  return { ...previous, [value.slice(0, at).trim()]: parsed }
 }
 
 /** Live on a terminal (one line rewritten), else a plain line every 5 s. */

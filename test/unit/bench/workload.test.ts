@@ -188,6 +188,30 @@ test('an override of a processing time or key distribution replaces it whole', (
   assert.deepEqual(w.points[1]!.config.consumers.processing.time, { fixed: 5 })
 })
 
+test('--set overrides a field of every point, after the points; its issues name the --set', () => {
+  const w = parseWorkload(
+    `${BASE}points:\n  - name: a\n    producer: { measureSeconds: 9 }\n  - name: b\n`,
+    'w.yaml',
+    {
+      'producer.measureSeconds': 60,
+    },
+  )
+  assert.deepEqual(
+    w.points.map((p) => [p.name, p.config.producer.measureSeconds]),
+    [
+      ['a', 60],
+      ['b', 60],
+    ],
+  )
+  assert.throws(
+    () => parseWorkload(BASE, 'w.yaml', { 'consumers.members': 0 }),
+    (e: unknown) =>
+      e instanceof BenchError &&
+      e.message.includes('\n  --set consumers.members: must be an integer ≥ 1 (got 0)') &&
+      e.issues[0]?.line === 0,
+  )
+})
+
 test('the shipped study workloads are valid', () => {
   for (const file of ['client-local-parallelism.yaml', 'client-local-parallelism-demo.yaml']) {
     const w = loadWorkload(new URL(`../../../examples/workloads/${file}`, import.meta.url).pathname)
