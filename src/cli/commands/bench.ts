@@ -77,10 +77,24 @@ export function benchCommand(): Command {
       "run against this cluster instead of the workload's target",
       bootstrapList,
     )
+    .option(
+      '--set <field=value>',
+      'override a field of every point, e.g. producer.measureSeconds=60 (repeatable)',
+      setting,
+    )
     .option('--json', 'print the results as JSON')
     .action(
-      async (file: string, opts: { out?: string; points?: string[]; bootstrap?: string; json?: boolean }) => {
-        const workload = loadWorkload(file)
+      async (
+        file: string,
+        opts: {
+          out?: string
+          points?: string[]
+          bootstrap?: string
+          set?: Record<string, unknown>
+          json?: boolean
+        },
+      ) => {
+        const workload = loadWorkload(file, opts.set)
         const controller = new AbortController()
         let interrupts = 0
         const onSignal = () => {
