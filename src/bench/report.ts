@@ -65,7 +65,7 @@ export function renderReport(bundle: Bundle): string {
 <p class="env">Node ${esc(env.node)} · multilane ${esc(env.multilane)} · Kafka ${esc(env.kafka)} · ${esc(env.target)} ·
 ${env.cpus} CPUs (${esc(env.cpuModel)}) · load average at start ${env.loadAverage.join(' / ')} · started ${esc(env.startedAt)}${summary.interrupted ? ' · <b>interrupted</b>' : ''}</p>
 <h2>Summary</h2>
-<p>End-to-end latency = processing start − publish time; publish → done = handler end − publish time. Warm-up excluded. Lag = records not yet done as the broker sees it (consumer groups: log end − committed offset; share groups: share-partition lag), sampled each second.</p>
+<p>End-to-end latency = processing start − publish time; publish → done = handler end − publish time. Warm-up excluded. Lag = records not yet done as the broker sees it (consumer groups: log end − committed offset; share groups: share-partition lag), sampled each second. Bench CPU and loop delay: the bench process (members and producer) over the window — 100 % is one core; a long event loop delay means the machine, not the design, limits the figures.</p>
 ${renderSummaryTable(points, 'html')}
 ${seedRows ? `<h2>Beside the seed study</h2><p>The study's own figures (Kafka 4.3.0, the Java clients, its own cluster) and the ones measured here.</p><table><thead><tr><th>point</th><th>seed throughput</th><th>seed end-to-end latency</th><th>measured throughput</th><th>p50</th><th>p99</th><th>max</th></tr></thead><tbody>${seedRows}</tbody></table>` : ''}
 <h2>End-to-end latency by percentile</h2>

@@ -39,6 +39,8 @@ export function renderSummaryTable(points: readonly PointResult[], format: Forma
     'lag mean',
     'lag max',
     'lost',
+    'bench CPU',
+    'loop delay p99',
   ]
   const rows = points.map((p) => [
     `${p.name}${p.interrupted ? ' (interrupted)' : ''}`,
@@ -53,6 +55,8 @@ export function renderSummaryTable(points: readonly PointResult[], format: Forma
     String(p.lag.mean ?? '—'),
     String(p.lag.max ?? '—'),
     p.lost === 0 ? '0' : `LOST ${p.lost}`,
+    p.benchProcess?.cpuPercent == null ? '—' : `${p.benchProcess.cpuPercent} %`,
+    latency(p.benchProcess?.eventLoopDelayMs.p99 ?? null),
   ])
   return table(head, rows, format)
 }
