@@ -89,6 +89,7 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
   let cpuAtStart: NodeJS.CpuUsage | undefined
   let cpuStartedAt = 0
   let cpuPercent: number | null = null
+  let windowOver = false
   try {
     progress({ phase: 'starting', elapsed: 0, produced: 0, done: 0, lag: null })
     await Promise.all(members.apps.map((a) => a.start()))
@@ -123,6 +124,7 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
     producer.start(t0)
     // This process's CPU and event loop over the window: is the bench itself the bottleneck?
     void waitUntil(recorder.windowStart, options.signal).then(() => {
+      if (windowOver) return
       loopDelay.enable()
       cpuAtStart = process.cpuUsage()
       cpuStartedAt = performance.now()
@@ -158,6 +160,7 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
       interrupted = true
       recorder.endWindowAt(Date.now())
     }
+    windowOver = true
     loopDelay.disable()
     if (cpuAtStart) {
       const used = process.cpuUsage(cpuAtStart)
@@ -166,8 +169,7 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
     await producer.stop()
     // Drain: every acknowledged record handled.
     const drainDeadline = Date.now() + config.producer.drainTimeoutSeconds * 1000
-    while (recorder.doneCount < recorder.producedCount && Date.now() < drainDeadline) await sleep(100)
-    // The last lag after the drain (committed offsets catch up within a commit interval).
+    while (!recorder.drained() && Date.now() < drainDeadline) await sleep(100)
     clearInterval(lagTimer)
     progress({
       phase: 'stopping',

@@ -16,9 +16,10 @@ export interface TimelineSample {
   lag: number | null
 }
 
-const NONE = 0
-const STARTED = 1
-const DONE = 2
+// Flags per record (by sequence number).
+const PRODUCED = 1
+const STARTED = 2
+const DONE = 4
 
 function histogram(): Histogram {
   // 1 ms to 1 h, 3 significant digits.
@@ -82,6 +83,7 @@ export class PointRecorder {
     this.#produced++
     this.#count(this.#producedPerSecond, publishedAt)
     this.#ensure(seq)
+    this.#state[seq] = (this.#state[seq] as number) | PRODUCED
   }
 
   // A handler may see a record before the producer has its acknowledgement.
@@ -95,8 +97,9 @@ export class PointRecorder {
   /** A handler started on record `seq` (published at `publishedAt`): the first start counts. */
   started(seq: number, publishedAt: number, now: number): void {
     this.#ensure(seq)
-    if (this.#state[seq] !== NONE) return
-    this.#state[seq] = STARTED
+    const state = this.#state[seq] as number
+    if (state & STARTED) return
+    this.#state[seq] = state | STARTED
     if (this.#inWindow(publishedAt)) this.endToEnd.recordValue(Math.max(1, now - publishedAt))
   }
 
@@ -106,11 +109,12 @@ export class PointRecorder {
 
   done(seq: number, publishedAt: number, now: number): void {
     this.#ensure(seq)
-    if (this.#state[seq] === DONE) {
+    const state = this.#state[seq] as number
+    if (state & DONE) {
       this.#duplicates++
       return
     }
-    this.#state[seq] = DONE
+    this.#state[seq] = state | DONE
     this.#done++
     this.#count(this.#donePerSecond, now)
     if (this.#inWindow(publishedAt)) this.publishToDone.recordValue(Math.max(1, now - publishedAt))
@@ -139,7 +143,14 @@ export class PointRecorder {
 
   /** Records produced (acknowledged by the broker) that no handler finished. */
   lost(): number {
-    return this.#produced - this.#done
+    let lost = 0
+    for (const state of this.#state) if (state & PRODUCED && !(state & DONE)) lost++
+    return lost
+  }
+
+  /** Every acknowledged record is done (a record whose send failed may be done or not). */
+  drained(): boolean {
+    return this.#done >= this.#produced && this.lost() === 0
   }
 
   /** Produced and done records/s inside the window. */
