@@ -63,6 +63,8 @@ export class RateProducer {
     const key = keySampler(config.topic.keys.count, config.topic.keys.distribution)
     const value = Buffer.alloc(config.topic.recordSize, 0x61)
     const userHeader = config.topic.headers.includes('user_id')
+    const roundRobin = config.topic.partitioner === 'roundRobin'
+    const partitions = config.topic.partitions
     const other = config.topic.headers.filter((h) => h !== 'user_id').map((h) => Buffer.from(h))
     const tick = (): void => {
       const now = Date.now()
@@ -79,7 +81,11 @@ export class RateProducer {
           ])
           if (userHeader) headers.set(Buffer.from('user_id'), k)
           for (const h of other) headers.set(h, Buffer.from('x'))
-          messages.push({ topic, key: k, value, headers })
+          messages.push(
+            roundRobin
+              ? { topic, key: k, value, headers, partition: this.#sent % partitions }
+              : { topic, key: k, value, headers },
+          )
         }
         this.#send(messages, seqs, now)
       }
@@ -91,7 +97,7 @@ export class RateProducer {
   }
 
   #send(
-    messages: Array<{ topic: string; key: Buffer; value: Buffer; headers: Headers }>,
+    messages: Array<{ topic: string; key: Buffer; value: Buffer; headers: Headers; partition?: number }>,
     seqs: number[],
     publishedAt: number,
   ): void {

@@ -89,6 +89,12 @@ const topic = strict({
     count: int(1).default(1000),
     distribution: keyDistribution.default('uniform'),
   }).prefault({}),
+  /**
+   * How records are spread over partitions: `key` (the key's hash, as producers do by default)
+   * or `roundRobin` (record n to partition n mod partitions: every partition gets the same rate,
+   * as the study's producer). With few keys per partition, hashing makes some partitions busier.
+   */
+  partitioner: oneOf(['key', 'roundRobin']).default('key'),
   /** Headers each record carries; `user_id` is set from the record's key number. */
   headers: z.array(text(), { error: 'must be a list of header names' }).default([]),
 })
