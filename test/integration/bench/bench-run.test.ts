@@ -21,7 +21,7 @@ after(() => {
   if (run) rmSync(join(run.dir, '..'), { recursive: true, force: true })
 })
 
-test('every point handled every produced record, at the offered rate', () => {
+test('every point handled every produced record, and the producer kept its schedule', () => {
   assert.deepEqual(
     run.points.map((p) => p.name),
     ['cg-segments', 'sg-blocking'],
