@@ -41,6 +41,7 @@ export function writePoint(dir: string, result: PointResult): void {
   writeFileSync(`${base}.done.hgrm`, histograms.publishToDone)
 }
 
+/** Reads a result directory back (BENCH_BUNDLE_INVALID when it is not one). */
 export function readBundle(dir: string): Bundle {
   const summaryFile = join(dir, 'summary.json')
   if (!existsSync(summaryFile)) {

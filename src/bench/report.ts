@@ -40,6 +40,7 @@ export function reportData(bundle: Bundle) {
   }
 }
 
+/** report.html's text for a bundle: self-contained (uPlot and the data inlined). */
 export function renderReport(bundle: Bundle): string {
   const { summary, points } = bundle
   const env = summary.environment

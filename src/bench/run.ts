@@ -38,6 +38,10 @@ export interface BenchRun {
   report: string
 }
 
+/**
+ * Runs the workload's points one after another and writes the result bundle (after every point)
+ * and its report. Records lost are in each point's result; nothing throws for them.
+ */
 export async function runBench(workload: Workload, options: RunBenchOptions = {}): Promise<BenchRun> {
   const line = options.onLine ?? (() => {})
   const chosen = choosePoints(workload, options.points)
