@@ -87,10 +87,15 @@ export function renderSeedTable(bundle: Bundle): string {
   )
 }
 
+/** Two decimals, or two significant digits below 0.01 (a ×0.00 says nothing). */
+function small(r: number): string {
+  return r >= 0.01 || r === 0 ? r.toFixed(2) : r.toPrecision(2)
+}
+
 /** `bench compare`: B ÷ A per point both bundles have (throughput, p50/p99/max, lag max). */
 export function renderComparison(a: Bundle, b: Bundle): string {
   const ratio = (x: number | null, y: number | null): string =>
-    x === null || y === null ? '—' : x === 0 ? (y === 0 ? '1.00' : '∞') : (y / x).toFixed(2)
+    x === null || y === null ? '—' : x === 0 ? (y === 0 ? '1.00' : '∞') : small(y / x)
   const rows: string[][] = []
   const missing: string[] = []
   for (const pa of a.points) {
