@@ -24,12 +24,14 @@ points:
     consumers: { group: share, style: blocking, maxPollRecords: 10, acquireMode: record_limit, retries: redeliver }
 `
 
+/** `set`: field overrides for every point (as `bench run --set`). */
 export async function runTinyBench(
   options: Omit<RunBenchOptions, 'out' | 'bootstrap'> = {},
+  set: Record<string, unknown> = {},
 ): Promise<BenchRun> {
   const bootstrap = process.env[BOOTSTRAP_ENV]
   if (!bootstrap)
     throw new Error(`${BOOTSTRAP_ENV} is not set: run with --test-global-setup=test/global-setup.ts`)
   const out = join(mkdtempSync(join(tmpdir(), 'multilane-bench-')), 'result')
-  return runBench(parseWorkload(TINY_WORKLOAD, 'tiny.yaml'), { ...options, out, bootstrap })
+  return runBench(parseWorkload(TINY_WORKLOAD, 'tiny.yaml', set), { ...options, out, bootstrap })
 }

@@ -96,12 +96,16 @@ test('bench report renders the bundle again; bench compare prints per-point rati
 
 test('an interrupt ends the current point cleanly: drained, written, 0 lost; later points are skipped', async () => {
   const controller = new AbortController()
-  const interrupted = await runTinyBench({
-    signal: controller.signal,
-    onProgress: (p) => {
-      if (p.phase === 'measuring') controller.abort()
+  // A long window, so the interrupt lands inside it however late the progress callbacks run.
+  const interrupted = await runTinyBench(
+    {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'measuring') controller.abort()
+      },
     },
-  })
+    { 'producer.measureSeconds': 120 },
+  )
   try {
     assert.deepEqual(
       interrupted.points.map((p) => [p.name, p.interrupted]),
@@ -109,6 +113,7 @@ test('an interrupt ends the current point cleanly: drained, written, 0 lost; lat
     )
     const [point] = interrupted.points
     assert.equal(point!.lost, 0, `${point!.produced} produced, ${point!.handled} handled`)
+    assert.ok(point!.measuredSeconds < 120, 'the window was cut at the interrupt')
     assert.equal(interrupted.summary.interrupted, true)
     assert.deepEqual(
       readBundle(interrupted.dir).points.map((p) => p.name),
