@@ -91,6 +91,11 @@ export const ERROR_CODES = {
   GROUP_NOT_FOUND:
     'The group does not exist (share admin; groups describe: no members and no committed offsets).',
   DESCRIBE_FAILED: 'Describing a share group failed.',
+  // Benchmark (multilane bench)
+  INVALID_WORKLOAD:
+    'A bench workload file breaks a rule (each issue names the field, the rule and the line).',
+  BENCH_BUNDLE_INVALID: 'bench report/compare: the directory is not a readable result bundle.',
+  BENCH_POINT_FAILED: 'bench run: a test point could not be set up or run (its cause is attached).',
   // Local broker and CLI
   JAVA_MISSING: 'No Java to run the local broker.',
   JAVA_TOO_OLD: 'The local broker needs Java 17 or newer.',

@@ -40,6 +40,8 @@ export type {
 } from './app/options/topic.ts'
 export type { TracingOptions } from './app/options/tracing.ts'
 export type { VirtualPartitionsOptions } from './app/options/virtual-partitions.ts'
+// The benchmark (the whole tool: `multilane/bench`)
+export { BenchError, type WorkloadIssue } from './bench/errors.ts'
 export { CliError } from './cli/errors.ts'
 export { DevKafkaError } from './devkafka/errors.ts'
 // The Java runtime and Apache Kafka jars (kafka-tools included) the local broker runs on, for

@@ -1,5 +1,6 @@
 import { Command, CommanderError, type Option } from 'commander'
 import { packageInfo } from '../package-info.ts'
+import { benchCommand } from './commands/bench.ts'
 import { groupsCommand } from './commands/groups.ts'
 import { kafkaCommand } from './commands/kafka.ts'
 import { runCommand } from './commands/run.ts'
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(segmentsCommand())
   program.addCommand(groupsCommand())
   program.addCommand(runCommand())
+  program.addCommand(benchCommand())
   // Every level, so a usage error anywhere ends in main()'s exit code 2 (not commander's exit 1).
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError()

@@ -63,6 +63,7 @@ test('every error class is exported, and every code it can carry is in the one c
     new api.ProducerError('PRODUCE_TOPIC_NOT_FOUND', 'm'),
     new api.ProducerError('INVALID_PRODUCE_RECORD', 'm'),
     new api.GroupAdminError('GROUP_NOT_FOUND', 'm'),
+    new api.BenchError('INVALID_WORKLOAD', 'm'),
   ]
   for (const error of samples) {
     assert.ok(error instanceof api.MultilaneError, error.name)

@@ -1,0 +1,11 @@
+// `multilane/bench`: the study tool as a library — load a workload, run it, render and compare bundles.
+export { type Bundle, readBundle } from './bundle.ts'
+export { BenchError, type WorkloadIssue } from './errors.ts'
+export type { PointProgress } from './point-runner.ts'
+export { renderReport, writeReport } from './report.ts'
+export type { BenchEnvironment, BenchSummary, LatencySummary, PointResult } from './results.ts'
+export { type BenchRun, type RunBenchOptions, runBench } from './run.ts'
+export { SEED_FIGURES, type SeedFigure } from './seed-figures.ts'
+export { renderComparison, renderSeedTable, renderSummaryTable } from './tables.ts'
+export { loadWorkload, parseWorkload, type TestPoint, type Workload } from './workload.ts'
+export type { PointConfig } from './workload-schema.ts'
