@@ -4,6 +4,7 @@ import type { EventBus } from '../instrumentation/events.ts'
 import type { PartitionRun } from './partition-run.ts'
 import { ConsumedRecord } from './record.ts'
 import type { ConsumerGroupInfo } from './runtime-input.ts'
+import type { TimeSlice } from './time-slice.ts'
 import { type UnitHost, WorkUnit } from './work-unit.ts'
 
 /**
@@ -23,7 +24,18 @@ export interface DispatcherOptions {
   unitHost: UnitHost
   /** Hands a unit to the scheduler (and counts it). */
   enqueue(unit: WorkUnit): void
+  /** The runtime's time slice: a take yields to the event loop once it is spent. */
+  slice: TimeSlice
+  /** False once the runtime stops: records not dispatched yet are left (delivered again). */
+  running(): boolean
 }
+
+/**
+ * Without user code per record (no filter, no virtual partitions partitioner) the slice is
+ * checked every this many records: dispatching alone is cheap, and a handler run by the
+ * enqueue checks the slice itself.
+ */
+const PLAIN_CHECK_EVERY = 16
 
 /**
  * fetch → filter → dispatch: turns taken records into work units on lanes. Records the broker
@@ -37,23 +49,50 @@ export class Dispatcher {
     this.#o = options
   }
 
-  /** Returns how many records went to processing. */
-  dispatch(batches: readonly PartitionRecords[]): number {
-    const { filter } = this.#o
+  /**
+   * Returns how many records went to processing. Yields to the event loop whenever the time
+   * slice is spent (user calls — filter, partitioner, synchronous handlers — run inside).
+   * After a yield the partition may have been revoked, sought or reset, or the runtime stopped:
+   * the rest of its records is then left undispatched and untracked, so the commit stays below
+   * them and they are delivered again (to whoever owns them).
+   */
+  async dispatch(batches: readonly PartitionRecords[]): Promise<number> {
+    const { filter, slice } = this.#o
     let taken = 0
+    let sinceCheck = 0
+    /** Runs whose remaining records this take leaves (later batches of theirs too). */
+    const cut = new Set<PartitionRun>()
     for (const batch of batches) {
       const run = this.#o.runOf(partitionKey(batch.topic, batch.partition))
       // Not ours any more: its records stay uncommitted and go to the next owner. (Records only
       // come for partitions the intake limit granted them to; gap reports come for any.)
-      if (!run?.active) continue
+      if (!run?.active || cut.has(run)) continue
       const topic = run.topic
       const units = topic.batchHandler ? new Map<string, WorkUnit>() : undefined
       const progress = run.progress
+      const checkEvery = filter !== undefined || topic.processing.ordering === 'key' ? 1 : PLAIN_CHECK_EVERY
       let repositioned = false
       for (const record of batch.records) {
-        // A synchronous handler of this batch sought (or the run ended): the rest of the batch
-        // is from the old position and is not processed (a seek back fetches it again).
-        if (run.progress !== progress || !run.active || run.seekTo !== undefined) {
+        if (++sinceCheck >= checkEvery) {
+          sinceCheck = 0
+          if (slice.spent()) {
+            // Units gathered for a batch handler go first: the handler may run meanwhile.
+            if (units) {
+              for (const unit of units.values()) this.#o.enqueue(unit)
+              units.clear()
+            }
+            await slice.next()
+          }
+        }
+        // A handler sought (or the run ended, or is being revoked, or the runtime stops): the
+        // rest of the batch is from the old position, or not ours to process.
+        if (
+          run.progress !== progress ||
+          !run.active ||
+          run.revoking ||
+          run.seekTo !== undefined ||
+          !this.#o.running()
+        ) {
           repositioned = true
           break
         }
@@ -79,7 +118,8 @@ export class Dispatcher {
           this.#o.enqueue(new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped))
         }
       }
-      if (!repositioned) progress.advance(batch.nextOffset)
+      if (repositioned) cut.add(run)
+      else progress.advance(batch.nextOffset)
       if (units) for (const unit of units.values()) this.#o.enqueue(unit)
     }
     return taken

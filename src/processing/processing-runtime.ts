@@ -18,6 +18,7 @@ import type { FlushOptions, Progress } from './progress.ts'
 import type { RecordSource, SourceHooks } from './record-source.ts'
 import type { ConsumerGroupInfo, RuntimeGroup, RuntimeTopic } from './runtime-input.ts'
 import { runBlocking, runContinuous, type StyleHost } from './styles.ts'
+import { TimeSlice } from './time-slice.ts'
 import { UnitExecutor } from './unit-executor.ts'
 import type { UnitHost, WorkUnit } from './work-unit.ts'
 
@@ -83,6 +84,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   readonly #dispatcher: Dispatcher
   readonly #executor: UnitExecutor
   readonly #capacityFreed = new WakeSignal()
+  /** Shared by the dispatcher and every scheduler: this member's synchronous work yields once it is spent. */
+  readonly #slice = new TimeSlice()
   readonly #style: 'blocking' | 'continuous'
   readonly #onFatal: ((error: Error) => void) | undefined
   /** Runs granted records in the take under way (their reservations end with it). */
@@ -114,15 +117,19 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     for (const t of member.topics) {
       this.#schedulers.set(
         t.name,
-        new LaneScheduler<WorkUnit>(t.processing.capacity, {
-          run: (unit) => this.#executor.execute(unit),
-          parked: (unit, parked) => this.#parked(unit, parked),
-          // A bug in the runtime: stop rather than loop or lose the records silently.
-          failed: (unit, error) => {
-            this.#executor.abandon(unit)
-            this.#fail(error instanceof Error ? error : new Error(String(error)))
+        new LaneScheduler<WorkUnit>(
+          t.processing.capacity,
+          {
+            run: (unit) => this.#executor.execute(unit),
+            parked: (unit, parked) => this.#parked(unit, parked),
+            // A bug in the runtime: stop rather than loop or lose the records silently.
+            failed: (unit, error) => {
+              this.#executor.abandon(unit)
+              this.#fail(error instanceof Error ? error : new Error(String(error)))
+            },
           },
-        }),
+          this.#slice,
+        ),
       )
     }
     this.#executor = new UnitExecutor({
@@ -138,6 +145,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       runOf: (key) => this.#runs.get(key),
       unitHost: this,
       enqueue: (unit) => this.#enqueue(unit),
+      slice: this.#slice,
+      running: () => this.running,
     })
     let cut!: () => void
     this.#drainCut = { promise: new Promise<void>((resolve) => (cut = resolve)), resolve: cut }
@@ -250,12 +259,12 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     return free
   }
 
-  takeAndDispatch(max: number): number {
+  async takeAndDispatch(max: number): Promise<number> {
     const batches = this.#source.takeRecords(max, this.#intakeLimit)
     let taken = 0
     for (const b of batches) taken += b.records.length
     try {
-      this.#dispatcher.dispatch(batches)
+      await this.#dispatcher.dispatch(batches)
     } finally {
       for (const run of this.#granted) {
         run.reserved = 0
