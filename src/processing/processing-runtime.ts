@@ -259,20 +259,31 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     return free
   }
 
-  async takeAndDispatch(max: number): Promise<number> {
+  takeAndDispatch(max: number): number | Promise<number> {
     const batches = this.#source.takeRecords(max, this.#intakeLimit)
     let taken = 0
     for (const b of batches) taken += b.records.length
+    let dispatched: number | Promise<number>
     try {
-      await this.#dispatcher.dispatch(batches)
-    } finally {
-      for (const run of this.#granted) {
-        run.reserved = 0
-        run.load.reserved = 0
-      }
-      this.#granted.length = 0
+      dispatched = this.#dispatcher.dispatch(batches)
+    } catch (error) {
+      this.#endTake()
+      throw error
     }
-    return taken
+    if (typeof dispatched === 'number') {
+      this.#endTake()
+      return taken
+    }
+    return dispatched.then(() => taken).finally(() => this.#endTake())
+  }
+
+  /** The take's reservations end: its records are dispatched (counted as active) or left. */
+  #endTake(): void {
+    for (const run of this.#granted) {
+      run.reserved = 0
+      run.load.reserved = 0
+    }
+    this.#granted.length = 0
   }
 
   /** Flushes the progress of every partition (one flush at a time); never rejects. */

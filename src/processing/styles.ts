@@ -14,10 +14,10 @@ export interface StyleHost {
   /** Records that may be taken now (continuous style: the free part of the topics' budgets). */
   budget(): number
   /**
-   * Takes up to `max` records under the intake limits and dispatches them; resolves with how
-   * many were taken. Yields to the event loop inside whenever its time slice is spent.
+   * Takes up to `max` records under the intake limits and dispatches them; returns how many
+   * were taken, as a promise when the time slice ran out and the rest went on in later ones.
    */
-  takeAndDispatch(max: number): Promise<number>
+  takeAndDispatch(max: number): number | Promise<number>
   /** Reports progress (one flush at a time); never rejects. */
   flush(): Promise<void>
   waitForRecords(timeoutMs: number): Promise<void>
