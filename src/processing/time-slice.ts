@@ -5,7 +5,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
  * is kept to about this long: timers (heartbeats, lock renewals, commit ticks) and socket I/O
  * run at least every slice plus one user call.
  */
-export const SLICE_MS = Number(process.env.SLICE_MS ?? 5)
+export const SLICE_MS = 5
 
 /**
  * A time slice of the event loop for one runtime's synchronous work: the record path asks
