@@ -2,8 +2,10 @@ import type { PartitionRecords } from '../engine/types.ts'
 import { partitionKey } from '../engine/types.ts'
 import type { EventBus } from '../instrumentation/events.ts'
 import type { PartitionRun } from './partition-run.ts'
+import type { PartitionProgress } from './progress.ts'
 import { ConsumedRecord } from './record.ts'
 import type { ConsumerGroupInfo } from './runtime-input.ts'
+import type { TimeSlice } from './time-slice.ts'
 import { type UnitHost, WorkUnit } from './work-unit.ts'
 
 /**
@@ -23,6 +25,39 @@ export interface DispatcherOptions {
   unitHost: UnitHost
   /** Hands a unit to the scheduler (and counts it). */
   enqueue(unit: WorkUnit): void
+  /** The runtime's time slice: a take yields to the event loop once it is spent. */
+  slice: TimeSlice
+  /** False once the runtime stops: records not dispatched yet are left (delivered again). */
+  running(): boolean
+}
+
+/**
+ * Without user code per record (no filter, no virtual partitions partitioner) the slice is
+ * checked every this many records: dispatching alone is cheap, and a handler run by the
+ * enqueue checks the slice itself.
+ */
+const PLAIN_CHECK_EVERY = 16
+
+/** Where a take's dispatch stands: it stops when the time slice is spent and goes on from here. */
+class Take {
+  readonly batches: readonly PartitionRecords[]
+  /** The batch being dispatched (its index), and its run; no run: the next batch is due. */
+  batch = -1
+  run: PartitionRun | undefined
+  progress: PartitionProgress | undefined
+  /** Units gathered for a batch handler, per lane. */
+  units: Map<string, WorkUnit> | undefined
+  /** The next record of the batch. */
+  record = 0
+  checkEvery = PLAIN_CHECK_EVERY
+  sinceCheck = 0
+  taken = 0
+  /** Runs whose remaining records this take leaves (later batches of theirs too). */
+  readonly cut = new Set<PartitionRun>()
+
+  constructor(batches: readonly PartitionRecords[]) {
+    this.batches = batches
+  }
 }
 
 /**
@@ -37,26 +72,75 @@ export class Dispatcher {
     this.#o = options
   }
 
-  /** Returns how many records went to processing. */
-  dispatch(batches: readonly PartitionRecords[]): number {
-    const { filter } = this.#o
-    let taken = 0
-    for (const batch of batches) {
-      const run = this.#o.runOf(partitionKey(batch.topic, batch.partition))
-      // Not ours any more: its records stay uncommitted and go to the next owner. (Records only
-      // come for partitions the intake limit granted them to; gap reports come for any.)
-      if (!run?.active) continue
+  /**
+   * Dispatches a take; returns how many records went to processing — at once, or as a promise
+   * when the time slice ran out first and the rest goes on in later slices (user calls —
+   * filter, partitioner, synchronous handlers — run inside). After a yield the partition may
+   * have been revoked, sought or reset, or the runtime stopped: the rest of its records is then
+   * left undispatched and untracked, so the commit stays below them and they are delivered
+   * again (to whoever owns them).
+   */
+  dispatch(batches: readonly PartitionRecords[]): number | Promise<number> {
+    const take = new Take(batches)
+    return this.#continue(take) ? take.taken : this.#resume(take)
+  }
+
+  async #resume(take: Take): Promise<number> {
+    do await this.#o.slice.next()
+    while (!this.#continue(take))
+    return take.taken
+  }
+
+  /** Dispatches from where `take` stands; false when the slice ran out first (go on after a yield). */
+  #continue(take: Take): boolean {
+    const { filter, slice } = this.#o
+    for (;;) {
+      if (take.run === undefined) {
+        if (++take.batch >= take.batches.length) return true
+        const batch = take.batches[take.batch]!
+        const run = this.#o.runOf(partitionKey(batch.topic, batch.partition))
+        // Not ours any more: its records stay uncommitted and go to the next owner. (Records only
+        // come for partitions the intake limit granted them to; gap reports come for any.)
+        if (!run?.active || take.cut.has(run)) continue
+        take.run = run
+        take.progress = run.progress
+        take.units = run.topic.batchHandler ? new Map<string, WorkUnit>() : undefined
+        take.record = 0
+        take.checkEvery =
+          filter !== undefined || run.topic.processing.ordering === 'key' ? 1 : PLAIN_CHECK_EVERY
+      }
+      const { run, units } = take
+      const progress = take.progress!
       const topic = run.topic
-      const units = topic.batchHandler ? new Map<string, WorkUnit>() : undefined
-      const progress = run.progress
+      const batch = take.batches[take.batch]!
+      const records = batch.records
       let repositioned = false
-      for (const record of batch.records) {
-        // A synchronous handler of this batch sought (or the run ended): the rest of the batch
-        // is from the old position and is not processed (a seek back fetches it again).
-        if (run.progress !== progress || !run.active || run.seekTo !== undefined) {
+      for (let i = take.record; i < records.length; i++) {
+        if (++take.sinceCheck >= take.checkEvery) {
+          take.sinceCheck = 0
+          if (slice.spent()) {
+            // Units gathered for a batch handler go first: the handler may run meanwhile.
+            if (units) {
+              for (const unit of units.values()) this.#o.enqueue(unit)
+              units.clear()
+            }
+            take.record = i
+            return false
+          }
+        }
+        // A handler sought (or the run ended, or is being revoked, or the runtime stops): the
+        // rest of the batch is from the old position, or not ours to process.
+        if (
+          run.progress !== progress ||
+          !run.active ||
+          run.revoking ||
+          run.seekTo !== undefined ||
+          !this.#o.running()
+        ) {
           repositioned = true
           break
         }
+        const record = records[i]!
         if (progress.shouldSkip(record.offset)) {
           progress.skip(record.offset)
           continue
@@ -68,7 +152,7 @@ export class Dispatcher {
         }
         progress.track(record.offset)
         const lane = this.#laneOf(run, wrapped)
-        taken++
+        take.taken++
         if (units) {
           // A batch handler gets consecutive records of one lane (of the partition, when unordered).
           const key = lane ?? run.key
@@ -79,10 +163,11 @@ export class Dispatcher {
           this.#o.enqueue(new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped))
         }
       }
-      if (!repositioned) progress.advance(batch.nextOffset)
+      if (repositioned) take.cut.add(run)
+      else progress.advance(batch.nextOffset)
       if (units) for (const unit of units.values()) this.#o.enqueue(unit)
+      take.run = undefined
     }
-    return taken
   }
 
   #accepts(filter: RecordFilter, run: PartitionRun, record: ConsumedRecord<unknown>): boolean {

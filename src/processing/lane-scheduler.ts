@@ -1,3 +1,5 @@
+import { TimeSlice } from './time-slice.ts'
+
 /** What running a unit returned: finished, or to be run again later (a retry). */
 export type UnitOutcome = { done: true } | { done: false; retryAfterMs: number }
 
@@ -85,6 +87,10 @@ export interface SchedulerHooks<U> {
  * same lane run one at a time in enqueue order; units without a lane (null) run in any
  * order. A unit that asks to be retried keeps its lane blocked (later units of the lane
  * wait, parked) but frees its concurrency slot while it waits.
+ *
+ * Units that finish synchronously (or whose promises settle one after another in microtasks)
+ * would run back to back without the event loop getting a turn: once the time slice is spent,
+ * the next unit starts in a later macrotask instead.
  */
 export class LaneScheduler<U> {
   readonly #concurrency: number
@@ -94,12 +100,16 @@ export class LaneScheduler<U> {
   readonly #ready = new Fifo<Lane<U> | U>()
   readonly #waiting = new Set<Waiting<U>>()
   #running = 0
+  readonly #slice: TimeSlice
   #pumping = false
   #pumpAgain = false
+  /** A pump waits for the next time slice. */
+  #deferred = false
 
-  constructor(concurrency: number, hooks: SchedulerHooks<U>) {
+  constructor(concurrency: number, hooks: SchedulerHooks<U>, slice: TimeSlice = new TimeSlice()) {
     this.#concurrency = concurrency
     this.#hooks = hooks
+    this.#slice = slice
   }
 
   get running(): number {
@@ -182,6 +192,10 @@ export class LaneScheduler<U> {
 
   #pumpOnce(): void {
     while (this.#running < this.#concurrency && this.#ready.length > 0) {
+      if (this.#slice.spent()) {
+        this.#defer()
+        return
+      }
       const entry = this.#ready.shift()!
       if (!(entry instanceof Lane)) {
         this.#start(null, entry)
@@ -192,6 +206,16 @@ export class LaneScheduler<U> {
       entry.state = 'running'
       this.#start(entry, unit)
     }
+  }
+
+  /** Pumps again in the next time slice (once, however many times the slice ran out meanwhile). */
+  #defer(): void {
+    if (this.#deferred) return
+    this.#deferred = true
+    void this.#slice.next().then(() => {
+      this.#deferred = false
+      this.#pump()
+    })
   }
 
   #start(lane: Lane<U> | null, unit: U): void {

@@ -19,6 +19,7 @@ import type { FlushOptions, Progress } from './progress.ts'
 import type { RecordSource, SourceHooks } from './record-source.ts'
 import type { ConsumerGroupInfo, RuntimeGroup, RuntimeTopic } from './runtime-input.ts'
 import { runBlocking, runContinuous, type StyleHost } from './styles.ts'
+import { TimeSlice } from './time-slice.ts'
 import { UnitExecutor } from './unit-executor.ts'
 import type { UnitHost, WorkUnit } from './work-unit.ts'
 
@@ -97,6 +98,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   readonly #dispatcher: Dispatcher
   readonly #executor: UnitExecutor
   readonly #capacityFreed = new WakeSignal()
+  /** Shared by the dispatcher and every scheduler: this member's synchronous work yields once it is spent. */
+  readonly #slice = new TimeSlice()
   readonly #style: 'blocking' | 'continuous'
   readonly #onFatal: ((error: Error) => void) | undefined
   /** Runs granted records in the take under way (their reservations end with it). */
@@ -128,15 +131,19 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     for (const t of member.topics) {
       this.#schedulers.set(
         t.name,
-        new LaneScheduler<WorkUnit>(t.processing.capacity, {
-          run: (unit) => this.#executor.execute(unit),
-          parked: (unit, parked) => this.#parked(unit, parked),
-          // A bug in the runtime: stop rather than loop or lose the records silently.
-          failed: (unit, error) => {
-            this.#executor.abandon(unit)
-            this.#fail(error instanceof Error ? error : new Error(String(error)))
+        new LaneScheduler<WorkUnit>(
+          t.processing.capacity,
+          {
+            run: (unit) => this.#executor.execute(unit),
+            parked: (unit, parked) => this.#parked(unit, parked),
+            // A bug in the runtime: stop rather than loop or lose the records silently.
+            failed: (unit, error) => {
+              this.#executor.abandon(unit)
+              this.#fail(error instanceof Error ? error : new Error(String(error)))
+            },
           },
-        }),
+          this.#slice,
+        ),
       )
     }
     this.#executor = new UnitExecutor({
@@ -153,6 +160,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       runOf: (key) => this.#runs.get(key),
       unitHost: this,
       enqueue: (unit) => this.#enqueue(unit),
+      slice: this.#slice,
+      running: () => this.running,
     })
     let cut!: () => void
     this.#drainCut = { promise: new Promise<void>((resolve) => (cut = resolve)), resolve: cut }
@@ -265,20 +274,31 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     return free
   }
 
-  takeAndDispatch(max: number): number {
+  takeAndDispatch(max: number): number | Promise<number> {
     const batches = this.#source.takeRecords(max, this.#intakeLimit)
     let taken = 0
     for (const b of batches) taken += b.records.length
+    let dispatched: number | Promise<number>
     try {
-      this.#dispatcher.dispatch(batches)
-    } finally {
-      for (const run of this.#granted) {
-        run.reserved = 0
-        run.load.reserved = 0
-      }
-      this.#granted.length = 0
+      dispatched = this.#dispatcher.dispatch(batches)
+    } catch (error) {
+      this.#endTake()
+      throw error
     }
-    return taken
+    if (typeof dispatched === 'number') {
+      this.#endTake()
+      return taken
+    }
+    return dispatched.then(() => taken).finally(() => this.#endTake())
+  }
+
+  /** The take's reservations end: its records are dispatched (counted as active) or left. */
+  #endTake(): void {
+    for (const run of this.#granted) {
+      run.reserved = 0
+      run.load.reserved = 0
+    }
+    this.#granted.length = 0
   }
 
   /** Flushes the progress of every partition (one flush at a time); never rejects. */

@@ -13,8 +13,11 @@ export interface StyleHost {
   readonly inFlight: number
   /** Records that may be taken now (continuous style: the free part of the topics' budgets). */
   budget(): number
-  /** Takes up to `max` records under the intake limits and dispatches them; returns how many were taken. */
-  takeAndDispatch(max: number): number
+  /**
+   * Takes up to `max` records under the intake limits and dispatches them; returns how many
+   * were taken, as a promise when the time slice ran out and the rest went on in later ones.
+   */
+  takeAndDispatch(max: number): number | Promise<number>
   /** Reports progress (one flush at a time); never rejects. */
   flush(): Promise<void>
   waitForRecords(timeoutMs: number): Promise<void>
@@ -25,7 +28,7 @@ export interface StyleHost {
 /** Take at most `maxPollRecords` → run them all (within ordering and capacity) → commit → repeat. */
 export async function runBlocking(host: StyleHost, maxPollRecords: number): Promise<void> {
   while (host.running) {
-    if (host.takeAndDispatch(maxPollRecords) === 0) {
+    if ((await host.takeAndDispatch(maxPollRecords)) === 0) {
       // Idle: commit the last poll's offsets, without waiting for the broker's answer (that
       // round trip would stall the next poll each time the buffer runs dry).
       void host.flush()
@@ -47,7 +50,7 @@ export async function runBlocking(host: StyleHost, maxPollRecords: number): Prom
 export async function runContinuous(host: StyleHost): Promise<void> {
   while (host.running) {
     const budget = host.budget()
-    const taken = budget > 0 ? host.takeAndDispatch(budget) : 0
+    const taken = budget > 0 ? await host.takeAndDispatch(budget) : 0
     if (taken > 0) {
       // Synchronous handlers (or a filter that rejects most records) would otherwise keep the
       // event loop until the buffers run dry: no timer, heartbeat or fetch response meanwhile.
