@@ -124,6 +124,7 @@ export async function startFresh(
         port,
         otherPorts: [saslPort, tlsPort, controllerPort],
         logFile: files.logFile,
+        logOffset,
         timeoutMs,
         version: jars.version,
         exited: () => broker.exit,
@@ -241,6 +242,7 @@ export async function restartKept(
     restarted: true,
   }
   delete state.features
+  const logOffset = existsSync(files.logFile) ? statSync(files.logFile).size : 0
   const broker = spawnRecorded(env, java, jvmBase, files, state)
   try {
     const features = await awaitBrokerReady({
@@ -248,6 +250,7 @@ export async function restartKept(
       port: kept.port,
       otherPorts: [kept.saslPort, kept.tlsPort, kept.controllerPort],
       logFile: files.logFile,
+      logOffset,
       timeoutMs,
       version: jars.version,
       exited: () => broker.exit,

@@ -20,6 +20,12 @@ export interface ReadyWait {
   /** The node's other listeners: each must accept connections too (a broker that failed to bind one is exiting). */
   otherPorts: number[]
   logFile: string
+  /**
+   * Where this start's part of the log begins. When given, the node is ready only once that part
+   * says the server started: another process that holds the port (the broker then fails to bind
+   * it and exits) would otherwise answer the probes in its place.
+   */
+  logOffset?: number
   timeoutMs: number
   /** How the process ended, or undefined while it runs. */
   exited: () => string | undefined
@@ -33,6 +39,9 @@ export interface ReadyWait {
 }
 
 /** Returns the finalized feature levels once the broker is ready; throws (after killing it) otherwise. */
+/** Logged once every listener is bound and the node serves (KafkaRaftServer, 3.9 and 4.x). */
+const SERVER_STARTED = 'Kafka Server started'
+
 export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, number>> {
   const label = wait.label ?? 'The Kafka broker'
   const deadline = Date.now() + wait.timeoutMs
@@ -52,6 +61,8 @@ export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, 
         `${label} did not answer within ${wait.timeoutMs} ms. Last lines of ${wait.logFile}:\n${logTail(wait.logFile)}`,
       )
     }
+    if (wait.logOffset !== undefined && !logSince(wait.logFile, wait.logOffset).includes(SERVER_STARTED))
+      continue
     const facts = await probeBroker(address, 1000).catch(() => undefined)
     if (!facts) continue
     // A broker that answered and then exits (it could not bind a later listener) fails the
