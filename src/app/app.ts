@@ -39,6 +39,7 @@ export class App {
   #stopping: Promise<void> | undefined
   #failure: Error | undefined
   readonly #failed: { promise: Promise<Error>; resolve: (error: Error) => void }
+  readonly #stopHooks: Array<() => unknown> = []
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
@@ -193,6 +194,23 @@ export class App {
     void this.stop()
   }
 
+  /**
+   * Registers `hook` to run once the app has stopped (records drained, offsets committed, groups
+   * left), before `stop()` / `run()` resolve: close what the app module opened, e.g. a `/metrics`
+   * server (`app.onStop(() => new Promise((r) => server.close(() => r())))`). Hooks run one after
+   * another, in the order registered; a hook that throws is logged and the others still run.
+   */
+  onStop(hook: () => unknown): this {
+    if (typeof hook !== 'function') {
+      throw new MultilaneError(
+        'INVALID_CONFIGURATION',
+        `onStop(hook): hook must be a function, got ${typeof hook}`,
+      )
+    }
+    this.#stopHooks.push(hook)
+    return this
+  }
+
   /** Graceful shutdown: stop taking records, finish in-flight ones (up to shutdownTimeoutMs), commit, leave. */
   stop(): Promise<void> {
     if (this.#state === 'defining') this.#state = 'stopped'
@@ -216,6 +234,13 @@ export class App {
       await this.#deadLetters?.close()
     } catch (error) {
       this.#logger.error({ err: error }, 'closing the dead letter producer failed')
+    }
+    for (const hook of this.#stopHooks) {
+      try {
+        await hook()
+      } catch (error) {
+        this.#logger.error({ err: error }, 'an onStop hook failed')
+      }
     }
     this.#state = 'stopped'
     this.#logger.info('multilane stopped')

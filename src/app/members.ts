@@ -17,6 +17,11 @@ export interface MemberPlan {
   routing?: CommitRouting
 }
 
+/** What placing segments needs to know of a consumer group (a definition has it). */
+export interface PlacedGroup {
+  readonly parallelSegments: { readonly count: number }
+}
+
 /** Which segments this process runs (all when undefined). */
 export type SegmentPlacement = readonly number[] | undefined
 
@@ -95,7 +100,7 @@ export function membersOf(
  * would run nothing.
  */
 export function checkPlacement(
-  groups: readonly ConsumerGroupDefinition[],
+  groups: readonly PlacedGroup[],
   placement: SegmentPlacement,
   shareGroups = 0,
 ): void {

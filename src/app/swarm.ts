@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { MultilaneError } from '../errors.ts'
-import type { ConsumerGroupDefinition } from './definition.ts'
+import type { PlacedGroup } from './members.ts'
 
 /** What one worker runs. */
 export interface WorkerPlan {
@@ -26,7 +26,7 @@ export interface WorkerPlan {
  * (`shareGroups`: how many the app has) run a member in every worker, so no worker idles then.
  */
 export function planWorkers(
-  groups: readonly ConsumerGroupDefinition[],
+  groups: readonly PlacedGroup[],
   processes: number,
   segments?: readonly number[],
   shareGroups = 0,

@@ -1,7 +1,9 @@
 // A worker of `multilane run --processes N` (src/app/swarm.ts starts it): runs the app module
-// with its share of the segments until SIGTERM/SIGINT drains it.
+// with its share of the segments until SIGTERM/SIGINT drains it, then exits with the drain's
+// status (whatever the module still holds open).
 // argv: <app module path> <segments: JSON array, or null for the app's ordinary members>
 import { loadAppModule } from './app-module.ts'
+import { describeError } from './errors.ts'
 
 const [modulePath, placement] = process.argv.slice(2)
 // The swarm's channel (see swarm.ts) must not keep the worker alive. When it closes, the swarm
@@ -9,6 +11,7 @@ const [modulePath, placement] = process.argv.slice(2)
 // already draining then exits at once, as on a second signal).
 process.channel?.unref()
 process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'))
+let code = 0
 try {
   if (!modulePath || placement === undefined)
     throw new Error('usage: run-worker <app module> <segments JSON>')
@@ -16,9 +19,7 @@ try {
   const app = await loadAppModule(modulePath)
   await app.run(segments ? { segments } : {})
 } catch (error) {
-  const e = error as Error & { code?: string }
-  process.stderr.write(
-    `multilane worker ${process.env.MULTILANE_WORKER ?? ''}: ${e.code ? `[${e.code}] ` : ''}${e.message}\n`,
-  )
-  process.exitCode = 1
+  process.stderr.write(`multilane worker ${process.env.MULTILANE_WORKER ?? ''}: ${describeError(error)}\n`)
+  code = 1
 }
+process.exit(code)
