@@ -40,6 +40,8 @@ export class App {
   #failure: Error | undefined
   readonly #failed: { promise: Promise<Error>; resolve: (error: Error) => void }
   readonly #stopHooks: Array<() => unknown> = []
+  /** Why the graceful stop failed (a final commit, records abandoned at shutdownTimeoutMs): run() rejects with it. */
+  #stopFailure: Error | undefined
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
@@ -223,6 +225,8 @@ export class App {
     this.#state = 'stopping'
     const results = await Promise.allSettled(this.#runtimes.map((r) => r.stop()))
     results.forEach((result, i) => {
+      this.#stopFailure ??=
+        result.status === 'rejected' ? (result.reason as Error) : this.#runtimes[i]!.stopFailure
       if (result.status === 'rejected') {
         this.#logger.error(
           { err: result.reason, consumerGroup: this.#runtimes[i]!.name },
@@ -248,7 +252,9 @@ export class App {
 
   /**
    * Starts and runs until SIGINT or SIGTERM, then shuts down gracefully. Rejects when the app
-   * cannot start or a member fails for good (after stopping everything). A second signal
+   * cannot start or a member fails for good (after stopping everything), and when the drain did
+   * not end cleanly: its final commit failed (COMMIT_FAILED) or records still running at
+   * `shutdownTimeoutMs` were abandoned (SHUTDOWN_TIMEOUT). A second signal
    * exits at once, with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
    */
   async run(options: StartOptions = {}): Promise<void> {
@@ -284,6 +290,7 @@ export class App {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }
+    if (this.#stopFailure) throw this.#stopFailure
   }
 }
 

@@ -54,6 +54,11 @@ export class FaultProxy {
     this.#faults.push({ ...fault })
   }
 
+  /** Drops the faults still waiting for a matching response. */
+  clear(): void {
+    this.#faults.length = 0
+  }
+
   /** Faults still waiting for a matching response. */
   pending(): number {
     return this.#faults.reduce((n, f) => n + f.count, 0)
