@@ -23,6 +23,11 @@ export interface StartOptions {
    * groups without segments run as usual. Default: all segments.
    */
   segments?: readonly number[]
+  /**
+   * Set by `multilane run --processes` in each worker (its index from 0): a consumer group's
+   * `groupInstanceId` becomes `<groupInstanceId>-<worker>` in this process.
+   */
+  worker?: number
 }
 
 /** Exit codes of a second signal during the graceful drain: 128 + the signal's number. */
@@ -115,6 +120,12 @@ export class App {
     const definition = this.definition()
     const placement = options.segments
     checkPlacement(definition.consumerGroups, placement, definition.shareGroups.length)
+    if (options.worker !== undefined && (!Number.isSafeInteger(options.worker) || options.worker < 0)) {
+      throw new MultilaneError(
+        'INVALID_PLACEMENT',
+        `worker must be an integer ≥ 0, got ${String(options.worker)}`,
+      )
+    }
     this.#state = 'starting'
     try {
       if (definition.consumerGroups.length === 0 && definition.shareGroups.length === 0) {
@@ -127,7 +138,7 @@ export class App {
       this.#deadLetters = new DeadLetterQueueProducer(definition.settings.kafka)
       this.#runtimes = [
         ...definition.consumerGroups.flatMap((group) =>
-          membersOf(group, definition.settings, this.#events, placement).map((plan) =>
+          membersOf(group, definition.settings, this.#events, placement, options.worker).map((plan) =>
             this.#runtimeOf(definition, plan),
           ),
         ),

@@ -17,7 +17,8 @@ try {
     throw new Error('usage: run-worker <app module> <segments JSON>')
   const segments = JSON.parse(placement) as number[] | null
   const app = await loadAppModule(modulePath)
-  await app.run(segments ? { segments } : {})
+  const worker = Number(process.env.MULTILANE_WORKER)
+  await app.run({ ...(segments ? { segments } : {}), ...(Number.isSafeInteger(worker) ? { worker } : {}) })
 } catch (error) {
   process.stderr.write(`multilane worker ${process.env.MULTILANE_WORKER ?? ''}: ${describeError(error)}\n`)
   code = 1

@@ -87,3 +87,51 @@ test('run --processes 1: a swarm that gives up exits 1 although the app module h
   assert.equal(result.code, 1, result.stderr)
   assert.match(result.stderr, /giving up/)
 })
+
+test('run: records still running at shutdownTimeoutMs are abandoned with a warning naming how many and where, and run exits 1', async () => {
+  const run = await runUntilHandled(
+    [],
+    { OPEN_HANDLE_HANG: '1', OPEN_HANDLE_SHUTDOWN_TIMEOUT_MS: '1000', OPEN_HANDLE_LOG: '1' },
+    1,
+  )
+  run.child.kill('SIGTERM')
+  const result = await exited(run)
+  assert.equal(result.code, 1, result.stderr)
+  const warning = result.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg: string; abandoned?: number; partitions?: string[] })
+    .find((l) => l.abandoned !== undefined)
+  assert.ok(warning, `a warning names the abandoned records:\n${result.stdout}`)
+  assert.equal(warning.abandoned, 1)
+  assert.equal(warning.partitions?.length, 1)
+  assert.match(warning.partitions![0]!, /^run-exit.*#0$/)
+  assert.match(result.stderr, /SHUTDOWN_TIMEOUT/)
+})
+
+test('run --processes 2 with groupInstanceId: each worker joins with its own instance id (<id>-<worker>), both get partitions', async () => {
+  const topic = await createTopic('run-static', 2)
+  const run = spawnMultilane(
+    ['run', fixture, '--processes', '2'],
+    cliEnv(undefined, {
+      OPEN_HANDLE_TOPIC: topic,
+      OPEN_HANDLE_GROUP: uniqueName('run-static'),
+      OPEN_HANDLE_INSTANCE_ID: uniqueName('static'),
+    }),
+  )
+  const assignedPids = () =>
+    new Set([...run.output().matchAll(/^A (\d+) (\d+)$/gm)].filter((m) => Number(m[2]) > 0).map((m) => m[1]))
+  try {
+    await waitUntil(() => assignedPids().size === 2, {
+      timeoutMs: 90_000,
+      message: `both workers are assigned partitions:\n${run.output()}`,
+    })
+  } catch (error) {
+    run.child.kill('SIGKILL')
+    throw error
+  }
+  run.child.kill('SIGTERM')
+  const result = await exited(run)
+  assert.equal(result.code, 0, result.stderr)
+  assert.doesNotMatch(result.stderr, /restarting/)
+})
