@@ -10,6 +10,7 @@ import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
 import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
 import { createShareGroupRuntime } from '../processing/share-group-runtime.ts'
 import { AppBuilder, type ConsumerGroupBuilder, type ShareGroupBuilder } from './app-builder.ts'
+import { waitForCluster } from './cluster-wait.ts'
 import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
 import type { AppOptions } from './options/app.ts'
@@ -144,6 +145,8 @@ export class App {
         ),
         ...definition.shareGroups.map((group) => this.#shareRuntimeOf(definition, group)),
       ]
+      // A cluster not reachable yet (restarting, failing over) is waited for, up to kafka.startTimeoutMs.
+      await waitForCluster(definition.settings.kafka, this.#logger, () => this.#state !== 'starting')
       await checkDeadLetterTopics(definition)
       await applyShareGroupConfigs(definition)
       if (this.#state === 'starting') await Promise.all(this.#runtimes.map((r) => r.start()))
