@@ -2,12 +2,14 @@
  * The process swarm of `multilane run --processes N`: N worker processes, each running the app
  * with its share of the segments, supervised. A worker that dies is restarted with backoff; one
  * that keeps failing (RESTART_DEFAULTS.maxFailures unexpected exits within windowMs) ends the
- * swarm with exit code 1. SIGTERM/SIGINT are forwarded for a graceful drain: the swarm exits 0
+ * swarm with exit code 1; one that exits WORKER_EXIT.fatal ends it at once, and one that exits
+ * WORKER_EXIT.clusterUnreachable is restarted without counting. SIGTERM/SIGINT are forwarded for a graceful drain: the swarm exits 0
  * once every worker drained; a second signal is forwarded too (workers exit at once) and the
  * swarm exits with 128 + the signal's number.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { MultilaneError } from '../errors.ts'
+import { isClusterUnreachable } from './cluster-wait.ts'
 import type { PlacedGroup } from './members.ts'
 
 /** What one worker runs. */
@@ -61,6 +63,32 @@ export interface RestartOptions {
   windowMs: number
 }
 
+/**
+ * Exit codes a worker uses to tell the swarm why it failed (other non-zero codes are crashes,
+ * restarted with backoff and counted toward giving up).
+ */
+export const WORKER_EXIT = Object.freeze({
+  /** No broker reachable within kafka.startTimeoutMs: the cluster is failing, not the worker. Restarted, not counted. */
+  clusterUnreachable: 75,
+  /** A failure no restart can fix (a routing mismatch, an invalid definition): not restarted; the swarm stops, exit 1. */
+  fatal: 78,
+})
+
+/** Error codes (anywhere in the cause chain) that make a worker exit with WORKER_EXIT.fatal. */
+const FATAL_CODES = new Set(['ROUTING_MISMATCH', 'INVALID_CONFIGURATION', 'INVALID_PLACEMENT'])
+
+/** The exit code of a worker whose app failed with `error` (see WORKER_EXIT). */
+export function workerExitCode(error: unknown): number {
+  const codes: unknown[] = []
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    codes.push(e.code)
+    e = e.cause as typeof e
+  }
+  if (codes.some((c) => typeof c === 'string' && FATAL_CODES.has(c))) return WORKER_EXIT.fatal
+  if (isClusterUnreachable(error)) return WORKER_EXIT.clusterUnreachable
+  return 1
+}
+
 export const RESTART_DEFAULTS: Readonly<RestartOptions> = Object.freeze({
   initialBackoffMs: 500,
   maxBackoffMs: 10_000,
@@ -104,6 +132,8 @@ interface Worker {
   plan: WorkerPlan
   child: ChildProcess | undefined
   policy: RestartPolicy
+  /** Backoff of exits while the cluster was unreachable: never gives up. */
+  unreachable: RestartPolicy
   restartTimer: NodeJS.Timeout | undefined
 }
 
@@ -116,6 +146,7 @@ export function runSwarm(options: SwarmOptions): Promise<number> {
     plan,
     child: undefined,
     policy: new RestartPolicy(restart),
+    unreachable: new RestartPolicy({ ...restart, maxFailures: Number.POSITIVE_INFINITY }),
     restartTimer: undefined,
   }))
   const describe = (w: Worker) =>
@@ -168,6 +199,25 @@ export function runSwarm(options: SwarmOptions): Promise<number> {
         if (code !== 0) exitCode = exitCode || 1
         options.log(`${describe(w)} ${code === 0 ? 'drained and exited' : `exited ${how}`}`)
         finishIfIdle()
+        return
+      }
+      if (code === WORKER_EXIT.fatal) {
+        options.log(
+          `${describe(w)} exited with code ${code}: it failed with an error no restart can fix (its message is above); ` +
+            'not restarting it: stopping the other workers',
+        )
+        exitCode = 1
+        stopping = {}
+        stopAll('SIGTERM')
+        return
+      }
+      if (code === WORKER_EXIT.clusterUnreachable) {
+        const delay = w.unreachable.failed(Date.now()) as number
+        options.log(
+          `${describe(w)} could not reach the cluster (exit code ${code}); restarting in ${delay} ms ` +
+            '(not counted as a failure of the worker)',
+        )
+        w.restartTimer = setTimeout(() => start(w), delay)
         return
       }
       const next = w.policy.failed(Date.now())

@@ -2,6 +2,7 @@
 // with its share of the segments until SIGTERM/SIGINT drains it, then exits with the drain's
 // status (whatever the module still holds open).
 // argv: <app module path> <segments: JSON array, or null for the app's ordinary members>
+import { workerExitCode } from '../app/swarm.ts'
 import { loadAppModule } from './app-module.ts'
 import { describeError } from './errors.ts'
 
@@ -21,6 +22,7 @@ try {
   await app.run({ ...(segments ? { segments } : {}), ...(Number.isSafeInteger(worker) ? { worker } : {}) })
 } catch (error) {
   process.stderr.write(`multilane worker ${process.env.MULTILANE_WORKER ?? ''}: ${describeError(error)}\n`)
-  code = 1
+  // Tells the swarm whether a restart can help (see WORKER_EXIT).
+  code = workerExitCode(error)
 }
 process.exit(code)
