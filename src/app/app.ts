@@ -29,6 +29,12 @@ export interface StartOptions {
    * `groupInstanceId` becomes `<groupInstanceId>-<worker>` in this process.
    */
   worker?: number
+  /**
+   * Aborting it asks for the graceful stop like a first SIGTERM, but is not counted as a signal:
+   * a SIGTERM arriving as well (a cgroup-wide stop reaching the process directly and through
+   * `multilane run`) is still the first signal, not "exit at once". `run()` only.
+   */
+  stopRequest?: AbortSignal
 }
 
 /** Exit codes of a second signal during the graceful drain: 128 + the signal's number. */
@@ -293,8 +299,15 @@ export class App {
       // Also ends a start that is still joining.
       void this.stop()
     }
+    const onStopRequest = () => {
+      this.#logger.info('shutting down (stop requested): finishing in-flight records')
+      wake()
+      void this.stop()
+    }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
+    if (options.stopRequest?.aborted) onStopRequest()
+    else options.stopRequest?.addEventListener('abort', onStopRequest, { once: true })
     try {
       await this.start(options)
       const failure = await Promise.race([stopped.then(() => undefined), this.#failed.promise])
@@ -303,6 +316,7 @@ export class App {
       await this.stop()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      options.stopRequest?.removeEventListener('abort', onStopRequest)
     }
     if (this.#stopFailure) throw this.#stopFailure
   }

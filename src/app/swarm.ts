@@ -3,9 +3,10 @@
  * with its share of the segments, supervised. A worker that dies is restarted with backoff; one
  * that keeps failing (RESTART_DEFAULTS.maxFailures unexpected exits within windowMs) ends the
  * swarm with exit code 1; one that exits WORKER_EXIT.fatal ends it at once, and one that exits
- * WORKER_EXIT.clusterUnreachable is restarted without counting. SIGTERM/SIGINT are forwarded for a graceful drain: the swarm exits 0
- * once every worker drained; a second signal is forwarded too (workers exit at once) and the
- * swarm exits with 128 + the signal's number.
+ * WORKER_EXIT.clusterUnreachable is restarted without counting. SIGTERM/SIGINT become a stop
+ * request to every worker (over IPC, so a worker that got the signal directly too still drains):
+ * the swarm exits 0 once every worker drained; a second signal makes the workers exit at once and
+ * the swarm exits with 128 + the signal's number.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { MultilaneError } from '../errors.ts'
@@ -73,6 +74,12 @@ export const WORKER_EXIT = Object.freeze({
   /** A failure no restart can fix (a routing mismatch, an invalid definition): not restarted; the swarm stops, exit 1. */
   fatal: 78,
 })
+
+/**
+ * What the swarm sends a worker over the IPC channel: `stop` drains it (as a first SIGTERM would,
+ * without counting as a signal), `exit` ends it at once with `code`.
+ */
+export type SwarmMessage = { type: 'stop' } | { type: 'exit'; code: number }
 
 /** Error codes (anywhere in the cause chain) that make a worker exit with WORKER_EXIT.fatal. */
 const FATAL_CODES = new Set(['ROUTING_MISMATCH', 'INVALID_CONFIGURATION', 'INVALID_PLACEMENT'])
@@ -166,11 +173,20 @@ export function runSwarm(options: SwarmOptions): Promise<number> {
     }
   }
 
-  const stopAll = (signal: NodeJS.Signals) => {
+  /**
+   * Asks every worker to drain (`now`: to exit at once with `code`) over its IPC channel, not
+   * with a signal: a worker that also gets the signal directly (a cgroup-wide SIGTERM) must see
+   * one stop, not two. A worker whose channel is gone gets `signal`.
+   */
+  const stopAll = (signal: NodeJS.Signals, now?: { code: number }) => {
+    const message: SwarmMessage = now ? { type: 'exit', code: now.code } : { type: 'stop' }
     for (const w of workers) {
       clearTimeout(w.restartTimer)
       w.restartTimer = undefined
-      w.child?.kill(signal)
+      const child = w.child
+      if (!child) continue
+      if (child.connected) child.send(message, (error) => error && child.kill(signal))
+      else child.kill(signal)
     }
     finishIfIdle()
   }
@@ -240,7 +256,7 @@ export function runSwarm(options: SwarmOptions): Promise<number> {
     if (stopping?.signal) {
       options.log(`second ${signal}: the workers exit without draining`)
       exitCode = 128 + (SIGNAL_NUMBERS[signal] ?? 0)
-      stopAll(signal)
+      stopAll(signal, { code: exitCode })
       return
     }
     stopping = { signal }

@@ -2,7 +2,7 @@
 // with its share of the segments until SIGTERM/SIGINT drains it, then exits with the drain's
 // status (whatever the module still holds open).
 // argv: <app module path> <segments: JSON array, or null for the app's ordinary members>
-import { workerExitCode } from '../app/swarm.ts'
+import { type SwarmMessage, workerExitCode } from '../app/swarm.ts'
 import { loadAppModule } from './app-module.ts'
 import { describeError } from './errors.ts'
 
@@ -12,6 +12,13 @@ const [modulePath, placement] = process.argv.slice(2)
 // already draining then exits at once, as on a second signal).
 process.channel?.unref()
 process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'))
+// The swarm asks for stops over the channel, not with signals: a SIGTERM that reaches the worker
+// directly as well (systemd stopping the whole cgroup) is then the same stop, not a second one.
+const stopRequest = new AbortController()
+process.on('message', (message: SwarmMessage) => {
+  if (message?.type === 'stop') stopRequest.abort()
+  else if (message?.type === 'exit') process.exit(message.code)
+})
 let code = 0
 try {
   if (!modulePath || placement === undefined)
@@ -19,7 +26,11 @@ try {
   const segments = JSON.parse(placement) as number[] | null
   const app = await loadAppModule(modulePath)
   const worker = Number(process.env.MULTILANE_WORKER)
-  await app.run({ ...(segments ? { segments } : {}), ...(Number.isSafeInteger(worker) ? { worker } : {}) })
+  await app.run({
+    ...(segments ? { segments } : {}),
+    ...(Number.isSafeInteger(worker) ? { worker } : {}),
+    stopRequest: stopRequest.signal,
+  })
 } catch (error) {
   process.stderr.write(`multilane worker ${process.env.MULTILANE_WORKER ?? ''}: ${describeError(error)}\n`)
   // Tells the swarm whether a restart can help (see WORKER_EXIT).
