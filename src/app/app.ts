@@ -283,6 +283,8 @@ export class App {
         'APP_ALREADY_STARTED',
         `the app is ${this.#state}; run() starts it, call it once`,
       )
+    // Asked to stop before it started: nothing to run.
+    if (options.stopRequest?.aborted) return
     let signalled = false
     let wake!: () => void
     const stopped = new Promise<void>((resolve) => {
@@ -306,8 +308,7 @@ export class App {
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
-    if (options.stopRequest?.aborted) onStopRequest()
-    else options.stopRequest?.addEventListener('abort', onStopRequest, { once: true })
+    options.stopRequest?.addEventListener('abort', onStopRequest, { once: true })
     try {
       await this.start(options)
       const failure = await Promise.race([stopped.then(() => undefined), this.#failed.promise])

@@ -69,7 +69,7 @@ export interface RestartOptions {
  * restarted with backoff and counted toward giving up).
  */
 export const WORKER_EXIT = Object.freeze({
-  /** No broker reachable within kafka.startTimeoutMs: the cluster is failing, not the worker. Restarted, not counted. */
+  /** No broker reachable within kafka.startTimeoutMs, or no coordinator found: the cluster is failing, not the worker. Restarted, not counted. */
   clusterUnreachable: 75,
   /** A failure no restart can fix (a routing mismatch, an invalid definition): not restarted; the swarm stops, exit 1. */
   fatal: 78,
@@ -92,7 +92,9 @@ export function workerExitCode(error: unknown): number {
     e = e.cause as typeof e
   }
   if (codes.some((c) => typeof c === 'string' && FATAL_CODES.has(c))) return WORKER_EXIT.fatal
-  if (isClusterUnreachable(error)) return WORKER_EXIT.clusterUnreachable
+  // A cluster failing over: no broker answered, or the group's coordinator could not be found.
+  if (isClusterUnreachable(error) || codes.includes('COORDINATOR_NOT_FOUND'))
+    return WORKER_EXIT.clusterUnreachable
   return 1
 }
 
