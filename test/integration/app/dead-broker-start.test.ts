@@ -1,8 +1,9 @@
 // An app starting while a broker it cannot reach is still named by the metadata (SIGKILLed: the
 // controller lists it, and its leaderships, until the broker session timeout): the start must
 // not fail on that broker; the partitions it led are consumed once their leadership moves, and
-// nothing is lost. On a cluster of this file's own (two brokers; node 2 is the victim, since the
-// internal topics live on node 1).
+// nothing is lost; under `multilane run --processes`, a worker restarted in that window starts
+// (it does not fail and use up its restarts). On a cluster of this file's own (node 1 plus one
+// added broker per test, the victim: the internal topics live on node 1).
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,8 +15,18 @@ import { startLocalKafka, stopLocalKafka } from '../../../src/devkafka/local-bro
 import { BOOTSTRAP_ENV } from '../../../src/kafka/bootstrap.ts'
 import { KafkaCluster } from '../../../src/kafka/cluster.ts'
 import { resolveConnection } from '../../../src/kafka/connection-options.ts'
-import { committedOffsets, createAdmin, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
+import {
+  committedOffsets,
+  createAdmin,
+  produceRecords,
+  uniqueName,
+  waitUntil,
+  within,
+} from '../../support/kafka.ts'
+import { spawnMultilane } from '../../support/launcher.ts'
+import { cliEnv, repo } from '../../support/segments.ts'
 
+const fixture = join(repo, 'test/fixtures/open-handle-app.ts')
 const PARTITIONS = 4
 const PER_PARTITION = 100
 const dir = mkdtempSync(join(tmpdir(), 'multilane-dead-broker-'))
@@ -102,4 +113,69 @@ test('an app starts while the metadata still names a SIGKILLed leader, and handl
   assert.equal(duplicates, 0)
   const committed = await committedOffsets(group, topic, PARTITIONS)
   for (let p = 0; p < PARTITIONS; p++) assert.equal(committed.get(p)?.offset, PER_PARTITION, `partition ${p}`)
+})
+
+test('run --processes 2: a worker restarted while a SIGKILLed leader is still in the metadata starts without failing, nothing is lost', async () => {
+  const victim = await addLocalBroker({ env, nodeId: 3 })
+  const topic = uniqueName('dead-broker-swarm')
+  const admin = createAdmin()
+  try {
+    await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 2 })
+  } finally {
+    await admin.close()
+  }
+  await waitUntil(async () => (await metadata(topic)).leaders.includes(3), {
+    timeoutMs: 60_000,
+    message: 'broker 3 leads a partition',
+  })
+  await produceRecords(topic, PARTITIONS * PER_PARTITION, { partitions: PARTITIONS })
+  const run = spawnMultilane(
+    ['run', fixture, '--processes', '2'],
+    cliEnv(undefined, {
+      KAFKA_BOOTSTRAP_SERVERS: process.env[BOOTSTRAP_ENV]!,
+      OPEN_HANDLE_TOPIC: topic,
+      OPEN_HANDLE_GROUP: uniqueName('dead-broker-swarm'),
+      OPEN_HANDLE_LOG: '1',
+    }),
+  )
+  const handled = () => new Set([...run.output().matchAll(/^H \d+ (\d+:\d+)$/gm)].map((m) => m[1]))
+  const pidsOf = (w: number) =>
+    [...run.output().matchAll(new RegExp(`worker ${w} started \\(pid (\\d+)\\)`, 'g'))].map((m) =>
+      Number(m[1]),
+    )
+  try {
+    await waitUntil(() => handled().size > 0 && pidsOf(0).length === 1 && pidsOf(1).length === 1, {
+      timeoutMs: 90_000,
+      message: `the workers handle records:\n${run.output()}`,
+    })
+    // A worker dies; the leader goes as its replacement is starting (the swarm restarts it after
+    // 0.5 s; importing the app takes longer), so the replacement's start meets the dead broker.
+    process.kill(pidsOf(0)[0]!, 'SIGKILL')
+    await waitUntil(() => pidsOf(0).length === 2, { message: `worker 0 restarted:\n${run.output()}` })
+    process.kill(victim.pid, 'SIGKILL')
+    await waitUntil(() => handled().size === PARTITIONS * PER_PARTITION, {
+      timeoutMs: 120_000,
+      message: `every record handled (${handled().size})`,
+    })
+  } finally {
+    run.child.kill('SIGTERM')
+  }
+  const result = await within(run.done, 60_000)
+  if (result === 'timed out') run.child.kill('SIGKILL')
+  assert.notEqual(result, 'timed out', run.output())
+  if (result === 'timed out') return
+  assert.equal(result.code, 0, result.stderr)
+  // The only unexpected exit is the SIGKILL: no start failed (not even as "cluster unreachable").
+  assert.doesNotMatch(result.stderr, /exited with code/)
+  assert.equal(result.stderr.match(/exited by SIGKILL/g)?.length, 1, result.stderr)
+  // The replacement did meet the dead broker (logged as a connection error, and went on).
+  const replacement = pidsOf(0)[1]!
+  const sawDeadBroker = result.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .some((l) => (JSON.parse(l) as { pid?: number }).pid === replacement && l.includes(`:${victim.port}`))
+  assert.ok(
+    sawDeadBroker,
+    `worker 0's replacement (pid ${replacement}) met the dead broker:\n${result.stdout}`,
+  )
 })
