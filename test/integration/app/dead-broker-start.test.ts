@@ -115,7 +115,7 @@ test('an app starts while the metadata still names a SIGKILLed leader, and handl
   for (let p = 0; p < PARTITIONS; p++) assert.equal(committed.get(p)?.offset, PER_PARTITION, `partition ${p}`)
 })
 
-test('run --processes 2: a worker restarted while a SIGKILLed leader is still in the metadata starts without failing, nothing is lost', async () => {
+test('run --processes 2: a leader and a worker SIGKILLed together: the worker restarts without failing, nothing is lost', async () => {
   const victim = await addLocalBroker({ env, nodeId: 3 })
   const topic = uniqueName('dead-broker-swarm')
   const admin = createAdmin()
@@ -148,11 +148,11 @@ test('run --processes 2: a worker restarted while a SIGKILLed leader is still in
       timeoutMs: 90_000,
       message: `the workers handle records:\n${run.output()}`,
     })
-    // A worker dies; the leader goes as its replacement is starting (the swarm restarts it after
-    // 0.5 s; importing the app takes longer), so the replacement's start meets the dead broker.
+    // The leader goes, and a worker with it (the chaos run's sequence): the replacement (restarted
+    // 0.5 s later) starts while the leadership moves; whatever it meets, it must not fail.
+    process.kill(victim.pid, 'SIGKILL')
     process.kill(pidsOf(0)[0]!, 'SIGKILL')
     await waitUntil(() => pidsOf(0).length === 2, { message: `worker 0 restarted:\n${run.output()}` })
-    process.kill(victim.pid, 'SIGKILL')
     await waitUntil(() => handled().size === PARTITIONS * PER_PARTITION, {
       timeoutMs: 120_000,
       message: `every record handled (${handled().size})`,
@@ -168,14 +168,4 @@ test('run --processes 2: a worker restarted while a SIGKILLed leader is still in
   // The only unexpected exit is the SIGKILL: no start failed (not even as "cluster unreachable").
   assert.doesNotMatch(result.stderr, /exited with code/)
   assert.equal(result.stderr.match(/exited by SIGKILL/g)?.length, 1, result.stderr)
-  // The replacement did meet the dead broker (logged as a connection error, and went on).
-  const replacement = pidsOf(0)[1]!
-  const sawDeadBroker = result.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .some((l) => (JSON.parse(l) as { pid?: number }).pid === replacement && l.includes(`:${victim.port}`))
-  assert.ok(
-    sawDeadBroker,
-    `worker 0's replacement (pid ${replacement}) met the dead broker:\n${result.stdout}`,
-  )
 })
