@@ -1,8 +1,8 @@
 // An app starting while a broker it cannot reach is still named by the metadata (SIGKILLed: the
 // controller lists it, and its leaderships, until the broker session timeout): the start must
 // not fail on that broker; the partitions it led are consumed once their leadership moves, and
-// nothing is lost; under `multilane run --processes`, a worker restarted in that window starts
-// (it does not fail and use up its restarts). On a cluster of this file's own (node 1 plus one
+// nothing is lost; under `multilane run --processes`, a leader and a worker killed together:
+// the worker's replacement starts (it does not fail and use up its restarts). On a cluster of this file's own (node 1 plus one
 // added broker per test, the victim: the internal topics live on node 1).
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
