@@ -39,6 +39,8 @@ export const ERROR_CODES = {
     'The processing layer refused assigned partitions (e.g. a routing mismatch): the member stops.',
   COMMIT_FAILED: 'An offset commit failed after its retries.',
   COMMIT_TIMEOUT: 'A commit at shutdown did not finish in time.',
+  SHUTDOWN_TIMEOUT:
+    'Records still running at shutdownTimeoutMs were abandoned (they will be delivered again); the stop failed.',
   PARTITION_NOT_ASSIGNED: 'A partition operation named a partition this member does not own.',
   PARTITION_NOT_OWNED: 'ctx.commit() for a partition being revoked or lost.',
   OFFSET_RESET_FAILED: 'Committed offsets or reset positions could not be read.',

@@ -15,6 +15,7 @@ import { createShareGroupRuntime } from '../processing/share-group-runtime.ts'
 import { AppProducer } from '../producing/app-producer.ts'
 import { ProducerClient } from '../producing/producer-client.ts'
 import { AppBuilder, type ConsumerGroupBuilder, type ShareGroupBuilder } from './app-builder.ts'
+import { waitForCluster } from './cluster-wait.ts'
 import { ConfigurationError } from './configuration-error.ts'
 import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
 import { type AppHealth, FencingWatch, judgeHealth } from './health.ts'
@@ -30,6 +31,17 @@ export interface StartOptions {
    * groups without segments run as usual. Default: all segments.
    */
   segments?: readonly number[]
+  /**
+   * Set by `multilane run --processes` in each worker (its index from 0): a consumer group's
+   * `groupInstanceId` becomes `<groupInstanceId>-<worker>` in this process.
+   */
+  worker?: number
+  /**
+   * Aborting it asks for the graceful stop like a first SIGTERM, but is not counted as a signal:
+   * a SIGTERM arriving as well (a cgroup-wide stop reaching the process directly and through
+   * `multilane run`) is still the first signal, not "exit at once". `run()` only.
+   */
+  stopRequest?: AbortSignal
 }
 
 /** Exit codes of a second signal during the graceful drain: 128 + the signal's number. */
@@ -53,6 +65,9 @@ export class App {
   readonly #failed: { promise: Promise<Error>; resolve: (error: Error) => void }
   readonly #fencing: FencingWatch
   readonly #shareRuntimes = new WeakSet<ProcessingRuntime>()
+  readonly #stopHooks: Array<() => unknown> = []
+  /** Why the graceful stop failed (a final commit, records abandoned at shutdownTimeoutMs): run() rejects with it. */
+  #stopFailure: Error | undefined
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
@@ -151,6 +166,12 @@ export class App {
     const definition = this.definition()
     const placement = options.segments
     checkPlacement(definition.consumerGroups, placement, definition.shareGroups.length)
+    if (options.worker !== undefined && (!Number.isSafeInteger(options.worker) || options.worker < 0)) {
+      throw new MultilaneError(
+        'INVALID_PLACEMENT',
+        `worker must be an integer ≥ 0, got ${String(options.worker)}`,
+      )
+    }
     this.#state = 'starting'
     try {
       if (definition.consumerGroups.length === 0 && definition.shareGroups.length === 0) {
@@ -167,12 +188,14 @@ export class App {
       )
       this.#runtimes = [
         ...definition.consumerGroups.flatMap((group) =>
-          membersOf(group, definition.settings, this.#events, placement).map((plan) =>
+          membersOf(group, definition.settings, this.#events, placement, options.worker).map((plan) =>
             this.#runtimeOf(definition, plan),
           ),
         ),
         ...definition.shareGroups.map((group) => this.#shareRuntimeOf(definition, group)),
       ]
+      // A cluster not reachable yet (restarting, failing over) is waited for, up to kafka.startTimeoutMs.
+      await waitForCluster(definition.settings.kafka, this.#logger, () => this.#state !== 'starting')
       await this.#tracing.start()
       await checkDeadLetterTopics(definition)
       await applyShareGroupConfigs(definition)
@@ -259,6 +282,23 @@ export class App {
     void this.stop()
   }
 
+  /**
+   * Registers `hook` to run once the app has stopped (records drained, offsets committed, groups
+   * left), before `stop()` / `run()` resolve: close what the app module opened, e.g. a `/metrics`
+   * server (`app.onStop(() => new Promise((r) => server.close(() => r())))`). Hooks run one after
+   * another, in the order registered; a hook that throws is logged and the others still run.
+   */
+  onStop(hook: () => unknown): this {
+    if (typeof hook !== 'function') {
+      throw new MultilaneError(
+        'INVALID_CONFIGURATION',
+        `onStop(hook): hook must be a function, got ${typeof hook}`,
+      )
+    }
+    this.#stopHooks.push(hook)
+    return this
+  }
+
   /** Graceful shutdown: stop taking records, finish in-flight ones (up to shutdownTimeoutMs), commit, leave. */
   stop(): Promise<void> {
     if (this.#state === 'defining') this.#state = 'stopped'
@@ -274,6 +314,8 @@ export class App {
     this.#state = 'stopping'
     const results = await Promise.allSettled(this.#runtimes.map((r) => r.stop()))
     results.forEach((result, i) => {
+      this.#stopFailure ??=
+        result.status === 'rejected' ? (result.reason as Error) : this.#runtimes[i]!.stopFailure
       if (result.status === 'rejected') {
         this.#logger.error(
           { err: result.reason, consumerGroup: this.#runtimes[i]!.name },
@@ -285,6 +327,13 @@ export class App {
       await this.#deadLetters?.close()
     } catch (error) {
       this.#logger.error({ err: error }, 'closing the dead letter producer failed')
+    }
+    for (const hook of this.#stopHooks) {
+      try {
+        await hook()
+      } catch (error) {
+        this.#logger.error({ err: error }, 'an onStop hook failed')
+      }
     }
     await this.#closeProducer()
     this.#tracing.stop()
@@ -302,7 +351,9 @@ export class App {
 
   /**
    * Starts and runs until SIGINT or SIGTERM, then shuts down gracefully. Rejects when the app
-   * cannot start or a member fails for good (after stopping everything). A second signal
+   * cannot start or a member fails for good (after stopping everything), and when the drain did
+   * not end cleanly: its final commit failed (COMMIT_FAILED) or records still running at
+   * `shutdownTimeoutMs` were abandoned (SHUTDOWN_TIMEOUT). A second signal
    * exits at once, with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
    */
   async run(options: StartOptions = {}): Promise<void> {
@@ -311,6 +362,8 @@ export class App {
         'APP_ALREADY_STARTED',
         `the app is ${this.#state}; run() starts it, call it once`,
       )
+    // Asked to stop before it started: nothing to run.
+    if (options.stopRequest?.aborted) return
     let signalled = false
     let wake!: () => void
     const stopped = new Promise<void>((resolve) => {
@@ -327,8 +380,14 @@ export class App {
       // Also ends a start that is still joining.
       void this.stop()
     }
+    const onStopRequest = () => {
+      this.#logger.info('shutting down (stop requested): finishing in-flight records')
+      wake()
+      void this.stop()
+    }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
+    options.stopRequest?.addEventListener('abort', onStopRequest, { once: true })
     try {
       await this.start(options)
       const failure = await Promise.race([stopped.then(() => undefined), this.#failed.promise])
@@ -337,7 +396,9 @@ export class App {
       await this.stop()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      options.stopRequest?.removeEventListener('abort', onStopRequest)
     }
+    if (this.#stopFailure) throw this.#stopFailure
   }
 }
 

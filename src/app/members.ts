@@ -17,8 +17,24 @@ export interface MemberPlan {
   routing?: CommitRouting
 }
 
+/** What placing segments needs to know of a consumer group (a definition has it). */
+export interface PlacedGroup {
+  readonly parallelSegments: { readonly count: number }
+}
+
 /** Which segments this process runs (all when undefined). */
 export type SegmentPlacement = readonly number[] | undefined
+
+/**
+ * A group's membership settings in `multilane run --processes` worker `worker`: a static
+ * member's `groupInstanceId` becomes `<groupInstanceId>-<worker>`, since every worker joins the
+ * same groups and the coordinator refuses a second member with an instance id already owned;
+ * per worker slot, a restarted worker keeps its static membership.
+ */
+export function workerMembership<M extends { groupInstanceId?: string }>(membership: M, worker?: number): M {
+  if (worker === undefined || membership.groupInstanceId === undefined) return membership
+  return { ...membership, groupInstanceId: `${membership.groupInstanceId}-${worker}` }
+}
 
 /** The members a defined consumer group runs in this process: one, or one per placed segment. */
 export function membersOf(
@@ -26,8 +42,10 @@ export function membersOf(
   settings: AppSettings,
   events: EventBus,
   placement?: SegmentPlacement,
+  worker?: number,
 ): MemberPlan[] {
   const segments = group.parallelSegments
+  const membership = workerMembership(group.settings, worker)
   const base = {
     label: group.name,
     topics: group.topics,
@@ -39,7 +57,7 @@ export function membersOf(
     return [
       {
         member: { ...base, group: { name: group.name, segmentId: -1, segmentOrigin: group.name } },
-        membership: group.settings,
+        membership,
       },
     ]
   }
@@ -51,7 +69,7 @@ export function membersOf(
     const info = { name, segmentId: id, segmentOrigin: group.name }
     return {
       member: { ...base, label: `${group.name} segment ${id}`, group: info },
-      membership: group.settings,
+      membership,
       filter: segmentFilter(id, segments, (type, error, record) =>
         events.emit('error.occurred', {
           type,
@@ -95,7 +113,7 @@ export function membersOf(
  * would run nothing.
  */
 export function checkPlacement(
-  groups: readonly ConsumerGroupDefinition[],
+  groups: readonly PlacedGroup[],
   placement: SegmentPlacement,
   shareGroups = 0,
 ): void {

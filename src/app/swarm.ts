@@ -2,13 +2,16 @@
  * The process swarm of `multilane run --processes N`: N worker processes, each running the app
  * with its share of the segments, supervised. A worker that dies is restarted with backoff; one
  * that keeps failing (RESTART_DEFAULTS.maxFailures unexpected exits within windowMs) ends the
- * swarm with exit code 1. SIGTERM/SIGINT are forwarded for a graceful drain: the swarm exits 0
- * once every worker drained; a second signal is forwarded too (workers exit at once) and the
- * swarm exits with 128 + the signal's number.
+ * swarm with exit code 1; one that exits WORKER_EXIT.fatal ends it at once, and one that exits
+ * WORKER_EXIT.clusterUnreachable is restarted without counting. SIGTERM/SIGINT become a stop
+ * request to every worker (over IPC, so a worker that got the signal directly too still drains):
+ * the swarm exits 0 once every worker drained; a second signal makes the workers exit at once and
+ * the swarm exits with 128 + the signal's number.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { MultilaneError } from '../errors.ts'
-import type { ConsumerGroupDefinition } from './definition.ts'
+import { isClusterUnreachable } from './cluster-wait.ts'
+import type { PlacedGroup } from './members.ts'
 
 /** What one worker runs. */
 export interface WorkerPlan {
@@ -26,7 +29,7 @@ export interface WorkerPlan {
  * (`shareGroups`: how many the app has) run a member in every worker, so no worker idles then.
  */
 export function planWorkers(
-  groups: readonly ConsumerGroupDefinition[],
+  groups: readonly PlacedGroup[],
   processes: number,
   segments?: readonly number[],
   shareGroups = 0,
@@ -59,6 +62,40 @@ export interface RestartOptions {
   /** This many unexpected exits of one worker within `windowMs` end the swarm. */
   maxFailures: number
   windowMs: number
+}
+
+/**
+ * Exit codes a worker uses to tell the swarm why it failed (other non-zero codes are crashes,
+ * restarted with backoff and counted toward giving up).
+ */
+export const WORKER_EXIT = Object.freeze({
+  /** No broker reachable within kafka.startTimeoutMs, or no coordinator found: the cluster is failing, not the worker. Restarted, not counted. */
+  clusterUnreachable: 75,
+  /** A failure no restart can fix (a routing mismatch, an invalid definition): not restarted; the swarm stops, exit 1. */
+  fatal: 78,
+})
+
+/**
+ * What the swarm sends a worker over the IPC channel: `stop` drains it (as a first SIGTERM would,
+ * without counting as a signal), `exit` ends it at once with `code`.
+ */
+export type SwarmMessage = { type: 'stop' } | { type: 'exit'; code: number }
+
+/** Error codes (anywhere in the cause chain) that make a worker exit with WORKER_EXIT.fatal. */
+const FATAL_CODES = new Set(['ROUTING_MISMATCH', 'INVALID_CONFIGURATION', 'INVALID_PLACEMENT'])
+
+/** The exit code of a worker whose app failed with `error` (see WORKER_EXIT). */
+export function workerExitCode(error: unknown): number {
+  const codes: unknown[] = []
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    codes.push(e.code)
+    e = e.cause as typeof e
+  }
+  if (codes.some((c) => typeof c === 'string' && FATAL_CODES.has(c))) return WORKER_EXIT.fatal
+  // A cluster failing over: no broker answered, or the group's coordinator could not be found.
+  if (isClusterUnreachable(error) || codes.includes('COORDINATOR_NOT_FOUND'))
+    return WORKER_EXIT.clusterUnreachable
+  return 1
 }
 
 export const RESTART_DEFAULTS: Readonly<RestartOptions> = Object.freeze({
@@ -104,6 +141,8 @@ interface Worker {
   plan: WorkerPlan
   child: ChildProcess | undefined
   policy: RestartPolicy
+  /** Backoff of exits while the cluster was unreachable: never gives up. */
+  unreachable: RestartPolicy
   restartTimer: NodeJS.Timeout | undefined
 }
 
@@ -116,6 +155,7 @@ export function runSwarm(options: SwarmOptions): Promise<number> {
     plan,
     child: undefined,
     policy: new RestartPolicy(restart),
+    unreachable: new RestartPolicy({ ...restart, maxFailures: Number.POSITIVE_INFINITY }),
     restartTimer: undefined,
   }))
   const describe = (w: Worker) =>
@@ -135,11 +175,20 @@ export function runSwarm(options: SwarmOptions): Promise<number> {
     }
   }
 
-  const stopAll = (signal: NodeJS.Signals) => {
+  /**
+   * Asks every worker to drain (`now`: to exit at once with `code`) over its IPC channel, not
+   * with a signal: a worker that also gets the signal directly (a cgroup-wide SIGTERM) must see
+   * one stop, not two. A worker whose channel is gone gets `signal`.
+   */
+  const stopAll = (signal: NodeJS.Signals, now?: { code: number }) => {
+    const message: SwarmMessage = now ? { type: 'exit', code: now.code } : { type: 'stop' }
     for (const w of workers) {
       clearTimeout(w.restartTimer)
       w.restartTimer = undefined
-      w.child?.kill(signal)
+      const child = w.child
+      if (!child) continue
+      if (child.connected) child.send(message, (error) => error && child.kill(signal))
+      else child.kill(signal)
     }
     finishIfIdle()
   }
@@ -170,6 +219,25 @@ export function runSwarm(options: SwarmOptions): Promise<number> {
         finishIfIdle()
         return
       }
+      if (code === WORKER_EXIT.fatal) {
+        options.log(
+          `${describe(w)} exited with code ${code}: it failed with an error no restart can fix (its message is above); ` +
+            'not restarting it: stopping the other workers',
+        )
+        exitCode = 1
+        stopping = {}
+        stopAll('SIGTERM')
+        return
+      }
+      if (code === WORKER_EXIT.clusterUnreachable) {
+        const delay = w.unreachable.failed(Date.now()) as number
+        options.log(
+          `${describe(w)} could not reach the cluster (exit code ${code}); restarting in ${delay} ms ` +
+            '(not counted as a failure of the worker)',
+        )
+        w.restartTimer = setTimeout(() => start(w), delay)
+        return
+      }
       const next = w.policy.failed(Date.now())
       if (next === 'give_up') {
         options.log(
@@ -190,7 +258,7 @@ export function runSwarm(options: SwarmOptions): Promise<number> {
     if (stopping?.signal) {
       options.log(`second ${signal}: the workers exit without draining`)
       exitCode = 128 + (SIGNAL_NUMBERS[signal] ?? 0)
-      stopAll(signal)
+      stopAll(signal, { code: exitCode })
       return
     }
     stopping = { signal }

@@ -13,3 +13,10 @@ export type CliErrorCode =
 
 /** A failure of a `multilane` command against a cluster (exit code 1). */
 export class CliError extends MultilaneError<CliErrorCode> {}
+
+/** An error as the CLI prints it: `[CODE] message` (the code when it has one). */
+export function describeError(error: unknown): string {
+  const e = error as (Error & { code?: unknown }) | undefined
+  const code = typeof e?.code === 'string' ? `[${e.code}] ` : ''
+  return `${code}${e?.message ?? String(error)}`
+}

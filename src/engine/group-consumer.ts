@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { CONSUMER_GROUP_PINNED_VERSIONS } from '../kafka/api-versions.ts'
-import { KafkaCluster } from '../kafka/cluster.ts'
+import { isNetworkError, KafkaCluster } from '../kafka/cluster.ts'
 import { type KafkaConnectionOptions, resolveConnection } from '../kafka/connection-options.ts'
 import { Committer, offsetCommitSender } from './committer.ts'
 import { EngineError } from './errors.ts'
@@ -187,11 +187,19 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     this.#reportMissing(metadata)
     // A broker too old for an API the engine is written against fails here, naming the API
     // and both sides' versions, rather than with UNSUPPORTED_VERSION at the first request.
-    await Promise.all(
+    // A broker the metadata still names but that cannot be reached (killed: the controller lists
+    // it until the broker session timeout) must not fail the start: its partitions are fetched
+    // once their leadership moves, and its versions are asked when it answers again.
+    const checks = await Promise.allSettled(
       this.#cluster
         .knownBrokers()
         .map((nodeId) => this.#cluster.requireVersions(nodeId, CONSUMER_GROUP_PINNED_VERSIONS)),
     )
+    for (const check of checks) {
+      if (check.status === 'fulfilled') continue
+      if (!isNetworkError(check.reason)) throw check.reason
+      this.emit('warning', { source: 'metadata', error: check.reason as Error })
+    }
     await this.#membership.start()
   }
 

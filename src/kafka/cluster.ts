@@ -257,6 +257,11 @@ export class KafkaCluster {
   }
 }
 
+/** True when a broker could not be reached (refused, reset or timed out connection), at any depth of the error. */
+export function isNetworkError(error: unknown): boolean {
+  return hasErrorCode(error, 'PLT_KFK_NETWORK')
+}
+
 /** True when `code` appears anywhere in an error's cause / nested-errors chain. */
 function hasErrorCode(error: unknown, code: string, depth = 0): boolean {
   if (!error || typeof error !== 'object' || depth > 8) return false

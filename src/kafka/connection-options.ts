@@ -22,6 +22,8 @@ export interface KafkaConnectionOptions {
   requestTimeoutMs?: number
   /** TCP/TLS connect timeout (default 10 s). */
   connectTimeoutMs?: number
+  /** How long an app's start retries while no broker is reachable (default 30 s; see waitForCluster). */
+  startTimeoutMs?: number
 }
 
 /** Resolved form used by the engine. */

@@ -115,6 +115,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   /** Ends every revocation drain early: at the shutdown deadline after stop(), at once on a fatal error. */
   readonly #drainCut: { promise: Promise<void>; resolve: () => void }
   #drainCutTimer: NodeJS.Timeout | undefined
+  /** Why the graceful stop did not end cleanly (see stopFailure). */
+  #stopFailure: Error | undefined
 
   constructor(options: ProcessingRuntimeOptions) {
     const member = options.member
@@ -237,6 +239,15 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
         for (const unit of scheduler.close()) this.#executor.abandon(unit)
       this.#state = 'stopped'
     }
+  }
+
+  /**
+   * Why the graceful stop did not end cleanly, once stopped: the closing commit failed
+   * (COMMIT_FAILED), or records still running at `shutdownTimeoutMs` were abandoned
+   * (SHUTDOWN_TIMEOUT). Undefined after a clean stop, and after a fatal error (that is the failure).
+   */
+  get stopFailure(): Error | undefined {
+    return this.#failure ? undefined : this.#stopFailure
   }
 
   /** Stops for good: reported once, then the owner (the app) is told. */
@@ -477,6 +488,42 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     })
   }
 
+  /**
+   * The shutdown's commit: a failure (reported as an event by the progress) fails the stop, since
+   * the records handled since the last commit will be delivered again.
+   */
+  async #closingFlush(runs: readonly PartitionRun[]): Promise<void> {
+    const progress = runs.flatMap((run) => (run.active ? [run.progress] : []))
+    try {
+      await this.#progress.flush(progress, { timeoutMs: CLOSE_COMMIT_TIMEOUT_MS, throwOnError: true })
+    } catch (error) {
+      this.#stopFailure ??= new MultilaneError(
+        'COMMIT_FAILED',
+        `consumerGroup "${this.#member.label}": the final commit at shutdown failed (${(error as Error).message}); the records handled since the last commit will be delivered again`,
+        { cause: error },
+      )
+    }
+  }
+
+  /**
+   * The shutdown's deadline passed with records still running: they are abandoned (delivered
+   * again to the next owner). Said once, with how many and where; the stop then fails.
+   */
+  #reportAbandoned(runs: readonly PartitionRun[]): void {
+    const left = runs.filter((r) => r.active && r.inFlight > 0)
+    if (left.length === 0) return
+    const count = left.reduce((n, r) => n + r.inFlight, 0)
+    const partitions = left.map((r) => `${r.topic.name}#${r.partition}`)
+    this.#logger.warn(
+      { abandoned: count, partitions, shutdownTimeoutMs: this.#member.shutdownTimeoutMs },
+      `shutdown: ${count} record(s) still running after shutdownTimeoutMs (${this.#member.shutdownTimeoutMs} ms) abandoned, in ${partitions.join(', ')}; they will be delivered again`,
+    )
+    this.#stopFailure ??= new MultilaneError(
+      'SHUTDOWN_TIMEOUT',
+      `consumerGroup "${this.#member.label}": ${count} record(s) still running after shutdownTimeoutMs (${this.#member.shutdownTimeoutMs} ms) were abandoned (${partitions.join(', ')}); they will be delivered again`,
+    )
+  }
+
   // ── assignment ────────────────────────────────────────────────────────────────────────
 
   #onAssigned(partitions: AssignedPartition[]): void {
@@ -520,14 +567,13 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
         this.#drainCut.promise,
       ])
       clearTimeout(timer)
+      if (reason === 'closing') this.#reportAbandoned(runs)
       // Partitions lost while draining (the member was fenced, or failed) are not committed.
-      if (!this.#failure) {
+      if (!this.#failure && reason === 'closing') await this.#closingFlush(runs)
+      else if (!this.#failure) {
         await this.#flushRuns(
           runs.filter((r) => r.active),
-          {
-            timeoutMs:
-              reason === 'closing' || this.#state !== 'running' ? CLOSE_COMMIT_TIMEOUT_MS : undefined,
-          },
+          { timeoutMs: this.#state !== 'running' ? CLOSE_COMMIT_TIMEOUT_MS : undefined },
         )
       }
     }

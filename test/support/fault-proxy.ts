@@ -45,10 +45,14 @@ export class FaultProxy {
     this.#target = target
   }
 
-  static async start(target: { host: string; port: number }): Promise<FaultProxy> {
+  /** Listens on `port` (default: any free one) and forwards to `target`. */
+  static async start(target: { host: string; port: number }, port = 0): Promise<FaultProxy> {
     let proxy: FaultProxy | undefined
     const server = createServer((client) => proxy!.connection(client))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', resolve)
+    })
     const address = server.address()
     if (!address || typeof address === 'string') throw new Error('no proxy address')
     proxy = new FaultProxy(server, address.port, target)
@@ -58,6 +62,11 @@ export class FaultProxy {
   /** Corrupts the next `count` responses of `apiKey`. */
   inject(fault: Fault): void {
     this.#faults.push({ ...fault })
+  }
+
+  /** Drops the faults still waiting for a matching response. */
+  clear(): void {
+    this.#faults.length = 0
   }
 
   /** Faults still waiting for a matching response. */

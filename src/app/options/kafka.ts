@@ -19,6 +19,11 @@ export interface KafkaOptions {
   requestTimeoutMs?: number
   /** TCP/TLS connect timeout; the connection applies 10000 when unset. */
   connectTimeoutMs?: number
+  /**
+   * How long the app's start keeps retrying (with backoff, each attempt logged) while no broker
+   * is reachable, before it fails with NO_BROKER_REACHABLE. Default 30000; 0: one attempt.
+   */
+  startTimeoutMs?: number
 }
 
 export const KAFKA_DEFAULTS = Object.freeze({
@@ -67,6 +72,7 @@ export const kafkaContract = options({
   tls: tls.optional(),
   requestTimeoutMs: integerAtLeast(1).optional(),
   connectTimeoutMs: integerAtLeast(1).optional(),
+  startTimeoutMs: integerAtLeast(0).optional(),
 }).transform((kafka, ctx): KafkaConnectionOptions => {
   if (kafka.bootstrap !== undefined) return { ...kafka, bootstrap: kafka.bootstrap }
   // Read at definition time (not import time) so the process environment of `run` applies.

@@ -1,5 +1,7 @@
 // `multilane run <app-module> [--segments 0,2] [--processes N]`: runs the app until SIGTERM or
-// SIGINT, in this process or as a supervised swarm of N worker processes.
+// SIGINT, in this process or as a supervised swarm of N worker processes. Either way `run`
+// exits once the app has stopped, with the drain's status: a handle the app module left open
+// (a /metrics server) must not keep it alive (app.onStop hooks close such resources first).
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
@@ -8,6 +10,9 @@ import { checkPlacement } from '../../app/members.ts'
 import { planWorkers, RESTART_DEFAULTS, runSwarm } from '../../app/swarm.ts'
 import { withSwarmEndpoints } from '../../app/swarm-endpoints.ts'
 import { appModulePath, loadAppModule } from '../app-module.ts'
+import { probeApp } from '../app-probe.ts'
+import { describeError } from '../errors.ts'
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts'
 
 function segmentIds(value: string): number[] {
   const parts = value.split(',').map((p) => p.trim())
@@ -41,11 +46,52 @@ function workerEntry(): string {
 
 const log = (message: string) => process.stderr.write(`multilane run: ${message}\n`)
 
+interface RunOptions {
+  segments?: number[]
+  processes?: number
+  httpPort?: number
+}
+
+/** Runs the app in this process until a signal drained it; its exit code. */
+async function runInProcess(module: string, opts: RunOptions): Promise<number> {
+  const app = await loadAppModule(module)
+  await withHttpEndpoints(app, opts.httpPort, `--http-port ${opts.httpPort}`, () =>
+    app.run(opts.segments ? { segments: opts.segments } : {}),
+  )
+  return EXIT_OK
+}
+
+/** Runs the app as a supervised swarm of `processes` workers; the swarm's exit code. */
+async function runWorkers(module: string, processes: number, opts: RunOptions): Promise<number> {
+  // Read in a child process: the app module's top-level code must not run in the supervisor.
+  const { consumerGroups: groups, shareGroups } = await probeApp(module)
+  checkPlacement(groups, opts.segments)
+  const { workers, idle } = planWorkers(groups, processes, opts.segments, shareGroups)
+  if (idle.length > 0) {
+    log(
+      `${idle.length} of ${processes} workers would have no segment to run (worker${idle.length === 1 ? '' : 's'} ${idle.join(', ')}): ` +
+        `starting ${workers.length}`,
+    )
+  }
+  const ids = workers.map((w) => w.worker)
+  return withSwarmEndpoints(opts.httpPort, ids, `--http-port ${opts.httpPort}`, () =>
+    runSwarm({
+      workers,
+      command: {
+        file: process.execPath,
+        args: [...process.execArgv, workerEntry(), appModulePath(module)],
+      },
+      log,
+    }),
+  )
+}
+
 /** `multilane run`. */
 export function runCommand(): Command {
   return new Command('run')
     .description(
-      'run an app until SIGTERM/SIGINT (then drain gracefully): the module’s default export is the app. ' +
+      'run an app until SIGTERM/SIGINT (then drain gracefully, run the app’s onStop hooks and exit with the drain’s status): ' +
+        'the module’s default export is the app. ' +
         `With --processes, a supervised swarm: a worker that dies is restarted with backoff; one that fails ` +
         `${RESTART_DEFAULTS.maxFailures} times within ${RESTART_DEFAULTS.windowMs / 1000} s ends the run with exit code 1`,
     )
@@ -63,34 +109,19 @@ export function runCommand(): Command {
         'worker w on port + 1 + w and the aggregate on port (docs/operations.md)',
       portNumber,
     )
-    .action(async (module: string, opts: { segments?: number[]; processes?: number; httpPort?: number }) => {
-      const app = await loadAppModule(module)
-      const origin = `--http-port ${opts.httpPort}`
-      if (opts.processes === undefined) {
-        await withHttpEndpoints(app, opts.httpPort, origin, () =>
-          app.run(opts.segments ? { segments: opts.segments } : {}),
-        )
-        return
+    .action(async (module: string, opts: RunOptions) => {
+      let code: number
+      try {
+        code =
+          opts.processes === undefined
+            ? await runInProcess(module, opts)
+            : await runWorkers(module, opts.processes, opts)
+      } catch (error) {
+        process.stderr.write(`multilane: ${describeError(error)}\n`)
+        code = EXIT_FAILURE
       }
-      const { consumerGroups: groups, shareGroups } = app.definition()
-      checkPlacement(groups, opts.segments)
-      const { workers, idle } = planWorkers(groups, opts.processes, opts.segments, shareGroups.length)
-      if (idle.length > 0) {
-        log(
-          `${idle.length} of ${opts.processes} workers would have no segment to run (worker${idle.length === 1 ? '' : 's'} ${idle.join(', ')}): ` +
-            `starting ${workers.length}`,
-        )
-      }
-      const ids = workers.map((w) => w.worker)
-      process.exitCode = await withSwarmEndpoints(opts.httpPort, ids, origin, () =>
-        runSwarm({
-          workers,
-          command: {
-            file: process.execPath,
-            args: [...process.execArgv, workerEntry(), appModulePath(module)],
-          },
-          log,
-        }),
-      )
+      // The app has stopped (or never started): whatever its module still holds open must not
+      // keep `run` alive — an orchestrator would SIGKILL it and record a wrong status.
+      process.exit(code)
     })
 }

@@ -1,9 +1,23 @@
-// The process swarm's pure parts: how segments are spread over workers, and when a failing
-// worker is restarted (with what delay) or given up on.
+// The process swarm: how segments are spread over workers, when a failing worker is restarted
+// (with what delay) or given up on, and what a worker's exit code tells the swarm — a failure
+// no restart can fix ends the swarm at once; a cluster that cannot be reached is not the
+// worker's fault (restarted, never counted). Stand-in workers are tiny Node programs.
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'
-import { planWorkers, RESTART_DEFAULTS, RestartPolicy } from '../../../src/app/swarm.ts'
+import {
+  planWorkers,
+  RESTART_DEFAULTS,
+  RestartPolicy,
+  runSwarm,
+  WORKER_EXIT,
+  workerExitCode,
+} from '../../../src/app/swarm.ts'
+import { MultilaneError } from '../../../src/errors.ts'
+import { ClusterError } from '../../../src/kafka/cluster.ts'
 
 function groups(...counts: number[]) {
   const app = createApp({ kafka: { bootstrap: '127.0.0.1:9092' }, logger: false })
@@ -103,5 +117,64 @@ describe('RestartPolicy', () => {
       windowMs: 60_000,
     })
     assert.deepEqual([policy.failed(0), policy.failed(1), policy.failed(2)], [4000, 5000, 5000])
+  })
+})
+
+describe('worker exit codes', () => {
+  it('a routing mismatch (also as the cause of a refused assignment) is fatal; an unreachable cluster is not the worker’s fault', () => {
+    const mismatch = new MultilaneError('ROUTING_MISMATCH', 'fingerprints differ')
+    const refused = new MultilaneError('ASSIGNMENT_REFUSED', 'refused', { cause: mismatch })
+    assert.equal(workerExitCode(mismatch), WORKER_EXIT.fatal)
+    assert.equal(workerExitCode(refused), WORKER_EXIT.fatal)
+    assert.equal(
+      workerExitCode(new ClusterError('NO_BROKER_REACHABLE', 'none')),
+      WORKER_EXIT.clusterUnreachable,
+    )
+    assert.equal(workerExitCode(new MultilaneError('DEAD_LETTER_TOPIC_MISSING', 'missing')), 1)
+    assert.equal(workerExitCode(new Error('boom')), 1)
+  })
+
+  /** Runs a one-worker swarm whose worker exits with `codes[n]` on its n-th start. */
+  async function swarmOf(codes: number[]): Promise<{ code: number; log: string[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'multilane-swarm-'))
+    const counter = join(dir, 'starts')
+    const program = `
+      const fs = require('node:fs')
+      const file = process.argv[1]
+      const n = fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8')) : 0
+      fs.writeFileSync(file, String(n + 1))
+      const codes = ${JSON.stringify(codes)}
+      process.exit(codes[Math.min(n, codes.length - 1)])
+    `
+    const log: string[] = []
+    try {
+      const code = await runSwarm({
+        workers: [{ worker: 0, segments: undefined }],
+        command: { file: process.execPath, args: ['-e', program, counter] },
+        restart: { initialBackoffMs: 10, maxBackoffMs: 40, maxFailures: 5, windowMs: 60_000 },
+        log: (m) => log.push(m),
+      })
+      return { code, log }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  it('a worker exiting with the fatal code is not restarted: the swarm says so once and exits 1', async () => {
+    const { code, log } = await swarmOf([WORKER_EXIT.fatal])
+    assert.equal(code, 1)
+    assert.equal(log.filter((l) => l.includes('started')).length, 1, log.join('\n'))
+    assert.equal(log.filter((l) => l.includes('no restart can fix')).length, 1, log.join('\n'))
+    assert.ok(!log.some((l) => l.includes('restarting in')), log.join('\n'))
+  })
+
+  it('exits while the cluster is unreachable are restarted with backoff and never counted toward giving up', async () => {
+    const unreachable = Array.from({ length: 7 }, () => WORKER_EXIT.clusterUnreachable)
+    const { code, log } = await swarmOf([...unreachable, WORKER_EXIT.fatal])
+    assert.equal(code, 1)
+    // 7 unreachable exits (more than maxFailures 5) did not end the swarm: the 8th start ran.
+    assert.equal(log.filter((l) => l.includes('started')).length, 8, log.join('\n'))
+    assert.equal(log.filter((l) => l.includes('could not reach the cluster')).length, 7, log.join('\n'))
+    assert.ok(!log.some((l) => l.includes('giving up')), log.join('\n'))
   })
 })

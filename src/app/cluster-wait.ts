@@ -1,0 +1,60 @@
+// The app's start waits for the cluster: a broker that is restarting, a cluster failing over or
+// a network that is not up yet must not fail the start (and, under `multilane run --processes`,
+// use up a worker's restarts) when a few seconds would do.
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Logger } from 'pino'
+import { ClusterError, isNetworkError, KafkaCluster } from '../kafka/cluster.ts'
+import { type KafkaConnectionOptions, resolveConnection } from '../kafka/connection-options.ts'
+
+/** Default of `kafka.startTimeoutMs`. */
+export const START_TIMEOUT_DEFAULT_MS = 30_000
+const FIRST_RETRY_MS = 500
+const MAX_RETRY_MS = 5000
+
+/** True for a failure to reach any broker: worth another attempt. */
+export function isClusterUnreachable(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === 'NO_BROKER_REACHABLE' || isNetworkError(error)
+}
+
+/**
+ * Resolves once a broker answers a metadata request. While none is reachable it retries (0.5 s,
+ * doubling to 5 s), logging each failed attempt, until `kafka.startTimeoutMs` has passed; then
+ * rejects with NO_BROKER_REACHABLE naming the attempts. Other errors (authentication) reject at
+ * once, and so does the wait when `cancelled()` (the app is being stopped).
+ */
+export async function waitForCluster(
+  kafka: KafkaConnectionOptions,
+  logger: Logger,
+  cancelled: () => boolean,
+): Promise<void> {
+  const timeoutMs = kafka.startTimeoutMs ?? START_TIMEOUT_DEFAULT_MS
+  const started = Date.now()
+  let delay = FIRST_RETRY_MS
+  for (let attempt = 1; ; attempt++) {
+    const cluster = new KafkaCluster(resolveConnection(kafka))
+    try {
+      await cluster.refreshMetadata([])
+      if (attempt > 1) logger.info({ attempt }, `a broker answered (attempt ${attempt}): starting`)
+      return
+    } catch (error) {
+      if (!isClusterUnreachable(error) || cancelled()) throw error
+      const elapsed = Date.now() - started
+      if (elapsed + delay > timeoutMs) {
+        throw new ClusterError(
+          'NO_BROKER_REACHABLE',
+          `${(error as Error).message}; gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} in ${elapsed} ms (kafka.startTimeoutMs: ${timeoutMs})`,
+          { cause: error },
+        )
+      }
+      logger.warn(
+        { err: error, attempt, retryInMs: delay },
+        `no broker reachable at start (attempt ${attempt}): retrying in ${delay} ms, for up to kafka.startTimeoutMs (${timeoutMs} ms)`,
+      )
+    } finally {
+      await cluster.close()
+    }
+    await sleep(delay)
+    if (cancelled()) return
+    delay = Math.min(delay * 2, MAX_RETRY_MS)
+  }
+}

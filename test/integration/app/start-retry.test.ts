@@ -1,0 +1,78 @@
+// An app started while no broker is reachable retries with backoff, logging each attempt, for
+// up to kafka.startTimeoutMs: a cluster that comes up meanwhile is joined (nothing lost), one
+// that does not fails the start with NO_BROKER_REACHABLE naming the attempts. The "cluster"
+// appears when a proxy to the real broker starts listening on the address the app was given.
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { test } from 'node:test'
+import { pino } from 'pino'
+import { createApp } from '../../../src/app/app.ts'
+import { parseBootstrap } from '../../../src/kafka/bootstrap.ts'
+import { FaultProxy } from '../../support/fault-proxy.ts'
+import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
+
+/** A port nothing listens on (taken from the OS, then released). */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (!address || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/** A pino logger whose lines are kept (parsed). */
+function capturingLogger() {
+  const lines: Array<{ msg: string; attempt?: number; level: number }> = []
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+  return { logger, attempts: () => lines.filter((l) => l.msg.includes('no broker reachable at start')) }
+}
+
+test('a start while no broker is reachable retries, logging each attempt, and joins once the cluster answers', async () => {
+  const topic = await createTopic('start-retry', 1)
+  await produceRecords(topic, 10, { partitions: 1 })
+  const port = await freePort()
+  const { logger, attempts } = capturingLogger()
+  const handled = new Set<number>()
+  const app = createApp({
+    kafka: { bootstrap: `127.0.0.1:${port}`, clientId: 'start-retry', startTimeoutMs: 120_000 },
+    logger,
+  })
+  app.consumerGroup(uniqueName('start-retry'), (g) =>
+    g.topic(topic, { handler: (record) => void handled.add(record.offset) }),
+  )
+  let proxy: FaultProxy | undefined
+  const started = app.start()
+  try {
+    await waitUntil(() => attempts().length >= 2, { message: 'two failed attempts logged' })
+    proxy = await FaultProxy.start(parseBootstrap(bootstrapServers())[0]!, port)
+    await started
+    await waitUntil(() => handled.size === 10, { timeoutMs: 60_000, message: 'every record handled' })
+  } finally {
+    await started.catch(() => {})
+    await app.stop()
+    await proxy?.close()
+  }
+  assert.deepEqual(
+    attempts()
+      .slice(0, 2)
+      .map((l) => l.attempt),
+    [1, 2],
+  )
+})
+
+test('no broker reachable within kafka.startTimeoutMs: the start fails with NO_BROKER_REACHABLE naming the attempts', async () => {
+  const port = await freePort()
+  const { logger, attempts } = capturingLogger()
+  const app = createApp({
+    kafka: { bootstrap: `127.0.0.1:${port}`, clientId: 'start-retry', startTimeoutMs: 2000 },
+    logger,
+  })
+  app.consumerGroup(uniqueName('start-retry'), (g) => g.topic('start-retry-none', { handler: () => {} }))
+  await assert.rejects(app.start(), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'NO_BROKER_REACHABLE')
+    assert.match(e.message, /gave up after \d+ attempts in \d+ ms \(kafka\.startTimeoutMs: 2000\)/)
+    return true
+  })
+  assert.ok(attempts().length >= 2, `each failed attempt is logged (${attempts().length})`)
+})
