@@ -4,7 +4,7 @@
  * letter queue uses. Closed with the app.
  */
 import { ProducerError } from './errors.ts'
-import type { ProducerClient, WireMessage } from './producer-client.ts'
+import { failureReason, type ProducerClient, topicList, type WireMessage } from './producer-client.ts'
 
 /** Header values as users give them; names are strings. */
 export type ProduceHeaders =
@@ -127,7 +127,7 @@ export class AppProducer<V = RawValue> {
       if (error instanceof ProducerError) throw error
       throw new ProducerError(
         'PRODUCE_FAILED',
-        `producing ${messages.length} record${messages.length === 1 ? '' : 's'} failed: ${(error as Error).message}`,
+        `producing ${messages.length} record${messages.length === 1 ? '' : 's'} to ${topicList(messages)} failed: ${failureReason(error)}`,
         { cause: error },
       )
     }

@@ -85,7 +85,19 @@ export class ProducerClient {
     if (unknown.length === 0) return
     if (this.#closed) throw closedError()
     this.#cluster ??= new KafkaCluster(resolveConnection(this.#connection))
-    const metadata = await this.#cluster.refreshMetadata(unknown)
+    let metadata: Awaited<ReturnType<KafkaCluster['refreshMetadata']>>
+    try {
+      metadata = await this.#cluster.refreshMetadata(unknown)
+    } catch (error) {
+      // Closed under the lookup: the connection error is the close's, not the broker's.
+      if (this.#closed) throw closedError()
+      throw new ProducerError(
+        'PRODUCE_FAILED',
+        `looking up topic${unknown.length === 1 ? '' : 's'} ${unknown.map((t) => `"${t}"`).join(', ')} ` +
+          `on ${bootstrapText(this.#connection)} failed (nothing was sent): ${failureReason(error)}`,
+        { cause: error },
+      )
+    }
     const missing = unknown.filter((t) => !metadata.has(t))
     for (const t of unknown) if (metadata.has(t)) this.#knownTopics.add(t)
     if (missing.length > 0) {
@@ -129,7 +141,28 @@ function closedError(): ProducerError {
   )
 }
 
-function topicList(messages: readonly WireMessage[]): string {
+/**
+ * The broker's reason for a failed request: the client wraps per-partition errors in nested
+ * AggregateErrors whose top message says only "Producing messages failed."; the leaves carry the
+ * Kafka error name (`MESSAGE_TOO_LARGE`) and its text.
+ */
+export function failureReason(error: unknown): string {
+  const reasons = new Set<string>()
+  const visit = (e: unknown, depth: number): void => {
+    if (depth > 8 || typeof e !== 'object' || e === null) return
+    const nested = (e as { errors?: unknown }).errors
+    if (Array.isArray(nested) && nested.length > 0) {
+      for (const n of nested) visit(n, depth + 1)
+      return
+    }
+    const { apiId, message } = e as { apiId?: unknown; message?: unknown }
+    reasons.add(typeof apiId === 'string' ? `${apiId} (${String(message)})` : String(message))
+  }
+  visit(error, 0)
+  return reasons.size > 0 ? [...reasons].join('; ') : String(error)
+}
+
+export function topicList(messages: readonly WireMessage[]): string {
   return [...new Set(messages.map((m) => `"${m.topic}"`))].join(', ')
 }
 

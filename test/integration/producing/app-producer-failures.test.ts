@@ -1,0 +1,66 @@
+// app.producer when the produce cannot happen: every failure is a ProducerError with a catalogue
+// code whose message names the topic and the broker's reason — a record over the topic's
+// max.message.bytes, no broker reachable, a topic lookup cut short by app.stop() — never a raw
+// client error.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createApp } from '../../../src/app/app.ts'
+import { bootstrapServers, createTopic, within } from '../../support/kafka.ts'
+
+type Failure = Error & { code?: string }
+
+async function failureOf(promise: Promise<unknown>): Promise<Failure> {
+  const outcome = await within(
+    promise.then(
+      () => 'sent',
+      (e: Failure) => e,
+    ),
+    30_000,
+  )
+  assert.notEqual(outcome, 'timed out', 'the produce must fail, not hang')
+  assert.notEqual(outcome, 'sent', 'the produce must fail')
+  return outcome as Failure
+}
+
+test('a record larger than the topic max.message.bytes fails with PRODUCE_FAILED naming the topic and MESSAGE_TOO_LARGE', async () => {
+  const topic = await createTopic('producer-too-large', 1, { 'max.message.bytes': '10000' })
+  const a = createApp({ kafka: { bootstrap: bootstrapServers(), clientId: 'too-large' }, logger: false })
+  try {
+    const error = await failureOf(a.producer.send({ topic, value: Buffer.alloc(50_000) }))
+    assert.equal(error.name, 'ProducerError')
+    assert.equal(error.code, 'PRODUCE_FAILED')
+    assert.match(error.message, new RegExp(`"${topic}"`))
+    assert.match(error.message, /MESSAGE_TOO_LARGE/)
+    // The producer still works for records that fit.
+    const ok = await a.producer.send({ topic, value: 'small' })
+    assert.equal(ok.topic, topic)
+  } finally {
+    await a.stop()
+  }
+})
+
+test('a produce while no broker is reachable fails with a ProducerError naming the bootstrap', async () => {
+  const a = createApp({
+    kafka: { bootstrap: '127.0.0.1:1', clientId: 'unreachable', requestTimeoutMs: 3_000 },
+    logger: false,
+  })
+  try {
+    const error = await failureOf(a.producer.send({ topic: 'orders', value: 'x' }))
+    assert.equal(error.name, 'ProducerError')
+    assert.equal(error.code, 'PRODUCE_FAILED')
+    assert.match(error.message, /"orders"/)
+    assert.match(error.message, /127\.0\.0\.1:1/)
+  } finally {
+    await a.stop()
+  }
+})
+
+test('a send whose topic lookup is cut short by app.stop() fails with PRODUCER_CLOSED', async () => {
+  const topic = await createTopic('producer-stop-race', 1)
+  const a = createApp({ kafka: { bootstrap: bootstrapServers(), clientId: 'stop-race' }, logger: false })
+  const sending = a.producer.send({ topic, value: 'x' })
+  await a.stop()
+  const error = await failureOf(sending)
+  assert.equal(error.name, 'ProducerError')
+  assert.equal(error.code, 'PRODUCER_CLOSED')
+})
