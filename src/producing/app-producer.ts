@@ -94,7 +94,7 @@ export class AppProducer<V = RawValue> {
   /** Produces one record; resolves with its partition and offset. */
   async send(record: ProduceRecord<V>): Promise<ProducedRecordMetadata> {
     const message = this.#toWire(record, 'record')
-    await this.#client.requireTopics([message.topic])
+    await this.#client.requireTopics([message], () => 'record')
     const result = await this.#produce([message])
     const landed = result.partitions[0]
     if (!landed)
@@ -115,7 +115,7 @@ export class AppProducer<V = RawValue> {
     }
     const messages = records.map((r, i) => this.#toWire(r, `records[${i}]`))
     if (messages.length === 0) return { count: 0, partitions: [] }
-    await this.#client.requireTopics(messages.map((m) => m.topic))
+    await this.#client.requireTopics(messages, (i) => `records[${i}]`)
     return this.#produce(messages)
   }
 

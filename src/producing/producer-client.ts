@@ -22,8 +22,11 @@ export class ProducerClient {
   readonly #clientIdSuffix: string
   #producer: Producer | undefined
   #cluster: KafkaCluster | undefined
-  /** Topics seen in the metadata once: not checked again (a deleted one ends in the deadline). */
-  readonly #knownTopics = new Set<string>()
+  /**
+   * Topics seen in the metadata, with their partition count: not looked up again (a deleted one
+   * ends in the deadline) unless a record names a partition beyond the count (it may have grown).
+   */
+  readonly #knownTopics = new Map<string, number>()
   #closed = false
 
   constructor(connection: KafkaConnectionOptions, clientIdSuffix = 'producer') {
@@ -79,27 +82,52 @@ export class ProducerClient {
     }
   }
 
-  /** Throws PRODUCE_TOPIC_NOT_FOUND naming every topic of `topics` that does not exist. */
-  async requireTopics(topics: Iterable<string>): Promise<void> {
-    const unknown = [...new Set(topics)].filter((t) => !this.#knownTopics.has(t))
-    if (unknown.length === 0) return
+  /**
+   * Throws PRODUCE_TOPIC_NOT_FOUND naming every topic of `messages` that does not exist, and
+   * INVALID_PRODUCE_RECORD for a message whose fixed partition the topic does not have (the
+   * client would otherwise send it to another partition). `where(i)` names message `i`.
+   */
+  async requireTopics(messages: readonly WireMessage[], where: (index: number) => string): Promise<void> {
+    const unknown = new Set<string>()
+    for (const m of messages) {
+      const count = this.#knownTopics.get(m.topic)
+      if (count === undefined || (m.partition !== undefined && m.partition >= count)) unknown.add(m.topic)
+    }
+    if (unknown.size > 0) await this.#lookUp([...unknown])
+    for (let i = 0; i < messages.length; i++) {
+      const { topic, partition } = messages[i]!
+      const count = this.#knownTopics.get(topic)!
+      if (partition !== undefined && partition >= count) {
+        throw new ProducerError(
+          'INVALID_PRODUCE_RECORD',
+          `${where(i)}: partition ${partition} does not exist: topic "${topic}" has ${count} partition${count === 1 ? '' : 's'} (0–${count - 1}); nothing was sent`,
+        )
+      }
+    }
+  }
+
+  async #lookUp(topics: string[]): Promise<void> {
     if (this.#closed) throw closedError()
     this.#cluster ??= new KafkaCluster(resolveConnection(this.#connection))
     let metadata: Awaited<ReturnType<KafkaCluster['refreshMetadata']>>
     try {
-      metadata = await this.#cluster.refreshMetadata(unknown)
+      metadata = await this.#cluster.refreshMetadata(topics)
     } catch (error) {
       // Closed under the lookup: the connection error is the close's, not the broker's.
       if (this.#closed) throw closedError()
       throw new ProducerError(
         'PRODUCE_FAILED',
-        `looking up topic${unknown.length === 1 ? '' : 's'} ${unknown.map((t) => `"${t}"`).join(', ')} ` +
+        `looking up topic${topics.length === 1 ? '' : 's'} ${topics.map((t) => `"${t}"`).join(', ')} ` +
           `on ${bootstrapText(this.#connection)} failed (nothing was sent): ${failureReason(error)}`,
         { cause: error },
       )
     }
-    const missing = unknown.filter((t) => !metadata.has(t))
-    for (const t of unknown) if (metadata.has(t)) this.#knownTopics.add(t)
+    const missing: string[] = []
+    for (const t of topics) {
+      const found = metadata.get(t)
+      if (found) this.#knownTopics.set(t, found.partitions.length)
+      else missing.push(t)
+    }
     if (missing.length > 0) {
       throw new ProducerError(
         'PRODUCE_TOPIC_NOT_FOUND',

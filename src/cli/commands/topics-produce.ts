@@ -104,6 +104,15 @@ export function topicsProduceCommand(
       const partitions = new Map<number, number>()
       let produced = 0
       try {
+        // Every record's topic and partition before the first batch: a later batch's bad
+        // partition must not fail after earlier ones were sent.
+        await client.requireTopics(
+          records.map((r) => ({
+            topic: r.topic,
+            ...(r.partition === undefined ? {} : { partition: r.partition }),
+          })),
+          (i) => `${source} record ${i + 1}`,
+        )
         for (let start = 0; start < records.length; start += BATCH) {
           const batch = await producer.sendBatch(records.slice(start, start + BATCH))
           produced += batch.count

@@ -1,11 +1,12 @@
 // app.producer when the produce cannot happen: every failure is a ProducerError with a catalogue
 // code whose message names the topic and the broker's reason — a record over the topic's
-// max.message.bytes, no broker reachable, a topic lookup cut short by app.stop() — never a raw
+// max.message.bytes, a partition the topic does not have (nothing is sent; it is not moved to
+// another partition), no broker reachable, a topic lookup cut short by app.stop() — never a raw
 // client error.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'
-import { bootstrapServers, createTopic, within } from '../../support/kafka.ts'
+import { bootstrapServers, createTopic, endOffsets, within } from '../../support/kafka.ts'
 
 type Failure = Error & { code?: string }
 
@@ -63,4 +64,25 @@ test('a send whose topic lookup is cut short by app.stop() fails with PRODUCER_C
   const error = await failureOf(sending)
   assert.equal(error.name, 'ProducerError')
   assert.equal(error.code, 'PRODUCER_CLOSED')
+})
+
+test('a partition the topic does not have fails with INVALID_PRODUCE_RECORD naming it; nothing is sent', async () => {
+  const topic = await createTopic('producer-no-partition', 2)
+  const a = createApp({ kafka: { bootstrap: bootstrapServers(), clientId: 'no-partition' }, logger: false })
+  try {
+    const error = await failureOf(a.producer.send({ topic, value: 'x', partition: 7 }))
+    assert.equal(error.code, 'INVALID_PRODUCE_RECORD')
+    assert.match(error.message, new RegExp(`partition 7 does not exist: topic "${topic}" has 2 partitions`))
+    const batch = await failureOf(
+      a.producer.sendBatch([
+        { topic, value: 'ok', partition: 1 },
+        { topic, value: 'x', partition: 2 },
+      ]),
+    )
+    assert.equal(batch.code, 'INVALID_PRODUCE_RECORD')
+    assert.match(batch.message, /^records\[1\]: partition 2 does not exist/)
+    assert.deepEqual([...(await endOffsets(topic, 2)).values()], [0, 0])
+  } finally {
+    await a.stop()
+  }
 })
