@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { AppProducer } from '../../producing/app-producer.ts'
 import { ProducerError } from '../../producing/errors.ts'
-import { type InputFormat, parseProduceInput } from '../../producing/produce-input.ts'
+import { decodeInput, type InputFormat, parseProduceInput } from '../../producing/produce-input.ts'
 import { ProducerClient } from '../../producing/producer-client.ts'
 import { targetCluster } from '../target-cluster.ts'
 
@@ -26,10 +26,10 @@ function partitionFlag(value: string): number {
   return n
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }
 
 interface ProduceFlags {
@@ -75,9 +75,9 @@ export function topicsProduceCommand(
     .option('--json', 'print the result as JSON: { topic, produced, partitions }')
     .action(async (topic: string, opts: ProduceFlags) => {
       const source = opts.file === undefined ? 'stdin' : `--file ${opts.file}`
-      let text: string
+      let input: Buffer
       try {
-        text = opts.file === undefined ? await readStdin() : await readFile(opts.file, 'utf8')
+        input = opts.file === undefined ? await readStdin() : await readFile(opts.file)
       } catch (error) {
         throw new ProducerError(
           'INVALID_PRODUCE_RECORD',
@@ -88,7 +88,7 @@ export function topicsProduceCommand(
         )
       }
       const records = parseProduceInput(
-        text,
+        decodeInput(input, source),
         topic,
         opts.format,
         {
