@@ -124,6 +124,13 @@ export class AppProducer<V = RawValue> {
     try {
       result = await this.#client.send(messages)
     } catch (error) {
+      if (error instanceof ProducerError && error.code === 'PRODUCER_CLOSED') throw error
+      // A topic deleted under the producer: say so, as a send to a missing topic does.
+      await this.#client.requireTopics(messages, (i) => `records[${i}]`).catch((lookup: unknown) => {
+        if (lookup instanceof ProducerError && lookup.code === 'PRODUCE_TOPIC_NOT_FOUND') {
+          throw new ProducerError(lookup.code, lookup.message, { cause: error })
+        }
+      })
       if (error instanceof ProducerError) throw error
       throw new ProducerError(
         'PRODUCE_FAILED',

@@ -70,6 +70,9 @@ export class ProducerClient {
         }),
       ])
     } catch (failure) {
+      // The topics may be gone (deleted): look them up again before the next send, which
+      // then fails at once instead of hanging in the new producer's metadata request.
+      for (const m of messages) this.#knownTopics.delete(m.topic)
       // A hung produce may never settle: start over with a new producer next time.
       if (this.#producer === producer) {
         this.#producer = undefined

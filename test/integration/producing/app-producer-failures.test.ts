@@ -1,12 +1,20 @@
 // app.producer when the produce cannot happen: every failure is a ProducerError with a catalogue
 // code whose message names the topic and the broker's reason — a record over the topic's
 // max.message.bytes, a partition the topic does not have (nothing is sent; it is not moved to
-// another partition), no broker reachable, a topic lookup cut short by app.stop() — never a raw
+// another partition), a topic deleted while the app produces (each later send fails at once with
+// PRODUCE_TOPIC_NOT_FOUND, not after the request deadline), no broker reachable, a topic lookup cut short by app.stop() — never a raw
 // client error.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'
-import { bootstrapServers, createTopic, endOffsets, within } from '../../support/kafka.ts'
+import {
+  bootstrapServers,
+  createAdmin,
+  createTopic,
+  endOffsets,
+  waitUntil,
+  within,
+} from '../../support/kafka.ts'
 
 type Failure = Error & { code?: string }
 
@@ -82,6 +90,50 @@ test('a partition the topic does not have fails with INVALID_PRODUCE_RECORD nami
     assert.equal(batch.code, 'INVALID_PRODUCE_RECORD')
     assert.match(batch.message, /^records\[1\]: partition 2 does not exist/)
     assert.deepEqual([...(await endOffsets(topic, 2)).values()], [0, 0])
+  } finally {
+    await a.stop()
+  }
+})
+
+test('a topic deleted while the app produces: each later send fails at once with PRODUCE_TOPIC_NOT_FOUND', async () => {
+  const topic = await createTopic('producer-deleted', 1)
+  // A deadline far beyond the test's patience: a send that waits for it has hung.
+  const a = createApp({
+    kafka: { bootstrap: bootstrapServers(), clientId: 'deleted', requestTimeoutMs: 120_000 },
+    logger: false,
+  })
+  try {
+    await a.producer.send({ topic, value: 'before' })
+    const admin = createAdmin()
+    try {
+      await admin.deleteTopics({ topics: [topic] })
+      await waitUntil(
+        async () => !(await admin.metadata({ topics: [], forceUpdate: true })).topics.has(topic),
+        {
+          message: `${topic} is gone from the metadata`,
+        },
+      )
+    } finally {
+      await admin.close()
+    }
+    for (const attempt of [1, 2, 3]) {
+      const outcome = await within(
+        a.producer.send({ topic, value: 'after' }).then(
+          () => 'sent',
+          (e: Failure) => e,
+        ),
+        60_000,
+      )
+      assert.notEqual(
+        outcome,
+        'timed out',
+        `send ${attempt} after the deletion must fail, not wait for the deadline`,
+      )
+      assert.notEqual(outcome, 'sent')
+      const error = outcome as Failure
+      assert.equal(error.code, 'PRODUCE_TOPIC_NOT_FOUND', `send ${attempt}: ${error.message}`)
+      assert.match(error.message, new RegExp(`"${topic}" does not exist`))
+    }
   } finally {
     await a.stop()
   }
