@@ -33,9 +33,19 @@ export async function listClusterGroups(cluster: KafkaCluster): Promise<ListedGr
   return groups
 }
 
-/** Every group id on the cluster. */
+/**
+ * Every consumer group id on the cluster: KIP-848 and classic groups of the consumer protocol,
+ * and the "simple" groups admin commits create (no protocol). Share, streams and Connect groups
+ * are left out: a share group named `<origin>-parallel-7` is another application's, has no
+ * committed offsets to read, and refuses offset commits (distribute failed half-written on one).
+ */
 export async function listGroupIds(cluster: KafkaCluster): Promise<Set<string>> {
-  return new Set((await listClusterGroups(cluster)).map((g) => g.groupId))
+  const consumerGroups = (await listClusterGroups(cluster)).filter(
+    (g) =>
+      (g.groupType === 'consumer' || g.groupType === 'classic') &&
+      (g.protocolType === 'consumer' || g.protocolType === ''),
+  )
+  return new Set(consumerGroups.map((g) => g.groupId))
 }
 
 async function listGroupsOf(cluster: KafkaCluster, nodeId: number): Promise<ListedGroup[]> {
