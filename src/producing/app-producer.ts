@@ -94,8 +94,10 @@ export class AppProducer<V = RawValue> {
   /** Produces one record; resolves with its partition and offset. */
   async send(record: ProduceRecord<V>): Promise<ProducedRecordMetadata> {
     const message = this.#toWire(record, 'record')
-    await this.#client.requireTopics([message], () => 'record')
-    const result = await this.#produce([message])
+    const result = await this.#client.run(async () => {
+      await this.#client.requireTopics([message], () => 'record')
+      return this.#produce([message])
+    })
     const landed = result.partitions[0]
     if (!landed)
       throw new ProducerError('PRODUCE_FAILED', `the broker reported no offset for "${message.topic}"`)
@@ -115,8 +117,10 @@ export class AppProducer<V = RawValue> {
     }
     const messages = records.map((r, i) => this.#toWire(r, `records[${i}]`))
     if (messages.length === 0) return { count: 0, partitions: [] }
-    await this.#client.requireTopics(messages, (i) => `records[${i}]`)
-    return this.#produce(messages)
+    return this.#client.run(async () => {
+      await this.#client.requireTopics(messages, (i) => `records[${i}]`)
+      return this.#produce(messages)
+    })
   }
 
   async #produce(messages: WireMessage[]): Promise<ProducedBatch> {
@@ -126,11 +130,13 @@ export class AppProducer<V = RawValue> {
     } catch (error) {
       if (error instanceof ProducerError && error.code === 'PRODUCER_CLOSED') throw error
       // A topic deleted under the producer: say so, as a send to a missing topic does.
-      await this.#client.requireTopics(messages, (i) => `records[${i}]`).catch((lookup: unknown) => {
-        if (lookup instanceof ProducerError && lookup.code === 'PRODUCE_TOPIC_NOT_FOUND') {
-          throw new ProducerError(lookup.code, lookup.message, { cause: error })
-        }
-      })
+      await this.#client
+        .requireTopics(messages, (i) => `records[${i}]`)
+        .catch((lookup: unknown) => {
+          if (lookup instanceof ProducerError && lookup.code === 'PRODUCE_TOPIC_NOT_FOUND') {
+            throw new ProducerError(lookup.code, lookup.message, { cause: error })
+          }
+        })
       if (error instanceof ProducerError) throw error
       throw new ProducerError(
         'PRODUCE_FAILED',

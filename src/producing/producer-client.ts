@@ -27,7 +27,11 @@ export class ProducerClient {
    * ends in the deadline) unless a record names a partition beyond the count (it may have grown).
    */
   readonly #knownTopics = new Map<string, number>()
+  /** Set by close(): new operations are refused; those in flight finish first. */
+  #closing = false
   #closed = false
+  /** Operations ({@link run}) in flight: close() lets them finish (each send has its deadline). */
+  readonly #inflight = new Set<Promise<unknown>>()
 
   constructor(connection: KafkaConnectionOptions, clientIdSuffix = 'producer') {
     this.#connection = connection
@@ -36,7 +40,23 @@ export class ProducerClient {
   }
 
   get closed(): boolean {
-    return this.#closed
+    return this.#closing
+  }
+
+  /**
+   * Runs one produce operation (topic lookup and send): refused with PRODUCER_CLOSED once close()
+   * was called, else close() waits for it — a send issued before the app stopped is not cut short
+   * (its caller would be told it failed while the broker may have it).
+   */
+  async run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#closing) throw closedError()
+    const running = operation()
+    this.#inflight.add(running)
+    try {
+      return await running
+    } finally {
+      this.#inflight.delete(running)
+    }
   }
 
   /** The deadline of one send, in milliseconds. */
@@ -141,8 +161,13 @@ export class ProducerClient {
     }
   }
 
-  /** Closes the producer and the metadata connection; later sends throw PRODUCER_CLOSED. */
+  /**
+   * Closes the producer and the metadata connection once the operations in flight finished;
+   * later ones throw PRODUCER_CLOSED.
+   */
   async close(): Promise<void> {
+    this.#closing = true
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight])
     this.#closed = true
     const producer = this.#producer
     const cluster = this.#cluster
@@ -168,7 +193,7 @@ export class ProducerClient {
 function closedError(): ProducerError {
   return new ProducerError(
     'PRODUCER_CLOSED',
-    'the producer is closed (it closes with the app): produce before app.stop() returns',
+    'the producer is closed (it closes with the app): sends issued before app.stop() finish, later ones are refused',
   )
 }
 

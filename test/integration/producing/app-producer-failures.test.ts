@@ -2,8 +2,9 @@
 // code whose message names the topic and the broker's reason — a record over the topic's
 // max.message.bytes, a partition the topic does not have (nothing is sent; it is not moved to
 // another partition), a topic deleted while the app produces (each later send fails at once with
-// PRODUCE_TOPIC_NOT_FOUND, not after the request deadline), no broker reachable, a topic lookup cut short by app.stop() — never a raw
-// client error.
+// PRODUCE_TOPIC_NOT_FOUND, not after the request deadline), no broker reachable — never a raw
+// client error. Sends issued before app.stop() finish before the producer closes; later ones fail
+// with PRODUCER_CLOSED.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'
@@ -64,12 +65,19 @@ test('a produce while no broker is reachable fails with a ProducerError naming t
   }
 })
 
-test('a send whose topic lookup is cut short by app.stop() fails with PRODUCER_CLOSED', async () => {
+test('sends issued before app.stop() finish before it closes the producer; one after it fails with PRODUCER_CLOSED', async () => {
   const topic = await createTopic('producer-stop-race', 1)
   const a = createApp({ kafka: { bootstrap: bootstrapServers(), clientId: 'stop-race' }, logger: false })
-  const sending = a.producer.send({ topic, value: 'x' })
+  // Issued while the topic lookup of the first is still in flight.
+  const sending = [a.producer.send({ topic, value: 'one' }), a.producer.sendBatch([{ topic, value: 'two' }])]
   await a.stop()
-  const error = await failureOf(sending)
+  const outcomes = await Promise.allSettled(sending)
+  assert.deepEqual(
+    outcomes.map((o) => (o.status === 'fulfilled' ? 'sent' : (o.reason as Failure).message)),
+    ['sent', 'sent'],
+  )
+  assert.deepEqual([...(await endOffsets(topic, 1)).values()], [2])
+  const error = await failureOf(a.producer.send({ topic, value: 'after' }))
   assert.equal(error.name, 'ProducerError')
   assert.equal(error.code, 'PRODUCER_CLOSED')
 })
