@@ -8,9 +8,6 @@ import { decodeInput, type InputFormat, parseProduceInput } from '../../producin
 import { ProducerClient } from '../../producing/producer-client.ts'
 import { targetCluster } from '../target-cluster.ts'
 
-/** Records per request: bounds a request's size for big inputs. */
-const BATCH = 500
-
 function header(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const at = value.indexOf('=')
   if (at <= 0) throw new InvalidArgumentError(`"${value}" is not name=value`)
@@ -104,8 +101,7 @@ export function topicsProduceCommand(
       const partitions = new Map<number, number>()
       let produced = 0
       try {
-        // Every record's topic and partition before the first batch: a later batch's bad
-        // partition must not fail after earlier ones were sent.
+        // Every record's topic and partition, named by its place in the input, before anything is sent.
         await client.requireTopics(
           records.map((r) => ({
             topic: r.topic,
@@ -113,16 +109,10 @@ export function topicsProduceCommand(
           })),
           (i) => `${source} record ${i + 1}`,
         )
-        for (let start = 0; start < records.length; start += BATCH) {
-          const batch = await producer.sendBatch(records.slice(start, start + BATCH))
-          produced += batch.count
-          for (const p of batch.partitions)
-            if (!partitions.has(p.partition)) partitions.set(p.partition, p.baseOffset)
-        }
-      } catch (error) {
-        if (produced > 0 && error instanceof Error)
-          error.message += ` (${produced} of ${records.length} records were produced before the failure)`
-        throw error
+        // sendBatch sends in requests of a bounded size, in order; a failure says how many were produced.
+        const batch = await producer.sendBatch(records)
+        produced = batch.count
+        for (const p of batch.partitions) partitions.set(p.partition, p.baseOffset)
       } finally {
         await client.close().catch(() => {})
       }
