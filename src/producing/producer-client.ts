@@ -190,6 +190,35 @@ export class ProducerClient {
   }
 }
 
+/**
+ * Bytes per produce request, estimated (key, value, headers and a record's overhead). The client
+ * puts a request's records of one partition in one record batch, and the broker refuses a batch
+ * over the topic's `max.message.bytes` (1 MiB by default) with MESSAGE_TOO_LARGE even when every
+ * record is small: 300 records of 10 KB failed as one. Half the default leaves room for overhead.
+ */
+const REQUEST_BYTES = 512 * 1024
+
+/** `messages` in order, in chunks of at most REQUEST_BYTES (a bigger record goes alone). */
+export function requestChunks(messages: WireMessage[]): WireMessage[][] {
+  const chunks: WireMessage[][] = []
+  let chunk: WireMessage[] = []
+  let bytes = 0
+  for (const m of messages) {
+    let size = 70 + (m.key?.length ?? 0) + (m.value?.length ?? 0)
+    // multilane's producers always build a Map.
+    for (const [k, v] of (m.headers as Map<Buffer, Buffer> | undefined) ?? []) size += k.length + v.length + 2
+    if (chunk.length > 0 && bytes + size > REQUEST_BYTES) {
+      chunks.push(chunk)
+      chunk = []
+      bytes = 0
+    }
+    chunk.push(m)
+    bytes += size
+  }
+  if (chunk.length > 0) chunks.push(chunk)
+  return chunks
+}
+
 function closedError(): ProducerError {
   return new ProducerError(
     'PRODUCER_CLOSED',
