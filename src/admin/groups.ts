@@ -5,7 +5,7 @@
  * per-record progress: they are skipped, not replayed, after a restart). With an app, one view
  * across a group's parallel segments.
  */
-import { listGroupsV5, offsetFetchV9 } from '@platformatic/kafka'
+import { offsetFetchV9 } from '@platformatic/kafka'
 import { kafkaGroupNames } from '../app/app-builder.ts'
 import type { AppDefinition, ConsumerGroupDefinition } from '../app/definition.ts'
 import { type IsolationLevel, listOffsets, toOffset } from '../engine/offset-resolver.ts'
@@ -17,6 +17,7 @@ import { decodeCommitMetadata } from '../processing/commit-metadata.ts'
 import { decodeOffsetMap } from '../processing/offset-map-codec.ts'
 import { SegmentOffsetsError } from '../segments/offsets/errors.ts'
 import { withCoordinator } from '../segments/offsets/group-offsets.ts'
+import { listClusterGroups } from '../segments/offsets/segment-groups.ts'
 import { describeGroupState, type GroupMember } from './group-members.ts'
 
 export type { GroupMember } from './group-members.ts'
@@ -38,25 +39,14 @@ export interface GroupListing {
 
 /** Every group of the cluster (ListGroups on every broker), sorted by name. */
 export async function listGroups(cluster: KafkaCluster): Promise<GroupListing[]> {
-  await cluster.refreshMetadata([])
   const byName = new Map<string, GroupListing>()
-  for (const nodeId of cluster.knownBrokers()) {
-    const connection = await cluster.connectionTo(nodeId)
-    const response = await listGroupsV5.api.async(connection, [], [])
-    if (response.errorCode !== 0) {
-      throw new GroupAdminError(
-        'GROUP_DESCRIBE_FAILED',
-        `Listing the groups of broker ${nodeId} failed: ${kafkaErrorName(response.errorCode)}`,
-      )
-    }
-    for (const g of response.groups) {
-      byName.set(g.groupId, {
-        group: g.groupId,
-        type: g.groupType,
-        protocolType: g.protocolType,
-        state: g.groupState,
-      })
-    }
+  for (const g of await listClusterGroups(cluster)) {
+    byName.set(g.groupId, {
+      group: g.groupId,
+      type: g.groupType,
+      protocolType: g.protocolType,
+      state: g.groupState,
+    })
   }
   return [...byName.values()].sort((a, b) => a.group.localeCompare(b.group))
 }

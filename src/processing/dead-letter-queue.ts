@@ -2,7 +2,7 @@ import type { ConsumerRecord } from '../engine/types.ts'
 import { MultilaneError } from '../errors.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { HeaderInjector } from '../producing/app-producer.ts'
-import { ProducerClient, type WireMessage } from '../producing/producer-client.ts'
+import { ProducerClient, requestChunks, type WireMessage } from '../producing/producer-client.ts'
 
 /** Headers multilane adds to a dead-lettered record (the original headers are kept before them). */
 export const DLQ_HEADERS = {
@@ -65,14 +65,20 @@ export class DeadLetterQueueProducer implements DeadLetterSink {
     error: Error,
   ): Promise<void> {
     const timeoutMs = this.#client.timeoutMs
-    await this.#client.send(
+    // In requests of a bounded size: a batch unit's records with the source_* headers and error
+    // message can be over the broker's max.message.bytes as one batch (refused however often retried).
+    for (const chunk of requestChunks(
       this.#messages(deadLetterTopic, records, consumerGroup, attempts, error),
-      () =>
-        new MultilaneError(
-          'DEAD_LETTER_TIMEOUT',
-          `producing to dead letter topic "${deadLetterTopic}" did not finish within ${timeoutMs} ms (does the topic exist?)`,
-        ),
-    )
+    )) {
+      await this.#client.send(
+        chunk,
+        () =>
+          new MultilaneError(
+            'DEAD_LETTER_TIMEOUT',
+            `producing to dead letter topic "${deadLetterTopic}" did not finish within ${timeoutMs} ms (does the topic exist?)`,
+          ),
+      )
+    }
   }
 
   #messages(

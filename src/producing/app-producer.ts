@@ -4,7 +4,13 @@
  * letter queue uses. Closed with the app.
  */
 import { ProducerError } from './errors.ts'
-import type { ProducerClient, WireMessage } from './producer-client.ts'
+import {
+  failureReason,
+  type ProducerClient,
+  requestChunks,
+  topicList,
+  type WireMessage,
+} from './producer-client.ts'
 
 /** Header values as users give them; names are strings. */
 export type ProduceHeaders =
@@ -94,8 +100,10 @@ export class AppProducer<V = RawValue> {
   /** Produces one record; resolves with its partition and offset. */
   async send(record: ProduceRecord<V>): Promise<ProducedRecordMetadata> {
     const message = this.#toWire(record, 'record')
-    await this.#client.requireTopics([message.topic])
-    const result = await this.#produce([message])
+    const result = await this.#client.run(async () => {
+      await this.#client.requireTopics([message], () => 'record')
+      return this.#produce([message])
+    })
     const landed = result.partitions[0]
     if (!landed)
       throw new ProducerError('PRODUCE_FAILED', `the broker reported no offset for "${message.topic}"`)
@@ -103,7 +111,7 @@ export class AppProducer<V = RawValue> {
   }
 
   /**
-   * Produces records in one request per broker; every record is checked (and every topic looked
+   * Produces records in requests of at most ~512 KiB, in order; every record is checked (and every topic looked
    * up) before anything is sent. Records of one partition keep their order.
    */
   async sendBatch(records: readonly ProduceRecord<V>[]): Promise<ProducedBatch> {
@@ -115,30 +123,57 @@ export class AppProducer<V = RawValue> {
     }
     const messages = records.map((r, i) => this.#toWire(r, `records[${i}]`))
     if (messages.length === 0) return { count: 0, partitions: [] }
-    await this.#client.requireTopics(messages.map((m) => m.topic))
-    return this.#produce(messages)
+    return this.#client.run(async () => {
+      await this.#client.requireTopics(messages, (i) => `records[${i}]`)
+      return this.#produce(messages)
+    })
   }
 
   async #produce(messages: WireMessage[]): Promise<ProducedBatch> {
-    let result: Awaited<ReturnType<ProducerClient['send']>>
+    const firstOffsets = new Map<string, { topic: string; partition: number; baseOffset: number }>()
+    let sent = 0
+    for (const chunk of requestChunks(messages)) {
+      let result: Awaited<ReturnType<ProducerClient['send']>>
+      try {
+        result = await this.#client.send(chunk)
+      } catch (error) {
+        throw await this.#failure(error, messages, chunk, sent)
+      }
+      sent += chunk.length
+      for (const o of result.offsets ?? []) {
+        const k = `${o.topic}\u0000${o.partition}`
+        if (!firstOffsets.has(k))
+          firstOffsets.set(k, { topic: o.topic, partition: o.partition, baseOffset: Number(o.offset) })
+      }
+    }
+    return { count: messages.length, partitions: [...firstOffsets.values()] }
+  }
+
+  async #failure(
+    error: unknown,
+    messages: WireMessage[],
+    chunk: WireMessage[],
+    sent: number,
+  ): Promise<Error> {
+    const before = sent > 0 ? ` (${sent} of ${messages.length} records were produced before the failure)` : ''
+    if (error instanceof ProducerError && error.code === 'PRODUCER_CLOSED') return error
+    // A topic deleted under the producer: say so, as a send to a missing topic does.
     try {
-      result = await this.#client.send(messages)
-    } catch (error) {
-      if (error instanceof ProducerError) throw error
-      throw new ProducerError(
-        'PRODUCE_FAILED',
-        `producing ${messages.length} record${messages.length === 1 ? '' : 's'} failed: ${(error as Error).message}`,
-        { cause: error },
-      )
+      await this.#client.requireTopics(chunk, (i) => `records[${sent + i}]`)
+    } catch (lookup) {
+      if (lookup instanceof ProducerError && lookup.code === 'PRODUCE_TOPIC_NOT_FOUND') {
+        return new ProducerError(lookup.code, lookup.message + before, { cause: error })
+      }
     }
-    return {
-      count: messages.length,
-      partitions: (result.offsets ?? []).map((o) => ({
-        topic: o.topic,
-        partition: o.partition,
-        baseOffset: Number(o.offset),
-      })),
+    if (error instanceof ProducerError) {
+      error.message += before
+      return error
     }
+    return new ProducerError(
+      'PRODUCE_FAILED',
+      `producing ${messages.length} record${messages.length === 1 ? '' : 's'} to ${topicList(messages)} failed: ${failureReason(error)}${before}`,
+      { cause: error },
+    )
   }
 
   #toWire(record: ProduceRecord<V>, where: string): WireMessage {

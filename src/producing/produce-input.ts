@@ -20,6 +20,32 @@ export interface InputDefaults {
 const JSON_FIELDS = new Set(['key', 'value', 'headers', 'partition'])
 
 /**
+ * The input's bytes as text. Bytes that are not UTF-8 are refused, naming the line: decoded
+ * leniently they would be produced as U+FFFD, silently not what the input held. A leading
+ * byte order mark is dropped.
+ */
+export function decodeInput(bytes: Uint8Array, source: string): string {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  try {
+    return decoder.decode(bytes)
+  } catch {
+    let line = 1
+    let start = 0
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i < bytes.length && bytes[i] !== 0x0a) continue
+      try {
+        decoder.decode(bytes.subarray(start, i))
+      } catch {
+        throw bad(`${source} line ${line}`, 'not valid UTF-8 (produce binary values with app.producer)')
+      }
+      line++
+      start = i + 1
+    }
+    throw bad(source, 'not valid UTF-8 (produce binary values with app.producer)')
+  }
+}
+
+/**
  * Parses `text` into records for `topic`. `source` names the input in errors ("stdin",
  * "--file data.txt"). Empty lines are skipped.
  */

@@ -22,9 +22,16 @@ export class ProducerClient {
   readonly #clientIdSuffix: string
   #producer: Producer | undefined
   #cluster: KafkaCluster | undefined
-  /** Topics seen in the metadata once: not checked again (a deleted one ends in the deadline). */
-  readonly #knownTopics = new Set<string>()
+  /**
+   * Topics seen in the metadata, with their partition count: not looked up again (a deleted one
+   * ends in the deadline) unless a record names a partition beyond the count (it may have grown).
+   */
+  readonly #knownTopics = new Map<string, number>()
+  /** Set by close(): new operations are refused; those in flight finish first. */
+  #closing = false
   #closed = false
+  /** Operations ({@link run}) in flight: close() lets them finish (each send has its deadline). */
+  readonly #inflight = new Set<Promise<unknown>>()
 
   constructor(connection: KafkaConnectionOptions, clientIdSuffix = 'producer') {
     this.#connection = connection
@@ -33,7 +40,23 @@ export class ProducerClient {
   }
 
   get closed(): boolean {
-    return this.#closed
+    return this.#closing
+  }
+
+  /**
+   * Runs one produce operation (topic lookup and send): refused with PRODUCER_CLOSED once close()
+   * was called, else close() waits for it — a send issued before the app stopped is not cut short
+   * (its caller would be told it failed while the broker may have it).
+   */
+  async run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#closing) throw closedError()
+    const running = operation()
+    this.#inflight.add(running)
+    try {
+      return await running
+    } finally {
+      this.#inflight.delete(running)
+    }
   }
 
   /** The deadline of one send, in milliseconds. */
@@ -67,6 +90,9 @@ export class ProducerClient {
         }),
       ])
     } catch (failure) {
+      // The topics may be gone (deleted): look them up again before the next send, which
+      // then fails at once instead of hanging in the new producer's metadata request.
+      for (const m of messages) this.#knownTopics.delete(m.topic)
       // A hung produce may never settle: start over with a new producer next time.
       if (this.#producer === producer) {
         this.#producer = undefined
@@ -79,15 +105,52 @@ export class ProducerClient {
     }
   }
 
-  /** Throws PRODUCE_TOPIC_NOT_FOUND naming every topic of `topics` that does not exist. */
-  async requireTopics(topics: Iterable<string>): Promise<void> {
-    const unknown = [...new Set(topics)].filter((t) => !this.#knownTopics.has(t))
-    if (unknown.length === 0) return
+  /**
+   * Throws PRODUCE_TOPIC_NOT_FOUND naming every topic of `messages` that does not exist, and
+   * INVALID_PRODUCE_RECORD for a message whose fixed partition the topic does not have (the
+   * client would otherwise send it to another partition). `where(i)` names message `i`.
+   */
+  async requireTopics(messages: readonly WireMessage[], where: (index: number) => string): Promise<void> {
+    const unknown = new Set<string>()
+    for (const m of messages) {
+      const count = this.#knownTopics.get(m.topic)
+      if (count === undefined || (m.partition !== undefined && m.partition >= count)) unknown.add(m.topic)
+    }
+    if (unknown.size > 0) await this.#lookUp([...unknown])
+    for (let i = 0; i < messages.length; i++) {
+      const { topic, partition } = messages[i]!
+      const count = this.#knownTopics.get(topic)!
+      if (partition !== undefined && partition >= count) {
+        throw new ProducerError(
+          'INVALID_PRODUCE_RECORD',
+          `${where(i)}: partition ${partition} does not exist: topic "${topic}" has ${count} partition${count === 1 ? '' : 's'} (0–${count - 1}); nothing was sent`,
+        )
+      }
+    }
+  }
+
+  async #lookUp(topics: string[]): Promise<void> {
     if (this.#closed) throw closedError()
     this.#cluster ??= new KafkaCluster(resolveConnection(this.#connection))
-    const metadata = await this.#cluster.refreshMetadata(unknown)
-    const missing = unknown.filter((t) => !metadata.has(t))
-    for (const t of unknown) if (metadata.has(t)) this.#knownTopics.add(t)
+    let metadata: Awaited<ReturnType<KafkaCluster['refreshMetadata']>>
+    try {
+      metadata = await this.#cluster.refreshMetadata(topics)
+    } catch (error) {
+      // Closed under the lookup: the connection error is the close's, not the broker's.
+      if (this.#closed) throw closedError()
+      throw new ProducerError(
+        'PRODUCE_FAILED',
+        `looking up topic${topics.length === 1 ? '' : 's'} ${topics.map((t) => `"${t}"`).join(', ')} ` +
+          `on ${bootstrapText(this.#connection)} failed (nothing was sent): ${failureReason(error)}`,
+        { cause: error },
+      )
+    }
+    const missing: string[] = []
+    for (const t of topics) {
+      const found = metadata.get(t)
+      if (found) this.#knownTopics.set(t, found.partitions.length)
+      else missing.push(t)
+    }
     if (missing.length > 0) {
       throw new ProducerError(
         'PRODUCE_TOPIC_NOT_FOUND',
@@ -98,8 +161,13 @@ export class ProducerClient {
     }
   }
 
-  /** Closes the producer and the metadata connection; later sends throw PRODUCER_CLOSED. */
+  /**
+   * Closes the producer and the metadata connection once the operations in flight finished;
+   * later ones throw PRODUCER_CLOSED.
+   */
   async close(): Promise<void> {
+    this.#closing = true
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight])
     this.#closed = true
     const producer = this.#producer
     const cluster = this.#cluster
@@ -122,14 +190,64 @@ export class ProducerClient {
   }
 }
 
+/**
+ * Bytes per produce request, estimated (key, value, headers and a record's overhead). The client
+ * puts a request's records of one partition in one record batch, and the broker refuses a batch
+ * over the topic's `max.message.bytes` (1 MiB by default) with MESSAGE_TOO_LARGE even when every
+ * record is small: 300 records of 10 KB failed as one. Half the default leaves room for overhead.
+ */
+const REQUEST_BYTES = 512 * 1024
+
+/** `messages` in order, in chunks of at most REQUEST_BYTES (a bigger record goes alone). */
+export function requestChunks(messages: WireMessage[]): WireMessage[][] {
+  const chunks: WireMessage[][] = []
+  let chunk: WireMessage[] = []
+  let bytes = 0
+  for (const m of messages) {
+    let size = 70 + (m.key?.length ?? 0) + (m.value?.length ?? 0)
+    // multilane's producers always build a Map.
+    for (const [k, v] of (m.headers as Map<Buffer, Buffer> | undefined) ?? []) size += k.length + v.length + 2
+    if (chunk.length > 0 && bytes + size > REQUEST_BYTES) {
+      chunks.push(chunk)
+      chunk = []
+      bytes = 0
+    }
+    chunk.push(m)
+    bytes += size
+  }
+  if (chunk.length > 0) chunks.push(chunk)
+  return chunks
+}
+
 function closedError(): ProducerError {
   return new ProducerError(
     'PRODUCER_CLOSED',
-    'the producer is closed (it closes with the app): produce before app.stop() returns',
+    'the producer is closed (it closes with the app): sends issued before app.stop() finish, later ones are refused',
   )
 }
 
-function topicList(messages: readonly WireMessage[]): string {
+/**
+ * The broker's reason for a failed request: the client wraps per-partition errors in nested
+ * AggregateErrors whose top message says only "Producing messages failed."; the leaves carry the
+ * Kafka error name (`MESSAGE_TOO_LARGE`) and its text.
+ */
+export function failureReason(error: unknown): string {
+  const reasons = new Set<string>()
+  const visit = (e: unknown, depth: number): void => {
+    if (depth > 8 || typeof e !== 'object' || e === null) return
+    const nested = (e as { errors?: unknown }).errors
+    if (Array.isArray(nested) && nested.length > 0) {
+      for (const n of nested) visit(n, depth + 1)
+      return
+    }
+    const { apiId, message } = e as { apiId?: unknown; message?: unknown }
+    reasons.add(typeof apiId === 'string' ? `${apiId} (${String(message)})` : String(message))
+  }
+  visit(error, 0)
+  return reasons.size > 0 ? [...reasons].join('; ') : String(error)
+}
+
+export function topicList(messages: readonly WireMessage[]): string {
   return [...new Set(messages.map((m) => `"${m.topic}"`))].join(', ')
 }
 

@@ -18,12 +18,24 @@ export function normalizedSource(source: string): string {
     .join(' ')
 }
 
+/** Statements that end at a line break (`return\nx` returns undefined). */
+const RESTRICTED = new Set(['return', 'break', 'continue', 'yield'])
+const SEMICOLON: Token = { k: 'p', v: ';' }
+
 /** Undoes the reprints of tsc and esbuild listed at the top of the file. */
 function normalize(input: readonly Token[]): Token[] {
   const out: Token[] = []
   for (let i = 0; i < input.length; i++) {
     const t = input[i]!
-    if (isP(t, ';')) continue
+    // Semicolons stay until the parentheses are settled ({@link dropSemicolons}); those a line
+    // break stands for are added where the meaning depends on them.
+    if (isP(t, '++', '--') && t.nl && endsOperand(out.at(-1))) out.push(SEMICOLON)
+    if (t.k === 'i' && RESTRICTED.has(t.v) && !isP(out.at(-1), '.', '?.')) {
+      const next = input[i + 1]
+      out.push(t)
+      if (!next || isP(next, '}') || (next.nl && !isP(next, ';'))) out.push(SEMICOLON)
+      continue
+    }
     if (t.k === 'i' && t.v === 'undefined' && !isP(out.at(-1), '.', '?.')) {
       out.push({ k: 'i', v: 'void' }, { k: 'n', v: '0' })
       continue
@@ -50,10 +62,14 @@ function normalize(input: readonly Token[]): Token[] {
       continue
     }
     out.push(t)
-    // `new Foo` as `new Foo()`.
+    // `new Foo` as `new Foo()` (and `new a.b[c]` as `new a.b[c]()`).
     if (t.k === 'i' && t.v === 'new' && input[i + 1]?.k === 'i') {
       let j = i + 1
-      while (isP(input[j + 1], '.') && input[j + 2]?.k === 'i') j += 2
+      for (;;) {
+        if (isP(input[j + 1], '.') && input[j + 2]?.k === 'i') j += 2
+        else if (isP(input[j + 1], '[')) j = closing(input, j + 1)
+        else break
+      }
       if (!isP(input[j + 1], '(')) {
         for (let m = i + 1; m <= j; m++) out.push(input[m]!)
         out.push({ k: 'p', v: '(' }, { k: 'p', v: ')' })
@@ -61,7 +77,47 @@ function normalize(input: readonly Token[]): Token[] {
       }
     }
   }
-  return dropRedundantParens(out)
+  return dropSemicolons(dropRedundantParens(out))
+}
+
+/** The index of the bracket closing the one at `open` (the last index when unbalanced). */
+function closing(tokens: readonly Token[], open: number): number {
+  let depth = 0
+  for (let j = open; j < tokens.length; j++) {
+    if (isP(tokens[j], '(', '[', '{')) depth++
+    else if (isP(tokens[j], ')', ']', '}') && --depth === 0) return j
+  }
+  return tokens.length - 1
+}
+
+/**
+ * Drops the semicolons tsc and esbuild add or keep where nothing depends on them. Kept: those of
+ * a `for` head, one ending a `return`/`break`/`continue`/`yield`, and one before a token that
+ * would otherwise continue the previous statement (`a;(b)` is not `a(b)`, `a;++b` not `a++b`).
+ */
+function dropSemicolons(tokens: readonly Token[]): Token[] {
+  const out: Token[] = []
+  const forHead: boolean[] = []
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!
+    if (isP(t, '(')) forHead.push(out.at(-1)?.k === 'i' && out.at(-1)!.v === 'for')
+    else if (isP(t, ')')) forHead.pop()
+    if (!isP(t, ';') || forHead.at(-1)) {
+      out.push(t)
+      continue
+    }
+    const prev = out.at(-1)
+    const next = tokens[i + 1]
+    if (isP(prev, ';')) continue
+    if (
+      (prev?.k === 'i' && RESTRICTED.has(prev.v)) ||
+      isP(next, '(', '[', '+', '-', '++', '--', '/', '/=') ||
+      (next?.k === 'x' && (next.v.startsWith('`') || next.v.startsWith('/')))
+    ) {
+      out.push(t)
+    }
+  }
+  return out
 }
 
 const BINARY: Record<string, number> = {
@@ -180,6 +236,7 @@ function redundant(tokens: readonly Token[], start: number, end: number): boolea
   let inner = PRIMARY
   let coalesce = false
   let logical = false
+  let optional = false
   let depth = 0
   for (let j = start + 1; j < end; j++) {
     const t = tokens[j]!
@@ -187,6 +244,7 @@ function redundant(tokens: readonly Token[], start: number, end: number): boolea
     if (isP(t, '(', '[', '{') || (t.k === 'x' && t.v.endsWith('${'))) depth++
     if (depth > 0 || isP(t, ')', ']', '}') || t.k === 'x') continue
     if (isP(t, ',')) return false
+    if (isP(t, '?.')) optional = true
     if (t.k === 'p' && ASSIGNMENT.has(t.v)) inner = Math.min(inner, 2)
     else if (isP(t, '?', ':')) inner = Math.min(inner, 3)
     else {
@@ -207,7 +265,7 @@ function redundant(tokens: readonly Token[], start: number, end: number): boolea
   // Nothing binds it on the right: the end, a closing token, or the next statement's first token.
   const free =
     !after ||
-    isP(after, ')', ']', '}', ',', ':') ||
+    isP(after, ')', ']', '}', ',', ':', ';') ||
     after.k === 's' ||
     after.k === 'n' ||
     (after.k === 'i' && !(after.v in BINARY)) ||
@@ -215,6 +273,8 @@ function redundant(tokens: readonly Token[], start: number, end: number): boolea
   if (!free) {
     if (isP(after, '.', '?.', '[', '(', '++', '--') || (after.k === 'x' && after.v.startsWith('`'))) {
       if (inner < PRIMARY) return false
+      // `(a?.b).c` throws where `a?.b.c` short-circuits.
+      if (optional && !isP(after, '?.')) return false
     } else if (isP(after, '?')) {
       if (inner <= 3) return false
     } else {
@@ -227,7 +287,8 @@ function redundant(tokens: readonly Token[], start: number, end: number): boolea
   }
   // What the group is the right operand of.
   if (!before) return true
-  if (isP(before, '(', '[', '{', ',', '=>') || (before.k === 'p' && ASSIGNMENT.has(before.v))) return true
+  if (isP(before, '(', '[', '{', ',', '=>', ';') || (before.k === 'p' && ASSIGNMENT.has(before.v)))
+    return true
   if (isP(before, '...')) return inner > 2
   if (before.k === 'x' && before.v.endsWith('${')) return true
   if (isP(before, '?', ':')) return inner > 2

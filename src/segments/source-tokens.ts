@@ -8,7 +8,14 @@ export interface Token {
   /** `s` string literal (JSON text of its value), `n` number, `i` identifier or keyword, `p` punctuator, `x` template chunk or regex (verbatim). */
   k: 's' | 'n' | 'i' | 'p' | 'x'
   v: string
+  /** A line break comes before it (automatic semicolon insertion depends on it). */
+  nl?: boolean
+  /** A `)` closing the head of `if`/`while`/`for`/`with`: a `/` after it starts a regex. */
+  head?: boolean
 }
+
+/** Keywords whose `(` opens a statement head. */
+const STATEMENT_HEADS = new Set(['if', 'while', 'for', 'with'])
 
 const PUNCTUATORS = [
   '>>>=',
@@ -72,7 +79,10 @@ export function tokenize(src: string): Token[] {
   const tokens: Token[] = []
   // `${` opens a template substitution, `{` a brace: a `}` closing a substitution resumes the template.
   const braces: Array<'template' | 'brace'> = []
+  // Whether each open `(` is a statement head's.
+  const parens: boolean[] = []
   let i = 0
+  let lineBreak = false
   const template = (start: number, open: string): void => {
     let j = start
     while (j < src.length) {
@@ -94,13 +104,20 @@ export function tokenize(src: string): Token[] {
   }
   while (i < src.length) {
     const c = src[i]!
+    const before = tokens.length
     if (/\s/.test(c)) {
+      if (LINE_BREAK.test(c)) lineBreak = true
       i++
+      continue
     } else if (c === '/' && src[i + 1] === '/') {
       while (i < src.length && src[i] !== '\n') i++
+      continue
     } else if (c === '/' && src[i + 1] === '*') {
       const end = src.indexOf('*/', i + 2)
-      i = end < 0 ? src.length : end + 2
+      const stop = end < 0 ? src.length : end + 2
+      if (LINE_BREAK.test(src.slice(i, stop))) lineBreak = true
+      i = stop
+      continue
     } else if (c === "'" || c === '"') {
       const [value, end] = readString(src, i)
       tokens.push({ k: 's', v: JSON.stringify(value) })
@@ -128,12 +145,22 @@ export function tokenize(src: string): Token[] {
       if (p === '?.' && /\d/.test(src[i + 2] ?? '')) p = '?'
       if (p === '{') braces.push('brace')
       if (p === '}') braces.pop()
-      tokens.push({ k: 'p', v: p })
+      const token: Token = { k: 'p', v: p }
+      if (p === '(') {
+        const prev = tokens.at(-1)
+        parens.push(prev?.k === 'i' && STATEMENT_HEADS.has(prev.v))
+      }
+      if (p === ')' && parens.pop()) token.head = true
+      tokens.push(token)
       i += p.length
     }
+    if (lineBreak && tokens.length > before) tokens[before]!.nl = true
+    lineBreak = false
   }
   return tokens
 }
+
+const LINE_BREAK = /[\n\r\u2028\u2029]/
 
 /** A string literal's value and the index after it. */
 function readString(src: string, start: number): [string, number] {
@@ -183,7 +210,7 @@ function numberText(text: string): string {
 function regexAllowed(prev: Token | undefined): boolean {
   if (!prev) return true
   if (prev.k === 'i') return EXPRESSION_KEYWORDS.has(prev.v)
-  if (prev.k === 'p') return prev.v !== ')' && prev.v !== ']' && prev.v !== '}'
+  if (prev.k === 'p') return (prev.v !== ')' || prev.head === true) && prev.v !== ']' && prev.v !== '}'
   return false
 }
 

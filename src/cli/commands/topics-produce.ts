@@ -4,12 +4,9 @@ import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { AppProducer } from '../../producing/app-producer.ts'
 import { ProducerError } from '../../producing/errors.ts'
-import { type InputFormat, parseProduceInput } from '../../producing/produce-input.ts'
+import { decodeInput, type InputFormat, parseProduceInput } from '../../producing/produce-input.ts'
 import { ProducerClient } from '../../producing/producer-client.ts'
 import { targetCluster } from '../target-cluster.ts'
-
-/** Records per request: bounds a request's size for big inputs. */
-const BATCH = 500
 
 function header(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const at = value.indexOf('=')
@@ -26,10 +23,10 @@ function partitionFlag(value: string): number {
   return n
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }
 
 interface ProduceFlags {
@@ -75,9 +72,9 @@ export function topicsProduceCommand(
     .option('--json', 'print the result as JSON: { topic, produced, partitions }')
     .action(async (topic: string, opts: ProduceFlags) => {
       const source = opts.file === undefined ? 'stdin' : `--file ${opts.file}`
-      let text: string
+      let input: Buffer
       try {
-        text = opts.file === undefined ? await readStdin() : await readFile(opts.file, 'utf8')
+        input = opts.file === undefined ? await readStdin() : await readFile(opts.file)
       } catch (error) {
         throw new ProducerError(
           'INVALID_PRODUCE_RECORD',
@@ -88,7 +85,7 @@ export function topicsProduceCommand(
         )
       }
       const records = parseProduceInput(
-        text,
+        decodeInput(input, source),
         topic,
         opts.format,
         {
@@ -104,16 +101,18 @@ export function topicsProduceCommand(
       const partitions = new Map<number, number>()
       let produced = 0
       try {
-        for (let start = 0; start < records.length; start += BATCH) {
-          const batch = await producer.sendBatch(records.slice(start, start + BATCH))
-          produced += batch.count
-          for (const p of batch.partitions)
-            if (!partitions.has(p.partition)) partitions.set(p.partition, p.baseOffset)
-        }
-      } catch (error) {
-        if (produced > 0 && error instanceof Error)
-          error.message += ` (${produced} of ${records.length} records were produced before the failure)`
-        throw error
+        // Every record's topic and partition, named by its place in the input, before anything is sent.
+        await client.requireTopics(
+          records.map((r) => ({
+            topic: r.topic,
+            ...(r.partition === undefined ? {} : { partition: r.partition }),
+          })),
+          (i) => `${source} record ${i + 1}`,
+        )
+        // sendBatch sends in requests of a bounded size, in order; a failure says how many were produced.
+        const batch = await producer.sendBatch(records)
+        produced = batch.count
+        for (const p of batch.partitions) partitions.set(p.partition, p.baseOffset)
       } finally {
         await client.close().catch(() => {})
       }

@@ -19,16 +19,36 @@ export interface SegmentGroup {
 const ATTEMPTS = 5
 const RETRIABLE = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR'])
 
-/** Every group id on the cluster (ListGroups to each broker: each lists the groups it coordinates). */
-export async function listGroupIds(cluster: KafkaCluster): Promise<Set<string>> {
+/** A group as ListGroups reports it. */
+export type ListedGroup = listGroupsV5.ListGroupsResponseGroup
+
+/**
+ * Every group of the cluster as ListGroups reports it (to each broker: each lists the groups it
+ * coordinates; a coordinator still loading is asked again).
+ */
+export async function listClusterGroups(cluster: KafkaCluster): Promise<ListedGroup[]> {
   await cluster.refreshMetadata([])
-  const ids = new Set<string>()
-  for (const nodeId of cluster.knownBrokers())
-    for (const id of await listGroupsOf(cluster, nodeId)) ids.add(id)
-  return ids
+  const groups: ListedGroup[] = []
+  for (const nodeId of cluster.knownBrokers()) groups.push(...(await listGroupsOf(cluster, nodeId)))
+  return groups
 }
 
-async function listGroupsOf(cluster: KafkaCluster, nodeId: number): Promise<string[]> {
+/**
+ * Every consumer group id on the cluster: KIP-848 and classic groups of the consumer protocol,
+ * and the "simple" groups admin commits create (no protocol). Share, streams and Connect groups
+ * are left out: a share group named `<origin>-parallel-7` is another application's, has no
+ * committed offsets to read, and refuses offset commits (distribute failed half-written on one).
+ */
+export async function listGroupIds(cluster: KafkaCluster): Promise<Set<string>> {
+  const consumerGroups = (await listClusterGroups(cluster)).filter(
+    (g) =>
+      (g.groupType === 'consumer' || g.groupType === 'classic') &&
+      (g.protocolType === 'consumer' || g.protocolType === ''),
+  )
+  return new Set(consumerGroups.map((g) => g.groupId))
+}
+
+async function listGroupsOf(cluster: KafkaCluster, nodeId: number): Promise<ListedGroup[]> {
   let last = ''
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     let response: listGroupsV5.ListGroupsResponse | undefined
@@ -41,7 +61,7 @@ async function listGroupsOf(cluster: KafkaCluster, nodeId: number): Promise<stri
     }
     if (response) {
       const error = kafkaErrorName(response.errorCode)
-      if (error === 'NONE') return response.groups.map((g) => g.groupId)
+      if (error === 'NONE') return response.groups
       if (!RETRIABLE.has(error)) last = `${error} (not retried)`
       else last = error
       if (!RETRIABLE.has(error)) break

@@ -1,6 +1,7 @@
 // app.producer: records produced from an app (and from its handlers) are on the broker as sent —
 // key, value, headers, partition — read back by an independent reader; a missing topic or an
-// invalid record fails at once with a typed error naming it, and nothing is sent; the producer
+// invalid record fails at once with a typed error naming it, and nothing is sent; a batch whose
+// records together exceed the broker's message size limit lands whole, in order; the producer
 // closes with the app, leaving no open handle.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -178,4 +179,32 @@ test('app.producer before start works, and stop() of an app never started closes
     (e: Error & { code?: string }) => e.code === 'PRODUCER_CLOSED',
   )
   assert.equal((await readRecords(topic, 1))[0]!.value, 'before start')
+})
+
+test('a batch whose records together exceed the broker message size limit (300 × 10 KB) lands whole, in order', async () => {
+  const topic = await createTopic('producer-big-batch', 2)
+  const a = app()
+  try {
+    const records = Array.from({ length: 300 }, (_, i) => ({
+      topic,
+      key: `k${i}`,
+      value: `${i}:`.padEnd(10_000, 'x'),
+      partition: i % 2,
+    }))
+    const batch = await a.producer.sendBatch(records)
+    assert.equal(batch.count, 300)
+    assert.deepEqual(batch.partitions.map((p) => [p.partition, p.baseOffset]).sort(), [
+      [0, 0],
+      [1, 0],
+    ])
+    const read = await readRecords(topic, 300)
+    for (const partition of [0, 1]) {
+      assert.deepEqual(
+        read.filter((r) => r.partition === partition).map((r) => [r.offset, Number(r.value!.split(':')[0])]),
+        Array.from({ length: 150 }, (_, j) => [j, 2 * j + partition]),
+      )
+    }
+  } finally {
+    await a.stop()
+  }
 })

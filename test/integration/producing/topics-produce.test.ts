@@ -1,21 +1,22 @@
 // `multilane topics produce <topic>`: records from stdin or --file, as text lines (--key,
 // --header) or JSON lines, are on the broker as given; it prints how many it produced; a bad
-// line is named (source and line number) with exit 1 and nothing produced; a missing topic exits
-// 1 naming it; a malformed flag exits 2.
+// line is named (source and line number) with exit 1 and nothing produced — so is input that is
+// not UTF-8; a missing topic exits 1 naming it, as does a --partition the topic does not have
+// (nothing sent); a malformed flag exits 2.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { bootstrapServers, createTopic, uniqueName } from '../../support/kafka.ts'
+import { bootstrapServers, createTopic, endOffsets, uniqueName } from '../../support/kafka.ts'
 import { readRecords } from '../../support/read-topic.ts'
 
 const bin = join(import.meta.dirname, '../../../bin/multilane.js')
 const dir = mkdtempSync(join(tmpdir(), 'multilane-produce-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-function produce(args: string[], input = '') {
+function produce(args: string[], input: string | Buffer = '') {
   const result = spawnSync(
     process.execPath,
     [bin, 'topics', 'produce', ...args, '--bootstrap', bootstrapServers().join(',')],
@@ -115,4 +116,25 @@ test('a missing topic exits 1 naming it; malformed flags exit 2 naming the flag'
   assert.match(format.stderr, /--format.*xml/)
   const partition = produce(['t', '--partition', '-3'])
   assert.equal(partition.code, 2)
+})
+
+test('a line that is not valid UTF-8 exits 1 naming stdin and the line; nothing is produced', async () => {
+  const topic = await createTopic('cli-produce-utf8', 1)
+  const r = produce(
+    [topic],
+    Buffer.concat([Buffer.from('ok\r\n'), Buffer.from([0x61, 0xff, 0xfe, 0x62]), Buffer.from('\n')]),
+  )
+  assert.equal(r.code, 1, r.stdout)
+  assert.match(r.stderr, /INVALID_PRODUCE_RECORD/)
+  assert.match(r.stderr, /stdin line 2: not valid UTF-8/)
+  assert.deepEqual([...(await endOffsets(topic, 1)).values()], [0])
+})
+
+test("--partition beyond the topic's partitions exits 1 naming the partition count; nothing is produced", async () => {
+  const topic = await createTopic('cli-produce-partition', 2)
+  const r = produce([topic, '--partition', '5'], 'one\n')
+  assert.equal(r.code, 1, r.stdout)
+  assert.match(r.stderr, /INVALID_PRODUCE_RECORD/)
+  assert.match(r.stderr, new RegExp(`partition 5 does not exist: topic "${topic}" has 2 partitions`))
+  assert.deepEqual([...(await endOffsets(topic, 2)).values()], [0, 0])
 })

@@ -3,13 +3,24 @@
 // --force`: the origin resumes at the lowest offset any segment group committed, so the records
 // the dropped segments had not finished are handled, and a later collapse of the new app passes
 // the dropped groups by. Old segment groups that still have members are refused. Count up
-// (2 → 4): the new, never-committed groups do not send everything back to the log start.
+// (2 → 4): the new, never-committed groups do not send everything back to the log start. A share
+// group whose name looks like a segment group's is not one: the commands leave it alone.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { listGroups } from '../../../src/admin/groups.ts'
+import { KafkaCluster } from '../../../src/kafka/cluster.ts'
+import { resolveConnection } from '../../../src/kafka/connection-options.ts'
 import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import { segmentsApp } from '../../fixtures/segments/segments-app.ts'
-import { committedOffsets, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
+import {
+  bootstrapServers,
+  committedOffsets,
+  createTopic,
+  produceRecords,
+  uniqueName,
+  waitUntil,
+} from '../../support/kafka.ts'
 import {
   commitOffsets,
   commitsOf,
@@ -18,6 +29,7 @@ import {
   recordingApp,
   segmentGroupsOf,
 } from '../../support/segments.ts'
+import { createShareMember } from '../../support/share.ts'
 
 const APP = 'test/fixtures/segments/app.ts'
 
@@ -220,4 +232,35 @@ test('count 2 → 4 → 2 → 1 with collapse and distribute: every record handl
     handled.sort((a, b) => a - b),
     Array.from({ length: 700 }, (_, i) => i),
   )
+})
+
+test('a share group named like a segment group of the origin is not one: distribute neither reads nor writes it', async () => {
+  const { topic, group } = await setUp('seg-share-name', 50)
+  await commitOffsets(group, [{ topic, partition: 0, offset: 20, metadata: '' }])
+  // Another application's share group, on the same topic, whose name is `<origin>-parallel-7`.
+  const shareName = `${group}-parallel-7`
+  const { consumer } = createShareMember({ groupId: shareName, topics: [topic] })
+  await consumer.start()
+  const cluster = new KafkaCluster(
+    resolveConnection({ bootstrap: bootstrapServers(), clientId: 'seg-share-name' }),
+  )
+  try {
+    await waitUntil(
+      async () => (await listGroups(cluster)).some((g) => g.group === shareName && g.type === 'share'),
+      {
+        message: `share group ${shareName} is listed`,
+      },
+    )
+  } finally {
+    await cluster.close()
+  }
+  try {
+    const r = await multilaneAsync(['segments', 'distribute', '--app', APP], { topic, group, count: 2 })
+    assert.equal(r.code, 0, r.stderr)
+    assert.doesNotMatch(r.stdout, new RegExp(shareName))
+    const written = await commitsOf(segmentGroupsOf(group, 2), topic, 1)
+    for (const g of segmentGroupsOf(group, 2)) assert.equal(written[g]![0]![0], 20, g)
+  } finally {
+    await consumer.close()
+  }
 })

@@ -127,6 +127,55 @@ describe('routing fingerprint of TypeScript sources', () => {
     for (const [a, b] of changes) assert.notEqual(normalizedSource(a), normalizedSource(b), `${a} vs ${b}`)
   })
 
+  it('changes when a line break or a semicolon changes the meaning (ASI, for heads)', () => {
+    const changes: Array<[string, string]> = [
+      // `return` then a line break returns undefined.
+      ['(r) => { return\n r.keyString }', '(r) => { return r.keyString }'],
+      [
+        '(r) => { let a = r.offset, b = 1; a\n++b; return a + b }',
+        '(r) => { let a = r.offset, b = 1; a++\nb; return a + b }',
+      ],
+      ['(r) => { x\n(r.topic) }', '(r) => { x;(r.topic) }'],
+      [
+        '(r) => { let i = 0; for (;i < 3;) i++; return i }',
+        '(r) => { let i = 0; for (i < 3;;) i++; return i }',
+      ],
+      // After a statement head's `)`, `/` starts a regular expression.
+      ['(r) => { if (r.key) /a b/g.test(r.keyString) }', '(r) => { if (r.key) / a b / g.test(r.keyString) }'],
+    ]
+    for (const [a, b] of changes) assert.notEqual(normalizedSource(a), normalizedSource(b), `${a} vs ${b}`)
+  })
+
+  it('changes when parentheses around an optional chain or a `new` callee change the meaning', () => {
+    const changes: Array<[string, string]> = [
+      // `(a?.b).c` throws on a missing `a`; `a?.b.c` is undefined.
+      ["(r) => (r.headers?.get('user')).length", "(r) => r.headers?.get('user').length"],
+      ['(r) => new Map[r.topic]', '(r) => new Map()[r.topic]'],
+    ]
+    for (const [a, b] of changes) assert.notEqual(normalizedSource(a), normalizedSource(b), `${a} vs ${b}`)
+  })
+
+  it('is the same for line-break-terminated statements and their compiled reprints', () => {
+    const same: Array<[string, string]> = [
+      [
+        '(r) => { if (!r.key) return\n return r.keyString }',
+        '(r) => {\n  if (!r.key)\n    return;\n  return r.keyString;\n}',
+      ],
+      [
+        '(r) => { if (!r.key) { return }\n return r.keyString }',
+        '(r) => {\n  if (!r.key) {\n    return;\n  }\n  return r.keyString;\n}',
+      ],
+      [
+        '(r) => { let a = 1, b = 2\n a\n ++b\n return a + b }',
+        '(r) => {\n  let a = 1, b = 2;\n  a;\n  ++b;\n  return a + b;\n}',
+      ],
+      ['(r) => { g()\n ;(r.topic) }', '(r) => {\n  g();\n  r.topic;\n}'],
+      ['(r) => new Map[r.topic]', '(r) => new Map[r.topic]()'],
+      ["(r) => (r.headers?.get('user'))?.length", '(r) => r.headers?.get("user")?.length'],
+    ]
+    for (const [a, b] of same) assert.equal(normalizedSource(a), normalizedSource(b), `${a} vs ${b}`)
+  })
+
   it('stands for built-in reducers by a version constant, not by their (reprintable) source', () => {
     const partitioner = fn("(r) => r.headers.get('user')")
     const expected = (reducer: string) =>
