@@ -7,7 +7,7 @@ import { Admin } from '@platformatic/kafka'
 import { log4jProperties, serverProperties } from './broker-config.ts'
 import { jvmArguments, logTail, runJavaTool, spawnBroker, stopKafkaNode } from './broker-process.ts'
 import { kill, logSince } from './broker-ready.ts'
-import { localKafkaStatus } from './broker-state.ts'
+import { type LocalKafkaState, localKafkaStatus } from './broker-state.ts'
 import { acquireDirLock } from './dir-lock.ts'
 import { DevKafkaError } from './errors.ts'
 import { writeFileAtomic, writePrivateFile } from './files.ts'
@@ -41,12 +41,12 @@ function nodesDir(env: NodeJS.ProcessEnv): string {
   return brokerFiles(env).nodesDir
 }
 
-function nodeDir(env: NodeJS.ProcessEnv, nodeId: number): string {
+export function nodeDir(env: NodeJS.ProcessEnv, nodeId: number): string {
   return join(nodesDir(env), `node-${nodeId}`)
 }
 
 /** The properties file an added node runs with: its mark on the JVM's command line. */
-function nodePropertiesFile(env: NodeJS.ProcessEnv, nodeId: number): string {
+export function nodePropertiesFile(env: NodeJS.ProcessEnv, nodeId: number): string {
   return join(nodeDir(env, nodeId), 'server.properties')
 }
 
@@ -66,10 +66,20 @@ export function addedBrokers(env: NodeJS.ProcessEnv = process.env): AddedBroker[
     .sort((a, b) => a.nodeId - b.nodeId)
 }
 
+/** Where an added node's record (`AddedBroker`) is kept. */
+export function nodeRecordFile(env: NodeJS.ProcessEnv, nodeId: number): string {
+  return join(nodesDir(env), `${nodeId}.json`)
+}
+
+export function writeAddedBroker(env: NodeJS.ProcessEnv, broker: AddedBroker): void {
+  writeFileAtomic(nodeRecordFile(env, broker.nodeId), `${JSON.stringify(broker, null, 2)}\n`)
+}
+
 /**
  * Starts a broker-only node that joins the running local cluster (`startLocalKafka`), with the
  * same client listeners and settings; resolves once the cluster's metadata lists it. Added
- * brokers are ephemeral: `stopLocalKafka` stops them and deletes their data.
+ * brokers are ephemeral: `stopLocalKafka` stops them and deletes their data (`kafka broker
+ * stop`, `stopLocalBrokerNode`, keeps it for a restart).
  */
 export async function addLocalBroker(options: AddLocalBrokerOptions = {}): Promise<AddedBroker> {
   const env = options.env ?? process.env
@@ -82,23 +92,32 @@ export async function addLocalBroker(options: AddLocalBrokerOptions = {}): Promi
   }
   const release = await acquireDirLock(brokerFiles(env).dir, { purpose: `add broker ${nodeId}` })
   try {
-    return await addLocked(env, nodeId, options.timeoutMs ?? 90_000)
+    const cluster = await localKafkaStatus(env)
+    if (cluster?.phase !== 'running') {
+      throw new DevKafkaError(
+        'NOT_RUNNING',
+        'No local broker is running; start one with `multilane kafka start` first.',
+      )
+    }
+    return await addBrokerLocked(env, nodeId, options.timeoutMs ?? 90_000, cluster)
   } finally {
     release()
   }
 }
 
-async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: number): Promise<AddedBroker> {
+/**
+ * Adds node `nodeId` to the cluster whose first node is `cluster` (the directory's lock held by
+ * the caller; the first node answers, though the cluster may still be starting).
+ */
+export async function addBrokerLocked(
+  env: NodeJS.ProcessEnv,
+  nodeId: number,
+  timeoutMs: number,
+  cluster: LocalKafkaState,
+): Promise<AddedBroker> {
   const existing = addedBrokers(env).find((b) => b.nodeId === nodeId)
   if (existing && isKafkaNodeOf(existing.pid, nodePropertiesFile(env, nodeId))) {
     throw new DevKafkaError('INVALID_NODE_ID', `broker ${nodeId} is already running (pid ${existing.pid})`)
-  }
-  const cluster = await localKafkaStatus(env)
-  if (cluster?.phase !== 'running') {
-    throw new DevKafkaError(
-      'NOT_RUNNING',
-      'No local broker is running; start one with `multilane kafka start` first.',
-    )
   }
   const java = findJava(env)
   const jars = resolveKafkaJars(cluster.version, env)
@@ -124,6 +143,8 @@ async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: numb
         dataDir,
         node: { id: nodeId, role: 'broker' },
         version: cluster.version,
+        // The cluster's size, not the count of nodes so far: every node has the same settings.
+        ...(cluster.brokers === undefined ? {} : { brokers: cluster.brokers }),
       }),
     )
     writeFileSync(log4jFile, log4jProperties(logFile))
@@ -152,9 +173,9 @@ async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: numb
       logFile,
       propertiesFile,
     }
-    writeFileAtomic(join(nodesDir(env), `${nodeId}.json`), `${JSON.stringify(added, null, 2)}\n`)
+    writeAddedBroker(env, added)
     try {
-      await awaitListed(cluster.bootstrap, nodeId, timeoutMs, () => broker.exit, broker.pid, logFile)
+      await awaitListed([cluster.bootstrap], nodeId, timeoutMs, () => broker.exit, broker.pid, logFile)
       return added
     } catch (error) {
       rmSync(join(nodesDir(env), `${nodeId}.json`), { force: true })
@@ -168,8 +189,8 @@ async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: numb
 }
 
 /** Waits until the cluster's metadata lists node `nodeId`; kills it on timeout. */
-async function awaitListed(
-  bootstrap: string,
+export async function awaitListed(
+  bootstrap: string[],
   nodeId: number,
   timeoutMs: number,
   exited: () => string | undefined,
@@ -177,14 +198,14 @@ async function awaitListed(
   logFile: string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  const admin = new Admin({ clientId: 'multilane-add-broker', bootstrapBrokers: [bootstrap] })
+  const admin = new Admin({ clientId: 'multilane-add-broker', bootstrapBrokers: bootstrap })
   try {
     for (;;) {
       const exit = exited()
       if (exit !== undefined) {
         throw new DevKafkaError(
           'BROKER_EXITED',
-          `The added broker ${nodeId} exited during start (${exit}). Last lines of ${logFile}:\n${logTail(logFile)}`,
+          `The broker ${nodeId} exited during start (${exit}). Last lines of ${logFile}:\n${logTail(logFile)}`,
         )
       }
       const metadata = await admin.metadata({ topics: [], forceUpdate: true }).catch(() => undefined)
@@ -193,7 +214,7 @@ async function awaitListed(
         await kill(pid)
         throw new DevKafkaError(
           'BROKER_START_TIMEOUT',
-          `The cluster did not list the added broker ${nodeId} within ${timeoutMs} ms. Last lines of ${logFile}:\n${logTail(logFile)}`,
+          `The cluster did not list the broker ${nodeId} within ${timeoutMs} ms. Last lines of ${logFile}:\n${logTail(logFile)}`,
         )
       }
       await sleep(250)

@@ -19,6 +19,17 @@ export interface BrokerConfigInput {
    * only and none of the 4.x group settings (it would log them as unknown).
    */
   version?: string
+  /**
+   * How many brokers the cluster is meant to have (default 1). Internal topics (offsets,
+   * transactions, share-group state) get replication factor min(brokers, 3) and min ISR 1, so
+   * one node down never blocks a commit.
+   */
+  brokers?: number
+}
+
+/** Replication factor of internal topics for a cluster of `brokers` nodes: min(brokers, 3). */
+export function internalReplicationFactor(brokers = 1): number {
+  return Math.min(Math.max(1, brokers), 3)
 }
 
 /**
@@ -42,8 +53,6 @@ export function scramFormatArguments(): string[] {
 
 /** Share-group and KIP-848 settings of a 4.x node. */
 const MODERN_GROUP_SETTINGS: Record<string, string | number> = {
-  'share.coordinator.state.topic.replication.factor': 1,
-  'share.coordinator.state.topic.min.isr': 1,
   // Since Kafka 4.3 the coordinator batches assignment updates (KIP-1263, default 1 s): compute
   // them at once, as before, so membership changes settle without that delay. Allowed: ≥ 0
   // (also the minimum of group.{consumer,share}.min.assignment.interval.ms).
@@ -70,8 +79,8 @@ const CLASSIC_ONLY_SETTINGS: Record<string, string | number> = {
 }
 
 /**
- * A combined broker+controller for development and tests: loopback only, single-node
- * replication for every internal topic (offsets, transactions, share-group state), share
+ * A combined broker+controller for development and tests: loopback only, internal topics
+ * (offsets, transactions, share-group state) replicated min(brokers, 3) times, share
  * groups usable (4.x; a 3.9 node runs classic groups only), no initial rebalance delay, thread
  * counts sized for a small machine.
  * Brokers added to it (`node`) get the same client listeners and settings.
@@ -84,7 +93,10 @@ export function serverProperties({
   dataDir,
   node,
   version,
+  brokers,
 }: BrokerConfigInput): string {
+  const replication = internalReplicationFactor(brokers)
+  const modern = version === undefined || hasModernGroups(version)
   const { username, password } = DEV_SASL_USER
   const clientListeners = `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port}`
   const settings: Record<string, string | number> = {
@@ -110,12 +122,21 @@ export function serverProperties({
     'log.dirs': dataDir,
     'num.partitions': 1,
     'auto.create.topics.enable': 'false',
-    'offsets.topic.replication.factor': 1,
+    // Internal topics: replicated on min(brokers, 3) nodes, min ISR 1 (topic default
+    // min.insync.replicas=1 for __consumer_offsets): a commit needs only the leader, so one node
+    // down never blocks commits or transactions.
+    'offsets.topic.replication.factor': replication,
     'offsets.topic.num.partitions': 10,
-    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.replication.factor': replication,
     'transaction.state.log.min.isr': 1,
     'group.initial.rebalance.delay.ms': 0,
-    ...(version === undefined || hasModernGroups(version) ? MODERN_GROUP_SETTINGS : CLASSIC_ONLY_SETTINGS),
+    ...(modern
+      ? {
+          'share.coordinator.state.topic.replication.factor': replication,
+          'share.coordinator.state.topic.min.isr': 1,
+          ...MODERN_GROUP_SETTINGS,
+        }
+      : CLASSIC_ONLY_SETTINGS),
     'num.io.threads': 4,
     'num.network.threads': 2,
     'log.segment.bytes': 128 * 1024 * 1024,

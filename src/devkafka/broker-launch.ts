@@ -33,7 +33,10 @@ export type StartContext = StartLocalKafkaOptions & {
   onProgress: (m: string) => void
 }
 
-/** A fresh single-node cluster: new storage, new cluster id, ports picked now. */
+/**
+ * A fresh cluster's first node: new storage, new cluster id, ports picked now. With `brokers` > 1
+ * it resolves once node 1 answers, still recorded as `starting`.
+ */
 export async function startFresh(
   options: StartContext,
   files: BrokerFiles,
@@ -41,6 +44,10 @@ export async function startFresh(
   timeoutMs: number,
 ): Promise<StartLocalKafkaResult> {
   const { env, onProgress: progress } = options
+  // A cluster of more brokers: node 1 is ready once it answers; the caller adds the others,
+  // then proves groups work on the whole cluster (its internal topics need them all).
+  const brokers = options.brokers ?? 1
+  const cluster = brokers > 1
   const timings: Record<string, number> = {}
   const java = findJava(env)
   let started = performance.now()
@@ -85,6 +92,7 @@ export async function startFresh(
         controllerPort,
         dataDir: files.dataDir,
         version: jars.version,
+        ...(cluster ? { brokers } : {}),
       }),
     )
     if (attempt > 1) {
@@ -116,6 +124,7 @@ export async function startFresh(
       logFile: files.logFile,
       startedAt: new Date().toISOString(),
       restarted: false,
+      ...(cluster ? { brokers } : {}),
     }
     const broker = spawnRecorded(env, java, jvmBase, files, state)
     try {
@@ -127,10 +136,12 @@ export async function startFresh(
         timeoutMs,
         version: jars.version,
         exited: () => broker.exit,
+        probeGroups: !cluster,
       })
       timings.boot = Math.round(performance.now() - started)
       return {
-        state: markRunning(env, files, state, features),
+        // A cluster's first node stays `starting` until the whole cluster is ready.
+        state: cluster ? { ...state, features } : markRunning(env, files, state, features),
         reused: false,
         recovered: false,
         timings,

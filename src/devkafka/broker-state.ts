@@ -31,6 +31,16 @@ export interface LocalKafkaState {
   startedAt: string
   /** True when the broker runs on data kept by `stop --keep` (`start --restart`). */
   restarted: boolean
+  /**
+   * How many brokers the cluster was started with (`--brokers`; absent: 1). Brokers added later
+   * get the same internal-topic settings.
+   */
+  brokers?: number
+  /**
+   * Set when `kafka broker stop 1` stopped this node on purpose (its data kept for `kafka broker
+   * start 1`); `kafka stop` then still deletes the data.
+   */
+  stoppedOnPurpose?: boolean
   /** Finalized feature levels (`metadata.version`, `share.version`, …), known once running. */
   features?: Record<string, number>
 }
