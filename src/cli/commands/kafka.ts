@@ -200,7 +200,12 @@ export function kafkaCommand(): Command {
       }
       if (untracked.length > 0)
         lines.push(`stopped an unrecorded broker of ${brokerDir()} (pid ${untracked.join(', ')})`)
-      if (stale) {
+      if (stale?.stoppedOnPurpose) {
+        lines.push(
+          `stopped the cluster${added > 0 ? ` (${added} running broker${added > 1 ? 's' : ''})` : ''}; node 1 (pid ${stale.pid}) had been stopped with \`kafka broker stop 1\`` +
+            (result.kept ? '' : '; deleted its data'),
+        )
+      } else if (stale) {
         lines.push(
           `no local broker is running: the recorded one (pid ${stale.pid}, ${stale.bootstrap}) had already exited; removed its record`,
         )
