@@ -4,7 +4,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Admin } from '@platformatic/kafka'
-import { log4jProperties, serverProperties } from './broker-config.ts'
+import {
+  initialControllers,
+  log4jProperties,
+  scramFormatArguments,
+  serverProperties,
+} from './broker-config.ts'
 import { jvmArguments, logTail, runJavaTool, spawnBroker, stopKafkaNode } from './broker-process.ts'
 import { kill, logSince } from './broker-ready.ts'
 import { type LocalKafkaState, localKafkaStatus } from './broker-state.ts'
@@ -13,6 +18,7 @@ import { DevKafkaError } from './errors.ts'
 import { writeFileAtomic, writePrivateFile } from './files.ts'
 import { findJava } from './java-runtime.ts'
 import { resolveKafkaJars } from './kafka-jars.ts'
+import { shareVersionFor } from './kafka-version.ts'
 import { brokerFiles, devTlsFiles } from './paths.ts'
 import { isPortClash, reservePorts } from './ports.ts'
 import { isKafkaNodeOf } from './process-identity.ts'
@@ -114,6 +120,8 @@ export async function addBrokerLocked(
   nodeId: number,
   timeoutMs: number,
   cluster: LocalKafkaState,
+  /** Why the cluster is gone (node 1 exited during a cluster's start), else undefined. */
+  clusterGone: () => string | undefined = () => undefined,
 ): Promise<AddedBroker> {
   const existing = addedBrokers(env).find((b) => b.nodeId === nodeId)
   if (existing && isKafkaNodeOf(existing.pid, nodePropertiesFile(env, nodeId))) {
@@ -128,6 +136,19 @@ export async function addBrokerLocked(
   const log4jFile = join(dir, 'log4j2.properties')
   const { keystoreFile, password } = devTlsFiles(env)
   const jvmBase = jvmArguments(jars.classpath, log4jFile)
+  // Nodes 2 and 3 of a cluster with a controller quorum are voters: combined nodes, formatted
+  // like node 1 (its quorum, SCRAM users and features: whichever voter is elected first writes
+  // the cluster's initial metadata from its own format).
+  const voter = cluster.quorum?.find((v) => v.nodeId === nodeId)
+  const shareVersion = shareVersionFor(cluster.version)
+  const formatExtras = voter
+    ? [
+        '--initial-controllers',
+        initialControllers(cluster.quorum ?? []),
+        ...scramFormatArguments(),
+        ...(shareVersion === undefined ? [] : ['--feature', `share.version=${shareVersion}`]),
+      ]
+    : []
   for (let attempt = 1; ; attempt++) {
     rmSync(dir, { recursive: true, force: true })
     mkdirSync(dataDir, { recursive: true })
@@ -139,9 +160,10 @@ export async function addBrokerLocked(
         port,
         saslPort,
         tls: { port: tlsPort, keystoreFile, password },
-        controllerPort: cluster.controllerPort,
+        controllerPort: voter?.port ?? cluster.controllerPort,
         dataDir,
-        node: { id: nodeId, role: 'broker' },
+        node: { id: nodeId, role: voter ? 'broker,controller' : 'broker' },
+        ...(cluster.quorum ? { quorum: cluster.quorum } : {}),
         version: cluster.version,
         // The cluster's size, not the count of nodes so far: every node has the same settings.
         ...(cluster.brokers === undefined ? {} : { brokers: cluster.brokers }),
@@ -158,6 +180,7 @@ export async function addBrokerLocked(
         clusterIdOf(cluster.dataDir),
         '-c',
         propertiesFile,
+        ...formatExtras,
       ],
       logFile,
       'Formatting the added broker (kafka.tools.StorageTool)',
@@ -175,7 +198,17 @@ export async function addBrokerLocked(
     }
     writeAddedBroker(env, added)
     try {
-      await awaitListed([cluster.bootstrap], nodeId, timeoutMs, () => broker.exit, broker.pid, logFile)
+      await awaitListed(
+        [cluster.bootstrap],
+        nodeId,
+        timeoutMs,
+        () =>
+          broker.exit === undefined
+            ? clusterGone()
+            : `The broker ${nodeId} exited during start (${broker.exit})`,
+        broker.pid,
+        logFile,
+      )
       return added
     } catch (error) {
       rmSync(join(nodesDir(env), `${nodeId}.json`), { force: true })
@@ -188,7 +221,10 @@ export async function addBrokerLocked(
   }
 }
 
-/** Waits until the cluster's metadata lists node `nodeId`; kills it on timeout. */
+/**
+ * Waits until the cluster's metadata lists node `nodeId`; kills it on timeout, or once `exited`
+ * says why it cannot be (a sentence: "The broker 2 exited during start (code 1)").
+ */
 export async function awaitListed(
   bootstrap: string[],
   nodeId: number,
@@ -203,10 +239,8 @@ export async function awaitListed(
     for (;;) {
       const exit = exited()
       if (exit !== undefined) {
-        throw new DevKafkaError(
-          'BROKER_EXITED',
-          `The broker ${nodeId} exited during start (${exit}). Last lines of ${logFile}:\n${logTail(logFile)}`,
-        )
+        await kill(pid)
+        throw new DevKafkaError('BROKER_EXITED', `${exit}. Last lines of ${logFile}:\n${logTail(logFile)}`)
       }
       const metadata = await admin.metadata({ topics: [], forceUpdate: true }).catch(() => undefined)
       if (metadata?.brokers.has(nodeId)) return

@@ -7,13 +7,17 @@ export interface BrokerConfigInput {
   saslPort: number
   /** A third client listener with TLS (a self-signed certificate for 127.0.0.1/localhost). */
   tls: { port: number; keystoreFile: string; password: string }
+  /** This node's controller listener (a controller), or node 1's (a broker-only node without `quorum`). */
   controllerPort: number
   dataDir: string
   /**
    * The first node is a combined broker+controller (the default); nodes added later
-   * (`addLocalBroker`) are brokers only and reach the controller at `controllerPort`.
+   * (`addLocalBroker`) are brokers only and reach the controller at `controllerPort`; in a
+   * cluster with a controller `quorum`, nodes 2 and 3 are combined broker+controller nodes too.
    */
-  node?: { id: number; role: 'broker' }
+  node?: { id: number; role: 'broker' | 'broker,controller' }
+  /** The controller quorum's voters (nodes 1-3 of a cluster of ≥ 3); absent: node 1 alone. */
+  quorum?: readonly QuorumVoter[]
   /**
    * The Apache Kafka release (default: a 4.x one). A 3.9 node gets the classic group protocol
    * only and none of the 4.x group settings (it would log them as unknown).
@@ -25,6 +29,19 @@ export interface BrokerConfigInput {
    * one node down never blocks a commit.
    */
   brokers?: number
+}
+
+/** A KRaft controller of the local cluster's quorum (KIP-853 `--initial-controllers`). */
+export interface QuorumVoter {
+  nodeId: number
+  port: number
+  /** The directory id of its metadata log directory, given at format time. */
+  directoryId: string
+}
+
+/** StorageTool's `--initial-controllers` value: `id@host:port:directoryId,…`. */
+export function initialControllers(quorum: readonly QuorumVoter[]): string {
+  return quorum.map((v) => `${v.nodeId}@127.0.0.1:${v.port}:${v.directoryId}`).join(',')
 }
 
 /** Replication factor of internal topics for a cluster of `brokers` nodes: min(brokers, 3). */
@@ -94,16 +111,22 @@ export function serverProperties({
   node,
   version,
   brokers,
+  quorum,
 }: BrokerConfigInput): string {
+  const roles = node?.role ?? 'broker,controller'
+  const controllers = quorum
+    ? quorum.map((v) => `127.0.0.1:${v.port}`).join(',')
+    : `127.0.0.1:${controllerPort}`
   const replication = internalReplicationFactor(brokers)
   const modern = version === undefined || hasModernGroups(version)
   const { username, password } = DEV_SASL_USER
   const clientListeners = `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port}`
   const settings: Record<string, string | number> = {
-    'process.roles': node ? 'broker' : 'broker,controller',
+    'process.roles': roles,
     'node.id': node?.id ?? 1,
-    'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}`,
-    listeners: node ? clientListeners : `${clientListeners},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'controller.quorum.bootstrap.servers': controllers,
+    listeners:
+      roles === 'broker' ? clientListeners : `${clientListeners},CONTROLLER://127.0.0.1:${controllerPort}`,
     'advertised.listeners': clientListeners,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',

@@ -23,7 +23,7 @@ import { isKafkaNodeOf } from './process-identity.ts'
 /** One node of the local cluster, running or stopped. */
 export interface LocalBrokerNode {
   nodeId: number
-  /** Node 1 is broker and the KRaft controller; the others are brokers only. */
+  /** Node 1 is broker and KRaft controller, so are nodes 2 and 3 of a cluster with a quorum (≥ 3 brokers). */
   role: 'broker+controller' | 'broker'
   /** The last pid it ran with (a stopped node's process is gone). */
   pid: number
@@ -56,7 +56,7 @@ export function localClusterNodes(env: NodeJS.ProcessEnv = process.env): LocalBr
   const added = addedBrokers(env).map(
     (b): LocalBrokerNode => ({
       nodeId: b.nodeId,
-      role: 'broker',
+      role: state.quorum?.some((v) => v.nodeId === b.nodeId) ? 'broker+controller' : 'broker',
       pid: b.pid,
       bootstrap: b.bootstrap,
       port: b.port,
@@ -101,8 +101,9 @@ function findNode(env: NodeJS.ProcessEnv, nodeId: number, action: string): Local
  * Stops one node of the local cluster and keeps its data, its id and its ports for
  * `startLocalBrokerNode`: a controlled shutdown (SIGTERM: its partition leaderships move away
  * first; SIGKILL after `timeoutMs`), or with `kill` a SIGKILL. Resolves once the process has
- * exited. Stopping node 1 stops the cluster's only KRaft controller: until it is back, no
- * leader moves and no broker can join.
+ * exited. In a cluster of two, node 1 is the only KRaft controller: until it is back, no leader
+ * moves and no broker can join; from three brokers on, nodes 1-3 are a controller quorum that
+ * goes on without any one of them.
  */
 export async function stopLocalBrokerNode(
   nodeId: number,
@@ -204,7 +205,14 @@ export async function startLocalBrokerNode(
       probeGroups: false,
     })
     const bootstraps = [state.bootstrap, ...addedBrokers(env).map((b) => b.bootstrap)]
-    await awaitListed(bootstraps, nodeId, timeoutMs, () => broker.exit, broker.pid, node.logFile)
+    await awaitListed(
+      bootstraps,
+      nodeId,
+      timeoutMs,
+      () => (broker.exit === undefined ? undefined : `Node ${nodeId} exited during start (${broker.exit})`),
+      broker.pid,
+      node.logFile,
+    )
     return { ...node, pid: broker.pid, running: true }
   } finally {
     release()

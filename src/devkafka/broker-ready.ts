@@ -97,12 +97,16 @@ export async function awaitGroupsReady(
   port: number,
   version: string,
   timeoutMs: number,
+  /** Why waiting is pointless (node 1 exited), else undefined. */
+  gone: () => string | undefined = () => undefined,
 ): Promise<Record<string, number>> {
   const deadline = Date.now() + timeoutMs
   const address = { host: '127.0.0.1', port }
   const modern = hasModernGroups(version)
   let last = 'the broker did not answer'
   for (; ; await sleep(250)) {
+    const why = gone()
+    if (why !== undefined) throw new DevKafkaError('BROKER_EXITED', why)
     const facts = await probeBroker(address, 2000).catch(() => undefined)
     if (facts) {
       const reason = await (modern

@@ -1,6 +1,7 @@
 // Where the local cluster is described: `state.json` (the broker that runs or is starting) and
 // `kept.json` (what `stop --keep` left for `start --restart`) in the broker directory.
 import { readFileSync } from 'node:fs'
+import type { QuorumVoter } from './broker-config.ts'
 import { writeFileAtomic } from './files.ts'
 import { brokerFiles } from './paths.ts'
 import { isKafkaNodeOf } from './process-identity.ts'
@@ -41,6 +42,11 @@ export interface LocalKafkaState {
    * start 1`); `kafka stop` then still deletes the data.
    */
   stoppedOnPurpose?: boolean
+  /**
+   * A cluster of ≥ 3 brokers: nodes 1-3 are its KRaft controller quorum (each combined
+   * broker+controller), so any one node can die. Absent: node 1 is the only controller.
+   */
+  quorum?: QuorumVoter[]
   /** Finalized feature levels (`metadata.version`, `share.version`, …), known once running. */
   features?: Record<string, number>
 }

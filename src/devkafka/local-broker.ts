@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { addBrokerLocked, addedBrokerRunning, addedBrokers, stopAddedBrokersLocked } from './added-broker.ts'
 import { keptDataNote, markRunning, restartKept, type StartContext, startFresh } from './broker-launch.ts'
 import { probeBroker } from './broker-probe.ts'
-import { stopKafkaNode } from './broker-process.ts'
+import { logTail, stopKafkaNode } from './broker-process.ts'
 import { awaitBrokerReady, awaitGroupsReady } from './broker-ready.ts'
 import {
   isRecordedBrokerAlive,
@@ -141,19 +141,22 @@ async function startLocked(
         `an earlier start was interrupted; its broker (pid ${recorded.pid}) is still starting: waiting for it`,
       )
       const started = performance.now()
-      let features = await awaitBrokerReady({
-        pid: recorded.pid,
-        port: recorded.port,
-        otherPorts: [recorded.saslPort, recorded.tlsPort, recorded.controllerPort],
-        logFile: recorded.logFile,
-        timeoutMs,
-        version: recorded.version,
-        exited: () => (isRecordedBrokerAlive(recorded, env) ? undefined : 'it is gone'),
-        probeGroups: size <= 1,
-      }).catch((error: unknown) => {
-        rmSync(files.stateFile, { force: true })
-        throw keptDataNote(error, recorded.restarted, files)
-      })
+      // With a controller quorum node 1 answers only once nodes 2 and 3 run: complete the cluster first.
+      let features = recorded.quorum
+        ? {}
+        : await awaitBrokerReady({
+            pid: recorded.pid,
+            port: recorded.port,
+            otherPorts: [recorded.saslPort, recorded.tlsPort, recorded.controllerPort],
+            logFile: recorded.logFile,
+            timeoutMs,
+            version: recorded.version,
+            exited: () => (isRecordedBrokerAlive(recorded, env) ? undefined : 'it is gone'),
+            probeGroups: size <= 1,
+          }).catch((error: unknown) => {
+            rmSync(files.stateFile, { force: true })
+            throw keptDataNote(error, recorded.restarted, files)
+          })
       if (size > 1) features = await completeClusterOrStop(env, files, recorded, timeoutMs, progress)
       const state = markRunning(env, files, recorded, features)
       return {
@@ -231,14 +234,18 @@ async function completeClusterOrStop(
   progress: (message: string) => void,
 ): Promise<Record<string, number>> {
   const size = first.brokers ?? 1
+  const firstGone = (): string | undefined =>
+    isRecordedBrokerAlive(first, env)
+      ? undefined
+      : `Node 1 (pid ${first.pid}) exited during the cluster's start. Last lines of ${first.logFile}:\n${logTail(first.logFile)}\n`
   try {
     for (let id = 2; id <= size; id++) {
       if (addedBrokers(env).some((b) => b.nodeId === id)) continue
       progress(`adding broker ${id} of ${size}`)
-      await addBrokerLocked(env, id, timeoutMs, first)
+      await addBrokerLocked(env, id, timeoutMs, first, firstGone)
     }
     progress(`waiting until groups work on the ${size}-broker cluster`)
-    return await awaitGroupsReady(first.port, first.version, timeoutMs)
+    return await awaitGroupsReady(first.port, first.version, timeoutMs, firstGone)
   } catch (error) {
     await stopAddedBrokersLocked(env, 20_000).catch(() => {})
     await stopKafkaNode(first.pid, files.propertiesFile, 20_000).catch(() => {})

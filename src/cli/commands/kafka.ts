@@ -53,7 +53,7 @@ function nodeLines(nodes: readonly LocalBrokerNode[]): string {
   return nodes
     .map(
       (n) =>
-        `  broker ${n.nodeId}: ${n.bootstrap} (pid ${n.pid}${n.nodeId === 1 ? ', controller' : ''}${n.running ? '' : ', stopped'})\n`,
+        `  broker ${n.nodeId}: ${n.bootstrap} (pid ${n.pid}${n.role === 'broker' ? '' : ', controller'}${n.running ? '' : ', stopped'})\n`,
     )
     .join('')
 }
@@ -96,7 +96,7 @@ export function kafkaCommand(): Command {
     )
     .option(
       '--brokers <n>',
-      `brokers in the cluster, 1 to ${MAX_BROKERS} (default 1): internal topics replicated min(N, 3) times; node 1 is also the controller, the others are brokers only`,
+      `brokers in the cluster, 1 to ${MAX_BROKERS} (default 1): internal topics replicated min(N, 3) times; nodes 1-3 are also the controller quorum (with 2: node 1 alone), the others brokers only`,
       parseBrokers,
     )
     .option(
@@ -266,10 +266,8 @@ export function kafkaCommand(): Command {
     })
   broker
     .command('stop')
-    .description(
-      'stop one node keeping its data, id and ports (a controlled shutdown; --kill: SIGKILL); node 1 is the only controller',
-    )
-    .argument('<node>', 'node id (1 is the controller)', parseNodeId)
+    .description('stop one node keeping its data, id and ports (a controlled shutdown; --kill: SIGKILL)')
+    .argument('<node>', 'node id', parseNodeId)
     .option('--kill', 'SIGKILL (a crash) instead of a controlled shutdown')
     .action(async (nodeId: number, opts: { kill?: boolean }) => {
       const node = await stopLocalBrokerNode(nodeId, { kill: opts.kill === true })

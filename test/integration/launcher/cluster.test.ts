@@ -1,13 +1,13 @@
 // A local cluster for chaos tests, on a three-broker cluster of this file's own: its internal
-// topics are replicated on all three brokers; a node SIGKILLed while a group commits does not
-// stop the commits (the group coordinator moves to another replica); `kafka broker stop` keeps a
-// node's data and `kafka broker start` brings it back on it, with the same id and ports; node 1
-// (the only KRaft controller) can be stopped and started too. And the clear errors: no cluster,
-// an unknown node, a node already running, a cluster asked bigger than the running one.
+// topics are replicated on all three brokers, and nodes 1-3 form the KRaft controller quorum; any
+// node SIGKILLed while a group commits — node 1 too — does not stop the commits (the group
+// coordinator moves to another replica, leaders are still elected); `kafka broker start` brings it
+// back; `kafka broker stop` keeps a node's data, id and ports for that. And the clear errors: no
+// cluster, an unknown node, a node already running, a cluster asked bigger than the running one.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Admin, Connection, metadataV12 } from '@platformatic/kafka'
-import { startLocalBrokerNode, stopLocalBrokerNode } from '../../../src/devkafka/broker-nodes.ts'
+import { stopLocalBrokerNode } from '../../../src/devkafka/broker-nodes.ts'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
 import type { ConsumerRecord } from '../../../src/engine/types.ts'
 import { BOOTSTRAP_ENV } from '../../../src/kafka/bootstrap.ts'
@@ -208,14 +208,21 @@ test('three brokers: internal topics replicated three times; a bigger cluster is
   )
 })
 
-test('the group coordinator SIGKILLed while the group commits: commits go on, and `kafka broker start` brings the node back', async () => {
+/**
+ * A group whose coordinator is node `victim` (1), or any node but 1 (`victim` undefined), commits
+ * while that node is SIGKILLed: the commits go on once the coordinator moved. `whileDown` runs
+ * with the node down; then `kafka broker start` brings it back into the ISR, and commits go on.
+ */
+async function killCoordinatorWhileCommitting(
+  victimIs: (leader: number) => boolean,
+  whileDown: (victim: number) => Promise<void>,
+): Promise<void> {
   const topic = uniqueName('cluster-commits')
   await createTopic(topic, { replicas: 3 })
   await produceRecords(topic, PARTITIONS * PER_PARTITION, { partitions: PARTITIONS })
-  // A group whose coordinator is not node 1 (the controller stays up in this test).
   const offsets = await offsetsTopic()
   let group = uniqueName('cluster-commits')
-  while (offsets[offsetsPartitionOf(group)]!.leader === 1) group = uniqueName('cluster-commits')
+  while (!victimIs(offsets[offsetsPartitionOf(group)]!.leader)) group = uniqueName('cluster-commits')
   const victim = offsets[offsetsPartitionOf(group)]!.leader
   const consumer = new GroupConsumer({
     bootstrap,
@@ -240,9 +247,7 @@ test('the group coordinator SIGKILLed while the group commits: commits go on, an
       victim,
       'the coordinator moved off the killed node',
     )
-    const status = await run(['kafka', 'status'])
-    assert.equal(status.code, 0, 'node 1 runs: the cluster is running')
-    assert.match(status.stdout, new RegExp(`broker ${victim}: 127\\.0\\.0\\.1:\\d+ \\(pid \\d+, stopped\\)`))
+    await whileDown(victim)
 
     const restarted = await run(['kafka', 'broker', 'start', String(victim)])
     assert.equal(restarted.code, 0, restarted.stderr)
@@ -257,7 +262,42 @@ test('the group coordinator SIGKILLed while the group commits: commits go on, an
   }
   const committed = await committedOffsets(group, topic, PARTITIONS)
   for (let p = 0; p < PARTITIONS; p++) assert.equal(committed.get(p)?.offset, 30)
-})
+}
+
+test('the group coordinator (node 2 or 3) SIGKILLed while the group commits: commits go on, and `kafka broker start` brings the node back', () =>
+  killCoordinatorWhileCommitting(
+    (leader) => leader !== 1,
+    async (victim) => {
+      const status = await run(['kafka', 'status'])
+      assert.equal(status.code, 0, 'node 1 runs: the cluster is running')
+      assert.match(
+        status.stdout,
+        new RegExp(`broker ${victim}: 127\\.0\\.0\\.1:\\d+ \\(pid \\d+, controller, stopped\\)`),
+      )
+    },
+  ))
+
+test('node 1 SIGKILLed while the group it coordinates commits: the controller quorum goes on without it; `kafka start` refuses to wipe the cluster meanwhile', () =>
+  killCoordinatorWhileCommitting(
+    (leader) => leader === 1,
+    async () => {
+      const status = await run(['kafka', 'status'])
+      assert.equal(status.code, 1)
+      assert.match(status.stdout, /node 1 stopped/)
+      assert.match(status.stdout, /broker 1: .*controller, stopped/)
+      const start = await run(['kafka', 'start'])
+      assert.equal(start.code, 1)
+      assert.match(
+        start.stderr,
+        /\[NODE_STOPPED\] Node 1 of the local cluster .* is stopped while node 2, 3 still run.*kafka broker start 1/,
+      )
+      // Leader elections go on without node 1: a new topic gets leaders, and records round-trip on it.
+      const topic = uniqueName('cluster-without-1')
+      await createTopic(topic, { replicas: 2 })
+      const sent = await produceRecords(topic, 10, { partitions: 1 })
+      assert.equal((await readRecords(topic, 10, 60_000)).length, sent.length)
+    },
+  ))
 
 test('`kafka broker stop` keeps the node data: a topic only on it comes back with its records; clear errors on the way', async () => {
   const topic = uniqueName('cluster-solo')
@@ -304,29 +344,4 @@ test('`kafka broker stop` keeps the node data: a topic only on it comes back wit
     sent.map((r) => r.value),
     'every record is back, in order',
   )
-})
-
-test('node 1, the controller, stopped and started: the cluster resumes; `kafka start` refuses to wipe it meanwhile', async () => {
-  const topic = uniqueName('cluster-controller')
-  await createTopic(topic, { replicas: 3 })
-  await stopLocalBrokerNode(1, { env, kill: true })
-  const status = await run(['kafka', 'status'])
-  assert.equal(status.code, 1)
-  assert.match(status.stdout, /node 1 stopped/)
-  assert.match(status.stdout, /broker 1: .*controller, stopped/)
-  const start = await run(['kafka', 'start'])
-  assert.equal(start.code, 1)
-  assert.match(
-    start.stderr,
-    /\[NODE_STOPPED\] Node 1 of the local cluster .* is stopped while node 2, 3 still run.*kafka broker start 1/,
-  )
-
-  await startLocalBrokerNode(1, { env, timeoutMs: 180_000 })
-  const back = await run(['kafka', 'status'])
-  assert.equal(back.code, 0, back.stdout)
-  // Leader elections work again: a new topic gets leaders, and records round-trip on it.
-  const after = uniqueName('cluster-after-controller')
-  await createTopic(after, { replicas: 3 })
-  const sent = await produceRecords(after, 10, { partitions: 1 })
-  assert.equal((await readRecords(after, 10, 60_000)).length, sent.length)
 })
