@@ -117,6 +117,10 @@ export const ERROR_CODES = {
   LOCKED: 'Another command holds the broker directory.',
   NOTHING_TO_RESTART: 'start --restart found no kept data.',
   BROKER_UNTRACKED: 'A broker of this directory runs without a record (an earlier start was killed).',
+  NODE_ALREADY_RUNNING: 'kafka broker start: that node of the local cluster already runs.',
+  NODE_STOPPED: 'A node of the local cluster is stopped (kafka broker stop); start it or stop the cluster.',
+  INVALID_BROKER_COUNT:
+    'The number of brokers asked for is not an integer from 1 to 9, or differs from the running cluster.',
   NO_BROKER: 'A command needs a broker and none was given or runs locally.',
   BROKER_UNREACHABLE: 'The broker a command was pointed at does not answer.',
   TOPIC_EXISTS: 'topics create: the topic exists.',

@@ -4,15 +4,21 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Admin } from '@platformatic/kafka'
-import { log4jProperties, serverProperties } from './broker-config.ts'
+import {
+  initialControllers,
+  log4jProperties,
+  scramFormatArguments,
+  serverProperties,
+} from './broker-config.ts'
 import { jvmArguments, logTail, runJavaTool, spawnBroker, stopKafkaNode } from './broker-process.ts'
 import { kill, logSince } from './broker-ready.ts'
-import { localKafkaStatus } from './broker-state.ts'
+import { type LocalKafkaState, localKafkaStatus } from './broker-state.ts'
 import { acquireDirLock } from './dir-lock.ts'
 import { DevKafkaError } from './errors.ts'
 import { writeFileAtomic, writePrivateFile } from './files.ts'
 import { findJava } from './java-runtime.ts'
 import { resolveKafkaJars } from './kafka-jars.ts'
+import { shareVersionFor } from './kafka-version.ts'
 import { brokerFiles, devTlsFiles } from './paths.ts'
 import { isPortClash, reservePorts } from './ports.ts'
 import { isKafkaNodeOf } from './process-identity.ts'
@@ -41,12 +47,12 @@ function nodesDir(env: NodeJS.ProcessEnv): string {
   return brokerFiles(env).nodesDir
 }
 
-function nodeDir(env: NodeJS.ProcessEnv, nodeId: number): string {
+export function nodeDir(env: NodeJS.ProcessEnv, nodeId: number): string {
   return join(nodesDir(env), `node-${nodeId}`)
 }
 
 /** The properties file an added node runs with: its mark on the JVM's command line. */
-function nodePropertiesFile(env: NodeJS.ProcessEnv, nodeId: number): string {
+export function nodePropertiesFile(env: NodeJS.ProcessEnv, nodeId: number): string {
   return join(nodeDir(env, nodeId), 'server.properties')
 }
 
@@ -66,10 +72,20 @@ export function addedBrokers(env: NodeJS.ProcessEnv = process.env): AddedBroker[
     .sort((a, b) => a.nodeId - b.nodeId)
 }
 
+/** Where an added node's record (`AddedBroker`) is kept. */
+export function nodeRecordFile(env: NodeJS.ProcessEnv, nodeId: number): string {
+  return join(nodesDir(env), `${nodeId}.json`)
+}
+
+export function writeAddedBroker(env: NodeJS.ProcessEnv, broker: AddedBroker): void {
+  writeFileAtomic(nodeRecordFile(env, broker.nodeId), `${JSON.stringify(broker, null, 2)}\n`)
+}
+
 /**
  * Starts a broker-only node that joins the running local cluster (`startLocalKafka`), with the
  * same client listeners and settings; resolves once the cluster's metadata lists it. Added
- * brokers are ephemeral: `stopLocalKafka` stops them and deletes their data.
+ * brokers are ephemeral: `stopLocalKafka` stops them and deletes their data (`kafka broker
+ * stop`, `stopLocalBrokerNode`, keeps it for a restart).
  */
 export async function addLocalBroker(options: AddLocalBrokerOptions = {}): Promise<AddedBroker> {
   const env = options.env ?? process.env
@@ -82,23 +98,34 @@ export async function addLocalBroker(options: AddLocalBrokerOptions = {}): Promi
   }
   const release = await acquireDirLock(brokerFiles(env).dir, { purpose: `add broker ${nodeId}` })
   try {
-    return await addLocked(env, nodeId, options.timeoutMs ?? 90_000)
+    const cluster = await localKafkaStatus(env)
+    if (cluster?.phase !== 'running') {
+      throw new DevKafkaError(
+        'NOT_RUNNING',
+        'No local broker is running; start one with `multilane kafka start` first.',
+      )
+    }
+    return await addBrokerLocked(env, nodeId, options.timeoutMs ?? 90_000, cluster)
   } finally {
     release()
   }
 }
 
-async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: number): Promise<AddedBroker> {
+/**
+ * Adds node `nodeId` to the cluster whose first node is `cluster` (the directory's lock held by
+ * the caller; the first node answers, though the cluster may still be starting).
+ */
+export async function addBrokerLocked(
+  env: NodeJS.ProcessEnv,
+  nodeId: number,
+  timeoutMs: number,
+  cluster: LocalKafkaState,
+  /** Why the cluster is gone (node 1 exited during a cluster's start), else undefined. */
+  clusterGone: () => string | undefined = () => undefined,
+): Promise<AddedBroker> {
   const existing = addedBrokers(env).find((b) => b.nodeId === nodeId)
   if (existing && isKafkaNodeOf(existing.pid, nodePropertiesFile(env, nodeId))) {
     throw new DevKafkaError('INVALID_NODE_ID', `broker ${nodeId} is already running (pid ${existing.pid})`)
-  }
-  const cluster = await localKafkaStatus(env)
-  if (cluster?.phase !== 'running') {
-    throw new DevKafkaError(
-      'NOT_RUNNING',
-      'No local broker is running; start one with `multilane kafka start` first.',
-    )
   }
   const java = findJava(env)
   const jars = resolveKafkaJars(cluster.version, env)
@@ -109,6 +136,19 @@ async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: numb
   const log4jFile = join(dir, 'log4j2.properties')
   const { keystoreFile, password } = devTlsFiles(env)
   const jvmBase = jvmArguments(jars.classpath, log4jFile)
+  // Nodes 2 and 3 of a cluster with a controller quorum are voters: combined nodes, formatted
+  // like node 1 (its quorum, SCRAM users and features: whichever voter is elected first writes
+  // the cluster's initial metadata from its own format).
+  const voter = cluster.quorum?.find((v) => v.nodeId === nodeId)
+  const shareVersion = shareVersionFor(cluster.version)
+  const formatExtras = voter
+    ? [
+        '--initial-controllers',
+        initialControllers(cluster.quorum ?? []),
+        ...scramFormatArguments(),
+        ...(shareVersion === undefined ? [] : ['--feature', `share.version=${shareVersion}`]),
+      ]
+    : []
   for (let attempt = 1; ; attempt++) {
     rmSync(dir, { recursive: true, force: true })
     mkdirSync(dataDir, { recursive: true })
@@ -120,10 +160,13 @@ async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: numb
         port,
         saslPort,
         tls: { port: tlsPort, keystoreFile, password },
-        controllerPort: cluster.controllerPort,
+        controllerPort: voter?.port ?? cluster.controllerPort,
         dataDir,
-        node: { id: nodeId, role: 'broker' },
+        node: { id: nodeId, role: voter ? 'broker,controller' : 'broker' },
+        ...(cluster.quorum ? { quorum: cluster.quorum } : {}),
         version: cluster.version,
+        // The cluster's size, not the count of nodes so far: every node has the same settings.
+        ...(cluster.brokers === undefined ? {} : { brokers: cluster.brokers }),
       }),
     )
     writeFileSync(log4jFile, log4jProperties(logFile))
@@ -137,6 +180,7 @@ async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: numb
         clusterIdOf(cluster.dataDir),
         '-c',
         propertiesFile,
+        ...formatExtras,
       ],
       logFile,
       'Formatting the added broker (kafka.tools.StorageTool)',
@@ -152,9 +196,19 @@ async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: numb
       logFile,
       propertiesFile,
     }
-    writeFileAtomic(join(nodesDir(env), `${nodeId}.json`), `${JSON.stringify(added, null, 2)}\n`)
+    writeAddedBroker(env, added)
     try {
-      await awaitListed(cluster.bootstrap, nodeId, timeoutMs, () => broker.exit, broker.pid, logFile)
+      await awaitListed(
+        [cluster.bootstrap],
+        nodeId,
+        timeoutMs,
+        () =>
+          broker.exit === undefined
+            ? clusterGone()
+            : `The broker ${nodeId} exited during start (${broker.exit})`,
+        broker.pid,
+        logFile,
+      )
       return added
     } catch (error) {
       rmSync(join(nodesDir(env), `${nodeId}.json`), { force: true })
@@ -167,9 +221,12 @@ async function addLocked(env: NodeJS.ProcessEnv, nodeId: number, timeoutMs: numb
   }
 }
 
-/** Waits until the cluster's metadata lists node `nodeId`; kills it on timeout. */
-async function awaitListed(
-  bootstrap: string,
+/**
+ * Waits until the cluster's metadata lists node `nodeId`; kills it on timeout, or once `exited`
+ * says why it cannot be (a sentence: "The broker 2 exited during start (code 1)").
+ */
+export async function awaitListed(
+  bootstrap: string[],
   nodeId: number,
   timeoutMs: number,
   exited: () => string | undefined,
@@ -177,15 +234,13 @@ async function awaitListed(
   logFile: string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  const admin = new Admin({ clientId: 'multilane-add-broker', bootstrapBrokers: [bootstrap] })
+  const admin = new Admin({ clientId: 'multilane-add-broker', bootstrapBrokers: bootstrap })
   try {
     for (;;) {
       const exit = exited()
       if (exit !== undefined) {
-        throw new DevKafkaError(
-          'BROKER_EXITED',
-          `The added broker ${nodeId} exited during start (${exit}). Last lines of ${logFile}:\n${logTail(logFile)}`,
-        )
+        await kill(pid)
+        throw new DevKafkaError('BROKER_EXITED', `${exit}. Last lines of ${logFile}:\n${logTail(logFile)}`)
       }
       const metadata = await admin.metadata({ topics: [], forceUpdate: true }).catch(() => undefined)
       if (metadata?.brokers.has(nodeId)) return
@@ -193,7 +248,7 @@ async function awaitListed(
         await kill(pid)
         throw new DevKafkaError(
           'BROKER_START_TIMEOUT',
-          `The cluster did not list the added broker ${nodeId} within ${timeoutMs} ms. Last lines of ${logFile}:\n${logTail(logFile)}`,
+          `The cluster did not list the broker ${nodeId} within ${timeoutMs} ms. Last lines of ${logFile}:\n${logTail(logFile)}`,
         )
       }
       await sleep(250)

@@ -7,18 +7,46 @@ export interface BrokerConfigInput {
   saslPort: number
   /** A third client listener with TLS (a self-signed certificate for 127.0.0.1/localhost). */
   tls: { port: number; keystoreFile: string; password: string }
+  /** This node's controller listener (a controller), or node 1's (a broker-only node without `quorum`). */
   controllerPort: number
   dataDir: string
   /**
    * The first node is a combined broker+controller (the default); nodes added later
-   * (`addLocalBroker`) are brokers only and reach the controller at `controllerPort`.
+   * (`addLocalBroker`) are brokers only and reach the controller at `controllerPort`; in a
+   * cluster with a controller `quorum`, nodes 2 and 3 are combined broker+controller nodes too.
    */
-  node?: { id: number; role: 'broker' }
+  node?: { id: number; role: 'broker' | 'broker,controller' }
+  /** The controller quorum's voters (nodes 1-3 of a cluster of ≥ 3); absent: node 1 alone. */
+  quorum?: readonly QuorumVoter[]
   /**
    * The Apache Kafka release (default: a 4.x one). A 3.9 node gets the classic group protocol
    * only and none of the 4.x group settings (it would log them as unknown).
    */
   version?: string
+  /**
+   * How many brokers the cluster is meant to have (default 1). Internal topics (offsets,
+   * transactions, share-group state) get replication factor min(brokers, 3) and min ISR 1, so
+   * one node down never blocks a commit.
+   */
+  brokers?: number
+}
+
+/** A KRaft controller of the local cluster's quorum (KIP-853 `--initial-controllers`). */
+export interface QuorumVoter {
+  nodeId: number
+  port: number
+  /** The directory id of its metadata log directory, given at format time. */
+  directoryId: string
+}
+
+/** StorageTool's `--initial-controllers` value: `id@host:port:directoryId,…`. */
+export function initialControllers(quorum: readonly QuorumVoter[]): string {
+  return quorum.map((v) => `${v.nodeId}@127.0.0.1:${v.port}:${v.directoryId}`).join(',')
+}
+
+/** Replication factor of internal topics for a cluster of `brokers` nodes: min(brokers, 3). */
+export function internalReplicationFactor(brokers = 1): number {
+  return Math.min(Math.max(1, brokers), 3)
 }
 
 /**
@@ -42,8 +70,6 @@ export function scramFormatArguments(): string[] {
 
 /** Share-group and KIP-848 settings of a 4.x node. */
 const MODERN_GROUP_SETTINGS: Record<string, string | number> = {
-  'share.coordinator.state.topic.replication.factor': 1,
-  'share.coordinator.state.topic.min.isr': 1,
   // Since Kafka 4.3 the coordinator batches assignment updates (KIP-1263, default 1 s): compute
   // them at once, as before, so membership changes settle without that delay. Allowed: ≥ 0
   // (also the minimum of group.{consumer,share}.min.assignment.interval.ms).
@@ -70,8 +96,8 @@ const CLASSIC_ONLY_SETTINGS: Record<string, string | number> = {
 }
 
 /**
- * A combined broker+controller for development and tests: loopback only, single-node
- * replication for every internal topic (offsets, transactions, share-group state), share
+ * A combined broker+controller for development and tests: loopback only, internal topics
+ * (offsets, transactions, share-group state) replicated min(brokers, 3) times, share
  * groups usable (4.x; a 3.9 node runs classic groups only), no initial rebalance delay, thread
  * counts sized for a small machine.
  * Brokers added to it (`node`) get the same client listeners and settings.
@@ -84,14 +110,23 @@ export function serverProperties({
   dataDir,
   node,
   version,
+  brokers,
+  quorum,
 }: BrokerConfigInput): string {
+  const roles = node?.role ?? 'broker,controller'
+  const controllers = quorum
+    ? quorum.map((v) => `127.0.0.1:${v.port}`).join(',')
+    : `127.0.0.1:${controllerPort}`
+  const replication = internalReplicationFactor(brokers)
+  const modern = version === undefined || hasModernGroups(version)
   const { username, password } = DEV_SASL_USER
   const clientListeners = `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port}`
   const settings: Record<string, string | number> = {
-    'process.roles': node ? 'broker' : 'broker,controller',
+    'process.roles': roles,
     'node.id': node?.id ?? 1,
-    'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}`,
-    listeners: node ? clientListeners : `${clientListeners},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'controller.quorum.bootstrap.servers': controllers,
+    listeners:
+      roles === 'broker' ? clientListeners : `${clientListeners},CONTROLLER://127.0.0.1:${controllerPort}`,
     'advertised.listeners': clientListeners,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
@@ -110,12 +145,21 @@ export function serverProperties({
     'log.dirs': dataDir,
     'num.partitions': 1,
     'auto.create.topics.enable': 'false',
-    'offsets.topic.replication.factor': 1,
+    // Internal topics: replicated on min(brokers, 3) nodes, min ISR 1 (topic default
+    // min.insync.replicas=1 for __consumer_offsets): a commit needs only the leader, so one node
+    // down never blocks commits or transactions.
+    'offsets.topic.replication.factor': replication,
     'offsets.topic.num.partitions': 10,
-    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.replication.factor': replication,
     'transaction.state.log.min.isr': 1,
     'group.initial.rebalance.delay.ms': 0,
-    ...(version === undefined || hasModernGroups(version) ? MODERN_GROUP_SETTINGS : CLASSIC_ONLY_SETTINGS),
+    ...(modern
+      ? {
+          'share.coordinator.state.topic.replication.factor': replication,
+          'share.coordinator.state.topic.min.isr': 1,
+          ...MODERN_GROUP_SETTINGS,
+        }
+      : CLASSIC_ONLY_SETTINGS),
     'num.io.threads': 4,
     'num.network.threads': 2,
     'log.segment.bytes': 128 * 1024 * 1024,

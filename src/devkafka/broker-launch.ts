@@ -2,7 +2,13 @@
 // startLocalKafka with the directory's lock held.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { log4jProperties, scramFormatArguments, serverProperties } from './broker-config.ts'
+import {
+  initialControllers,
+  log4jProperties,
+  type QuorumVoter,
+  scramFormatArguments,
+  serverProperties,
+} from './broker-config.ts'
 import { type BrokerProcess, jvmArguments, runJavaTool, spawnBroker } from './broker-process.ts'
 import { awaitBrokerReady, logSince } from './broker-ready.ts'
 import { type LocalKafkaState, writeState } from './broker-state.ts'
@@ -20,8 +26,11 @@ const DEFAULT_PORT = 9092
 /** Start attempts when another process takes a picked port before the broker binds it. */
 const PORT_ATTEMPTS = 3
 
-/** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding, never starting with '-'. */
-function clusterId(): string {
+/**
+ * Kafka cluster and directory ids are 16 random bytes in URL-safe base64 without padding, never
+ * starting with '-'.
+ */
+export function randomKafkaId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url')
     if (!id.startsWith('-')) return id
@@ -33,7 +42,10 @@ export type StartContext = StartLocalKafkaOptions & {
   onProgress: (m: string) => void
 }
 
-/** A fresh single-node cluster: new storage, new cluster id, ports picked now. */
+/**
+ * A fresh cluster's first node: new storage, new cluster id, ports picked now. With `brokers` > 1
+ * it resolves once node 1 answers, still recorded as `starting`.
+ */
 export async function startFresh(
   options: StartContext,
   files: BrokerFiles,
@@ -41,6 +53,10 @@ export async function startFresh(
   timeoutMs: number,
 ): Promise<StartLocalKafkaResult> {
   const { env, onProgress: progress } = options
+  // A cluster of more brokers: node 1 is ready once it answers; the caller adds the others,
+  // then proves groups work on the whole cluster (its internal topics need them all).
+  const brokers = options.brokers ?? 1
+  const cluster = brokers > 1
   const timings: Record<string, number> = {}
   const java = findJava(env)
   let started = performance.now()
@@ -58,9 +74,12 @@ export async function startFresh(
   const tls = ensureDevTls(java, files.logFile, env)
   tls.catch(() => {}) // awaited below; a failure must not go unhandled meanwhile
   const pick = options.reservePorts ?? reservePorts
+  // With a controller quorum node 1 binds its client listeners only once nodes 2 and 3 have
+  // joined, long after the port was found free: not the contested 9092, a port picked at random.
+  const withQuorum = brokers >= 3
   for (let attempt = 1; ; attempt++) {
-    let port = options.port ?? DEFAULT_PORT
-    if (!(await portIsFree(port))) {
+    let port = options.port ?? (withQuorum ? 0 : DEFAULT_PORT)
+    if (port !== 0 && !(await portIsFree(port))) {
       if (options.port !== undefined) {
         throw new DevKafkaError(
           'PORT_IN_USE',
@@ -69,9 +88,24 @@ export async function startFresh(
       }
       port = 0
     }
-    const picked = (await pick(4)).filter((p) => p !== port)
+    // A cluster of ≥ 3: nodes 2 and 3 are controllers too, their controller ports picked now
+    // (every node's configuration and format names the whole quorum).
+    const picked = (await pick(withQuorum ? 6 : 4)).filter((p) => p !== port)
     if (port === 0) port = picked.shift() as number
-    const [controllerPort, saslPort, tlsPort] = picked as [number, number, number]
+    const [controllerPort, saslPort, tlsPort, port2, port3] = picked as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ]
+    const quorum: QuorumVoter[] | undefined = withQuorum
+      ? [
+          { nodeId: 1, port: controllerPort, directoryId: randomKafkaId() },
+          { nodeId: 2, port: port2, directoryId: randomKafkaId() },
+          { nodeId: 3, port: port3, directoryId: randomKafkaId() },
+        ]
+      : undefined
     writePrivateFile(
       files.propertiesFile,
       serverProperties({
@@ -85,6 +119,8 @@ export async function startFresh(
         controllerPort,
         dataDir: files.dataDir,
         version: jars.version,
+        ...(cluster ? { brokers } : {}),
+        ...(quorum ? { quorum } : {}),
       }),
     )
     if (attempt > 1) {
@@ -92,7 +128,7 @@ export async function startFresh(
       mkdirSync(files.dataDir, { recursive: true })
     }
     progress(`formatting KRaft storage for Apache Kafka ${jars.version}`)
-    await format(java, jvmBase, jars, files)
+    await format(java, jvmBase, jars, files, quorum)
     await tls
     if (attempt === 1) timings.format = Math.round(performance.now() - started)
 
@@ -116,8 +152,16 @@ export async function startFresh(
       logFile: files.logFile,
       startedAt: new Date().toISOString(),
       restarted: false,
+      ...(cluster ? { brokers } : {}),
+      ...(quorum ? { quorum } : {}),
     }
     const broker = spawnRecorded(env, java, jvmBase, files, state)
+    // One controller of three cannot elect a leader, and node 1 cannot serve clients before
+    // one is: the caller starts nodes 2 and 3, then waits for the whole cluster.
+    if (quorum) {
+      timings.boot = Math.round(performance.now() - started)
+      return { state, reused: false, recovered: false, timings, jarSource: jars.source }
+    }
     try {
       const features = await awaitBrokerReady({
         pid: broker.pid,
@@ -128,10 +172,12 @@ export async function startFresh(
         timeoutMs,
         version: jars.version,
         exited: () => broker.exit,
+        probeGroups: !cluster,
       })
       timings.boot = Math.round(performance.now() - started)
       return {
-        state: markRunning(env, files, state, features),
+        // A cluster's first node stays `starting` until the whole cluster is ready.
+        state: cluster ? { ...state, features } : markRunning(env, files, state, features),
         reused: false,
         recovered: false,
         timings,
@@ -157,6 +203,7 @@ async function format(
   jvmBase: string[],
   jars: KafkaJars,
   files: BrokerFiles,
+  quorum: readonly QuorumVoter[] | undefined,
 ): Promise<void> {
   const shareVersion = shareVersionFor(jars.version)
   await runJavaTool(
@@ -166,10 +213,10 @@ async function format(
       'kafka.tools.StorageTool',
       'format',
       '-t',
-      clusterId(),
+      randomKafkaId(),
       '-c',
       files.propertiesFile,
-      '--standalone',
+      ...(quorum ? ['--initial-controllers', initialControllers(quorum)] : ['--standalone']),
       ...scramFormatArguments(),
       ...(shareVersion === undefined ? [] : ['--feature', `share.version=${shareVersion}`]),
     ],
@@ -186,6 +233,14 @@ export async function restartKept(
   timeoutMs: number,
 ): Promise<StartLocalKafkaResult> {
   const { env, onProgress: progress } = options
+  if ((kept.brokers ?? 1) > 1) {
+    // Its internal topics have replicas on brokers whose data `stop --keep` did not keep.
+    throw new DevKafkaError(
+      'NOTHING_TO_RESTART',
+      `The data kept in ${files.dataDir} is node 1 of a ${kept.brokers}-broker cluster: it cannot run alone. ` +
+        'Start without --restart for a fresh cluster (`kafka broker stop`/`broker start` keep a node of a running cluster).',
+    )
+  }
   const timings: Record<string, number> = {}
   const java = findJava(env)
   let started = performance.now()

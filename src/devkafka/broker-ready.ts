@@ -36,6 +36,13 @@ export interface ReadyWait {
    * (classic groups only) once its group coordinator answers.
    */
   version: string
+  /**
+   * False: ready once ApiVersions and every listener answer, without the group probe. The first
+   * node of a cluster of N > 1 brokers: its internal topics need the other brokers first (the
+   * probe's FindCoordinator creates `__consumer_offsets` with replication factor min(N, 3)), so
+   * `awaitGroupsReady` runs once they all joined.
+   */
+  probeGroups?: boolean
 }
 
 /** Returns the finalized feature levels once the broker is ready; throws (after killing it) otherwise. */
@@ -69,6 +76,7 @@ export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, 
     // checks below: not ready yet, and its exit is reported on the next turn.
     const listening = await Promise.all(wait.otherPorts.map((p) => accepts(p)))
     if (!listening.every(Boolean)) continue
+    if (wait.probeGroups === false) return facts.features
     const modern = hasModernGroups(wait.version)
     const reason = await (modern
       ? shareGroupsUnavailableReason(address, facts)
@@ -88,6 +96,43 @@ export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, 
           )
     }
     return facts.features
+  }
+}
+
+/**
+ * Waits until groups can be used on the cluster behind `port` (a 4.x cluster: a share group can
+ * be joined; 3.9: its group coordinator answers): the cluster-level readiness of a cluster whose
+ * brokers have all joined. Returns the finalized feature levels; throws after `timeoutMs`.
+ */
+export async function awaitGroupsReady(
+  port: number,
+  version: string,
+  timeoutMs: number,
+  /** Why waiting is pointless (node 1 exited), else undefined. */
+  gone: () => string | undefined = () => undefined,
+): Promise<Record<string, number>> {
+  const deadline = Date.now() + timeoutMs
+  const address = { host: '127.0.0.1', port }
+  const modern = hasModernGroups(version)
+  let last = 'the broker did not answer'
+  for (; ; await sleep(250)) {
+    const why = gone()
+    if (why !== undefined) throw new DevKafkaError('BROKER_EXITED', why)
+    const facts = await probeBroker(address, 2000).catch(() => undefined)
+    if (facts) {
+      const reason = await (modern
+        ? shareGroupsUnavailableReason(address, facts)
+        : groupCoordinatorUnavailableReason(address)
+      ).catch((error: unknown) => `${(error as Error).message}`)
+      if (reason === undefined) return facts.features
+      last = reason
+    }
+    if (Date.now() > deadline) {
+      throw new DevKafkaError(
+        modern ? 'SHARE_GROUPS_UNAVAILABLE' : 'BROKER_START_TIMEOUT',
+        `The cluster's brokers all run, but ${modern ? 'share' : 'consumer'} groups could not be used within ${timeoutMs} ms: ${last}.`,
+      )
+    }
   }
 }
 

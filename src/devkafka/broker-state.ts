@@ -1,6 +1,7 @@
 // Where the local cluster is described: `state.json` (the broker that runs or is starting) and
 // `kept.json` (what `stop --keep` left for `start --restart`) in the broker directory.
 import { readFileSync } from 'node:fs'
+import type { QuorumVoter } from './broker-config.ts'
 import { writeFileAtomic } from './files.ts'
 import { brokerFiles } from './paths.ts'
 import { isKafkaNodeOf } from './process-identity.ts'
@@ -31,6 +32,21 @@ export interface LocalKafkaState {
   startedAt: string
   /** True when the broker runs on data kept by `stop --keep` (`start --restart`). */
   restarted: boolean
+  /**
+   * How many brokers the cluster was started with (`--brokers`; absent: 1). Brokers added later
+   * get the same internal-topic settings.
+   */
+  brokers?: number
+  /**
+   * Set when `kafka broker stop 1` stopped this node on purpose (its data kept for `kafka broker
+   * start 1`); `kafka stop` then still deletes the data.
+   */
+  stoppedOnPurpose?: boolean
+  /**
+   * A cluster of ≥ 3 brokers: nodes 1-3 are its KRaft controller quorum (each combined
+   * broker+controller), so any one node can die. Absent: node 1 is the only controller.
+   */
+  quorum?: QuorumVoter[]
   /** Finalized feature levels (`metadata.version`, `share.version`, …), known once running. */
   features?: Record<string, number>
 }

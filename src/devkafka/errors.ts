@@ -19,6 +19,9 @@ export type DevKafkaErrorCode =
   | 'LOCKED'
   | 'NOTHING_TO_RESTART'
   | 'BROKER_UNTRACKED'
+  | 'NODE_ALREADY_RUNNING'
+  | 'NODE_STOPPED'
+  | 'INVALID_BROKER_COUNT'
 
 /** A failure of `multilane kafka start|stop|status` or of the test harness' broker. */
 export class DevKafkaError extends MultilaneError<DevKafkaErrorCode> {}

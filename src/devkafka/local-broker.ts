@@ -1,10 +1,10 @@
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { stopAddedBrokersLocked } from './added-broker.ts'
+import { addBrokerLocked, addedBrokerRunning, addedBrokers, stopAddedBrokersLocked } from './added-broker.ts'
 import { keptDataNote, markRunning, restartKept, type StartContext, startFresh } from './broker-launch.ts'
 import { probeBroker } from './broker-probe.ts'
-import { stopKafkaNode } from './broker-process.ts'
-import { awaitBrokerReady } from './broker-ready.ts'
+import { logTail, stopKafkaNode } from './broker-process.ts'
+import { awaitBrokerReady, awaitGroupsReady } from './broker-ready.ts'
 import {
   isRecordedBrokerAlive,
   type LocalKafkaState,
@@ -20,6 +20,9 @@ import { findKafkaNodesOf } from './process-identity.ts'
 
 export { type LocalKafkaState, localKafkaStatus } from './broker-state.ts'
 
+/** The most brokers a local cluster may have (`--brokers`). */
+export const MAX_BROKERS = 9
+
 export interface StartLocalKafkaOptions {
   /** Broker port; default 9092 when free, else any free port. A given port must be free. */
   port?: number
@@ -29,6 +32,14 @@ export interface StartLocalKafkaOptions {
    * in the directory is refused (not reused) when a version is given here.
    */
   version?: string
+  /**
+   * Brokers in the cluster, 1 to 9 (default 1). With N > 1, node 1 (broker and controller) and
+   * brokers 2..N start, internal topics get replication factor min(N, 3) (min ISR 1), and the
+   * start resolves once groups work on the whole cluster. A running cluster is reused when it
+   * has at least N brokers; one started smaller is refused (its internal topics have fewer
+   * replicas): stop it first.
+   */
+  brokers?: number
   /** How long to wait for the broker to answer (default 90 s). */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
@@ -70,6 +81,13 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
   const progress = options.onProgress ?? (() => {})
   // A bad version fails before anything happens.
   if (options.version !== undefined) checkKafkaVersion(options.version, 'version')
+  const { brokers } = options
+  if (brokers !== undefined && (!Number.isInteger(brokers) || brokers < 1 || brokers > MAX_BROKERS)) {
+    throw new DevKafkaError(
+      'INVALID_BROKER_COUNT',
+      `brokers must be an integer from 1 to ${MAX_BROKERS}, got ${brokers}`,
+    )
+  }
   const version = options.version ?? kafkaVersion(env)
   const files = brokerFiles(env)
   const release = await acquireDirLock(files.dir, {
@@ -109,23 +127,37 @@ async function startLocked(
           `run \`multilane kafka stop\` before starting ${options.version}, or give it another MULTILANE_BROKER_DIR.`,
       )
     }
+    const size = recorded.brokers ?? 1
+    if (options.brokers !== undefined && options.brokers > size) {
+      throw new DevKafkaError(
+        'INVALID_BROKER_COUNT',
+        `The local broker in ${files.dir} (pid ${recorded.pid}) was started ${size === 1 ? 'as a single broker' : `with ${size} brokers`}: ` +
+          `its internal topics have replication factor ${Math.min(size, 3)}. A cluster of ${options.brokers} brokers must be started fresh: ` +
+          `run \`multilane kafka stop\`, then \`multilane kafka start --brokers ${options.brokers}\`.`,
+      )
+    }
     if (recorded.phase === 'starting') {
       progress(
         `an earlier start was interrupted; its broker (pid ${recorded.pid}) is still starting: waiting for it`,
       )
       const started = performance.now()
-      const features = await awaitBrokerReady({
-        pid: recorded.pid,
-        port: recorded.port,
-        otherPorts: [recorded.saslPort, recorded.tlsPort, recorded.controllerPort],
-        logFile: recorded.logFile,
-        timeoutMs,
-        version: recorded.version,
-        exited: () => (isRecordedBrokerAlive(recorded, env) ? undefined : 'it is gone'),
-      }).catch((error: unknown) => {
-        rmSync(files.stateFile, { force: true })
-        throw keptDataNote(error, recorded.restarted, files)
-      })
+      // With a controller quorum node 1 answers only once nodes 2 and 3 run: complete the cluster first.
+      let features = recorded.quorum
+        ? {}
+        : await awaitBrokerReady({
+            pid: recorded.pid,
+            port: recorded.port,
+            otherPorts: [recorded.saslPort, recorded.tlsPort, recorded.controllerPort],
+            logFile: recorded.logFile,
+            timeoutMs,
+            version: recorded.version,
+            exited: () => (isRecordedBrokerAlive(recorded, env) ? undefined : 'it is gone'),
+            probeGroups: size <= 1,
+          }).catch((error: unknown) => {
+            rmSync(files.stateFile, { force: true })
+            throw keptDataNote(error, recorded.restarted, files)
+          })
+      if (size > 1) features = await completeClusterOrStop(env, files, recorded, timeoutMs, progress)
       const state = markRunning(env, files, recorded, features)
       return {
         state,
@@ -137,6 +169,17 @@ async function startLocked(
     }
     await probeBroker({ host: '127.0.0.1', port: recorded.port })
     return { state: recorded, reused: true, recovered: false, timings: {}, jarSource: 'running' }
+  }
+  if (recorded && (recorded.stoppedOnPurpose || addedBrokers(env).some(addedBrokerRunning))) {
+    // A node stopped on purpose (`kafka broker stop 1`), or the controller gone under running
+    // brokers: a fresh start would delete data someone may be about to restart.
+    const running = addedBrokers(env).filter(addedBrokerRunning)
+    throw new DevKafkaError(
+      'NODE_STOPPED',
+      `Node 1 of the local cluster in ${files.dir} is stopped` +
+        (running.length > 0 ? ` while node ${running.map((b) => b.nodeId).join(', ')} still run` : '') +
+        ': `multilane kafka broker start 1` restarts it on its data; `multilane kafka stop` ends the cluster (and deletes its data).',
+    )
   }
   if (recorded) {
     progress(`the broker recorded in ${files.stateFile} (pid ${recorded.pid}) no longer runs`)
@@ -170,7 +213,45 @@ async function startLocked(
     )
     rmSync(files.keptFile, { force: true })
   }
-  return startFresh(options, files, version, timeoutMs)
+  const fresh = await startFresh(options, files, version, timeoutMs)
+  if ((options.brokers ?? 1) <= 1) return fresh
+  const started = performance.now()
+  const features = await completeClusterOrStop(env, files, fresh.state, timeoutMs, progress)
+  fresh.timings.brokers = Math.round(performance.now() - started)
+  return { ...fresh, state: markRunning(env, files, fresh.state, features) }
+}
+
+/**
+ * Brings a cluster whose first node answers to its recorded size: adds the brokers not yet
+ * added, then waits until groups work (the probe creates the internal topics, replicated across
+ * them). A failure stops every node of the cluster: a start never leaves half a cluster.
+ */
+async function completeClusterOrStop(
+  env: NodeJS.ProcessEnv,
+  files: BrokerFiles,
+  first: LocalKafkaState,
+  timeoutMs: number,
+  progress: (message: string) => void,
+): Promise<Record<string, number>> {
+  const size = first.brokers ?? 1
+  const firstGone = (): string | undefined =>
+    isRecordedBrokerAlive(first, env)
+      ? undefined
+      : `Node 1 (pid ${first.pid}) exited during the cluster's start. Last lines of ${first.logFile}:\n${logTail(first.logFile)}\n`
+  try {
+    for (let id = 2; id <= size; id++) {
+      if (addedBrokers(env).some((b) => b.nodeId === id)) continue
+      progress(`adding broker ${id} of ${size}`)
+      await addBrokerLocked(env, id, timeoutMs, first, firstGone)
+    }
+    progress(`waiting until groups work on the ${size}-broker cluster`)
+    return await awaitGroupsReady(first.port, first.version, timeoutMs, firstGone)
+  } catch (error) {
+    await stopAddedBrokersLocked(env, 20_000).catch(() => {})
+    await stopKafkaNode(first.pid, files.propertiesFile, 20_000).catch(() => {})
+    rmSync(files.stateFile, { force: true })
+    throw error
+  }
 }
 
 export interface StopLocalKafkaOptions {
@@ -236,7 +317,7 @@ export async function stopLocalKafka(options: StopLocalKafkaOptions = {}): Promi
         writeKept(env, { ...record, phase: 'running', dataDir: files.dataDir })
         kept = true
       }
-    } else if (stopped || untracked.length > 0) {
+    } else if (stopped || untracked.length > 0 || stale?.stoppedOnPurpose) {
       rmSync(files.dataDir, { recursive: true, force: true })
       rmSync(files.keptFile, { force: true })
     }

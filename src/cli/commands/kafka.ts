@@ -1,10 +1,17 @@
 import { Command, InvalidArgumentError } from 'commander'
-import { type AddedBroker, addedBrokers, addLocalBroker } from '../../devkafka/added-broker.ts'
+import { type AddedBroker, addedBrokers } from '../../devkafka/added-broker.ts'
+import {
+  type LocalBrokerNode,
+  localClusterNodes,
+  startLocalBrokerNode,
+  stopLocalBrokerNode,
+} from '../../devkafka/broker-nodes.ts'
 import { isRecordedBrokerAlive, readState } from '../../devkafka/broker-state.ts'
 import { checkKafkaVersion, DEFAULT_KAFKA_VERSION } from '../../devkafka/kafka-version.ts'
 import {
   type LocalKafkaState,
   localKafkaStatus,
+  MAX_BROKERS,
   startLocalKafka,
   stopLocalKafka,
 } from '../../devkafka/local-broker.ts'
@@ -27,14 +34,28 @@ function parseKafkaVersion(value: string): string {
   return value
 }
 
-const MAX_BROKERS = 9
-
 function parseBrokers(value: string): number {
   const brokers = Number(value)
   if (!Number.isInteger(brokers) || brokers < 1 || brokers > MAX_BROKERS) {
     throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_BROKERS}`)
   }
   return brokers
+}
+
+function parseNodeId(value: string): number {
+  const id = Number(value)
+  if (!Number.isInteger(id) || id < 1) throw new InvalidArgumentError('must be a node id, an integer ≥ 1')
+  return id
+}
+
+/** "  broker 2: 127.0.0.1:40123 (pid 4242, stopped)" per node of a cluster. */
+function nodeLines(nodes: readonly LocalBrokerNode[]): string {
+  return nodes
+    .map(
+      (n) =>
+        `  broker ${n.nodeId}: ${n.bootstrap} (pid ${n.pid}${n.role === 'broker' ? '' : ', controller'}${n.running ? '' : ', stopped'})\n`,
+    )
+    .join('')
 }
 
 /** Every broker's bootstrap address, node 1 first. */
@@ -75,7 +96,7 @@ export function kafkaCommand(): Command {
     )
     .option(
       '--brokers <n>',
-      `brokers in the cluster, 1 to ${MAX_BROKERS} (default 1); node 1 is also the controller, the others are brokers only`,
+      `brokers in the cluster, 1 to ${MAX_BROKERS} (default 1): internal topics replicated min(N, 3) times; nodes 1-3 are also the controller quorum (with 2: node 1 alone), the others brokers only`,
       parseBrokers,
     )
     .option(
@@ -121,14 +142,12 @@ export function kafkaCommand(): Command {
           const result = await startLocalKafka({
             ...(opts.port === undefined ? {} : { port: opts.port }),
             ...(opts.version === undefined ? {} : { version: opts.version }),
+            ...(opts.brokers === undefined ? {} : { brokers: opts.brokers }),
+            // A cluster of several JVMs on a loaded machine: give each step room.
+            ...((opts.brokers ?? 1) > 1 ? { timeoutMs: 180_000 } : {}),
             restart: opts.restart === true,
             ...(onProgress ? { onProgress } : {}),
           })
-          // Adds brokers until the cluster has the number asked for (never removes any).
-          while (1 + addedBrokers().length < (opts.brokers ?? 1)) {
-            onProgress?.(`adding broker ${2 + addedBrokers().length}`)
-            await addLocalBroker()
-          }
           const added = addedBrokers()
           const { state } = result
           const bootstrap = bootstrapOf(state.bootstrap, added)
@@ -181,7 +200,12 @@ export function kafkaCommand(): Command {
       }
       if (untracked.length > 0)
         lines.push(`stopped an unrecorded broker of ${brokerDir()} (pid ${untracked.join(', ')})`)
-      if (stale) {
+      if (stale?.stoppedOnPurpose) {
+        lines.push(
+          `stopped the cluster${added > 0 ? ` (${added} running broker${added > 1 ? 's' : ''})` : ''}; node 1 (pid ${stale.pid}) had been stopped with \`kafka broker stop 1\`` +
+            (result.kept ? '' : '; deleted its data'),
+        )
+      } else if (stale) {
         lines.push(
           `no local broker is running: the recorded one (pid ${stale.pid}, ${stale.bootstrap}) had already exited; removed its record`,
         )
@@ -197,23 +221,71 @@ export function kafkaCommand(): Command {
     .description('print the local broker state (exit 1 when none is running, or it is still starting)')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const state = await localKafkaStatus()
+      const alive = await localKafkaStatus()
+      const nodes = localClusterNodes()
+      // Node 1 stopped with `kafka broker stop 1` (or killed under running brokers): still a cluster.
+      const state = alive ?? (nodes ? readState() : undefined)
       const added = state ? addedBrokers() : []
-      const running = state?.phase === 'running'
+      const running = alive?.phase === 'running'
       if (opts.json)
         process.stdout.write(
-          `${JSON.stringify(state ? { running, ...state, addedBrokers: added } : { running: false })}\n`,
+          `${JSON.stringify(state ? { running, ...state, addedBrokers: added, nodes } : { running: false })}\n`,
         )
       else if (state) {
+        const phase = !alive
+          ? 'node 1 stopped (`multilane kafka broker start 1` restarts it)'
+          : running
+            ? 'running'
+            : 'starting (a start is under way or was interrupted; `multilane kafka start` waits for it)'
         process.stdout.write(
-          `${running ? 'running' : 'starting (a start is under way or was interrupted; `multilane kafka start` waits for it)'}: Apache Kafka ${state.version}\n` +
+          `${phase}: Apache Kafka ${state.version}\n` +
             `  bootstrap: ${bootstrapOf(state.bootstrap, added)}\n  dir: ${state.dir}\n  pid: ${state.pid}\n` +
-            added.map((b) => `  broker ${b.nodeId}: ${b.bootstrap} (pid ${b.pid})\n`).join('') +
+            (nodes && nodes.length > 1 ? nodeLines(nodes) : '') +
             `  data: ${state.dataDir}\n  log: ${state.logFile}\n  ${since(state.startedAt)}\n` +
             (state.features ? `  features: ${features(state)}\n` : ''),
         )
       } else process.stdout.write(`no local broker is running (in ${brokerDir()})\n`)
       if (!running) process.exitCode = 1
+    })
+
+  const broker = kafka
+    .command('broker')
+    .description(
+      'one node of the local cluster at a time, for chaos tests: stop it keeping its data, start it again, list them',
+    )
+  broker
+    .command('list')
+    .description('the nodes of the local cluster: id, pid, bootstrap, running or stopped')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }) => {
+      const nodes = localClusterNodes()
+      if (opts.json) process.stdout.write(`${JSON.stringify(nodes ?? [])}\n`)
+      else if (nodes) process.stdout.write(nodeLines(nodes))
+      else process.stdout.write(`no local broker is running (in ${brokerDir()})\n`)
+      if (!nodes) process.exitCode = 1
+    })
+  broker
+    .command('stop')
+    .description('stop one node keeping its data, id and ports (a controlled shutdown; --kill: SIGKILL)')
+    .argument('<node>', 'node id', parseNodeId)
+    .option('--kill', 'SIGKILL (a crash) instead of a controlled shutdown')
+    .action(async (nodeId: number, opts: { kill?: boolean }) => {
+      const node = await stopLocalBrokerNode(nodeId, { kill: opts.kill === true })
+      process.stdout.write(
+        `${opts.kill ? 'killed' : 'stopped'} node ${nodeId} (pid ${node.pid}, ${node.bootstrap}); its data is kept: \`multilane kafka broker start ${nodeId}\` starts it again\n`,
+      )
+    })
+  broker
+    .command('start')
+    .description(
+      'start a stopped node again on its data, same id and ports; waits until the cluster lists it',
+    )
+    .argument('<node>', 'node id', parseNodeId)
+    .action(async (nodeId: number) => {
+      const node = await startLocalBrokerNode(nodeId, { timeoutMs: 180_000 })
+      process.stdout.write(
+        `started node ${nodeId} (pid ${node.pid}, ${node.bootstrap}); the cluster lists it\n`,
+      )
     })
 
   return kafka
