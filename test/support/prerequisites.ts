@@ -106,6 +106,9 @@ export function ensurePythonVenv(options: VenvOptions = {}): string {
   return python
 }
 
+/** Where the browser test expects Debian's Chromium. */
+const CHROMIUM = '/usr/bin/chromium'
+
 /**
  * The system programs tests run: each missing one is a MissingPrerequisiteError naming the
  * tests that need it and the install command (all missing ones in one message).
@@ -126,7 +129,12 @@ export function checkSystemPrograms(env: NodeJS.ProcessEnv = process.env): void 
   }
   if (!runs('kcat', ['-V'], env)) {
     missing.push(
-      'kcat is needed by test/integration/interop/kcat-interop.test.ts and test/integration/engine/leaderless.test.ts: apt-get install kcat',
+      'kcat is needed by test/integration/interop/kcat-interop.test.ts, test/integration/engine/leaderless.test.ts and the benchmark smoke test: apt-get install kcat',
+    )
+  }
+  if (!existsSync(CHROMIUM)) {
+    missing.push(
+      `Chromium (${CHROMIUM}) is needed by test/integration/bench/report-browser.test.ts (the bench report in a headless browser): apt-get update && apt-get install -y chromium`,
     )
   }
   if (missing.length > 0) throw new MissingPrerequisiteError(missing.join('\n'))
