@@ -236,6 +236,13 @@ export class ShareProgress implements Progress {
     return n
   }
 
+  /** Records of `topic` being processed here (taken and not finished: queued, running, retrying). */
+  inProgressOf(topic: string): number {
+    let n = 0
+    for (const p of this.#watched) if (p.target.topic === topic) n += p.held.size
+    return n
+  }
+
   /** Resolves when no record is in progress here any more, or after `timeoutMs`. */
   async settled(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs

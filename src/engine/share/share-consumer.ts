@@ -201,6 +201,17 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     return this.#readingLimit
   }
 
+  /**
+   * False where locks cannot be renewed: the group disabled RENEW
+   * (`share.renew.acknowledge.enable=false`) or a partition leader has no ShareAcknowledge v2
+   * (Kafka < 4.2). A record taken then must start before its lock ends.
+   */
+  renewsLocks(): boolean {
+    if (!this.#renewEnabled) return false
+    for (const session of this.#sessions.values()) if (session.supportsRenew === false) return false
+    return true
+  }
+
   /** True from `start()` until `close()` (or a fatal error) begins. */
   get running(): boolean {
     return this.#state === 'running'
