@@ -56,6 +56,48 @@ function setup(answer: (type: AcknowledgeType) => AckResult['outcome']) {
 }
 
 describe('share progress', () => {
+  it('a renewal sent late but applied by the broker is reported lost once, and renewal goes on until the record ends', async () => {
+    const events = new EventBus()
+    const lost: Array<MultilaneEvents['share.lock_lost']> = []
+    events.on('share.lock_lost', (e) => lost.push(e))
+    const sent: AcknowledgeType[] = []
+    const progress = new ShareProgress({
+      groupId: 'g',
+      events,
+      maxWaitMs: 500,
+      member: {
+        acknowledge: async (delivery, type) => {
+          sent.push(type)
+          // The first renewal went out after the member's deadline; the broker renewed it.
+          const first = type === 'renew' && sent.filter((t) => t === 'renew').length === 1
+          return first
+            ? {
+                ...delivery,
+                type,
+                outcome: 'lock_lost',
+                error: new ShareError('LOCK_LOST', 'renew sent after the lock deadline'),
+                lockDeadline: Date.now() + 400,
+              }
+            : { ...delivery, type, outcome: 'ok', lockDeadline: Date.now() + 400 }
+        },
+        flush: async () => {},
+      },
+    })
+    const partition = progress.open(
+      { topic: T, partition: 0, intakeFreed() {} },
+      { topic: T, partition: 0, position: 0, committed: null },
+    )
+    progress.deliveries.handed([record(3, 1, 100)])
+    partition.track(3)
+    for (let i = 0; i < 100 && sent.filter((t) => t === 'renew').length < 2; i++) await sleep(20)
+    partition.finish(3, 'succeeded')
+    await sleep(10)
+    progress.close()
+    assert.ok(sent.filter((t) => t === 'renew').length >= 2, `sent: ${sent.join(', ')}`)
+    assert.equal(sent.at(-1), 'accept')
+    assert.equal(lost.length, 1)
+  })
+
   it('a lock reported lost is reported once, also when the outcome is later refused as lock_lost', async () => {
     const { progress, partition, lost } = setup(() => 'lock_lost')
     progress.deliveries.handed([record(5, 1)])
