@@ -12,28 +12,51 @@ import { createTopic, produceRecords } from '../../support/kafka.ts'
 import { lagZero, shareGroup, shareTestApp } from '../../support/share.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const RECORDS = 12
 
-async function slowMemberWithoutRenewal(acquireMode: AcquireMode): Promise<void> {
-  const topic = await createTopic(`share-norenew-${acquireMode}`, 1)
-  // A 3 s lock, 2 deliveries, no renewal; one member running one 1 s handler at a time: a fetch
-  // of all 12 records (one producer batch) would leave 9 of them to expire in the buffer, twice.
-  const group = await shareGroup(`share-norenew-${acquireMode}`, {
+interface Run {
+  name: string
+  records: number
+  handlerMs: number
+  acquireMode?: AcquireMode
+  /** Key ordering, every record of one key. */
+  oneKey?: boolean
+}
+
+/**
+ * A 3 s lock, 2 deliveries, no renewal; one member running one handler at a time. Every record
+ * must be handled on its first delivery, no lock lost, none archived unseen.
+ */
+async function slowMemberWithoutRenewal(run: Run): Promise<void> {
+  const topic = await createTopic(run.name, 1)
+  const group = await shareGroup(run.name, {
     recordLockDurationMs: 3000,
     deliveryCountLimit: 2,
     renewAcknowledgeEnable: false,
   })
-  await produceRecords(topic, RECORDS, { partitions: 1, batchSize: RECORDS })
+  await produceRecords(topic, run.records, {
+    partitions: 1,
+    batchSize: run.records,
+    ...(run.oneKey
+      ? {
+          record: (i: number) => ({
+            key: 'one-key',
+            value: `v${i}`,
+            partition: 0,
+            headers: { seq: String(i) },
+          }),
+        }
+      : {}),
+  })
   const handled = new Map<number, number[]>()
   const lost: Array<MultilaneEvents['share.lock_lost']> = []
-  const a = shareTestApp(`share-norenew-${acquireMode}`)
+  const a = shareTestApp(run.name)
   a.shareGroup(group, (g) => {
-    g.options({ acquireMode })
+    if (run.acquireMode) g.options({ acquireMode: run.acquireMode })
     g.topic(topic, {
-      processing: { style: 'continuous', capacity: 1 },
+      processing: { style: 'continuous', capacity: 1, ordering: run.oneKey ? 'key' : 'unordered' },
       handler: async (record) => {
         handled.set(record.offset, [...(handled.get(record.offset) ?? []), record.deliveryCount])
-        await sleep(1000)
+        await sleep(run.handlerMs)
       },
     })
   })
@@ -45,7 +68,7 @@ async function slowMemberWithoutRenewal(acquireMode: AcquireMode): Promise<void>
   } finally {
     await a.stop()
   }
-  const missing = Array.from({ length: RECORDS }, (_, i) => i).filter((o) => !handled.has(o))
+  const missing = Array.from({ length: run.records }, (_, i) => i).filter((o) => !handled.has(o))
   assert.deepEqual(missing, [], `offsets never handled (archived unseen): ${missing.join(', ')}`)
   assert.deepEqual(
     lost.map((e) => `${e.offset}/${e.deliveryCount}: ${e.reason}`),
@@ -55,55 +78,29 @@ async function slowMemberWithoutRenewal(acquireMode: AcquireMode): Promise<void>
 }
 
 describe('share groups in the app without lock renewal', () => {
+  // One producer batch of 12, 1 s handlers: a fetch of all 12 would leave 9 of them to expire
+  // in the buffer, twice.
   it('batch_optimized: a slow member fetches no more than it can start, every record is handled once', async () => {
-    await slowMemberWithoutRenewal('batch_optimized')
+    await slowMemberWithoutRenewal({
+      name: 'share-norenew-batch_optimized',
+      records: 12,
+      handlerMs: 1000,
+      acquireMode: 'batch_optimized',
+    })
   })
 
   it('record_limit: a slow member fetches no more than it can start, every record is handled once', async () => {
-    await slowMemberWithoutRenewal('record_limit')
+    await slowMemberWithoutRenewal({
+      name: 'share-norenew-record_limit',
+      records: 12,
+      handlerMs: 1000,
+      acquireMode: 'record_limit',
+    })
   })
-})
 
-describe('share groups in the app without lock renewal, key ordering', () => {
-  it('records of one key wait behind each other no longer than their lock: every record is handled once, no lock lost', async () => {
-    const topic = await createTopic('share-norenew-key', 1)
-    // A 3 s lock, no renewal, one key, capacity 1, 1.2 s handlers: a member that takes records
-    // to queue them behind their key (4 x capacity) holds the 4th for 3.6 s before it starts.
-    const group = await shareGroup('share-norenew-key', {
-      recordLockDurationMs: 3000,
-      deliveryCountLimit: 2,
-      renewAcknowledgeEnable: false,
-    })
-    await produceRecords(topic, 8, {
-      partitions: 1,
-      batchSize: 8,
-      record: (i) => ({ key: 'one-key', value: `v${i}`, partition: 0, headers: { seq: String(i) } }),
-    })
-    const handled = new Map<number, number[]>()
-    const lost: Array<MultilaneEvents['share.lock_lost']> = []
-    const a = shareTestApp('share-norenew-key')
-    a.shareGroup(group, (g) => {
-      g.topic(topic, {
-        processing: { style: 'continuous', capacity: 1, ordering: 'key' },
-        handler: async (record) => {
-          handled.set(record.offset, [...(handled.get(record.offset) ?? []), record.deliveryCount])
-          await sleep(1200)
-        },
-      })
-    })
-    a.on('share.lock_lost', (e) => lost.push(e))
-    await a.start()
-    try {
-      await lagZero(group, 120_000)
-    } finally {
-      await a.stop()
-    }
-    const missing = Array.from({ length: 8 }, (_, i) => i).filter((o) => !handled.has(o))
-    assert.deepEqual(missing, [], `offsets never handled (archived unseen): ${missing.join(', ')}`)
-    assert.deepEqual(
-      lost.map((e) => `${e.offset}/${e.deliveryCount}: ${e.reason}`),
-      [],
-    )
-    for (const [offset, counts] of handled) assert.deepEqual(counts, [1], `offset ${offset} deliveries`)
+  it('key ordering: records of one key wait behind each other no longer than their lock: every record is handled once, no lock lost', async () => {
+    // 1.2 s handlers: a member that takes records to queue them behind their key (the lane
+    // lookahead, 4 x capacity) holds the 4th for 3.6 s before it starts.
+    await slowMemberWithoutRenewal({ name: 'share-norenew-key', records: 8, handlerMs: 1200, oneKey: true })
   })
 })

@@ -32,6 +32,11 @@ function record(offset: number, deliveryCount: number, lockMs = 30_000): ShareRe
 
 /** Answers every acknowledgement with `answer(type)`; remembers what was sent. */
 function setup(answer: (type: AcknowledgeType) => AckResult['outcome']) {
+  return setupAnswering((delivery, type) => ({ ...delivery, type, outcome: answer(type) }))
+}
+
+/** Answers every acknowledgement with `answer(delivery, type)`; remembers what was sent. */
+function setupAnswering(answer: (delivery: RecordDelivery, type: AcknowledgeType) => AckResult) {
   const events = new EventBus()
   const lost: Array<MultilaneEvents['share.lock_lost']> = []
   events.on('share.lock_lost', (e) => lost.push(e))
@@ -43,7 +48,7 @@ function setup(answer: (type: AcknowledgeType) => AckResult['outcome']) {
     member: {
       acknowledge: async (delivery, type) => {
         sent.push({ delivery: { ...delivery }, type })
-        return { ...delivery, type, outcome: answer(type) }
+        return answer(delivery, type)
       },
       flush: async () => {},
     },
@@ -57,44 +62,24 @@ function setup(answer: (type: AcknowledgeType) => AckResult['outcome']) {
 
 describe('share progress', () => {
   it('a renewal sent late but applied by the broker is reported lost once, and renewal goes on until the record ends', async () => {
-    const events = new EventBus()
-    const lost: Array<MultilaneEvents['share.lock_lost']> = []
-    events.on('share.lock_lost', (e) => lost.push(e))
-    const sent: AcknowledgeType[] = []
-    const progress = new ShareProgress({
-      groupId: 'g',
-      events,
-      maxWaitMs: 500,
-      member: {
-        acknowledge: async (delivery, type) => {
-          sent.push(type)
-          // The first renewal went out after the member's deadline; the broker renewed it.
-          const first = type === 'renew' && sent.filter((t) => t === 'renew').length === 1
-          return first
-            ? {
-                ...delivery,
-                type,
-                outcome: 'lock_lost',
-                error: new ShareError('LOCK_LOST', 'renew sent after the lock deadline'),
-                lockDeadline: Date.now() + 400,
-              }
-            : { ...delivery, type, outcome: 'ok', lockDeadline: Date.now() + 400 }
-        },
-        flush: async () => {},
-      },
+    let renewals = 0
+    const { progress, partition, lost, sent } = setupAnswering((delivery, type) => {
+      const lockDeadline = Date.now() + 400
+      // The first renewal went out after the member's deadline; the broker renewed it.
+      if (type === 'renew' && ++renewals === 1) {
+        const error = new ShareError('LOCK_LOST', 'renew sent after the lock deadline')
+        return { ...delivery, type, outcome: 'lock_lost', error, lockDeadline }
+      }
+      return { ...delivery, type, outcome: 'ok', lockDeadline }
     })
-    const partition = progress.open(
-      { topic: T, partition: 0, intakeFreed() {} },
-      { topic: T, partition: 0, position: 0, committed: null },
-    )
     progress.deliveries.handed([record(3, 1, 100)])
     partition.track(3)
-    for (let i = 0; i < 100 && sent.filter((t) => t === 'renew').length < 2; i++) await sleep(20)
+    for (let i = 0; i < 100 && renewals < 2; i++) await sleep(20)
     partition.finish(3, 'succeeded')
     await sleep(10)
     progress.close()
-    assert.ok(sent.filter((t) => t === 'renew').length >= 2, `sent: ${sent.join(', ')}`)
-    assert.equal(sent.at(-1), 'accept')
+    assert.ok(renewals >= 2, `sent: ${sent.map((s) => s.type).join(', ')}`)
+    assert.equal(sent.at(-1)?.type, 'accept')
     assert.equal(lost.length, 1)
   })
 
