@@ -21,6 +21,11 @@ export class ShareGroupSettings {
   readonly #budgetFixed: boolean
   readonly #warn: SettingsWarning
   #readingLimit: Promise<number | undefined> | undefined
+  /**
+   * The last read failed: reported once, not again until a read succeeds (a member not allowed
+   * to read group configs would otherwise report it at every release decision).
+   */
+  #failing = false
 
   constructor(
     cluster: KafkaCluster,
@@ -44,7 +49,7 @@ export class ShareGroupSettings {
       this.renewEnabled = configs.get('share.renew.acknowledge.enable') !== 'false'
       this.#limitFrom(configs)
     } catch (error) {
-      this.#warn(error as Error)
+      this.#failed(error as Error)
     }
   }
 
@@ -57,7 +62,7 @@ export class ShareGroupSettings {
       try {
         this.#limitFrom(await describeGroupConfigs(this.#cluster, this.#groupId))
       } catch (error) {
-        this.#warn(error as Error)
+        this.#failed(error as Error)
       } finally {
         this.#readingLimit = undefined
       }
@@ -66,7 +71,14 @@ export class ShareGroupSettings {
     return this.#readingLimit
   }
 
+  #failed(error: Error): void {
+    if (this.#failing) return
+    this.#failing = true
+    this.#warn(error)
+  }
+
   #limitFrom(configs: ReadonlyMap<string, string>): void {
+    this.#failing = false
     const limit = Number(configs.get('share.delivery.count.limit'))
     if (Number.isInteger(limit) && limit > 0) this.deliveryCountLimit = limit
   }
