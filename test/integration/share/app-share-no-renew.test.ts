@@ -20,6 +20,8 @@ interface Run {
   acquireMode?: AcquireMode
   /** Key ordering, every record of one key. */
   oneKey?: boolean
+  /** Blocking style with this many records per poll (else continuous). */
+  maxPollRecords?: number
 }
 
 /**
@@ -53,7 +55,12 @@ async function slowMemberWithoutRenewal(run: Run): Promise<void> {
   a.shareGroup(group, (g) => {
     if (run.acquireMode) g.options({ acquireMode: run.acquireMode })
     g.topic(topic, {
-      processing: { style: 'continuous', capacity: 1, ordering: run.oneKey ? 'key' : 'unordered' },
+      processing: {
+        style: run.maxPollRecords ? 'blocking' : 'continuous',
+        capacity: 1,
+        ordering: run.oneKey ? 'key' : 'unordered',
+        ...(run.maxPollRecords ? { maxPollRecords: run.maxPollRecords } : {}),
+      },
       handler: async (record) => {
         handled.set(record.offset, [...(handled.get(record.offset) ?? []), record.deliveryCount])
         await sleep(run.handlerMs)
@@ -102,5 +109,16 @@ describe('share groups in the app without lock renewal', () => {
     // 1.2 s handlers: a member that takes records to queue them behind their key (the lane
     // lookahead, 4 x capacity) holds the 4th for 3.6 s before it starts.
     await slowMemberWithoutRenewal({ name: 'share-norenew-key', records: 8, handlerMs: 1200, oneKey: true })
+  })
+
+  it('blocking style: a poll takes no more than the handlers can start, every record is handled once', async () => {
+    // maxPollRecords 8 with capacity 1 and 1 s handlers: a poll of 8 would keep the last ones
+    // waiting 7 s under a 3 s lock.
+    await slowMemberWithoutRenewal({
+      name: 'share-norenew-blocking',
+      records: 8,
+      handlerMs: 1000,
+      maxPollRecords: 8,
+    })
   })
 })
