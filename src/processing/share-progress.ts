@@ -323,10 +323,10 @@ export class ShareProgress implements Progress {
   }
 
   #lockLost(held: Held, reason: string): void {
-    if (held.lost || held.reported) return
     held.lost = true
-    held.reported = true
     held.deadline = Number.POSITIVE_INFINITY
+    if (held.reported) return
+    held.reported = true
     const d = held.delivery
     this.#o.events.emit('share.lock_lost', {
       consumerGroup: this.#o.groupId,

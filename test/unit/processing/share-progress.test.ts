@@ -61,6 +61,26 @@ function setupAnswering(answer: (delivery: RecordDelivery, type: AcknowledgeType
 }
 
 describe('share progress', () => {
+  it('after a late renewal the broker applied, a lock then really lost stops renewal', async () => {
+    let renewals = 0
+    const { progress, partition, lost } = setupAnswering((delivery, type) => {
+      renewals += type === 'renew' ? 1 : 0
+      const error = new ShareError('LOCK_LOST', 'gone')
+      // First a late renewal the broker applied, then the lock is gone for good.
+      return renewals === 1
+        ? { ...delivery, type, outcome: 'lock_lost', error, lockDeadline: Date.now() + 100 }
+        : { ...delivery, type, outcome: 'lock_lost', error }
+    })
+    progress.deliveries.handed([record(4, 1, 100)])
+    partition.track(4)
+    for (let i = 0; i < 100 && renewals < 2; i++) await sleep(20)
+    // Sweeps every 200 ms: a lost lock renewed again and again would show within a second.
+    await sleep(1000)
+    progress.close()
+    assert.equal(renewals, 2)
+    assert.equal(lost.length, 1)
+  })
+
   it('a renewal sent late but applied by the broker is reported lost once, and renewal goes on until the record ends', async () => {
     let renewals = 0
     const { progress, partition, lost, sent } = setupAnswering((delivery, type) => {
