@@ -54,13 +54,17 @@ class ShareRecordSource implements RecordSource {
   /** Revocations still draining (their records finish and are acknowledged here). */
   readonly #revoking = new Set<Promise<void>>()
   readonly #shutdownTimeoutMs: number
+  /** Each topic's `processing.capacity`: handlers running at once. */
+  readonly #capacities: ReadonlyMap<string, number>
 
   constructor(
     consumer: ShareConsumer,
     hooks: SourceHooks,
     progress: ShareProgress,
     shutdownTimeoutMs: number,
+    capacities: ReadonlyMap<string, number>,
   ) {
+    this.#capacities = capacities
     this.#consumer = consumer
     this.#hooks = hooks
     this.#progress = progress
@@ -101,10 +105,26 @@ class ShareRecordSource implements RecordSource {
   }
 
   takeRecords(max: number, limit: IntakeLimit): PartitionRecords[] {
-    const batches: ShareRecords[] = this.#consumer.takeRecords(max, (key, wanted) =>
+    // Without lock renewal a record taken must start now: none may wait in a key's lane, behind
+    // a retry or in a poll (nothing would keep its lock), so no topic takes more than its
+    // capacity has free; the member's next fetch asks for no more than this take's `max`.
+    const free = this.#consumer.renewsLocks() ? undefined : this.#freeCapacity()
+    if (free)
+      max = Math.min(
+        max,
+        [...free.values()].reduce((a, b) => a + b, 0),
+      )
+    if (max <= 0) return []
+    const batches: ShareRecords[] = this.#consumer.takeRecords(max, (key, wanted) => {
       // Records of partitions the runtime does not run are taken, to be released below.
-      this.#known.has(key) ? limit(key, wanted) : wanted,
-    )
+      if (!this.#known.has(key)) return wanted
+      const n = limit(key, wanted)
+      if (!free) return n
+      const topic = key.slice(0, key.indexOf('\u0000'))
+      const granted = Math.max(0, Math.min(n, free.get(topic) ?? 0))
+      free.set(topic, (free.get(topic) ?? 0) - granted)
+      return granted
+    })
     const out: PartitionRecords[] = []
     for (const batch of batches) {
       if (!this.#known.has(partitionKey(batch.topic, batch.partition))) {
@@ -126,9 +146,23 @@ class ShareRecordSource implements RecordSource {
     return out
   }
 
+  /** Per topic, how many more records its handlers could start now (capacity − in progress). */
+  #freeCapacity(): Map<string, number> {
+    const free = new Map<string, number>()
+    for (const [topic, capacity] of this.#capacities)
+      free.set(topic, Math.max(0, capacity - this.#progress.inProgressOf(topic)))
+    return free
+  }
+
   async waitForRecords(timeoutMs: number): Promise<void> {
     // A closed member has nothing: wait out the timeout rather than return at once (no spin).
-    if (!this.#consumer.running) {
+    // Without lock renewal, nothing is asked for while no record could start (a fetch now
+    // would lock records to wait behind the running ones): capacity freeing ends the wait.
+    const full =
+      this.#consumer.running &&
+      !this.#consumer.renewsLocks() &&
+      [...this.#freeCapacity().values()].every((n) => n === 0)
+    if (!this.#consumer.running || full) {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs))
       return
     }
@@ -234,7 +268,8 @@ export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): Proc
         }),
       )
       consumer.on('lock_lost', (e) => progress.lost(e.topic, e.partition, e.offsets, e.reason))
-      return new ShareRecordSource(consumer, hooks, progress, member.shutdownTimeoutMs)
+      const capacities = new Map(member.topics.map((t) => [t.name, t.processing.capacity]))
+      return new ShareRecordSource(consumer, hooks, progress, member.shutdownTimeoutMs, capacities)
     },
   })
 }

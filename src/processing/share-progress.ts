@@ -67,8 +67,10 @@ interface Held {
   /** Renew when the deadline is this close. */
   margin: number
   renewing: boolean
-  /** Its lock was reported lost (`share.lock_lost`): once per delivery, and no more renewals. */
+  /** Its lock is lost: no more renewals. */
   lost: boolean
+  /** `share.lock_lost` was emitted for this delivery (once per delivery). */
+  reported: boolean
 }
 
 /**
@@ -86,7 +88,14 @@ function holdOf(record: ShareRecord, maxWaitMs: number): Held {
   // A record taken late in its lock (it waited in the buffer) has little of it left: its first
   // margin is small; each renewal sets the margin again from the full lock it restarted.
   const margin = marginOf(record.lockDeadline, maxWaitMs)
-  return { delivery: delivery(record), deadline: record.lockDeadline, margin, renewing: false, lost: false }
+  return {
+    delivery: delivery(record),
+    deadline: record.lockDeadline,
+    margin,
+    renewing: false,
+    lost: false,
+    reported: false,
+  }
 }
 
 const RENEW_SWEEP_MS = 200
@@ -236,6 +245,13 @@ export class ShareProgress implements Progress {
     return n
   }
 
+  /** Records of `topic` being processed here (taken and not finished: queued, running, retrying). */
+  inProgressOf(topic: string): number {
+    let n = 0
+    for (const p of this.#watched) if (p.target.topic === topic) n += p.held.size
+    return n
+  }
+
   /** Resolves when no record is in progress here any more, or after `timeoutMs`. */
   async settled(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs
@@ -307,9 +323,10 @@ export class ShareProgress implements Progress {
   }
 
   #lockLost(held: Held, reason: string): void {
-    if (held.lost) return
     held.lost = true
     held.deadline = Number.POSITIVE_INFINITY
+    if (held.reported) return
+    held.reported = true
     const d = held.delivery
     this.#o.events.emit('share.lock_lost', {
       consumerGroup: this.#o.groupId,
@@ -388,6 +405,13 @@ export class ShareProgress implements Progress {
           } else if (result.outcome === 'lock_lost') {
             // Nothing more to renew: the record may be delivered again, here or elsewhere.
             this.#lockLost(held, result.error?.message ?? 'the lock was lost')
+            if (result.lockDeadline !== undefined) {
+              // Sent after our deadline, yet the broker renewed it: reported (it may have run
+              // elsewhere meanwhile), the lock is still ours and kept until the record ends.
+              held.lost = false
+              held.deadline = result.lockDeadline
+              held.margin = marginOf(result.lockDeadline, this.maxWaitMs)
+            }
           } else if (result.outcome === 'failed' && result.error?.code === 'RENEW_UNSUPPORTED') {
             // RENEW unavailable (broker < 4.2, or the group disabled it): the member warned
             // once; stop trying for this record.

@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events'
 import { KafkaCluster } from '../../kafka/cluster.ts'
 import { resolveConnection } from '../../kafka/connection-options.ts'
-import { describeGroupConfigs } from '../../kafka/group-configs.ts'
 import type { IntakeLimit, TopicPartition } from '../types.ts'
 import { partitionKey } from '../types.ts'
 import { WakeSignal } from '../wake-signal.ts'
 import { ShareError } from './errors.ts'
+import { ShareGroupSettings } from './group-settings.ts'
 import { shortLockWarning } from './lock-timing.ts'
 import type { SessionHost, ShareFetchOptions } from './session-host.ts'
+import { resolveShareOptions } from './share-consumer-options.ts'
 import type { ShareConsumerEvents, ShareConsumerOptions, ShareConsumerStats } from './share-consumer-types.ts'
 import { ShareMembership } from './share-membership.ts'
 import { SharePartition } from './share-partition.ts'
@@ -15,16 +16,6 @@ import { ShareSession } from './share-session.ts'
 import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecords } from './types.ts'
 
 export type * from './share-consumer-types.ts'
-
-const DEFAULT_LOCK_BUDGET = 2000
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback
-  if (!Number.isInteger(v) || v <= 0) {
-    throw new ShareError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}`)
-  }
-  return v
-}
 
 /**
  * multilane's share-group member (KIP-932): membership, one share session per leader broker,
@@ -43,10 +34,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   readonly #sessions = new Map<number, ShareSession>()
   readonly #recordsAvailable = new WakeSignal()
   readonly #requestDone = new WakeSignal()
-  #lockBudget: number
+  readonly #settings: ShareGroupSettings
   readonly #closeTimeoutMs: number
-  #renewEnabled = true
-  #deliveryCountLimit: number | undefined
   #requestSeq = 0
   #roundRobin = 0
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
@@ -56,7 +45,6 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   #refreshing: Promise<void> | undefined
   #warnedRenew = false
   #warnedLock = false
-  #readingLimit: Promise<number | undefined> | undefined
   /** record_limit: a waitForRecords found nothing buffered, and no fetch has brought records since. */
   #wanted = false
   /** What the application's last take asked for: the records it could start then. */
@@ -65,44 +53,19 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   constructor(options: ShareConsumerOptions) {
     super()
-    if (!options.groupId) throw new ShareError('INVALID_OPTION', 'groupId must be a non-empty string')
-    if (!options.topics?.length || options.topics.some((t) => typeof t !== 'string' || t === '')) {
-      throw new ShareError(
-        'INVALID_OPTION',
-        `share group "${options.groupId}": topics must be non-empty topic names`,
-      )
-    }
-    if (
-      options.acquireMode !== undefined &&
-      !['batch_optimized', 'record_limit'].includes(options.acquireMode)
-    ) {
-      throw new ShareError(
-        'INVALID_OPTION',
-        `acquireMode must be "batch_optimized" or "record_limit", got ${JSON.stringify(options.acquireMode)}`,
-      )
-    }
+    const resolved = resolveShareOptions(options)
     this.groupId = options.groupId
     this.#options = options
-    this.#fetch = {
-      maxRecords: positiveInteger('maxRecords', options.maxRecords, 500),
-      maxWaitMs: positiveInteger('maxWaitMs', options.maxWaitMs, 500),
-      minBytes: positiveInteger('minBytes', options.minBytes, 1),
-      maxBytes: positiveInteger('maxBytes', options.maxBytes, 50 * 1024 * 1024),
-      acquireMode: options.acquireMode ?? 'batch_optimized',
-    }
-    this.#lockBudget = positiveInteger('maxRecordLocks', options.maxRecordLocks, DEFAULT_LOCK_BUDGET)
+    this.#fetch = resolved.fetch
     this.#demand = this.#fetch.maxRecords
-    this.#closeTimeoutMs = positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 30_000)
-    const connection = resolveConnection(options)
-    // A request timeout destroys the connection, and with it every lock of its share session:
-    // a fetch must be able to wait its full maxWaitMs with room to spare.
-    if (connection.requestTimeoutMs < this.#fetch.maxWaitMs + 5000) {
-      throw new ShareError(
-        'INVALID_OPTION',
-        `requestTimeoutMs (${connection.requestTimeoutMs}) must be at least maxWaitMs + 5000 (${this.#fetch.maxWaitMs + 5000}): a timed-out fetch closes its connection, which releases every lock of its share session`,
-      )
-    }
-    this.#cluster = new KafkaCluster(connection)
+    this.#closeTimeoutMs = resolved.closeTimeoutMs
+    this.#cluster = new KafkaCluster(resolveConnection(options))
+    this.#settings = new ShareGroupSettings(
+      this.#cluster,
+      options.groupId,
+      { value: resolved.lockBudget, fixed: options.maxRecordLocks !== undefined },
+      (error) => this.emit('warning', { source: 'config', error }),
+    )
     this.#membership = new ShareMembership(this.#cluster, {
       groupId: options.groupId,
       topics: options.topics,
@@ -129,7 +92,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       partitionsLedBy: (nodeId) => [...this.#partitions.values()].filter((p) => p.leaderId === nodeId),
       partitionById: (topicId, partition) => this.#byId.get(`${topicId}:${partition}`),
       totalBuffered: () => this.totalBuffered(),
-      renewEnabled: () => this.#renewEnabled,
+      renewEnabled: () => this.#settings.renewEnabled,
       wantsRecords: () => this.#wanted,
       demand: () => this.#demand,
       lockDuration: (ms) => {
@@ -176,7 +139,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * Undefined when the broker has no such group config or did not let the member read it.
    */
   get deliveryCountLimit(): number | undefined {
-    return this.#deliveryCountLimit
+    return this.#settings.deliveryCountLimit
   }
 
   /**
@@ -186,19 +149,18 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * when the broker does not answer.
    */
   currentDeliveryCountLimit(): Promise<number | undefined> {
-    this.#readingLimit ??= (async () => {
-      try {
-        const configs = await describeGroupConfigs(this.#cluster, this.groupId)
-        const limit = Number(configs.get('share.delivery.count.limit'))
-        if (Number.isInteger(limit) && limit > 0) this.#deliveryCountLimit = limit
-      } catch (error) {
-        this.emit('warning', { source: 'config', error: error as Error })
-      } finally {
-        this.#readingLimit = undefined
-      }
-      return this.#deliveryCountLimit
-    })()
-    return this.#readingLimit
+    return this.#settings.currentDeliveryCountLimit()
+  }
+
+  /**
+   * False where locks cannot be renewed: the group disabled RENEW
+   * (`share.renew.acknowledge.enable=false`) or a partition leader has no ShareAcknowledge v2
+   * (Kafka < 4.2). A record taken then must start before its lock ends.
+   */
+  renewsLocks(): boolean {
+    if (!this.#settings.renewEnabled) return false
+    for (const session of this.#sessions.values()) if (session.supportsRenew === false) return false
+    return true
   }
 
   /** True from `start()` until `close()` (or a fatal error) begins. */
@@ -211,19 +173,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     if (this.#state !== 'new') throw new ShareError('CONSUMER_CLOSED', 'a ShareConsumer can be started once')
     this.#state = 'running'
     await this.#cluster.refreshMetadata(this.#options.topics)
-    try {
-      const configs = await describeGroupConfigs(this.#cluster, this.groupId)
-      const budget = Number(configs.get('share.partition.max.record.locks'))
-      if (this.#options.maxRecordLocks === undefined && Number.isInteger(budget) && budget > 0) {
-        this.#lockBudget = budget
-      }
-      this.#renewEnabled = configs.get('share.renew.acknowledge.enable') !== 'false'
-      const limit = Number(configs.get('share.delivery.count.limit'))
-      if (Number.isInteger(limit) && limit > 0) this.#deliveryCountLimit = limit
-    } catch (error) {
-      // Not allowed to read group configs (DescribeConfigs on the group): keep the defaults.
-      this.emit('warning', { source: 'config', error: error as Error })
-    }
+    await this.#settings.read()
     await this.#membership.start()
   }
 
@@ -310,7 +260,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     }
     if (type === 'renew') {
       const supports = this.#sessions.get(p.leaderId)?.supportsRenew
-      if (supports === false || !this.#renewEnabled) {
+      if (supports === false || !this.#settings.renewEnabled) {
         const why =
           supports === false
             ? `broker ${p.leaderId} has no ShareAcknowledge v2 (RENEW needs Kafka ≥ 4.2)`
@@ -482,7 +432,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       const key = partitionKey(tp.topic, tp.partition)
       let p = this.#partitions.get(key)
       if (!p) {
-        p = new SharePartition(tp.topic, tp.partition, this.#lockBudget)
+        p = new SharePartition(tp.topic, tp.partition, this.#settings.lockBudget)
         this.#partitions.set(key, p)
       }
       if (!p.assigned) {

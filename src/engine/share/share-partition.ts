@@ -426,8 +426,26 @@ export class SharePartition {
     const h = this.#held.get(e.offset)
     const current = h && (e.type === 'gap' || h.deliveryCount === e.deliveryCount) ? h : undefined
     if (outcome === 'ok' && e.late && current) {
-      outcome = 'lock_lost'
       error = lockLostError(this, e.offset, `${e.type} sent after the lock's deadline`)
+      if (e.type === 'renew' && renewDeadline !== undefined) {
+        // Our deadline is conservative (a fetch's send time plus the lock; the broker may have
+        // acquired at the end of its wait): the broker renewed a lock it still held. Reported
+        // lost (the record may have run elsewhere), the delivery keeps its renewed lock, so
+        // its final acknowledgement still goes out (dropped, the broker would keep the record
+        // locked for a whole lock and then deliver it again).
+        this.counters.renewed++
+        current.deadline = renewDeadline
+        const r = result(
+          { topic: this.topic, partition: this.partition, offset: e.offset, deliveryCount: e.deliveryCount },
+          e.type,
+          'lock_lost',
+          error,
+        )
+        r.lockDeadline = renewDeadline
+        for (const w of e.waiters) w(r)
+        return [r]
+      }
+      outcome = 'lock_lost'
     }
     if (outcome === 'ok') {
       this.#count(e.type)

@@ -53,6 +53,10 @@ export interface AckResult extends RecordDelivery {
   type: AcknowledgeType
   outcome: AckOutcome
   error?: ShareError
-  /** For a renewal that succeeded: the new lock deadline (ms since the epoch). */
+  /**
+   * For a renewal the broker applied: the new lock deadline (ms since the epoch). Also on a
+   * renewal settled `lock_lost` because it was sent after the member's deadline yet answered
+   * ok: the record may have run elsewhere, but the lock is held again until then.
+   */
   lockDeadline?: number
 }

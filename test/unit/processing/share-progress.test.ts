@@ -32,6 +32,11 @@ function record(offset: number, deliveryCount: number, lockMs = 30_000): ShareRe
 
 /** Answers every acknowledgement with `answer(type)`; remembers what was sent. */
 function setup(answer: (type: AcknowledgeType) => AckResult['outcome']) {
+  return setupAnswering((delivery, type) => ({ ...delivery, type, outcome: answer(type) }))
+}
+
+/** Answers every acknowledgement with `answer(delivery, type)`; remembers what was sent. */
+function setupAnswering(answer: (delivery: RecordDelivery, type: AcknowledgeType) => AckResult) {
   const events = new EventBus()
   const lost: Array<MultilaneEvents['share.lock_lost']> = []
   events.on('share.lock_lost', (e) => lost.push(e))
@@ -43,7 +48,7 @@ function setup(answer: (type: AcknowledgeType) => AckResult['outcome']) {
     member: {
       acknowledge: async (delivery, type) => {
         sent.push({ delivery: { ...delivery }, type })
-        return { ...delivery, type, outcome: answer(type) }
+        return answer(delivery, type)
       },
       flush: async () => {},
     },
@@ -56,6 +61,48 @@ function setup(answer: (type: AcknowledgeType) => AckResult['outcome']) {
 }
 
 describe('share progress', () => {
+  it('after a late renewal the broker applied, a lock then really lost stops renewal', async () => {
+    let renewals = 0
+    const { progress, partition, lost } = setupAnswering((delivery, type) => {
+      renewals += type === 'renew' ? 1 : 0
+      const error = new ShareError('LOCK_LOST', 'gone')
+      // First a late renewal the broker applied, then the lock is gone for good.
+      return renewals === 1
+        ? { ...delivery, type, outcome: 'lock_lost', error, lockDeadline: Date.now() + 100 }
+        : { ...delivery, type, outcome: 'lock_lost', error }
+    })
+    progress.deliveries.handed([record(4, 1, 100)])
+    partition.track(4)
+    for (let i = 0; i < 100 && renewals < 2; i++) await sleep(20)
+    // Sweeps every 200 ms: a lost lock renewed again and again would show within a second.
+    await sleep(1000)
+    progress.close()
+    assert.equal(renewals, 2)
+    assert.equal(lost.length, 1)
+  })
+
+  it('a renewal sent late but applied by the broker is reported lost once, and renewal goes on until the record ends', async () => {
+    let renewals = 0
+    const { progress, partition, lost, sent } = setupAnswering((delivery, type) => {
+      const lockDeadline = Date.now() + 400
+      // The first renewal went out after the member's deadline; the broker renewed it.
+      if (type === 'renew' && ++renewals === 1) {
+        const error = new ShareError('LOCK_LOST', 'renew sent after the lock deadline')
+        return { ...delivery, type, outcome: 'lock_lost', error, lockDeadline }
+      }
+      return { ...delivery, type, outcome: 'ok', lockDeadline }
+    })
+    progress.deliveries.handed([record(3, 1, 100)])
+    partition.track(3)
+    for (let i = 0; i < 100 && renewals < 2; i++) await sleep(20)
+    partition.finish(3, 'succeeded')
+    await sleep(10)
+    progress.close()
+    assert.ok(renewals >= 2, `sent: ${sent.map((s) => s.type).join(', ')}`)
+    assert.equal(sent.at(-1)?.type, 'accept')
+    assert.equal(lost.length, 1)
+  })
+
   it('a lock reported lost is reported once, also when the outcome is later refused as lock_lost', async () => {
     const { progress, partition, lost } = setup(() => 'lock_lost')
     progress.deliveries.handed([record(5, 1)])

@@ -363,6 +363,35 @@ describe('share partition bookkeeping', () => {
     assert.equal((await renew).outcome, 'lock_lost')
   })
 
+  it("a late renewal answered ok leaves the delivery's final acknowledgement to be sent: the broker renewed the lock", async (t) => {
+    // The member's deadline is conservative (a fetch's send time plus the lock, while the broker
+    // may acquire the records at the end of its wait): a renewal sent just past it can still
+    // find the lock held, and the broker renews it. Reported lost (the record may have run
+    // elsewhere), the delivery still holds its renewed lock: the handler's accept goes out,
+    // or the broker keeps the record locked for a whole lock and runs it again.
+    t.mock.timers.enable({ apis: ['Date'], now: 7_000_000 })
+    const p = new SharePartition('t', 0, 10)
+    p.addAcquired([record(0, 1, 7_003_000)], [], 3000)
+    p.take(1, Date.now())
+    const renew = p.acknowledge({ topic: 't', partition: 0, offset: 0, deliveryCount: 1 }, 'renew')
+    t.mock.timers.tick(3100)
+    p.settle(p.nextUnit()!, { kind: 'ok', renewDeadline: 7_006_100 })
+    const renewed = await renew
+    assert.equal(renewed.outcome, 'lock_lost')
+    assert.equal(renewed.lockDeadline, 7_006_100)
+    assert.equal(p.lockDeadline(0, 1), 7_006_100)
+    t.mock.timers.tick(1000)
+    const accept = p.acknowledge({ topic: 't', partition: 0, offset: 0, deliveryCount: 1 }, 'accept')
+    const unit = p.nextUnit()
+    assert.deepEqual(
+      unit?.map((e) => [e.offset, e.type]),
+      [[0, 'accept']],
+    )
+    p.settle(unit!, { kind: 'ok', renewDeadline: 0 })
+    assert.equal((await accept).outcome, 'ok')
+    assert.equal(p.held, 0)
+  })
+
   it('revocation releases buffered records; losing the session settles queued acknowledgements as lock_lost', async () => {
     const p = new SharePartition('t', 0, 10)
     p.addAcquired([record(0), record(1), record(2)], [7])
