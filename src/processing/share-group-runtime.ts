@@ -44,7 +44,8 @@ const SHARE_MAX_WAIT_MS = 500
  * passed on; records of a partition the runtime does not run (it was just unassigned) are
  * released at once. There is no pause, resume or seek.
  */
-class ShareRecordSource implements RecordSource {
+/** @internal Exported for its unit tests. */
+export class ShareRecordSource implements RecordSource {
   readonly #consumer: ShareConsumer
   readonly #hooks: SourceHooks
   readonly #deliveries: ShareDeliveries
@@ -203,7 +204,9 @@ class ShareRecordSource implements RecordSource {
     // until they finish too (released now, another member would run them beside this one).
     const drains = [...this.#revoking]
     if (owned.length > 0) drains.push(this.#hooks.onRevoked(owned, 'closing'))
-    await Promise.all(drains)
+    // Bounded by the shutdown deadline: a revocation's flush can keep retrying acknowledgements
+    // the broker does not answer (no leader), and stop() must still end.
+    await untilDeadline(Promise.all(drains), deadline)
     // Records of partitions whose revocation drain ended earlier (its timeout) may still run;
     // not after a fatal error (the member is closing already: nothing of it is waited for).
     if (this.#consumer.running) await this.#progress.settled(deadline - Date.now())
@@ -272,4 +275,17 @@ export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): Proc
       return new ShareRecordSource(consumer, hooks, progress, member.shutdownTimeoutMs, capacities)
     },
   })
+}
+
+/** Resolves when `work` settles or at `deadline` (epoch ms), whichever comes first. */
+async function untilDeadline(work: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
+  })
+  try {
+    await Promise.race([work.then(() => {}), expired])
+  } finally {
+    clearTimeout(timer)
+  }
 }
