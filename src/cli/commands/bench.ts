@@ -17,9 +17,22 @@ function bootstrapList(value: string): string {
   return value
 }
 
-function pointList(value: string): string[] {
-  const names = value.split(',').map((s) => s.trim())
-  if (names.some((n) => n === '')) throw new InvalidArgumentError('must be point names separated by commas')
+/**
+ * `--points a,b,c,rate=5000`: names separated by commas. A dimension point's full name has commas
+ * too (`c,rate=5000`); point names cannot contain `=`, so a `key=value` part joins the name before it.
+ */
+export function pointList(value: string): string[] {
+  const parts = value.split(',').map((s) => s.trim())
+  if (parts.some((n) => n === '')) throw new InvalidArgumentError('must be point names separated by commas')
+  const names: string[] = []
+  for (const part of parts) {
+    if (!part.includes('=')) names.push(part)
+    else if (names.length === 0)
+      throw new InvalidArgumentError(
+        `key=value part "${part}" must follow a point name (e.g. cg-continuous,rate=5000)`,
+      )
+    else names[names.length - 1] += `,${part}`
+  }
   return names
 }
 
