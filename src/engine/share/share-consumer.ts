@@ -13,6 +13,7 @@ import type { ShareConsumerEvents, ShareConsumerOptions, ShareConsumerStats } fr
 import { ShareMembership } from './share-membership.ts'
 import { SharePartition } from './share-partition.ts'
 import { ShareSession } from './share-session.ts'
+import { type ShareTakeHost, takeShareRecords } from './share-take.ts'
 import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecords } from './types.ts'
 
 export type * from './share-consumer-types.ts'
@@ -50,6 +51,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   /** What the application's last take asked for: the records it could start then. */
   #demand: number
   readonly #host: SessionHost
+  readonly #taker: ShareTakeHost = {
+    lockLost: (p, offsets) => this.#lockLost(p, offsets, 'the lock expired before the record was taken'),
+    touched: (p) => this.#sessions.get(p.leaderId)?.wake(),
+  }
 
   constructor(options: ShareConsumerOptions) {
     super()
@@ -185,28 +190,9 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   takeRecords(max = Number.POSITIVE_INFINITY, limit?: IntakeLimit): ShareRecords[] {
     // Without lock renewal, the next fetch asks for no more than this (see ShareSession).
     if (Number.isFinite(max) && max > 0) this.#demand = Math.min(max, this.#fetch.maxRecords)
-    const out: ShareRecords[] = []
     const partitions = [...this.#partitions.values()]
     const n = partitions.length
-    let remaining = max
-    const now = Date.now()
-    for (let i = 0; i < n && remaining > 0; i++) {
-      const p = partitions[(this.#roundRobin + i) % n]!
-      if (p.buffered === 0) continue
-      let wanted = Math.min(remaining, p.buffered)
-      if (limit) {
-        wanted = Math.max(0, Math.min(wanted, Math.floor(limit(p.key, wanted))))
-        p.refused = wanted === 0
-      }
-      if (wanted === 0) continue
-      const { records, expired } = p.take(wanted, now)
-      if (expired.length > 0) this.#lockLost(p, expired, 'the lock expired before the record was taken')
-      if (records.length > 0) {
-        out.push({ topic: p.topic, partition: p.partition, records })
-        remaining -= records.length
-      }
-      this.#sessions.get(p.leaderId)?.wake()
-    }
+    const out = takeShareRecords(partitions, this.#roundRobin, max, limit, Date.now(), this.#taker)
     this.#roundRobin = n === 0 ? 0 : (this.#roundRobin + 1) % n
     return out
   }
