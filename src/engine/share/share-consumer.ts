@@ -183,8 +183,9 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   /**
-   * Up to `max` acquired records, grouped per partition in offset order (round-robin over
-   * partitions); `limit` caps each partition's share (records left stay buffered, locked).
+   * Up to `max` acquired records, grouped per partition in offset order, spread evenly over the
+   * partitions that have some (as the group consumer's fetcher takes, starting one partition
+   * further each call); `limit` caps each partition's share (records left stay buffered, locked).
    * Records whose lock expired while buffered are released instead (lock_lost).
    */
   takeRecords(max = Number.POSITIVE_INFINITY, limit?: IntakeLimit): ShareRecords[] {
