@@ -1,4 +1,5 @@
 import type { KafkaCluster } from '../../kafka/cluster.ts'
+import { LeaderTracker } from '../leader-tracker.ts'
 import type { SharePartition } from './share-partition.ts'
 
 /** A share session as leader tracking sees it. */
@@ -20,37 +21,43 @@ export interface ShareLeadersHost {
   warning(error: Error): void
 }
 
-/** Leaders and topic ids of the share member's partitions; a session per leader. */
+/**
+ * Leaders and topic ids of the share member's partitions; a session per leader. Refreshes go
+ * through the {@link LeaderTracker} the group consumer's fetcher uses: while metadata cannot be
+ * read or a partition has no leader, they back off 100 ms doubling to 2 s (no fixed interval,
+ * no refresh per failed session request).
+ */
 export class ShareLeaders {
   readonly #host: ShareLeadersHost
-  #refreshing: Promise<void> | undefined
+  readonly #tracker: LeaderTracker
 
   constructor(host: ShareLeadersHost) {
     this.#host = host
+    this.#tracker = new LeaderTracker({
+      refresh: () => this.#apply(),
+      failed: (error) => host.warning(error),
+      // Sessions report stale leaders only when a request fails: the tracker retries itself.
+      retriesOnItsOwn: () => true,
+    })
   }
 
-  /** Refreshes now (new partitions). */
+  /** Refreshes now, whatever the backoff (new partitions). */
   refresh(): Promise<void> {
-    this.#refreshing ??= (async () => {
-      try {
-        await this.#apply()
-      } catch (error) {
-        this.#host.warning(error as Error)
-        setTimeout(() => void this.refresh(), 500).unref()
-      } finally {
-        this.#refreshing = undefined
-      }
-    })()
-    return this.#refreshing
+    return this.#tracker.refresh()
   }
 
-  /** A session found its leader gone or wrong. */
+  /** A session found its leader gone or wrong: refresh, once the backoff allows. */
   stale(): void {
-    void this.refresh()
+    this.#tracker.markStale()
+    void this.#tracker.maybeRefresh()
   }
 
-  close(): void {}
+  /** No more refreshes (the member is closing). */
+  close(): void {
+    this.#tracker.close()
+  }
 
+  /** Applies fresh metadata; false when some partition has no leader right now. */
   async #apply(): Promise<boolean> {
     const host = this.#host
     const topics = [...new Set([...host.partitions()].map((p) => p.topic))]
