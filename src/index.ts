@@ -20,7 +20,6 @@ export type { ConsumerGroupBuilder, ShareGroupBuilder } from './app/app-builder.
 export { ConfigurationError, type ConfigurationIssue } from './app/configuration-error.ts'
 export type * from './app/definition.ts'
 export type { AppHealth, GroupHealth } from './app/health.ts'
-export { defaultLaneReducer } from './app/lane-reducer.ts'
 export type { AppLogger, AppOptions, HealthOptions } from './app/options/app.ts'
 export type { ConsumerGroupOptions } from './app/options/consumer-group.ts'
 export type { DeadLetterQueueOptions } from './app/options/dead-letter-queue.ts'
@@ -107,6 +106,7 @@ export { OffsetMapDecodeError, OffsetMapEncodeError } from './processing/offset-
 export { OffsetTrackerError } from './processing/offset-tracker.ts'
 export { ConsumedRecord, RecordHeaders } from './processing/record.ts'
 export { RetryBackoffError } from './processing/retry-backoff.ts'
+export { defaultLaneReducer } from './processing/routing/reducers.ts'
 export type { ConsumerGroupInfo } from './processing/runtime-input.ts'
 // Producing (app.producer)
 export {

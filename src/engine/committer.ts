@@ -2,13 +2,7 @@ import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { offsetCommitV9 } from '@platformatic/kafka'
 import type { KafkaCluster } from '../kafka/cluster.ts'
-import {
-  COORDINATOR_BUSY,
-  COORDINATOR_MOVED,
-  kafkaErrorName,
-  protocolErrorName,
-  responseOf,
-} from '../kafka/protocol-errors.ts'
+import { errorsFlagged, kafkaErrorName, protocolErrorName, responseOf } from '../kafka/protocol-errors.ts'
 import { EngineError } from './errors.ts'
 import type { OffsetToCommit, TopicPartition } from './types.ts'
 
@@ -18,13 +12,7 @@ export interface CommitterEvents {
 }
 
 /** Partition errors a retry can fix. */
-const RETRIABLE = new Set([
-  ...COORDINATOR_MOVED,
-  ...COORDINATOR_BUSY,
-  'STALE_MEMBER_EPOCH',
-  'REBALANCE_IN_PROGRESS',
-  'UNKNOWN_TOPIC_OR_PARTITION',
-])
+const RETRIABLE = errorsFlagged('consumer', 'retriable')
 
 /** What the committer needs of the group membership. */
 export interface CommitMember {

@@ -1,13 +1,13 @@
 import type { ConsumerRecord, IntakeLimit } from './types.ts'
 
 /** A partition records can be taken from. */
-export interface TakeablePartition {
+export interface TakeablePartition<R extends ConsumerRecord = ConsumerRecord> {
   /** Its {@link partitionKey}. */
   readonly key: string
   /** Records it holds now. */
   available(): number
-  /** Removes and returns its next `n` records (n ≤ available()). */
-  take(n: number): ConsumerRecord[]
+  /** Removes and returns its next `n` records (n ≤ available(); fewer when some cannot be handed out). */
+  take(n: number): R[]
   /** The taker's limit refused it (or granted some again) in this take. */
   setRefused(refused: boolean): void
 }
@@ -16,14 +16,15 @@ export interface TakeablePartition {
  * Takes up to `max` records from `partitions` (in the order given), spread evenly: each pass
  * splits what is left of `max` among the partitions that may still give records, and a
  * partition that had fewer than its share leaves the rest to the others. `limit` caps each
- * partition's share. Returns the records taken per partition, in offset order.
+ * partition's share. Returns the records taken per partition, in offset order. Used by both
+ * engines (the group consumer's fetcher and the share consumer), so their takes cannot drift.
  */
-export function takeFairly<P extends TakeablePartition>(
+export function takeFairly<R extends ConsumerRecord, P extends TakeablePartition<R>>(
   partitions: readonly P[],
   max: number,
   limit: IntakeLimit | undefined,
-): Map<P, ConsumerRecord[]> {
-  const taken = new Map<P, ConsumerRecord[]>()
+): Map<P, R[]> {
+  const taken = new Map<P, R[]>()
   let open = partitions.filter((p) => p.available() > 0)
   let remaining = max
   while (remaining > 0 && open.length > 0) {

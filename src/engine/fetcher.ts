@@ -5,6 +5,7 @@ import type { KafkaCluster } from '../kafka/cluster.ts'
 import { kafkaErrorName, responseOf, STALE_LEADER } from '../kafka/protocol-errors.ts'
 import { takeFairly } from './fair-take.ts'
 import { decodeRecords } from './fetched-records.ts'
+import { LeaderTracker } from './leader-tracker.ts'
 import {
   type AutoOffsetReset,
   type IsolationLevel,
@@ -75,9 +76,6 @@ export interface FetcherEvents {
   fetch_error: [{ error: Error; nodeId?: number; topic?: string; partition?: number }]
 }
 
-/** Metadata refreshes while some partition has no known leader: 100 ms doubling to this. */
-const MAX_METADATA_BACKOFF_MS = 2000
-
 /**
  * Fetches the assigned partitions from their leaders: at most one Fetch in flight per leader,
  * positions per partition, per-partition pause/resume/seek, bounded buffers. Records are
@@ -94,17 +92,20 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   #totalRecords = 0
   #totalBytes = 0
   #closed = false
-  #refreshing: Promise<void> | undefined
-  #metadataStale = false
-  /** While metadata stays stale, refreshes are spaced out (no request storm for a leaderless partition). */
-  #refreshBackoffMs = 0
-  #nextRefreshAt = 0
-  #retryTimer: NodeJS.Timeout | undefined
+  /** Leaders of the assigned partitions; refreshes back off while some leader is unknown. */
+  readonly #leaders: LeaderTracker
 
   constructor(cluster: KafkaCluster, options: FetcherOptions) {
     super()
     this.#cluster = cluster
     this.#options = options
+    this.#leaders = new LeaderTracker({
+      refresh: () => this.#refreshLeaders(),
+      failed: (error) => this.emit('fetch_error', { error }),
+      // Fetch loops retry stale metadata themselves; with no loop yet (the first partitions had
+      // no leader, or the refresh failed) the tracker's timer must.
+      retriesOnItsOwn: () => this.#loops.size === 0,
+    })
   }
 
   /** Starts fetching these partitions from the given positions. */
@@ -115,8 +116,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     }
     this.#order = [...this.#states.values()]
     // New partitions may have leaders the last refresh did not know: refresh now.
-    this.#nextRefreshAt = 0
-    await this.#refreshLeaders()
+    await this.#leaders.refresh()
   }
 
   /** Stops fetching these partitions at once and drops their buffered records. */
@@ -257,7 +257,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
 
   async close(): Promise<void> {
     this.#closed = true
-    if (this.#retryTimer) clearTimeout(this.#retryTimer)
+    this.#leaders.close()
     for (const loop of this.#loops.values()) loop.wake.notify()
     this.#recordsAvailable.notify()
     // A fetch in flight to a broker that does not answer would hold this up to the request
@@ -285,56 +285,26 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     this.#loops.get(nodeId)?.wake.notify()
   }
 
-  /** Refreshes leaders unless a refresh failed to find them all a moment ago (backoff). */
-  async #maybeRefreshLeaders(): Promise<void> {
-    if (Date.now() >= this.#nextRefreshAt) await this.#refreshLeaders()
-  }
-
-  /** Updates leaders of all assigned partitions; starts a fetch loop per leader. */
-  async #refreshLeaders(): Promise<void> {
-    if (this.#refreshing) return this.#refreshing
-    this.#refreshing = (async () => {
-      try {
-        const topics = [...new Set(this.#order.map((s) => s.topic))]
-        if (topics.length === 0) return
-        const metadata = await this.#cluster.refreshMetadata(topics)
-        this.#metadataStale = false
-        for (const s of this.#states.values()) {
-          const leader = metadata.get(s.topic)?.partitions[s.partition]
-          s.topicId = metadata.get(s.topic)?.topicId ?? ''
-          s.leaderId = leader?.nodeId ?? -1
-          s.leaderEpoch = leader?.leaderEpoch ?? -1
-          if (s.leaderId >= 0) this.#ensureLoop(s.leaderId)
-          // No leader right now (e.g. a broker shutting down answered): ask again later, or the
-          // partition would never be fetched again.
-          else this.#metadataStale = true
-        }
-      } catch (error) {
-        this.#metadataStale = true
-        this.emit('fetch_error', { error: error as Error })
-      } finally {
-        this.#refreshing = undefined
-        if (this.#metadataStale) {
-          this.#refreshBackoffMs = Math.min(
-            Math.max(100, this.#refreshBackoffMs * 2),
-            MAX_METADATA_BACKOFF_MS,
-          )
-          this.#nextRefreshAt = Date.now() + this.#refreshBackoffMs
-        } else {
-          this.#refreshBackoffMs = 0
-          this.#nextRefreshAt = 0
-        }
-        // Fetch loops retry stale metadata themselves; with no loop yet (the first partitions
-        // had no leader, or the refresh failed) a timer must.
-        if (this.#metadataStale && this.#loops.size === 0 && !this.#closed && !this.#retryTimer) {
-          this.#retryTimer = setTimeout(() => {
-            this.#retryTimer = undefined
-            void this.#refreshLeaders()
-          }, this.#refreshBackoffMs)
-        }
-      }
-    })()
-    return this.#refreshing
+  /**
+   * Updates leaders of all assigned partitions and starts a fetch loop per leader; false when
+   * some partition has no leader right now (the tracker asks again, with backoff).
+   */
+  async #refreshLeaders(): Promise<boolean> {
+    const topics = [...new Set(this.#order.map((s) => s.topic))]
+    if (topics.length === 0) return true
+    const metadata = await this.#cluster.refreshMetadata(topics)
+    let all = true
+    for (const s of this.#states.values()) {
+      const leader = metadata.get(s.topic)?.partitions[s.partition]
+      s.topicId = metadata.get(s.topic)?.topicId ?? ''
+      s.leaderId = leader?.nodeId ?? -1
+      s.leaderEpoch = leader?.leaderEpoch ?? -1
+      if (s.leaderId >= 0) this.#ensureLoop(s.leaderId)
+      // No leader right now (e.g. a broker shutting down answered): ask again later, or the
+      // partition would never be fetched again.
+      else all = false
+    }
+    return all
   }
 
   #ensureLoop(nodeId: number): void {
@@ -382,7 +352,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   /** One turn of a leader's loop; returns the backoff for the next failure. */
   async #loopOnce(nodeId: number, wake: WakeSignal, backoffMs: number): Promise<number> {
     {
-      if (this.#metadataStale) await this.#maybeRefreshLeaders()
+      if (this.#leaders.stale) await this.#leaders.maybeRefresh()
       const limits = this.#options.buffer
       const now = Date.now()
       // Buffers the taker cannot take now (paused, refused) do not hold up other partitions:
@@ -402,7 +372,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
       if (ready.length === 0) {
         // Nothing to fetch here: wait for resume/take/seek/assign, or re-check retry timers
         // and (while some leader is unknown) the next metadata refresh.
-        await wake.wait(this.#metadataStale ? Math.max(50, this.#nextRefreshAt - now) : 1000)
+        await wake.wait(this.#leaders.stale ? Math.max(50, this.#leaders.nextRefreshAt - now) : 1000)
         return backoffMs
       }
       const ok = await this.#fetchOnce(nodeId, ready)
@@ -452,7 +422,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
       if (!response) {
         for (const { state } of sent.values()) state.inFlight = false
         if (!this.#closed) {
-          this.#metadataStale = true
+          this.#leaders.markStale()
           this.emit('fetch_error', { error: error as Error, nodeId })
         }
         return false
@@ -524,7 +494,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
       return
     }
     state.retryAt = Date.now() + (STALE_LEADER.has(name) ? 100 : 1000)
-    if (STALE_LEADER.has(name)) this.#metadataStale = true
+    if (STALE_LEADER.has(name)) this.#leaders.markStale()
     this.emit('fetch_error', {
       error: new Error(`fetch ${state.topic}#${state.partition}: ${name}`),
       topic: state.topic,

@@ -3,7 +3,12 @@ import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { consumerGroupHeartbeatV1 } from '@platformatic/kafka'
 import type { KafkaCluster } from '../kafka/cluster.ts'
-import { COORDINATOR_BUSY, COORDINATOR_MOVED, protocolErrorName } from '../kafka/protocol-errors.ts'
+import {
+  COORDINATOR_BUSY,
+  COORDINATOR_MOVED,
+  errorsFlagged,
+  protocolErrorName,
+} from '../kafka/protocol-errors.ts'
 import { EngineError } from './errors.ts'
 import type { TopicPartition } from './types.ts'
 import { partitionKey } from './types.ts'
@@ -47,20 +52,10 @@ export interface MembershipEvents {
 const LEAVE_TIMEOUT_MS = 3000
 
 /** Errors after which this member lost its partitions and must join again with epoch 0. */
-const FENCED = new Set(['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH'])
+const FENCED = errorsFlagged('consumer', 'fenced')
 
 /** Errors that no retry fixes. */
-const FATAL = new Set([
-  'GROUP_AUTHORIZATION_FAILED',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'UNSUPPORTED_ASSIGNOR',
-  'UNSUPPORTED_VERSION',
-  'INVALID_REQUEST',
-  'GROUP_MAX_SIZE_REACHED',
-  'INVALID_REGULAR_EXPRESSION',
-  'FENCED_INSTANCE_ID',
-  'GROUP_ID_NOT_FOUND',
-])
+const FATAL = errorsFlagged('consumer', 'fatal')
 
 /**
  * A KIP-848 consumer group member (ConsumerGroupHeartbeat v1): joins, heartbeats at the

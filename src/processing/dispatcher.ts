@@ -4,7 +4,8 @@ import type { EventBus } from '../instrumentation/events.ts'
 import type { PartitionRun } from './partition-run.ts'
 import type { PartitionProgress } from './progress.ts'
 import { ConsumedRecord } from './record.ts'
-import type { ConsumerGroupInfo } from './runtime-input.ts'
+import { type RouteErrorReport, type Routing, route } from './routing/route.ts'
+import type { ConsumerGroupInfo, VirtualPartitionsSettings } from './runtime-input.ts'
 import type { TimeSlice } from './time-slice.ts'
 import { type UnitHost, WorkUnit } from './work-unit.ts'
 
@@ -38,6 +39,11 @@ export interface DispatcherOptions {
  */
 const PLAIN_CHECK_EVERY = 16
 
+const LANE_ERRORS = {
+  partitioner: 'virtual_partitions.partitioner.error',
+  reducer: 'virtual_partitions.reducer.error',
+} as const
+
 /** Where a take's dispatch stands: it stops when the time slice is spent and goes on from here. */
 class Take {
   readonly batches: readonly PartitionRecords[]
@@ -47,6 +53,8 @@ class Take {
   progress: PartitionProgress | undefined
   /** Units gathered for a batch handler, per lane. */
   units: Map<string, WorkUnit> | undefined
+  /** How the run's topic routes records to lanes (ordering 'key' only). */
+  lanes: Routing | undefined
   /** The next record of the batch. */
   record = 0
   checkEvery = PLAIN_CHECK_EVERY
@@ -67,9 +75,22 @@ class Take {
  */
 export class Dispatcher {
   readonly #o: DispatcherOptions
+  /** Lane routing per topic's settings, built once (route runs per record: nothing built there). */
+  readonly #routing = new WeakMap<VirtualPartitionsSettings, Routing>()
+  /** Reports a record's lane routing error (one function for all records). */
+  readonly #routeError: RouteErrorReport
 
   constructor(options: DispatcherOptions) {
     this.#o = options
+    this.#routeError = (stage, error, record) =>
+      this.#o.events.emit('error.occurred', {
+        type: LANE_ERRORS[stage],
+        error,
+        consumerGroup: this.#o.group.name,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+      })
   }
 
   /**
@@ -105,6 +126,8 @@ export class Dispatcher {
         take.run = run
         take.progress = run.progress
         take.units = run.topic.batchHandler ? new Map<string, WorkUnit>() : undefined
+        take.lanes =
+          run.topic.processing.ordering === 'key' ? this.#lanes(run.topic.virtualPartitions) : undefined
         take.record = 0
         take.checkEvery =
           filter !== undefined || run.topic.processing.ordering === 'key' ? 1 : PLAIN_CHECK_EVERY
@@ -151,7 +174,7 @@ export class Dispatcher {
           continue
         }
         progress.track(record.offset)
-        const lane = this.#laneOf(run, wrapped)
+        const lane = this.#laneOf(run, take.lanes, wrapped)
         take.taken++
         if (units) {
           // A batch handler gets consecutive records of one lane (of the partition, when unordered).
@@ -180,40 +203,23 @@ export class Dispatcher {
   }
 
   /** The lane of a record under its topic's ordering (null: no ordering). */
-  #laneOf(run: PartitionRun, record: ConsumedRecord<unknown>): string | null {
+  #laneOf(run: PartitionRun, lanes: Routing | undefined, record: ConsumedRecord<unknown>): string | null {
     const { ordering } = run.topic.processing
     if (ordering === 'unordered') return null
-    if (ordering === 'partition') return run.key
-    const vp = run.topic.virtualPartitions
-    let value: unknown
-    try {
-      value = vp.partitioner(record)
-    } catch (error) {
-      this.#report('virtual_partitions.partitioner.error', error, run, record.offset)
-      return run.laneKey(0)
-    }
-    let lane = 0
-    try {
-      lane = vp.reducer(value, vp.maxPartitions)
-      if (!Number.isInteger(lane) || lane < 0 || lane >= vp.maxPartitions) {
-        throw new RangeError(`reducer returned ${lane}; expected an integer in [0, ${vp.maxPartitions})`)
-      }
-    } catch (error) {
-      this.#report('virtual_partitions.reducer.error', error, run, record.offset)
-      lane = 0
-    }
-    return run.laneKey(lane)
+    if (ordering === 'partition' || lanes === undefined) return run.key
+    return run.laneKey(route(record, lanes, this.#routeError))
   }
 
-  #report(
-    type:
-      | 'consumer.filter.error'
-      | 'virtual_partitions.partitioner.error'
-      | 'virtual_partitions.reducer.error',
-    error: unknown,
-    run: PartitionRun,
-    offset: number,
-  ): void {
+  #lanes(vp: VirtualPartitionsSettings): Routing {
+    let routing = this.#routing.get(vp)
+    if (!routing) {
+      routing = { partitioner: vp.partitioner, reducer: vp.reducer, count: vp.maxPartitions }
+      this.#routing.set(vp, routing)
+    }
+    return routing
+  }
+
+  #report(type: 'consumer.filter.error', error: unknown, run: PartitionRun, offset: number): void {
     this.#o.events.emit('error.occurred', {
       type,
       error: error instanceof Error ? error : new Error(String(error)),

@@ -2,7 +2,6 @@
 // progress committing into a map, the consumer-group failure policy with an in-memory dead
 // letter sink. Deterministic tests of budgets, revocation races and shutdown; no broker.
 import { pino } from 'pino'
-import { defaultLaneReducer } from '../../src/app/lane-reducer.ts'
 import type { ConsumerRecord, OffsetToCommit } from '../../src/engine/types.ts'
 import { partitionKey } from '../../src/engine/types.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../../src/instrumentation/events.ts'
@@ -11,6 +10,7 @@ import { raw } from '../../src/processing/deserializers.ts'
 import { RetryThenDeadLetter } from '../../src/processing/failure-policy.ts'
 import { OffsetCommitProgress } from '../../src/processing/offset-commit-progress.ts'
 import { ProcessingRuntime, type RecordFilter } from '../../src/processing/processing-runtime.ts'
+import { defaultLaneReducer } from '../../src/processing/routing/reducers.ts'
 import type { ProcessingSettings, RetrySettings, RuntimeTopic } from '../../src/processing/runtime-input.ts'
 import { InMemorySource } from './in-memory-source.ts'
 

@@ -1,8 +1,8 @@
 /** `virtualPartitions`: lanes inside a partition for `processing.ordering: 'key'`. */
 import type { z } from 'zod'
 import type { ConsumedRecord } from '../../processing/record.ts'
+import { defaultLaneReducer } from '../../processing/routing/reducers.ts'
 import type { VirtualPartitionsSettings } from '../definition.ts'
-import { defaultLaneReducer } from '../lane-reducer.ts'
 import { fn, integerAtLeast, options } from './rules.ts'
 
 export { defaultLaneReducer }

@@ -10,9 +10,11 @@ import { shortLockWarning } from './lock-timing.ts'
 import type { SessionHost, ShareFetchOptions } from './session-host.ts'
 import { resolveShareOptions } from './share-consumer-options.ts'
 import type { ShareConsumerEvents, ShareConsumerOptions, ShareConsumerStats } from './share-consumer-types.ts'
+import { ShareLeaders } from './share-leaders.ts'
 import { ShareMembership } from './share-membership.ts'
 import { SharePartition } from './share-partition.ts'
 import { ShareSession } from './share-session.ts'
+import { type ShareTakeHost, takeShareRecords } from './share-take.ts'
 import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecords } from './types.ts'
 
 export type * from './share-consumer-types.ts'
@@ -42,7 +44,6 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   /** False once `stopFetching()` was called: no partition is fetched any more. */
   #fetching = true
   #closing: Promise<void> | undefined
-  #refreshing: Promise<void> | undefined
   #warnedRenew = false
   #warnedLock = false
   /** record_limit: a waitForRecords found nothing buffered, and no fetch has brought records since. */
@@ -50,6 +51,12 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   /** What the application's last take asked for: the records it could start then. */
   #demand: number
   readonly #host: SessionHost
+  /** Leaders and topic ids of every known partition; a session per leader. */
+  readonly #leaders: ShareLeaders
+  readonly #taker: ShareTakeHost = {
+    lockLost: (p, offsets) => this.#lockLost(p, offsets, 'the lock expired before the record was taken'),
+    touched: (p) => this.#sessions.get(p.leaderId)?.wake(),
+  }
 
   constructor(options: ShareConsumerOptions) {
     super()
@@ -84,6 +91,14 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       if (e.rejoin) joinedEpoch = 0
     })
     this.#membership.on('fatal', (error) => void this.#fail(error))
+    this.#leaders = new ShareLeaders({
+      cluster: this.#cluster,
+      partitions: () => this.#partitions.values(),
+      byId: this.#byId,
+      sessionOf: (nodeId) => this.#sessions.get(nodeId),
+      sessionFor: (nodeId) => this.#session(nodeId),
+      warning: (error) => this.emit('warning', { source: 'session', error }),
+    })
     this.#host = {
       groupId: options.groupId,
       memberId: this.#membership.memberId,
@@ -110,7 +125,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         this.#wanted = false
         this.#recordsAvailable.notify()
       },
-      leadersStale: () => void this.#refreshLeaders(),
+      leadersStale: () => this.#leaders.stale(),
       lockLost: (p, offsets, reason) => this.#lockLost(p, offsets, reason),
       fetched: (event) => this.emit('fetched', event),
       acknowledged: (event) => this.emit('acknowledged', event),
@@ -178,35 +193,17 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   /**
-   * Up to `max` acquired records, grouped per partition in offset order (round-robin over
-   * partitions); `limit` caps each partition's share (records left stay buffered, locked).
+   * Up to `max` acquired records, grouped per partition in offset order, spread evenly over the
+   * partitions that have some (as the group consumer's fetcher takes, starting one partition
+   * further each call); `limit` caps each partition's share (records left stay buffered, locked).
    * Records whose lock expired while buffered are released instead (lock_lost).
    */
   takeRecords(max = Number.POSITIVE_INFINITY, limit?: IntakeLimit): ShareRecords[] {
     // Without lock renewal, the next fetch asks for no more than this (see ShareSession).
     if (Number.isFinite(max) && max > 0) this.#demand = Math.min(max, this.#fetch.maxRecords)
-    const out: ShareRecords[] = []
     const partitions = [...this.#partitions.values()]
     const n = partitions.length
-    let remaining = max
-    const now = Date.now()
-    for (let i = 0; i < n && remaining > 0; i++) {
-      const p = partitions[(this.#roundRobin + i) % n]!
-      if (p.buffered === 0) continue
-      let wanted = Math.min(remaining, p.buffered)
-      if (limit) {
-        wanted = Math.max(0, Math.min(wanted, Math.floor(limit(p.key, wanted))))
-        p.refused = wanted === 0
-      }
-      if (wanted === 0) continue
-      const { records, expired } = p.take(wanted, now)
-      if (expired.length > 0) this.#lockLost(p, expired, 'the lock expired before the record was taken')
-      if (records.length > 0) {
-        out.push({ topic: p.topic, partition: p.partition, records })
-        remaining -= records.length
-      }
-      this.#sessions.get(p.leaderId)?.wake()
-    }
+    const out = takeShareRecords(partitions, this.#roundRobin, max, limit, Date.now(), this.#taker)
     this.#roundRobin = n === 0 ? 0 : (this.#roundRobin + 1) % n
     return out
   }
@@ -370,6 +367,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   async #close(aborted: boolean): Promise<void> {
     const wasRunning = this.#state === 'running'
     this.#state = 'closing'
+    this.#leaders.close()
     this.#recordsAvailable.notify()
     if (wasRunning) {
       for (const p of this.#partitions.values()) {
@@ -441,39 +439,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       }
     }
     this.emit('assignment', { partitions, added, removed })
-    await this.#refreshLeaders()
-  }
-
-  /** Leaders and topic ids of every known partition; starts a session per leader. */
-  #refreshLeaders(): Promise<void> {
-    this.#refreshing ??= (async () => {
-      try {
-        const topics = [...new Set([...this.#partitions.values()].map((p) => p.topic))]
-        if (topics.length === 0) return
-        const metadata = await this.#cluster.refreshMetadata(topics)
-        for (const p of this.#partitions.values()) {
-          const meta = metadata.get(p.topic)
-          const leader = meta?.partitions[p.partition]?.nodeId ?? -1
-          if (meta && p.topicId !== meta.topicId) {
-            if (p.topicId) this.#byId.delete(`${p.topicId}:${p.partition}`)
-            p.topicId = meta.topicId
-            this.#byId.set(`${p.topicId}:${p.partition}`, p)
-          }
-          if (leader !== p.leaderId) {
-            const previous = this.#sessions.get(p.leaderId)
-            p.leaderId = leader
-            previous?.wake()
-          }
-          if (leader >= 0) this.#session(leader)?.wake()
-        }
-      } catch (error) {
-        this.emit('warning', { source: 'session', error: error as Error })
-        setTimeout(() => void this.#refreshLeaders(), 500).unref()
-      } finally {
-        this.#refreshing = undefined
-      }
-    })()
-    return this.#refreshing
+    await this.#leaders.refresh()
   }
 
   #session(nodeId: number): ShareSession | undefined {

@@ -1,5 +1,5 @@
 import { protocolErrorsCodesById } from '@platformatic/kafka'
-import { kafkaErrorName } from '../../kafka/protocol-errors.ts'
+import { errorsFlagged, kafkaErrorName } from '../../kafka/protocol-errors.ts'
 import { ShareError } from './errors.ts'
 import type { SharePartition } from './share-partition.ts'
 
@@ -24,17 +24,8 @@ export function shareKafkaError(code: number, context: string, message?: string 
 }
 
 /** Top-level errors of ShareFetch and ShareAcknowledge. */
-const SESSION_ERRORS = new Set([
-  'SHARE_SESSION_NOT_FOUND',
-  'INVALID_SHARE_SESSION_EPOCH',
-  'SHARE_SESSION_LIMIT_REACHED',
-])
-const FATAL_ERRORS = new Set([
-  'GROUP_AUTHORIZATION_FAILED',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'INVALID_REQUEST',
-  'UNSUPPORTED_VERSION',
-])
+const SESSION_ERRORS = errorsFlagged('share', 'sessionReset')
+const FATAL_ERRORS = errorsFlagged('share', 'requestFatal')
 
 /**
  * What a top-level ShareFetch / ShareAcknowledge error means: `session` (open a new session),
@@ -60,13 +51,8 @@ export function classifyFetchPartitionError(code: number): 'fatal' | 'leader_mov
 }
 
 /** Partition acknowledgement errors after which the member no longer holds the locks. */
-const LOCKS_GONE = new Set([
-  'NOT_LEADER_OR_FOLLOWER',
-  'FENCED_LEADER_EPOCH',
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'UNKNOWN_TOPIC_ID',
-])
-const NOT_RETRIABLE = new Set(['INVALID_REQUEST', 'GROUP_AUTHORIZATION_FAILED', 'TOPIC_AUTHORIZATION_FAILED'])
+const LOCKS_GONE = errorsFlagged('share', 'locksGone')
+const NOT_RETRIABLE = errorsFlagged('share', 'ackFailed')
 
 /** How a partition's acknowledgement error code settles the unit sent for it. */
 export function classifyAckError(

@@ -4,7 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { IMPLEMENTED_VERSIONS } from '../../kafka/api-versions.ts'
 import * as shareGroupHeartbeatV1 from '../../kafka/apis/share-group-heartbeat-v1.ts'
 import type { KafkaCluster } from '../../kafka/cluster.ts'
-import { COORDINATOR_BUSY, COORDINATOR_MOVED, protocolErrorName } from '../../kafka/protocol-errors.ts'
+import {
+  COORDINATOR_BUSY,
+  COORDINATOR_MOVED,
+  errorsFlagged,
+  protocolErrorName,
+} from '../../kafka/protocol-errors.ts'
 import type { TopicPartition } from '../types.ts'
 import { partitionKey } from '../types.ts'
 import { WakeSignal } from '../wake-signal.ts'
@@ -27,17 +32,10 @@ export interface ShareMembershipEvents {
 }
 
 /** After these the member is out of the group: rejoin with epoch 0 and the same member id. */
-const REJOIN = new Set(['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH', 'GROUP_ID_NOT_FOUND'])
+const REJOIN = errorsFlagged('share', 'fenced')
 
 /** No retry fixes these. */
-const FATAL = new Set([
-  'GROUP_AUTHORIZATION_FAILED',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_MAX_SIZE_REACHED',
-  'INVALID_REQUEST',
-  'UNSUPPORTED_VERSION',
-  'INCONSISTENT_GROUP_PROTOCOL',
-])
+const FATAL = errorsFlagged('share', 'fatal')
 
 /**
  * A KIP-932 share-group member (ShareGroupHeartbeat v1): a client-generated member id kept for

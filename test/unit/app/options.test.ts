@@ -7,12 +7,12 @@ import {
   type ShareGroupBuilder,
 } from '../../../src/app/app-builder.ts'
 import { ConfigurationError, describeValue } from '../../../src/app/configuration-error.ts'
-import { defaultLaneReducer, fnv1a32 } from '../../../src/app/lane-reducer.ts'
 import type { AppLogger, AppOptions } from '../../../src/app/options/app.ts'
 import { defaultPartitioner } from '../../../src/app/options/virtual-partitions.ts'
 import type { ConsumerRecord } from '../../../src/engine/types.ts'
 import { json, raw } from '../../../src/processing/deserializers.ts'
 import { ConsumedRecord } from '../../../src/processing/record.ts'
+import { defaultLaneReducer, fnv1a32 } from '../../../src/processing/routing/reducers.ts'
 
 const handler = async () => {}
 const SECRET = 'S3cr3t-pa55w0rd'

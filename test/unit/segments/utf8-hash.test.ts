@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { defaultLaneReducer, fnv1a32, fnv1a32Utf8 } from '../../../src/app/lane-reducer.ts'
+import { defaultLaneReducer, fnv1a32, fnv1a32Utf8 } from '../../../src/processing/routing/reducers.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 
 const encoder = new TextEncoder()

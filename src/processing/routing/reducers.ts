@@ -1,7 +1,8 @@
 /**
- * The default reducer: maps a partitioner value to a lane. Its output decides which lane (and,
- * with parallel segments, which process) sees a key, so it must never change between versions:
- * the tests pin golden values.
+ * The built-in reducers: map a partitioner value to a lane or a segment in [0, count). Their
+ * output decides which lane (and, with parallel segments, which process) sees a key, so it must
+ * never change between versions: the tests pin golden values. They live beside `route`, which
+ * needs to know which of them hash a value's text.
  */
 
 const FNV_OFFSET_BASIS = 0x811c9dc5
@@ -86,4 +87,40 @@ function hashOf(value: unknown): number {
 export function defaultLaneReducer(value: unknown, maxPartitions: number): number {
   if (value === null || value === undefined) return 0
   return avalanche(hashOf(value)) % maxPartitions
+}
+
+/**
+ * The default segment reducer: a stable, well-spread hash (FNV-1a over the value's bytes with a
+ * final avalanche — the lane reducer's) modulo `count`. Strings hash their UTF-8 bytes, numbers
+ * and other values the text of `String(value)`, Buffers their bytes; `null` and `undefined` go
+ * to segment 0.
+ */
+export function defaultSegmentReducer(value: unknown, count: number): number {
+  return defaultLaneReducer(value, count)
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * Karafka's default reducer, for teams migrating from Karafka with its routing kept: the sum of
+ * the value's UTF-8 bytes (Ruby's `String#sum`, 16 bits) modulo `count`. `null`/`undefined`
+ * read as "" (Ruby's `nil.to_s`), segment 0. It spreads poorly ("0" and "5" collide with 5
+ * segments); prefer {@link defaultSegmentReducer} for new groups.
+ */
+export function karafkaReducer(value: unknown, count: number): number {
+  const bytes =
+    value instanceof Uint8Array
+      ? value
+      : encoder.encode(value === null || value === undefined ? '' : String(value))
+  let sum = 0
+  for (const b of bytes) sum += b
+  return (sum & 0xffff) % count
+}
+
+/**
+ * True for the built-in reducers, which hash `String(value)`: an object whose text is
+ * `[object …]` would give every record one lane or segment. A custom reducer may read objects.
+ */
+export function hashesText(reducer: (value: unknown, count: number) => number): boolean {
+  return reducer === defaultLaneReducer || reducer === defaultSegmentReducer || reducer === karafkaReducer
 }
