@@ -5,16 +5,7 @@
 // allow. An older Node (20, which lacks Promise.withResolvers) is refused with the reason, both
 // by `import 'multilane'` and by the `multilane` command.
 import assert from 'node:assert/strict'
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -27,13 +18,8 @@ import {
   uniqueName,
 } from '../../support/kafka.ts'
 import { nodeBinary } from './node-binary.ts'
+import { ok, packAndInstall, pkg, repo, run } from './packed-project.ts'
 
-const repo = join(import.meta.dirname, '../../..')
-const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
-  version: string
-  engines: { node: string }
-  devDependencies: Record<string, string>
-}
 const LOWEST = minimumNodeVersion(pkg.engines.node)
 /** Older than engines allow: the system Node of the machines this project started on. */
 const TOO_OLD = '20.20.2'
@@ -41,63 +27,12 @@ const PARTITIONS = 2
 const RECORDS = 20
 
 const dir = mkdtempSync(join(tmpdir(), 'multilane-package-'))
-const project = join(dir, 'project')
+let project = ''
 let tarball = ''
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv = {},
-  timeoutMs = 180_000,
-): SpawnSyncReturns<string> {
-  return spawnSync(command, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: timeoutMs,
-  })
-}
-
-function ok(result: SpawnSyncReturns<string>, what: string): string {
-  assert.equal(
-    result.status,
-    0,
-    `${what} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`,
-  )
-  return result.stdout
-}
-
 before(() => {
-  ok(run('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], repo), 'npm pack')
-  const name = readdirSync(dir).find((f) => f.endsWith('.tgz'))
-  assert.ok(name, 'npm pack wrote a tarball')
-  tarball = join(dir, name)
-
-  mkdirSync(project)
-  writeFileSync(
-    join(project, 'package.json'),
-    `${JSON.stringify({ name: 'first-multilane-app', private: true, type: 'module' }, null, 2)}\n`,
-  )
-  // The same TypeScript and Node types as the repository: already in npm's cache after `npm ci`.
-  ok(
-    run(
-      'npm',
-      [
-        'install',
-        '--prefer-offline',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        tarball,
-        `typescript@${pkg.devDependencies.typescript}`,
-        `@types/node@${pkg.devDependencies['@types/node']}`,
-      ],
-      project,
-    ),
-    'npm install of the tarball',
-  )
+  ;({ tarball, project } = packAndInstall(dir, 'first-multilane-app'))
   for (const file of ['app.ts', 'tsconfig.json'])
     copyFileSync(join(import.meta.dirname, 'consumer', file), join(project, file))
 })
