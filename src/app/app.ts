@@ -21,6 +21,7 @@ import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
 import { type AppHealth, FencingWatch, judgeHealth } from './health.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
 import type { AppOptions } from './options/app.ts'
+import { runStopHooks } from './stop-hooks.ts'
 
 type AppState = 'defining' | 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -286,7 +287,9 @@ export class App {
    * Registers `hook` to run once the app has stopped (records drained, offsets committed, groups
    * left), before `stop()` / `run()` resolve: close what the app module opened, e.g. a `/metrics`
    * server (`app.onStop(() => new Promise((r) => server.close(() => r())))`). Hooks run one after
-   * another, in the order registered; a hook that throws is logged and the others still run.
+   * another, in the order registered; a hook that throws is logged and the others still run. Each
+   * is waited for up to `shutdownTimeoutMs`: one still pending then is logged and left behind,
+   * and `run()` rejects with SHUTDOWN_TIMEOUT (`multilane run` exits 1).
    */
   onStop(hook: () => unknown): this {
     if (typeof hook !== 'function') {
@@ -328,13 +331,12 @@ export class App {
     } catch (error) {
       this.#logger.error({ err: error }, 'closing the dead letter producer failed')
     }
-    for (const hook of this.#stopHooks) {
-      try {
-        await hook()
-      } catch (error) {
-        this.#logger.error({ err: error }, 'an onStop hook failed')
-      }
-    }
+    const hookFailure = await runStopHooks(
+      this.#stopHooks,
+      this.definition().settings.shutdownTimeoutMs,
+      this.#logger,
+    )
+    this.#stopFailure ??= hookFailure
     await this.#closeProducer()
     this.#tracing.stop()
     this.#state = 'stopped'

@@ -135,3 +135,16 @@ test('run --processes 2 with groupInstanceId: each worker joins with its own ins
   assert.equal(result.code, 0, result.stderr)
   assert.doesNotMatch(result.stderr, /restarting/)
 })
+
+test('run: an onStop hook that never settles is given up at shutdownTimeoutMs, named in the log, and run exits 1', async () => {
+  const run = await runUntilHandled(
+    [],
+    { OPEN_HANDLE_ON_STOP: 'hang', OPEN_HANDLE_SHUTDOWN_TIMEOUT_MS: '2000', OPEN_HANDLE_LOG: '1' },
+    1,
+  )
+  run.child.kill('SIGTERM')
+  const result = await exited(run)
+  assert.equal(result.code, 1, result.stderr)
+  assert.match(result.stdout, /onStop hook/)
+  assert.match(result.stderr, /SHUTDOWN_TIMEOUT.*onStop/)
+})
