@@ -38,7 +38,7 @@ for (const style of ['continuous', 'blocking'] as const) {
           busy(1)
           if (++filterCalls === 20)
             setImmediate(() => {
-              revoked = h.source.revoke([{ topic: T, partition: 0 }], 'rebalance')
+              revoked = h.source.revoke([{ topic: T, partition: 0 }], 'revoked')
             })
           return true
         },
