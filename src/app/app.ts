@@ -69,6 +69,8 @@ export class App {
   readonly #stopHooks: Array<() => unknown> = []
   /** Why the graceful stop failed (a final commit, records abandoned at shutdownTimeoutMs): run() rejects with it. */
   #stopFailure: Error | undefined
+  /** Aborted by the first stop(): ends a start's wait for the cluster at once. */
+  readonly #stopRequested = new AbortController()
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
@@ -196,7 +198,7 @@ export class App {
         ...definition.shareGroups.map((group) => this.#shareRuntimeOf(definition, group)),
       ]
       // A cluster not reachable yet (restarting, failing over) is waited for, up to kafka.startTimeoutMs.
-      await waitForCluster(definition.settings.kafka, this.#logger, () => this.#state !== 'starting')
+      await waitForCluster(definition.settings.kafka, this.#logger, this.#stopRequested.signal)
       await this.#tracing.start()
       await checkDeadLetterTopics(definition)
       await applyShareGroupConfigs(definition)
@@ -304,6 +306,7 @@ export class App {
 
   /** Graceful shutdown: stop taking records, finish in-flight ones (up to shutdownTimeoutMs), commit, leave. */
   stop(): Promise<void> {
+    this.#stopRequested.abort()
     if (this.#state === 'defining') this.#state = 'stopped'
     this.#stopping ??= this.#stop()
     return this.#stopping

@@ -20,12 +20,13 @@ export function isClusterUnreachable(error: unknown): boolean {
  * Resolves once a broker answers a metadata request. While none is reachable it retries (0.5 s,
  * doubling to 5 s), logging each failed attempt, until `kafka.startTimeoutMs` has passed; then
  * rejects with NO_BROKER_REACHABLE naming the attempts. Other errors (authentication) reject at
- * once, and so does the wait when `cancelled()` (the app is being stopped).
+ * once. Once `stopped` aborts (the app is being stopped) a failed attempt rejects at once and a
+ * wait between attempts ends at once, resolving: a stop must not wait out a 5 s backoff.
  */
 export async function waitForCluster(
   kafka: KafkaConnectionOptions,
   logger: Logger,
-  cancelled: () => boolean,
+  stopped: AbortSignal,
 ): Promise<void> {
   const timeoutMs = kafka.startTimeoutMs ?? START_TIMEOUT_DEFAULT_MS
   const started = Date.now()
@@ -37,7 +38,7 @@ export async function waitForCluster(
       if (attempt > 1) logger.info({ attempt }, `a broker answered (attempt ${attempt}): starting`)
       return
     } catch (error) {
-      if (!isClusterUnreachable(error) || cancelled()) throw error
+      if (!isClusterUnreachable(error) || stopped.aborted) throw error
       const elapsed = Date.now() - started
       if (elapsed + delay > timeoutMs) {
         throw new ClusterError(
@@ -53,8 +54,8 @@ export async function waitForCluster(
     } finally {
       await cluster.close()
     }
-    await sleep(delay)
-    if (cancelled()) return
+    await sleep(delay, undefined, { signal: stopped }).catch(() => {})
+    if (stopped.aborted) return
     delay = Math.min(delay * 2, MAX_RETRY_MS)
   }
 }

@@ -23,8 +23,11 @@ async function freePort(): Promise<number> {
 
 /** A pino logger whose lines are kept (parsed). */
 function capturingLogger() {
-  const lines: Array<{ msg: string; attempt?: number; level: number }> = []
-  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+  const lines: Array<{ msg: string; attempt?: number; retryInMs?: number; level: number; at: number }> = []
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void lines.push({ ...JSON.parse(line), at: Date.now() }) },
+  )
   return { logger, attempts: () => lines.filter((l) => l.msg.includes('no broker reachable at start')) }
 }
 
@@ -75,4 +78,28 @@ test('no broker reachable within kafka.startTimeoutMs: the start fails with NO_B
     return true
   })
   assert.ok(attempts().length >= 2, `each failed attempt is logged (${attempts().length})`)
+})
+
+test('stop() while the start waits between attempts ends the start before that wait would have ended', async () => {
+  const port = await freePort()
+  const { logger, attempts } = capturingLogger()
+  const app = createApp({
+    kafka: { bootstrap: `127.0.0.1:${port}`, clientId: 'start-retry', startTimeoutMs: 120_000 },
+    logger,
+  })
+  app.consumerGroup(uniqueName('start-retry'), (g) => g.topic('start-retry-none', { handler: () => {} }))
+  const started = app.start()
+  // The waits double from 0.5 s up to 5 s: stop during the first 5 s one.
+  await waitUntil(() => attempts().some((l) => l.retryInMs === 5000), {
+    timeoutMs: 60_000,
+    message: 'an attempt followed by a 5 s wait',
+  })
+  const waiting = attempts().find((l) => l.retryInMs === 5000)!
+  await app.stop()
+  await started
+  const stoppedAt = Date.now()
+  assert.ok(
+    stoppedAt < waiting.at + waiting.retryInMs!,
+    `stop() ended ${stoppedAt - waiting.at} ms after the attempt, not before its ${waiting.retryInMs} ms wait was over`,
+  )
 })
