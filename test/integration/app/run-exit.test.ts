@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createTopic, produceRecords, uniqueName, waitUntil, within } from '../../support/kafka.ts'
-import { type CliResult, spawnMultilane } from '../../support/launcher.ts'
+import { alive, type CliResult, spawnMultilane } from '../../support/launcher.ts'
 import { cliEnv, repo } from '../../support/segments.ts'
 
 const fixture = join(repo, 'test/fixtures/open-handle-app.ts')
@@ -162,14 +162,6 @@ test('run --processes 2 with the supervisor SIGKILLed: each worker sees its chan
     }),
   )
   const workers = () => [...run.output().matchAll(/started \(pid (\d+)\)/g)].map((m) => Number(m[1]))
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0)
-      return true
-    } catch {
-      return false
-    }
-  }
   try {
     await waitUntil(() => (run.output().match(/^A \d+ [1-9]/gm) ?? []).length >= 2, {
       timeoutMs: 90_000,

@@ -5,19 +5,10 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { uniqueName, waitUntil, within } from '../../support/kafka.ts'
-import { spawnMultilane } from '../../support/launcher.ts'
+import { alive, spawnMultilane } from '../../support/launcher.ts'
 import { cliEnv, repo } from '../../support/segments.ts'
 
 const fixture = join(repo, 'test/fixtures/open-handle-app.ts')
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 test('run --processes 2: the probe child of an import that never finishes ends with the supervisor stopped by SIGTERM', async () => {
   const run = spawnMultilane(
