@@ -40,12 +40,13 @@ export const ERROR_CODES = {
   COMMIT_FAILED: 'An offset commit failed after its retries.',
   COMMIT_TIMEOUT: 'A commit at shutdown did not finish in time.',
   SHUTDOWN_TIMEOUT:
-    'Records still running at shutdownTimeoutMs were abandoned (they will be delivered again); the stop failed.',
+    'Records still running at shutdownTimeoutMs were abandoned (they will be delivered again), or an onStop hook did not settle within it; the stop failed.',
   PARTITION_NOT_ASSIGNED: 'A partition operation named a partition this member does not own.',
   PARTITION_NOT_OWNED: 'ctx.commit() for a partition being revoked or lost.',
   OFFSET_RESET_FAILED: 'Committed offsets or reset positions could not be read.',
   OFFSET_OUT_OF_SAFE_RANGE: 'An offset above 2^53 − 1, which multilane does not support.',
-  INVALID_OPTION: 'An engine option is invalid (GroupConsumer, ShareConsumer).',
+  INVALID_OPTION:
+    'An engine option is invalid (GroupConsumer, ShareConsumer), or command-line options that do not fit together (run --http-port with --processes past port 65535).',
   // Processing
   DESERIALIZATION_FAILED: 'A deserializer failed; the record is retried like a handler failure.',
   RETRY_BACKOFF: 'A retry attempt number is not a positive integer (a bug).',

@@ -1,13 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { type Logger, pino } from 'pino'
 import { MultilaneError } from '../errors.ts'
 import { attachDefaultLog } from '../instrumentation/default-log.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
 import { logFormatFromEnv, multilaneLogger } from '../instrumentation/pretty-log.ts'
 import { Tracing } from '../instrumentation/tracing.ts'
-import { KafkaCluster } from '../kafka/cluster.ts'
-import { resolveConnection } from '../kafka/connection-options.ts'
-import { alterGroupConfigs } from '../kafka/group-configs.ts'
 import { createConsumerGroupRuntime } from '../processing/consumer-group-runtime.ts'
 import { DeadLetterQueueProducer } from '../processing/dead-letter-queue.ts'
 import type { ProcessingRuntime } from '../processing/processing-runtime.ts'
@@ -21,6 +17,8 @@ import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
 import { type AppHealth, FencingWatch, judgeHealth } from './health.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
 import type { AppOptions } from './options/app.ts'
+import { applyShareGroupConfigs, checkDeadLetterTopics } from './start-checks.ts'
+import { runStopHooks } from './stop-hooks.ts'
 
 type AppState = 'defining' | 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -68,6 +66,8 @@ export class App {
   readonly #stopHooks: Array<() => unknown> = []
   /** Why the graceful stop failed (a final commit, records abandoned at shutdownTimeoutMs): run() rejects with it. */
   #stopFailure: Error | undefined
+  /** Aborted by the first stop(): ends a start's wait for the cluster at once. */
+  readonly #stopRequested = new AbortController()
 
   constructor(options: AppOptions) {
     this.#builder = new AppBuilder(options)
@@ -195,7 +195,7 @@ export class App {
         ...definition.shareGroups.map((group) => this.#shareRuntimeOf(definition, group)),
       ]
       // A cluster not reachable yet (restarting, failing over) is waited for, up to kafka.startTimeoutMs.
-      await waitForCluster(definition.settings.kafka, this.#logger, () => this.#state !== 'starting')
+      await waitForCluster(definition.settings.kafka, this.#logger, this.#stopRequested.signal)
       await this.#tracing.start()
       await checkDeadLetterTopics(definition)
       await applyShareGroupConfigs(definition)
@@ -286,7 +286,9 @@ export class App {
    * Registers `hook` to run once the app has stopped (records drained, offsets committed, groups
    * left), before `stop()` / `run()` resolve: close what the app module opened, e.g. a `/metrics`
    * server (`app.onStop(() => new Promise((r) => server.close(() => r())))`). Hooks run one after
-   * another, in the order registered; a hook that throws is logged and the others still run.
+   * another, in the order registered; a hook that throws is logged and the others still run. Each
+   * is waited for up to `shutdownTimeoutMs`: one still pending then is logged and left behind,
+   * and `run()` rejects with SHUTDOWN_TIMEOUT (`multilane run` exits 1).
    */
   onStop(hook: () => unknown): this {
     if (typeof hook !== 'function') {
@@ -301,6 +303,7 @@ export class App {
 
   /** Graceful shutdown: stop taking records, finish in-flight ones (up to shutdownTimeoutMs), commit, leave. */
   stop(): Promise<void> {
+    this.#stopRequested.abort()
     if (this.#state === 'defining') this.#state = 'stopped'
     this.#stopping ??= this.#stop()
     return this.#stopping
@@ -328,13 +331,12 @@ export class App {
     } catch (error) {
       this.#logger.error({ err: error }, 'closing the dead letter producer failed')
     }
-    for (const hook of this.#stopHooks) {
-      try {
-        await hook()
-      } catch (error) {
-        this.#logger.error({ err: error }, 'an onStop hook failed')
-      }
-    }
+    const hookFailure = await runStopHooks(
+      this.#stopHooks,
+      this.definition().settings.shutdownTimeoutMs,
+      this.#logger,
+    )
+    this.#stopFailure ??= hookFailure
     await this.#closeProducer()
     this.#tracing.stop()
     this.#state = 'stopped'
@@ -399,64 +401,6 @@ export class App {
       options.stopRequest?.removeEventListener('abort', onStopRequest)
     }
     if (this.#stopFailure) throw this.#stopFailure
-  }
-}
-
-/** How long the start check waits for a dead letter topic to appear in the metadata. */
-const DEAD_LETTER_TOPIC_WAIT_MS = 5000
-
-/** Dead letter topics must exist: a produce to a missing one would only time out, record after record. */
-async function checkDeadLetterTopics(definition: AppDefinition): Promise<void> {
-  const wanted = new Map<string, string[]>()
-  for (const group of [...definition.consumerGroups, ...definition.shareGroups]) {
-    for (const topic of group.topics) {
-      const dlq = topic.deadLetterQueue?.topic
-      if (dlq)
-        wanted.set(dlq, [...(wanted.get(dlq) ?? []), `consumerGroup "${group.name}" › topic "${topic.name}"`])
-    }
-  }
-  if (wanted.size === 0) return
-  const cluster = new KafkaCluster(resolveConnection(definition.settings.kafka))
-  try {
-    // A topic created just before the start (an example's set-up, a deployment's) reaches the
-    // metadata a moment later, on a cold broker seconds later: look again before calling it missing.
-    const deadline = Date.now() + DEAD_LETTER_TOPIC_WAIT_MS
-    let missing: Array<[string, string[]]>
-    for (;;) {
-      const metadata = await cluster.refreshMetadata([...wanted.keys()])
-      missing = [...wanted].filter(([name]) => !metadata.has(name))
-      if (missing.length === 0 || Date.now() >= deadline) break
-      await sleep(250)
-    }
-    if (missing.length > 0) {
-      throw new MultilaneError(
-        'DEAD_LETTER_TOPIC_MISSING',
-        missing
-          .map(
-            ([name, where]) =>
-              `${where.join(', ')} › deadLetterQueue.topic: topic "${name}" does not exist (waited ${DEAD_LETTER_TOPIC_WAIT_MS / 1000} s for it to appear); create it (\`multilane topics create ${name}\`) or fix the name`,
-          )
-          .join('\n'),
-      )
-    }
-  } finally {
-    await cluster.close()
-  }
-}
-
-/** Share group settings that live on the broker: set at start when the app defines them. */
-async function applyShareGroupConfigs(definition: AppDefinition): Promise<void> {
-  const wanted = definition.shareGroups.filter((g) => g.settings.autoOffsetReset !== undefined)
-  if (wanted.length === 0) return
-  const cluster = new KafkaCluster(resolveConnection(definition.settings.kafka))
-  try {
-    for (const group of wanted) {
-      await alterGroupConfigs(cluster, group.name, {
-        'share.auto.offset.reset': group.settings.autoOffsetReset!,
-      })
-    }
-  } finally {
-    await cluster.close()
   }
 }
 

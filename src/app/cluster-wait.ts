@@ -20,24 +20,31 @@ export function isClusterUnreachable(error: unknown): boolean {
  * Resolves once a broker answers a metadata request. While none is reachable it retries (0.5 s,
  * doubling to 5 s), logging each failed attempt, until `kafka.startTimeoutMs` has passed; then
  * rejects with NO_BROKER_REACHABLE naming the attempts. Other errors (authentication) reject at
- * once, and so does the wait when `cancelled()` (the app is being stopped).
+ * once. Once `stopped` aborts (the app is being stopped) an attempt under way is cut short (its
+ * connection closed) and rejects, and a wait between attempts ends at once, resolving: a stop
+ * must wait out neither a 5 s backoff nor a silent broker's kafka.requestTimeoutMs.
  */
 export async function waitForCluster(
   kafka: KafkaConnectionOptions,
   logger: Logger,
-  cancelled: () => boolean,
+  stopped: AbortSignal,
 ): Promise<void> {
   const timeoutMs = kafka.startTimeoutMs ?? START_TIMEOUT_DEFAULT_MS
   const started = Date.now()
   let delay = FIRST_RETRY_MS
   for (let attempt = 1; ; attempt++) {
     const cluster = new KafkaCluster(resolveConnection(kafka))
+    // A broker that accepts the connection but never answers would hold the attempt for
+    // kafka.requestTimeoutMs: a stop closes the connection, which ends the attempt at once.
+    const onStop = () => void cluster.close()
+    stopped.addEventListener('abort', onStop, { once: true })
     try {
+      if (stopped.aborted) return
       await cluster.refreshMetadata([])
       if (attempt > 1) logger.info({ attempt }, `a broker answered (attempt ${attempt}): starting`)
       return
     } catch (error) {
-      if (!isClusterUnreachable(error) || cancelled()) throw error
+      if (!isClusterUnreachable(error) || stopped.aborted) throw error
       const elapsed = Date.now() - started
       if (elapsed + delay > timeoutMs) {
         throw new ClusterError(
@@ -51,10 +58,11 @@ export async function waitForCluster(
         `no broker reachable at start (attempt ${attempt}): retrying in ${delay} ms, for up to kafka.startTimeoutMs (${timeoutMs} ms)`,
       )
     } finally {
+      stopped.removeEventListener('abort', onStop)
       await cluster.close()
     }
-    await sleep(delay)
-    if (cancelled()) return
+    await sleep(delay, undefined, { signal: stopped }).catch(() => {})
+    if (stopped.aborted) return
     delay = Math.min(delay * 2, MAX_RETRY_MS)
   }
 }

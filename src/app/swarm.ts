@@ -71,7 +71,7 @@ export interface RestartOptions {
 export const WORKER_EXIT = Object.freeze({
   /** No broker reachable within kafka.startTimeoutMs, or no coordinator found: the cluster is failing, not the worker. Restarted, not counted. */
   clusterUnreachable: 75,
-  /** A failure no restart can fix (a routing mismatch, an invalid definition): not restarted; the swarm stops, exit 1. */
+  /** A failure no restart can fix (a routing mismatch, an invalid definition, its HTTP port taken): not restarted; the swarm stops, exit 1. */
   fatal: 78,
 })
 
@@ -82,7 +82,13 @@ export const WORKER_EXIT = Object.freeze({
 export type SwarmMessage = { type: 'stop' } | { type: 'exit'; code: number }
 
 /** Error codes (anywhere in the cause chain) that make a worker exit with WORKER_EXIT.fatal. */
-const FATAL_CODES = new Set(['ROUTING_MISMATCH', 'INVALID_CONFIGURATION', 'INVALID_PLACEMENT'])
+// HTTP_PORT_IN_USE: another process holds the worker's port (P + 1 + w); a restart cannot free it.
+const FATAL_CODES = new Set([
+  'ROUTING_MISMATCH',
+  'INVALID_CONFIGURATION',
+  'INVALID_PLACEMENT',
+  'HTTP_PORT_IN_USE',
+])
 
 /** The exit code of a worker whose app failed with `error` (see WORKER_EXIT). */
 export function workerExitCode(error: unknown): number {

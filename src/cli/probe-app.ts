@@ -5,6 +5,10 @@
 import { loadAppModule } from './app-module.ts'
 import type { ProbeReply } from './app-probe.ts'
 
+// The parent gone (stopped by a signal, killed) closes the channel: nobody waits for the answer
+// any more, and a module whose import never finishes must not keep this process running on its own.
+process.on('disconnect', () => process.exit(1))
+
 function reply(message: ProbeReply): void {
   if (!process.send) throw new Error('probe-app runs as a child of `multilane run` (no IPC channel)')
   process.send(message, () => process.exit(0))

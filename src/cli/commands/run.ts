@@ -8,7 +8,8 @@ import { Command, InvalidArgumentError } from 'commander'
 import { withHttpEndpoints } from '../../app/http-endpoints.ts'
 import { checkPlacement } from '../../app/members.ts'
 import { planWorkers, RESTART_DEFAULTS, runSwarm } from '../../app/swarm.ts'
-import { withSwarmEndpoints } from '../../app/swarm-endpoints.ts'
+import { withSwarmEndpoints, workerPort } from '../../app/swarm-endpoints.ts'
+import { MultilaneError } from '../../errors.ts'
 import { appModulePath, loadAppModule } from '../app-module.ts'
 import { probeApp } from '../app-probe.ts'
 import { describeError } from '../errors.ts'
@@ -74,6 +75,13 @@ async function runWorkers(module: string, processes: number, opts: RunOptions): 
     )
   }
   const ids = workers.map((w) => w.worker)
+  const lastPort = opts.httpPort === undefined ? undefined : workerPort(opts.httpPort, Math.max(...ids))
+  if (lastPort !== undefined && lastPort > 65535) {
+    throw new MultilaneError(
+      'INVALID_OPTION',
+      `--http-port ${opts.httpPort}: with --processes ${processes} the workers serve on ports up to ${lastPort} (port + 1 + worker), past 65535: choose a port of at most ${opts.httpPort! - (lastPort - 65535)}`,
+    )
+  }
   return withSwarmEndpoints(opts.httpPort, ids, `--http-port ${opts.httpPort}`, () =>
     runSwarm({
       workers,

@@ -1,12 +1,14 @@
 // `multilane run` ends once the app has stopped, with the drain's status, even when the app
 // module holds a handle open (a /metrics server, as in docs/processing.md); `app.onStop` hooks
 // run after the drain to close such resources. With --processes, the supervisor does not run
-// the app module's top-level code (only the workers do), and it exits when it gives up.
+// the app module's top-level code (only the workers do), and it exits when it gives up; its
+// workers drain and run their onStop hooks when the supervisor is killed. An onStop hook that
+// never settles is bounded by shutdownTimeoutMs.
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createTopic, produceRecords, uniqueName, waitUntil, within } from '../../support/kafka.ts'
-import { type CliResult, spawnMultilane } from '../../support/launcher.ts'
+import { alive, type CliResult, spawnMultilane } from '../../support/launcher.ts'
 import { cliEnv, repo } from '../../support/segments.ts'
 
 const fixture = join(repo, 'test/fixtures/open-handle-app.ts')
@@ -134,4 +136,44 @@ test('run --processes 2 with groupInstanceId: each worker joins with its own ins
   const result = await exited(run)
   assert.equal(result.code, 0, result.stderr)
   assert.doesNotMatch(result.stderr, /restarting/)
+})
+
+test('run: an onStop hook that never settles is given up at shutdownTimeoutMs, named in the log, and run exits 1', async () => {
+  const run = await runUntilHandled(
+    [],
+    { OPEN_HANDLE_ON_STOP: 'hang', OPEN_HANDLE_SHUTDOWN_TIMEOUT_MS: '2000', OPEN_HANDLE_LOG: '1' },
+    1,
+  )
+  run.child.kill('SIGTERM')
+  const result = await exited(run)
+  assert.equal(result.code, 1, result.stderr)
+  assert.match(result.stdout, /onStop hook/)
+  assert.match(result.stderr, /SHUTDOWN_TIMEOUT.*onStop/)
+})
+
+test('run --processes 2 with the supervisor SIGKILLed: each worker sees its channel close, drains, runs its onStop hooks and exits', async () => {
+  const topic = await createTopic('run-orphan', 2)
+  const run = spawnMultilane(
+    ['run', fixture, '--processes', '2'],
+    cliEnv(undefined, {
+      OPEN_HANDLE_TOPIC: topic,
+      OPEN_HANDLE_GROUP: uniqueName('run-orphan'),
+      OPEN_HANDLE_ON_STOP: '1',
+    }),
+  )
+  const workers = () => [...run.output().matchAll(/started \(pid (\d+)\)/g)].map((m) => Number(m[1]))
+  try {
+    await waitUntil(() => (run.output().match(/^A \d+ [1-9]/gm) ?? []).length >= 2, {
+      timeoutMs: 90_000,
+      message: `both workers are assigned partitions:\n${run.output()}`,
+    })
+    run.child.kill('SIGKILL')
+    await waitUntil(() => workers().every((pid) => run.output().includes(`closed ${pid}`)), {
+      timeoutMs: 60_000,
+      message: `both workers ran their onStop hooks:\n${run.output()}`,
+    })
+    await waitUntil(() => !workers().some(alive), { timeoutMs: 30_000, message: 'both workers exited' })
+  } finally {
+    for (const pid of workers()) if (alive(pid)) process.kill(pid, 'SIGKILL')
+  }
 })
