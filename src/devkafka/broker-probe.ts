@@ -38,6 +38,43 @@ export async function probeBroker(address: BrokerAddress, timeoutMs = 2000): Pro
 }
 
 /**
+ * Runs `attempt` on a fresh connection to the broker until it resolves, retrying other failures
+ * for about 10 s (on a fresh cluster the first FindCoordinator creates __consumer_offsets, and
+ * the group coordinator needs a moment to load it). Returns undefined once it resolves, else the
+ * last failure prefixed by `failing`; rejects when the connection is lost (it will not come
+ * back: the caller probes again, or sees the broker exit).
+ */
+async function retryOnBroker(
+  address: BrokerAddress,
+  failing: string,
+  attempt: (connection: Connection, groupId: string) => Promise<string | undefined>,
+): Promise<string | undefined> {
+  const connection = probeConnection({ connectTimeout: 5000, requestTimeout: 10000 })
+  const groupId = `__multilane-probe-${randomUUID()}`
+  try {
+    await connection.connect(address.host, address.port)
+    for (let tries = 0; ; tries++) {
+      try {
+        return await attempt(connection, groupId)
+      } catch (error) {
+        if ((error as { code?: string }).code === 'PLT_KFK_NETWORK') throw error
+        if (tries >= 50) return `${failing}: ${(error as Error).message}`
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+  } finally {
+    await connection.close().catch(() => {})
+  }
+}
+
+/** Asks for `groupId`'s coordinator; throws unless the broker names one. */
+async function findCoordinator(connection: Connection, groupId: string): Promise<void> {
+  const found = await findCoordinatorV6.api.async(connection, 0, [groupId])
+  const coordinator = found.coordinators[0]
+  if (coordinator?.errorCode !== 0) throw new Error(`FindCoordinator error ${coordinator?.errorCode}`)
+}
+
+/**
  * Proves that share groups can be used: the broker must advertise ShareGroupHeartbeat v1 with
  * `share.version` ≥ 1, and a throwaway member must be able to join a share group and leave it.
  * Returns a reason string when they cannot, undefined when they can; rejects when the connection
@@ -50,61 +87,25 @@ export async function shareGroupsUnavailableReason(
   if ((facts.apiMaxVersions.get(SHARE_GROUP_HEARTBEAT) ?? -1) < 1)
     return 'the broker does not offer ShareGroupHeartbeat v1'
   if ((facts.features['share.version'] ?? 0) < 1) return 'the finalized feature share.version is not ≥ 1'
-  const connection = probeConnection({ connectTimeout: 5000, requestTimeout: 10000 })
-  const groupId = `__multilane-share-probe-${randomUUID()}`
   const memberId = randomUUID()
-  try {
-    await connection.connect(address.host, address.port)
-    // On a fresh cluster the first FindCoordinator creates __consumer_offsets, and the group
-    // coordinator needs a moment to load it: ask, then retry the join briefly.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const found = await findCoordinatorV6.api.async(connection, 0, [groupId])
-        const coordinator = found.coordinators[0]
-        if (coordinator?.errorCode !== 0) throw new Error(`FindCoordinator error ${coordinator?.errorCode}`)
-        const joined = await shareGroupHeartbeatV1.api.async(connection, groupId, memberId, 0, null, [
-          '__multilane-share-probe',
-        ])
-        await shareGroupHeartbeatV1.api.async(connection, groupId, memberId, -1, null, null)
-        return joined.memberEpoch > 0
-          ? undefined
-          : `joining a share group returned epoch ${joined.memberEpoch}`
-      } catch (error) {
-        // A lost connection will not come back: the caller probes again (or sees the broker exit).
-        if ((error as { code?: string }).code === 'PLT_KFK_NETWORK') throw error
-        if (attempt >= 50) return `joining a share group failed: ${(error as Error).message}`
-        await new Promise((r) => setTimeout(r, 200))
-      }
-    }
-  } finally {
-    await connection.close().catch(() => {})
-  }
+  return retryOnBroker(address, 'joining a share group failed', async (connection, groupId) => {
+    await findCoordinator(connection, groupId)
+    const joined = await shareGroupHeartbeatV1.api.async(connection, groupId, memberId, 0, null, [
+      '__multilane-share-probe',
+    ])
+    await shareGroupHeartbeatV1.api.async(connection, groupId, memberId, -1, null, null)
+    return joined.memberEpoch > 0 ? undefined : `joining a share group returned epoch ${joined.memberEpoch}`
+  })
 }
 
 /**
  * Proves that classic consumer groups can be used on a broker without share groups (a 3.9 node):
- * the group coordinator answers FindCoordinator for a group (the first request creates
- * `__consumer_offsets`, whose loading takes a moment). Returns a reason when it never does,
- * undefined once it does; rejects when the connection fails.
+ * the group coordinator answers FindCoordinator for a group. Returns a reason when it never
+ * does, undefined once it does; rejects when the connection fails.
  */
-export async function groupCoordinatorUnavailableReason(address: BrokerAddress): Promise<string | undefined> {
-  const connection = probeConnection({ connectTimeout: 5000, requestTimeout: 10000 })
-  const groupId = `__multilane-group-probe-${randomUUID()}`
-  try {
-    await connection.connect(address.host, address.port)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const found = await findCoordinatorV6.api.async(connection, 0, [groupId])
-        const coordinator = found.coordinators[0]
-        if (coordinator?.errorCode === 0) return undefined
-        throw new Error(`FindCoordinator error ${coordinator?.errorCode}`)
-      } catch (error) {
-        if ((error as { code?: string }).code === 'PLT_KFK_NETWORK') throw error
-        if (attempt >= 50) return `no group coordinator: ${(error as Error).message}`
-        await new Promise((r) => setTimeout(r, 200))
-      }
-    }
-  } finally {
-    await connection.close().catch(() => {})
-  }
+export function groupCoordinatorUnavailableReason(address: BrokerAddress): Promise<string | undefined> {
+  return retryOnBroker(address, 'no group coordinator', async (connection, groupId) => {
+    await findCoordinator(connection, groupId)
+    return undefined
+  })
 }
