@@ -35,8 +35,10 @@ export function offsetCommandText(report: OffsetCommandReport): string {
     if (g.otherSegmentGroups.length > 0) {
       out.push(`  also segment groups of another count on the cluster: ${g.otherSegmentGroups.join(', ')}`)
     }
-    if (g.plan.writes.length === 0) out.push('  nothing to write')
-    else {
+    if (g.plan.writes.length === 0) {
+      // A refused plan is told by the last line alone.
+      if (g.plan.problems.length === 0 || report.force) out.push('  nothing to change')
+    } else {
       out.push(
         table(
           ['PARTITION', 'GROUP', 'BEFORE', 'AFTER'],
@@ -49,9 +51,10 @@ export function offsetCommandText(report: OffsetCommandReport): string {
   }
   const writes = report.groups.reduce((n, g) => n + g.plan.writes.length, 0)
   if (report.refused) out.push('nothing written: the checks above refused (pass --force to write anyway)')
-  else if (report.dryRun)
+  // With no writes, each group said "nothing to change".
+  else if (writes > 0 && report.dryRun)
     out.push(`dry run: nothing written (${writes} offset${writes === 1 ? '' : 's'} would be)`)
-  else {
+  else if (writes > 0) {
     const groups = new Set(report.groups.flatMap((g) => g.plan.writes.map((w) => w.group))).size
     out.push(
       `wrote ${report.written} offset${report.written === 1 ? '' : 's'} to ${groups} consumer group${groups === 1 ? '' : 's'}`,

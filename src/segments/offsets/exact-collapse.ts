@@ -264,6 +264,8 @@ export function planCollapse(
       }
     }
     const metadata = (done.length > 0 && mapMetadata(offset, done)) || encodeCommitMetadata({})
+    // The origin already holds it (a repeated collapse or reset): nothing to write.
+    if (p.origin && p.origin.offset === offset && p.origin.metadata === metadata) return
     plan.writes.push({
       group: group.origin,
       topic: p.topic,

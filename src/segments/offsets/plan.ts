@@ -74,7 +74,9 @@ export type OriginOffsets = Map<string, Committed | null>
 /**
  * distribute: per partition, the origin's committed offset and offset map go to every segment,
  * with the app's routing fingerprint. A segment that already has an offset > 0 is a problem
- * (Karafka's rule: 0 passes). Partitions the origin has no offset for are left alone.
+ * (Karafka's rule: 0 passes), unless it already holds exactly what would be written (same offset
+ * and metadata): then it is neither written nor refused. Partitions the origin has no offset for
+ * are left alone.
  * `origin` replaces what the origin holds (reset distributes what its collapse wrote).
  */
 export function planDistribute(group: GroupOffsets, origin?: OriginOffsets): GroupPlan {
@@ -87,14 +89,8 @@ export function planDistribute(group: GroupOffsets, origin?: OriginOffsets): Gro
       ...p.segments.map((committed, id) => ({ group: group.segmentGroups[id]!, committed })),
       ...others.map((o, i) => ({ group: o.group, committed: p.others?.[i] ?? null })),
     ]
-    for (const t of targets) {
-      if (t.committed && t.committed.offset > 0) {
-        plan.problems.push(
-          `Parallel segment ${t.group} already has offset ${t.committed.offset} set for ${tp}`,
-        )
-      }
-    }
     if (!from) {
+      for (const t of targets) refuseOverwrite(plan, t.group, t.committed, tp)
       plan.notes.push(
         `${tp}: ${group.origin} has no committed offset; the segments' offsets are left as they are`,
       )
@@ -116,6 +112,10 @@ export function planDistribute(group: GroupOffsets, origin?: OriginOffsets): Gro
     // Groups of another count get the same offset and fingerprint: it marks what they had not
     // finished as handed over (a later collapse of this app skips them).
     for (const t of targets) {
+      // Already holding exactly what would be written (a repeated distribute or reset): nothing to
+      // change, and nothing overwritten, so Karafka's refusal does not apply.
+      if (t.committed && t.committed.offset === after.offset && t.committed.metadata === metadata) continue
+      refuseOverwrite(plan, t.group, t.committed, tp)
       plan.writes.push({
         group: t.group,
         topic: p.topic,
@@ -134,6 +134,13 @@ export function planDistribute(group: GroupOffsets, origin?: OriginOffsets): Gro
     )
   }
   return plan
+}
+
+/** Karafka's rule: a segment that already has an offset > 0 is not overwritten without --force. */
+function refuseOverwrite(plan: GroupPlan, group: string, committed: Committed | null, tp: string): void {
+  if (committed && committed.offset > 0) {
+    plan.problems.push(`Parallel segment ${group} already has offset ${committed.offset} set for ${tp}`)
+  }
 }
 
 /** The problems that refuse a plan, or none with --force. */

@@ -1,6 +1,7 @@
-// Issue 9, test 4 (the rest): distribute's refusal and --force, collapse with equal offsets,
-// reset refused as a whole (nothing written when either phase would fail; Karafka writes its
-// collapse first), --dry-run, an unknown group, an app without segments, active members.
+// The offset commands on a real broker: distribute's refusal and --force, collapse with equal
+// offsets, reset refused as a whole (nothing written when either phase would fail; Karafka writes
+// its collapse first), --dry-run, a repeated reset that changes nothing, an unknown group, an app
+// without segments, active members.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
@@ -89,7 +90,12 @@ test('collapse with equal offsets needs no --force; reset writes nothing when a 
     metadata: encodeCommitMetadata({ routing: rf }),
   })
   await commitOffsets(group, [at(5), at(5, 1)])
-  for (const s of segments) await commitOffsets(s, [at(30), at(50, 1)])
+  // Without the fingerprint: distribute would change them (segments holding exactly what it writes pass).
+  const plain = (offset: number, partition = 0) => ({
+    ...at(offset, partition),
+    metadata: encodeCommitMetadata({}),
+  })
+  for (const s of segments) await commitOffsets(s, [plain(30), plain(50, 1)])
   const all = [group, ...segments]
 
   // Collapse passes (equal offsets), distribute's check fails (segments have offsets): nothing written.
@@ -144,6 +150,27 @@ test('collapse with equal offsets needs no --force; reset writes nothing when a 
     (await commitsOf([group], topic, 2))[group]!.map(([o]) => o),
     [40, 50],
   )
+})
+
+test('a reset after a distribute, nothing changed since, says nothing to change and exits 0', async () => {
+  const { topic, group, app, segments } = await setUp('seg-reset-again')
+  await commitOffsets(group, [
+    { topic, partition: 0, offset: 40, metadata: encodeCommitMetadata({}) },
+    { topic, partition: 1, offset: 45, metadata: encodeCommitMetadata({}) },
+  ])
+  const distributed = await multilaneAsync(['segments', 'distribute', '--app', APP], app)
+  assert.equal(distributed.code, 0, distributed.stderr)
+  const all = [group, ...segments]
+  const before = await commitsOf(all, topic, 2)
+
+  for (const args of [['--dry-run'], []]) {
+    const again = await multilaneAsync(['segments', 'reset', '--app', APP, ...args], app)
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal(again.stderr, '')
+    assert.equal(again.stdout.match(/nothing to change/g)?.length, 1, again.stdout)
+    assert.doesNotMatch(again.stdout, /nothing written|would be|wrote|PARTITION/)
+  }
+  assert.deepEqual(await commitsOf(all, topic, 2), before, 'nothing written')
 })
 
 test('an unknown group fails (1); an app without segments is no error (0); active members are refused (1)', async () => {

@@ -124,6 +124,26 @@ describe('distribute', () => {
     )
   })
 
+  it("distribute onto segments that already hold the origin's offsets and fingerprint changes nothing and is not refused", () => {
+    const plan = planDistribute(
+      group([
+        partition({
+          origin: commit(100, [102, 105]),
+          segments: [commit(100, [102, 105], FP), commit(100, [102, 105], FP)],
+        }),
+        // Same offset, another fingerprint: it would change, so Karafka's rule refuses it.
+        partition({ partition: 1, origin: commit(7), segments: [commit(7, [], FP), commit(7, [], 'old')] }),
+      ]),
+    )
+    assert.deepEqual(plan.problems, [
+      'Parallel segment analytics-parallel-1 already has offset 7 set for events#1',
+    ])
+    assert.deepEqual(
+      plan.writes.map((w) => [w.group, w.partition]),
+      [['analytics-parallel-1', 1]],
+    )
+  })
+
   it("copies a foreign commit's offset (another client's metadata) without a map", () => {
     const plan = planDistribute(
       group([partition({ origin: { offset: 9, metadata: 'karafka' }, segments: [null, null] })]),
@@ -375,5 +395,23 @@ describe('reset', () => {
         ['analytics-parallel-1', 10, [11, 13, 15], FP],
       ],
     )
+  })
+
+  it('reset whose collapse and distribute change nothing: no writes, no problems', () => {
+    // What a distribute leaves: the origin's offset and map on every segment, with the fingerprint.
+    const g = group([
+      partition({
+        origin: commit(100, [102, 105]),
+        segments: [commit(100, [102, 105], FP), commit(100, [102, 105], FP)],
+      }),
+    ])
+    const { steps, results, plan: collapsed } = collapse(g, (o) => o % 2)
+    assert.deepEqual(
+      [collapsed.writes, collapsed.problems],
+      [[], []],
+      'the origin already holds the collapse',
+    )
+    const plan = planReset(g, steps, results)
+    assert.deepEqual([plan.writes, plan.problems], [[], []])
   })
 })
