@@ -1,6 +1,6 @@
-// Offset maps restored from the broker (defects 2 and 8 of issue 7, on a real broker): a large
-// restored map held intake for good; a map copied next to a translated offset (MirrorMaker 2's
-// group offset sync) skipped records that were never processed.
+// Offset maps restored from the broker, on a real broker: a large restored map does not hold
+// intake for good, and a map copied next to a translated offset (MirrorMaker 2's group offset
+// sync) is ignored rather than let it skip records that were never processed.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'

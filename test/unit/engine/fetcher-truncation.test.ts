@@ -1,7 +1,7 @@
-// Review of the fetcher's log-truncation handling (issue 7, defect 15), with scripted Fetch
-// responses: a fake KafkaCluster whose connection answers each Fetch with the next response
-// of a script. (The real-broker proof needs an unclean leader election on a cluster of two
-// brokers; nothing in the suite covers truncation today.)
+// The fetcher's log-truncation handling, with scripted Fetch responses: records buffered below
+// the diverging end offset the leader reports are still valid and are handed over, never
+// skipped. (test/integration/engine/truncation.test.ts covers truncation on real brokers, with
+// an unclean leader election on a cluster of two.)
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { fetchV17 } from '@platformatic/kafka'
@@ -100,11 +100,11 @@ function scriptedCluster(script: Array<() => Promise<fetchV17.FetchResponse>>): 
 }
 
 // The fetcher prefetches: its position runs ahead of what was taken by up to a buffer. On a
-// diverging epoch it compares the leader's end offset with the *fetch* position, and #moveTo
-// drops the whole buffer and fetches again from the end offset. Buffered records below the end
-// offset are valid (the leader still has them) but are never handed over: records 3-5 below are
-// skipped without a trace, and the runtime, told the position moved to 6, commits past them.
-// The Java client compares with the consumer's position (the next record to return).
+// diverging epoch the leader's end offset is compared with the consumer's position (the next
+// record to return, as the Java client does), not the fetch position: buffered records below
+// the end offset are valid (the leader still has them) and are handed over (records 3-5 below).
+// Dropping them would skip them without a trace, and the runtime, told the position moved to 6,
+// would commit past them.
 test('a truncation above records still buffered hands those records over', async () => {
   let tookSome!: () => void
   const took = new Promise<void>((r) => (tookSome = r))
