@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import type { fetchV17 } from '@platformatic/kafka'
 import { Fetcher } from '../../../src/engine/fetcher.ts'
 import type { ConsumerRecord, PositionReset } from '../../../src/engine/types.ts'
-import type { KafkaCluster } from '../../../src/kafka/cluster.ts'
+import { FakeCluster } from '../../support/fake-cluster.ts'
 import { waitUntil } from '../../support/kafka.ts'
 
 const TOPIC = 't'
@@ -70,33 +70,14 @@ function response(partition: Partial<fetchV17.FetchResponsePartition>): fetchV17
 }
 
 /**
- * A cluster of one broker whose Fetch answers come from `script` (each step may wait for the
- * test), then empty ones after a short wait.
+ * A cluster of one broker leading the topic's one partition in epoch 2, whose Fetch answers
+ * come from `script` (each step may wait for the test), then empty ones after a short wait.
  */
-function scriptedCluster(script: Array<() => Promise<fetchV17.FetchResponse>>): KafkaCluster {
-  const connection = {
-    send(...args: unknown[]) {
-      const cb = args[args.length - 1] as (error: Error | null, r: fetchV17.FetchResponse) => void
-      const next = script.shift()
-      if (next) void next().then((r) => cb(null, r))
-      else setTimeout(() => cb(null, response({})), 20)
-    },
-  }
-  const fake = {
-    requestTimeoutMs: 1000,
-    async refreshMetadata() {
-      return new Map([
-        [TOPIC, { name: TOPIC, topicId: TOPIC_ID, partitions: [{ nodeId: 1, leaderEpoch: 2 }] }],
-      ])
-    },
-    topicByName() {
-      return { name: TOPIC, topicId: TOPIC_ID, partitions: [{ nodeId: 1, leaderEpoch: 2 }] }
-    },
-    async connectionTo() {
-      return connection
-    },
-  }
-  return fake as unknown as KafkaCluster
+function scriptedCluster(script: Array<() => Promise<fetchV17.FetchResponse>>): FakeCluster {
+  return new FakeCluster({ brokers: [1] })
+    .topic(TOPIC, [{ nodeId: 1, leaderEpoch: 2 }], TOPIC_ID)
+    .script('Fetch', ...script)
+    .otherwise('Fetch', () => new Promise((resolve) => setTimeout(() => resolve(response({})), 20)))
 }
 
 // The fetcher prefetches: its position runs ahead of what was taken by up to a buffer. On a
@@ -110,7 +91,7 @@ test('a truncation above records still buffered hands those records over', async
   const took = new Promise<void>((r) => (tookSome = r))
   let answeredDivergence!: () => void
   const divergenceHandled = new Promise<void>((r) => (answeredDivergence = r))
-  const cluster = scriptedCluster([
+  const fake = scriptedCluster([
     // Records 0-9, leader epoch 1.
     async () => response({ records: [batch(0, 10, 1)] }),
     // An unclean election: the new leader's log of epoch 1 ends at 6; 6-9 were replaced.
@@ -124,7 +105,7 @@ test('a truncation above records still buffered hands those records over', async
       return response({ records: [batch(6, 2, 2)] })
     },
   ])
-  const fetcher = new Fetcher(cluster, {
+  const fetcher = new Fetcher(fake.cluster, {
     fetch: { maxWaitMs: 10, minBytes: 1, maxBytes: 1 << 20, maxPartitionBytes: 1 << 20 },
     buffer: {
       maxRecordsPerPartition: 1000,
