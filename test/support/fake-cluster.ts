@@ -91,7 +91,8 @@ const API_NAMES = new Map<number, ApiName>(
 /**
  * A KafkaCluster for tests. Pass `fake.cluster` wherever the engine wants a KafkaCluster.
  * Metadata answers come from the topics set with {@link topic} / {@link moveLeader} unless a
- * Metadata answer is scripted; the engine sees a change only after its next refresh, as with
+ * Metadata answer is scripted (or set with {@link otherwise}), and FindCoordinator names the
+ * first broker unless scripted likewise; the engine sees a change only after its next refresh, as with
  * a real cluster. Every other request is answered from the API's script queue, then from its
  * {@link otherwise} answer; a request with neither fails with an error naming the API.
  */
@@ -245,7 +246,7 @@ export class FakeCluster {
 
   async refreshMetadata(topics: readonly string[] | null): Promise<Map<string, TopicMetadata>> {
     const request = this.#record({ api: 'Metadata', apiVersion: 12, nodeId: -1, pool: 'control', topics })
-    const scripted = this.#next('Metadata')
+    const scripted = this.#scripted('Metadata')
     const out =
       scripted === undefined
         ? this.#metadata(topics)
@@ -274,7 +275,7 @@ export class FakeCluster {
 
   async findCoordinator(_groupId: string): Promise<BrokerAddress & { nodeId: number }> {
     const request = this.#record({ api: 'FindCoordinator', apiVersion: 6, nodeId: -1, pool: 'control' })
-    const scripted = this.#next('FindCoordinator')
+    const scripted = this.#scripted('FindCoordinator')
     if (scripted !== undefined) return (await play(scripted, request)) as FakeResponses['FindCoordinator']
     const nodeId = this.#brokers[0] ?? -1
     return { nodeId, ...this.brokerAddress(nodeId) }
@@ -289,7 +290,7 @@ export class FakeCluster {
   /** A request that came in on one of the fake's connections. */
   answer(request: Omit<FakeRequest, 'at'>): Promise<unknown> {
     const recorded = this.#record(request)
-    const answer = this.#next(request.api) ?? this.#defaults.get(request.api)
+    const answer = this.#scripted(request.api)
     if (answer === undefined) {
       return Promise.reject(
         new Error(`FakeCluster: nothing scripted for ${request.api} (broker ${request.nodeId})`),
@@ -304,8 +305,9 @@ export class FakeCluster {
     return recorded
   }
 
-  #next(api: ApiName): Answer<unknown> | undefined {
-    return this.#scripts.get(api)?.shift()
+  /** The next scripted answer to `api`, else its fallback. */
+  #scripted(api: ApiName): Answer<unknown> | undefined {
+    return this.#scripts.get(api)?.shift() ?? this.#defaults.get(api)
   }
 
   #connect(nodeId: number | 'any', pool: FakeConnect['pool']): void {

@@ -43,9 +43,18 @@ describe('fake cluster', () => {
     await cluster.refreshMetadata(null)
     assert.deepEqual(cluster.topicByName('t')?.partitions[0], { nodeId: 2, leaderEpoch: 1 })
     assert.equal(cluster.topicById(cluster.topicByName('u')!.topicId)?.name, 'u')
+    fake.script('Metadata', new Error('first refresh fails'))
+    fake.otherwise('Metadata', new Error('then every refresh'))
+    await assert.rejects(cluster.refreshMetadata(['t']), /first refresh fails/)
+    await assert.rejects(cluster.refreshMetadata(['t']), /then every refresh/)
+    assert.deepEqual(
+      cluster.topicByName('t')?.partitions[0],
+      { nodeId: 2, leaderEpoch: 1 },
+      'kept from the last answer',
+    )
     assert.deepEqual(
       fake.requestsOf('Metadata').map((r) => r.topics),
-      [['t', 'missing'], null],
+      [['t', 'missing'], null, ['t'], ['t']],
     )
   })
 
