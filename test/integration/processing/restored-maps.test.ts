@@ -54,7 +54,7 @@ test('a restored offset map near the metadata limit does not stall the new owner
   await produceRecords(topic, total, { partitions: 1, batchSize: 5000 })
   const group = uniqueName('restored-large')
   // The previous owner finished a random half of the records from 1001 to 20,800: a map of
-  // about 3.3 kB that does not compress (3,346 bytes were seen in the reported defect).
+  // about 3.3 kB that does not compress, near the commit metadata limit.
   let x = 7
   const scattered: number[] = []
   for (let o = 1001; o < 20_800; o++) {
