@@ -1,4 +1,5 @@
-// Issue 11, item 8: the app's lifecycle edges, on a real broker.
+// The app's lifecycle edges, on a real broker: a second signal during the drain, run() or
+// start() on a started app, stop() while start() joins, a close that fails during stop().
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'

@@ -1,6 +1,7 @@
-// Issue 8, items 1 and 2, on a real broker: a dead letter topic that does not exist stalled
-// its record silently (an idempotent produce to it never settles), and a subscribed topic that
-// does not exist produced no event and no log line.
+// Topics that do not exist are reported, on a real broker, never left to fail silently: a dead
+// letter topic that does not exist fails the start (or, deleted while running, its dispatches
+// time out and are retried, where an idempotent produce to it would never settle), and a
+// subscribed topic that does not exist is reported with an event and a log line.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'

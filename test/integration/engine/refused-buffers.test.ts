@@ -1,5 +1,5 @@
-// Review of the fetcher's global buffer limits against a real broker: partitions the taker
-// refuses (its intake limit returns 0) must not stop the other partitions from being fetched.
+// The fetcher's global buffer limits against a real broker: partitions the taker refuses (its
+// intake limit returns 0) must not stop the other partitions from being fetched.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -8,15 +8,13 @@ import type { ConsumerRecord } from '../../../src/engine/types.ts'
 import { partitionKey } from '../../../src/engine/types.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 
-// The fetcher keeps fetching a partition the taker refuses until that partition's buffer is
-// full (#fetchable does not look at `refused`), and stops fetching *every* partition while the
-// total is at `maxRecords`/`maxBytes` (#runLoop). So a few refused partitions fill the global
-// budget and no other partition is fetched again. The runtime refuses a partition for good
-// reasons that last: records parked behind a retry (10 × its take limit), the offset window
-// or map limit, a pending seek, a topic whose budget is full while another topic of the member
-// has room; `ctx.pause()` keeps the buffer too. With the defaults (10,000 records per
-// partition, 50,000 in all) five such partitions stop the member: a healthy partition (or a
-// second topic) gets nothing — the starvation defect 1 of issue 7 was about, one level down.
+// The fetcher stops fetching every partition while its total buffer is at `maxRecords` /
+// `maxBytes`, so refused partitions must not fill that global budget. The runtime refuses a
+// partition for reasons that last: records parked behind a retry, the offset window or map
+// limit, a pending seek, a topic whose budget is full while another topic of the member has
+// room; `ctx.pause()` keeps the buffer too. With the defaults (10,000 records per partition,
+// 50,000 in all) five such partitions would otherwise starve the member: a healthy partition
+// (or a second topic) would get nothing.
 test('partitions the taker refuses do not keep the other partitions from being fetched', async () => {
   const topic = await createTopic('refused-buffers', 3)
   // Partitions 0 and 1 have a backlog; partition 2 is empty for now.

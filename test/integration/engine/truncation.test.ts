@@ -1,8 +1,8 @@
-// Defect 15 of issue 7, on a cluster of this file's own: after an unclean leader election the
-// new leader's log diverges below the position a consumer reached. Fetch sent
-// lastFetchedEpoch -1, so the consumer went on at its old position and silently skipped the
-// records the new leader appended below it. Fetches now carry the epoch of the last records
-// read; the leader answers with where its log diverged, and the consumer reads from there.
+// Log truncation, on a cluster of this file's own: after an unclean leader election the new
+// leader's log diverges below the position a consumer reached. Fetches carry the epoch of the
+// last records read; the leader answers with where its log diverged, and the consumer reads
+// from there. Going on at the old position would silently skip the records the new leader
+// appended below it.
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

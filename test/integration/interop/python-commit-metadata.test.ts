@@ -1,7 +1,7 @@
-// Issue 8, item 12: Python's confluent-kafka (librdkafka) reads committed metadata as a
-// NUL-terminated string; without a NUL it read past the end and raised UnicodeDecodeError, at
-// random. multilane ends its metadata with a NUL (ignored by its own decoder): the most common
-// non-Java tooling reads multilane's offsets and offset maps exactly.
+// multilane's committed metadata ends with a NUL (ignored by its own decoder), so Python's
+// confluent-kafka (librdkafka), which reads committed metadata as a NUL-terminated string,
+// reads multilane's offsets and offset maps exactly. Without the NUL it reads past the end and
+// raises UnicodeDecodeError at random, and this is the most common non-Java tooling.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'

@@ -1,5 +1,5 @@
-// Issue 11 items 4, 5, 7 and the stale-record part of 8: the launcher touches only its own
-// broker, two starts of one directory make one broker, and the development secrets stay private.
+// The launcher touches only its own broker (a stale record of another is not taken for it), two
+// starts of one directory make one broker, and the development secrets stay private.
 // The tests share one broker directory of their own and run in order.
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'

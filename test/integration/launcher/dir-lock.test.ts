@@ -1,4 +1,4 @@
-// Issue 11 item 5: one launcher at a time per broker directory. Calls in one process queue;
+// One launcher at a time per broker directory. Calls in one process queue;
 // another live process's lock is waited for; a dead process's lock is taken over.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'

@@ -1,4 +1,4 @@
-// Issue 11 items 1 and 2: a `kafka start` interrupted (Ctrl-C, a kill) while the broker boots
+// A `kafka start` interrupted (Ctrl-C, a kill) while the broker boots
 // leaves a broker that status, stop and the next start find; an interrupted or failed
 // `start --restart` never loses the data `stop --keep` kept, and never starts fresh instead.
 // Every test runs brokers of its own (MULTILANE_BROKER_DIR in a temporary directory).

@@ -1,5 +1,5 @@
-// Issue 7: ports picked one socket at a time can repeat ("If you have two listeners on the same
-// port…" in CI). A broker's ports are reserved together.
+// A broker's ports are reserved together: ports picked one socket at a time can repeat ("If you
+// have two listeners on the same port…" in CI).
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { test } from 'node:test'

@@ -1,6 +1,6 @@
-// Issue 11 item 4 ("is this our broker?") and issue 7 (`kafka stop` reported "stopped" while the
-// broker still ran): a process is a directory's broker only when its command line names that
-// directory's own properties file, and it has exited only when no thread of it is left.
+// "Is this our broker?": a process is a directory's broker only when its command line names that
+// directory's own properties file, and it has exited only when no thread of it is left (so
+// `kafka stop` never reports "stopped" while the broker still runs).
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'

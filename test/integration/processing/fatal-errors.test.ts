@@ -1,5 +1,5 @@
-// Fatal errors stop the app and end its process, on a real broker (defect 4 of issue 7: after
-// FENCED_INSTANCE_ID the runtime spun on the closed consumer, starving the event loop).
+// Fatal errors stop the app and end its process, on a real broker: after FENCED_INSTANCE_ID the
+// runtime must not go on polling the closed consumer (a spin that starves the event loop).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'

@@ -1,6 +1,6 @@
-// Defect 6 of issue 7, on a real broker: a member fenced while it drains a revocation treated
-// its partitions as revoked, not lost — handlers ran on, it waited out revokeTimeoutMs on
-// partitions others owned, tried a commit that had to fail, and did not rejoin meanwhile.
+// A member fenced while it drains a revocation treats its partitions as lost, not revoked, on
+// a real broker: its handlers are aborted at once (not after revokeTimeoutMs on partitions
+// others own), it commits nothing (such a commit has to fail), and it rejoins.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'

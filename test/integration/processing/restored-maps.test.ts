@@ -1,6 +1,6 @@
-// Offset maps restored from the broker (defects 2 and 8 of issue 7, on a real broker): a large
-// restored map held intake for good; a map copied next to a translated offset (MirrorMaker 2's
-// group offset sync) skipped records that were never processed.
+// Offset maps restored from the broker, on a real broker: a large restored map does not hold
+// intake for good, and a map copied next to a translated offset (MirrorMaker 2's group offset
+// sync) is ignored rather than let it skip records that were never processed.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'
@@ -54,7 +54,7 @@ test('a restored offset map near the metadata limit does not stall the new owner
   await produceRecords(topic, total, { partitions: 1, batchSize: 5000 })
   const group = uniqueName('restored-large')
   // The previous owner finished a random half of the records from 1001 to 20,800: a map of
-  // about 3.3 kB that does not compress (3,346 bytes were seen in the reported defect).
+  // about 3.3 kB that does not compress, near the commit metadata limit.
   let x = 7
   const scattered: number[] = []
   for (let o = 1001; o < 20_800; o++) {

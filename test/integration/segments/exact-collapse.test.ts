@@ -1,4 +1,4 @@
-// Issue 9, test 4 (collapse): segments that stopped at different offsets are refused without
+// Collapsing segments back into their origin group: segments that stopped at different offsets are refused without
 // --force (Karafka's messages); with --force the origin gets the lowest offset plus the exact
 // map of what the segments did, and a restarted origin processes only what no segment finished.
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-// Issue 9, test 3 — migration to segments: an origin group consumed to offset X (with records
+// Migration to segments: an origin group consumed to offset X (with records
 // done above X, kept in its offset map); `multilane segments distribute`; the segments continue
 // from X: no record processed twice, none skipped, the offset map carried over.
 import assert from 'node:assert/strict'

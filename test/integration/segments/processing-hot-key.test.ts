@@ -1,4 +1,4 @@
-// The seed's hot-key case (issue 9, test 7): a batch where 80 % of the records belong to one
+// The seed's hot-key case: a batch where 80 % of the records belong to one
 // user and 20 % to another, with CPU-bound handling. Virtual partitions (key ordering in one
 // process) cannot spread it: the hot user's records run one at a time in one lane, and all the
 // work runs in one process (one core). Two segments in two processes do: each user's records

@@ -1,4 +1,4 @@
-// The routing fingerprint on a real broker (issue 9, test 5): every segment commit carries it; a
+// The routing fingerprint on a real broker: every segment commit carries it; a
 // segment restarted with another routing (here: another count) finds the old one and is refused
 // — a fatal error naming both fingerprints and the fix, `app.run()` rejects, nothing is handled —
 // or, with `onMismatch: 'warn'`, processes anyway with the event. The same routing resumes quietly.

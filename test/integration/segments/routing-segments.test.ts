@@ -1,4 +1,4 @@
-// Parallel segments' routing on a real broker (issue 9, tests 1 and 2): every record is handled
+// Parallel segments' routing on a real broker: every record is handled
 // by exactly one segment, the one its routing names; keys keep their order within it; every
 // segment commits at the log end (an idle one too); routing errors go to segment 0 only, with
 // their events, reported once. Plus: multi-topic partitioners see `record.topic`, an origin

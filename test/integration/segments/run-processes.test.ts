@@ -1,4 +1,4 @@
-// Issue 9, test 6 — `multilane run --processes 3` with count 3: each worker consumes only its own
+// `multilane run --processes 3` with count 3: each worker consumes only its own
 // segment group; a worker SIGKILLed mid-batch is restarted (same segment) and no record is lost;
 // SIGTERM drains every worker and the run exits 0. Without segments, --processes N runs N
 // ordinary members of the group.

@@ -1,4 +1,4 @@
-// Share groups through the app (issue 10): app.shareGroup, both styles, acknowledgement of each
+// Share groups through the app: app.shareGroup, both styles, acknowledgement of each
 // record as it finishes whichever fetch it came from, retries (local and redeliver), rejection
 // and the client-side dead letter topic, lock renewal of long handlers — on a real broker.
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-// Share groups through the app when members go away (issue 10): a member SIGKILLed mid-run
+// Share groups through the app when members go away: a member SIGKILLed mid-run
 // (its locks go with its connections: the others get its records, none lost), and a graceful
 // shutdown with records in flight (running ones finish and are accepted, the rest are released
 // at once: another member gets them without waiting for the lock timeout) — on a real broker.

@@ -1,4 +1,4 @@
-// Share groups through the app, what an operator sees (issue 10): statistics (no lag a member
+// Share groups through the app, what an operator sees: statistics (no lag a member
 // cannot know, the locks it holds), Prometheus metrics fed by the share events, and the default
 // log of rejected records — on a real broker.
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-// Share groups through the app, records that come back (issue 10): a record whose lock expired
+// Share groups through the app, records that come back: a record whose lock expired
 // while its handler runs (renewal off) and that the broker hands to the same member again is
 // not run a second time there — the running handler's outcome settles the new delivery; and in
 // retries.mode 'redeliver', the group's delivery count limit ends the retries (client dead

@@ -1,4 +1,4 @@
-// `multilane run <app> --processes N` with a share group (issue 10): every worker is a member of
+// `multilane run <app> --processes N` with a share group: every worker is a member of
 // the share group, the records of one partition are spread over them, a worker SIGKILLed
 // mid-run is restarted and its records come back (none lost), SIGTERM drains every worker.
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-// Share groups through the app, the processing styles (issue 10): the blocking style (poll up
+// Share groups through the app, the processing styles: the blocking style (poll up
 // to maxPollRecords → process them all → acknowledge → poll), the record_limit acquire mode
 // (each fetch capped at maxPollRecords, nothing fetched ahead: what a blocked member does not
 // take, the other members get), and key ordering within one member — on a real broker.

@@ -17,8 +17,8 @@ function member(overrides: Partial<CommitMember> = {}): CommitMember {
   }
 }
 
-// Defect 17 (issue 7): a commit queued behind a retrying one was sent after the revocation had
-// been acknowledged, and rewound the new owner's offset.
+// Ownership is checked when a commit goes out, not when it was queued: a commit queued behind a
+// retrying one and sent after the revocation was acknowledged would rewind the new owner's offset.
 test('a commit that waited behind a retrying one leaves out partitions given up meanwhile', async () => {
   const sent: OffsetToCommit[][] = []
   let failFirst = true

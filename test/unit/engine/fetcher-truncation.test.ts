@@ -1,13 +1,13 @@
-// Review of the fetcher's log-truncation handling (issue 7, defect 15), with scripted Fetch
-// responses: a fake KafkaCluster whose connection answers each Fetch with the next response
-// of a script. (The real-broker proof needs an unclean leader election on a cluster of two
-// brokers; nothing in the suite covers truncation today.)
+// The fetcher's log-truncation handling, with scripted Fetch responses: records buffered below
+// the diverging end offset the leader reports are still valid and are handed over, never
+// skipped. (test/integration/engine/truncation.test.ts covers truncation on real brokers, with
+// an unclean leader election on a cluster of two.)
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { fetchV17 } from '@platformatic/kafka'
 import { Fetcher } from '../../../src/engine/fetcher.ts'
 import type { ConsumerRecord, PositionReset } from '../../../src/engine/types.ts'
-import type { KafkaCluster } from '../../../src/kafka/cluster.ts'
+import { FakeCluster } from '../../support/fake-cluster.ts'
 import { waitUntil } from '../../support/kafka.ts'
 
 const TOPIC = 't'
@@ -70,47 +70,28 @@ function response(partition: Partial<fetchV17.FetchResponsePartition>): fetchV17
 }
 
 /**
- * A cluster of one broker whose Fetch answers come from `script` (each step may wait for the
- * test), then empty ones after a short wait.
+ * A cluster of one broker leading the topic's one partition in epoch 2, whose Fetch answers
+ * come from `script` (each step may wait for the test), then empty ones after a short wait.
  */
-function scriptedCluster(script: Array<() => Promise<fetchV17.FetchResponse>>): KafkaCluster {
-  const connection = {
-    send(...args: unknown[]) {
-      const cb = args[args.length - 1] as (error: Error | null, r: fetchV17.FetchResponse) => void
-      const next = script.shift()
-      if (next) void next().then((r) => cb(null, r))
-      else setTimeout(() => cb(null, response({})), 20)
-    },
-  }
-  const fake = {
-    requestTimeoutMs: 1000,
-    async refreshMetadata() {
-      return new Map([
-        [TOPIC, { name: TOPIC, topicId: TOPIC_ID, partitions: [{ nodeId: 1, leaderEpoch: 2 }] }],
-      ])
-    },
-    topicByName() {
-      return { name: TOPIC, topicId: TOPIC_ID, partitions: [{ nodeId: 1, leaderEpoch: 2 }] }
-    },
-    async connectionTo() {
-      return connection
-    },
-  }
-  return fake as unknown as KafkaCluster
+function scriptedCluster(script: Array<() => Promise<fetchV17.FetchResponse>>): FakeCluster {
+  return new FakeCluster({ brokers: [1] })
+    .topic(TOPIC, [{ nodeId: 1, leaderEpoch: 2 }], TOPIC_ID)
+    .script('Fetch', ...script)
+    .otherwise('Fetch', () => new Promise((resolve) => setTimeout(() => resolve(response({})), 20)))
 }
 
 // The fetcher prefetches: its position runs ahead of what was taken by up to a buffer. On a
-// diverging epoch it compares the leader's end offset with the *fetch* position, and #moveTo
-// drops the whole buffer and fetches again from the end offset. Buffered records below the end
-// offset are valid (the leader still has them) but are never handed over: records 3-5 below are
-// skipped without a trace, and the runtime, told the position moved to 6, commits past them.
-// The Java client compares with the consumer's position (the next record to return).
+// diverging epoch the leader's end offset is compared with the consumer's position (the next
+// record to return, as the Java client does), not the fetch position: buffered records below
+// the end offset are valid (the leader still has them) and are handed over (records 3-5 below).
+// Dropping them would skip them without a trace, and the runtime, told the position moved to 6,
+// would commit past them.
 test('a truncation above records still buffered hands those records over', async () => {
   let tookSome!: () => void
   const took = new Promise<void>((r) => (tookSome = r))
   let answeredDivergence!: () => void
   const divergenceHandled = new Promise<void>((r) => (answeredDivergence = r))
-  const cluster = scriptedCluster([
+  const fake = scriptedCluster([
     // Records 0-9, leader epoch 1.
     async () => response({ records: [batch(0, 10, 1)] }),
     // An unclean election: the new leader's log of epoch 1 ends at 6; 6-9 were replaced.
@@ -124,7 +105,7 @@ test('a truncation above records still buffered hands those records over', async
       return response({ records: [batch(6, 2, 2)] })
     },
   ])
-  const fetcher = new Fetcher(cluster, {
+  const fetcher = new Fetcher(fake.cluster, {
     fetch: { maxWaitMs: 10, minBytes: 1, maxBytes: 1 << 20, maxPartitionBytes: 1 << 20 },
     buffer: {
       maxRecordsPerPartition: 1000,

@@ -1,5 +1,6 @@
-// Issue 11, item 3: one throwing listener broke every later listener (Prometheus among them),
-// was misreported as a handler error, and a throwing error listener hid real errors.
+// Event listeners are isolated: one throwing listener does not break the later ones (Prometheus
+// among them), is not reported as a handler error, and a throwing error listener does not hide
+// real errors.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { type ErrorOccurredEvent, EventBus } from '../../../src/instrumentation/events.ts'

@@ -92,8 +92,7 @@ describe('OffsetCommitProgress', () => {
     assert.equal(discarded[0]!.reason, 'undecodable')
   })
 
-  // Defect 8 (issue 7): MirrorMaker 2's group offset sync copies the metadata verbatim while it
-  // translates the offset. Decoded against the new offset, the map of 5005 would mark records
+  // MirrorMaker 2's group offset sync copies the metadata verbatim while it translates the offset. Decoded against the new offset, the map of 5005 would mark records
   // 4004–4006 done, and they would never be processed.
   it('ignores, with an event, a map written for another offset than the one stored beside it', () => {
     const { progress, target, assigned, discarded } = setup()
@@ -115,8 +114,8 @@ describe('OffsetCommitProgress', () => {
     assert.equal(discarded.length, 2)
   })
 
-  // Defect 10 (issue 7): a restored offset equal to the next offset to fetch was left out of the
-  // next commit, so the record ran again after the next crash.
+  // A restored offset equal to the next offset to fetch is part of the next commit; left out, the
+  // record would run again after the next crash.
   it('commits past restored offsets that directly follow the position', async () => {
     const { progress, target, assigned, commits } = setup()
     const metadata = encodeCommitMetadata({
@@ -210,8 +209,8 @@ describe('OffsetCommitProgress', () => {
     assert.ok((commits.at(-1)![0]!.metadata?.length ?? 0) < 100)
   })
 
-  // Defect 2 (issue 7): a map restored from the previous owner, over 75 % of the limit, held
-  // intake for good: only taking records can consume restored offsets.
+  // A map restored from the previous owner, over 75 % of the limit, must not hold intake: only
+  // taking records can consume restored offsets, so holding it would hold it for good.
   it('a large restored map never holds intake: only taking records can shrink it', async () => {
     const { progress, target, assigned, limits, commits } = setup()
     const random = random01(11)
@@ -242,8 +241,8 @@ describe('OffsetCommitProgress', () => {
     assert.equal(commits.at(-1)![0]!.offset, 20_800)
   })
 
-  // Defect 5 (issue 7): one stuck record in unordered processing let the tracker grow without
-  // bound (4.5 M offsets, 166 ms per commit, a map the decoder rejected).
+  // One stuck record in unordered processing must not let the tracker grow without bound
+  // (millions of offsets, long commits that block the event loop, a map the decoder rejects).
   it('holds intake once the window above the lowest unfinished record is full, and says so once', () => {
     const { progress, target, assigned, windows } = setup()
     const p = progress.open(target, assigned(0))
@@ -279,7 +278,7 @@ describe('OffsetCommitProgress', () => {
     assert.equal(commits[0]![0]!.offset, 0)
   })
 
-  // Defect 16 (issue 7): transaction markers and aborted records at the end of a partition are
+  // Transaction markers and aborted records at the end of a partition are
   // gaps the commit must pass, or the lag never reaches 0.
   it('commits past gaps the source reports after the last record', async () => {
     const { progress, target, assigned, commits } = setup()

@@ -123,7 +123,7 @@ describe('PartitionOffsetTracker', () => {
     assert.equal(t.committable(), 10)
   })
 
-  it('commits past restored offsets that directly follow the frontier (defect 10 of issue 7)', () => {
+  it('commits past restored offsets that directly follow the frontier', () => {
     // The codec cannot carry the committed offset itself: committing 2 would replay it.
     const t = new PartitionOffsetTracker(0, [2, 3, 5])
     t.track(0)

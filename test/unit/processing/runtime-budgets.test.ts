@@ -9,8 +9,8 @@ import { createHarness } from '../../support/runtime-harness.ts'
 
 const T = 't'
 
-// Defect 1 (issue 7): the first partition in the rotation took the whole budget; its records
-// queued behind the retrying one and counted as in flight, so partitions 1–3 got nothing.
+// The intake budget is shared fairly: the first partition in the rotation must not take it all
+// with records queued behind its retrying one, or partitions 1–3 get nothing.
 test('a record retrying forever in partition 0 does not starve partitions 1-3 (partition ordering)', async () => {
   const handled = new Map<number, number>()
   const h = createHarness({
@@ -84,8 +84,8 @@ test('a stuck lane does not starve the other lanes of its partition or other par
   assert.equal(h.committedOffset(T, 1), 2000)
 })
 
-// Defect 5 (issue 7): with unordered processing one stuck record let the tracker grow without
-// bound while later records kept finishing.
+// With unordered processing one stuck record must not let the tracker grow without bound while
+// later records keep finishing: intake stops at the window limit.
 test('a stuck record in unordered processing holds intake at the window limit, with an event', async () => {
   const windows = []
   let handled = 0
@@ -121,8 +121,8 @@ test('a stuck record in unordered processing holds intake at the window limit, w
   assert.equal(h.committedOffset(T, 0), 0)
 })
 
-// Defect 11 (issue 7): with manual offsets, records finished but never marked left "in flight"
-// yet stayed pending in the tracker: intake was unbounded.
+// With manual offsets, records finished but never marked are no longer "in flight" yet stay
+// pending in the tracker: they count against the window limit, or intake would be unbounded.
 test('manual offsets that are never marked hold intake at the window limit', async () => {
   const windows = []
   const h = createHarness({

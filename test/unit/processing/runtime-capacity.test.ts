@@ -1,17 +1,16 @@
-// Review of per-topic capacity, on an in-memory source. docs/concepts.md: "`capacity` bounds
-// the handlers of a topic running at once in a member"; docs/processing.md: "capacity,
-// ordering and the rest are per topic".
+// Capacity is per topic, on an in-memory source. docs/concepts.md: "`capacity` bounds the
+// handlers of a topic running at once in a member"; docs/processing.md: "capacity, ordering and
+// the rest are per topic".
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { waitUntil } from '../../support/kafka.ts'
 import { createHarness } from '../../support/runtime-harness.ts'
 
-// The runtime has one LaneScheduler for all topics of the member, with concurrency
-// max(capacity) (processing-runtime.ts constructor). With `key` (or `partition`) ordering a
-// topic may take 4 × capacity records (LANE_LOOKAHEAD_FACTOR), in different lanes: they all
-// start at once when another topic's larger capacity leaves slots free. A topic set to
-// capacity 1 (say, a downstream that allows one call at a time) runs 4 handlers concurrently.
+// The runtime schedules all topics of the member together, and with `key` (or `partition`)
+// ordering a topic takes up to 4 × capacity records into different lanes. Another topic's
+// larger capacity must not let those all start at once: a topic set to capacity 1 (say, a
+// downstream that allows one call at a time) runs one handler at a time.
 test('a topic with capacity 1 never runs two handlers at once beside a topic with a larger capacity', async () => {
   let running = 0
   let maxRunning = 0

@@ -1,4 +1,5 @@
-// Review of the handler context's API semantics, on an in-memory source.
+// The handler context's promises mean what they say, on an in-memory source: `ctx.commit()`
+// resolves only when the commit was accepted.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { waitUntil } from '../../support/kafka.ts'
@@ -6,12 +7,10 @@ import { createHarness } from '../../support/runtime-harness.ts'
 
 const T = 't'
 
-// `ctx.commit()` returns a promise, and the engine's commit "resolves when the broker accepted
-// every offset" (docs/architecture.md). The runtime's commitPartition goes through #flushRuns,
-// which turns every failure into an `error.occurred` event and resolves: a handler that awaits
-// ctx.commit() before an irreversible step (the reason to commit by hand) goes on although
-// nothing was committed. The same for a partition already revoked or lost: nothing is sent and
-// the promise resolves.
+// `ctx.commit()` rejects when the commit failed, like the engine's commit, which "resolves when
+// the broker accepted every offset" (docs/architecture.md). A handler awaits ctx.commit() before
+// an irreversible step, the reason to commit by hand: it must not go on when nothing was
+// committed.
 test('ctx.commit() rejects when the commit failed', async () => {
   let failing = false
   let outcome: 'resolved' | 'rejected' | undefined

@@ -10,8 +10,8 @@ import { createHarness } from '../../support/runtime-harness.ts'
 
 const T = 't'
 
-// Defect 7 (issue 7): the blocking style waited for in-flight records to reach 0 before it
-// looked at the shutdown; a record retrying forever kept stop() from ever returning.
+// The blocking style looks at the shutdown without waiting for in-flight records to reach 0: a
+// record retrying forever must not keep stop() from ever returning.
 test('blocking style: stop() returns within shutdownTimeoutMs with a record retrying forever, committing what is done', async () => {
   const handled = new Set<string>()
   const h = createHarness({
@@ -41,8 +41,8 @@ test('blocking style: stop() returns within shutdownTimeoutMs with a record retr
   assert.equal(h.committedOffset(T, 1), 20)
 })
 
-// Defect 9 (issue 7): a revocation's drain that finished after the partition was assigned back
-// deleted the new run by its key: every later record of the partition was dropped.
+// A revocation's drain that finishes after the partition was assigned back leaves the new
+// assignment's run alone; removing it would drop every later record of the partition.
 test('a late revocation drain leaves the partition run of a newer assignment alone', async () => {
   let release!: () => void
   const blocked = new Promise<void>((r) => (release = r))
@@ -83,8 +83,8 @@ test('a late revocation drain leaves the partition run of a newer assignment alo
   assert.equal(h.committedOffset(T, 0), 20)
 })
 
-// Defect 3 (issue 7): an offset reset below the tracker's position threw OFFSET_TRACKER_ORDER
-// inside the unobserved loop promise and crashed the process.
+// An offset reset below the tracker's position starts the partition over; it must not throw
+// (OFFSET_TRACKER_ORDER) inside the loop, where nothing observes it and the process crashes.
 test('an offset reset below the position starts the partition over, without a crash', async () => {
   const handled: number[] = []
   const h = createHarness({ topics: [{ name: T, handler: (record) => void handled.push(record.offset) }] })
@@ -105,8 +105,8 @@ test('an offset reset below the position starts the partition over, without a cr
   assert.equal(h.fatal.length, 0)
 })
 
-// Defect 4 (issue 7): after a fatal membership error the runtime kept looping on the closed
-// source (a microtask spin that starved the event loop).
+// After a fatal membership error the runtime stops looping on the closed source (a microtask
+// spin would starve the event loop) and reports the error.
 test('a fatal error from the source stops the loop, is reported as fatal, and reaches the owner', async () => {
   const h = createHarness({ topics: [{ name: T, handler: () => {} }] })
   const errors = h.collect('error.occurred')
@@ -180,8 +180,8 @@ test('lost partitions: handlers see the abort at once, nothing is committed, que
   await h.runtime.stop()
 })
 
-// Defect 14 (issue 7): after stop() resolved, a 1 s timer in the partition's idle wait re-armed
-// forever while a record was still retrying: the process never exited.
+// After stop() resolves no timer of the runtime is left (e.g. a partition's idle wait re-arming
+// while a record still retries), so the process exits.
 test('after stop() nothing of the runtime keeps the process alive', async () => {
   const child = spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/runtime-exit.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],

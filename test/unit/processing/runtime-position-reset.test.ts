@@ -1,5 +1,6 @@
-// Review of the runtime's handling of position resets (offset reset, log truncation), on an
-// in-memory source: a reset must never let a commit pass a record that is still unfinished.
+// Position resets (offset reset, log truncation) in the runtime, on an in-memory source: a reset
+// never lets a commit pass a record that is still unfinished, and never skips a record that was
+// taken but not yet handled. Either would lose records (at-least-once).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -9,11 +10,9 @@ import { createHarness } from '../../support/runtime-harness.ts'
 const T = 't'
 
 // Truncation after an unclean leader election: the fetcher moves the position back to the
-// diverging epoch's end offset (fetcher.ts #divergedAt → #moveTo), which can lie above
-// records that were taken and are still running (the fetch position runs ahead of processing by
-// up to a buffer). The runtime gives the partition a new progress starting at `to` and
-// commits from there, passing the records still running in the old progress: a crash then
-// loses them (they are below the committed offset and were never finished).
+// diverging epoch's end offset, which can lie above records that were taken and are still
+// running (the fetch position runs ahead of processing by up to a buffer). The commit must stay
+// below those records until they finish: a commit past them, then a crash, would lose them.
 test('a position reset above records still running does not commit past them', async () => {
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))
@@ -52,11 +51,10 @@ test('a position reset above records still running does not commit past them', a
   }
 })
 
-// The same reset also drops the records taken and not started yet (#onPositionReset →
-// #abandonQueued): "abandoned" records stay uncommitted so that the next fetch returns them —
-// but the new progress starts at `to`, above them, so nothing ever returns them. With a
-// truncation whose end offset lies above the lane's queue, those records are skipped outright,
-// no crash needed (the fetcher drops its buffered ones below `to` as well; see
+// Records taken but not started when a reset comes are handled, not dropped: dropping them
+// relies on the next fetch returning them, and a reset to an offset above them (a truncation
+// whose end offset lies above the lane's queue) means no fetch ever will. The fetcher keeps its
+// buffered records below the new position for the same reason (see
 // test/unit/engine/fetcher-truncation.test.ts).
 test('a position reset above records queued in their lane does not skip them', async () => {
   let release!: () => void

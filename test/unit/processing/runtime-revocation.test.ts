@@ -1,4 +1,6 @@
-// Review of the revocation drain, on an in-memory source.
+// The revocation drain, on an in-memory source: it waits only for records that can still
+// finish; records that will be retried are left to the next owner at once, because the whole
+// group's rebalance waits for the drain.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { waitUntil, within } from '../../support/kafka.ts'
@@ -6,13 +8,10 @@ import { createHarness } from '../../support/runtime-harness.ts'
 
 const T = 't'
 
-// On a revocation, records waiting for a retry are dropped at once (#onRevoked →
-// #abandonQueued) and left to the next owner. A record that was *running* when the revocation
-// started and then fails is not: #afterFailure only checks `run.active` (still true while
-// revoking), so it is scheduled for a retry, stays in flight, and the drain waits the whole
-// revokeTimeoutMs (30 s by default) for a record that will be retried, not finished — the
-// whole group's rebalance waits with it. Whether a failing record holds the rebalance depends
-// only on whether it failed just before or just after the revocation started.
+// On a revocation, records waiting for a retry are left to the next owner at once. So is a
+// record that was running when the revocation started and then fails: scheduling its retry
+// would keep it in flight and make the drain wait the whole revokeTimeoutMs (30 s by default)
+// for a record that will not finish here, with the whole group's rebalance waiting too.
 test('a record that fails while its partition is being revoked is left to the next owner at once', async () => {
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))

@@ -1,6 +1,7 @@
-// Review of `ctx.seek()` in the runtime, on an in-memory source: a seek waits for the records
-// already taken, then repositions the partition. These tests show where it never applies, or
-// applies to a partition the source no longer has.
+// `ctx.seek()` in the runtime, on an in-memory source: a seek lets the records already running
+// finish, drops the rest of what was taken, then repositions the partition. It applies although
+// records of the partition fail meanwhile, is never applied to a partition the member no longer
+// has, and never throws at the caller for a partition that only has records waiting to retry.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -12,12 +13,10 @@ import { createHarness } from '../../support/runtime-harness.ts'
 
 const T = 't'
 
-// The engine's GroupConsumer.seek throws PARTITION_NOT_ASSIGNED for a partition the fetcher no
-// longer has (group-consumer.ts, seek), and a revocation removes the partition from the fetcher
-// before the runtime's onRevoked drain starts. A seek still pending when the revocation starts
-// is applied by #release during the drain (run.active is still true while revoking): the
-// source throws inside the unit's completion, the scheduler reports it as a bug and the whole
-// runtime stops with a fatal error — an ordinary rebalance kills the app.
+// A seek still pending when its partition is revoked is dropped, not applied: the engine's
+// GroupConsumer.seek throws PARTITION_NOT_ASSIGNED for a partition the fetcher no longer has,
+// and a revocation removes the partition from the fetcher before the runtime's drain starts.
+// Applying it would make an ordinary rebalance stop the whole runtime with a fatal error.
 test('a seek pending when a revocation starts does not make the runtime fail', async () => {
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))
@@ -68,12 +67,10 @@ test('a seek pending when a revocation starts does not make the runtime fail', a
   }
 })
 
-// A seek applies "once the records already taken have finished" (docs/processing.md). It drops
-// the queued and retry-waiting units at once, but a unit that is *running* when the seek is
-// asked and then fails goes to the retry wait like any other, stays in flight, and keeps the
-// seek pending: while it retries (forever without a dead letter queue) the partition takes
-// nothing (takesRecords is false while seekTo is set). The record retried belongs to the old
-// position, which the seek left.
+// A seek applies once the records running when it was asked have finished (docs/processing.md).
+// A record that was running and then fails belongs to the old position, which the seek left:
+// its retries must not keep the seek pending, and the partition taking nothing, for as long as
+// it fails (forever without a dead letter queue).
 test('a seek applies although another record of the partition fails while it is pending', async () => {
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))
@@ -116,12 +113,10 @@ test('a seek applies although another record of the partition fails while it is 
   }
 })
 
-// requestSeek drops the queued units first (#abandonQueued); the last abandon brings the run's
-// in-flight count to 0 and #release applies the seek (clearing seekTo). requestSeek then sees
-// inFlight === 0 and applies it a second time with `run.seekTo!` undefined: the new progress
-// rejects position `undefined` and ctx.seek() throws OFFSET_TRACKER_INVALID at the caller.
-// Reached when seek is called while none of the partition's records runs but some wait (here:
-// a ctx kept from a finished record, while a later record waits for its retry).
+// A seek asked while none of the partition's records runs but some wait for a retry (here: a
+// ctx kept from a finished record) applies exactly once: dropping the waiting records empties
+// the partition's in-flight count, which applies the seek, and the seek must not then be
+// applied a second time (with no target, which would throw OFFSET_TRACKER_INVALID at the caller).
 test('seek called while the partition only has records waiting for a retry does not throw', async () => {
   let kept: HandlerContext | undefined
   const handled: number[] = []
@@ -156,10 +151,9 @@ test('seek called while the partition only has records waiting for a retry does 
   }
 })
 
-// The review found the docs and the code disagreeing: the docs said records already taken finish
-// first; the code drops those not started. The documented rule is now the code's (HandlerContext
-// .seek, docs/processing.md): the running ones finish, the rest of what was taken is dropped —
-// a seek means "continue from there", and a seek back fetches the dropped ones again.
+// The documented rule (HandlerContext.seek, docs/processing.md): the records running when the
+// seek is asked finish, the rest of what was taken is dropped. A seek means "continue from
+// there", and a seek back fetches the dropped ones again, so nothing is lost.
 test('seek: records already running finish; records taken but not started are dropped', async () => {
   const handled: number[] = []
   let sought = false

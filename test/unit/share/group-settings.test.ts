@@ -5,23 +5,18 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ShareGroupSettings } from '../../../src/engine/share/group-settings.ts'
-import type { KafkaCluster } from '../../../src/kafka/cluster.ts'
+import { FakeCluster } from '../../support/fake-cluster.ts'
 
-/** A cluster whose connections fail while `down()` says so. */
-function cluster(down: () => boolean): KafkaCluster {
-  return {
-    anyConnection: async () => {
-      if (down()) throw new Error('GROUP_AUTHORIZATION_FAILED')
-      throw new Error('unreachable in this test')
-    },
-  } as unknown as KafkaCluster
+/** A cluster where every read of the group's configs (DescribeConfigs) fails with `error`. */
+function failingReads(error: string): FakeCluster {
+  return new FakeCluster().otherwise('DescribeConfigs', new Error(error))
 }
 
 describe('share group settings', () => {
   it('a delivery count limit read that keeps failing is reported once, and the last value is kept', async () => {
     const warnings: Error[] = []
     const settings = new ShareGroupSettings(
-      cluster(() => true),
+      failingReads('GROUP_AUTHORIZATION_FAILED').cluster,
       'g',
       { value: 10, fixed: false },
       (e) => warnings.push(e),
@@ -33,19 +28,9 @@ describe('share group settings', () => {
   })
 
   it('concurrent release decisions share one read', async () => {
-    let reads = 0
-    const settings = new ShareGroupSettings(
-      {
-        anyConnection: async () => {
-          reads++
-          throw new Error('down')
-        },
-      } as unknown as KafkaCluster,
-      'g',
-      { value: 10, fixed: false },
-      () => {},
-    )
+    const fake = failingReads('down')
+    const settings = new ShareGroupSettings(fake.cluster, 'g', { value: 10, fixed: false }, () => {})
     await Promise.all(Array.from({ length: 20 }, () => settings.currentDeliveryCountLimit()))
-    assert.equal(reads, 1)
+    assert.equal(fake.requestsOf('DescribeConfigs').length, 1)
   })
 })
