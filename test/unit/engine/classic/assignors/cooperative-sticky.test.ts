@@ -1,0 +1,276 @@
+// The cooperative-sticky assignor keeps the partitions members own where balance allows, moves the
+// fewest, never hands a partition from one member straight to another in one generation (the new
+// owner gets it in the follow-up rebalance, after the old one revoked it), and reaches a balanced,
+// stable assignment; its userData and generation rules are Java's CooperativeStickyAssignor's.
+// Cases are Kafka's CooperativeStickyAssignorTest and AbstractStickyAssignorTest (without racks).
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import fc from 'fast-check'
+import type { GroupAssignment, MemberSubscription } from '../../../../../src/engine/classic/assignor.ts'
+import {
+  cooperativeStickyAssignor,
+  decodeCooperativeStickyUserData,
+  encodeCooperativeStickyUserData,
+  memberGeneration,
+} from '../../../../../src/engine/classic/assignors/cooperative-sticky.ts'
+import { counts, flat, member } from './members.ts'
+
+const assign = cooperativeStickyAssignor.assign
+
+/** The next generation's subscriptions: every member owns what it was assigned. */
+function followUp(members: MemberSubscription[], assignment: GroupAssignment, generation: number) {
+  return members.map((m) => ({
+    ...m,
+    ownedPartitions: assignment.get(m.memberId)!,
+    generationId: generation,
+  }))
+}
+
+/** Rebalances until no member loses anything (at most `max` rounds); returns the final state. */
+function converge(members: MemberSubscription[], partitionCounts: Map<string, number>, max = 4) {
+  let current = members
+  let assignment = assign(current, partitionCounts)
+  for (let round = 1; ; round++) {
+    const revoked = current.some((m) => {
+      const now = new Set(flat(new Map([[m.memberId, assignment.get(m.memberId)!]]))[m.memberId])
+      return m.ownedPartitions.some(({ topic, partitions }) =>
+        partitions.some((p) => !now.has(`${topic}-${p}`)),
+      )
+    })
+    if (!revoked) return { members: current, assignment, rounds: round }
+    assert.ok(round < max, `still revoking after ${max} rebalances`)
+    current = followUp(current, assignment, 100 + round)
+    assignment = assign(current, partitionCounts)
+  }
+}
+
+describe('wire conventions', () => {
+  test('protocol name "cooperative-sticky", cooperative rebalancing', () => {
+    assert.equal(cooperativeStickyAssignor.name, 'cooperative-sticky')
+    assert.equal(cooperativeStickyAssignor.rebalanceProtocol, 'cooperative')
+  })
+
+  test('userData is the generation as one big-endian INT32 (Java COOPERATIVE_STICKY_ASSIGNOR_USER_DATA_V0)', () => {
+    assert.deepEqual(
+      cooperativeStickyAssignor.subscriptionUserData!({ topics: ['t'], generationId: -1 }),
+      Buffer.from('ffffffff', 'hex'),
+    )
+    assert.deepEqual(encodeCooperativeStickyUserData(10), Buffer.from('0000000a', 'hex'))
+    assert.equal(decodeCooperativeStickyUserData(Buffer.from('0000000a', 'hex')), 10)
+  })
+
+  test('userData Java cannot read counts as no generation: null, or fewer than four bytes', () => {
+    assert.equal(decodeCooperativeStickyUserData(null), -1)
+    assert.equal(decodeCooperativeStickyUserData(Buffer.from([0, 0, 1])), -1)
+    // Longer userData: Java reads the struct from the start and ignores the rest.
+    assert.equal(decodeCooperativeStickyUserData(Buffer.from('00000007ff', 'hex')), 7)
+  })
+
+  test('the generation field (subscription v2+) wins; without it the userData generation counts (testMemberDataWithInconsistentData)', () => {
+    const userData = encodeCooperativeStickyUserData(5)
+    assert.equal(memberGeneration({ generationId: 9, userData }), 9)
+    assert.equal(memberGeneration({ generationId: -1, userData }), 5)
+    assert.equal(memberGeneration({ generationId: -1, userData: null }), -1)
+  })
+})
+
+describe("Kafka's cases", () => {
+  test('a partition two members of one generation claim goes to nobody until both revoked it (equal partitions per consumer)', () => {
+    const members = [
+      member('consumer1', ['topic'], { owned: ['topic-0', 'topic-1'], generation: 1 }),
+      member('consumer2', ['topic'], { owned: ['topic-0', 'topic-2'], generation: 1 }),
+      member('consumer3', ['topic'], { generation: 1 }),
+    ]
+    const p = counts({ topic: 3 })
+    assert.deepEqual(flat(assign(members, p)), {
+      consumer1: ['topic-1'],
+      consumer2: ['topic-2'],
+      consumer3: [],
+    })
+    assert.deepEqual(flat(converge(members, p).assignment), {
+      consumer1: ['topic-1'],
+      consumer2: ['topic-2'],
+      consumer3: ['topic-0'],
+    })
+  })
+
+  test('the same with unequal partitions per consumer', () => {
+    const members = [
+      member('consumer1', ['topic'], { owned: ['topic-0', 'topic-1'], generation: 1 }),
+      member('consumer2', ['topic'], { owned: ['topic-0', 'topic-2'], generation: 1 }),
+      member('consumer3', ['topic'], { generation: 1 }),
+    ]
+    assert.deepEqual(flat(assign(members, counts({ topic: 4 }))), {
+      consumer1: ['topic-1', 'topic-3'],
+      consumer2: ['topic-2'],
+      consumer3: [],
+    })
+  })
+
+  test('old subscriptions (v1, generation in userData) keep their partitions (testAssignorWithOldVersionSubscriptions)', () => {
+    const userData = encodeCooperativeStickyUserData(1)
+    const members = [
+      member('consumer1', ['topic1'], { owned: ['topic1-0'], userData }),
+      member('consumer2', ['topic1'], { owned: ['topic1-1'], userData }),
+      member('consumer3', ['topic1'], { generation: 1 }),
+    ]
+    assert.deepEqual(flat(assign(members, counts({ topic1: 3 }))), {
+      consumer1: ['topic1-0'],
+      consumer2: ['topic1-1'],
+      consumer3: ['topic1-2'],
+    })
+  })
+
+  test('a member owning minQuota where maxQuota is expected gets the extra partition (testConsumerOwningMinQuotaExpectedMaxQuota)', () => {
+    const members = [
+      member('consumer1', ['topic1', 'topic2'], { owned: ['topic1-0', 'topic2-1'], generation: 1 }),
+      member('consumer2', ['topic1', 'topic2'], { owned: ['topic1-1', 'topic2-2'], generation: 1 }),
+    ]
+    assert.deepEqual(flat(assign(members, counts({ topic1: 2, topic2: 3 }))), {
+      consumer1: ['topic1-0', 'topic2-0', 'topic2-1'],
+      consumer2: ['topic1-1', 'topic2-2'],
+    })
+  })
+
+  test('more members own maxQuota than may keep it: one gives a partition up, revoked first (testMaxQuotaConsumerMoreThanNumExpectedMaxCapacityMembers)', () => {
+    // Java visits members in HashMap order, where consumer2 keeps both; here member-id order
+    // lets consumer1 keep both. Either way one partition moves, through a revocation.
+    const members = [
+      member('consumer1', ['topic1', 'topic2'], { owned: ['topic1-0', 'topic2-0'], generation: 1 }),
+      member('consumer2', ['topic1', 'topic2'], { owned: ['topic1-1', 'topic2-1'], generation: 1 }),
+      member('consumer3', ['topic1', 'topic2'], { generation: 1 }),
+    ]
+    const p = counts({ topic1: 2, topic2: 2 })
+    assert.deepEqual(flat(assign(members, p)), {
+      consumer1: ['topic1-0', 'topic2-0'],
+      consumer2: ['topic1-1'],
+      consumer3: [],
+    })
+    const final = converge(members, p)
+    assert.equal(final.rounds, 2)
+    assert.deepEqual(flat(final.assignment), {
+      consumer1: ['topic1-0', 'topic2-0'],
+      consumer2: ['topic1-1'],
+      consumer3: ['topic2-1'],
+    })
+  })
+
+  test('all members under minQuota keep theirs and are filled round-robin (testAllConsumersAreUnderMinQuota)', () => {
+    const members = [
+      member('consumer1', ['topic1', 'topic2'], { owned: ['topic1-0'], generation: 1 }),
+      member('consumer2', ['topic1', 'topic2'], { owned: ['topic1-1'], generation: 1 }),
+      member('consumer3', ['topic1', 'topic2'], { generation: 1 }),
+    ]
+    assert.deepEqual(flat(assign(members, counts({ topic1: 2, topic2: 3 }))), {
+      consumer1: ['topic1-0', 'topic2-1'],
+      consumer2: ['topic1-1', 'topic2-2'],
+      consumer3: ['topic2-0'],
+    })
+  })
+
+  test('claims from a stale generation (or none) yield to the newest (testOwnedPartitionsAreInvalidatedForConsumerWithStaleGeneration/NoGeneration)', () => {
+    for (const stale of [9, -1]) {
+      const owned = ['topic-0', 'topic-2', 'topic2-1']
+      const members = [
+        member('consumer1', ['topic', 'topic2'], { owned, generation: 10 }),
+        member('consumer2', ['topic', 'topic2'], { owned, generation: stale }),
+      ]
+      assert.deepEqual(flat(assign(members, counts({ topic: 3, topic2: 3 }))), {
+        consumer1: ['topic-0', 'topic-2', 'topic2-1'],
+        consumer2: ['topic-1', 'topic2-0', 'topic2-2'],
+      })
+    }
+  })
+
+  test('partitions stay with the highest generation claiming them (testEnsurePartitionsAssignedToHighestGeneration)', () => {
+    const topics = ['topic', 'topic2', 'topic3']
+    const members = [
+      member('consumer1', topics, { owned: ['topic-0', 'topic2-0', 'topic3-0'], generation: 10 }),
+      member('consumer2', topics, { owned: ['topic-1', 'topic2-1', 'topic3-1'], generation: 9 }),
+      member('consumer3', topics, { owned: ['topic2-1', 'topic3-0', 'topic3-2'], generation: 8 }),
+    ]
+    assert.deepEqual(flat(assign(members, counts({ topic: 3, topic2: 3, topic3: 3 }))), {
+      consumer1: ['topic-0', 'topic2-0', 'topic3-0'],
+      consumer2: ['topic-1', 'topic2-1', 'topic3-1'],
+      consumer3: ['topic-2', 'topic2-2', 'topic3-2'],
+    })
+  })
+
+  test('a new member gets only what nobody owns (testNoReassignmentOnCurrentMembers)', () => {
+    const topics = ['topic', 'topic2', 'topic3', 'topic1']
+    const members = [
+      member('consumer1', topics, { generation: -1 }),
+      member('consumer2', topics, { owned: ['topic-0', 'topic2-0', 'topic1-0'], generation: 9 }),
+      member('consumer3', topics, { owned: ['topic3-2', 'topic2-2', 'topic1-1'], generation: 8 }),
+      member('consumer4', topics, { owned: ['topic3-1', 'topic-1', 'topic-2'], generation: 7 }),
+    ]
+    const result = flat(assign(members, counts({ topic: 3, topic1: 3, topic2: 3, topic3: 3 })))
+    assert.deepEqual(result.consumer1, ['topic1-2', 'topic2-1', 'topic3-0'])
+  })
+
+  test('owned partitions claimed by an older generation go to the newer one (testOwnedPartitionsAreInvalidatedForConsumerWithMultipleGeneration)', () => {
+    const members = [
+      member('consumer1', ['topic', 'topic2'], { owned: ['topic-0', 'topic2-1', 'topic-1'], generation: 10 }),
+      member('consumer2', ['topic', 'topic2'], { owned: ['topic-0', 'topic2-1', 'topic2-2'], generation: 8 }),
+    ]
+    assert.deepEqual(flat(assign(members, counts({ topic: 3, topic2: 3 }))), {
+      consumer1: ['topic-0', 'topic-1', 'topic2-1'],
+      consumer2: ['topic-2', 'topic2-0', 'topic2-2'],
+    })
+  })
+
+  test('different subscriptions: partitions with fewer subscribers first, then the least loaded (testMultipleConsumersMixedTopicSubscriptions)', () => {
+    const members = [
+      member('consumer1', ['topic1']),
+      member('consumer2', ['topic1', 'topic2']),
+      member('consumer3', ['topic1']),
+    ]
+    assert.deepEqual(flat(assign(members, counts({ topic1: 3, topic2: 2 }))), {
+      consumer1: ['topic1-0', 'topic1-2'],
+      consumer2: ['topic2-0', 'topic2-1'],
+      consumer3: ['topic1-1'],
+    })
+  })
+
+  test('a topic added then removed: members keep what they had (testAddRemoveTopicTwoConsumers)', () => {
+    let members = [member('consumer1', ['topic']), member('consumer2', ['topic'])]
+    const first = assign(members, counts({ topic: 3 }))
+    const sizes = [...first.values()].map((l) => flat(new Map([['x', l]])).x!.length).sort()
+    assert.deepEqual(sizes, [1, 2])
+    members = followUp(members, first, 1).map((m) => ({ ...m, topics: ['topic', 'topic2'] }))
+    const second = assign(members, counts({ topic: 3, topic2: 3 }))
+    for (const m of ['consumer1', 'consumer2']) {
+      assert.equal(flat(second)[m]!.length, 3)
+      for (const tp of flat(first)[m]!) assert.ok(flat(second)[m]!.includes(tp), `${m} keeps ${tp}`)
+    }
+    members = followUp(members, second, 2).map((m) => ({ ...m, topics: ['topic2'] }))
+    const third = assign(members, counts({ topic2: 3 }))
+    for (const m of ['consumer1', 'consumer2']) {
+      for (const tp of flat(third)[m]!) assert.ok(flat(second)[m]!.includes(tp), `${m} keeps ${tp}`)
+    }
+    assert.equal(flat(third).consumer1!.length + flat(third).consumer2!.length, 3)
+  })
+
+  test('three generations claiming one partition, unequal subscriptions: each member gets one or two (testSubscriptionNotEqualAndAssignSamePartitionWith3Generation)', () => {
+    for (const [g1, g2, g3] of [
+      [1, 2, 3],
+      [1, 3, 2],
+      [2, 1, 3],
+      [2, 3, 1],
+      [3, 1, 2],
+      [3, 2, 1],
+    ] as const) {
+      const members = [
+        member('consumer1', ['topic'], { owned: ['topic-0', 'topic-2'], generation: g1 }),
+        member('consumer2', ['topic'], { owned: ['topic-1', 'topic-2', 'topic-3'], generation: g2 }),
+        member('consumer3', ['topic'], { owned: ['topic-2', 'topic-4', 'topic-5'], generation: g3 }),
+        member('consumer4', ['topic1'], { owned: ['topic1-0'], generation: 2 }),
+      ]
+      const result = flat(assign(members, counts({ topic: 6, topic1: 1 })))
+      const all = Object.values(result).flat()
+      assert.equal(new Set(all).size, all.length)
+      for (const list of Object.values(result))
+        assert.ok(list.length >= 1 && list.length <= 2, JSON.stringify(result))
+    }
+  })
+})
