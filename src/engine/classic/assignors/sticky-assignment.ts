@@ -57,8 +57,9 @@ function allPartitions(topics: readonly string[], counts: PartitionCounts): stri
 /**
  * Decides which claims stand: a partition claimed by members of different generations stays
  * with the newest claim (the others hold a stale view); if two members of the newest generation
- * claim it, it is nobody's, as in Java (both must give it up before anyone gets it). Claims on
- * partitions that do not exist or that the member no longer subscribes to are dropped.
+ * claim it, it is nobody's, as in Java (both must give it up before anyone gets it). A claimant
+ * that no longer subscribes to the topic still counts in that contest — it holds the partition
+ * until it revokes it — but cannot keep it. Claims on partitions that do not exist are dropped.
  */
 function validateOwnership(
   members: readonly StickyMember[],
@@ -67,7 +68,7 @@ function validateOwnership(
   const claimants = new Map<string, StickyMember[]>()
   for (const member of members) {
     for (const key of new Set(member.owned)) {
-      if (!existing.has(key) || !member.topics.has(splitKey(key).topic)) continue
+      if (!existing.has(key)) continue
       const list = claimants.get(key)
       if (list) list.push(member)
       else claimants.set(key, [member])
@@ -79,10 +80,12 @@ function validateOwnership(
   for (const [key, list] of claimants) {
     const newest = Math.max(...list.map((m) => m.generation))
     const winners = list.filter((m) => m.generation === newest)
-    if (winners.length === 1) {
-      owned.get(winners[0]!.memberId)!.push(key)
-      owners.set(key, winners[0]!.memberId)
-    } else claimedByMany.add(key)
+    const winner = winners[0]!
+    if (winners.length > 1) claimedByMany.add(key)
+    else if (winner.topics.has(splitKey(key).topic)) {
+      owned.get(winner.memberId)!.push(key)
+      owners.set(key, winner.memberId)
+    }
   }
   return { owned, owners, claimedByMany }
 }

@@ -274,3 +274,170 @@ describe("Kafka's cases", () => {
     }
   })
 })
+
+describe('claims from members that dropped the topic', () => {
+  test('a member of the same generation that unsubscribed but still claims a partition holds it until it revokes', () => {
+    // m1 dropped t0 but its owned list still has t0-1: it reads t0-1 until it revokes it, so
+    // m0's equal-generation claim must not let m0 keep reading it alongside.
+    const members = [
+      member('m0', ['t0', 't1'], { owned: ['t0-1'], generation: 0 }),
+      member('m1', ['t1'], { owned: ['t0-1'], generation: 0 }),
+    ]
+    const p = counts({ t0: 2, t1: 2 })
+    assert.ok(!flat(assign(members, p)).m0!.includes('t0-1'))
+    assert.ok(flat(converge(members, p).assignment).m0!.includes('t0-1'))
+  })
+
+  test('when the unsubscribed member is the newest claimant, the partition waits for its revocation', () => {
+    const members = [
+      member('m0', ['t0'], { owned: ['t0-0'], generation: 4 }),
+      member('m1', ['t1'], { owned: ['t0-0'], generation: 5 }),
+    ]
+    assert.deepEqual(flat(assign(members, counts({ t0: 1, t1: 1 }))), { m0: [], m1: ['t1-0'] })
+  })
+})
+
+describe('properties over random groups', () => {
+  interface Scenario {
+    members: MemberSubscription[]
+    partitionCounts: Map<string, number>
+    equal: boolean
+  }
+
+  const scenarios: fc.Arbitrary<Scenario> = fc
+    .record({
+      sizes: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 3 }),
+      memberCount: fc.integer({ min: 1, max: 6 }),
+      equal: fc.boolean(),
+    })
+    .chain(({ sizes, memberCount, equal }) => {
+      const topics = sizes.map((_, i) => `t${i}`)
+      // Claims may name partitions that no longer exist (a deleted topic, a partition past the count).
+      const claimable = [
+        ...topics.flatMap((t, i) => Array.from({ length: sizes[i]! }, (_, p) => `${t}-${p}`)),
+        'gone-0',
+        't0-99',
+      ]
+      const one = fc.record({
+        topics: equal ? fc.constant(topics) : fc.subarray(topics, { minLength: 1 }),
+        owned: fc.subarray(claimable),
+        generation: fc.integer({ min: -1, max: 3 }),
+      })
+      return fc.array(one, { minLength: memberCount, maxLength: memberCount }).map((list) => ({
+        members: list.map((m, i) => member(`m${i}`, m.topics, { owned: m.owned, generation: m.generation })),
+        partitionCounts: counts(Object.fromEntries(topics.map((t, i) => [t, sizes[i]!]))),
+        equal,
+      }))
+    })
+
+  const existing = (s: Scenario, tp: string) => {
+    const at = tp.lastIndexOf('-')
+    return Number(tp.slice(at + 1)) < (s.partitionCounts.get(tp.slice(0, at)) ?? 0)
+  }
+  const claims = (m: MemberSubscription) =>
+    m.ownedPartitions.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}-${p}`))
+
+  function checkValid(s: Scenario, members: MemberSubscription[], assignment: GroupAssignment) {
+    const result = flat(assignment)
+    const seen = new Set<string>()
+    for (const m of members) {
+      for (const tp of result[m.memberId]!) {
+        assert.ok(!seen.has(tp), `${tp} assigned twice`)
+        seen.add(tp)
+        assert.ok(existing(s, tp), `${tp} does not exist`)
+        assert.ok(
+          m.topics.includes(tp.slice(0, tp.lastIndexOf('-'))),
+          `${tp} given to ${m.memberId}, not subscribed`,
+        )
+        // Cooperative: if anyone else claims it, the receiver claims it too, from a newer generation.
+        for (const other of members) {
+          if (other === m || !claims(other).includes(tp)) continue
+          assert.ok(
+            claims(m).includes(tp) && memberGeneration(m) > memberGeneration(other),
+            `${tp} moved from ${other.memberId} to ${m.memberId} in one generation`,
+          )
+        }
+      }
+    }
+  }
+
+  test('every partition goes to at most one subscribed member, and never straight from one claimant to another', () => {
+    fc.assert(
+      fc.property(scenarios, (s) => {
+        checkValid(s, s.members, assign(s.members, s.partitionCounts))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  test('follow-up rebalances converge within four rounds to a complete, balanced, stable assignment', () => {
+    fc.assert(
+      fc.property(scenarios, (s) => {
+        let current = s.members
+        let assignment = assign(current, s.partitionCounts)
+        const final = converge(s.members, s.partitionCounts)
+        // Every intermediate round is valid too.
+        for (let round = 1; round < final.rounds; round++) {
+          current = followUp(current, assignment, 100 + round)
+          assignment = assign(current, s.partitionCounts)
+          checkValid(s, current, assignment)
+        }
+        const result = flat(final.assignment)
+        const subscribed = new Set(s.members.flatMap((m) => m.topics))
+        const all = [...subscribed].flatMap((t) =>
+          Array.from({ length: s.partitionCounts.get(t) ?? 0 }, (_, p) => `${t}-${p}`),
+        )
+        assert.deepEqual(Object.values(result).flat().sort(), all.sort(), 'complete')
+        const load = (id: string) => result[id]!.length
+        if (s.equal) {
+          const loads = s.members.map((m) => load(m.memberId))
+          assert.ok(Math.max(...loads) - Math.min(...loads) <= 1, `balanced: ${loads}`)
+        } else {
+          for (const a of s.members) {
+            for (const tp of result[a.memberId]!) {
+              const topic = tp.slice(0, tp.lastIndexOf('-'))
+              for (const b of s.members) {
+                assert.ok(
+                  !(b.topics.includes(topic) && load(b.memberId) < load(a.memberId) - 1),
+                  `${tp} could move from ${a.memberId} (${load(a.memberId)}) to ${b.memberId} (${load(b.memberId)})`,
+                )
+              }
+            }
+          }
+        }
+        const again = assign(followUp(final.members, final.assignment, 200), s.partitionCounts)
+        assert.deepEqual(flat(again), result, 'stable once converged')
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  test('sticky: with equal subscriptions a member keeps its rightful partitions up to minQuota, all of them if it owns no more', () => {
+    fc.assert(
+      fc.property(
+        scenarios.filter((s) => s.equal),
+        (s) => {
+          const result = flat(assign(s.members, s.partitionCounts))
+          const total = [...s.partitionCounts.values()].reduce((a, b) => a + b, 0)
+          const minQuota = Math.floor(total / s.members.length)
+          for (const m of s.members) {
+            // Its rightful claims: existing partitions no other member claims from the same or a newer generation.
+            const rightful = [...new Set(claims(m))].filter(
+              (tp) =>
+                existing(s, tp) &&
+                s.members.every(
+                  (o) => o === m || !claims(o).includes(tp) || memberGeneration(o) < memberGeneration(m),
+                ),
+            )
+            const kept = rightful.filter((tp) => result[m.memberId]!.includes(tp))
+            assert.ok(
+              kept.length >= Math.min(rightful.length, minQuota),
+              `${m.memberId} kept ${kept} of ${rightful}`,
+            )
+          }
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+})
