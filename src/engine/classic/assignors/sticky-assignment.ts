@@ -37,10 +37,22 @@ export function splitKey(key: string): { topic: string; partition: number } {
   return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) }
 }
 
+// Sorting and eligibility checks parse keys over and over; a large group has tens of thousands.
+const parsedKeys = new Map<string, { topic: string; partition: number }>()
+function parsed(key: string): { topic: string; partition: number } {
+  let entry = parsedKeys.get(key)
+  if (!entry) {
+    if (parsedKeys.size > 100_000) parsedKeys.clear()
+    entry = splitKey(key)
+    parsedKeys.set(key, entry)
+  }
+  return entry
+}
+
 // Java's order for owned partitions when trimming to a quota: by partition number, then topic.
 function compareByPartitionThenTopic(a: string, b: string): number {
-  const x = splitKey(a)
-  const y = splitKey(b)
+  const x = parsed(a)
+  const y = parsed(b)
   return x.partition - y.partition || compareStrings(x.topic, y.topic)
 }
 
@@ -82,7 +94,7 @@ function validateOwnership(
     const winners = list.filter((m) => m.generation === newest)
     const winner = winners[0]!
     if (winners.length > 1) claimedByMany.add(key)
-    else if (winner.topics.has(splitKey(key).topic)) {
+    else if (winner.topics.has(parsed(key).topic)) {
       owned.get(winner.memberId)!.push(key)
       owners.set(key, winner.memberId)
     }
@@ -189,28 +201,37 @@ function generalAssign(
   partitions: readonly string[],
   counts: PartitionCounts,
 ): Map<string, string[]> {
-  const order = new Map(members.map((m, i) => [m.memberId, i]))
-  const subscribers = new Map<string, StickyMember[]>()
-  for (const topic of counts.keys())
+  // Members by index (their member-id order), loads in an array: the hot loops below compare
+  // loads of every subscriber of a topic, for every partition.
+  const loads = new Int32Array(members.length)
+  const held = members.map((m) => new Set(owned.get(m.memberId)))
+  const previouslyOwned = held.map((set) => new Set(set))
+  held.forEach((set, i) => {
+    loads[i] = set.size
+  })
+  const subscribers = new Map<string, number[]>()
+  for (const topic of counts.keys()) {
     subscribers.set(
       topic,
-      members.filter((m) => m.topics.has(topic)),
+      members.flatMap((m, i) => (m.topics.has(topic) ? [i] : [])),
     )
-  const held = new Map<string, Set<string>>(members.map((m) => [m.memberId, new Set(owned.get(m.memberId))]))
-  const previouslyOwned = new Map<string, ReadonlySet<string>>(
-    members.map((m) => [m.memberId, new Set(owned.get(m.memberId))]),
-  )
+  }
   const taken = new Set<string>()
-  for (const set of held.values()) for (const key of set) taken.add(key)
+  for (const set of held) for (const key of set) taken.add(key)
   const position = new Map(partitions.map((key, i) => [key, i]))
-  const load = (memberId: string) => held.get(memberId)!.size
-  const eligible = (key: string) => subscribers.get(splitKey(key).topic) ?? []
-  const leastLoaded = (candidates: readonly StickyMember[]) => {
-    let best: StickyMember | undefined
-    for (const m of candidates) {
-      if (!best || load(m.memberId) < load(best.memberId)) best = m
-    }
+  const eligible = (key: string) => subscribers.get(parsed(key).topic) ?? []
+  const leastLoaded = (candidates: readonly number[]) => {
+    let best = -1
+    for (const i of candidates) if (best < 0 || loads[i]! < loads[best]!) best = i
     return best
+  }
+  const move = (key: string, from: number, to: number) => {
+    if (from >= 0) {
+      held[from]!.delete(key)
+      loads[from]!--
+    }
+    held[to]!.add(key)
+    loads[to]!++
   }
 
   const unassigned = partitions
@@ -218,32 +239,38 @@ function generalAssign(
     .map((key, index) => ({ key, index, choices: eligible(key).length }))
     .sort((a, b) => a.choices - b.choices || a.index - b.index)
   for (const { key } of unassigned) {
-    const member = leastLoaded(eligible(key))
-    if (member) held.get(member.memberId)!.add(key)
+    const to = leastLoaded(eligible(key))
+    if (to >= 0) move(key, -1, to)
   }
 
-  for (;;) {
-    let moved = false
-    const byLoad = [...members].sort(
-      (a, b) => load(b.memberId) - load(a.memberId) || order.get(a.memberId)! - order.get(b.memberId)!,
-    )
-    for (const from of byLoad) {
-      const mine = [...held.get(from.memberId)!]
-      const was = previouslyOwned.get(from.memberId)!
+  // Passes over the members, most loaded first, moving every partition that can go to a
+  // subscriber holding two fewer; a pass without a move ends it.
+  const indices = members.map((_, i) => i)
+  for (let moved = true; moved; ) {
+    moved = false
+    indices.sort((a, b) => loads[b]! - loads[a]! || a - b)
+    for (const from of indices) {
+      const was = previouslyOwned[from]!
       // New arrivals move before partitions the member owned: stickiness.
-      mine.sort((a, b) => Number(was.has(a)) - Number(was.has(b)) || position.get(a)! - position.get(b)!)
+      const mine = [...held[from]!].sort(
+        (a, b) => Number(was.has(a)) - Number(was.has(b)) || position.get(a)! - position.get(b)!,
+      )
+      // One least-loaded lookup per topic, redone only once that member stops qualifying: only
+      // `from` loses load meanwhile, so a member that qualified still does until it fills up.
+      const targets = new Map<string, number>()
       for (const key of mine) {
-        const to = leastLoaded(eligible(key))
-        if (to && load(to.memberId) < load(from.memberId) - 1) {
-          held.get(from.memberId)!.delete(key)
-          held.get(to.memberId)!.add(key)
+        const topic = parsed(key).topic
+        let to = targets.get(topic) ?? -1
+        if (to < 0 || loads[to]! >= loads[from]! - 1) {
+          to = leastLoaded(eligible(key))
+          targets.set(topic, to)
+        }
+        if (to >= 0 && loads[to]! < loads[from]! - 1) {
+          move(key, from, to)
           moved = true
-          break
         }
       }
-      if (moved) break
     }
-    if (!moved) break
   }
-  return new Map([...held].map(([memberId, set]) => [memberId, [...set]]))
+  return new Map(members.map((m, i) => [m.memberId, [...held[i]!]]))
 }
