@@ -9,14 +9,50 @@ import {
 import { partitionKey, splitKey, stickyAssign } from './sticky-assignment.ts'
 
 /**
- * The generation in a cooperative-sticky subscription's userData, the way Java's
- * CooperativeStickyAssignor reads it: a struct of one INT32 `generation`, big-endian, the first
- * four bytes; null userData means none (-1), fewer than four bytes means -1 (Java catches the
- * underflow and uses its default).
+ * The generation in a cooperative-sticky subscription's userData. Java's CooperativeStickyAssignor
+ * writes a struct of one INT32 `generation` (big-endian) and reads the first four bytes; null
+ * userData means none (-1), fewer than four bytes -1 (Java catches the underflow).
+ *
+ * librdkafka before 2.1 sends no generation_id field and puts the sticky assignor's userData
+ * here instead: `[previous_assignment: topic [partitions]] generation`. Java would take that
+ * array's topic count for a generation; when the bytes parse exactly as that layout, its trailing
+ * generation is used instead, so such members' claims are weighed with their real generation.
  */
 export function decodeCooperativeStickyUserData(userData: Buffer | null): number {
   if (userData === null || userData.length < 4) return -1
+  if (userData.length > 4) {
+    const generation = librdkafkaStickyGeneration(userData)
+    if (generation !== undefined) return generation
+  }
   return userData.readInt32BE(0)
+}
+
+/*
+  Sticky assignor userData (librdkafka, Java StickyAssignor V1)
+    previous_assignment => ARRAY(topic [partitions])
+      topic => STRING
+      partitions => ARRAY(INT32)
+    generation => INT32
+*/
+function librdkafkaStickyGeneration(bytes: Buffer): number | undefined {
+  let at = 0
+  const need = (n: number) => at + n <= bytes.length
+  if (!need(4)) return undefined
+  const topics = bytes.readInt32BE(at)
+  at += 4
+  if (topics < 0) return undefined
+  for (let t = 0; t < topics; t++) {
+    if (!need(2)) return undefined
+    const length = bytes.readInt16BE(at)
+    at += 2
+    if (length < 0 || !need(length + 4)) return undefined
+    at += length
+    const partitions = bytes.readInt32BE(at)
+    at += 4
+    if (partitions < 0 || !need(partitions * 4)) return undefined
+    at += partitions * 4
+  }
+  return at + 4 === bytes.length ? bytes.readInt32BE(at) : undefined
 }
 
 /*
@@ -32,9 +68,8 @@ export function encodeCooperativeStickyUserData(generationId: number): Buffer {
 
 /**
  * The generation a member's owned partitions belong to, as Java decides it: the subscription's
- * generation_id (v2+) when it is set, else the generation in the userData. (A librdkafka member
- * writes its own sticky userData and, in current versions, sets generation_id, so the field
- * decides for it too.)
+ * generation_id (v2+) when it is set, else the generation in the userData (see
+ * {@link decodeCooperativeStickyUserData}).
  */
 export function memberGeneration(member: Pick<MemberSubscription, 'generationId' | 'userData'>): number {
   return member.generationId >= 0 ? member.generationId : decodeCooperativeStickyUserData(member.userData)

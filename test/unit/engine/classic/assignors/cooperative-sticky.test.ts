@@ -66,6 +66,22 @@ describe('wire conventions', () => {
     assert.equal(decodeCooperativeStickyUserData(Buffer.from('00000007ff', 'hex')), 7)
   })
 
+  test("librdkafka < 2.1's sticky userData ([previous assignment] generation) yields its trailing generation", () => {
+    // topics 1: "t" [0, 1], generation 6
+    const librdkafka = Buffer.from(
+      '00000001 0001 74 00000002 00000000 00000001 00000006'.replace(/ /g, ''),
+      'hex',
+    )
+    assert.equal(decodeCooperativeStickyUserData(librdkafka), 6)
+    // No previous assignment: an empty array, then the generation.
+    assert.equal(
+      decodeCooperativeStickyUserData(Buffer.from('00000000 00000003'.replace(/ /g, ''), 'hex')),
+      3,
+    )
+    // Bytes that do not parse as that layout are read as Java reads them: the first INT32.
+    assert.equal(decodeCooperativeStickyUserData(Buffer.from('000000090001', 'hex')), 9)
+  })
+
   test('the generation field (subscription v2+) wins; without it the userData generation counts (testMemberDataWithInconsistentData)', () => {
     const userData = encodeCooperativeStickyUserData(5)
     assert.equal(memberGeneration({ generationId: 9, userData }), 9)
