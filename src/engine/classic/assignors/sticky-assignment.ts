@@ -26,7 +26,7 @@ export interface StickyResult {
   claimedByMany: Set<string>
 }
 
-/** A partition's key: topic and number, NUL-separated (no topic name contains NUL). */
+/** A partition's key: topic, NUL, number; split at the last NUL, so any topic name round-trips. */
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`
 }
