@@ -45,6 +45,9 @@ export const ERROR_CODES = {
   PARTITION_NOT_OWNED: 'ctx.commit() for a partition being revoked or lost.',
   OFFSET_RESET_FAILED: 'Committed offsets or reset positions could not be read.',
   OFFSET_OUT_OF_SAFE_RANGE: 'An offset above 2^53 − 1, which multilane does not support.',
+  CONSUMER_PROTOCOL_MALFORMED:
+    'A classic-protocol subscription or assignment (JoinGroup/SyncGroup metadata) is truncated or out of range.',
+  UNKNOWN_ASSIGNOR: 'The classic group chose an assignment strategy multilane does not implement.',
   INVALID_OPTION:
     'An engine option is invalid (GroupConsumer, ShareConsumer), or command-line options that do not fit together (run --http-port with --processes past port 65535).',
   // Processing
