@@ -14,6 +14,19 @@ export {
   listGroups,
   type PartitionLag,
 } from './admin/groups.ts'
+// Parallel segments
+export { ConsumerGroupNotFoundError } from './admin/segment-offsets/command.ts'
+export { SegmentOffsetsError } from './admin/segment-offsets/errors.ts'
+// Share group administration
+export {
+  configureShareGroup,
+  describeShareGroup,
+  ShareAdminError,
+  type ShareGroupConfigs,
+  type ShareGroupDescription,
+  type ShareGroupMemberDescription,
+  type SharePartitionDescription,
+} from './admin/share.ts'
 // The app and its definition DSL
 export { App, createApp, type StartOptions } from './app/app.ts'
 export type { ConsumerGroupBuilder, ShareGroupBuilder } from './app/app-builder.ts'
@@ -120,18 +133,5 @@ export {
   type Serializer,
 } from './producing/app-producer.ts'
 export { ProducerError } from './producing/errors.ts'
-// Parallel segments
-export { ConsumerGroupNotFoundError } from './segments/offsets/command.ts'
-export { SegmentOffsetsError } from './segments/offsets/errors.ts'
 export { defaultSegmentReducer, karafkaReducer } from './segments/reducers.ts'
 export { segmentGroupName } from './segments/segment-names.ts'
-// Share group administration
-export {
-  configureShareGroup,
-  describeShareGroup,
-  ShareAdminError,
-  type ShareGroupConfigs,
-  type ShareGroupDescription,
-  type ShareGroupMemberDescription,
-  type SharePartitionDescription,
-} from './share/share-admin.ts'

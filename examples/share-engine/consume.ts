@@ -5,11 +5,11 @@
 // Starts the local Kafka unless KAFKA_BOOTSTRAP_SERVERS is set.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Admin, Producer } from '@platformatic/kafka'
+import { configureShareGroup, describeShareGroup } from '../../src/admin/share.ts'
 import { startLocalKafka } from '../../src/devkafka/local-broker.ts'
 import { ShareConsumer } from '../../src/engine/share/share-consumer.ts'
 import type { ShareRecord } from '../../src/engine/share/types.ts'
 import { BOOTSTRAP_ENV } from '../../src/kafka/bootstrap.ts'
-import { configureShareGroup, describeShareGroup } from '../../src/share/share-admin.ts'
 
 const bootstrap = process.env[BOOTSTRAP_ENV] ?? (await startLocalKafka()).state.bootstrap
 const topic = `share-example-${Date.now().toString(36)}`

@@ -7,8 +7,8 @@
 import { consumerGroupDescribeV0, describeGroupsV5 } from '@platformatic/kafka'
 import type { KafkaCluster } from '../kafka/cluster.ts'
 import { kafkaErrorName, protocolErrorName, responseOf } from '../kafka/protocol-errors.ts'
-import { SegmentOffsetsError } from '../segments/offsets/errors.ts'
-import { RetryOrFail, withCoordinator } from '../segments/offsets/group-offsets.ts'
+import { SegmentOffsetsError } from './segment-offsets/errors.ts'
+import { RetryOrFail, withCoordinator } from './segment-offsets/group-offsets.ts'
 
 /** One member of a group. */
 export interface GroupMember {

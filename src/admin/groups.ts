@@ -15,10 +15,10 @@ import type { KafkaCluster } from '../kafka/cluster.ts'
 import { kafkaErrorName } from '../kafka/protocol-errors.ts'
 import { decodeCommitMetadata } from '../processing/commit-metadata.ts'
 import { decodeOffsetMap } from '../processing/offset-map-codec.ts'
-import { SegmentOffsetsError } from '../segments/offsets/errors.ts'
-import { withCoordinator } from '../segments/offsets/group-offsets.ts'
-import { listClusterGroups } from '../segments/offsets/segment-groups.ts'
 import { describeGroupState, type GroupMember } from './group-members.ts'
+import { SegmentOffsetsError } from './segment-offsets/errors.ts'
+import { withCoordinator } from './segment-offsets/group-offsets.ts'
+import { listClusterGroups } from './segment-offsets/segment-groups.ts'
 
 export type { GroupMember } from './group-members.ts'
 

@@ -4,14 +4,9 @@
  * a group is validated as a whole when its callback returns, so all of its problems are
  * reported in one ConfigurationError.
  */
+import { describeValue } from '../describe-value.ts'
 import { segmentGroupName } from '../segments/segment-names.ts'
-import {
-  ConfigurationError,
-  type ConfigurationIssue,
-  describeValue,
-  label,
-  validate,
-} from './configuration-error.ts'
+import { ConfigurationError, type ConfigurationIssue, label, validate } from './configuration-error.ts'
 import type {
   AppDefinition,
   AppSettings,

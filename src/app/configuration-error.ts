@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { describeValue, quote } from '../describe-value.ts'
 import { MultilaneError } from '../errors.ts'
 
 /** One broken rule: where (`consumerGroup "g" › topic "t" › processing.capacity`) and what. */
@@ -108,43 +109,6 @@ function received(path: ReadonlyArray<string | number>, value: unknown): string 
   const secret = path.some((p) => typeof p === 'string' && SECRET_KEY.test(p))
   if (secret && !(typeof last === 'string' && PUBLIC_SASL_FIELDS.has(last))) return '(got [redacted])'
   return `(got ${describeValue(value)})`
-}
-
-const MAX_STRING = 40
-const MAX_ITEMS = 3
-
-/** A short, single-line rendering of a value for error messages (never an object's contents). */
-export function describeValue(value: unknown, depth = 0): string {
-  switch (typeof value) {
-    case 'string':
-      return quote(value)
-    case 'function':
-      return '[function]'
-    case 'symbol':
-      return '[symbol]'
-    case 'bigint':
-      return `${value}n`
-    case 'undefined':
-      return 'undefined'
-    case 'number':
-    case 'boolean':
-      return String(value)
-  }
-  if (value === null) return 'null'
-  if (Array.isArray(value)) {
-    if (depth > 0) return `[…${value.length}]`
-    const items = value.slice(0, MAX_ITEMS).map((v) => describeValue(v, depth + 1))
-    if (value.length > MAX_ITEMS) items.push(`… ${value.length - MAX_ITEMS} more`)
-    return `[${items.join(', ')}]`
-  }
-  const proto = Object.getPrototypeOf(value)
-  if (proto === Object.prototype || proto === null) return '{…}'
-  return `[${(value as object).constructor?.name ?? 'object'}]`
-}
-
-function quote(text: string): string {
-  const cut = text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text
-  return JSON.stringify(cut)
 }
 
 function valueAt(input: unknown, path: ReadonlyArray<string | number>): unknown {

@@ -1,9 +1,9 @@
 /** A group's declarations as recorded by its builder, and their validation (both kinds of group). */
 import type { z } from 'zod'
+import { describeValue } from '../describe-value.ts'
 import {
   ConfigurationError,
   type ConfigurationIssue,
-  describeValue,
   joinLocation,
   label,
   validate,

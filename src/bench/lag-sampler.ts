@@ -4,8 +4,8 @@
  * of ShareGroupDescribe / DescribeShareGroupOffsets.
  */
 import { Admin } from '@platformatic/kafka'
+import { describeShareGroup } from '../admin/share.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
-import { describeShareGroup } from '../share/share-admin.ts'
 
 export interface LagSampler {
   /** Records not yet done; null when the broker could not tell (yet). */

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs'
 import { basename, dirname, extname, isAbsolute, relative as relativePath, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { App } from '../app/app.ts'
-import { describeValue } from '../app/configuration-error.ts'
+import { describeValue } from '../describe-value.ts'
 import { CliError } from './errors.ts'
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs']

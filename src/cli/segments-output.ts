@@ -1,9 +1,10 @@
 // Text output of `multilane segments …`: the before/after table of the offset commands and the
 // routing check. --json prints the reports instead.
-import type { CheckReport, GroupCheck } from '../segments/check.ts'
-import type { OffsetCommandReport } from '../segments/offsets/command.ts'
-import type { GroupMembers } from '../segments/offsets/group-members.ts'
-import type { OffsetState } from '../segments/offsets/progress.ts'
+
+import type { OffsetCommandReport } from '../admin/segment-offsets/command.ts'
+import type { GroupMembers } from '../admin/segment-offsets/group-members.ts'
+import type { OffsetState } from '../admin/segment-offsets/progress.ts'
+import type { CheckReport, GroupCheck } from '../admin/segments-check.ts'
 
 /** Karafka's words when the app has no segmented group (not an error: exit code 0). */
 export const NO_SEGMENTED_GROUPS = 'No consumer groups with parallel segments configuration found'

@@ -18,7 +18,7 @@ import { writePrivateFile } from './files.ts'
 import { findJava, type JavaRuntime } from './java-runtime.ts'
 import { type KafkaJars, resolveKafkaJars } from './kafka-jars.ts'
 import { shareVersionFor } from './kafka-version.ts'
-import type { StartLocalKafkaOptions, StartLocalKafkaResult } from './local-broker.ts'
+import type { StartLocalKafkaOptions, StartLocalKafkaResult } from './local-broker-types.ts'
 import { type BrokerFiles, devTlsFiles } from './paths.ts'
 import { isPortClash, portIsFree, reservePorts } from './ports.ts'
 

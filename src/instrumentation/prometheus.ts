@@ -1,6 +1,6 @@
 // Prometheus metrics fed only by the app's events: the processing runtime knows nothing of them.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { describeValue } from '../app/configuration-error.ts'
+import { describeValue } from '../describe-value.ts'
 import { MultilaneError } from '../errors.ts'
 import type { EventName, MultilaneEvents } from './events.ts'
 

@@ -10,9 +10,6 @@
  */
 import type { Attributes, Context, Span, TextMapGetter, TextMapSetter, Tracer } from '@opentelemetry/api'
 import type { Logger } from 'pino'
-import type { UnitOutcome } from '../processing/lane-scheduler.ts'
-import type { RecordHeaders } from '../processing/record.ts'
-import type { WorkUnit } from '../processing/work-unit.ts'
 import type { HeaderInjector } from '../producing/app-producer.ts'
 import type { EventBus, MultilaneEvents } from './events.ts'
 
@@ -26,21 +23,57 @@ export interface TracingOptions {
   enabled?: boolean | 'auto'
 }
 
+/**
+ * What a span reads from a work unit (processing's WorkUnit has this shape). Declared here, not
+ * imported, because processing sits above instrumentation: processing calls tracing, never the
+ * other way round.
+ */
+export interface TracedUnit {
+  readonly run: {
+    readonly topic: { readonly name: string }
+    readonly partition: number
+    /** Dropped before it ran (revocation, seek): no handler runs, no span. */
+    readonly dropsUnfinished: boolean
+  }
+  readonly consumerGroup: {
+    readonly name: string
+    readonly segmentId: number
+    readonly segmentOrigin: string
+  }
+  /** The first record (a share-group record also has a delivery count). */
+  readonly record: { readonly offset: number; readonly deliveryCount?: number }
+  /** The first record's headers, where a `traceparent` parents the span. */
+  readonly wrappedRecord: { readonly headers: TracedHeaders }
+  readonly attempt: number
+  readonly pendingFailure: Error | undefined
+  readonly size: number
+  records(): ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly offset: number }>
+}
+
+/** Read access to a record's headers (processing's RecordHeaders has this shape). */
+export interface TracedHeaders {
+  get(name: string): string | undefined
+  toObject(): Record<string, string>
+}
+
+/** What an attempt returned: done, or retried after a delay (processing's UnitOutcome). */
+export type AttemptOutcome = { readonly done: true } | { readonly done: false; readonly retryAfterMs: number }
+
 /** Runs a work unit's attempt (handler and failure decision) inside instrumentation. */
 export interface UnitInstrumentation {
   /** False until the app started with tracing on: the executor then calls the unit directly. */
   readonly active: boolean
-  execute(
-    unit: WorkUnit,
-    run: (unit: WorkUnit) => UnitOutcome | Promise<UnitOutcome>,
-  ): UnitOutcome | Promise<UnitOutcome>
+  execute<U extends TracedUnit, O extends AttemptOutcome>(
+    unit: U,
+    run: (unit: U) => O | Promise<O>,
+  ): O | Promise<O>
 }
 
 type OtelApi = typeof import('@opentelemetry/api')
 
 const TRACER_NAME = 'multilane'
 
-const HEADER_GETTER: TextMapGetter<RecordHeaders> = {
+const HEADER_GETTER: TextMapGetter<TracedHeaders> = {
   keys: (headers) => Object.keys(headers.toObject()),
   get: (headers, key) => headers.get(key),
 }
@@ -108,10 +141,10 @@ export class Tracing implements UnitInstrumentation {
     api.propagation.inject(api.context.active(), set, CARRIER_SETTER)
   }
 
-  execute(
-    unit: WorkUnit,
-    run: (unit: WorkUnit) => UnitOutcome | Promise<UnitOutcome>,
-  ): UnitOutcome | Promise<UnitOutcome> {
+  execute<U extends TracedUnit, O extends AttemptOutcome>(
+    unit: U,
+    run: (unit: U) => O | Promise<O>,
+  ): O | Promise<O> {
     // Dropped before it ran (revocation, seek): no handler runs, no span.
     if (unit.run.dropsUnfinished) return run(unit)
     const api = this.#api!
@@ -123,7 +156,7 @@ export class Tracing implements UnitInstrumentation {
     )
     const keys = this.#register(unit, span)
     const context: Context = api.trace.setSpan(parent, span)
-    let outcome: UnitOutcome | Promise<UnitOutcome>
+    let outcome: O | Promise<O>
     try {
       outcome = api.context.with(context, run, undefined, unit)
     } catch (error) {
@@ -142,7 +175,7 @@ export class Tracing implements UnitInstrumentation {
     return this.#end(span, keys, unit, outcome)
   }
 
-  #attributes(unit: WorkUnit): Attributes {
+  #attributes(unit: TracedUnit): Attributes {
     const group = unit.consumerGroup
     const record = unit.record
     const attributes: Attributes = {
@@ -160,13 +193,13 @@ export class Tracing implements UnitInstrumentation {
       attributes['multilane.segment'] = group.segmentId
       attributes['multilane.segment.origin'] = group.segmentOrigin
     }
-    const deliveryCount = (record as { deliveryCount?: number }).deliveryCount
+    const deliveryCount = record.deliveryCount
     if (deliveryCount !== undefined) attributes['multilane.share.delivery_count'] = deliveryCount
     if (unit.size > 1) attributes['messaging.batch.message_count'] = unit.size
     return attributes
   }
 
-  #register(unit: WorkUnit, span: Span): string[] {
+  #register(unit: TracedUnit, span: Span): string[] {
     const group = unit.consumerGroup.name
     const keys: string[] = []
     for (const r of unit.records()) {
@@ -177,13 +210,13 @@ export class Tracing implements UnitInstrumentation {
     return keys
   }
 
-  #end(
+  #end<O extends AttemptOutcome>(
     span: Span,
     keys: readonly string[],
-    unit: WorkUnit,
-    outcome: UnitOutcome | undefined,
+    unit: TracedUnit,
+    outcome: O | undefined,
     error?: unknown,
-  ): UnitOutcome {
+  ): O {
     for (const key of keys) if (this.#open.get(key) === span) this.#open.delete(key)
     if (error !== undefined) {
       span.recordException(error instanceof Error ? error : String(error))

@@ -1,5 +1,8 @@
 // Runs an app in a test until it has nothing left to do: every consumer group committed at the
 // log end of its topics' partitions, every share group's share-partitions at lag 0.
+
+import { readCommittedOffsets } from '../admin/segment-offsets/group-offsets.ts'
+import { describeShareGroup } from '../admin/share.ts'
 import type { App, StartOptions } from '../app/app.ts'
 import { kafkaGroupNames } from '../app/app-builder.ts'
 import type { AppDefinition } from '../app/definition.ts'
@@ -7,8 +10,6 @@ import { listOffsets } from '../engine/offset-resolver.ts'
 import type { EventName, MultilaneEvents } from '../instrumentation/events.ts'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { resolveConnection } from '../kafka/connection-options.ts'
-import { readCommittedOffsets } from '../segments/offsets/group-offsets.ts'
-import { describeShareGroup } from '../share/share-admin.ts'
 
 /** A record a handler finished (`consumer.consumed`). */
 export interface HandledRecord {

@@ -3,10 +3,10 @@
 // records what each Kafka group handled, and admin commits to set up group offsets.
 import { execFile, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
+import { commitAsAdmin, type OffsetWrite } from '../../src/admin/segment-offsets/group-offsets.ts'
 import type { App } from '../../src/app/app.ts'
 import { KafkaCluster } from '../../src/kafka/cluster.ts'
 import { resolveConnection } from '../../src/kafka/connection-options.ts'
-import { commitAsAdmin, type OffsetWrite } from '../../src/segments/offsets/group-offsets.ts'
 import { segmentOf } from '../../src/segments/routing.ts'
 import { type SegmentsAppOptions, segmentsApp } from '../fixtures/segments/segments-app.ts'
 import { bootstrapServers, committedOffsets } from './kafka.ts'

@@ -1,14 +1,10 @@
 // Helpers for share-group integration tests against the real broker.
 import { after } from 'node:test'
+import { configureShareGroup, describeShareGroup, type ShareGroupConfigs } from '../../src/admin/share.ts'
 import { type App, createApp } from '../../src/app/app.ts'
 import { ShareConsumer, type ShareConsumerOptions } from '../../src/engine/share/share-consumer.ts'
 import type { ShareAcknowledgedEvent, ShareFetchEvent } from '../../src/engine/share/share-session.ts'
 import type { AcknowledgeType, AckResult, ShareRecord } from '../../src/engine/share/types.ts'
-import {
-  configureShareGroup,
-  describeShareGroup,
-  type ShareGroupConfigs,
-} from '../../src/share/share-admin.ts'
 import { bootstrapServers, uniqueName, waitUntil } from './kafka.ts'
 
 /** Members still open; a failing test must not leave them running (and its file hanging). */

@@ -1,11 +1,11 @@
 // `multilane segments distribute|collapse|reset|check --app <module>`: the offset commands of
 // parallel segments (migration, count changes, recovery) and the routing check.
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { type OffsetCommand, runOffsetCommand } from '../../admin/segment-offsets/command.ts'
+import { checkSegments } from '../../admin/segments-check.ts'
 import type { AppDefinition } from '../../app/definition.ts'
 import { BOOTSTRAP_ENV, formatBootstrap, parseBootstrap } from '../../kafka/bootstrap.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
-import { checkSegments } from '../../segments/check.ts'
-import { type OffsetCommand, runOffsetCommand } from '../../segments/offsets/command.ts'
 import { loadAppModule } from '../app-module.ts'
 import { EXIT_FAILURE } from '../exit-codes.ts'
 import {

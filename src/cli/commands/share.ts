@@ -1,12 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander'
-import { BOOTSTRAP_ENV, parseBootstrap } from '../../kafka/bootstrap.ts'
-import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import {
   configureShareGroup,
   describeShareGroup,
   type ShareGroupConfigs,
   type ShareGroupDescription,
-} from '../../share/share-admin.ts'
+} from '../../admin/share.ts'
+import { BOOTSTRAP_ENV, parseBootstrap } from '../../kafka/bootstrap.ts'
+import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import { targetCluster } from '../target-cluster.ts'
 
 function positiveInteger(value: string): number {

@@ -5,13 +5,13 @@
 // The metadata (offset map, routing fingerprint) is kept byte for byte.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { describeGroupMembers } from '../../../src/admin/segment-offsets/group-members.ts'
+import { commitAsAdmin, readCommittedOffsets } from '../../../src/admin/segment-offsets/group-offsets.ts'
 import { createApp } from '../../../src/app/app.ts'
 import { KafkaCluster } from '../../../src/kafka/cluster.ts'
 import { resolveConnection } from '../../../src/kafka/connection-options.ts'
 import { encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
 import { encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
-import { describeGroupMembers } from '../../../src/segments/offsets/group-members.ts'
-import { commitAsAdmin, readCommittedOffsets } from '../../../src/segments/offsets/group-offsets.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 
 test('admin commits: a new group, an empty KIP-848 group, refused while members are active', async () => {

@@ -4,9 +4,9 @@
 // ordinary members of the group.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { describeGroupMembers } from '../../../src/admin/segment-offsets/group-members.ts'
 import { KafkaCluster } from '../../../src/kafka/cluster.ts'
 import { resolveConnection } from '../../../src/kafka/connection-options.ts'
-import { describeGroupMembers } from '../../../src/segments/offsets/group-members.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { spawnMultilane } from '../../support/launcher.ts'

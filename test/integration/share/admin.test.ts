@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { configureShareGroup, describeShareGroup, ShareAdminError } from '../../../src/admin/share.ts'
 import { GroupConfigError } from '../../../src/kafka/group-configs.ts'
-import { configureShareGroup, describeShareGroup, ShareAdminError } from '../../../src/share/share-admin.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import {
   createShareMember,

@@ -4,9 +4,9 @@
 // broker.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { describeShareGroup } from '../../../src/admin/share.ts'
 import { createApp } from '../../../src/app/app.ts'
 import type { MultilaneEvents } from '../../../src/instrumentation/events.ts'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
 import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
 import { kafkaOptions, shareGroup } from '../../support/share.ts'
 

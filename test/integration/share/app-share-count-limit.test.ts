@@ -4,9 +4,9 @@
 // the broker would archive the records unseen — on a real broker.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { configureShareGroup } from '../../../src/admin/share.ts'
 import type { MultilaneEvents } from '../../../src/instrumentation/events.ts'
 import { DLQ_HEADERS } from '../../../src/processing/dead-letter-queue.ts'
-import { configureShareGroup } from '../../../src/share/share-admin.ts'
 import { createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
 import { readRecords } from '../../support/read-topic.ts'
 import { kafkaOptions, lagZero, shareGroup, shareTestApp } from '../../support/share.ts'

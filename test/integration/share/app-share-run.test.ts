@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
+import { describeShareGroup } from '../../../src/admin/share.ts'
 import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
 import { spawnMultilane } from '../../support/launcher.ts'
 import { kafkaOptions, shareGroup } from '../../support/share.ts'

@@ -3,8 +3,8 @@
 // its __dlq.errors.* headers — no client-side produce involved.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { describeShareGroup } from '../../../src/admin/share.ts'
 import { createApp } from '../../../src/app/app.ts'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
 import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
 import { readRecords } from '../../support/read-topic.ts'
 import { kafkaOptions, shareGroup } from '../../support/share.ts'

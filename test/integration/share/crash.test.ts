@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
+import { describeShareGroup } from '../../../src/admin/share.ts'
 import { spawnFixture } from '../../support/fixture-process.ts'
 import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
 import {

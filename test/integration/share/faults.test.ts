@@ -3,10 +3,10 @@
 // acknowledgement refused for good does not keep its lock slot.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { describeShareGroup } from '../../../src/admin/share.ts'
 import { ShareError } from '../../../src/engine/share/errors.ts'
 import { KafkaResponseError, MalformedResponseError } from '../../../src/kafka/apis/decode.ts'
 import { parseBootstrap } from '../../../src/kafka/bootstrap.ts'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
 import { FaultProxy } from '../../support/fault-proxy.ts'
 import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
 import { createShareMember, kafkaOptions, ShareWorker, shareGroup } from '../../support/share.ts'

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Producer } from '@platformatic/kafka'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
+import { describeShareGroup } from '../../../src/admin/share.ts'
 import {
   bootstrapServers,
   createAdmin,

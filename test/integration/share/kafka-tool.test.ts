@@ -3,7 +3,7 @@
 // as multilane sees it.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { describeShareGroup } from '../../../src/share/share-admin.ts'
+import { describeShareGroup } from '../../../src/admin/share.ts'
 import { bootstrapServers, createTopic, produceRecords, waitUntil } from '../../support/kafka.ts'
 import { parseToolTable, runKafkaTool } from '../../support/kafka-tools.ts'
 import {

@@ -6,9 +6,10 @@ import {
   type ConsumerGroupBuilder,
   type ShareGroupBuilder,
 } from '../../../src/app/app-builder.ts'
-import { ConfigurationError, describeValue } from '../../../src/app/configuration-error.ts'
+import { ConfigurationError } from '../../../src/app/configuration-error.ts'
 import type { AppLogger, AppOptions } from '../../../src/app/options/app.ts'
 import { defaultPartitioner } from '../../../src/app/options/virtual-partitions.ts'
+import { describeValue } from '../../../src/describe-value.ts'
 import type { ConsumerRecord } from '../../../src/engine/types.ts'
 import { json, raw } from '../../../src/processing/deserializers.ts'
 import { ConsumedRecord } from '../../../src/processing/record.ts'

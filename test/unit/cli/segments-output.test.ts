@@ -2,9 +2,9 @@
 // that nothing was written because the checks refused, a plan with nothing to change just that.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import type { OffsetCommandReport } from '../../../src/admin/segment-offsets/command.ts'
+import type { GroupPlan } from '../../../src/admin/segment-offsets/plan.ts'
 import { offsetCommandText } from '../../../src/cli/segments-output.ts'
-import type { OffsetCommandReport } from '../../../src/segments/offsets/command.ts'
-import type { GroupPlan } from '../../../src/segments/offsets/plan.ts'
 
 function report(
   plan: Partial<GroupPlan>,

@@ -7,7 +7,7 @@ import { DEFAULT_BUFFER_LIMITS, DEFAULT_FETCH_OPTIONS, Fetcher } from '../engine
 import type { IsolationLevel } from '../engine/offset-resolver.ts'
 import { type ConsumerRecord, partitionKey, type TopicPartition } from '../engine/types.ts'
 import type { KafkaCluster } from '../kafka/cluster.ts'
-import { SegmentOffsetsError } from './offsets/errors.ts'
+import { SegmentOffsetsError } from './segment-offsets/errors.ts'
 
 /** Offsets [from, to) of a partition. */
 export interface ReadRange extends TopicPartition {

@@ -4,8 +4,8 @@
  * would race their own commits.
  */
 
-import { describeGroupState } from '../../admin/group-members.ts'
 import type { KafkaCluster } from '../../kafka/cluster.ts'
+import { describeGroupState } from '../group-members.ts'
 
 /** A group's state and members as its coordinator reports them. */
 export interface GroupMembers {

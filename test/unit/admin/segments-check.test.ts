@@ -2,12 +2,12 @@
 // idle and overloaded flags, routing errors, and the other reducers on the same values.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { keyIdentity, SegmentSample } from '../../../src/admin/segments-check.ts'
 import { createApp } from '../../../src/app/app.ts'
 import type { ParallelSegmentsOptions } from '../../../src/app/options/parallel-segments.ts'
 import type { ConsumerRecord } from '../../../src/engine/types.ts'
 import { raw } from '../../../src/processing/deserializers.ts'
 import { ConsumedRecord } from '../../../src/processing/record.ts'
-import { keyIdentity, SegmentSample } from '../../../src/segments/check.ts'
 import { karafkaReducer } from '../../../src/segments/reducers.ts'
 
 function routing(options: ParallelSegmentsOptions) {

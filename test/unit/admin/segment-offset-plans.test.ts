@@ -2,22 +2,22 @@
 // refusal, the exact collapse (which records are done, gaps, maps, fallbacks), reset as a whole.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
 import {
   type CollapseStep,
   collapseSteps,
   ExactCollapse,
   type ExactCollapseResult,
   planCollapse,
-} from '../../../src/segments/offsets/exact-collapse.ts'
-import type { Committed } from '../../../src/segments/offsets/group-offsets.ts'
+} from '../../../src/admin/segment-offsets/exact-collapse.ts'
+import type { Committed } from '../../../src/admin/segment-offsets/group-offsets.ts'
 import {
   type GroupOffsets,
   type PartitionOffsets,
   planDistribute,
-} from '../../../src/segments/offsets/plan.ts'
-import { planReset } from '../../../src/segments/offsets/reset.ts'
+} from '../../../src/admin/segment-offsets/plan.ts'
+import { planReset } from '../../../src/admin/segment-offsets/reset.ts'
+import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
+import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
 
 const FP = 'fingerprint-app'
 

@@ -10,8 +10,8 @@ import { MultilaneError } from '../../errors.ts'
 import { KafkaCluster } from '../../kafka/cluster.ts'
 import { type KafkaConnectionOptions, resolveConnection } from '../../kafka/connection-options.ts'
 import { ConsumedRecord } from '../../processing/record.ts'
+import { segmentOf } from '../../segments/routing.ts'
 import { readRanges } from '../record-reader.ts'
-import { segmentOf } from '../routing.ts'
 import {
   type CollapseStep,
   collapseSteps,

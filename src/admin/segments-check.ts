@@ -11,12 +11,12 @@ import type { ParallelSegmentsSettings } from '../app/options/parallel-segments.
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { type KafkaConnectionOptions, resolveConnection } from '../kafka/connection-options.ts'
 import { ConsumedRecord } from '../processing/record.ts'
-import { segmentedGroups } from './offsets/command.ts'
-import { tpKey } from './offsets/group-offsets.ts'
-import { groupPartitions, logBounds } from './offsets/snapshot.ts'
+import { defaultSegmentReducer, karafkaReducer } from '../segments/reducers.ts'
+import { segmentOf } from '../segments/routing.ts'
 import { readRanges } from './record-reader.ts'
-import { defaultSegmentReducer, karafkaReducer } from './reducers.ts'
-import { segmentOf } from './routing.ts'
+import { segmentedGroups } from './segment-offsets/command.ts'
+import { tpKey } from './segment-offsets/group-offsets.ts'
+import { groupPartitions, logBounds } from './segment-offsets/snapshot.ts'
 
 /** A segment over this many times its fair share (records ÷ count) is flagged. */
 export const HOT_SEGMENT_RATIO = 1.5
