@@ -169,7 +169,7 @@ export function applyFetchResponse(
       }))
       const decoded = decodeAcquired(p.topic, p.partition, pr.records, ranges, deadline)
       const replaced = p.addAcquired(decoded.records, decoded.gaps, response.acquisitionLockTimeoutMs)
-      if (replaced.length > 0) host.lockLost(p, replaced, 'acquired again after the lock expired')
+      if (replaced.length > 0) lockLost(host, p, replaced, 'acquired again after the lock expired')
       // Revoked while the fetch was out: nobody will process these here.
       if (!p.assigned) p.releaseBuffered()
       outcome.acquired.push({
@@ -218,4 +218,9 @@ export function applyAcknowledgeResponse(
     } else p.requeue(unit)
   }
   return results
+}
+
+/** Reports records whose locks are gone (`lock_lost`). */
+export function lockLost(host: SessionHost, p: SharePartition, offsets: number[], reason: string): void {
+  host.events.emit('lock_lost', { topic: p.topic, partition: p.partition, offsets, reason })
 }

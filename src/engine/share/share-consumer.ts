@@ -126,10 +126,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         this.#recordsAvailable.notify()
       },
       leadersStale: () => this.#leaders.stale(),
-      lockLost: (p, offsets, reason) => this.#lockLost(p, offsets, reason),
-      fetched: (event) => this.emit('fetched', event),
-      acknowledged: (event) => this.emit('acknowledged', event),
-      warning: (source, error) => this.emit('warning', { source, error }),
+      events: this,
       fatal: (error) => void this.#fail(error),
       requestDone: () => {
         this.#sweep()

@@ -15,6 +15,7 @@ import {
   applyAcknowledgeResponse,
   applyFetchResponse,
   fetchRequest,
+  lockLost,
   nextEpoch,
   sessionKey,
   takeUnits,
@@ -144,7 +145,7 @@ export class ShareSession {
           this.#host.fatal(error)
           break
         }
-        this.#host.warning('session', error as Error)
+        this.#host.events.emit('warning', { source: 'session', error: error as Error })
         // The broker may be gone for good (its partitions led elsewhere now): ask the metadata.
         this.#host.leadersStale()
         await sleep(backoffMs)
@@ -304,7 +305,7 @@ export class ShareSession {
       }
       const outcome = applyFetchResponse(this.#host, response, units, sentAt)
       const receivedAt = Date.now()
-      this.#host.fetched({
+      this.#host.events.emit('fetched', {
         requestSeq,
         nodeId: this.nodeId,
         sessionEpoch: epoch,
@@ -314,7 +315,7 @@ export class ShareSession {
         acquired: outcome.acquired,
       })
       if (outcome.ackResults.length > 0) {
-        this.#host.acknowledged({
+        this.#host.events.emit('acknowledged', {
           requestSeq,
           nodeId: this.nodeId,
           via: 'ShareFetch',
@@ -358,7 +359,7 @@ export class ShareSession {
       }
       const results = applyAcknowledgeResponse(this.#host, response, units, sentAt, epoch < 0)
       if (results.length > 0) {
-        this.#host.acknowledged({
+        this.#host.events.emit('acknowledged', {
           requestSeq,
           nodeId: this.nodeId,
           via: 'ShareAcknowledge',
@@ -415,7 +416,7 @@ export class ShareSession {
     this.#epoch = 0
     this.#inSession.clear()
     if (kind !== 'session') this.#retryAt = Date.now() + 500
-    this.#host.warning(source, error)
+    this.#host.events.emit('warning', { source: source, error: error })
   }
 
   /** Handles a partition's fetch error; returns the error when it is fatal (the caller throws it). */
@@ -436,10 +437,10 @@ export class ShareSession {
       // The share partition left this broker, and the member's locks on it with it.
       const lost = p.loseAll(`${error.kafkaError} from broker ${this.nodeId}`)
       if (lost.processing.length > 0)
-        this.#host.lockLost(p, lost.processing, error.kafkaError ?? 'leader moved')
+        lockLost(this.#host, p, lost.processing, error.kafkaError ?? 'leader moved')
       this.#host.leadersStale()
     } else this.#retryAt = Date.now() + 1000
-    this.#host.warning('fetch', error)
+    this.#host.events.emit('warning', { source: 'fetch', error: error })
     return undefined
   }
 
@@ -453,14 +454,14 @@ export class ShareSession {
       for (const [p, unit] of units) p.requeue(unit)
       this.#epoch = 0
       this.#inSession.clear()
-      this.#host.warning('session', error)
+      this.#host.events.emit('warning', { source: 'session', error: error })
       return
     }
     // Anything else closed (or will close) the connection: the broker released the locks.
     for (const [p, unit] of units) {
       p.requeue(unit)
     }
-    this.#host.warning('session', error as Error)
+    this.#host.events.emit('warning', { source: 'session', error: error as Error })
     this.#onDisconnect(`request failed: ${(error as Error).message}`)
     this.#host.leadersStale()
   }
@@ -475,10 +476,10 @@ export class ShareSession {
     if (connection) void connection.close().catch(() => {})
     for (const p of this.#host.partitionsLedBy(this.nodeId)) {
       const lost = p.loseAll(reason)
-      if (lost.processing.length > 0) this.#host.lockLost(p, lost.processing, reason)
+      if (lost.processing.length > 0) lockLost(this.#host, p, lost.processing, reason)
       if (lost.results.length > 0) {
         const now = Date.now()
-        this.#host.acknowledged({
+        this.#host.events.emit('acknowledged', {
           requestSeq: -1,
           nodeId: this.nodeId,
           via: 'ShareAcknowledge',
