@@ -224,3 +224,23 @@ export function applyAcknowledgeResponse(
 export function lockLost(host: SessionHost, p: SharePartition, offsets: number[], reason: string): void {
   host.events.emit('lock_lost', { topic: p.topic, partition: p.partition, offsets, reason })
 }
+
+/**
+ * The connection to the partition's leader is gone, and every lock held through it: buffered
+ * records are dropped, records being processed reported (`lock_lost`), and queued
+ * acknowledgements answered as lost (`acknowledged`, requestSeq -1).
+ */
+export function locksGone(host: SessionHost, nodeId: number, p: SharePartition, reason: string): void {
+  const lost = p.loseAll(reason)
+  if (lost.processing.length > 0) lockLost(host, p, lost.processing, reason)
+  if (lost.results.length === 0) return
+  const now = Date.now()
+  host.events.emit('acknowledged', {
+    requestSeq: -1,
+    nodeId,
+    via: 'ShareAcknowledge',
+    sentAt: now,
+    receivedAt: now,
+    results: lost.results,
+  })
+}
