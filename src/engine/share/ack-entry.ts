@@ -69,3 +69,23 @@ export function lockLostError(p: PartitionName, offset: number | undefined, reas
   const where = offset === undefined ? `${p.topic}#${p.partition}` : `${p.topic}#${p.partition}@${offset}`
   return new ShareError('LOCK_LOST', `${where}: acquisition lock lost (${reason})`)
 }
+
+/** The delivery fields of a record (what an acknowledgement result names). */
+export function pick(delivery: RecordDelivery): RecordDelivery {
+  return {
+    topic: delivery.topic,
+    partition: delivery.partition,
+    offset: delivery.offset,
+    deliveryCount: delivery.deliveryCount,
+  }
+}
+
+/** An acknowledgement that could not be queued (called per record: no closure per call). */
+export function refusedAcknowledgement(
+  delivery: RecordDelivery,
+  type: AcknowledgeType,
+  code: 'CONSUMER_CLOSED' | 'RENEW_UNSUPPORTED',
+  message: string,
+): Promise<AckResult> {
+  return Promise.resolve({ ...pick(delivery), type, outcome: 'failed', error: new ShareError(code, message) })
+}
