@@ -52,6 +52,9 @@ const FENCED = errorsFlagged('consumer', 'fenced')
 /** Errors that no retry fixes. */
 const FATAL = errorsFlagged('consumer', 'fatal')
 
+/** Errors that no retry fixes when they answer a join (epoch 0). */
+const JOIN_FATAL = errorsFlagged('consumer', 'joinFatal')
+
 /**
  * A KIP-848 consumer group member (ConsumerGroupHeartbeat v1): joins, heartbeats at the
  * interval the coordinator returns, reconciles server-side assignments (revocations first,
@@ -199,7 +202,7 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
 
   async #failed(error: unknown, name: string | undefined): Promise<HeartbeatOutcome> {
     this.emit('heartbeat_error', { error: error as Error, errorName: name })
-    if (name && FATAL.has(name)) {
+    if (name && (FATAL.has(name) || (this.#memberEpoch === 0 && JOIN_FATAL.has(name)))) {
       const fatal = new EngineError(
         'MEMBERSHIP_FATAL',
         `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,

@@ -62,9 +62,11 @@ export function classifyRequestError(code: number): 'session' | 'fatal' | 'retry
  */
 export function classifyFetchPartitionError(code: number): 'fatal' | 'leader_moved' | 'retry' {
   const name = kafkaErrorName(code)
-  if (name === 'TOPIC_AUTHORIZATION_FAILED') return 'fatal'
+  if (PARTITION_FATAL.has(name)) return 'fatal'
   return LOCKS_GONE.has(name) ? 'leader_moved' : 'retry'
 }
+
+const PARTITION_FATAL = errorsFlagged('share', 'partitionFatal')
 
 /** Partition acknowledgement errors after which the member no longer holds the locks. */
 const LOCKS_GONE = errorsFlagged('share', 'locksGone')

@@ -31,6 +31,9 @@ const REJOIN = errorsFlagged('share', 'fenced')
 /** No retry fixes these. */
 const FATAL = errorsFlagged('share', 'fatal')
 
+/** No retry fixes these when they answer a join (epoch 0). */
+const JOIN_FATAL = errorsFlagged('share', 'joinFatal')
+
 /**
  * A KIP-932 share-group member (ShareGroupHeartbeat v1): a client-generated member id kept for
  * the consumer's life, heartbeats at the interval the coordinator returns, the assignment
@@ -123,7 +126,9 @@ export class ShareMembership extends EventEmitter<ShareMembershipEvents> {
   }
 
   #failed(error: unknown, name: string | undefined): HeartbeatOutcome {
-    if ((error as { code?: string }).code === 'UNSUPPORTED_API_VERSION' || (name && FATAL.has(name))) {
+    const refused =
+      name !== undefined && (FATAL.has(name) || (this.#memberEpoch === 0 && JOIN_FATAL.has(name)))
+    if ((error as { code?: string }).code === 'UNSUPPORTED_API_VERSION' || refused) {
       const fatal = new ShareError(
         'MEMBERSHIP_FATAL',
         `share group "${this.#options.groupId}": the coordinator refused the member: ${name ?? (error as Error).message}`,

@@ -31,7 +31,13 @@ const PINNED: Array<[string, GroupKind, ErrorFlag, string[]]> = [
     'consumer heartbeat: rejoin (group-membership FENCED)',
     'consumer',
     'fenced',
-    ['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH'],
+    ['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH', 'GROUP_ID_NOT_FOUND'],
+  ],
+  [
+    'consumer join: fatal (group-membership JOIN_FATAL: the id is another group type)',
+    'consumer',
+    'joinFatal',
+    ['GROUP_ID_NOT_FOUND'],
   ],
   [
     'consumer heartbeat: fatal (group-membership FATAL)',
@@ -46,7 +52,6 @@ const PINNED: Array<[string, GroupKind, ErrorFlag, string[]]> = [
       'GROUP_MAX_SIZE_REACHED',
       'INVALID_REGULAR_EXPRESSION',
       'FENCED_INSTANCE_ID',
-      'GROUP_ID_NOT_FOUND',
     ],
   ],
   [
@@ -109,6 +114,18 @@ const PINNED: Array<[string, GroupKind, ErrorFlag, string[]]> = [
     'share',
     'fenced',
     ['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH', 'GROUP_ID_NOT_FOUND'],
+  ],
+  [
+    'share join: fatal (share-membership JOIN_FATAL: the id is another group type)',
+    'share',
+    'joinFatal',
+    ['GROUP_ID_NOT_FOUND'],
+  ],
+  [
+    'share fetch partition: fatal (share-errors PARTITION_FATAL)',
+    'share',
+    'partitionFatal',
+    ['TOPIC_AUTHORIZATION_FAILED'],
   ],
   [
     'share heartbeat: fatal (share-membership FATAL)',
