@@ -1,6 +1,6 @@
 // Kafka error classification: one table (per error, flags per group kind) that every code path
-// reads, pinned to what each path's own set held before the table; and the shape of the
-// @platformatic/kafka errors protocol-errors.ts reads names and responses from.
+// reads, each path's classification pinned here; and the shape of the @platformatic/kafka
+// errors protocol-errors.ts reads names and responses from (real error objects of the library).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
@@ -25,7 +25,7 @@ import {
 
 const sorted = (names: Iterable<string>) => [...names].sort()
 
-/** Each path's classification as its own set held it (group-membership.ts, committer.ts, …). */
+/** Each path's classification (group-membership.ts, committer.ts, …). */
 const PINNED: Array<[string, GroupKind, ErrorFlag, string[]]> = [
   [
     'consumer heartbeat: rejoin (group-membership FENCED)',
@@ -215,6 +215,13 @@ describe('the @platformatic/kafka error shape protocol-errors.ts reads', () => {
     const error = new ResponseError(8, 9, { '/topics/0/partitions/0': [27, null] }, response)
     assert.equal(protocolErrorName(error), 'REBALANCE_IN_PROGRESS')
     assert.equal(responseOf<typeof response>(error), response)
+  })
+
+  it('a ResponseError with a top-level error (a heartbeat refused) names it', () => {
+    const response = { throttleTimeMs: 0, errorCode: 69, errorMessage: 'Group g not found.' }
+    const error = new ResponseError(68, 1, { '': [69, 'Group g not found.'] }, response)
+    assert.equal(protocolErrorName(error), 'GROUP_ID_NOT_FOUND')
+    assert.equal(responseOf<typeof response>(error)?.errorCode, 69)
   })
 
   it('a network failure has no Kafka error name', () => {
