@@ -4,77 +4,27 @@ import { fetchV17 } from '@platformatic/kafka'
 import type { KafkaCluster } from '../kafka/cluster.ts'
 import { kafkaErrorName, responseOf, STALE_LEADER } from '../kafka/protocol-errors.ts'
 import { takeFairly } from './fair-take.ts'
+import type { FetcherEvents, FetcherOptions } from './fetch-options.ts'
+import { fetchRequest, readyToFetch } from './fetch-request.ts'
 import { decodeRecords } from './fetched-records.ts'
 import { LeaderTracker } from './leader-tracker.ts'
-import {
-  type AutoOffsetReset,
-  type IsolationLevel,
-  isolationLevelCode,
-  listOffsets,
-} from './offset-resolver.ts'
+import { repairDivergence } from './log-divergence.ts'
+import { isolationLevelCode, listOffsets } from './offset-resolver.ts'
 import { type PartitionFetchStats, PartitionState, statsOf } from './partition-state.ts'
 import type { IntakeLimit, PartitionRecords, PositionReset, TopicPartition } from './types.ts'
 import { partitionKey } from './types.ts'
 import { WakeSignal } from './wake-signal.ts'
 
+export {
+  type BufferLimits,
+  DEFAULT_BUFFER_LIMITS,
+  DEFAULT_FETCH_OPTIONS,
+  type FetcherEvents,
+  type FetcherOptions,
+  type FetchOptions,
+} from './fetch-options.ts'
 export type { PartitionFetchStats } from './partition-state.ts'
 export type { PositionReset } from './types.ts'
-
-/** Fetch request sizing. */
-export interface FetchOptions {
-  /** How long the broker may hold a fetch waiting for `minBytes` (default 500 ms). */
-  maxWaitMs: number
-  /** Bytes the broker waits for before answering (default 1). */
-  minBytes: number
-  /** Upper bound of one response (default 16 MiB; the broker may exceed it by one batch). */
-  maxBytes: number
-  /** Upper bound per partition and response (default 1 MiB; idem). */
-  maxPartitionBytes: number
-}
-
-/**
- * Memory bounds. A partition is not fetched while its buffer or the total is at a limit, so
- * buffered memory stays within the limits plus at most one fetch response per leader
- * (Kafka returns at least one record batch even when it is larger than the limit).
- */
-export interface BufferLimits {
-  maxRecordsPerPartition: number
-  maxBytesPerPartition: number
-  maxRecords: number
-  maxBytes: number
-}
-
-export const DEFAULT_FETCH_OPTIONS: FetchOptions = {
-  maxWaitMs: 500,
-  minBytes: 1,
-  maxBytes: 16 * 1024 * 1024,
-  maxPartitionBytes: 1024 * 1024,
-}
-
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = {
-  maxRecordsPerPartition: 10_000,
-  maxBytesPerPartition: 8 * 1024 * 1024,
-  maxRecords: 50_000,
-  maxBytes: 64 * 1024 * 1024,
-}
-
-export interface FetcherOptions {
-  fetch: FetchOptions
-  buffer: BufferLimits
-  isolationLevel: IsolationLevel
-  autoOffsetReset: AutoOffsetReset
-}
-
-export interface FetcherEvents {
-  /**
-   * A partition's position moved: records handed over before it are from the old position,
-   * records after it from the new one. Emitted synchronously, before any record of the new
-   * position can be taken.
-   */
-  position_reset: [PositionReset]
-  /** A fetch or a partition failed; the fetcher retries on its own. */
-  fetch_error: [{ error: Error; nodeId?: number; topic?: string; partition?: number }]
-}
 
 /**
  * Fetches the assigned partitions from their leaders: at most one Fetch in flight per leader,
@@ -319,22 +269,6 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     entry.done = this.#runLoop(nodeId, wake)
   }
 
-  #fetchable(s: PartitionState, nodeId: number, now: number): boolean {
-    const limits = this.#options.buffer
-    return (
-      s.leaderId === nodeId &&
-      !s.paused &&
-      // Refused by the taker with records still buffered: fetch more once it takes again.
-      !(s.refused && s.buffer.records > 0) &&
-      !s.inFlight &&
-      !s.resetting &&
-      s.topicId !== '' &&
-      s.retryAt <= now &&
-      s.buffer.records < limits.maxRecordsPerPartition &&
-      s.buffer.bytes < limits.maxBytesPerPartition
-    )
-  }
-
   async #runLoop(nodeId: number, wake: WakeSignal): Promise<void> {
     let backoffMs = 100
     while (!this.#closed) {
@@ -353,22 +287,11 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   async #loopOnce(nodeId: number, wake: WakeSignal, backoffMs: number): Promise<number> {
     {
       if (this.#leaders.stale) await this.#leaders.maybeRefresh()
-      const limits = this.#options.buffer
       const now = Date.now()
-      // Buffers the taker cannot take now (paused, refused) do not hold up other partitions:
-      // they are not fetched further, so they stay at what they hold.
-      let records = this.#totalRecords
-      let bytes = this.#totalBytes
-      for (const s of this.#order) {
-        if (s.paused || s.refused) {
-          records -= s.buffer.records
-          bytes -= s.buffer.bytes
-        }
-      }
-      const ready =
-        records < limits.maxRecords && bytes < limits.maxBytes
-          ? this.#order.filter((s) => this.#fetchable(s, nodeId, now))
-          : []
+      const ready = readyToFetch(this.#order, nodeId, now, this.#options.buffer, {
+        records: this.#totalRecords,
+        bytes: this.#totalBytes,
+      })
       if (ready.length === 0) {
         // Nothing to fetch here: wait for resume/take/seek/assign, or re-check retry timers
         // and (while some leader is unknown) the next metadata refresh.
@@ -384,24 +307,9 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
 
   /** One Fetch to one leader. Returns false when the request itself failed. */
   async #fetchOnce(nodeId: number, partitions: PartitionState[]): Promise<boolean> {
-    const { fetch, buffer } = this.#options
-    const byTopic = new Map<string, fetchV17.FetchRequestPartition[]>()
-    const sent = new Map<string, { state: PartitionState; generation: number; offset: number }>()
-    for (const s of partitions) {
-      const room = buffer.maxBytesPerPartition - s.buffer.bytes
-      const list = byTopic.get(s.topicId) ?? []
-      list.push({
-        partition: s.partition,
-        currentLeaderEpoch: s.leaderEpoch,
-        fetchOffset: BigInt(s.position),
-        lastFetchedEpoch: s.lastFetchedEpoch,
-        partitionMaxBytes: Math.max(1024, Math.min(fetch.maxPartitionBytes, room)),
-      })
-      byTopic.set(s.topicId, list)
-      s.inFlight = true
-      sent.set(`${s.topicId}:${s.partition}`, { state: s, generation: s.generation, offset: s.position })
-    }
-    const maxBytes = Math.max(1024, Math.min(fetch.maxBytes, buffer.maxBytes - this.#totalBytes))
+    const { fetch } = this.#options
+    const { topics, sent, maxBytes } = fetchRequest(partitions, this.#options, this.#totalBytes)
+    for (const s of partitions) s.inFlight = true
     let response: fetchV17.FetchResponse | undefined
     try {
       const connection = await this.#cluster.connectionTo(nodeId, 'data')
@@ -413,7 +321,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
         isolationLevelCode(this.#options.isolationLevel),
         0,
         -1,
-        [...byTopic].map(([topicId, ps]) => ({ topicId, partitions: ps })),
+        topics,
         [],
         '',
       )
@@ -458,32 +366,16 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     return true
   }
 
-  /**
-   * The leader's log diverged from what this member fetched: records of the epoch it last read
-   * end at `endOffset`; the records from there on were replaced (an unclean leader election
-   * truncated them). Fetch again from `endOffset`, as the Java client does. Buffered records
-   * below it are still valid and are kept; only when records already handed over were
-   * truncated is the taker told (a position reset).
-   */
+  /** The leader's log diverged from what was fetched (see {@link repairDivergence}). */
   #divergedAt(state: PartitionState, endOffset: number): void {
-    if (endOffset >= state.position) {
-      // The leader has that epoch up to (or past) the position: nothing was truncated below
-      // it; validation is done for this epoch.
-      state.lastFetchedEpoch = -1
-      return
-    }
-    const handed = state.consumerPosition()
-    if (endOffset < handed) {
+    const repair = repairDivergence(state, endOffset)
+    if (repair === 'validated') return
+    if (repair === 'reset') {
       this.#moveTo(state, endOffset, { reason: 'truncation' })
       return
     }
-    // Only records nobody has taken yet were truncated: drop them and fetch from there.
-    const records = state.buffer.records
-    this.#totalBytes -= state.buffer.truncateFrom(endOffset)
-    this.#totalRecords -= records - state.buffer.records
-    const handedUpTo = state.handedUpTo
-    state.reposition(endOffset)
-    state.handedUpTo = Math.min(handedUpTo, endOffset)
+    this.#totalRecords -= repair.records
+    this.#totalBytes -= repair.bytes
     this.#wakeNode(state.leaderId)
   }
 

@@ -3,16 +3,11 @@ import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { consumerGroupHeartbeatV1 } from '@platformatic/kafka'
 import type { KafkaCluster } from '../kafka/cluster.ts'
-import {
-  COORDINATOR_BUSY,
-  COORDINATOR_MOVED,
-  errorsFlagged,
-  protocolErrorName,
-} from '../kafka/protocol-errors.ts'
+import { errorsFlagged, protocolErrorName } from '../kafka/protocol-errors.ts'
 import { EngineError } from './errors.ts'
+import { HeartbeatLoop, type HeartbeatOutcome } from './heartbeat-loop.ts'
 import type { TopicPartition } from './types.ts'
 import { partitionKey } from './types.ts'
-import { WakeSignal } from './wake-signal.ts'
 
 export interface MembershipOptions {
   groupId: string
@@ -57,6 +52,9 @@ const FENCED = errorsFlagged('consumer', 'fenced')
 /** Errors that no retry fixes. */
 const FATAL = errorsFlagged('consumer', 'fatal')
 
+/** Errors that no retry fixes when they answer a join (epoch 0). */
+const JOIN_FATAL = errorsFlagged('consumer', 'joinFatal')
+
 /**
  * A KIP-848 consumer group member (ConsumerGroupHeartbeat v1): joins, heartbeats at the
  * interval the coordinator returns, reconciles server-side assignments (revocations first,
@@ -70,34 +68,31 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
   readonly #options: MembershipOptions
   readonly #reconciler: MembershipReconciler
   #memberEpoch = 0
-  #coordinator: { nodeId: number } | undefined
   #intervalMs = 1000
   /** Partitions owned (assigned and reconciled), by key. */
   readonly #owned = new Map<string, TopicPartition>()
   #targetIds: Array<{ topicId: string; partitions: number[] }> | undefined
   #reconciling: Promise<void> | undefined
-  readonly #wake = new WakeSignal()
-  #stopped = false
+  readonly #loop: HeartbeatLoop
   /** Closing: no new reconciliation starts, and a failed one is not retried. */
   #closing = false
   /** Bumped when the member is fenced: a reconciliation that started before must not add what it assigned. */
   #generation = 0
-  #loop: Promise<void> | undefined
-  #joined: { resolve: () => void; reject: (e: Error) => void; promise: Promise<void> }
 
   constructor(cluster: KafkaCluster, options: MembershipOptions, reconciler: MembershipReconciler) {
     super()
     this.#cluster = cluster
     this.#options = options
     this.#reconciler = reconciler
-    let resolve!: () => void
-    let reject!: (e: Error) => void
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res
-      reject = rej
-    })
-    promise.catch(() => {})
-    this.#joined = { resolve, reject, promise }
+    this.#loop = new HeartbeatLoop(
+      {
+        beat: (coordinator) => this.#beat(coordinator),
+        failed: (error, name) => this.#failed(error, name),
+        stopped: () => this.emit('stopped'),
+      },
+      // Fenced: rejoin at once (the partitions were already given up).
+      { findCoordinator: () => cluster.findCoordinator(options.groupId), rejoinPauseMaxMs: 0 },
+    )
   }
 
   get memberEpoch(): number {
@@ -110,7 +105,7 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
 
   /** The coordinator's node id (after the first successful heartbeat). */
   get coordinatorNodeId(): number | undefined {
-    return this.#coordinator?.nodeId
+    return this.#loop.coordinatorNodeId
   }
 
   owned(): TopicPartition[] {
@@ -119,33 +114,20 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
 
   /** Starts heartbeating; resolves after the first successful heartbeat (the member joined). */
   async start(): Promise<void> {
-    this.#loop = this.#run()
-    await this.#joined.promise
+    await this.#loop.start()
   }
 
   /** Asks for a heartbeat now (e.g. to acknowledge a finished reconciliation promptly). */
   heartbeatSoon(): void {
-    this.#wake.notify()
+    this.#loop.wake()
   }
 
   /**
    * Waits for the next heartbeat response (used by commits that hit STALE_MEMBER_EPOCH), at
    * most `timeoutMs`; resolves at once when the membership has stopped.
    */
-  async nextHeartbeat(timeoutMs: number): Promise<void> {
-    if (this.#stopped) return
-    this.#wake.notify()
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer)
-        this.off('heartbeat', done)
-        this.off('stopped', done)
-        resolve()
-      }
-      const timer = setTimeout(done, timeoutMs)
-      this.once('heartbeat', done)
-      this.once('stopped', done)
-    })
+  nextHeartbeat(timeoutMs: number): Promise<void> {
+    return this.#loop.nextBeat(timeoutMs)
   }
 
   /**
@@ -153,16 +135,14 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
    * its assignment for a quick restart). Call after the owned partitions were revoked.
    */
   async leave(): Promise<void> {
-    this.#stop()
-    await this.#loop
     // Closed before the first successful heartbeat (e.g. UNRELEASED_INSTANCE_ID retried):
     // start() must not stay pending forever. A no-op once joined.
-    this.#joined.reject(
+    await this.#loop.stop(
       new EngineError('ENGINE_CLOSED', `group "${this.#options.groupId}": closed before joining`),
     )
-    if (this.#memberEpoch <= 0 || !this.#coordinator) return
+    const coordinator = this.#loop.coordinatorNodeId
+    if (this.#memberEpoch <= 0 || coordinator === undefined) return
     const epoch = this.#options.groupInstanceId ? -2 : -1
-    const coordinator = this.#coordinator.nodeId
     let timer: NodeJS.Timeout | undefined
     try {
       // Leaving is best effort, and bounded: the session timeout removes the member otherwise.
@@ -180,16 +160,8 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
     this.#memberEpoch = epoch
   }
 
-  #stop(): void {
-    if (this.#stopped) return
-    this.#stopped = true
-    this.#wake.notify()
-    this.emit('stopped')
-  }
-
   #fatal(error: EngineError): void {
-    this.#stop()
-    this.#joined.reject(error)
+    this.#loop.fail(error)
     this.emit('fatal', error)
   }
 
@@ -215,50 +187,38 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
     )
   }
 
-  async #run(): Promise<void> {
-    let backoffMs = 100
-    while (!this.#stopped) {
-      try {
-        if (!this.#coordinator) this.#coordinator = await this.#cluster.findCoordinator(this.#options.groupId)
-        const connection = await this.#cluster.connectionTo(this.#coordinator.nodeId)
-        const response = await this.#send(connection, this.#memberEpoch)
-        backoffMs = 100
-        this.#memberEpoch = response.memberEpoch
-        this.#intervalMs = response.heartbeatIntervalMs > 0 ? response.heartbeatIntervalMs : this.#intervalMs
-        if (response.assignment) {
-          this.#targetIds = response.assignment.topicPartitions
-          this.#startReconcile()
-        }
-        this.emit('heartbeat', { memberId: this.memberId, memberEpoch: this.#memberEpoch })
-        this.#joined.resolve()
-      } catch (error) {
-        const name = protocolErrorName(error)
-        this.emit('heartbeat_error', { error: error as Error, errorName: name })
-        if (name && FATAL.has(name)) {
-          this.#fatal(
-            new EngineError(
-              'MEMBERSHIP_FATAL',
-              `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,
-              { cause: error },
-            ),
-          )
-          return
-        }
-        if (name && FENCED.has(name)) {
-          // Our partitions now belong to others: drop them without committing, rejoin at once.
-          this.#memberEpoch = 0
-          this.#targetIds = undefined
-          await this.#loseAll()
-          continue
-        }
-        if (!name || COORDINATOR_MOVED.has(name)) this.#coordinator = undefined
-        else if (!COORDINATOR_BUSY.has(name)) this.#coordinator = undefined
-        await sleep(backoffMs)
-        backoffMs = Math.min(backoffMs * 2, 5000)
-        continue
-      }
-      await this.#wake.wait(this.#intervalMs)
+  async #beat(coordinator: number): Promise<number> {
+    const connection = await this.#cluster.connectionTo(coordinator)
+    const response = await this.#send(connection, this.#memberEpoch)
+    this.#memberEpoch = response.memberEpoch
+    this.#intervalMs = response.heartbeatIntervalMs > 0 ? response.heartbeatIntervalMs : this.#intervalMs
+    if (response.assignment) {
+      this.#targetIds = response.assignment.topicPartitions
+      this.#startReconcile()
     }
+    this.emit('heartbeat', { memberId: this.memberId, memberEpoch: this.#memberEpoch })
+    return this.#intervalMs
+  }
+
+  async #failed(error: unknown, name: string | undefined): Promise<HeartbeatOutcome> {
+    this.emit('heartbeat_error', { error: error as Error, errorName: name })
+    if (name && (FATAL.has(name) || (this.#memberEpoch === 0 && JOIN_FATAL.has(name)))) {
+      const fatal = new EngineError(
+        'MEMBERSHIP_FATAL',
+        `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,
+        { cause: error },
+      )
+      this.#fatal(fatal)
+      return { action: 'fatal', error: fatal }
+    }
+    if (name && FENCED.has(name)) {
+      // Our partitions now belong to others: drop them without committing, rejoin at once.
+      this.#memberEpoch = 0
+      this.#targetIds = undefined
+      await this.#loseAll()
+      return { action: 'rejoin' }
+    }
+    return { action: 'retry' }
   }
 
   /**
@@ -283,7 +243,7 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
     if (this.#reconciling || this.#closing) return
     this.#reconciling = (async () => {
       try {
-        while (this.#targetIds && !this.#stopped && !this.#closing) {
+        while (this.#targetIds && !this.#loop.stopped && !this.#closing) {
           const target = this.#targetIds
           this.#targetIds = undefined
           try {
@@ -330,7 +290,7 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
       for (const tp of revoked) this.#owned.delete(partitionKey(tp.topic, tp.partition))
       this.heartbeatSoon()
     }
-    if (added.length > 0 && !this.#stopped && !this.#closing) {
+    if (added.length > 0 && !this.#loop.stopped && !this.#closing) {
       await this.#reconciler.assign(added)
       if (generation !== this.#generation) {
         // Assigned to the epoch that was fenced: they are not ours.

@@ -31,9 +31,11 @@ export function responseOf<T>(error: unknown): T | undefined {
  * - `staleLeader`: a Fetch / ListOffsets partition error a metadata refresh fixes.
  * - `fenced`: a heartbeat answer meaning the member is out of the group: rejoin with epoch 0.
  * - `fatal`: a heartbeat answer no retry fixes: the member stops.
+ * - `joinFatal`: a heartbeat answer no retry fixes when it answers a join (epoch 0).
  * - `sessionReset` (share): a top-level ShareFetch / ShareAcknowledge error: open a new session.
  * - `requestFatal` (share): a top-level ShareFetch / ShareAcknowledge error no retry fixes.
  * - `locksGone` (share): a partition error after which the member holds no locks there.
+ * - `partitionFatal` (share): a ShareFetch partition error no retry fixes.
  * - `ackFailed` (share): a partition acknowledgement error no resend fixes (failed, not retried).
  */
 export type ErrorFlag =
@@ -43,9 +45,11 @@ export type ErrorFlag =
   | 'staleLeader'
   | 'fenced'
   | 'fatal'
+  | 'joinFatal'
   | 'sessionReset'
   | 'requestFatal'
   | 'locksGone'
+  | 'partitionFatal'
   | 'ackFailed'
 
 /** Consumer groups (KIP-848) or share groups (KIP-932). */
@@ -92,11 +96,8 @@ export const PROTOCOL_ERRORS: Readonly<Record<string, ProtocolErrorRow>> = {
   OFFSET_NOT_AVAILABLE: { code: 78, consumer: ['staleLeader'], share: [] },
   UNKNOWN_MEMBER_ID: { code: 25, consumer: ['fenced'], share: ['fenced'] },
   FENCED_MEMBER_EPOCH: { code: 110, consumer: ['fenced'], share: ['fenced'] },
-  // Share: rejoin with epoch 0 and the same member id (share/faults.test.ts pins it). Consumer:
-  // fatal since the engine's first commit, with no reason recorded. Kafka 4.4 documents it as a
-  // heartbeat error of consumer groups too, to be treated as "rejoin": kept unchanged here,
-  // to be decided on its own.
-  GROUP_ID_NOT_FOUND: { code: 69, consumer: ['fatal'], share: ['fenced'] },
+  // Epoch > 0: the coordinator lost the group (deleted, state gone): rejoin; epoch 0: the id is another type's.
+  GROUP_ID_NOT_FOUND: { code: 69, consumer: ['fenced', 'joinFatal'], share: ['fenced', 'joinFatal'] },
   // Share: also fatal for a ShareFetch / ShareAcknowledge, and an acknowledgement refused with
   // these fails at once (not resent).
   GROUP_AUTHORIZATION_FAILED: {
@@ -107,7 +108,7 @@ export const PROTOCOL_ERRORS: Readonly<Record<string, ProtocolErrorRow>> = {
   TOPIC_AUTHORIZATION_FAILED: {
     code: 29,
     consumer: ['fatal'],
-    share: ['fatal', 'requestFatal', 'ackFailed'],
+    share: ['fatal', 'requestFatal', 'ackFailed', 'partitionFatal'],
   },
   INVALID_REQUEST: { code: 42, consumer: ['fatal'], share: ['fatal', 'requestFatal', 'ackFailed'] },
   // Share: fatal for the heartbeat and a ShareFetch / ShareAcknowledge; as a partition's

@@ -1,5 +1,7 @@
+import type { EventEmitter } from 'node:events'
 import type { KafkaCluster } from '../../kafka/cluster.ts'
 import type { AcquiredRange } from './acquired-records.ts'
+import type { ShareConsumerEvents } from './share-consumer-types.ts'
 import type { SharePartition } from './share-partition.ts'
 import type { AckResult, AcquireMode } from './types.ts'
 
@@ -66,10 +68,11 @@ export interface SessionHost {
   nextRequestSeq(): number
   recordsAdded(): void
   leadersStale(): void
-  lockLost(partition: SharePartition, offsets: number[], reason: string): void
-  fetched(event: ShareFetchEvent): void
-  acknowledged(event: ShareAcknowledgedEvent): void
-  warning(source: 'fetch' | 'acknowledge' | 'session', error: Error): void
+  /**
+   * The member's own events (`fetched`, `acknowledged`, `lock_lost`, `warning`): a session emits
+   * them as the member would, instead of a forwarding callback each.
+   */
+  readonly events: Pick<EventEmitter<ShareConsumerEvents>, 'emit'>
   fatal(error: Error): void
   /** Sessions wake the member's flush waiters after each request. */
   requestDone(): void

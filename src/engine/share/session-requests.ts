@@ -169,7 +169,7 @@ export function applyFetchResponse(
       }))
       const decoded = decodeAcquired(p.topic, p.partition, pr.records, ranges, deadline)
       const replaced = p.addAcquired(decoded.records, decoded.gaps, response.acquisitionLockTimeoutMs)
-      if (replaced.length > 0) host.lockLost(p, replaced, 'acquired again after the lock expired')
+      if (replaced.length > 0) lockLost(host, p, replaced, 'acquired again after the lock expired')
       // Revoked while the fetch was out: nobody will process these here.
       if (!p.assigned) p.releaseBuffered()
       outcome.acquired.push({
@@ -218,4 +218,29 @@ export function applyAcknowledgeResponse(
     } else p.requeue(unit)
   }
   return results
+}
+
+/** Reports records whose locks are gone (`lock_lost`). */
+export function lockLost(host: SessionHost, p: SharePartition, offsets: number[], reason: string): void {
+  host.events.emit('lock_lost', { topic: p.topic, partition: p.partition, offsets, reason })
+}
+
+/**
+ * The connection to the partition's leader is gone, and every lock held through it: buffered
+ * records are dropped, records being processed reported (`lock_lost`), and queued
+ * acknowledgements answered as lost (`acknowledged`, requestSeq -1).
+ */
+export function locksGone(host: SessionHost, nodeId: number, p: SharePartition, reason: string): void {
+  const lost = p.loseAll(reason)
+  if (lost.processing.length > 0) lockLost(host, p, lost.processing, reason)
+  if (lost.results.length === 0) return
+  const now = Date.now()
+  host.events.emit('acknowledged', {
+    requestSeq: -1,
+    nodeId,
+    via: 'ShareAcknowledge',
+    sentAt: now,
+    receivedAt: now,
+    results: lost.results,
+  })
 }

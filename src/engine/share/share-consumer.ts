@@ -4,16 +4,19 @@ import { resolveConnection } from '../../kafka/connection-options.ts'
 import type { IntakeLimit, TopicPartition } from '../types.ts'
 import { partitionKey } from '../types.ts'
 import { WakeSignal } from '../wake-signal.ts'
+import { refusedAcknowledgement as failed, pick } from './ack-entry.ts'
 import { ShareError } from './errors.ts'
 import { ShareGroupSettings } from './group-settings.ts'
 import { shortLockWarning } from './lock-timing.ts'
 import type { SessionHost, ShareFetchOptions } from './session-host.ts'
+import { closeSessions } from './session-shutdown.ts'
 import { resolveShareOptions } from './share-consumer-options.ts'
 import type { ShareConsumerEvents, ShareConsumerOptions, ShareConsumerStats } from './share-consumer-types.ts'
 import { ShareLeaders } from './share-leaders.ts'
 import { ShareMembership } from './share-membership.ts'
 import { SharePartition } from './share-partition.ts'
 import { ShareSession } from './share-session.ts'
+import { shareStats } from './share-stats.ts'
 import { type ShareTakeHost, takeShareRecords } from './share-take.ts'
 import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecords } from './types.ts'
 
@@ -126,10 +129,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         this.#recordsAvailable.notify()
       },
       leadersStale: () => this.#leaders.stale(),
-      lockLost: (p, offsets, reason) => this.#lockLost(p, offsets, reason),
-      fetched: (event) => this.emit('fetched', event),
-      acknowledged: (event) => this.emit('acknowledged', event),
-      warning: (source, error) => this.emit('warning', { source, error }),
+      events: this,
       fatal: (error) => void this.#fail(error),
       requestDone: () => {
         this.#sweep()
@@ -328,29 +328,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   stats(): ShareConsumerStats {
-    return {
-      memberId: this.memberId,
-      memberEpoch: this.memberEpoch,
-      buffered: this.totalBuffered(),
-      partitions: [...this.#partitions.values()].map((p) => ({
-        topic: p.topic,
-        partition: p.partition,
-        assigned: p.assigned,
-        leaderId: p.leaderId,
-        buffered: p.buffered,
-        processing: p.processing,
-        held: p.held,
-        lockBudget: p.lockBudget,
-        ...p.counters,
-      })),
-      sessions: [...this.#sessions.values()].map((s) => ({
-        nodeId: s.nodeId,
-        epoch: s.epoch,
-        requests: s.requests,
-        fetches: s.fetches,
-        acknowledgeRequests: s.acknowledgeRequests,
-      })),
-    }
+    return shareStats(this.memberId, this.memberEpoch, this.#partitions.values(), this.#sessions.values())
   }
 
   /**
@@ -374,26 +352,9 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         p.assigned = false
         p.releaseAll()
       }
-      const sessions = [...this.#sessions.values()]
-      if (aborted) await Promise.all(sessions.map((s) => s.abort()))
-      else {
-        let timer: NodeJS.Timeout | undefined
-        const deadline = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), this.#closeTimeoutMs)
-        })
-        const closed = await Promise.race([Promise.all(sessions.map((s) => s.close())), deadline])
-        clearTimeout(timer)
-        if (closed === 'timeout') {
-          this.emit('warning', {
-            source: 'session',
-            error: new ShareError(
-              'CONSUMER_CLOSED',
-              `closing took longer than ${this.#closeTimeoutMs} ms: connections closed, the broker releases what is left`,
-            ),
-          })
-          await Promise.all(sessions.map((s) => s.abort()))
-        }
-      }
+      await closeSessions([...this.#sessions.values()], aborted, this.#closeTimeoutMs, (error) =>
+        this.emit('warning', { source: 'session', error }),
+      )
       await this.#membership.leave()
     }
     await this.#cluster.close()
@@ -468,23 +429,4 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   #lockLost(p: SharePartition, offsets: number[], reason: string): void {
     this.emit('lock_lost', { topic: p.topic, partition: p.partition, offsets, reason })
   }
-}
-
-function pick(delivery: RecordDelivery): RecordDelivery {
-  return {
-    topic: delivery.topic,
-    partition: delivery.partition,
-    offset: delivery.offset,
-    deliveryCount: delivery.deliveryCount,
-  }
-}
-
-/** An acknowledgement that could not be queued (called per record: no closure per call). */
-function failed(
-  delivery: RecordDelivery,
-  type: AcknowledgeType,
-  code: 'CONSUMER_CLOSED' | 'RENEW_UNSUPPORTED',
-  message: string,
-): Promise<AckResult> {
-  return Promise.resolve({ ...pick(delivery), type, outcome: 'failed', error: new ShareError(code, message) })
 }

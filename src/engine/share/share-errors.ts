@@ -1,4 +1,5 @@
 import { protocolErrorsCodesById } from '@platformatic/kafka'
+import { MultilaneError } from '../../errors.ts'
 import { errorsFlagged, kafkaErrorName } from '../../kafka/protocol-errors.ts'
 import { ShareError } from './errors.ts'
 import type { SharePartition } from './share-partition.ts'
@@ -21,6 +22,21 @@ export function shareKafkaError(code: number, context: string, message?: string 
     })
   }
   return new ShareError('KAFKA_ERROR', `${context}: ${name}${detail}`, { kafkaError: name })
+}
+
+/** The error that stops the member (SESSION_FATAL) for a Kafka error no retry fixes. */
+export function sessionFatal(error: ShareError): ShareError {
+  return new ShareError('SESSION_FATAL', error.message, { cause: error, kafkaError: error.kafkaError })
+}
+
+/**
+ * True for a session failure no retry fixes: a fatal Kafka error, an invalid option, or a broker
+ * without the API versions this client implements.
+ */
+export function stopsTheMember(error: unknown): error is MultilaneError {
+  if (error instanceof ShareError && (error.code === 'SESSION_FATAL' || error.code === 'INVALID_OPTION'))
+    return true
+  return error instanceof MultilaneError && error.code === 'UNSUPPORTED_API_VERSION'
 }
 
 /** Top-level errors of ShareFetch and ShareAcknowledge. */
@@ -46,9 +62,11 @@ export function classifyRequestError(code: number): 'session' | 'fatal' | 'retry
  */
 export function classifyFetchPartitionError(code: number): 'fatal' | 'leader_moved' | 'retry' {
   const name = kafkaErrorName(code)
-  if (name === 'TOPIC_AUTHORIZATION_FAILED') return 'fatal'
+  if (PARTITION_FATAL.has(name)) return 'fatal'
   return LOCKS_GONE.has(name) ? 'leader_moved' : 'retry'
 }
+
+const PARTITION_FATAL = errorsFlagged('share', 'partitionFatal')
 
 /** Partition acknowledgement errors after which the member no longer holds the locks. */
 const LOCKS_GONE = errorsFlagged('share', 'locksGone')

@@ -1,18 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { IMPLEMENTED_VERSIONS } from '../../kafka/api-versions.ts'
 import * as shareGroupHeartbeatV1 from '../../kafka/apis/share-group-heartbeat-v1.ts'
 import type { KafkaCluster } from '../../kafka/cluster.ts'
-import {
-  COORDINATOR_BUSY,
-  COORDINATOR_MOVED,
-  errorsFlagged,
-  protocolErrorName,
-} from '../../kafka/protocol-errors.ts'
+import { errorsFlagged } from '../../kafka/protocol-errors.ts'
+import { HeartbeatLoop, type HeartbeatOutcome } from '../heartbeat-loop.ts'
 import type { TopicPartition } from '../types.ts'
 import { partitionKey } from '../types.ts'
-import { WakeSignal } from '../wake-signal.ts'
 import { ShareError } from './errors.ts'
 
 export interface ShareMembershipOptions {
@@ -37,6 +31,9 @@ const REJOIN = errorsFlagged('share', 'fenced')
 /** No retry fixes these. */
 const FATAL = errorsFlagged('share', 'fatal')
 
+/** No retry fixes these when they answer a join (epoch 0). */
+const JOIN_FATAL = errorsFlagged('share', 'joinFatal')
+
 /**
  * A KIP-932 share-group member (ShareGroupHeartbeat v1): a client-generated member id kept for
  * the consumer's life, heartbeats at the interval the coordinator returns, the assignment
@@ -48,27 +45,21 @@ export class ShareMembership extends EventEmitter<ShareMembershipEvents> {
   readonly #cluster: KafkaCluster
   readonly #options: ShareMembershipOptions
   #memberEpoch = 0
-  #coordinator: number | undefined
   #intervalMs = 1000
   #assignment = new Map<string, TopicPartition>()
   #pendingTarget: Array<{ topicId: string; partitions: number[] }> | undefined
-  readonly #wake = new WakeSignal()
-  #stopped = false
-  #loop: Promise<void> | undefined
-  readonly #joined: { resolve: () => void; reject: (e: Error) => void; promise: Promise<void> }
+  #versionChecked = false
+  readonly #loop: HeartbeatLoop
 
   constructor(cluster: KafkaCluster, options: ShareMembershipOptions) {
     super()
     this.#cluster = cluster
     this.#options = options
-    let resolve!: () => void
-    let reject!: (e: Error) => void
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res
-      reject = rej
-    })
-    promise.catch(() => {})
-    this.#joined = { resolve, reject, promise }
+    this.#loop = new HeartbeatLoop(
+      { beat: (coordinator) => this.#beat(coordinator), failed: (error, name) => this.#failed(error, name) },
+      // Out of the group: rejoin at once; a short pause keeps a persistent error from spinning.
+      { findCoordinator: () => cluster.findCoordinator(options.groupId), rejoinPauseMaxMs: 200 },
+    )
   }
 
   get memberEpoch(): number {
@@ -76,7 +67,7 @@ export class ShareMembership extends EventEmitter<ShareMembershipEvents> {
   }
 
   get coordinatorNodeId(): number | undefined {
-    return this.#coordinator
+    return this.#loop.coordinatorNodeId
   }
 
   assignment(): TopicPartition[] {
@@ -85,21 +76,18 @@ export class ShareMembership extends EventEmitter<ShareMembershipEvents> {
 
   /** Starts heartbeating; resolves after the first successful heartbeat. */
   async start(): Promise<void> {
-    this.#loop ??= this.#run()
-    await this.#joined.promise
+    await this.#loop.start()
   }
 
   /** Stops heartbeating and leaves the group (epoch -1); best effort. */
   async leave(): Promise<void> {
-    this.#stopped = true
-    this.#wake.notify()
-    await this.#loop
-    this.#joined.reject(
+    await this.#loop.stop(
       new ShareError('CONSUMER_CLOSED', `share group "${this.#options.groupId}": closed before joining`),
     )
-    if (this.#memberEpoch <= 0 || this.#coordinator === undefined) return
+    const coordinator = this.#loop.coordinatorNodeId
+    if (this.#memberEpoch <= 0 || coordinator === undefined) return
     try {
-      const connection = await this.#cluster.connectionTo(this.#coordinator)
+      const connection = await this.#cluster.connectionTo(coordinator)
       await shareGroupHeartbeatV1.api.async(connection, this.#options.groupId, this.memberId, -1, null, null)
     } catch {
       // The session timeout removes the member otherwise.
@@ -107,73 +95,57 @@ export class ShareMembership extends EventEmitter<ShareMembershipEvents> {
     this.#memberEpoch = -1
   }
 
-  async #run(): Promise<void> {
-    let backoffMs = 100
-    let versionChecked = false
-    while (!this.#stopped) {
-      try {
-        if (this.#coordinator === undefined) {
-          this.#coordinator = (await this.#cluster.findCoordinator(this.#options.groupId)).nodeId
-        }
-        if (!versionChecked) {
-          await this.#cluster.selectVersion(
-            this.#coordinator,
-            'ShareGroupHeartbeat',
-            IMPLEMENTED_VERSIONS.ShareGroupHeartbeat,
-          )
-          versionChecked = true
-        }
-        const connection = await this.#cluster.connectionTo(this.#coordinator)
-        const joining = this.#memberEpoch === 0
-        const response = await shareGroupHeartbeatV1.api.async(
-          connection,
-          this.#options.groupId,
-          this.memberId,
-          this.#memberEpoch,
-          joining ? (this.#options.rackId ?? null) : null,
-          // The full subscription on every heartbeat: a lost or repeated one never leaves the
-          // coordinator with a stale view.
-          [...this.#options.topics],
-        )
-        backoffMs = 100
-        this.#memberEpoch = response.memberEpoch
-        if (response.heartbeatIntervalMs > 0) this.#intervalMs = response.heartbeatIntervalMs
-        if (response.assignment) this.#pendingTarget = response.assignment.topicPartitions
-        if (this.#pendingTarget) await this.#reconcile()
-        this.emit('heartbeat', { memberId: this.memberId, memberEpoch: this.#memberEpoch })
-        this.#joined.resolve()
-      } catch (error) {
-        const name = protocolErrorName(error)
-        if ((error as { code?: string }).code === 'UNSUPPORTED_API_VERSION' || (name && FATAL.has(name))) {
-          const fatal = new ShareError(
-            'MEMBERSHIP_FATAL',
-            `share group "${this.#options.groupId}": the coordinator refused the member: ${name ?? (error as Error).message}`,
-            { cause: error, kafkaError: name },
-          )
-          this.#stopped = true
-          this.#joined.reject(fatal)
-          this.emit('fatal', fatal)
-          return
-        }
-        const rejoin = name !== undefined && REJOIN.has(name)
-        this.emit('heartbeat_error', { error: error as Error, errorName: name, rejoin })
-        if (rejoin) {
-          // Out of the group: stop fetching until the coordinator assigns again; rejoin at once
-          // (a short pause only keeps a persistent error from spinning).
-          this.#memberEpoch = 0
-          this.#pendingTarget = undefined
-          this.#setAssignment(new Map())
-          await sleep(Math.min(backoffMs, 200))
-          backoffMs = Math.min(backoffMs * 2, 5000)
-          continue
-        }
-        if (!name || COORDINATOR_MOVED.has(name) || !COORDINATOR_BUSY.has(name)) this.#coordinator = undefined
-        await sleep(backoffMs)
-        backoffMs = Math.min(backoffMs * 2, 5000)
-        continue
-      }
-      await this.#wake.wait(this.#pendingTarget ? Math.min(this.#intervalMs, 500) : this.#intervalMs)
+  async #beat(coordinator: number): Promise<number> {
+    if (!this.#versionChecked) {
+      await this.#cluster.selectVersion(
+        coordinator,
+        'ShareGroupHeartbeat',
+        IMPLEMENTED_VERSIONS.ShareGroupHeartbeat,
+      )
+      this.#versionChecked = true
     }
+    const connection = await this.#cluster.connectionTo(coordinator)
+    const joining = this.#memberEpoch === 0
+    const response = await shareGroupHeartbeatV1.api.async(
+      connection,
+      this.#options.groupId,
+      this.memberId,
+      this.#memberEpoch,
+      joining ? (this.#options.rackId ?? null) : null,
+      // The full subscription on every heartbeat: a lost or repeated one never leaves the
+      // coordinator with a stale view.
+      [...this.#options.topics],
+    )
+    this.#memberEpoch = response.memberEpoch
+    if (response.heartbeatIntervalMs > 0) this.#intervalMs = response.heartbeatIntervalMs
+    if (response.assignment) this.#pendingTarget = response.assignment.topicPartitions
+    if (this.#pendingTarget) await this.#reconcile()
+    this.emit('heartbeat', { memberId: this.memberId, memberEpoch: this.#memberEpoch })
+    // A topic the metadata did not name yet: look again sooner.
+    return this.#pendingTarget ? Math.min(this.#intervalMs, 500) : this.#intervalMs
+  }
+
+  #failed(error: unknown, name: string | undefined): HeartbeatOutcome {
+    const refused =
+      name !== undefined && (FATAL.has(name) || (this.#memberEpoch === 0 && JOIN_FATAL.has(name)))
+    if ((error as { code?: string }).code === 'UNSUPPORTED_API_VERSION' || refused) {
+      const fatal = new ShareError(
+        'MEMBERSHIP_FATAL',
+        `share group "${this.#options.groupId}": the coordinator refused the member: ${name ?? (error as Error).message}`,
+        { cause: error, kafkaError: name },
+      )
+      this.#loop.fail(fatal)
+      this.emit('fatal', fatal)
+      return { action: 'fatal', error: fatal }
+    }
+    const rejoin = name !== undefined && REJOIN.has(name)
+    this.emit('heartbeat_error', { error: error as Error, errorName: name, rejoin })
+    if (!rejoin) return { action: 'retry' }
+    // Out of the group: stop fetching until the coordinator assigns again.
+    this.#memberEpoch = 0
+    this.#pendingTarget = undefined
+    this.#setAssignment(new Map())
+    return { action: 'rejoin' }
   }
 
   /** Resolves topic ids to names; a topic the metadata does not name yet is tried again next time. */

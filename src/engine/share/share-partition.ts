@@ -1,6 +1,11 @@
 import { partitionKey } from '../types.ts'
+import { type AckEntry, type AckUnit, entry, lockLostError, notifyWaiters, result } from './ack-entry.ts'
 import { ShareError } from './errors.ts'
+import { countAcknowledged, newCounters, type SharePartitionCounters } from './share-partition-counters.ts'
 import type { AcknowledgeType, AckOutcome, AckResult, RecordDelivery, ShareRecord } from './types.ts'
+
+export type { AckEntry, AckUnit } from './ack-entry.ts'
+export type { SharePartitionCounters } from './share-partition-counters.ts'
 
 /** One acquired offset this member still holds a lock on. */
 interface Held {
@@ -13,34 +18,6 @@ interface Held {
   taken: boolean
   /** An accept/release/reject is queued or in flight: no further final acknowledgement. */
   final: boolean
-}
-
-/** One acknowledgement waiting to be sent, or in flight. GAP entries have no waiters. */
-export interface AckEntry {
-  offset: number
-  deliveryCount: number
-  type: AcknowledgeType | 'gap'
-  waiters: Array<(result: AckResult) => void>
-  /** Sends refused with a retriable error so far. */
-  attempts: number
-  /** Sent after the delivery's lock deadline: the broker's "ok" does not prove it applied. */
-  late?: boolean
-}
-
-/** Acknowledgements of one partition that travel in one request (the broker applies them all or none). */
-export type AckUnit = AckEntry[]
-
-/** Counters for statistics; they only grow. */
-export interface SharePartitionCounters {
-  acquired: number
-  delivered: number
-  accepted: number
-  released: number
-  rejected: number
-  renewed: number
-  gaps: number
-  lockLost: number
-  failed: number
 }
 
 /** Attempts before an acknowledgement refused with a retriable error is reported as failed. */
@@ -66,17 +43,7 @@ export class SharePartition {
   refused = false
   /** Records this member may hold locked at once (group config share.partition.max.record.locks). */
   lockBudget: number
-  readonly counters: SharePartitionCounters = {
-    acquired: 0,
-    delivered: 0,
-    accepted: 0,
-    released: 0,
-    rejected: 0,
-    renewed: 0,
-    gaps: 0,
-    lockLost: 0,
-    failed: 0,
-  }
+  readonly counters: SharePartitionCounters = newCounters()
   /** Acquired, not yet taken; entries below `#head` are cleared as taken (see `take`). */
   #buffer: (ShareRecord | undefined)[] = []
   #head = 0
@@ -448,7 +415,7 @@ export class SharePartition {
       outcome = 'lock_lost'
     }
     if (outcome === 'ok') {
-      this.#count(e.type)
+      countAcknowledged(this.counters, e.type)
       if (e.type === 'renew') {
         if (current && renewDeadline !== undefined) current.deadline = renewDeadline
       } else if (current) this.#held.delete(e.offset)
@@ -478,58 +445,4 @@ export class SharePartition {
     for (const w of e.waiters) w(r)
     return [r]
   }
-
-  #count(type: AcknowledgeType | 'gap'): void {
-    if (type === 'accept') this.counters.accepted++
-    else if (type === 'release') this.counters.released++
-    else if (type === 'reject') this.counters.rejected++
-    else if (type === 'renew') this.counters.renewed++
-  }
-}
-
-function entry(
-  delivery: { offset: number; deliveryCount: number },
-  type: AcknowledgeType,
-  waiter?: (result: AckResult) => void,
-): AckEntry {
-  return {
-    offset: delivery.offset,
-    deliveryCount: delivery.deliveryCount,
-    type,
-    waiters: waiter ? [waiter] : [],
-    attempts: 0,
-  }
-}
-
-function result(
-  delivery: RecordDelivery,
-  type: AcknowledgeType,
-  outcome: AckOutcome,
-  error?: ShareError,
-): AckResult {
-  const r: AckResult = {
-    topic: delivery.topic,
-    partition: delivery.partition,
-    offset: delivery.offset,
-    deliveryCount: delivery.deliveryCount,
-    type,
-    outcome,
-  }
-  if (error) r.error = error
-  return r
-}
-
-function notifyWaiters(e: AckEntry, p: SharePartition, outcome: AckOutcome): void {
-  if (e.type === 'gap') return
-  const r = result(
-    { topic: p.topic, partition: p.partition, offset: e.offset, deliveryCount: e.deliveryCount },
-    e.type,
-    outcome,
-  )
-  for (const w of e.waiters) w(r)
-}
-
-function lockLostError(p: SharePartition, offset: number | undefined, reason: string): ShareError {
-  const where = offset === undefined ? `${p.topic}#${p.partition}` : `${p.topic}#${p.partition}@${offset}`
-  return new ShareError('LOCK_LOST', `${where}: acquisition lock lost (${reason})`)
 }

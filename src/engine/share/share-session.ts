@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection } from '@platformatic/kafka'
-import { MultilaneError } from '../../errors.ts'
 import { IMPLEMENTED_VERSIONS } from '../../kafka/api-versions.ts'
 import { MalformedResponseError } from '../../kafka/apis/decode.ts'
 import * as shareAcknowledgeV1 from '../../kafka/apis/share-acknowledge-v1.ts'
@@ -8,19 +7,28 @@ import * as shareAcknowledgeV2 from '../../kafka/apis/share-acknowledge-v2.ts'
 import * as shareFetchV1 from '../../kafka/apis/share-fetch-v1.ts'
 import * as shareFetchV2 from '../../kafka/apis/share-fetch-v2.ts'
 import { WakeSignal } from '../wake-signal.ts'
-import { ShareError } from './errors.ts'
+import type { ShareError } from './errors.ts'
 import type { SessionHost } from './session-host.ts'
 import {
   acknowledgeRequest,
   applyAcknowledgeResponse,
   applyFetchResponse,
   fetchRequest,
+  lockLost,
+  locksGone,
   nextEpoch,
   sessionKey,
   takeUnits,
   type Units,
 } from './session-requests.ts'
-import { classifyFetchPartitionError, classifyRequestError, shareKafkaError } from './share-errors.ts'
+import { fetchedPartitions, nextSessionStep } from './session-step.ts'
+import {
+  classifyFetchPartitionError,
+  classifyRequestError,
+  sessionFatal,
+  shareKafkaError,
+  stopsTheMember,
+} from './share-errors.ts'
 import type { SharePartition } from './share-partition.ts'
 
 export type {
@@ -133,18 +141,11 @@ export class ShareSession {
         if (done) break
         backoffMs = 100
       } catch (error) {
-        if (
-          error instanceof ShareError &&
-          (error.code === 'SESSION_FATAL' || error.code === 'INVALID_OPTION')
-        ) {
+        if (stopsTheMember(error)) {
           this.#host.fatal(error)
           break
         }
-        if (error instanceof MultilaneError && error.code === 'UNSUPPORTED_API_VERSION') {
-          this.#host.fatal(error)
-          break
-        }
-        this.#host.warning('session', error as Error)
+        this.#host.events.emit('warning', { source: 'session', error: error as Error })
         // The broker may be gone for good (its partitions led elsewhere now): ask the metadata.
         this.#host.leadersStale()
         await sleep(backoffMs)
@@ -181,69 +182,49 @@ export class ShareSession {
     return this.#versions ? this.#versions.acknowledge >= 2 : undefined
   }
 
-  /** Decides and sends the next request; true when the session is finished. */
+  /** Decides (see {@link nextSessionStep}) and sends the next request; true when finished. */
   async #step(): Promise<boolean> {
     const led = this.#host.partitionsLedBy(this.nodeId)
-    const assigned = led.filter((p) => p.assigned && p.topicId !== '')
-    // The lock budget is per partition: one that holds all it may is left out of the fetch
-    // (forgotten by the session until it has room again), the others are still fetched.
-    const wanted = assigned.filter((p) => p.room > 0)
-    if (this.#closing) {
-      const acks = led.some((p) => p.hasAcks())
-      // Everything queued (accepts, and the RELEASEs the member queued for what it still holds)
-      // goes out in ordinary requests first, retries included; then the session ends.
-      if (this.#epoch === 0) {
-        if (!acks) return true
-        await this.#open()
-        return false
-      }
-      if (acks) {
-        await this.#acknowledge(led, this.#epoch)
-        return false
-      }
-      await this.#acknowledge([], -1)
-      return true
-    }
-    if (this.#epoch === 0) {
-      if ((wanted.length === 0 && !led.some((p) => p.hasAcks())) || Date.now() < this.#retryAt) {
-        await this.#wake.wait(this.#retryAt > Date.now() ? this.#retryAt - Date.now() : 1000)
-        return false
-      }
-      await this.#open()
-      return false
-    }
-    if (this.supportsRenew && this.#host.renewEnabled()) {
+    if (!this.#closing && this.#epoch !== 0 && this.supportsRenew && this.#host.renewEnabled()) {
       // Records fetched ahead keep their locks while they wait in the buffer. The session looks
       // again after each request (a fetch waits up to maxWaitMs) or within a second when idle.
       const now = Date.now()
-      for (const p of assigned) p.renewBuffered(now, this.#host.fetch.maxWaitMs + 1500)
+      for (const p of fetchedPartitions(led)) p.renewBuffered(now, this.#host.fetch.maxWaitMs + 1500)
     }
-    const acks = led.some((p) => p.hasAcks())
-    const wantedSet = new Set(wanted)
-    const fetchDue = this.#fetchDue(wanted)
-    const mustAcknowledge =
-      acks &&
-      (this.#flush ||
-        !fetchDue ||
-        led.some((p) => p.hasRenew()) ||
-        led.some((p) => !wantedSet.has(p) && p.hasAcks()))
-    if (mustAcknowledge) {
-      await this.#acknowledge(led, this.#epoch)
-      return false
+    const step = nextSessionStep({
+      closing: this.#closing,
+      epoch: this.#epoch,
+      flush: this.#flush,
+      retryAt: this.#retryAt,
+      now: Date.now(),
+      led,
+      renewable: this.#renewable(),
+      fetch: this.#host.fetch,
+      totalBuffered: this.#host.totalBuffered(),
+      wantsRecords: this.#host.wantsRecords(),
+    })
+    switch (step.kind) {
+      case 'finished':
+        return true
+      case 'open':
+        await this.#open()
+        return false
+      case 'acknowledge':
+        await this.#acknowledge(led, this.#epoch)
+        return false
+      case 'fetch':
+        await this.#fetch(step.wanted)
+        return false
+      case 'close':
+        await this.#acknowledge([], -1)
+        if (step.finished) return true
+        this.#epoch = 0
+        this.#inSession.clear()
+        return false
+      case 'wait':
+        await this.#wake.wait(step.ms)
+        return false
     }
-    if (fetchDue) {
-      await this.#fetch(wanted)
-      return false
-    }
-    if (assigned.length === 0 && led.every((p) => p.isIdle())) {
-      // Nothing to fetch or hold here: end the session (a new assignment opens another).
-      await this.#acknowledge([], -1)
-      this.#epoch = 0
-      this.#inSession.clear()
-      return false
-    }
-    await this.#wake.wait(this.#retryAt > Date.now() ? this.#retryAt - Date.now() : 1000)
-    return false
   }
 
   /**
@@ -253,16 +234,6 @@ export class ShareSession {
    */
   #renewable(): boolean {
     return this.supportsRenew !== false && this.#host.renewEnabled()
-  }
-
-  #fetchDue(wanted: SharePartition[]): boolean {
-    if (wanted.length === 0 || Date.now() < this.#retryAt) return false
-    const { acquireMode, maxRecords } = this.#host.fetch
-    if (acquireMode === 'record_limit' || !this.#renewable())
-      return this.#host.totalBuffered() === 0 && this.#host.wantsRecords()
-    let buffered = 0
-    for (const p of wanted) buffered += p.buffered
-    return buffered < maxRecords
   }
 
   /**
@@ -304,7 +275,7 @@ export class ShareSession {
       }
       const outcome = applyFetchResponse(this.#host, response, units, sentAt)
       const receivedAt = Date.now()
-      this.#host.fetched({
+      this.#host.events.emit('fetched', {
         requestSeq,
         nodeId: this.nodeId,
         sessionEpoch: epoch,
@@ -314,7 +285,7 @@ export class ShareSession {
         acquired: outcome.acquired,
       })
       if (outcome.ackResults.length > 0) {
-        this.#host.acknowledged({
+        this.#host.events.emit('acknowledged', {
           requestSeq,
           nodeId: this.nodeId,
           via: 'ShareFetch',
@@ -358,7 +329,7 @@ export class ShareSession {
       }
       const results = applyAcknowledgeResponse(this.#host, response, units, sentAt, epoch < 0)
       if (results.length > 0) {
-        this.#host.acknowledged({
+        this.#host.events.emit('acknowledged', {
           requestSeq,
           nodeId: this.nodeId,
           via: 'ShareAcknowledge',
@@ -408,14 +379,13 @@ export class ShareSession {
       `Share${source === 'fetch' ? 'Fetch' : 'Acknowledge'} to broker ${this.nodeId}`,
       message,
     )
-    if (kind === 'fatal')
-      throw new ShareError('SESSION_FATAL', error.message, { cause: error, kafkaError: error.kafkaError })
+    if (kind === 'fatal') throw sessionFatal(error)
     // Session errors, and anything unknown: open a new session (locks survive: they belong to
     // the member and the connection, not to the session's epoch).
     this.#epoch = 0
     this.#inSession.clear()
     if (kind !== 'session') this.#retryAt = Date.now() + 500
-    this.#host.warning(source, error)
+    this.#host.events.emit('warning', { source: source, error: error })
   }
 
   /** Handles a partition's fetch error; returns the error when it is fatal (the caller throws it). */
@@ -430,16 +400,15 @@ export class ShareSession {
       message,
     )
     const kind = classifyFetchPartitionError(errorCode)
-    if (kind === 'fatal')
-      return new ShareError('SESSION_FATAL', error.message, { cause: error, kafkaError: error.kafkaError })
+    if (kind === 'fatal') return sessionFatal(error)
     if (kind === 'leader_moved') {
       // The share partition left this broker, and the member's locks on it with it.
       const lost = p.loseAll(`${error.kafkaError} from broker ${this.nodeId}`)
       if (lost.processing.length > 0)
-        this.#host.lockLost(p, lost.processing, error.kafkaError ?? 'leader moved')
+        lockLost(this.#host, p, lost.processing, error.kafkaError ?? 'leader moved')
       this.#host.leadersStale()
     } else this.#retryAt = Date.now() + 1000
-    this.#host.warning('fetch', error)
+    this.#host.events.emit('warning', { source: 'fetch', error: error })
     return undefined
   }
 
@@ -453,14 +422,12 @@ export class ShareSession {
       for (const [p, unit] of units) p.requeue(unit)
       this.#epoch = 0
       this.#inSession.clear()
-      this.#host.warning('session', error)
+      this.#host.events.emit('warning', { source: 'session', error: error })
       return
     }
     // Anything else closed (or will close) the connection: the broker released the locks.
-    for (const [p, unit] of units) {
-      p.requeue(unit)
-    }
-    this.#host.warning('session', error as Error)
+    for (const [p, unit] of units) p.requeue(unit)
+    this.#host.events.emit('warning', { source: 'session', error: error as Error })
     this.#onDisconnect(`request failed: ${(error as Error).message}`)
     this.#host.leadersStale()
   }
@@ -473,21 +440,7 @@ export class ShareSession {
     this.#epoch = 0
     this.#inSession.clear()
     if (connection) void connection.close().catch(() => {})
-    for (const p of this.#host.partitionsLedBy(this.nodeId)) {
-      const lost = p.loseAll(reason)
-      if (lost.processing.length > 0) this.#host.lockLost(p, lost.processing, reason)
-      if (lost.results.length > 0) {
-        const now = Date.now()
-        this.#host.acknowledged({
-          requestSeq: -1,
-          nodeId: this.nodeId,
-          via: 'ShareAcknowledge',
-          sentAt: now,
-          receivedAt: now,
-          results: lost.results,
-        })
-      }
-    }
+    for (const p of this.#host.partitionsLedBy(this.nodeId)) locksGone(this.#host, this.nodeId, p, reason)
   }
 
   async #closeConnection(): Promise<void> {

@@ -1,6 +1,6 @@
 // Kafka error classification: one table (per error, flags per group kind) that every code path
-// reads, pinned to what each path's own set held before the table; and the shape of the
-// @platformatic/kafka errors protocol-errors.ts reads names and responses from.
+// reads, each path's classification pinned here; and the shape of the @platformatic/kafka
+// errors protocol-errors.ts reads names and responses from (real error objects of the library).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
@@ -25,13 +25,19 @@ import {
 
 const sorted = (names: Iterable<string>) => [...names].sort()
 
-/** Each path's classification as its own set held it (group-membership.ts, committer.ts, …). */
+/** Each path's classification (group-membership.ts, committer.ts, …). */
 const PINNED: Array<[string, GroupKind, ErrorFlag, string[]]> = [
   [
     'consumer heartbeat: rejoin (group-membership FENCED)',
     'consumer',
     'fenced',
-    ['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH'],
+    ['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH', 'GROUP_ID_NOT_FOUND'],
+  ],
+  [
+    'consumer join: fatal (group-membership JOIN_FATAL: the id is another group type)',
+    'consumer',
+    'joinFatal',
+    ['GROUP_ID_NOT_FOUND'],
   ],
   [
     'consumer heartbeat: fatal (group-membership FATAL)',
@@ -46,7 +52,6 @@ const PINNED: Array<[string, GroupKind, ErrorFlag, string[]]> = [
       'GROUP_MAX_SIZE_REACHED',
       'INVALID_REGULAR_EXPRESSION',
       'FENCED_INSTANCE_ID',
-      'GROUP_ID_NOT_FOUND',
     ],
   ],
   [
@@ -109,6 +114,18 @@ const PINNED: Array<[string, GroupKind, ErrorFlag, string[]]> = [
     'share',
     'fenced',
     ['UNKNOWN_MEMBER_ID', 'FENCED_MEMBER_EPOCH', 'GROUP_ID_NOT_FOUND'],
+  ],
+  [
+    'share join: fatal (share-membership JOIN_FATAL: the id is another group type)',
+    'share',
+    'joinFatal',
+    ['GROUP_ID_NOT_FOUND'],
+  ],
+  [
+    'share fetch partition: fatal (share-errors PARTITION_FATAL)',
+    'share',
+    'partitionFatal',
+    ['TOPIC_AUTHORIZATION_FAILED'],
   ],
   [
     'share heartbeat: fatal (share-membership FATAL)',
@@ -198,6 +215,13 @@ describe('the @platformatic/kafka error shape protocol-errors.ts reads', () => {
     const error = new ResponseError(8, 9, { '/topics/0/partitions/0': [27, null] }, response)
     assert.equal(protocolErrorName(error), 'REBALANCE_IN_PROGRESS')
     assert.equal(responseOf<typeof response>(error), response)
+  })
+
+  it('a ResponseError with a top-level error (a heartbeat refused) names it', () => {
+    const response = { throttleTimeMs: 0, errorCode: 69, errorMessage: 'Group g not found.' }
+    const error = new ResponseError(68, 1, { '': [69, 'Group g not found.'] }, response)
+    assert.equal(protocolErrorName(error), 'GROUP_ID_NOT_FOUND')
+    assert.equal(responseOf<typeof response>(error)?.errorCode, 69)
   })
 
   it('a network failure has no Kafka error name', () => {

@@ -1,0 +1,63 @@
+import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
+import { EngineError } from './errors.ts'
+import type { BufferLimits, FetchOptions } from './fetch-options.ts'
+import type { AutoOffsetReset, IsolationLevel } from './offset-resolver.ts'
+import type {
+  AssignedPartition,
+  AssignmentHooks,
+  OffsetToCommit,
+  PositionReset,
+  RevokeReason,
+  TopicPartition,
+} from './types.ts'
+
+/** Options of one consumer group member. */
+export interface GroupConsumerOptions extends KafkaConnectionOptions {
+  groupId: string
+  /** Topic names to subscribe to (or `topicPattern`). */
+  topics?: readonly string[]
+  /** A server-side regular expression (RE2/J syntax) of topic names. */
+  topicPattern?: string
+  /** Static membership id: a restarted process with the same id gets its partitions back. */
+  groupInstanceId?: string
+  rackId?: string
+  /** Where to start without a committed offset, or after OFFSET_OUT_OF_RANGE (default `earliest`). */
+  autoOffsetReset?: AutoOffsetReset
+  /** `read_committed` skips records of aborted transactions (default `read_uncommitted`). */
+  isolationLevel?: IsolationLevel
+  /** How long the coordinator waits for revocations (default 60 s). */
+  rebalanceTimeoutMs?: number
+  /** How long a revocation waits for the `onRevoked` hook before abandoning it (default 30 s). */
+  revokeTimeoutMs?: number
+  /** Server-side assignor, `uniform` (broker default) or `range`. */
+  serverAssignor?: string
+  /** How often subscribed topics that do not exist are looked for again (default 10 s). */
+  missingTopicCheckMs?: number
+  fetch?: Partial<FetchOptions>
+  buffer?: Partial<BufferLimits>
+  hooks?: AssignmentHooks
+}
+
+export interface GroupConsumerEvents {
+  partitions_assigned: [{ partitions: AssignedPartition[] }]
+  partitions_revoked: [{ partitions: TopicPartition[]; reason: RevokeReason; timedOut: boolean }]
+  committed: [{ offsets: OffsetToCommit[]; durationMs: number }]
+  commit_failed: [{ offsets: OffsetToCommit[]; error: EngineError }]
+  /** A partition's position moved on the engine's own decision (offset reset, log truncation). */
+  position_reset: [PositionReset]
+  /** Subscribed topics that do not exist (at start, then every `missingTopicCheckMs` while some are missing). */
+  topics_missing: [{ topics: string[] }]
+  /** A recoverable failure the engine retries on its own (fetch, heartbeat, metadata). */
+  warning: [{ source: 'fetch' | 'heartbeat' | 'revoke' | 'metadata'; error: Error }]
+  /** The member cannot continue (e.g. not authorized, a refused assignment); the consumer closes. */
+  fatal: [EngineError]
+}
+
+/** A positive number option, or the fallback; INVALID_OPTION (naming the option) otherwise. */
+export function positive(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback
+  if (!Number.isFinite(v) || v <= 0) {
+    throw new EngineError('INVALID_OPTION', `${name} must be a positive number, got ${String(value)}`)
+  }
+  return v
+}
