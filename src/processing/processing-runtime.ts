@@ -1,20 +1,14 @@
 import type { Logger } from 'pino'
-import type {
-  AssignedPartition,
-  IntakeLimit,
-  PositionReset,
-  RevokeReason,
-  TopicPartition,
-} from '../engine/types.ts'
+import type { AssignedPartition, PositionReset, RevokeReason, TopicPartition } from '../engine/types.ts'
 import { partitionKey } from '../engine/types.ts'
-import { WakeSignal } from '../engine/wake-signal.ts'
 import { MultilaneError } from '../errors.ts'
 import type { EventBus } from '../instrumentation/events.ts'
 import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import { Dispatcher, type RecordFilter } from './dispatcher.ts'
 import type { FailurePolicy } from './failure-policy.ts'
+import { IntakeBudget } from './intake-budget.ts'
 import { LaneScheduler } from './lane-scheduler.ts'
-import { PartitionRun, type TopicLoad } from './partition-run.ts'
+import { PartitionRun } from './partition-run.ts'
 import type { FlushOptions, Progress } from './progress.ts'
 import type { RecordSource, SourceHooks } from './record-source.ts'
 import type { ConsumerGroupInfo, RuntimeGroup, RuntimeTopic } from './runtime-input.ts'
@@ -24,20 +18,6 @@ import { UnitExecutor } from './unit-executor.ts'
 import type { UnitHost, WorkUnit } from './work-unit.ts'
 
 export type { RecordFilter } from './dispatcher.ts'
-
-/**
- * With ordered processing, records wait in their lanes behind the running one. Taking up to
- * this many times `capacity` (running + waiting) keeps free lanes busy while hot keys queue;
- * without it a few hot keys would fill the budget and idle every other lane.
- */
-const LANE_LOOKAHEAD_FACTOR = 4
-
-/**
- * Records waiting behind a retry (parked) stay in memory: Kafka cannot skip them. A partition
- * may hold this many times its take limit in all, so its other lanes go on for a good while
- * behind a stuck one, and memory stays bounded when they cannot.
- */
-const PARKED_FACTOR = 10
 
 /** The commit at shutdown gets this long; a broker that does not answer must not hold the process. */
 const CLOSE_COMMIT_TIMEOUT_MS = 3000
@@ -75,13 +55,8 @@ export interface ProcessingRuntimeOptions {
  * dispatches them to handlers under the topic's ordering and capacity, has failures handled
  * by its failure policy, and tells its progress what is done, which reports it to the broker.
  * Blocking and continuous styles share all of it and differ only in when records are taken
- * and when progress is flushed.
- *
- * Budgets: in continuous style a topic may have `capacity` records taken and runnable
- * (× 4 with ordering, for the records waiting in lanes); records parked behind a retry do not
- * count, so one failing record cannot starve the other partitions and lanes. Each partition
- * may hold as many runnable records, and {@link PARKED_FACTOR} times as many in all (parked
- * included), and takes no more than its progress allows (offset map and window limits).
+ * and when progress is flushed. How many records it may take is its {@link IntakeBudget}'s
+ * to say; the runtime keeps the lifecycle and the assignment.
  */
 export class ProcessingRuntime implements UnitHost, StyleHost {
   readonly group: ConsumerGroupInfo
@@ -91,20 +66,16 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   readonly #events: EventBus
   readonly #logger: Logger
   readonly #topics = new Map<string, RuntimeTopic>()
-  readonly #topicLoad = new Map<string, TopicLoad>()
   readonly #runs = new Map<string, PartitionRun>()
   /** One per topic: `capacity` bounds each topic's running handlers on its own. */
   readonly #schedulers = new Map<string, LaneScheduler<WorkUnit>>()
   readonly #dispatcher: Dispatcher
   readonly #executor: UnitExecutor
-  readonly #capacityFreed = new WakeSignal()
+  readonly #budget: IntakeBudget
   /** Shared by the dispatcher and every scheduler: this member's synchronous work yields once it is spent. */
   readonly #slice = new TimeSlice()
   readonly #style: 'blocking' | 'continuous'
   readonly #onFatal: ((error: Error) => void) | undefined
-  /** Runs granted records in the take under way (their reservations end with it). */
-  readonly #granted: PartitionRun[] = []
-  #inFlight = 0
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
   #failure: Error | undefined
   #loop: Promise<void> | undefined
@@ -125,43 +96,44 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     this.#events = options.events
     this.#logger = options.logger.child({ consumerGroup: member.label })
     this.#onFatal = options.onFatal
-    for (const t of member.topics) {
-      this.#topics.set(t.name, t)
-      this.#topicLoad.set(t.name, { active: 0, reserved: 0 })
-    }
+    for (const t of member.topics) this.#topics.set(t.name, t)
     this.#style = member.topics[0]!.processing.style
-    for (const t of member.topics) {
-      this.#schedulers.set(
-        t.name,
-        new LaneScheduler<WorkUnit>(
-          t.processing.capacity,
-          {
-            run: (unit) => this.#executor.execute(unit),
-            parked: (unit, parked) => this.#parked(unit, parked),
-            // A bug in the runtime: stop rather than loop or lose the records silently.
-            failed: (unit, error) => {
-              this.#executor.abandon(unit)
-              this.#fail(error instanceof Error ? error : new Error(String(error)))
-            },
-          },
-          this.#slice,
-        ),
-      )
-    }
-    this.#executor = new UnitExecutor({
+    const schedulers = this.#schedulers
+    this.#budget = new IntakeBudget({
+      style: this.#style,
+      topics: member.topics,
+      runs: this.#runs,
+      drained: (run) => {
+        if (run.seekTo !== undefined && run.active && !run.revoking) this.#applySeek(run)
+      },
+    })
+    const executor = new UnitExecutor({
       group: this.group,
       events: this.#events,
-      policy: options.failurePolicy((unit) => this.#schedulerOf(unit).queued(unit.lane!)),
-      release: (unit) => this.#release(unit),
+      policy: options.failurePolicy((unit) => schedulers.get(unit.run.topic.name)!.queued(unit.lane!)),
+      budget: this.#budget,
       instrument: options.instrument,
     })
+    this.#executor = executor
+    for (const t of member.topics) {
+      const hooks = {
+        run: (unit: WorkUnit) => executor.execute(unit),
+        // A bug in the runtime: stop rather than loop or lose the records silently.
+        failed: (unit: WorkUnit, error: unknown) => {
+          executor.abandon(unit)
+          this.#fail(error instanceof Error ? error : new Error(String(error)))
+        },
+      }
+      schedulers.set(t.name, new LaneScheduler(t.processing.capacity, this.#budget, hooks, this.#slice))
+    }
     this.#dispatcher = new Dispatcher({
       group: this.group,
       events: this.#events,
       filter: options.filter,
       runOf: (key) => this.#runs.get(key),
       unitHost: this,
-      enqueue: (unit) => this.#enqueue(unit),
+      budget: this.#budget,
+      schedulers,
       slice: this.#slice,
       running: () => this.running,
     })
@@ -224,7 +196,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   async #stop(): Promise<void> {
     this.#state = 'stopping'
     this.#source.interruptWait()
-    this.#capacityFreed.notify()
+    this.#budget.wake()
     // A revocation draining now gets no more than the shutdown's own deadline.
     this.#drainCutTimer = setTimeout(this.#drainCut.resolve, this.#member.shutdownTimeoutMs)
     await this.#loop
@@ -264,7 +236,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     // Partitions being drained are as good as lost: nothing more is committed for them.
     this.#drainCut.resolve()
     this.#source.interruptWait()
-    this.#capacityFreed.notify()
+    this.#budget.wake()
     this.#onFatal?.(error)
   }
 
@@ -275,41 +247,30 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   }
 
   get inFlight(): number {
-    return this.#inFlight
+    return this.#budget.inFlight
   }
 
   budget(): number {
-    let free = 0
-    for (const t of this.#member.topics)
-      free += Math.max(0, takeLimit(t) - this.#topicLoad.get(t.name)!.active)
-    return free
+    return this.#budget.free()
   }
 
   takeAndDispatch(max: number): number | Promise<number> {
-    const batches = this.#source.takeRecords(max, this.#intakeLimit)
+    const budget = this.#budget
+    const batches = this.#source.takeRecords(max, budget.limit)
     let taken = 0
     for (const b of batches) taken += b.records.length
     let dispatched: number | Promise<number>
     try {
       dispatched = this.#dispatcher.dispatch(batches)
     } catch (error) {
-      this.#endTake()
+      budget.endTake()
       throw error
     }
     if (typeof dispatched === 'number') {
-      this.#endTake()
+      budget.endTake()
       return taken
     }
-    return dispatched.then(() => taken).finally(() => this.#endTake())
-  }
-
-  /** The take's reservations end: its records are dispatched (counted as active) or left. */
-  #endTake(): void {
-    for (const run of this.#granted) {
-      run.reserved = 0
-      run.load.reserved = 0
-    }
-    this.#granted.length = 0
+    return dispatched.then(() => taken).finally(() => budget.endTake())
   }
 
   /** Flushes the progress of every partition (one flush at a time); never rejects. */
@@ -327,80 +288,15 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   }
 
   waitForCapacity(timeoutMs: number): Promise<void> {
-    return this.#capacityFreed.wait(timeoutMs)
+    return this.#budget.waitForCapacity(timeoutMs)
   }
 
-  /** How many of `wanted` records of a partition this take may have. */
-  readonly #intakeLimit: IntakeLimit = (key, wanted) => {
-    const run = this.#runs.get(key)
-    if (!run?.takesRecords) return 0
-    let n = Math.min(wanted, run.progress.intakeAllowance())
-    if (this.#style === 'continuous') {
-      const limit = takeLimit(run.topic)
-      n = Math.min(
-        n,
-        limit - run.load.active - run.load.reserved,
-        limit - (run.inFlight - run.parked) - run.reserved,
-        limit * PARKED_FACTOR - run.inFlight - run.reserved,
-      )
-    }
-    if (!(n > 0)) return 0
-    if (run.reserved === 0) this.#granted.push(run)
-    run.reserved += n
-    run.load.reserved += n
-    return n
-  }
-
-  // ── accounting ──────────────────────────────────────────────────────────────────────────
-
-  #enqueue(unit: WorkUnit): void {
-    const n = unit.size
-    unit.run.takenAt.set(unit, Date.now())
-    unit.run.inFlight += n
-    unit.run.load.active += n
-    this.#inFlight += n
-    this.#schedulerOf(unit).enqueue(unit.lane, unit)
-  }
-
-  #schedulerOf(unit: WorkUnit): LaneScheduler<WorkUnit> {
-    return this.#schedulers.get(unit.run.topic.name)!
-  }
+  // ── partition control (from handler contexts) ─────────────────────────────────────────
 
   /** Removes units that have not started (queued or waiting for a retry) matching `predicate`. */
   #dropUnits(predicate: (unit: WorkUnit) => boolean): WorkUnit[] {
     return [...this.#schedulers.values()].flatMap((s) => s.drop(predicate))
   }
-
-  #parked(unit: WorkUnit, parked: boolean): void {
-    if (unit.parked === parked) return
-    unit.parked = parked
-    const delta = parked ? unit.size : -unit.size
-    unit.run.parked += delta
-    unit.run.load.active -= delta
-    // A parked record frees budget for other partitions and lanes.
-    if (parked) this.#capacityFreed.notify()
-  }
-
-  /** The unit's records leave the in-flight count (finished, dead-lettered, or abandoned). */
-  #release(unit: WorkUnit): void {
-    if (unit.released) return
-    unit.released = true
-    const n = unit.size
-    const { run } = unit
-    run.takenAt.delete(unit)
-    run.inFlight -= n
-    this.#inFlight -= n
-    if (unit.parked) run.parked -= n
-    else run.load.active -= n
-    unit.parked = false
-    if (run.inFlight === 0) {
-      run.idle.notify()
-      if (run.seekTo !== undefined && run.active && !run.revoking) this.#applySeek(run)
-    }
-    this.#capacityFreed.notify()
-  }
-
-  // ── partition control (from handler contexts) ─────────────────────────────────────────
 
   pausePartition(run: PartitionRun, paused: boolean): void {
     // A share member cannot stop fetching one partition: what it had fetched would sit locked
@@ -417,7 +313,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     if (paused) this.#source.pause?.(tp)
     else {
       this.#source.resume?.(tp)
-      this.#capacityFreed.notify()
+      this.#budget.wake()
     }
   }
 
@@ -430,7 +326,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       else rest.push(f)
     }
     run.finishedUnmarked = rest
-    this.#capacityFreed.notify()
+    this.#budget.wake()
   }
 
   requestSeek(run: PartitionRun, offset: number): void {
@@ -458,7 +354,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     run.finishedUnmarked = []
     run.markedUpTo = -1
     this.#source.seek!({ topic: run.topic.name, partition: run.partition }, offset)
-    this.#capacityFreed.notify()
+    this.#budget.wake()
   }
 
   #abandonQueued(run: PartitionRun, from = 0): void {
@@ -533,9 +429,9 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       const key = partitionKey(p.topic, p.partition)
       const previous = this.#runs.get(key)
       if (previous) this.#retire(previous)
-      const run = new PartitionRun(topic, this.#topicLoad.get(p.topic)!, p.partition, key)
+      const run = new PartitionRun(topic, this.#budget.loadOf(p.topic), p.partition, key)
       run.progress = this.#progress.open(
-        { topic: p.topic, partition: p.partition, intakeFreed: () => this.#capacityFreed.notify() },
+        { topic: p.topic, partition: p.partition, intakeFreed: () => this.#budget.wake() },
         p,
       )
       this.#runs.set(key, run)
@@ -544,7 +440,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       consumerGroup: this.group.name,
       partitions: strip(partitions),
     })
-    this.#capacityFreed.notify()
+    this.#budget.wake()
   }
 
   async #onRevoked(partitions: TopicPartition[], reason: RevokeReason): Promise<void> {
@@ -605,7 +501,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     this.#abandonQueued(run, reset.to)
     run.progress = this.#progress.reposition(run.progress, reset.to, true)
     this.#events.emit('partitions.position_reset', { consumerGroup: this.group.name, ...reset })
-    this.#capacityFreed.notify()
+    this.#budget.wake()
   }
 
   // ── statistics ────────────────────────────────────────────────────────────────────────
@@ -659,12 +555,6 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   get logger(): Logger {
     return this.#logger
   }
-}
-
-/** Records of a topic that may be taken and unfinished: running (≤ capacity) plus waiting in lanes. */
-function takeLimit(topic: RuntimeTopic): number {
-  const { capacity, ordering } = topic.processing
-  return ordering === 'unordered' ? capacity : capacity * LANE_LOOKAHEAD_FACTOR
 }
 
 function strip(partitions: readonly TopicPartition[]): TopicPartition[] {
