@@ -8,30 +8,20 @@ import { Dispatcher, type RecordFilter } from './dispatcher.ts'
 import type { FailurePolicy } from './failure-policy.ts'
 import { IntakeBudget } from './intake-budget.ts'
 import { LaneScheduler } from './lane-scheduler.ts'
+import { PartitionControl } from './partition-control.ts'
 import { PartitionRun } from './partition-run.ts'
-import type { FlushOptions, Progress } from './progress.ts'
+import type { Progress } from './progress.ts'
 import type { RecordSource, SourceHooks } from './record-source.ts'
+import { RevocationDrain } from './revocation-drain.ts'
+import { partitionStatistics, partitionsHealth, type RuntimeHealth } from './runtime-health.ts'
 import type { ConsumerGroupInfo, RuntimeGroup, RuntimeTopic } from './runtime-input.ts'
 import { runBlocking, runContinuous, type StyleHost } from './styles.ts'
 import { TimeSlice } from './time-slice.ts'
 import { UnitExecutor } from './unit-executor.ts'
-import type { UnitHost, WorkUnit } from './work-unit.ts'
+import type { WorkUnit } from './work-unit.ts'
 
 export type { RecordFilter } from './dispatcher.ts'
-
-/** The commit at shutdown gets this long; a broker that does not answer must not hold the process. */
-const CLOSE_COMMIT_TIMEOUT_MS = 3000
-
-/** A member's health as `App.health()` reads it. */
-export interface RuntimeHealth {
-  /** The Kafka group (a segment's own group name). */
-  group: string
-  /** How logs name the member. */
-  label: string
-  state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
-  failure: Error | undefined
-  partitions: Array<{ topic: string; partition: number; inFlight: number; oldestInFlightMs: number }>
-}
+export type { RuntimeHealth } from './runtime-health.ts'
 
 export interface ProcessingRuntimeOptions {
   member: RuntimeGroup
@@ -55,10 +45,12 @@ export interface ProcessingRuntimeOptions {
  * dispatches them to handlers under the topic's ordering and capacity, has failures handled
  * by its failure policy, and tells its progress what is done, which reports it to the broker.
  * Blocking and continuous styles share all of it and differ only in when records are taken
- * and when progress is flushed. How many records it may take is its {@link IntakeBudget}'s
- * to say; the runtime keeps the lifecycle and the assignment.
+ * and when progress is flushed. The runtime keeps the lifecycle and the assignment; how many
+ * records it may take is its {@link IntakeBudget}'s to say, what handlers do to their
+ * partition goes to its {@link PartitionControl}, and partitions leaving drain in its
+ * {@link RevocationDrain}.
  */
-export class ProcessingRuntime implements UnitHost, StyleHost {
+export class ProcessingRuntime implements StyleHost {
   readonly group: ConsumerGroupInfo
   readonly #member: RuntimeGroup
   readonly #source: RecordSource
@@ -72,6 +64,8 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   readonly #dispatcher: Dispatcher
   readonly #executor: UnitExecutor
   readonly #budget: IntakeBudget
+  readonly #control: PartitionControl
+  readonly #drain: RevocationDrain
   /** Shared by the dispatcher and every scheduler: this member's synchronous work yields once it is spent. */
   readonly #slice = new TimeSlice()
   readonly #style: 'blocking' | 'continuous'
@@ -83,11 +77,6 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   #commitTimer: NodeJS.Timeout | undefined
   #statsTimer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
-  /** Ends every revocation drain early: at the shutdown deadline after stop(), at once on a fatal error. */
-  readonly #drainCut: { promise: Promise<void>; resolve: () => void }
-  #drainCutTimer: NodeJS.Timeout | undefined
-  /** Why the graceful stop did not end cleanly (see stopFailure). */
-  #stopFailure: Error | undefined
 
   constructor(options: ProcessingRuntimeOptions) {
     const member = options.member
@@ -103,9 +92,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       style: this.#style,
       topics: member.topics,
       runs: this.#runs,
-      drained: (run) => {
-        if (run.seekTo !== undefined && run.active && !run.revoking) this.#applySeek(run)
-      },
+      drained: (run) => this.#control.drained(run),
     })
     const executor = new UnitExecutor({
       group: this.group,
@@ -126,25 +113,41 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       }
       schedulers.set(t.name, new LaneScheduler(t.processing.capacity, this.#budget, hooks, this.#slice))
     }
-    this.#dispatcher = new Dispatcher({
-      group: this.group,
-      events: this.#events,
-      filter: options.filter,
-      runOf: (key) => this.#runs.get(key),
-      unitHost: this,
-      budget: this.#budget,
-      schedulers,
-      slice: this.#slice,
-      running: () => this.running,
-    })
-    let cut!: () => void
-    this.#drainCut = { promise: new Promise<void>((resolve) => (cut = resolve)), resolve: cut }
     this.#progress = options.progress
     this.#source = options.source({
       onAssigned: (partitions) => this.#onAssigned(partitions),
       onRevoked: (partitions, reason) => this.#onRevoked(partitions, reason),
       onPositionReset: (reset) => this.#onPositionReset(reset),
       onFatal: (error) => this.#fail(error),
+    })
+    this.#control = new PartitionControl({
+      group: this.group,
+      label: member.label,
+      logger: this.#logger,
+      source: this.#source,
+      progress: this.#progress,
+      budget: this.#budget,
+      schedulers,
+      executor,
+    })
+    this.#drain = new RevocationDrain({
+      member,
+      events: this.#events,
+      logger: this.#logger,
+      progress: this.#progress,
+      control: this.#control,
+      running: () => this.running,
+    })
+    this.#dispatcher = new Dispatcher({
+      group: this.group,
+      events: this.#events,
+      filter: options.filter,
+      runOf: (key) => this.#runs.get(key),
+      unitHost: this.#control,
+      budget: this.#budget,
+      schedulers,
+      slice: this.#slice,
+      running: () => this.running,
     })
   }
 
@@ -198,14 +201,14 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     this.#source.interruptWait()
     this.#budget.wake()
     // A revocation draining now gets no more than the shutdown's own deadline.
-    this.#drainCutTimer = setTimeout(this.#drainCut.resolve, this.#member.shutdownTimeoutMs)
+    this.#drain.cutAfter(this.#member.shutdownTimeoutMs)
     await this.#loop
     clearInterval(this.#commitTimer)
     clearInterval(this.#statsTimer)
     try {
       await this.#source.close()
     } finally {
-      clearTimeout(this.#drainCutTimer)
+      this.#drain.clearCutTimer()
       // Whatever is still queued or waiting for a retry is abandoned (delivered again later).
       for (const scheduler of this.#schedulers.values())
         for (const unit of scheduler.close()) this.#executor.abandon(unit)
@@ -219,7 +222,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
    * (SHUTDOWN_TIMEOUT). Undefined after a clean stop, and after a fatal error (that is the failure).
    */
   get stopFailure(): Error | undefined {
-    return this.#failure ? undefined : this.#stopFailure
+    return this.#failure ? undefined : this.#drain.stopFailure
   }
 
   /** Stops for good: reported once, then the owner (the app) is told. */
@@ -234,7 +237,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     })
     if (this.#state === 'starting' || this.#state === 'running') this.#state = 'stopping'
     // Partitions being drained are as good as lost: nothing more is committed for them.
-    this.#drainCut.resolve()
+    this.#drain.fail()
     this.#source.interruptWait()
     this.#budget.wake()
     this.#onFatal?.(error)
@@ -277,7 +280,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   flush(): Promise<void> {
     // A tick that finds one running skips.
     if (this.#flushing) return this.#flushing
-    this.#flushing = this.#flushRuns([...this.#runs.values()]).finally(() => {
+    this.#flushing = this.#drain.flush([...this.#runs.values()]).finally(() => {
       this.#flushing = undefined
     })
     return this.#flushing
@@ -289,135 +292,6 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
 
   waitForCapacity(timeoutMs: number): Promise<void> {
     return this.#budget.waitForCapacity(timeoutMs)
-  }
-
-  // ── partition control (from handler contexts) ─────────────────────────────────────────
-
-  /** Removes units that have not started (queued or waiting for a retry) matching `predicate`. */
-  #dropUnits(predicate: (unit: WorkUnit) => boolean): WorkUnit[] {
-    return [...this.#schedulers.values()].flatMap((s) => s.drop(predicate))
-  }
-
-  pausePartition(run: PartitionRun, paused: boolean): void {
-    // A share member cannot stop fetching one partition: what it had fetched would sit locked
-    // until the locks ran out, and the member would stop taking that partition's records.
-    if (!this.#source.pause || !this.#source.resume) {
-      throw new MultilaneError(
-        'PAUSE_UNSUPPORTED',
-        `${this.#member.label}: this group's partitions cannot be paused (a share group shares them with its other members; let the handler wait, or stop the member)`,
-      )
-    }
-    if (run.userPaused === paused || !run.active) return
-    run.userPaused = paused
-    const tp = [{ topic: run.topic.name, partition: run.partition }]
-    if (paused) this.#source.pause?.(tp)
-    else {
-      this.#source.resume?.(tp)
-      this.#budget.wake()
-    }
-  }
-
-  markAsConsumed(run: PartitionRun, offset: number): void {
-    if (!run.active) return
-    run.markedUpTo = Math.max(run.markedUpTo, offset)
-    const rest: PartitionRun['finishedUnmarked'] = []
-    for (const f of run.finishedUnmarked) {
-      if (f.offset <= run.markedUpTo) f.progress.finish(f.offset, 'succeeded')
-      else rest.push(f)
-    }
-    run.finishedUnmarked = rest
-    this.#budget.wake()
-  }
-
-  requestSeek(run: PartitionRun, offset: number): void {
-    if (!this.#source.seek) {
-      throw new MultilaneError(
-        'SEEK_UNSUPPORTED',
-        `${this.#member.label}: this group's records cannot be sought`,
-      )
-    }
-    if (!Number.isSafeInteger(offset) || offset < 0) {
-      throw new MultilaneError('INVALID_SEEK', `seek offset must be a non-negative integer, got ${offset}`)
-    }
-    if (!run.active || run.revoking) return
-    run.seekTo = offset
-    // Queued and retry-waiting records are dropped now (abandoning the last of them may
-    // apply the seek already); it applies once the running ones finish.
-    this.#abandonQueued(run)
-    if (run.inFlight === 0 && run.seekTo !== undefined) this.#applySeek(run)
-  }
-
-  #applySeek(run: PartitionRun): void {
-    const offset = run.seekTo!
-    run.seekTo = undefined
-    run.progress = this.#progress.reposition(run.progress, offset)
-    run.finishedUnmarked = []
-    run.markedUpTo = -1
-    this.#source.seek!({ topic: run.topic.name, partition: run.partition }, offset)
-    this.#budget.wake()
-  }
-
-  #abandonQueued(run: PartitionRun, from = 0): void {
-    for (const unit of this.#dropUnits((u) => u.run === run && u.record.offset >= from))
-      this.#executor.abandon(unit)
-  }
-
-  /** `ctx.commit()`: rejects when the commit failed, or the partition is no longer this member's. */
-  async commitPartition(run: PartitionRun): Promise<void> {
-    if (!run.active || run.revoking) {
-      throw new MultilaneError(
-        'PARTITION_NOT_OWNED',
-        `${run.topic.name}#${run.partition} is being revoked or was lost: nothing more is committed for it here`,
-      )
-    }
-    await this.#progress.flush([run.progress], { throwOnError: true })
-  }
-
-  #flushRuns(runs: readonly PartitionRun[], options?: FlushOptions): Promise<void> {
-    const progress = runs.flatMap((run) => (run.active ? [run.progress] : []))
-    return this.#progress.flush(progress, options).catch((error: unknown) => {
-      this.#events.emit('error.occurred', {
-        type: 'consumer.commit.error',
-        error: error instanceof Error ? error : new Error(String(error)),
-        consumerGroup: this.group.name,
-      })
-    })
-  }
-
-  /**
-   * The shutdown's commit: a failure (reported as an event by the progress) fails the stop, since
-   * the records handled since the last commit will be delivered again.
-   */
-  async #closingFlush(runs: readonly PartitionRun[]): Promise<void> {
-    const progress = runs.flatMap((run) => (run.active ? [run.progress] : []))
-    try {
-      await this.#progress.flush(progress, { timeoutMs: CLOSE_COMMIT_TIMEOUT_MS, throwOnError: true })
-    } catch (error) {
-      this.#stopFailure ??= new MultilaneError(
-        'COMMIT_FAILED',
-        `consumerGroup "${this.#member.label}": the final commit at shutdown failed (${(error as Error).message}); the records handled since the last commit will be delivered again`,
-        { cause: error },
-      )
-    }
-  }
-
-  /**
-   * The shutdown's deadline passed with records still running: they are abandoned (delivered
-   * again to the next owner). Said once, with how many and where; the stop then fails.
-   */
-  #reportAbandoned(runs: readonly PartitionRun[]): void {
-    const left = runs.filter((r) => r.active && r.inFlight > 0)
-    if (left.length === 0) return
-    const count = left.reduce((n, r) => n + r.inFlight, 0)
-    const partitions = left.map((r) => `${r.topic.name}#${r.partition}`)
-    this.#logger.warn(
-      { abandoned: count, partitions, shutdownTimeoutMs: this.#member.shutdownTimeoutMs },
-      `shutdown: ${count} record(s) still running after shutdownTimeoutMs (${this.#member.shutdownTimeoutMs} ms) abandoned, in ${partitions.join(', ')}; they will be delivered again`,
-    )
-    this.#stopFailure ??= new MultilaneError(
-      'SHUTDOWN_TIMEOUT',
-      `consumerGroup "${this.#member.label}": ${count} record(s) still running after shutdownTimeoutMs (${this.#member.shutdownTimeoutMs} ms) were abandoned (${partitions.join(', ')}); they will be delivered again`,
-    )
   }
 
   // ── assignment ────────────────────────────────────────────────────────────────────────
@@ -445,34 +319,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
 
   async #onRevoked(partitions: TopicPartition[], reason: RevokeReason): Promise<void> {
     const runs = partitions.flatMap((p) => this.#runs.get(partitionKey(p.topic, p.partition)) ?? [])
-    if (reason !== 'lost') {
-      for (const run of runs) {
-        run.revoking = true
-        // A seek on a partition that is leaving is moot.
-        run.seekTo = undefined
-        // Records not started yet (or waiting for a retry) are left to the next owner.
-        this.#abandonQueued(run)
-      }
-      const deadline = reason === 'closing' ? this.#member.shutdownTimeoutMs : this.#member.revokeTimeoutMs
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([
-        Promise.all(runs.map((r) => r.whenIdle())),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, deadline)
-        }),
-        this.#drainCut.promise,
-      ])
-      clearTimeout(timer)
-      if (reason === 'closing') this.#reportAbandoned(runs)
-      // Partitions lost while draining (the member was fenced, or failed) are not committed.
-      if (!this.#failure && reason === 'closing') await this.#closingFlush(runs)
-      else if (!this.#failure) {
-        await this.#flushRuns(
-          runs.filter((r) => r.active),
-          { timeoutMs: this.#state !== 'running' ? CLOSE_COMMIT_TIMEOUT_MS : undefined },
-        )
-      }
-    }
+    if (reason !== 'lost') await this.#drain.drain(runs, reason)
     for (const run of runs) this.#retire(run)
     this.#events.emit('partitions.revoked', {
       consumerGroup: this.group.name,
@@ -486,7 +333,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     if (!run.active) return
     run.active = false
     run.controller.abort()
-    this.#abandonQueued(run)
+    this.#control.abandonQueued(run)
     run.idle.notify()
     // Only this run: the partition may have been assigned back meanwhile, with a new one.
     if (this.#runs.get(run.key) === run) this.#runs.delete(run.key)
@@ -498,7 +345,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     // Records taken from `to` on come again from the new position: those not started are
     // dropped. The others (running, or below `to`) finish into the old progress, and commits
     // stay below them until they do; everything from `to` on is tracked anew.
-    this.#abandonQueued(run, reset.to)
+    this.#control.abandonQueued(run, reset.to)
     run.progress = this.#progress.reposition(run.progress, reset.to, true)
     this.#events.emit('partitions.position_reset', { consumerGroup: this.group.name, ...reset })
     this.#budget.wake()
@@ -508,52 +355,23 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
 
   #emitStatistics(): void {
     if (!this.#events.listening('statistics.emitted')) return
-    const stats = this.#source.stats()
     this.#events.emit('statistics.emitted', {
       consumerGroup: this.group.name,
-      partitions: stats.map((s) => {
-        const run = this.#runs.get(partitionKey(s.topic, s.partition))
-        return {
-          topic: s.topic,
-          partition: s.partition,
-          lag: s.lag,
-          buffered: s.buffered,
-          inFlight: run?.inFlight ?? 0,
-          committed: run?.progress.committedOffset ?? -1,
-          // Not taking records: paused by its handler, repositioning, or held by its progress.
-          paused:
-            s.paused || (run !== undefined && (!run.takesRecords || run.progress.intakeAllowance() === 0)),
-          ...(s.locks === undefined ? {} : { locks: s.locks }),
-        }
-      }),
+      partitions: this.#source
+        .stats()
+        .map((s) => partitionStatistics(s, this.#runs.get(partitionKey(s.topic, s.partition)))),
     })
   }
 
   /** This member's state and, per assigned partition, how long its oldest record has been in flight. */
   health(now = Date.now()): RuntimeHealth {
-    const partitions: RuntimeHealth['partitions'] = []
-    for (const run of this.#runs.values()) {
-      if (!run.active) continue
-      const oldest = run.takenAt.values().next()
-      partitions.push({
-        topic: run.topic.name,
-        partition: run.partition,
-        inFlight: run.inFlight,
-        oldestInFlightMs: oldest.done ? 0 : now - oldest.value,
-      })
-    }
     return {
       group: this.group.name,
       label: this.name,
       state: this.#state,
       failure: this.#failure,
-      partitions,
+      partitions: partitionsHealth(this.#runs.values(), now),
     }
-  }
-
-  /** Used by handler contexts. */
-  get logger(): Logger {
-    return this.#logger
   }
 }
 
