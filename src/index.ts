@@ -100,6 +100,7 @@ export {
   raw,
   string,
 } from './processing/deserializers.ts'
+export type { ConsumerGroupInfo } from './processing/group-info.ts'
 // Records, handler context, deserializers
 export type { HandlerContext } from './processing/handler-context.ts'
 export { OffsetMapDecodeError, OffsetMapEncodeError } from './processing/offset-map-codec.ts'
@@ -107,7 +108,6 @@ export { OffsetTrackerError } from './processing/offset-tracker.ts'
 export { ConsumedRecord, RecordHeaders } from './processing/record.ts'
 export { RetryBackoffError } from './processing/retry-backoff.ts'
 export { defaultLaneReducer } from './processing/routing/reducers.ts'
-export type { ConsumerGroupInfo } from './processing/runtime-input.ts'
 // Producing (app.producer)
 export {
   AppProducer,

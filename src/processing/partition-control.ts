@@ -1,11 +1,11 @@
 import type { Logger } from 'pino'
 import { MultilaneError } from '../errors.ts'
+import type { ConsumerGroupInfo } from './group-info.ts'
 import type { IntakeBudget } from './intake-budget.ts'
 import type { LaneScheduler } from './lane-scheduler.ts'
 import type { PartitionRun } from './partition-run.ts'
 import type { Progress } from './progress.ts'
 import type { RecordSource } from './record-source.ts'
-import type { ConsumerGroupInfo } from './runtime-input.ts'
 import type { UnitExecutor } from './unit-executor.ts'
 import type { UnitHost, WorkUnit } from './work-unit.ts'
 

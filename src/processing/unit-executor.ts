@@ -1,10 +1,10 @@
 import type { EventBus } from '../instrumentation/events.ts'
 import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import type { FailureDecision, FailurePolicy } from './failure-policy.ts'
+import type { ConsumerGroupInfo } from './group-info.ts'
 import type { IntakeBudget } from './intake-budget.ts'
 import type { UnitOutcome } from './lane-scheduler.ts'
 import type { RecordOutcome } from './progress.ts'
-import type { ConsumerGroupInfo } from './runtime-input.ts'
 import type { WorkUnit } from './work-unit.ts'
 
 export interface UnitExecutorOptions {
