@@ -1,14 +1,17 @@
-// Issue 8, item 12: Python's confluent-kafka (librdkafka) reads committed metadata as a
-// NUL-terminated string; without a NUL it read past the end and raised UnicodeDecodeError, at
-// random. multilane ends its metadata with a NUL (ignored by its own decoder): the most common
-// non-Java tooling reads multilane's offsets and offset maps exactly.
+// Python's confluent-kafka (librdkafka) reads multilane's committed offsets and offset maps
+// exactly. It reads committed metadata as a NUL-terminated string, so multilane ends its
+// metadata with a NUL (ignored by its own decoder); without one it would read past the end and
+// raise UnicodeDecodeError, at random.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
-import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import {
+  decodeCommitMetadata,
+  encodeCommitMetadata,
+} from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import { bootstrapServers, createTopic, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { pythonWithConfluentKafka } from '../../support/python.ts'
 

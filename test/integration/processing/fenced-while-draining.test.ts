@@ -1,11 +1,11 @@
-// Defect 6 of issue 7, on a real broker: a member fenced while it drains a revocation treated
-// its partitions as revoked, not lost — handlers ran on, it waited out revokeTimeoutMs on
-// partitions others owned, tried a commit that had to fail, and did not rejoin meanwhile.
+// A member fenced while it drains a revocation treats its partitions as lost, on a real broker:
+// handlers are aborted at once, it does not wait out revokeTimeoutMs on partitions others own,
+// commits nothing for them, and rejoins.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'
 import { EventBus } from '../../../src/instrumentation/events.ts'
-import { createConsumerGroupRuntime } from '../../../src/processing/consumer-group-runtime.ts'
+import { createConsumerGroupRuntime } from '../../../src/processing/consumer-group/runtime.ts'
 import { DeadLetterQueueProducer } from '../../../src/processing/dead-letter-queue.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { topicOf } from '../../support/runtime-harness.ts'

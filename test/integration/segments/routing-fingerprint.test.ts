@@ -1,4 +1,4 @@
-// The routing fingerprint on a real broker (issue 9, test 5): every segment commit carries it; a
+// The routing fingerprint on a real broker: every segment commit carries it; a
 // segment restarted with another routing (here: another count) finds the old one and is refused
 // — a fatal error naming both fingerprints and the fix, `app.run()` rejects, nothing is handled —
 // or, with `onMismatch: 'warn'`, processes anyway with the event. The same routing resumes quietly.
@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import { type App, createApp } from '../../../src/app/app.ts'
 import type { ParallelSegmentsOptions } from '../../../src/app/options/parallel-segments.ts'
 import type { ErrorOccurredEvent, MultilaneEvents } from '../../../src/instrumentation/events.ts'
-import { decodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
+import { decodeCommitMetadata } from '../../../src/processing/consumer-group/commit-metadata.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import {
   bootstrapServers,

@@ -2,8 +2,11 @@
 // refusal, the exact collapse (which records are done, gaps, maps, fallbacks), reset as a whole.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import {
+  decodeCommitMetadata,
+  encodeCommitMetadata,
+} from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import {
   type CollapseStep,
   collapseSteps,
