@@ -103,7 +103,9 @@ export { ClusterError } from './kafka/cluster.ts'
 export type { SaslCredentials } from './kafka/connection-options.ts'
 export { GroupConfigError } from './kafka/group-configs.ts'
 export { UnsupportedNodeError } from './node-version.ts'
-export { CommitMetadataError } from './processing/commit-metadata.ts'
+export { CommitMetadataError } from './processing/consumer-group/commit-metadata.ts'
+export { OffsetMapDecodeError, OffsetMapEncodeError } from './processing/consumer-group/offset-map-codec.ts'
+export { OffsetTrackerError } from './processing/consumer-group/offset-tracker.ts'
 export { DLQ_HEADERS } from './processing/dead-letter-queue.ts'
 export {
   custom,
@@ -113,14 +115,12 @@ export {
   raw,
   string,
 } from './processing/deserializers.ts'
+export type { ConsumerGroupInfo } from './processing/group-info.ts'
 // Records, handler context, deserializers
 export type { HandlerContext } from './processing/handler-context.ts'
-export { OffsetMapDecodeError, OffsetMapEncodeError } from './processing/offset-map-codec.ts'
-export { OffsetTrackerError } from './processing/offset-tracker.ts'
 export { ConsumedRecord, RecordHeaders } from './processing/record.ts'
 export { RetryBackoffError } from './processing/retry-backoff.ts'
 export { defaultLaneReducer } from './processing/routing/reducers.ts'
-export type { ConsumerGroupInfo } from './processing/runtime-input.ts'
 // Producing (app.producer)
 export {
   AppProducer,

@@ -1,11 +1,14 @@
 import type { PartitionRecords } from '../engine/types.ts'
 import { partitionKey } from '../engine/types.ts'
 import type { EventBus } from '../instrumentation/events.ts'
+import type { ConsumerGroupInfo } from './group-info.ts'
+import type { IntakeBudget } from './intake-budget.ts'
+import type { LaneScheduler } from './lane-scheduler.ts'
 import type { PartitionRun } from './partition-run.ts'
 import type { PartitionProgress } from './progress.ts'
 import { ConsumedRecord } from './record.ts'
 import { type RouteErrorReport, type Routing, route } from './routing/route.ts'
-import type { ConsumerGroupInfo, VirtualPartitionsSettings } from './runtime-input.ts'
+import type { VirtualPartitionsSettings } from './runtime-input.ts'
 import type { TimeSlice } from './time-slice.ts'
 import { type UnitHost, WorkUnit } from './work-unit.ts'
 
@@ -24,8 +27,10 @@ export interface DispatcherOptions {
   /** The run of a partition key, if the partition is assigned. */
   runOf(key: string): PartitionRun | undefined
   unitHost: UnitHost
-  /** Hands a unit to the scheduler (and counts it). */
-  enqueue(unit: WorkUnit): void
+  /** Counts each unit queued. */
+  budget: IntakeBudget
+  /** The lane scheduler of each topic, by topic name. */
+  schedulers: ReadonlyMap<string, LaneScheduler<WorkUnit>>
   /** The runtime's time slice: a take yields to the event loop once it is spent. */
   slice: TimeSlice
   /** False once the runtime stops: records not dispatched yet are left (delivered again). */
@@ -144,7 +149,7 @@ export class Dispatcher {
           if (slice.spent()) {
             // Units gathered for a batch handler go first: the handler may run meanwhile.
             if (units) {
-              for (const unit of units.values()) this.#o.enqueue(unit)
+              for (const unit of units.values()) this.#enqueue(unit)
               units.clear()
             }
             take.record = i
@@ -183,14 +188,20 @@ export class Dispatcher {
           if (unit) unit.add(record, wrapped)
           else units.set(key, new WorkUnit(this.#o.unitHost, run, progress, key, record, wrapped))
         } else {
-          this.#o.enqueue(new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped))
+          this.#enqueue(new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped))
         }
       }
       if (repositioned) take.cut.add(run)
       else progress.advance(batch.nextOffset)
-      if (units) for (const unit of units.values()) this.#o.enqueue(unit)
+      if (units) for (const unit of units.values()) this.#enqueue(unit)
       take.run = undefined
     }
+  }
+
+  /** Counts the unit, then queues it (a synchronous handler may run and release it at once). */
+  #enqueue(unit: WorkUnit): void {
+    this.#o.budget.admit(unit)
+    this.#o.schedulers.get(unit.run.topic.name)!.enqueue(unit.lane, unit)
   }
 
   #accepts(filter: RecordFilter, run: PartitionRun, record: ConsumedRecord<unknown>): boolean {

@@ -1,9 +1,9 @@
 import type { ErrorType, EventBus } from '../instrumentation/events.ts'
 import type { DeadLetterSink } from './dead-letter-queue.ts'
 import { DeserializationError } from './deserializers.ts'
+import type { ConsumerGroupInfo } from './group-info.ts'
 import type { RecordOutcome } from './progress.ts'
 import { backoffDelay } from './retry-backoff.ts'
-import type { ConsumerGroupInfo } from './runtime-input.ts'
 import type { WorkUnit } from './work-unit.ts'
 
 /** What happens to a unit after a failure: run it again later, or end it with an outcome. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { ConsumerGroupInfo } from './runtime-input.ts'
+import type { ConsumerGroupInfo } from './group-info.ts'
 
 /** What a handler gets besides the record(s). */
 export interface HandlerContext {

@@ -70,16 +70,20 @@ export interface SchedulerHooks<U> {
   /** Runs a unit; may finish synchronously (a handler that returned no promise). */
   run(unit: U): UnitOutcome | Promise<UnitOutcome>
   /**
+   * `run` threw or rejected: a bug, not a handler failure (`run` handles those). The unit is
+   * treated as done so its lane is not blocked forever; the owner should stop.
+   */
+  failed(unit: U, error: unknown): void
+}
+
+/** Told which units are parked: the intake budget (intake-budget.ts) in the runtime. */
+export interface Parking<U> {
+  /**
    * A unit stopped (`true`) or started again (`false`) counting as runnable work: it waits for
    * its retry, or sits in a lane behind one that does. Parked units hold no slot and should
    * not hold the taking budget either, or one retrying record would stall everything else.
    */
   parked(unit: U, parked: boolean): void
-  /**
-   * `run` threw or rejected: a bug, not a handler failure (`run` handles those). The unit is
-   * treated as done so its lane is not blocked forever; the owner should stop.
-   */
-  failed(unit: U, error: unknown): void
 }
 
 /**
@@ -95,6 +99,7 @@ export interface SchedulerHooks<U> {
 export class LaneScheduler<U> {
   readonly #concurrency: number
   readonly #hooks: SchedulerHooks<U>
+  readonly #parking: Parking<U>
   readonly #lanes = new Map<string, Lane<U>>()
   /** Lanes with a queued unit and nothing running, plus units without a lane, in arrival order. */
   readonly #ready = new Fifo<Lane<U> | U>()
@@ -106,9 +111,15 @@ export class LaneScheduler<U> {
   /** A pump waits for the next time slice. */
   #deferred = false
 
-  constructor(concurrency: number, hooks: SchedulerHooks<U>, slice: TimeSlice = new TimeSlice()) {
+  constructor(
+    concurrency: number,
+    parking: Parking<U>,
+    hooks: SchedulerHooks<U>,
+    slice: TimeSlice = new TimeSlice(),
+  ) {
     this.#concurrency = concurrency
     this.#hooks = hooks
+    this.#parking = parking
     this.#slice = slice
   }
 
@@ -126,7 +137,7 @@ export class LaneScheduler<U> {
         this.#lanes.set(lane, l)
       }
       l.queue.push(unit)
-      if (l.state === 'waiting') this.#hooks.parked(unit, true)
+      if (l.state === 'waiting') this.#parking.parked(unit, true)
       else if (l.state === 'idle' && l.queue.length === 1) this.#ready.push(l)
     }
     this.#pump()
@@ -153,7 +164,7 @@ export class LaneScheduler<U> {
         w.lane.state = 'idle'
         // Units of a lane belong to one partition, so the rest normally goes too; if not, it
         // is runnable again.
-        for (const u of w.lane.queue) if (!predicate(u)) this.#hooks.parked(u, false)
+        for (const u of w.lane.queue) if (!predicate(u)) this.#parking.parked(u, false)
         if (w.lane.queue.length > 0) this.#ready.push(w.lane)
       }
     }
@@ -255,14 +266,14 @@ export class LaneScheduler<U> {
 
   #wait(lane: Lane<U> | null, unit: U, delayMs: number): void {
     if (lane) lane.state = 'waiting'
-    for (const u of lane ? lane.queue : [unit]) this.#hooks.parked(u, true)
+    for (const u of lane ? lane.queue : [unit]) this.#parking.parked(u, true)
     const waiting: Waiting<U> = {
       unit,
       lane,
       timer: setTimeout(() => {
         this.#waiting.delete(waiting)
         if (lane) lane.state = 'idle'
-        for (const u of lane ? lane.queue : [unit]) this.#hooks.parked(u, false)
+        for (const u of lane ? lane.queue : [unit]) this.#parking.parked(u, false)
         this.#ready.unshift(lane ?? unit)
         this.#pump()
       }, delayMs),

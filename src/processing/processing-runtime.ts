@@ -1,57 +1,28 @@
 import type { Logger } from 'pino'
-import type {
-  AssignedPartition,
-  IntakeLimit,
-  PositionReset,
-  RevokeReason,
-  TopicPartition,
-} from '../engine/types.ts'
+import type { AssignedPartition, PositionReset, RevokeReason, TopicPartition } from '../engine/types.ts'
 import { partitionKey } from '../engine/types.ts'
-import { WakeSignal } from '../engine/wake-signal.ts'
 import { MultilaneError } from '../errors.ts'
 import type { EventBus } from '../instrumentation/events.ts'
 import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import { Dispatcher, type RecordFilter } from './dispatcher.ts'
 import type { FailurePolicy } from './failure-policy.ts'
+import type { ConsumerGroupInfo } from './group-info.ts'
+import { IntakeBudget } from './intake-budget.ts'
 import { LaneScheduler } from './lane-scheduler.ts'
-import { PartitionRun, type TopicLoad } from './partition-run.ts'
-import type { FlushOptions, Progress } from './progress.ts'
+import { PartitionControl } from './partition-control.ts'
+import { PartitionRun } from './partition-run.ts'
+import type { Progress } from './progress.ts'
 import type { RecordSource, SourceHooks } from './record-source.ts'
-import type { ConsumerGroupInfo, RuntimeGroup, RuntimeTopic } from './runtime-input.ts'
+import { RevocationDrain } from './revocation-drain.ts'
+import { partitionStatistics, partitionsHealth, type RuntimeHealth } from './runtime-health.ts'
+import type { RuntimeGroup, RuntimeTopic } from './runtime-input.ts'
 import { runBlocking, runContinuous, type StyleHost } from './styles.ts'
 import { TimeSlice } from './time-slice.ts'
 import { UnitExecutor } from './unit-executor.ts'
-import type { UnitHost, WorkUnit } from './work-unit.ts'
+import type { WorkUnit } from './work-unit.ts'
 
 export type { RecordFilter } from './dispatcher.ts'
-
-/**
- * With ordered processing, records wait in their lanes behind the running one. Taking up to
- * this many times `capacity` (running + waiting) keeps free lanes busy while hot keys queue;
- * without it a few hot keys would fill the budget and idle every other lane.
- */
-const LANE_LOOKAHEAD_FACTOR = 4
-
-/**
- * Records waiting behind a retry (parked) stay in memory: Kafka cannot skip them. A partition
- * may hold this many times its take limit in all, so its other lanes go on for a good while
- * behind a stuck one, and memory stays bounded when they cannot.
- */
-const PARKED_FACTOR = 10
-
-/** The commit at shutdown gets this long; a broker that does not answer must not hold the process. */
-const CLOSE_COMMIT_TIMEOUT_MS = 3000
-
-/** A member's health as `App.health()` reads it. */
-export interface RuntimeHealth {
-  /** The Kafka group (a segment's own group name). */
-  group: string
-  /** How logs name the member. */
-  label: string
-  state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
-  failure: Error | undefined
-  partitions: Array<{ topic: string; partition: number; inFlight: number; oldestInFlightMs: number }>
-}
+export type { RuntimeHealth } from './runtime-health.ts'
 
 export interface ProcessingRuntimeOptions {
   member: RuntimeGroup
@@ -75,15 +46,12 @@ export interface ProcessingRuntimeOptions {
  * dispatches them to handlers under the topic's ordering and capacity, has failures handled
  * by its failure policy, and tells its progress what is done, which reports it to the broker.
  * Blocking and continuous styles share all of it and differ only in when records are taken
- * and when progress is flushed.
- *
- * Budgets: in continuous style a topic may have `capacity` records taken and runnable
- * (× 4 with ordering, for the records waiting in lanes); records parked behind a retry do not
- * count, so one failing record cannot starve the other partitions and lanes. Each partition
- * may hold as many runnable records, and {@link PARKED_FACTOR} times as many in all (parked
- * included), and takes no more than its progress allows (offset map and window limits).
+ * and when progress is flushed. The runtime keeps the lifecycle and the assignment; how many
+ * records it may take is its {@link IntakeBudget}'s to say, what handlers do to their
+ * partition goes to its {@link PartitionControl}, and partitions leaving drain in its
+ * {@link RevocationDrain}.
  */
-export class ProcessingRuntime implements UnitHost, StyleHost {
+export class ProcessingRuntime implements StyleHost {
   readonly group: ConsumerGroupInfo
   readonly #member: RuntimeGroup
   readonly #source: RecordSource
@@ -91,20 +59,18 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   readonly #events: EventBus
   readonly #logger: Logger
   readonly #topics = new Map<string, RuntimeTopic>()
-  readonly #topicLoad = new Map<string, TopicLoad>()
   readonly #runs = new Map<string, PartitionRun>()
   /** One per topic: `capacity` bounds each topic's running handlers on its own. */
   readonly #schedulers = new Map<string, LaneScheduler<WorkUnit>>()
   readonly #dispatcher: Dispatcher
   readonly #executor: UnitExecutor
-  readonly #capacityFreed = new WakeSignal()
+  readonly #budget: IntakeBudget
+  readonly #control: PartitionControl
+  readonly #drain: RevocationDrain
   /** Shared by the dispatcher and every scheduler: this member's synchronous work yields once it is spent. */
   readonly #slice = new TimeSlice()
   readonly #style: 'blocking' | 'continuous'
   readonly #onFatal: ((error: Error) => void) | undefined
-  /** Runs granted records in the take under way (their reservations end with it). */
-  readonly #granted: PartitionRun[] = []
-  #inFlight = 0
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
   #failure: Error | undefined
   #loop: Promise<void> | undefined
@@ -112,11 +78,6 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   #commitTimer: NodeJS.Timeout | undefined
   #statsTimer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
-  /** Ends every revocation drain early: at the shutdown deadline after stop(), at once on a fatal error. */
-  readonly #drainCut: { promise: Promise<void>; resolve: () => void }
-  #drainCutTimer: NodeJS.Timeout | undefined
-  /** Why the graceful stop did not end cleanly (see stopFailure). */
-  #stopFailure: Error | undefined
 
   constructor(options: ProcessingRuntimeOptions) {
     const member = options.member
@@ -125,54 +86,69 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     this.#events = options.events
     this.#logger = options.logger.child({ consumerGroup: member.label })
     this.#onFatal = options.onFatal
-    for (const t of member.topics) {
-      this.#topics.set(t.name, t)
-      this.#topicLoad.set(t.name, { active: 0, reserved: 0 })
-    }
+    for (const t of member.topics) this.#topics.set(t.name, t)
     this.#style = member.topics[0]!.processing.style
-    for (const t of member.topics) {
-      this.#schedulers.set(
-        t.name,
-        new LaneScheduler<WorkUnit>(
-          t.processing.capacity,
-          {
-            run: (unit) => this.#executor.execute(unit),
-            parked: (unit, parked) => this.#parked(unit, parked),
-            // A bug in the runtime: stop rather than loop or lose the records silently.
-            failed: (unit, error) => {
-              this.#executor.abandon(unit)
-              this.#fail(error instanceof Error ? error : new Error(String(error)))
-            },
-          },
-          this.#slice,
-        ),
-      )
-    }
-    this.#executor = new UnitExecutor({
+    const schedulers = this.#schedulers
+    this.#budget = new IntakeBudget({
+      style: this.#style,
+      topics: member.topics,
+      runs: this.#runs,
+      drained: (run) => this.#control.drained(run),
+    })
+    const executor = new UnitExecutor({
       group: this.group,
       events: this.#events,
-      policy: options.failurePolicy((unit) => this.#schedulerOf(unit).queued(unit.lane!)),
-      release: (unit) => this.#release(unit),
+      policy: options.failurePolicy((unit) => schedulers.get(unit.run.topic.name)!.queued(unit.lane!)),
+      budget: this.#budget,
       instrument: options.instrument,
     })
-    this.#dispatcher = new Dispatcher({
-      group: this.group,
-      events: this.#events,
-      filter: options.filter,
-      runOf: (key) => this.#runs.get(key),
-      unitHost: this,
-      enqueue: (unit) => this.#enqueue(unit),
-      slice: this.#slice,
-      running: () => this.running,
-    })
-    let cut!: () => void
-    this.#drainCut = { promise: new Promise<void>((resolve) => (cut = resolve)), resolve: cut }
+    this.#executor = executor
+    for (const t of member.topics) {
+      const hooks = {
+        run: (unit: WorkUnit) => executor.execute(unit),
+        // A bug in the runtime: stop rather than loop or lose the records silently.
+        failed: (unit: WorkUnit, error: unknown) => {
+          executor.abandon(unit)
+          this.#fail(error instanceof Error ? error : new Error(String(error)))
+        },
+      }
+      schedulers.set(t.name, new LaneScheduler(t.processing.capacity, this.#budget, hooks, this.#slice))
+    }
     this.#progress = options.progress
     this.#source = options.source({
       onAssigned: (partitions) => this.#onAssigned(partitions),
       onRevoked: (partitions, reason) => this.#onRevoked(partitions, reason),
       onPositionReset: (reset) => this.#onPositionReset(reset),
       onFatal: (error) => this.#fail(error),
+    })
+    this.#control = new PartitionControl({
+      group: this.group,
+      label: member.label,
+      logger: this.#logger,
+      source: this.#source,
+      progress: this.#progress,
+      budget: this.#budget,
+      schedulers,
+      executor,
+    })
+    this.#drain = new RevocationDrain({
+      member,
+      events: this.#events,
+      logger: this.#logger,
+      progress: this.#progress,
+      control: this.#control,
+      running: () => this.running,
+    })
+    this.#dispatcher = new Dispatcher({
+      group: this.group,
+      events: this.#events,
+      filter: options.filter,
+      runOf: (key) => this.#runs.get(key),
+      unitHost: this.#control,
+      budget: this.#budget,
+      schedulers,
+      slice: this.#slice,
+      running: () => this.running,
     })
   }
 
@@ -224,16 +200,16 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   async #stop(): Promise<void> {
     this.#state = 'stopping'
     this.#source.interruptWait()
-    this.#capacityFreed.notify()
+    this.#budget.wake()
     // A revocation draining now gets no more than the shutdown's own deadline.
-    this.#drainCutTimer = setTimeout(this.#drainCut.resolve, this.#member.shutdownTimeoutMs)
+    this.#drain.cutAfter(this.#member.shutdownTimeoutMs)
     await this.#loop
     clearInterval(this.#commitTimer)
     clearInterval(this.#statsTimer)
     try {
       await this.#source.close()
     } finally {
-      clearTimeout(this.#drainCutTimer)
+      this.#drain.clearCutTimer()
       // Whatever is still queued or waiting for a retry is abandoned (delivered again later).
       for (const scheduler of this.#schedulers.values())
         for (const unit of scheduler.close()) this.#executor.abandon(unit)
@@ -247,7 +223,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
    * (SHUTDOWN_TIMEOUT). Undefined after a clean stop, and after a fatal error (that is the failure).
    */
   get stopFailure(): Error | undefined {
-    return this.#failure ? undefined : this.#stopFailure
+    return this.#failure ? undefined : this.#drain.stopFailure
   }
 
   /** Stops for good: reported once, then the owner (the app) is told. */
@@ -262,9 +238,9 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     })
     if (this.#state === 'starting' || this.#state === 'running') this.#state = 'stopping'
     // Partitions being drained are as good as lost: nothing more is committed for them.
-    this.#drainCut.resolve()
+    this.#drain.fail()
     this.#source.interruptWait()
-    this.#capacityFreed.notify()
+    this.#budget.wake()
     this.#onFatal?.(error)
   }
 
@@ -275,48 +251,37 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   }
 
   get inFlight(): number {
-    return this.#inFlight
+    return this.#budget.inFlight
   }
 
   budget(): number {
-    let free = 0
-    for (const t of this.#member.topics)
-      free += Math.max(0, takeLimit(t) - this.#topicLoad.get(t.name)!.active)
-    return free
+    return this.#budget.free()
   }
 
   takeAndDispatch(max: number): number | Promise<number> {
-    const batches = this.#source.takeRecords(max, this.#intakeLimit)
+    const budget = this.#budget
+    const batches = this.#source.takeRecords(max, budget.limit)
     let taken = 0
     for (const b of batches) taken += b.records.length
     let dispatched: number | Promise<number>
     try {
       dispatched = this.#dispatcher.dispatch(batches)
     } catch (error) {
-      this.#endTake()
+      budget.endTake()
       throw error
     }
     if (typeof dispatched === 'number') {
-      this.#endTake()
+      budget.endTake()
       return taken
     }
-    return dispatched.then(() => taken).finally(() => this.#endTake())
-  }
-
-  /** The take's reservations end: its records are dispatched (counted as active) or left. */
-  #endTake(): void {
-    for (const run of this.#granted) {
-      run.reserved = 0
-      run.load.reserved = 0
-    }
-    this.#granted.length = 0
+    return dispatched.then(() => taken).finally(() => budget.endTake())
   }
 
   /** Flushes the progress of every partition (one flush at a time); never rejects. */
   flush(): Promise<void> {
     // A tick that finds one running skips.
     if (this.#flushing) return this.#flushing
-    this.#flushing = this.#flushRuns([...this.#runs.values()]).finally(() => {
+    this.#flushing = this.#drain.flush([...this.#runs.values()]).finally(() => {
       this.#flushing = undefined
     })
     return this.#flushing
@@ -327,201 +292,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
   }
 
   waitForCapacity(timeoutMs: number): Promise<void> {
-    return this.#capacityFreed.wait(timeoutMs)
-  }
-
-  /** How many of `wanted` records of a partition this take may have. */
-  readonly #intakeLimit: IntakeLimit = (key, wanted) => {
-    const run = this.#runs.get(key)
-    if (!run?.takesRecords) return 0
-    let n = Math.min(wanted, run.progress.intakeAllowance())
-    if (this.#style === 'continuous') {
-      const limit = takeLimit(run.topic)
-      n = Math.min(
-        n,
-        limit - run.load.active - run.load.reserved,
-        limit - (run.inFlight - run.parked) - run.reserved,
-        limit * PARKED_FACTOR - run.inFlight - run.reserved,
-      )
-    }
-    if (!(n > 0)) return 0
-    if (run.reserved === 0) this.#granted.push(run)
-    run.reserved += n
-    run.load.reserved += n
-    return n
-  }
-
-  // ── accounting ──────────────────────────────────────────────────────────────────────────
-
-  #enqueue(unit: WorkUnit): void {
-    const n = unit.size
-    unit.run.takenAt.set(unit, Date.now())
-    unit.run.inFlight += n
-    unit.run.load.active += n
-    this.#inFlight += n
-    this.#schedulerOf(unit).enqueue(unit.lane, unit)
-  }
-
-  #schedulerOf(unit: WorkUnit): LaneScheduler<WorkUnit> {
-    return this.#schedulers.get(unit.run.topic.name)!
-  }
-
-  /** Removes units that have not started (queued or waiting for a retry) matching `predicate`. */
-  #dropUnits(predicate: (unit: WorkUnit) => boolean): WorkUnit[] {
-    return [...this.#schedulers.values()].flatMap((s) => s.drop(predicate))
-  }
-
-  #parked(unit: WorkUnit, parked: boolean): void {
-    if (unit.parked === parked) return
-    unit.parked = parked
-    const delta = parked ? unit.size : -unit.size
-    unit.run.parked += delta
-    unit.run.load.active -= delta
-    // A parked record frees budget for other partitions and lanes.
-    if (parked) this.#capacityFreed.notify()
-  }
-
-  /** The unit's records leave the in-flight count (finished, dead-lettered, or abandoned). */
-  #release(unit: WorkUnit): void {
-    if (unit.released) return
-    unit.released = true
-    const n = unit.size
-    const { run } = unit
-    run.takenAt.delete(unit)
-    run.inFlight -= n
-    this.#inFlight -= n
-    if (unit.parked) run.parked -= n
-    else run.load.active -= n
-    unit.parked = false
-    if (run.inFlight === 0) {
-      run.idle.notify()
-      if (run.seekTo !== undefined && run.active && !run.revoking) this.#applySeek(run)
-    }
-    this.#capacityFreed.notify()
-  }
-
-  // ── partition control (from handler contexts) ─────────────────────────────────────────
-
-  pausePartition(run: PartitionRun, paused: boolean): void {
-    // A share member cannot stop fetching one partition: what it had fetched would sit locked
-    // until the locks ran out, and the member would stop taking that partition's records.
-    if (!this.#source.pause || !this.#source.resume) {
-      throw new MultilaneError(
-        'PAUSE_UNSUPPORTED',
-        `${this.#member.label}: this group's partitions cannot be paused (a share group shares them with its other members; let the handler wait, or stop the member)`,
-      )
-    }
-    if (run.userPaused === paused || !run.active) return
-    run.userPaused = paused
-    const tp = [{ topic: run.topic.name, partition: run.partition }]
-    if (paused) this.#source.pause?.(tp)
-    else {
-      this.#source.resume?.(tp)
-      this.#capacityFreed.notify()
-    }
-  }
-
-  markAsConsumed(run: PartitionRun, offset: number): void {
-    if (!run.active) return
-    run.markedUpTo = Math.max(run.markedUpTo, offset)
-    const rest: PartitionRun['finishedUnmarked'] = []
-    for (const f of run.finishedUnmarked) {
-      if (f.offset <= run.markedUpTo) f.progress.finish(f.offset, 'succeeded')
-      else rest.push(f)
-    }
-    run.finishedUnmarked = rest
-    this.#capacityFreed.notify()
-  }
-
-  requestSeek(run: PartitionRun, offset: number): void {
-    if (!this.#source.seek) {
-      throw new MultilaneError(
-        'SEEK_UNSUPPORTED',
-        `${this.#member.label}: this group's records cannot be sought`,
-      )
-    }
-    if (!Number.isSafeInteger(offset) || offset < 0) {
-      throw new MultilaneError('INVALID_SEEK', `seek offset must be a non-negative integer, got ${offset}`)
-    }
-    if (!run.active || run.revoking) return
-    run.seekTo = offset
-    // Queued and retry-waiting records are dropped now (abandoning the last of them may
-    // apply the seek already); it applies once the running ones finish.
-    this.#abandonQueued(run)
-    if (run.inFlight === 0 && run.seekTo !== undefined) this.#applySeek(run)
-  }
-
-  #applySeek(run: PartitionRun): void {
-    const offset = run.seekTo!
-    run.seekTo = undefined
-    run.progress = this.#progress.reposition(run.progress, offset)
-    run.finishedUnmarked = []
-    run.markedUpTo = -1
-    this.#source.seek!({ topic: run.topic.name, partition: run.partition }, offset)
-    this.#capacityFreed.notify()
-  }
-
-  #abandonQueued(run: PartitionRun, from = 0): void {
-    for (const unit of this.#dropUnits((u) => u.run === run && u.record.offset >= from))
-      this.#executor.abandon(unit)
-  }
-
-  /** `ctx.commit()`: rejects when the commit failed, or the partition is no longer this member's. */
-  async commitPartition(run: PartitionRun): Promise<void> {
-    if (!run.active || run.revoking) {
-      throw new MultilaneError(
-        'PARTITION_NOT_OWNED',
-        `${run.topic.name}#${run.partition} is being revoked or was lost: nothing more is committed for it here`,
-      )
-    }
-    await this.#progress.flush([run.progress], { throwOnError: true })
-  }
-
-  #flushRuns(runs: readonly PartitionRun[], options?: FlushOptions): Promise<void> {
-    const progress = runs.flatMap((run) => (run.active ? [run.progress] : []))
-    return this.#progress.flush(progress, options).catch((error: unknown) => {
-      this.#events.emit('error.occurred', {
-        type: 'consumer.commit.error',
-        error: error instanceof Error ? error : new Error(String(error)),
-        consumerGroup: this.group.name,
-      })
-    })
-  }
-
-  /**
-   * The shutdown's commit: a failure (reported as an event by the progress) fails the stop, since
-   * the records handled since the last commit will be delivered again.
-   */
-  async #closingFlush(runs: readonly PartitionRun[]): Promise<void> {
-    const progress = runs.flatMap((run) => (run.active ? [run.progress] : []))
-    try {
-      await this.#progress.flush(progress, { timeoutMs: CLOSE_COMMIT_TIMEOUT_MS, throwOnError: true })
-    } catch (error) {
-      this.#stopFailure ??= new MultilaneError(
-        'COMMIT_FAILED',
-        `consumerGroup "${this.#member.label}": the final commit at shutdown failed (${(error as Error).message}); the records handled since the last commit will be delivered again`,
-        { cause: error },
-      )
-    }
-  }
-
-  /**
-   * The shutdown's deadline passed with records still running: they are abandoned (delivered
-   * again to the next owner). Said once, with how many and where; the stop then fails.
-   */
-  #reportAbandoned(runs: readonly PartitionRun[]): void {
-    const left = runs.filter((r) => r.active && r.inFlight > 0)
-    if (left.length === 0) return
-    const count = left.reduce((n, r) => n + r.inFlight, 0)
-    const partitions = left.map((r) => `${r.topic.name}#${r.partition}`)
-    this.#logger.warn(
-      { abandoned: count, partitions, shutdownTimeoutMs: this.#member.shutdownTimeoutMs },
-      `shutdown: ${count} record(s) still running after shutdownTimeoutMs (${this.#member.shutdownTimeoutMs} ms) abandoned, in ${partitions.join(', ')}; they will be delivered again`,
-    )
-    this.#stopFailure ??= new MultilaneError(
-      'SHUTDOWN_TIMEOUT',
-      `consumerGroup "${this.#member.label}": ${count} record(s) still running after shutdownTimeoutMs (${this.#member.shutdownTimeoutMs} ms) were abandoned (${partitions.join(', ')}); they will be delivered again`,
-    )
+    return this.#budget.waitForCapacity(timeoutMs)
   }
 
   // ── assignment ────────────────────────────────────────────────────────────────────────
@@ -533,9 +304,9 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       const key = partitionKey(p.topic, p.partition)
       const previous = this.#runs.get(key)
       if (previous) this.#retire(previous)
-      const run = new PartitionRun(topic, this.#topicLoad.get(p.topic)!, p.partition, key)
+      const run = new PartitionRun(topic, this.#budget.loadOf(p.topic), p.partition, key)
       run.progress = this.#progress.open(
-        { topic: p.topic, partition: p.partition, intakeFreed: () => this.#capacityFreed.notify() },
+        { topic: p.topic, partition: p.partition, intakeFreed: () => this.#budget.wake() },
         p,
       )
       this.#runs.set(key, run)
@@ -544,39 +315,12 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
       consumerGroup: this.group.name,
       partitions: strip(partitions),
     })
-    this.#capacityFreed.notify()
+    this.#budget.wake()
   }
 
   async #onRevoked(partitions: TopicPartition[], reason: RevokeReason): Promise<void> {
     const runs = partitions.flatMap((p) => this.#runs.get(partitionKey(p.topic, p.partition)) ?? [])
-    if (reason !== 'lost') {
-      for (const run of runs) {
-        run.revoking = true
-        // A seek on a partition that is leaving is moot.
-        run.seekTo = undefined
-        // Records not started yet (or waiting for a retry) are left to the next owner.
-        this.#abandonQueued(run)
-      }
-      const deadline = reason === 'closing' ? this.#member.shutdownTimeoutMs : this.#member.revokeTimeoutMs
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([
-        Promise.all(runs.map((r) => r.whenIdle())),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, deadline)
-        }),
-        this.#drainCut.promise,
-      ])
-      clearTimeout(timer)
-      if (reason === 'closing') this.#reportAbandoned(runs)
-      // Partitions lost while draining (the member was fenced, or failed) are not committed.
-      if (!this.#failure && reason === 'closing') await this.#closingFlush(runs)
-      else if (!this.#failure) {
-        await this.#flushRuns(
-          runs.filter((r) => r.active),
-          { timeoutMs: this.#state !== 'running' ? CLOSE_COMMIT_TIMEOUT_MS : undefined },
-        )
-      }
-    }
+    if (reason !== 'lost') await this.#drain.drain(runs, reason)
     for (const run of runs) this.#retire(run)
     this.#events.emit('partitions.revoked', {
       consumerGroup: this.group.name,
@@ -590,7 +334,7 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     if (!run.active) return
     run.active = false
     run.controller.abort()
-    this.#abandonQueued(run)
+    this.#control.abandonQueued(run)
     run.idle.notify()
     // Only this run: the partition may have been assigned back meanwhile, with a new one.
     if (this.#runs.get(run.key) === run) this.#runs.delete(run.key)
@@ -602,69 +346,34 @@ export class ProcessingRuntime implements UnitHost, StyleHost {
     // Records taken from `to` on come again from the new position: those not started are
     // dropped. The others (running, or below `to`) finish into the old progress, and commits
     // stay below them until they do; everything from `to` on is tracked anew.
-    this.#abandonQueued(run, reset.to)
+    this.#control.abandonQueued(run, reset.to)
     run.progress = this.#progress.reposition(run.progress, reset.to, true)
     this.#events.emit('partitions.position_reset', { consumerGroup: this.group.name, ...reset })
-    this.#capacityFreed.notify()
+    this.#budget.wake()
   }
 
   // ── statistics ────────────────────────────────────────────────────────────────────────
 
   #emitStatistics(): void {
     if (!this.#events.listening('statistics.emitted')) return
-    const stats = this.#source.stats()
     this.#events.emit('statistics.emitted', {
       consumerGroup: this.group.name,
-      partitions: stats.map((s) => {
-        const run = this.#runs.get(partitionKey(s.topic, s.partition))
-        return {
-          topic: s.topic,
-          partition: s.partition,
-          lag: s.lag,
-          buffered: s.buffered,
-          inFlight: run?.inFlight ?? 0,
-          committed: run?.progress.committedOffset ?? -1,
-          // Not taking records: paused by its handler, repositioning, or held by its progress.
-          paused:
-            s.paused || (run !== undefined && (!run.takesRecords || run.progress.intakeAllowance() === 0)),
-          ...(s.locks === undefined ? {} : { locks: s.locks }),
-        }
-      }),
+      partitions: this.#source
+        .stats()
+        .map((s) => partitionStatistics(s, this.#runs.get(partitionKey(s.topic, s.partition)))),
     })
   }
 
   /** This member's state and, per assigned partition, how long its oldest record has been in flight. */
   health(now = Date.now()): RuntimeHealth {
-    const partitions: RuntimeHealth['partitions'] = []
-    for (const run of this.#runs.values()) {
-      if (!run.active) continue
-      const oldest = run.takenAt.values().next()
-      partitions.push({
-        topic: run.topic.name,
-        partition: run.partition,
-        inFlight: run.inFlight,
-        oldestInFlightMs: oldest.done ? 0 : now - oldest.value,
-      })
-    }
     return {
       group: this.group.name,
       label: this.name,
       state: this.#state,
       failure: this.#failure,
-      partitions,
+      partitions: partitionsHealth(this.#runs.values(), now),
     }
   }
-
-  /** Used by handler contexts. */
-  get logger(): Logger {
-    return this.#logger
-  }
-}
-
-/** Records of a topic that may be taken and unfinished: running (≤ capacity) plus waiting in lanes. */
-function takeLimit(topic: RuntimeTopic): number {
-  const { capacity, ordering } = topic.processing
-  return ordering === 'unordered' ? capacity : capacity * LANE_LOOKAHEAD_FACTOR
 }
 
 function strip(partitions: readonly TopicPartition[]): TopicPartition[] {

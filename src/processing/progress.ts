@@ -10,7 +10,7 @@ export type RecordOutcome = 'succeeded' | 'dead_lettered' | 'rejected' | 'releas
 /**
  * What is done in one partition, as the runtime reports it. For a consumer group this is an
  * offset tracker whose state becomes a committed offset plus an offset map
- * (`offset-commit-progress.ts`); a share group turns the same calls into acknowledgements.
+ * (`consumer-group/offset-commit-progress.ts`); a share group turns the same calls into acknowledgements.
  */
 export interface PartitionProgress {
   /** True when the broker already holds `offset` as done; the runtime then calls skip(). */

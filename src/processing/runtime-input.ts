@@ -3,6 +3,7 @@
  * them from the validated definition; the runtime never sees the DSL.
  */
 import type { Deserializer } from './deserializers.ts'
+import type { ConsumerGroupInfo } from './group-info.ts'
 import type { HandlerContext } from './handler-context.ts'
 import type { ConsumedRecord } from './record.ts'
 
@@ -76,16 +77,6 @@ export interface RuntimeTopic {
   deadLetterQueue?: DeadLetterQueueSettings
   /** The handler marks records itself (ctx.markAsConsumed); unmarked records are never committed past. */
   manualOffsets: boolean
-}
-
-/** Which Kafka group a runtime is a member of, as handlers see it (`ctx.consumerGroup`). */
-export interface ConsumerGroupInfo {
-  /** The Kafka group id (for a parallel segment, e.g. `analytics-parallel-2`). */
-  name: string
-  /** The segment this member processes, or -1 when the group is not split into segments. */
-  segmentId: number
-  /** The group as defined in the app (`analytics`); equal to `name` without segments. */
-  segmentOrigin: string
 }
 
 /** One group member's processing: which group, which topics, and its timing limits. */

@@ -1,17 +1,18 @@
 import type { EventBus } from '../instrumentation/events.ts'
 import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import type { FailureDecision, FailurePolicy } from './failure-policy.ts'
+import type { ConsumerGroupInfo } from './group-info.ts'
+import type { IntakeBudget } from './intake-budget.ts'
 import type { UnitOutcome } from './lane-scheduler.ts'
 import type { RecordOutcome } from './progress.ts'
-import type { ConsumerGroupInfo } from './runtime-input.ts'
 import type { WorkUnit } from './work-unit.ts'
 
 export interface UnitExecutorOptions {
   group: ConsumerGroupInfo
   events: EventBus
   policy: FailurePolicy
-  /** The unit's records leave the in-flight count (finished or abandoned). */
-  release(unit: WorkUnit): void
+  /** Units that finish or are abandoned are released from it. */
+  budget: IntakeBudget
   /** Tracing: wraps each attempt when active (src/instrumentation/tracing.ts). */
   instrument?: UnitInstrumentation
 }
@@ -70,7 +71,7 @@ export class UnitExecutor {
   abandon(unit: WorkUnit): void {
     if (unit.size === 1) unit.progress.abandon(unit.record.offset)
     else for (const r of unit.records()) unit.progress.abandon(r.offset)
-    this.#o.release(unit)
+    this.#o.budget.release(unit)
   }
 
   #afterSuccess(unit: WorkUnit, started: number): UnitOutcome {
@@ -90,7 +91,7 @@ export class UnitExecutor {
         })
       }
     }
-    this.#o.release(unit)
+    this.#o.budget.release(unit)
     return DONE
   }
 
@@ -116,7 +117,7 @@ export class UnitExecutor {
       return { done: false, retryAfterMs: decision.retryAfterMs }
     }
     this.#finish(unit, decision.outcome)
-    this.#o.release(unit)
+    this.#o.budget.release(unit)
     return DONE
   }
 

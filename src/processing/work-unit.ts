@@ -1,10 +1,10 @@
 import type { Logger } from 'pino'
 import type { ConsumerRecord } from '../engine/types.ts'
+import type { ConsumerGroupInfo } from './group-info.ts'
 import type { HandlerContext } from './handler-context.ts'
 import type { PartitionRun } from './partition-run.ts'
 import type { PartitionProgress } from './progress.ts'
 import type { ConsumedRecord } from './record.ts'
-import type { ConsumerGroupInfo } from './runtime-input.ts'
 
 /** What a unit's handler context needs from the runtime. */
 export interface UnitHost {

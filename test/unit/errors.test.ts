@@ -1,3 +1,5 @@
+// Every error multilane throws is a MultilaneError with its class name and a code from the one
+// catalogue (src/error-codes.ts), and every error class is exported from the package.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ConfigurationError } from '../../src/app/configuration-error.ts'
@@ -6,10 +8,13 @@ import { EngineError } from '../../src/engine/errors.ts'
 import { MultilaneError } from '../../src/errors.ts'
 import { MetricsOptionsError } from '../../src/instrumentation/prometheus.ts'
 import { ClusterError } from '../../src/kafka/cluster.ts'
-import { CommitMetadataError } from '../../src/processing/commit-metadata.ts'
+import { CommitMetadataError } from '../../src/processing/consumer-group/commit-metadata.ts'
+import {
+  OffsetMapDecodeError,
+  OffsetMapEncodeError,
+} from '../../src/processing/consumer-group/offset-map-codec.ts'
+import { OffsetTrackerError } from '../../src/processing/consumer-group/offset-tracker.ts'
 import { DeserializationError } from '../../src/processing/deserializers.ts'
-import { OffsetMapDecodeError, OffsetMapEncodeError } from '../../src/processing/offset-map-codec.ts'
-import { OffsetTrackerError } from '../../src/processing/offset-tracker.ts'
 import { RetryBackoffError } from '../../src/processing/retry-backoff.ts'
 
 test('every error multilane throws is a MultilaneError with its class name and a code', () => {

@@ -8,8 +8,11 @@
  * `planCollapse` turns the results into the origin's commit (falling back to the lowest offset
  * without a map when the map does not fit in the commit metadata).
  */
-import { encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from '../../processing/commit-metadata.ts'
-import { encodeOffsetMap, MAX_OFFSET_MAP_OFFSETS } from '../../processing/offset-map-codec.ts'
+import {
+  encodeCommitMetadata,
+  MAX_COMMIT_METADATA_BYTES,
+} from '../../processing/consumer-group/commit-metadata.ts'
+import { encodeOffsetMap, MAX_OFFSET_MAP_OFFSETS } from '../../processing/consumer-group/offset-map-codec.ts'
 import { tpKey } from './group-offsets.ts'
 import type { GroupOffsets, GroupPlan, OriginOffsets, PartitionOffsets } from './plan.ts'
 import { type Progress, progressOf, stateOf, unusedMapText } from './progress.ts'

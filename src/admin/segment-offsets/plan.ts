@@ -3,7 +3,7 @@
  * before/after table, the refusals (`problems`, overridden by --force) and what the user must
  * know (`notes`). Nothing here talks to Kafka; `apply.ts` reads the state and writes a plan.
  */
-import { encodeCommitMetadata } from '../../processing/commit-metadata.ts'
+import { encodeCommitMetadata } from '../../processing/consumer-group/commit-metadata.ts'
 import { type Committed, tpKey } from './group-offsets.ts'
 import { type OffsetState, progressOf, stateOf, unusedMapText } from './progress.ts'
 

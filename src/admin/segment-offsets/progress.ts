@@ -3,8 +3,8 @@
  * offset map lists above it. The map counts only when it was written for this offset (`ob`
  * equals the offset): a map copied next to another offset describes other records.
  */
-import { decodeCommitMetadata } from '../../processing/commit-metadata.ts'
-import { decodeOffsetMap } from '../../processing/offset-map-codec.ts'
+import { decodeCommitMetadata } from '../../processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap } from '../../processing/consumer-group/offset-map-codec.ts'
 import type { Committed } from './group-offsets.ts'
 
 /** Why a committed offset map is not used. */

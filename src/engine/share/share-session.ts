@@ -31,13 +31,6 @@ import {
 } from './share-errors.ts'
 import type { SharePartition } from './share-partition.ts'
 
-export type {
-  SessionHost,
-  ShareAcknowledgedEvent,
-  ShareFetchEvent,
-  ShareFetchOptions,
-} from './session-host.ts'
-
 /**
  * One share session with one leader broker, designed around two broker facts:
  *

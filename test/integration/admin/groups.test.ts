@@ -14,8 +14,8 @@ import {
 import { createApp } from '../../../src/app/app.ts'
 import { KafkaCluster } from '../../../src/kafka/cluster.ts'
 import { resolveConnection } from '../../../src/kafka/connection-options.ts'
-import { encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import { encodeCommitMetadata } from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { encodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import { bootstrapServers, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import {
   appModule,

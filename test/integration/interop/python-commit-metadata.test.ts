@@ -7,8 +7,11 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
-import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import {
+  decodeCommitMetadata,
+  encodeCommitMetadata,
+} from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import { bootstrapServers, createTopic, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { pythonWithConfluentKafka } from '../../support/python.ts'
 

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createApp } from '../../../src/app/app.ts'
-import { decodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import { decodeCommitMetadata } from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import { spawnApp } from '../../support/app-process.ts'
 import {
   bootstrapServers,

@@ -6,7 +6,7 @@ import { pino } from 'pino'
 import { createApp } from '../../../src/app/app.ts'
 import { membersOf } from '../../../src/app/members.ts'
 import { type ErrorOccurredEvent, EventBus } from '../../../src/instrumentation/events.ts'
-import { createConsumerGroupRuntime } from '../../../src/processing/consumer-group-runtime.ts'
+import { createConsumerGroupRuntime } from '../../../src/processing/consumer-group/runtime.ts'
 import { DeadLetterQueueProducer } from '../../../src/processing/dead-letter-queue.ts'
 import type { RecordFilter } from '../../../src/processing/processing-runtime.ts'
 import {

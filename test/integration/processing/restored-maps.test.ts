@@ -7,8 +7,11 @@ import { createApp } from '../../../src/app/app.ts'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
 import type { OffsetToCommit } from '../../../src/engine/types.ts'
 import type { MultilaneEvents } from '../../../src/instrumentation/events.ts'
-import { encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from '../../../src/processing/commit-metadata.ts'
-import { encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import {
+  encodeCommitMetadata,
+  MAX_COMMIT_METADATA_BYTES,
+} from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { encodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import {
   bootstrapServers,
   committedOffsets,

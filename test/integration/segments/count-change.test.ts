@@ -10,7 +10,10 @@ import { test } from 'node:test'
 import { listGroups } from '../../../src/admin/groups.ts'
 import { KafkaCluster } from '../../../src/kafka/cluster.ts'
 import { resolveConnection } from '../../../src/kafka/connection-options.ts'
-import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
+import {
+  decodeCommitMetadata,
+  encodeCommitMetadata,
+} from '../../../src/processing/consumer-group/commit-metadata.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import { segmentsApp } from '../../fixtures/segments/segments-app.ts'
 import {

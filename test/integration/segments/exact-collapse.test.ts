@@ -3,8 +3,8 @@
 // map of what the segments did, and a restarted origin processes only what no segment finished.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { decodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import { decodeCommitMetadata } from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import { committedOffsets, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { commitsOf, multilane, recordingApp, segmentGroupsOf } from '../../support/segments.ts'

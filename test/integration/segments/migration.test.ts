@@ -3,8 +3,8 @@
 // from X: no record processed twice, none skipped, the offset map carried over.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { decodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import { decodeCommitMetadata } from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import { segmentsApp } from '../../fixtures/segments/segments-app.ts'
 import { committedOffsets, createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { commitsOf, multilane, recordingApp, segmentGroupsOf } from '../../support/segments.ts'

@@ -4,8 +4,11 @@
 // without segments, active members.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import {
+  decodeCommitMetadata,
+  encodeCommitMetadata,
+} from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import { segmentsApp } from '../../fixtures/segments/segments-app.ts'
 import { createTopic, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'

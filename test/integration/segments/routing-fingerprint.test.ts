@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import { type App, createApp } from '../../../src/app/app.ts'
 import type { ParallelSegmentsOptions } from '../../../src/app/options/parallel-segments.ts'
 import type { ErrorOccurredEvent, MultilaneEvents } from '../../../src/instrumentation/events.ts'
-import { decodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
+import { decodeCommitMetadata } from '../../../src/processing/consumer-group/commit-metadata.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import {
   bootstrapServers,

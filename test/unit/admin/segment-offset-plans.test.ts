@@ -16,8 +16,11 @@ import {
   planDistribute,
 } from '../../../src/admin/segment-offsets/plan.ts'
 import { planReset } from '../../../src/admin/segment-offsets/reset.ts'
-import { decodeCommitMetadata, encodeCommitMetadata } from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+import {
+  decodeCommitMetadata,
+  encodeCommitMetadata,
+} from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 
 const FP = 'fingerprint-app'
 

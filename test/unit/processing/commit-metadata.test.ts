@@ -1,3 +1,6 @@
+// The commit metadata envelope (`ml1` prefix, fields, trailing NUL): it round-trips, carries an
+// offset map with the offset it was written with, reads what older writers and tools leave,
+// reports other clients' metadata as foreign, never throws on decode, and refuses bad values.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
@@ -6,8 +9,8 @@ import {
   decodeCommitMetadata,
   encodeCommitMetadata,
   MAX_COMMIT_METADATA_BYTES,
-} from '../../../src/processing/commit-metadata.ts'
-import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+} from '../../../src/processing/consumer-group/commit-metadata.ts'
+import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 
 describe('commit metadata envelope', () => {
   it('encodes fields after the ml1 prefix, ending with a NUL', () => {

@@ -1,12 +1,18 @@
+// The lane scheduler: units of one lane run one at a time in enqueue order, lanes in parallel up
+// to the concurrency; a unit waiting for its retry frees its slot, keeps its lane blocked and is
+// parked with the units behind it; drop and close take what has not started.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { LaneScheduler, type UnitOutcome } from '../../../src/processing/lane-scheduler.ts'
+import { LaneScheduler, type Parking, type UnitOutcome } from '../../../src/processing/lane-scheduler.ts'
 
 interface Job {
   lane: string | null
   id: number
 }
+
+/** Parking nobody reads. */
+const NO_PARKING: Parking<Job> = { parked: () => {} }
 
 function until(check: () => boolean): Promise<void> {
   return new Promise((resolve) => {
@@ -23,8 +29,7 @@ test('units of one lane run one at a time in order; lanes run in parallel up to 
   let running = 0
   let maxRunning = 0
   const order = new Map<string, number[]>()
-  const s = new LaneScheduler<Job>(4, {
-    parked: () => {},
+  const s = new LaneScheduler<Job>(4, NO_PARKING, {
     failed: () => {},
     run: async (job) => {
       running++
@@ -53,8 +58,7 @@ test('units of one lane run one at a time in order; lanes run in parallel up to 
 test('a retry keeps its lane blocked, frees its slot, and runs the same unit again', async () => {
   const runs: number[] = []
   let failures = 0
-  const s = new LaneScheduler<Job>(1, {
-    parked: () => {},
+  const s = new LaneScheduler<Job>(1, NO_PARKING, {
     failed: () => {},
     run: (job): UnitOutcome => {
       runs.push(job.id)
@@ -75,8 +79,7 @@ test('a retry keeps its lane blocked, frees its slot, and runs the same unit aga
 
 test('synchronous outcomes are handled without recursion, even for many units', async () => {
   let ran = 0
-  const s = new LaneScheduler<Job>(1000, {
-    parked: () => {},
+  const s = new LaneScheduler<Job>(1000, NO_PARKING, {
     failed: () => {},
     run: () => {
       ran++
@@ -91,8 +94,7 @@ test('synchronous outcomes are handled without recursion, even for many units', 
 test('drop removes queued units but never the running head of a lane', async () => {
   let release!: () => void
   const started: number[] = []
-  const s = new LaneScheduler<Job>(1, {
-    parked: () => {},
+  const s = new LaneScheduler<Job>(1, NO_PARKING, {
     failed: () => {},
     run: async (job) => {
       started.push(job.id)
@@ -116,13 +118,15 @@ test('a unit waiting for its retry and the units behind it in its lane are parke
   const parked = new Set<number>()
   const events: string[] = []
   let failFirst = true
-  const s = new LaneScheduler<Job>(2, {
-    failed: () => {},
+  const parking: Parking<Job> = {
     parked: (job, p) => {
       events.push(`${p ? 'park' : 'unpark'} ${job.id}`)
       if (p) parked.add(job.id)
       else parked.delete(job.id)
     },
+  }
+  const s = new LaneScheduler<Job>(2, parking, {
+    failed: () => {},
     run: (job): UnitOutcome => {
       if (job.id === 1 && failFirst) {
         failFirst = false
@@ -144,8 +148,7 @@ test('a unit waiting for its retry and the units behind it in its lane are parke
 
 test('drop and close also take units waiting for a retry, and cancel their timers', async () => {
   let runs = 0
-  const s = new LaneScheduler<Job>(2, {
-    parked: () => {},
+  const s = new LaneScheduler<Job>(2, NO_PARKING, {
     failed: () => {},
     run: (): UnitOutcome => {
       runs++
@@ -176,8 +179,7 @@ test('drop and close also take units waiting for a retry, and cancel their timer
 test('a unit whose run throws (a bug) is reported and does not block its lane', () => {
   const failed: number[] = []
   const ran: number[] = []
-  const s = new LaneScheduler<Job>(1, {
-    parked: () => {},
+  const s = new LaneScheduler<Job>(1, NO_PARKING, {
     failed: (job) => failed.push(job.id),
     run: (job): UnitOutcome => {
       ran.push(job.id)

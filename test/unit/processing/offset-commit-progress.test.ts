@@ -1,3 +1,6 @@
+// Consumer-group progress: the offset map restored from the committed metadata, commits of the
+// lowest unfinished offset with the map above it, intake held near the metadata size limit or
+// when the window above the lowest unfinished record is full, gaps, reposition.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { AssignedPartition, OffsetToCommit } from '../../../src/engine/types.ts'
@@ -7,13 +10,16 @@ import {
   EventBus,
   type MultilaneEvents,
 } from '../../../src/instrumentation/events.ts'
-import { encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from '../../../src/processing/commit-metadata.ts'
+import {
+  encodeCommitMetadata,
+  MAX_COMMIT_METADATA_BYTES,
+} from '../../../src/processing/consumer-group/commit-metadata.ts'
 import {
   CommittedPartition,
   OFFSET_WINDOW_LIMIT,
   OffsetCommitProgress,
-} from '../../../src/processing/offset-commit-progress.ts'
-import { encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
+} from '../../../src/processing/consumer-group/offset-commit-progress.ts'
+import { encodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
 import type { PartitionProgress } from '../../../src/processing/progress.ts'
 
 /** A progress whose commits land in `commits` (or fail while `failing`), with its events. */

@@ -1,3 +1,5 @@
+// The offset map codec: any set of done offsets above a committed offset round-trips in the
+// smallest of its encodings, and malformed tokens or arguments are refused with typed errors.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deflateRawSync } from 'node:zlib'
@@ -7,7 +9,7 @@ import {
   encodeOffsetMap,
   OffsetMapDecodeError,
   OffsetMapEncodeError,
-} from '../../../src/processing/offset-map-codec.ts'
+} from '../../../src/processing/consumer-group/offset-map-codec.ts'
 
 const MAX_COMMITTED = 2 ** 40
 

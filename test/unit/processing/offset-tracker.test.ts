@@ -1,8 +1,14 @@
+// A partition's offset tracker never commits past a pending record: out-of-order completion,
+// gaps, skipped records, a restored offset map, and a restart from its committable offset that
+// skips only what was done (checked against a model as well).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/offset-map-codec.ts'
-import { OffsetTrackerError, PartitionOffsetTracker } from '../../../src/processing/offset-tracker.ts'
+import { decodeOffsetMap, encodeOffsetMap } from '../../../src/processing/consumer-group/offset-map-codec.ts'
+import {
+  OffsetTrackerError,
+  PartitionOffsetTracker,
+} from '../../../src/processing/consumer-group/offset-tracker.ts'
 
 function throwsCode(fn: () => unknown, code: string): void {
   assert.throws(fn, (error: unknown) => error instanceof OffsetTrackerError && error.code === code)

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { partitionKey } from '../../../src/engine/types.ts'
-import { OFFSET_WINDOW_LIMIT } from '../../../src/processing/offset-commit-progress.ts'
+import { OFFSET_WINDOW_LIMIT } from '../../../src/processing/consumer-group/offset-commit-progress.ts'
 import { waitUntil } from '../../support/kafka.ts'
 import { createHarness } from '../../support/runtime-harness.ts'
 

@@ -11,7 +11,7 @@ import type {
   ShareRecord,
 } from '../../../src/engine/share/types.ts'
 import { EventBus, type MultilaneEvents } from '../../../src/instrumentation/events.ts'
-import { ShareProgress } from '../../../src/processing/share-progress.ts'
+import { ShareProgress } from '../../../src/processing/share-group/progress.ts'
 
 const T = 't'
 

@@ -8,8 +8,8 @@ import type { ShareConsumer } from '../../../src/engine/share/share-consumer.ts'
 import type { TopicPartition } from '../../../src/engine/types.ts'
 import { EventBus } from '../../../src/instrumentation/events.ts'
 import type { SourceHooks } from '../../../src/processing/record-source.ts'
-import { ShareRecordSource } from '../../../src/processing/share-group-runtime.ts'
-import { ShareProgress } from '../../../src/processing/share-progress.ts'
+import { ShareProgress } from '../../../src/processing/share-group/progress.ts'
+import { ShareRecordSource } from '../../../src/processing/share-group/runtime.ts'
 
 /** The part of a ShareConsumer the record source uses, with assignments pushed by the test. */
 class FakeShareConsumer extends EventEmitter {

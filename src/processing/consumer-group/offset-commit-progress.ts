@@ -1,16 +1,16 @@
-import type { AssignedPartition, OffsetToCommit, TopicPartition } from '../engine/types.ts'
-import { MultilaneError } from '../errors.ts'
-import type { EventBus } from '../instrumentation/events.ts'
-import { decodeCommitMetadata, encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from './commit-metadata.ts'
-import { decodeOffsetMap, encodeOffsetMap } from './offset-map-codec.ts'
-import { PartitionOffsetTracker } from './offset-tracker.ts'
+import type { AssignedPartition, OffsetToCommit, TopicPartition } from '../../engine/types.ts'
+import { MultilaneError } from '../../errors.ts'
+import type { EventBus } from '../../instrumentation/events.ts'
 import type {
   FlushOptions,
   PartitionProgress,
   Progress,
   ProgressPartition,
   RecordOutcome,
-} from './progress.ts'
+} from '../progress.ts'
+import { decodeCommitMetadata, encodeCommitMetadata, MAX_COMMIT_METADATA_BYTES } from './commit-metadata.ts'
+import { decodeOffsetMap, encodeOffsetMap } from './offset-map-codec.ts'
+import { PartitionOffsetTracker } from './offset-tracker.ts'
 
 /** Above this share of offset.metadata.max.bytes a partition stops taking new records… */
 const MAP_HOLD_RATIO = 0.75

@@ -1,4 +1,4 @@
-import { MultilaneError } from '../errors.ts'
+import { MultilaneError } from '../../errors.ts'
 /**
  * The envelope multilane stores in the OffsetCommit metadata string, so that several
  * features can share the one string Kafka keeps per committed partition.

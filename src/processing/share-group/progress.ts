@@ -1,16 +1,16 @@
-import { renewalLeadMs } from '../engine/share/lock-timing.ts'
-import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecord } from '../engine/share/types.ts'
-import type { AssignedPartition } from '../engine/types.ts'
-import { partitionKey } from '../engine/types.ts'
-import { MultilaneError } from '../errors.ts'
-import type { EventBus } from '../instrumentation/events.ts'
+import { renewalLeadMs } from '../../engine/share/lock-timing.ts'
+import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecord } from '../../engine/share/types.ts'
+import type { AssignedPartition } from '../../engine/types.ts'
+import { partitionKey } from '../../engine/types.ts'
+import { MultilaneError } from '../../errors.ts'
+import type { EventBus } from '../../instrumentation/events.ts'
 import type {
   FlushOptions,
   PartitionProgress,
   Progress,
   ProgressPartition,
   RecordOutcome,
-} from './progress.ts'
+} from '../progress.ts'
 
 /** What share progress needs of the share-group member (`engine/share/share-consumer.ts`). */
 export interface ShareAcknowledger {

@@ -1,10 +1,10 @@
-import type { EventBus } from '../instrumentation/events.ts'
-import type { DeadLetterSink } from './dead-letter-queue.ts'
-import { DeserializationError } from './deserializers.ts'
-import { deadLetter, type FailureDecision, type FailurePolicy, reportRecordError } from './failure-policy.ts'
-import { backoffDelay } from './retry-backoff.ts'
-import type { ConsumerGroupInfo } from './runtime-input.ts'
-import type { WorkUnit } from './work-unit.ts'
+import type { EventBus } from '../../instrumentation/events.ts'
+import type { DeadLetterSink } from '../dead-letter-queue.ts'
+import { DeserializationError } from '../deserializers.ts'
+import { deadLetter, type FailureDecision, type FailurePolicy, reportRecordError } from '../failure-policy.ts'
+import type { ConsumerGroupInfo } from '../group-info.ts'
+import { backoffDelay } from '../retry-backoff.ts'
+import type { WorkUnit } from '../work-unit.ts'
 
 export interface RetryOrRejectOptions {
   group: ConsumerGroupInfo

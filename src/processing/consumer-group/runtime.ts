@@ -1,14 +1,14 @@
 import type { Logger } from 'pino'
-import { GroupConsumer } from '../engine/group-consumer.ts'
-import type { AutoOffsetReset, IsolationLevel } from '../engine/offset-resolver.ts'
-import type { EventBus } from '../instrumentation/events.ts'
-import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
-import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
-import type { DeadLetterSink } from './dead-letter-queue.ts'
-import { RetryThenDeadLetter } from './failure-policy.ts'
+import { GroupConsumer } from '../../engine/group-consumer.ts'
+import type { AutoOffsetReset, IsolationLevel } from '../../engine/offset-resolver.ts'
+import type { EventBus } from '../../instrumentation/events.ts'
+import type { UnitInstrumentation } from '../../instrumentation/tracing.ts'
+import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
+import type { DeadLetterSink } from '../dead-letter-queue.ts'
+import { RetryThenDeadLetter } from '../failure-policy.ts'
+import { ProcessingRuntime, type RecordFilter } from '../processing-runtime.ts'
+import type { RuntimeGroup } from '../runtime-input.ts'
 import { type CommitRouting, OffsetCommitProgress } from './offset-commit-progress.ts'
-import { ProcessingRuntime, type RecordFilter } from './processing-runtime.ts'
-import type { RuntimeGroup } from './runtime-input.ts'
 
 /** Consumer-group membership settings of one member. */
 export interface ConsumerGroupMembership {

@@ -30,7 +30,7 @@
  */
 
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
-import { MultilaneError } from '../errors.ts'
+import { MultilaneError } from '../../errors.ts'
 
 /** Raw payloads above this many bytes also get a deflate-compressed candidate. */
 export const COMPRESS_THRESHOLD_BYTES = 64

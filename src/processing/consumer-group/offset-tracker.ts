@@ -1,4 +1,4 @@
-import { MultilaneError } from '../errors.ts'
+import { MultilaneError } from '../../errors.ts'
 /**
  * Per-partition offset tracking: which fetched records are finished, so that a commit never
  * passes a record that is not done, and which records above the commit are done (the offset
