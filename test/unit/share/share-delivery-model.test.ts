@@ -1,0 +1,252 @@
+// A share member's delivery state of one partition — what it acquired, handed out, is
+// acknowledging, and has lost — follows a simple reference model under any sequence of fetches
+// (acquired ranges with delivery counts, records delivered to this member again after their lock
+// expired), takes, the application's accept / release / reject / renew (of any delivery it was
+// handed, finished or not), renewal of buffered records, clock advances past the locks,
+// INVALID_RECORD_STATE answers (the unit split in halves), retriable answers, refused requests,
+// another member taking and accepting expired records, a lost connection, revocation and
+// shutdown. Whatever the sequence:
+// - an accept or reject the broker applies is the application's decision for that very delivery;
+//   a release applies only to the delivery it was sent for;
+// - acknowledgements go out only for deliveries the member holds (renewals included), with the
+//   type decided for them; no delivery is settled ok twice;
+// - an acknowledgement sent after the delivery's lock deadline never reports ok (lock_lost);
+// - every acquired delivery ends acknowledged, released, or reported lost — never silently;
+// - after revocation and shutdown the member's counts match the model's, and after shutdown
+//   neither the member nor the broker holds anything for it (but the locks of acknowledgements
+//   that failed, which expire).
+//
+// The seam is the share session's: the real SharePartition, the real request builders
+// (acknowledgements travel as wire batches) and answer appliers (real record batches decoded),
+// the real take; an in-memory broker partition answers; the clock is node:test's mocked Date.
+// On failure fast-check prints the seed and path: replay with FC_SEED=<seed> FC_PATH=<path>.
+import { after, before, describe, it, mock } from 'node:test'
+import fc from 'fast-check'
+import type { AcknowledgeType } from '../../../src/engine/share/types.ts'
+import {
+  appAcknowledge,
+  checkAppAcks,
+  checkCounts,
+  type DeliveryModel,
+  type EngineReal,
+  type ExchangeOptions,
+  exchange,
+  flushMicrotasks,
+  LOCK_MS,
+  loseConnection,
+  newRun,
+  reassign,
+  renewBuffered,
+  revoke,
+  START,
+  shutdownAndCheck,
+  take,
+  tick,
+} from '../../support/share-delivery-model.ts'
+
+type Cmd = fc.AsyncCommand<DeliveryModel, EngineReal>
+
+/** Runs a step, then lets settled promises deliver and compares the counts. */
+abstract class Step implements Cmd {
+  check(m: Readonly<DeliveryModel>): boolean {
+    return !m.closed
+  }
+  abstract step(m: DeliveryModel, r: EngineReal): void
+  async run(m: DeliveryModel, r: EngineReal): Promise<void> {
+    this.step(m, r)
+    await flushMicrotasks()
+    checkAppAcks(r)
+    checkCounts(m, r)
+  }
+  abstract toString(): string
+}
+
+class Exchange extends Step {
+  readonly o: ExchangeOptions
+  constructor(o: ExchangeOptions) {
+    super()
+    this.o = o
+  }
+  step(m: DeliveryModel, r: EngineReal) {
+    exchange(m, r, this.o)
+  }
+  toString() {
+    const o = this.o
+    return `${o.prefer}(max ${o.max}, wait ${o.delayMs} ms, ${o.answer}${o.revokeMeanwhile ? ', revoked meanwhile' : ''})`
+  }
+}
+
+/** The request never reached the broker (or was refused as a whole): its acknowledgements go back. */
+class Refused extends Step {
+  step(_m: DeliveryModel, r: EngineReal) {
+    for (const [p, unit] of takeUnitsOf(r)) p.requeue(unit)
+  }
+  toString() {
+    return 'refused'
+  }
+}
+
+function takeUnitsOf(r: EngineReal) {
+  const unit = r.p.nextUnit()
+  return unit ? ([[r.p, unit]] as const) : []
+}
+
+class Take extends Step {
+  readonly max: number
+  constructor(max: number) {
+    super()
+    this.max = max
+  }
+  step(m: DeliveryModel, r: EngineReal) {
+    take(m, r, this.max)
+  }
+  toString() {
+    return `take(${this.max})`
+  }
+}
+
+class Acknowledge extends Step {
+  readonly pick: number
+  readonly type: AcknowledgeType
+  constructor(pick: number, type: AcknowledgeType) {
+    super()
+    this.pick = pick
+    this.type = type
+  }
+  override check(m: Readonly<DeliveryModel>) {
+    return !m.closed && m.handed.length > 0
+  }
+  step(m: DeliveryModel, r: EngineReal) {
+    // Most picks go to the latest deliveries (still in progress), some to old ones.
+    const d = m.handed[m.handed.length - 1 - (this.pick % m.handed.length)]!
+    appAcknowledge(m, r, d, this.type)
+  }
+  toString() {
+    return `${this.type}(#${this.pick} from the latest)`
+  }
+}
+
+class RenewBuffered extends Step {
+  step(m: DeliveryModel, r: EngineReal) {
+    renewBuffered(m, r, 2000)
+  }
+  toString() {
+    return 'renewBuffered'
+  }
+}
+
+class Tick extends Step {
+  readonly ms: number
+  constructor(ms: number) {
+    super()
+    this.ms = ms
+  }
+  step(m: DeliveryModel) {
+    tick(m, this.ms)
+  }
+  toString() {
+    return `tick(${this.ms})`
+  }
+}
+
+/** Another member of the group acquires available records, or accepts what it holds. */
+class OtherMember extends Step {
+  readonly n: number
+  constructor(n: number) {
+    super()
+    this.n = n
+  }
+  step(m: DeliveryModel, r: EngineReal) {
+    if (this.n > 0) r.broker.acquire('other', this.n, m.now, LOCK_MS)
+    else r.broker.acceptAll('other', m.now)
+  }
+  toString() {
+    return this.n > 0 ? `other.acquire(${this.n})` : 'other.acceptAll'
+  }
+}
+
+class Revoke extends Step {
+  override check(m: Readonly<DeliveryModel>) {
+    return !m.closed && m.assigned
+  }
+  step(m: DeliveryModel, r: EngineReal) {
+    revoke(m, r)
+  }
+  toString() {
+    return 'revoke'
+  }
+}
+
+class Reassign extends Step {
+  override check(m: Readonly<DeliveryModel>) {
+    return !m.closed && !m.assigned
+  }
+  step(m: DeliveryModel, r: EngineReal) {
+    reassign(m, r)
+  }
+  toString() {
+    return 'reassign'
+  }
+}
+
+class LoseConnection extends Step {
+  step(m: DeliveryModel, r: EngineReal) {
+    loseConnection(m, r)
+  }
+  toString() {
+    return 'loseConnection'
+  }
+}
+
+const exchangeArb = fc
+  .record({
+    prefer: fc.constantFrom<ExchangeOptions['prefer']>('fetch', 'fetch', 'acknowledge'),
+    max: fc.integer({ min: 1, max: 6 }),
+    delayMs: fc.constantFrom(0, 0, 100, 500),
+    answer: fc.constantFrom<ExchangeOptions['answer']>('ok', 'ok', 'ok', 'ok', 'retriable'),
+    revokeMeanwhile: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+  })
+  .map((o) => new Exchange(o))
+
+const commands = [
+  fc.constant(new Exchange({ prefer: 'fetch', max: 3, delayMs: 0, answer: 'ok', revokeMeanwhile: false })),
+  exchangeArb,
+  fc.constant(new Refused()),
+  fc.integer({ min: 1, max: 5 }).map((n) => new Take(n)),
+  fc
+    .tuple(fc.nat(20), fc.constantFrom<AcknowledgeType>('accept', 'accept', 'release', 'reject', 'renew'))
+    .map(([pick, type]) => new Acknowledge(pick, type)),
+  fc
+    .tuple(fc.nat(3), fc.constantFrom<AcknowledgeType>('accept', 'release', 'reject', 'renew'))
+    .map(([pick, type]) => new Acknowledge(pick, type)),
+  fc.constant(new RenewBuffered()),
+  fc.constantFrom(100, 700, 2000, 2600, 4000, 5200).map((ms) => new Tick(ms)),
+  fc.integer({ min: 0, max: 3 }).map((n) => new OtherMember(n)),
+  fc.constant(new Revoke()),
+  fc.constant(new Reassign()),
+  fc.constant(new LoseConnection()),
+]
+
+function params(numRuns: number): fc.Parameters<[Iterable<Cmd>]> {
+  const seed = process.env.FC_SEED
+  return {
+    numRuns,
+    ...(seed ? { seed: Number(seed), path: process.env.FC_PATH } : {}),
+  }
+}
+
+describe('share delivery state against its model', () => {
+  before(() => mock.timers.enable({ apis: ['Date'], now: START }))
+  after(() => mock.timers.reset())
+
+  it('any sequence of fetches, takes, acknowledgements, clock advances, splits, revocations and lost connections, then shutdown', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 60 }), async (cmds) => {
+        const { model, real } = newRun()
+        await fc.asyncModelRun(() => ({ model, real }), cmds)
+        await shutdownAndCheck(model, real)
+      }),
+      params(300),
+    )
+  })
+})
