@@ -36,7 +36,9 @@ const TYPE_OF: Record<number, WireType> = {
 }
 
 /** The offsets and types acknowledgement batches carry, in order. */
-export function expandBatches(batches: readonly AcknowledgementBatch[]): Array<{ offset: number; type: WireType }> {
+export function expandBatches(
+  batches: readonly AcknowledgementBatch[],
+): Array<{ offset: number; type: WireType }> {
   const out: Array<{ offset: number; type: WireType }> = []
   for (const b of batches) {
     const n = Number(b.lastOffset - b.firstOffset) + 1
@@ -78,7 +80,12 @@ export class BrokerSharePartition {
   }
 
   /** Acquires up to `max` available records for `owner`, lowest offsets first. */
-  acquire(owner: Owner, max: number, now: number, lockMs: number): Array<{ offset: number; deliveryCount: number }> {
+  acquire(
+    owner: Owner,
+    max: number,
+    now: number,
+    lockMs: number,
+  ): Array<{ offset: number; deliveryCount: number }> {
     this.expire(now)
     const out: Array<{ offset: number; deliveryCount: number }> = []
     for (let offset = 0; offset < this.#records.length && out.length < max; offset++) {
@@ -108,7 +115,7 @@ export class BrokerSharePartition {
     const live = acks.filter((a) => a.offset >= start)
     for (const a of live) {
       const r = this.#records[a.offset]
-      if (!r || r.state !== 'acquired' || r.owner !== owner) return 'invalid_record_state'
+      if (r?.state !== 'acquired' || r.owner !== owner) return 'invalid_record_state'
     }
     for (const a of live) {
       const r = this.#records[a.offset]!

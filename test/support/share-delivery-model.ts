@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict'
 import { mock } from 'node:test'
 import { Reader, readRecordsBatches } from '@platformatic/kafka'
-import { ShareError } from '../../src/engine/share/errors.ts'
 import type { SessionHost } from '../../src/engine/share/session-host.ts'
 import {
   acknowledgeRequest,
@@ -77,6 +76,8 @@ export interface DeliveryModel {
   acquired: Set<string>
   /** Deliveries whose final acknowledgement failed: the broker keeps their lock until it expires. */
   failed: Set<string>
+  /** GAP offsets whose acknowledgement failed: the broker keeps their lock until it expires. */
+  failedGaps: Set<number>
   /** Deliveries whose locks went with a lost connection while buffered (never handed out). */
   lostWithSession: Set<string>
 }
@@ -104,6 +105,7 @@ export interface EngineReal {
     result?: AckResult
   }>
   renewFailures: number
+  gapFailures: number
 }
 
 export function key(offset: number, deliveryCount: number): string {
@@ -169,6 +171,7 @@ export function newRun(): { model: DeliveryModel; real: EngineReal } {
       decided: new Map(),
       acquired: new Set(),
       failed: new Set(),
+      failedGaps: new Set(),
       lostWithSession: new Set(),
     },
     real: {
@@ -181,6 +184,7 @@ export function newRun(): { model: DeliveryModel; real: EngineReal } {
       attempts: new WeakMap(),
       appAcks: [],
       renewFailures: 0,
+      gapFailures: 0,
     },
   }
 }
@@ -246,7 +250,10 @@ export function loseConnection(m: DeliveryModel, r: EngineReal): void {
   }
   const held = new Map(m.held)
   const lost = r.p.loseAll('the connection closed')
-  assert.deepEqual([...lost.processing].sort((a, b) => a - b), processing.sort((a, b) => a - b))
+  assert.deepEqual(
+    [...lost.processing].sort((a, b) => a - b),
+    processing.sort((a, b) => a - b),
+  )
   for (const offset of lost.processing) report(r, offset, held.get(offset)!.deliveryCount, 'lock_lost')
   for (const res of lost.results) {
     assert.equal(res.outcome, 'lock_lost', `${res.type} of ${res.offset} queued when the connection closed`)
@@ -287,7 +294,11 @@ export function take(m: DeliveryModel, r: EngineReal, max: number): void {
   assert.deepEqual(r.takeHost.lost, expired, 'records whose lock expired in the buffer')
   for (const offset of expired) report(r, offset, m.held.get(offset)!.deliveryCount, 'lock_lost')
   for (const x of records) {
-    assert.equal(x.lockDeadline, m.held.get(x.offset)!.deadline, 'a handed record carries its current deadline')
+    assert.equal(
+      x.lockDeadline,
+      m.held.get(x.offset)!.deadline,
+      'a handed record carries its current deadline',
+    )
     m.handed.push({ offset: x.offset, deliveryCount: x.deliveryCount })
   }
 }
@@ -355,7 +366,12 @@ function rangesOf(acquired: ReadonlyArray<{ offset: number; deliveryCount: numbe
     const last = ranges.at(-1)
     if (last && Number(last.lastOffset) + 1 === a.offset && last.deliveryCount === a.deliveryCount)
       last.lastOffset = BigInt(a.offset)
-    else ranges.push({ firstOffset: BigInt(a.offset), lastOffset: BigInt(a.offset), deliveryCount: a.deliveryCount })
+    else
+      ranges.push({
+        firstOffset: BigInt(a.offset),
+        lastOffset: BigInt(a.offset),
+        deliveryCount: a.deliveryCount,
+      })
   }
   return ranges
 }
@@ -402,11 +418,18 @@ export function exchange(m: DeliveryModel, r: EngineReal, o: ExchangeOptions): v
     assert.equal(request.isRenewAck, false)
     batches = request.topics[0]?.partitions[0]?.acknowledgementBatches ?? []
     maxRecords = request.maxRecords
-    assert.equal(maxRecords, Math.min(o.max, room), 'a fetch asks for no more than the lock budget has room for')
+    assert.equal(
+      maxRecords,
+      Math.min(o.max, room),
+      'a fetch asks for no more than the lock budget has room for',
+    )
   } else if (unit.length > 0) {
     const request = acknowledgeRequest(r.host, 1, units)
     batches = request.topics[0]?.partitions[0]?.acknowledgementBatches ?? []
-    assert.equal(request.isRenewAck, unit.some((e) => e.type === 'renew'))
+    assert.equal(
+      request.isRenewAck,
+      unit.some((e) => e.type === 'renew'),
+    )
   }
   // On the wire: exactly the unit's offsets and types.
   const wire = expandBatches(batches)
@@ -456,6 +479,18 @@ export function exchange(m: DeliveryModel, r: EngineReal, o: ExchangeOptions): v
       x.outcome = n >= MAX_ACK_ATTEMPTS ? 'failed' : undefined
     }
   }
+  if (verdict === 'retriable') {
+    for (const e of unit) {
+      if (e.type !== 'gap') continue
+      const n = (r.attempts.get(e) ?? 0) + 1
+      r.attempts.set(e, n)
+      // A GAP refused five times: nothing to report (no record), the broker's lock expires.
+      if (n >= MAX_ACK_ATTEMPTS) {
+        m.failedGaps.add(e.offset)
+        r.gapFailures++
+      }
+    }
+  }
   const ackErrorCode =
     verdict === 'ok' ? 0 : verdict === 'invalid_record_state' ? INVALID_RECORD_STATE : REQUEST_TIMED_OUT
   let results: AckResult[]
@@ -502,7 +537,12 @@ export function exchange(m: DeliveryModel, r: EngineReal, o: ExchangeOptions): v
         {
           topicId: TOPIC_ID,
           partitions: [
-            { partitionIndex: 0, errorCode: ackErrorCode, errorMessage: null, currentLeader: { leaderId: 1, leaderEpoch: 0 } },
+            {
+              partitionIndex: 0,
+              errorCode: ackErrorCode,
+              errorMessage: null,
+              currentLeader: { leaderId: 1, leaderEpoch: 0 },
+            },
           ],
         },
       ],
@@ -541,7 +581,8 @@ function settleInModel(
   sentAt: number,
 ): void {
   const want: string[] = []
-  for (const [e, x] of expected) if (x.outcome) want.push(`${e.type} ${key(e.offset, e.deliveryCount)}: ${x.outcome}`)
+  for (const [e, x] of expected)
+    if (x.outcome) want.push(`${e.type} ${key(e.offset, e.deliveryCount)}: ${x.outcome}`)
   assert.deepEqual(
     results.map((x) => `${x.type} ${key(x.offset, x.deliveryCount)}: ${x.outcome}`).sort(),
     want.sort(),
@@ -585,7 +626,11 @@ function addAcquiredInModel(
     m.buffer.push(a)
     m.acquired.add(key(a.offset, a.deliveryCount))
   }
-  assert.deepEqual(r.lockLost.flat(), replaced, 'earlier deliveries replaced by a redelivery are reported lost')
+  assert.deepEqual(
+    r.lockLost.flat(),
+    replaced,
+    'earlier deliveries replaced by a redelivery are reported lost',
+  )
   if (!m.assigned) releaseBufferedInModel(m)
 }
 
@@ -619,7 +664,7 @@ export async function shutdownAndCheck(m: DeliveryModel, r: EngineReal): Promise
   // but the locks of acknowledgements that failed (they expire).
   for (const b of r.broker.heldBy('us', m.now)) {
     assert.ok(
-      m.failed.has(key(b.offset, b.deliveryCount)),
+      m.failed.has(key(b.offset, b.deliveryCount)) || m.failedGaps.has(b.offset),
       `the broker still holds ${key(b.offset, b.deliveryCount)} for the member, which forgot it`,
     )
   }
@@ -646,7 +691,7 @@ export async function shutdownAndCheck(m: DeliveryModel, r: EngineReal): Promise
   const c = r.p.counters
   assert.equal(
     c.acquired,
-    c.accepted + c.released + c.rejected + c.lockLost + (c.failed - r.renewFailures),
-    `counters: ${JSON.stringify(c)}, renewals failed ${r.renewFailures}`,
+    c.accepted + c.released + c.rejected + c.lockLost + (c.failed - r.renewFailures - r.gapFailures),
+    `counters: ${JSON.stringify(c)}, renewals failed ${r.renewFailures}, GAPs failed ${r.gapFailures}`,
   )
 }
