@@ -16,321 +16,31 @@
 // The seam: ShareProgress against an in-memory ShareAcknowledger (multilane's own interface for
 // the share member); node:test's mocked Date and setInterval drive the renewal sweep.
 // On failure fast-check prints the seed, the path and the commands' replayPath: replay the shrunk
-// case with FC_SEED=<seed> FC_PATH=<path> FC_REPLAY_PATH=<replayPath>.
+// case with FC_SEED=<seed> FC_PATH=<path> FC_REPLAY_PATH=<replayPath>. FC_RUNS=<n> explores longer
+// (the default keeps `npm test` within a few seconds).
 import assert from 'node:assert/strict'
 import { after, before, describe, it, mock } from 'node:test'
 import fc from 'fast-check'
-import { ShareError } from '../../../src/engine/share/errors.ts'
-import { renewalLeadMs } from '../../../src/engine/share/lock-timing.ts'
-import type {
-  AcknowledgeType,
-  AckResult,
-  RecordDelivery,
-  ShareRecord,
-} from '../../../src/engine/share/types.ts'
-import { EventBus } from '../../../src/instrumentation/events.ts'
-import type { PartitionProgress, RecordOutcome } from '../../../src/processing/progress.ts'
-import { ShareProgress } from '../../../src/processing/share-progress.ts'
-
-const START = 2_000_000_000
-const LOCK_MS = 5000
-const MAX_WAIT_MS = 500
-const T = 't'
-
-type FinalAnswer = 'ok' | 'lock_lost' | 'failed'
-type RenewAnswer = 'ok' | 'lock_lost' | 'late_ok' | 'failed' | 'unsupported'
-interface Policy {
-  final: FinalAnswer
-  renew: RenewAnswer
-  /** Answers wait for an `answer` step (a request in flight meanwhile). */
-  hold: boolean
-}
-
-/** A record in progress, as the model sees it. */
-interface InProgress {
-  deliveryCount: number
-  deadline: number
-  margin: number
-  lost: boolean
-  renewing: boolean
-  /** When a renewal was first asked for since the deadline last moved. */
-  askedAt: number | undefined
-}
-
-interface Model {
-  now: number
-  closed: boolean
-  nextOffset: number
-  inProgress: Map<number, InProgress>
-  /** Offsets handed out (each once: new deliveries of them are adopted). */
-  tracked: number[]
-  /** Final acknowledgements the model expects, in order: `offset/deliveryCount type`. */
-  finals: string[]
-  /** Offsets in progress when the runtime closed: the member releases them. */
-  leftAtClose: Set<number>
-  /** Deliveries reported lost. */
-  reported: Set<string>
-  released: number
-  rejected: number
-}
-
-interface Sent {
-  delivery: RecordDelivery
-  type: AcknowledgeType
-  at: number
-}
-
-interface Answered {
-  delivery: RecordDelivery
-  type: AcknowledgeType
-  result: AckResult
-}
-
-interface Real {
-  progress: ShareProgress
-  partition: PartitionProgress
-  policy: Policy
-  sent: Sent[]
-  /** How far the model looked at `sent` and `answered`. */
-  seenSent: number
-  answered: Answered[]
-  seenAnswered: number
-  held: Array<() => void>
-  lockLostEvents: string[]
-  released: number
-  rejected: number
-}
-
-const key = (offset: number, deliveryCount: number) => `${offset}/${deliveryCount}`
-
-const ACK_OF: Record<RecordOutcome, AcknowledgeType> = {
-  succeeded: 'accept',
-  dead_lettered: 'reject',
-  rejected: 'reject',
-  released: 'release',
-}
-
-/** share-progress.ts's margin, restated: the earlier of half the time left and the renewal lead. */
-function marginOf(deadline: number, now: number): number {
-  return Math.max(Math.max(0, deadline - now) / 2, renewalLeadMs(MAX_WAIT_MS))
-}
-
-function answerOf(policy: Policy, delivery: RecordDelivery, type: AcknowledgeType): AckResult {
-  const base = { ...delivery, type }
-  if (type === 'renew') {
-    switch (policy.renew) {
-      case 'ok':
-        return { ...base, outcome: 'ok', lockDeadline: Date.now() + LOCK_MS }
-      case 'lock_lost':
-        return { ...base, outcome: 'lock_lost', error: new ShareError('LOCK_LOST', 'lock lost') }
-      case 'late_ok':
-        return {
-          ...base,
-          outcome: 'lock_lost',
-          error: new ShareError('LOCK_LOST', 'renew sent after the lock deadline'),
-          lockDeadline: Date.now() + LOCK_MS,
-        }
-      case 'failed':
-        return {
-          ...base,
-          outcome: 'failed',
-          error: new ShareError('ACKNOWLEDGE_FAILED', 'REQUEST_TIMED_OUT'),
-        }
-      case 'unsupported':
-        return { ...base, outcome: 'failed', error: new ShareError('RENEW_UNSUPPORTED', 'disabled') }
-    }
-  }
-  if (policy.final === 'ok') return { ...base, outcome: 'ok' }
-  if (policy.final === 'lock_lost')
-    return { ...base, outcome: 'lock_lost', error: new ShareError('LOCK_LOST', 'lock lost') }
-  return { ...base, outcome: 'failed', error: new ShareError('ACKNOWLEDGE_FAILED', 'UNKNOWN_SERVER_ERROR') }
-}
-
-function newRun(): { model: Model; real: Real } {
-  mock.timers.setTime(START)
-  const events = new EventBus()
-  const real = {
-    policy: { final: 'ok', renew: 'ok', hold: false },
-    sent: [],
-    seenSent: 0,
-    answered: [],
-    seenAnswered: 0,
-    held: [],
-    lockLostEvents: [],
-    released: 0,
-    rejected: 0,
-  } as unknown as Real
-  events.on('share.lock_lost', (e) => real.lockLostEvents.push(key(e.offset, e.deliveryCount)))
-  events.on('share.released', () => real.released++)
-  events.on('share.rejected', () => real.rejected++)
-  real.progress = new ShareProgress({
-    groupId: 'g',
-    events,
-    maxWaitMs: MAX_WAIT_MS,
-    member: {
-      acknowledge: (d, type) => {
-        const delivery = {
-          topic: d.topic,
-          partition: d.partition,
-          offset: d.offset,
-          deliveryCount: d.deliveryCount,
-        }
-        real.sent.push({ delivery, type, at: Date.now() })
-        const policy = { ...real.policy }
-        return new Promise<AckResult>((resolve) => {
-          const answer = () => {
-            const result = answerOf(policy, delivery, type)
-            real.answered.push({ delivery, type, result })
-            resolve(result)
-          }
-          if (policy.hold) real.held.push(answer)
-          else answer()
-        })
-      },
-      flush: async () => {},
-    },
-  })
-  real.partition = real.progress.open(
-    { topic: T, partition: 0, intakeFreed() {} },
-    { topic: T, partition: 0, position: 0, committed: null },
-  )
-  return {
-    model: {
-      now: START,
-      closed: false,
-      nextOffset: 0,
-      inProgress: new Map(),
-      tracked: [],
-      finals: [],
-      leftAtClose: new Set(),
-      reported: new Set(),
-      released: 0,
-      rejected: 0,
-    },
-    real,
-  }
-}
-
-function record(offset: number, deliveryCount: number, lockDeadline: number): ShareRecord {
-  return {
-    topic: T,
-    partition: 0,
-    offset,
-    timestamp: 0,
-    key: null,
-    value: null,
-    headers: [],
-    leaderEpoch: 0,
-    deliveryCount,
-    lockDeadline,
-  }
-}
-
-function hold(deliveryCount: number, deadline: number, now: number): InProgress {
-  return {
-    deliveryCount,
-    deadline,
-    margin: marginOf(deadline, now),
-    lost: false,
-    renewing: false,
-    askedAt: undefined,
-  }
-}
-
-function reportLost(m: Model, h: InProgress, offset: number): void {
-  h.lost = true
-  h.deadline = Number.POSITIVE_INFINITY
-  m.reported.add(key(offset, h.deliveryCount))
-}
-
-/** The model's view of what was sent and answered since the last look; then the invariants. */
-function observe(m: Model, r: Real): void {
-  observeSent(m, r)
-  observeAnswers(m, r)
-  checkInvariants(m, r)
-}
-
-/** What was sent since the last look: the finals the model expects, renewals only when due. */
-function observeSent(m: Model, r: Real): void {
-  const finalsSent: string[] = []
-  for (const s of r.sent.slice(r.seenSent)) {
-    const k = key(s.delivery.offset, s.delivery.deliveryCount)
-    assert.ok(!m.closed, `${s.type} of ${k} sent after close`)
-    if (s.type !== 'renew') {
-      finalsSent.push(`${k} ${s.type}`)
-      continue
-    }
-    const h = m.inProgress.get(s.delivery.offset)
-    assert.ok(h, `renewal of ${k}, which is not in progress here`)
-    assert.equal(h.deliveryCount, s.delivery.deliveryCount, `renewal of ${k}, an earlier delivery`)
-    assert.ok(!h.lost, `renewal of ${k}, whose lock is lost`)
-    assert.ok(!h.renewing, `a second renewal of ${k} while one is out`)
-    assert.ok(h.deadline - s.at <= h.margin, `renewal of ${k} before it was due`)
-    h.renewing = true
-    h.askedAt ??= s.at
-  }
-  r.seenSent = r.sent.length
-  assert.deepEqual(finalsSent, m.finals, 'final acknowledgements sent')
-  m.finals = []
-}
-
-/** What the member answered since the last look (their effects have run: call after a flush). */
-function observeAnswers(m: Model, r: Real): void {
-  for (const a of r.answered.slice(r.seenAnswered)) {
-    const { offset, deliveryCount } = a.delivery
-    const k = key(offset, deliveryCount)
-    if (a.type !== 'renew') {
-      // The record left progress when it ended; its held entry settles the lost report.
-      if (a.result.outcome === 'lock_lost') m.reported.add(k)
-      else if (a.result.outcome === 'ok' && a.type === 'release') m.released++
-      else if (a.result.outcome === 'ok' && a.type === 'reject') m.rejected++
-      continue
-    }
-    // A lost lock is reported even when the answer comes after the record ended (or was adopted,
-    // or the runtime closed): it was lost while the record was held here.
-    if (a.result.outcome === 'lock_lost') m.reported.add(k)
-    const h = m.inProgress.get(offset)
-    // Answered for a delivery no longer in progress (ended, or adopted): nothing to keep.
-    if (!h || h.deliveryCount !== deliveryCount || !h.renewing) continue
-    h.renewing = false
-    const res = a.result
-    if (res.outcome === 'ok' && res.lockDeadline !== undefined) {
-      h.deadline = res.lockDeadline
-      h.margin = marginOf(res.lockDeadline, m.now)
-      h.askedAt = undefined
-    } else if (res.outcome === 'lock_lost') {
-      reportLost(m, h, offset)
-      if (res.lockDeadline !== undefined) {
-        h.lost = false
-        h.deadline = res.lockDeadline
-        h.margin = marginOf(res.lockDeadline, m.now)
-        h.askedAt = undefined
-      }
-    } else if (res.outcome === 'failed' && res.error?.code === 'RENEW_UNSUPPORTED') {
-      h.deadline = Number.POSITIVE_INFINITY
-    }
-  }
-  r.seenAnswered = r.answered.length
-}
-
-function checkInvariants(m: Model, r: Real): void {
-  // Every lock is renewed in time: a deadline never passes before a renewal was asked for.
-  for (const [offset, h] of m.inProgress) {
-    if (h.lost || !Number.isFinite(h.deadline) || h.deadline > m.now) continue
-    assert.ok(
-      h.askedAt !== undefined && h.askedAt < h.deadline,
-      `the lock of ${key(offset, h.deliveryCount)} reached its deadline without a renewal asked for`,
-    )
-  }
-  assert.equal(r.progress.inProgress(), m.closed ? 0 : m.inProgress.size, 'records in progress')
-  assert.deepEqual([...r.lockLostEvents].sort(), [...m.reported].sort(), 'share.lock_lost, once per delivery')
-  assert.equal(r.released, m.released, 'share.released events')
-  assert.equal(r.rejected, m.rejected, 'share.rejected events')
-}
-
-function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}
+import type { RecordOutcome } from '../../../src/processing/progress.ts'
+import {
+  ACK_OF,
+  type FinalAnswer,
+  flush,
+  hold,
+  key,
+  LOCK_MS,
+  type Model,
+  newRun,
+  observe,
+  type Policy,
+  type Real,
+  type RenewAnswer,
+  record,
+  reportLost,
+  START,
+  shutdown,
+  T,
+} from '../../support/share-progress-model.ts'
 
 type Cmd = fc.AsyncCommand<Model, Real>
 
@@ -522,18 +232,6 @@ class Shutdown extends Step {
   }
 }
 
-function shutdown(m: Model, r: Real, releaseHeld: boolean): void {
-  if (releaseHeld) {
-    for (const [offset, h] of m.inProgress) m.finals.push(`${key(offset, h.deliveryCount)} release`)
-    r.progress.releaseHeld()
-  } else for (const offset of m.inProgress.keys()) m.leftAtClose.add(offset)
-  m.inProgress.clear()
-  r.progress.close()
-  // Sent before close (releaseHeld's releases): the model looks at them now, then it is closed.
-  observeSent(m, r)
-  m.closed = true
-}
-
 const outcomes = fc.constantFrom<RecordOutcome | 'abandoned'>(
   'succeeded',
   'succeeded',
@@ -608,7 +306,7 @@ describe('share progress against its model', () => {
           }
         },
       ),
-      params(150),
+      params(Number(process.env.FC_RUNS ?? 150)),
     )
   })
 })

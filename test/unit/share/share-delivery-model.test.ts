@@ -20,20 +20,20 @@
 // (acknowledgements travel as wire batches) and answer appliers (real record batches decoded),
 // the real take; an in-memory broker partition answers; the clock is node:test's mocked Date.
 // On failure fast-check prints the seed, the path and the commands' replayPath: replay the shrunk
-// case with FC_SEED=<seed> FC_PATH=<path> FC_REPLAY_PATH=<replayPath>.
+// case with FC_SEED=<seed> FC_PATH=<path> FC_REPLAY_PATH=<replayPath>. FC_RUNS=<n> explores longer
+// (the default keeps `npm test` within a few seconds).
 import assert from 'node:assert/strict'
 import { after, before, describe, it, mock } from 'node:test'
 import fc from 'fast-check'
 import { ShareError } from '../../../src/engine/share/errors.ts'
 import type { AcknowledgeType } from '../../../src/engine/share/types.ts'
+import { type ExchangeOptions, exchange, shutdownAndCheck } from '../../support/share-delivery-exchange.ts'
 import {
   appAcknowledge,
   checkAppAcks,
   checkCounts,
   type DeliveryModel,
   type EngineReal,
-  type ExchangeOptions,
-  exchange,
   flushMicrotasks,
   LOCK_MS,
   loseConnection,
@@ -42,7 +42,6 @@ import {
   renewBuffered,
   revoke,
   START,
-  shutdownAndCheck,
   take,
   tick,
 } from '../../support/share-delivery-model.ts'
@@ -282,7 +281,7 @@ describe('share delivery state against its model', () => {
           await shutdownAndCheck(model, real)
         },
       ),
-      params(200),
+      params(Number(process.env.FC_RUNS ?? 200)),
     )
   })
 })
