@@ -25,7 +25,7 @@ export const LOG: Array<{ base: number; count: number; control?: boolean }> = [
   { base: 16, count: 1, control: true },
   { base: 17, count: 7 },
 ]
-export const LOG_END = 24
+const LOG_END = 24
 export const CONTROL = new Set(LOG.filter((b) => b.control).map((b) => b.base))
 export const ENCODED = LOG.map((b) =>
   recordBatch(
@@ -36,7 +36,6 @@ export const ENCODED = LOG.map((b) =>
 )
 
 export type FinalType = 'accept' | 'release' | 'reject'
-export const FINAL_TYPES: readonly AcknowledgeType[] = ['accept', 'release', 'reject']
 
 /** One delivery the member holds, as the model sees it. */
 interface ModelHeld {
