@@ -127,12 +127,12 @@ export function newRun(): { model: DeliveryModel; real: EngineReal } {
     nextRequestSeq: () => 0,
     recordsAdded: noop,
     leadersStale: noop,
-    lockLost: (_p, offsets) => {
-      lockLost.push([...offsets])
+    events: {
+      emit: ((event: string, payload: { offsets?: number[] }) => {
+        if (event === 'lock_lost') lockLost.push([...(payload.offsets ?? [])])
+        return true
+      }) as SessionHost['events']['emit'],
     },
-    fetched: noop,
-    acknowledged: noop,
-    warning: noop,
     fatal: noop,
     requestDone: noop,
   }

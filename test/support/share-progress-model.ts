@@ -9,7 +9,7 @@ import { renewalLeadMs } from '../../src/engine/share/lock-timing.ts'
 import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecord } from '../../src/engine/share/types.ts'
 import { EventBus } from '../../src/instrumentation/events.ts'
 import type { PartitionProgress, RecordOutcome } from '../../src/processing/progress.ts'
-import { ShareProgress } from '../../src/processing/share-progress.ts'
+import { ShareProgress } from '../../src/processing/share-group/progress.ts'
 
 export const START = 2_000_000_000
 export const LOCK_MS = 5000

@@ -1,24 +1,12 @@
 import { partitionKey } from '../types.ts'
 import { type AckEntry, type AckUnit, entry, lockLostError, notifyWaiters, result } from './ack-entry.ts'
 import { ShareError } from './errors.ts'
+import type { Held } from './held-lock.ts'
 import { countAcknowledged, newCounters, type SharePartitionCounters } from './share-partition-counters.ts'
 import type { AcknowledgeType, AckOutcome, AckResult, RecordDelivery, ShareRecord } from './types.ts'
 
 export type { AckEntry, AckUnit } from './ack-entry.ts'
 export type { SharePartitionCounters } from './share-partition-counters.ts'
-
-/** One acquired offset this member still holds a lock on. */
-interface Held {
-  deliveryCount: number
-  /** Lock deadline (ms since the epoch), conservative. */
-  deadline: number
-  /** The lock duration the broker gave with the acquisition (0: unknown). */
-  lockMs: number
-  /** Handed to the runtime by takeRecords. */
-  taken: boolean
-  /** An accept/release/reject is queued or in flight: no further final acknowledgement. */
-  final: boolean
-}
 
 /** Attempts before an acknowledgement refused with a retriable error is reported as failed. */
 const MAX_ACK_ATTEMPTS = 5
@@ -123,8 +111,7 @@ export class SharePartition {
         if (!previous.taken && !previous.final) this.#untaken--
         // The earlier delivery's acknowledgement, queued or waiting to be resent after a split:
         // the wire has no delivery count, so sent now it would apply to the new delivery.
-        this.#dropPending(record.offset, 'lock_lost')
-        this.#dropRetried(record.offset, 'lock_lost')
+        this.#dropAcknowledgements(record.offset)
         this.counters.lockLost++
       }
       this.#held.set(record.offset, {
@@ -382,6 +369,12 @@ export class SharePartition {
     }
   }
 
+  /** A delivery's acknowledgements not yet applied, queued or awaiting a resend: lock_lost. */
+  #dropAcknowledgements(offset: number): void {
+    this.#dropPending(offset, 'lock_lost')
+    this.#dropRetried(offset, 'lock_lost')
+  }
+
   #dropPending(offset: number, outcome: AckOutcome): void {
     const e = this.#pending.get(offset)
     if (!e) return
@@ -425,6 +418,8 @@ export class SharePartition {
         if (!current.taken && !current.final) this.#untaken--
         this.#held.delete(e.offset)
         this.counters.lockLost++
+        // Its acknowledgement still queued (or awaiting a resend) would apply to a later delivery.
+        this.#dropAcknowledgements(e.offset)
       }
     } else if (outcome === 'failed') {
       this.counters.failed++
