@@ -35,6 +35,8 @@ export interface DispatcherOptions {
   slice: TimeSlice
   /** False once the runtime stops: records not dispatched yet are left (delivered again). */
   running(): boolean
+  /** The dispatcher left a batch of a run with a position reset pending (see PartitionRun). */
+  applyReset(run: PartitionRun): void
 }
 
 /**
@@ -129,6 +131,7 @@ export class Dispatcher {
         // come for partitions the intake limit granted them to; gap reports come for any.)
         if (!run?.active || take.cut.has(run)) continue
         take.run = run
+        run.dispatching = true
         take.progress = run.progress
         take.units = run.topic.batchHandler ? new Map<string, WorkUnit>() : undefined
         take.lanes =
@@ -169,6 +172,11 @@ export class Dispatcher {
           break
         }
         const record = records[i]!
+        // Records from a pending reset's position on come again from there.
+        if (run.pendingReset !== undefined && record.offset >= run.pendingReset.to) {
+          repositioned = true
+          break
+        }
         if (progress.shouldSkip(record.offset)) {
           progress.skip(record.offset)
           continue
@@ -195,6 +203,8 @@ export class Dispatcher {
       else progress.advance(batch.nextOffset)
       if (units) for (const unit of units.values()) this.#enqueue(unit)
       take.run = undefined
+      run.dispatching = false
+      if (run.pendingReset !== undefined) this.#o.applyReset(run)
     }
   }
 

@@ -1,3 +1,4 @@
+import type { PositionReset } from '../engine/types.ts'
 import { WakeSignal } from '../engine/wake-signal.ts'
 import type { PartitionProgress } from './progress.ts'
 import type { RuntimeTopic } from './runtime-input.ts'
@@ -42,6 +43,13 @@ export class PartitionRun {
   finishedUnmarked: Array<{ offset: number; progress: PartitionProgress }> = []
   /** A requested seek, applied once the records already taken have finished. */
   seekTo: number | undefined
+  /** The dispatcher is part-way through a batch of this partition (it yielded inside it). */
+  dispatching = false
+  /**
+   * A position reset that came while the dispatcher was part-way through a batch: applied when
+   * it leaves the batch, so the batch's records below the new position are tracked first.
+   */
+  pendingReset: PositionReset | undefined
   /** Consecutive failures per lane (dead letter queue with `independent: false`). */
   readonly laneFailures = new Map<string, number>()
   readonly #laneKeys: string[] = []

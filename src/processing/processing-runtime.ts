@@ -149,6 +149,7 @@ export class ProcessingRuntime implements StyleHost {
       schedulers,
       slice: this.#slice,
       running: () => this.running,
+      applyReset: (run) => this.#applyReset(run, run.pendingReset!),
     })
   }
 
@@ -343,6 +344,19 @@ export class ProcessingRuntime implements StyleHost {
   #onPositionReset(reset: PositionReset): void {
     const run = this.#runs.get(partitionKey(reset.topic, reset.partition))
     if (!run?.active) return
+    // Records of a batch the dispatcher is part-way through were taken from the fetcher (they
+    // are not among the buffered ones the reset gave up) and will not be fetched again: those
+    // below the new position are dispatched into the old progress first.
+    if (run.dispatching) {
+      run.pendingReset = reset
+      return
+    }
+    this.#applyReset(run, reset)
+  }
+
+  #applyReset(run: PartitionRun, reset: PositionReset): void {
+    run.pendingReset = undefined
+    if (!run.active) return
     // Records taken from `to` on come again from the new position: those not started are
     // dropped. The others (running, or below `to`) finish into the old progress, and commits
     // stay below them until they do; everything from `to` on is tracked anew.

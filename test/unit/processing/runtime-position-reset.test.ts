@@ -101,3 +101,58 @@ test('a position reset above records queued in their lane does not skip them', a
   assert.deepEqual(skipped, [], `records below the reset target never handled: ${skipped}`)
   assert.ok((h.committedOffset(T, 0) ?? 0) <= Math.min(...skipped, 30))
 })
+
+// The dispatcher yields inside a batch once its time slice is spent (here: a filter that takes
+// longer than a slice). Records of the batch it has not reached yet were already taken from the
+// source, so a reset that comes during that yield, to a position above them, must not drop
+// them: they are dispatched before the reset applies, and only records from its position on
+// are left to come again.
+test('a position reset while the dispatcher is part-way through a batch keeps the batch records below it', async () => {
+  const handled = new Set<number>()
+  let resetSent = false
+  let takenAtReset = 0
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        processing: { capacity: 100, ordering: 'unordered' },
+        handler: (r) => void handled.add(r.offset),
+      },
+    ],
+    filter: (record) => {
+      const until = performance.now() + 7
+      while (performance.now() < until);
+      if (record.offset === 0 && !resetSent) {
+        resetSent = true
+        // Runs while the dispatcher waits for its next slice, after this record.
+        setImmediate(() => {
+          takenAtReset = h.source.handed.get('t\u00000') ?? 0
+          h.source.hooks.onPositionReset({
+            topic: T,
+            partition: 0,
+            from: takenAtReset,
+            to: 8,
+            reason: 'truncation',
+          })
+          h.source.seek({ topic: T, partition: 0 }, 8)
+        })
+      }
+      return true
+    },
+  })
+  h.source.append(T, 0, 12)
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    await waitUntil(() => [8, 9, 10, 11].every((o) => handled.has(o)), {
+      message: 'records from 8 on handled',
+    })
+    await sleep(200)
+  } finally {
+    await h.runtime.stop()
+  }
+  assert.ok(takenAtReset > 1, `the batch was taken whole before the reset (${takenAtReset} records)`)
+  const skipped = [...Array(8).keys()].filter((o) => !handled.has(o))
+  assert.deepEqual(skipped, [], `records below the reset position never handled: ${skipped}`)
+  assert.ok((h.committedOffset(T, 0) ?? 0) <= 12)
+})
