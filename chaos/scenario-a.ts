@@ -5,7 +5,16 @@
 // SIGKILLed every few seconds, a partition leader is SIGKILLed once and brought back, and
 // another broker is stopped (controlled shutdown) and started again. Then the faults stop, the
 // app drains and stops, and the checker judges what was logged against what Kafka holds.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -107,6 +116,32 @@ async function groupLags(
   })
 }
 
+/**
+ * Whether worker `worker`'s process `pid` has logged a handler start lately (the last 64 KiB of
+ * its log): a restarted worker gets its segment's partitions only once the killed member's
+ * session timed out, and a kill before that tests nothing.
+ */
+function handlingRecords(logDir: string, worker: number, pid: number): boolean {
+  const file = join(logDir, `worker-${worker}.jsonl`)
+  try {
+    const size = statSync(file).size
+    const length = Math.min(size, 64 * 1024)
+    const buffer = Buffer.alloc(length)
+    const fd = openSync(file, 'r')
+    try {
+      readSync(fd, buffer, 0, length, size - length)
+    } finally {
+      closeSync(fd)
+    }
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .some((line) => line.startsWith('{"e":"s"') && line.includes(`"pid":${pid},`))
+  } catch {
+    return false
+  }
+}
+
 /** Polls `condition` every second until it holds; errors (the cluster recovering) count as "not yet". */
 async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -184,9 +219,10 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
         const [min, max] = options.killEveryMs
         await sleep(min + random() * (max - min))
         if (Date.now() >= faultEnd) return
-        const victim = pickVictim(swarm!.workers(), kills, Date.now(), random)
+        const busy = swarm!.workers().filter((w) => handlingRecords(logDir, w.worker, w.pid))
+        const victim = pickVictim(busy, kills, Date.now(), random)
         if (!victim) {
-          log('  no worker may be killed now (each at most 3 times a minute, after 1 s up)')
+          log('  no worker to kill now (each handling records, at most 3 kills a minute)')
           continue
         }
         swarm!.kill(victim.pid)
