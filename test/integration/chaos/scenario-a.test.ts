@@ -8,6 +8,7 @@
 // drained. The short form of `npm run chaos` (chaos/run.ts: 60 s of faults, a broker stopped and
 // restarted too).
 import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
 import { test } from 'node:test'
 import { detail } from '../../../chaos/report.ts'
 import { LONG_FORM, runScenarioA } from '../../../chaos/scenario-a.ts'
@@ -46,4 +47,6 @@ test('scenario A, short form: worker SIGKILLs and a leader SIGKILL lose no recor
   assert.deepEqual(c.notAtLogEnd, [], report)
   assert.equal(result.swarmExitCode, 0, report)
   assert.deepEqual(c.problems, [], report)
+  // Kept when an assertion failed (the report names it), removed when everything held.
+  rmSync(result.workDir, { recursive: true, force: true })
 })
