@@ -5,6 +5,7 @@
 // harness was killed is stopped by the next harness or test run (sweepAbandonedBrokers).
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Admin } from '@platformatic/kafka'
 import { privateBrokerEnv, removeDir, spawnMultilane } from '../test/support/launcher.ts'
 import { sweepAbandonedBrokers } from '../test/support/private-broker.ts'
@@ -99,9 +100,37 @@ export class ChaosCluster {
     await this.#multilane(['kafka', 'broker', 'stop', String(node), ...(kill ? ['--kill'] : [])])
   }
 
-  /** Starts a stopped node again on its data; resolves once the cluster lists it. */
-  async startNode(node: number): Promise<void> {
-    await this.#multilane(['kafka', 'broker', 'start', String(node)])
+  /**
+   * Starts a stopped node again on its data; resolves once the cluster lists it. `kafka broker
+   * start` waits 180 s for that; on a machine loaded enough to take longer the node keeps
+   * starting, and this waits on for the cluster to list it (up to `timeoutMs` in all).
+   */
+  async startNode(node: number, timeoutMs = 900_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    try {
+      await this.#multilane(['kafka', 'broker', 'start', String(node)])
+      return
+    } catch (error) {
+      const running = (await this.nodes().catch(() => [])).some((n) => n.nodeId === node && n.running)
+      if (!running) throw error
+      this.#log(
+        `kafka broker start ${node} gave up waiting, the node still starts: waiting for the cluster to list it`,
+      )
+    }
+    for (;;) {
+      const admin = this.admin('chaos-metadata')
+      try {
+        const metadata = await admin.metadata({ topics: [], forceUpdate: true })
+        if (metadata.brokers.has(node)) return
+      } catch {
+        // the cluster still settling: ask again
+      } finally {
+        await admin.close().catch(() => {})
+      }
+      if (Date.now() > deadline)
+        throw new Error(`broker ${node} was not listed by the cluster within ${timeoutMs} ms`)
+      await sleep(2_000)
+    }
   }
 
   async createTopic(topic: string, partitions: number, replicas: number, minIsr: number): Promise<void> {

@@ -307,6 +307,12 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
       offsets: described.rows,
     })
     if (swarmExitCode !== 0) result.problems.push(`multilane run exited with ${swarmExitCode} after SIGTERM`)
+    // Every offset below the log ends must have been read back: a record the tool did not give
+    // (or gave in a form not understood) would otherwise escape the loss check.
+    if (onTopic.records.length !== count)
+      result.problems.push(
+        `ConsoleConsumer gave ${onTopic.records.length} records of the ${count} below the log ends (${onTopic.unreadable.length} unreadable lines)`,
+      )
     result.ok = result.problems.length === 0
     return {
       check: result,
