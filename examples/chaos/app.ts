@@ -1,0 +1,85 @@
+// The app the chaos harness (chaos/run.ts, `npm run chaos`) runs under `multilane run --processes
+// 3` while it kills workers and brokers: group CHAOS_GROUP split into 3 parallel segments by the
+// record key, continuous style, key ordering, capacity 100. Every handler start and finish, and
+// every commit the broker accepted, is appended as one JSON line to the worker's log file
+// (CHAOS_LOG_DIR/worker-<w>.jsonl, w = the swarm's MULTILANE_WORKER), written synchronously so a
+// SIGKILL loses nothing already logged: the checker (chaos/checker.ts) reads them afterwards.
+//
+//   {"e":"s"|"f","t":…,"pid":…,"w":0,"g":"<group>-parallel-0","seg":0,"p":3,"o":1207,"a":1,"dc":1,"id":"k17-42"}
+//   {"e":"c","t":…,"pid":…,"w":0,"g":"<group>-parallel-0","p":3,"o":1250}
+//
+// Configured from the environment: KAFKA_BOOTSTRAP_SERVERS, CHAOS_TOPIC, CHAOS_GROUP,
+// CHAOS_LOG_DIR, CHAOS_WORK_MS (each record's simulated work: 0 to this many ms, default 8).
+import { openSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createApp, json } from '../../src/index.ts'
+
+/** The payload the harness's producer writes. */
+export interface ChaosPayload {
+  key: string
+  seq: number
+  id: string
+}
+
+export const SEGMENTS = 3
+export const CAPACITY = 100
+
+function required(name: string): string {
+  const value = process.env[name]
+  if (!value) throw new Error(`examples/chaos/app.ts: environment variable ${name} is not set`)
+  return value
+}
+
+const topic = required('CHAOS_TOPIC')
+const group = required('CHAOS_GROUP')
+const worker = process.env.MULTILANE_WORKER ?? 'single'
+const workMs = Number(process.env.CHAOS_WORK_MS ?? 8)
+// Opened in append mode: a restarted worker adds to its predecessor's file.
+const log = openSync(join(required('CHAOS_LOG_DIR'), `worker-${worker}.jsonl`), 'a')
+const w = Number.isSafeInteger(Number(worker)) ? Number(worker) : -1
+const now = () => performance.timeOrigin + performance.now()
+const line = (entry: Record<string, unknown>) =>
+  writeSync(log, `${JSON.stringify({ ...entry, t: now(), pid: process.pid, w })}\n`)
+
+const app = createApp({ kafka: { clientId: 'chaos' } })
+
+app.consumerGroup(group, (g) => {
+  g.parallelSegments({ count: SEGMENTS, partitioner: (record) => record.key })
+  g.topic(topic, {
+    deserializer: json<ChaosPayload>(),
+    processing: { style: 'continuous', capacity: CAPACITY, ordering: 'key' },
+    handler: async (record, ctx) => {
+      const entry = {
+        g: ctx.consumerGroup.name,
+        seg: ctx.consumerGroup.segmentId,
+        p: record.partition,
+        o: record.offset,
+        a: ctx.attempt,
+        dc: record.deliveryCount,
+        id: record.payload?.id,
+      }
+      line({ e: 's', ...entry })
+      // Work that takes a while, so records are in flight when a worker dies.
+      if (workMs > 0) await sleep(Math.random() * workMs)
+      line({ e: 'f', ...entry })
+    },
+  })
+})
+
+app.on('offsets.committed', (event) => {
+  for (const o of event.offsets) line({ e: 'c', g: event.consumerGroup, p: o.partition, o: o.offset })
+})
+app.on('partitions.assigned', (event) =>
+  line({ e: 'assigned', g: event.consumerGroup, p: event.partitions.map((p) => p.partition) }),
+)
+app.on('partitions.revoked', (event) =>
+  line({
+    e: 'revoked',
+    g: event.consumerGroup,
+    p: event.partitions.map((p) => p.partition),
+    r: event.reason,
+  }),
+)
+
+export default app
