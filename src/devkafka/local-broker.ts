@@ -8,6 +8,7 @@ import { awaitBrokerReady, awaitGroupsReady } from './broker-ready.ts'
 import {
   isRecordedBrokerAlive,
   type LocalKafkaState,
+  otherListenerPorts,
   readKept,
   readState,
   writeKept,
@@ -40,6 +41,13 @@ export interface StartLocalKafkaOptions {
    * replicas): stop it first.
    */
   brokers?: number
+  /**
+   * ACL mode (`kafka start --acls`): the StandardAuthorizer, nothing allowed without an ACL but
+   * for the super users `User:multilane` (the dev SASL user) and `User:ANONYMOUS` (the plain,
+   * TLS and controller listeners). A running broker without ACL mode is refused, not reused; a
+   * restart keeps the mode the kept data was started with.
+   */
+  acls?: boolean
   /** How long to wait for the broker to answer (default 90 s). */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
@@ -127,6 +135,13 @@ async function startLocked(
           `run \`multilane kafka stop\` before starting ${options.version}, or give it another MULTILANE_BROKER_DIR.`,
       )
     }
+    if (options.acls === true && recorded.acls !== true) {
+      throw new DevKafkaError(
+        'ALREADY_RUNNING_ELSEWHERE',
+        `A local broker without ACL mode is already running in ${files.dir} (pid ${recorded.pid}); ` +
+          'run `multilane kafka stop` before `multilane kafka start --acls`, or give it another MULTILANE_BROKER_DIR.',
+      )
+    }
     const size = recorded.brokers ?? 1
     if (options.brokers !== undefined && options.brokers > size) {
       throw new DevKafkaError(
@@ -147,7 +162,7 @@ async function startLocked(
         : await awaitBrokerReady({
             pid: recorded.pid,
             port: recorded.port,
-            otherPorts: [recorded.saslPort, recorded.tlsPort, recorded.controllerPort],
+            otherPorts: otherListenerPorts(recorded),
             logFile: recorded.logFile,
             timeoutMs,
             version: recorded.version,
