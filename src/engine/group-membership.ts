@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { consumerGroupHeartbeatV1 } from '@platformatic/kafka'
+import { memberAuthorizationMessage } from '../kafka/authorization.ts'
 import type { KafkaCluster } from '../kafka/cluster.ts'
 import {
   COORDINATOR_BUSY,
@@ -235,12 +236,24 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
         const name = protocolErrorName(error)
         this.emit('heartbeat_error', { error: error as Error, errorName: name })
         if (name && FATAL.has(name)) {
+          const denied = memberAuthorizationMessage(
+            name,
+            {
+              kind: 'consumer',
+              groupId: this.#options.groupId,
+              topics: this.#options.topics ?? [],
+              principal: this.#cluster.principal,
+            },
+            error,
+          )
           this.#fatal(
-            new EngineError(
-              'MEMBERSHIP_FATAL',
-              `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,
-              { cause: error },
-            ),
+            denied
+              ? new EngineError('AUTHORIZATION_FAILED', denied, { cause: error })
+              : new EngineError(
+                  'MEMBERSHIP_FATAL',
+                  `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,
+                  { cause: error },
+                ),
           )
           return
         }

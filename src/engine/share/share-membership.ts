@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { IMPLEMENTED_VERSIONS } from '../../kafka/api-versions.ts'
 import * as shareGroupHeartbeatV1 from '../../kafka/apis/share-group-heartbeat-v1.ts'
+import { memberAuthorizationMessage } from '../../kafka/authorization.ts'
 import type { KafkaCluster } from '../../kafka/cluster.ts'
 import {
   COORDINATOR_BUSY,
@@ -145,11 +146,23 @@ export class ShareMembership extends EventEmitter<ShareMembershipEvents> {
       } catch (error) {
         const name = protocolErrorName(error)
         if ((error as { code?: string }).code === 'UNSUPPORTED_API_VERSION' || (name && FATAL.has(name))) {
-          const fatal = new ShareError(
-            'MEMBERSHIP_FATAL',
-            `share group "${this.#options.groupId}": the coordinator refused the member: ${name ?? (error as Error).message}`,
-            { cause: error, kafkaError: name },
+          const denied = memberAuthorizationMessage(
+            name,
+            {
+              kind: 'share',
+              groupId: this.#options.groupId,
+              topics: this.#options.topics,
+              principal: this.#cluster.principal,
+            },
+            error,
           )
+          const fatal = denied
+            ? new ShareError('AUTHORIZATION_FAILED', denied, { cause: error, kafkaError: name })
+            : new ShareError(
+                'MEMBERSHIP_FATAL',
+                `share group "${this.#options.groupId}": the coordinator refused the member: ${name ?? (error as Error).message}`,
+                { cause: error, kafkaError: name },
+              )
           this.#stopped = true
           this.#joined.reject(fatal)
           this.emit('fatal', fatal)
