@@ -189,3 +189,60 @@ test('without WRITE on the dead letter topic: the record is held and reported, t
   assert.equal((await endOffsets(dlq, 1)).get(0), 1, 'once')
   assert.ok(handled >= 3)
 })
+
+test('share group without WRITE on the dead letter topic: the record is held (not rejected) and reported until WRITE is granted', async () => {
+  const topic = await createTopic('acl-share-dlq-src', 1)
+  const dlq = await createTopic('acl-share-dlq', 1)
+  const group = uniqueName('acl-share-dlq')
+  await grant(broker.state, user.username, [
+    ['TOPIC', topic, 'READ'],
+    ['GROUP', group, 'READ'],
+    ['GROUP', group, 'ALTER_CONFIGS'],
+    ['TOPIC', dlq, 'DESCRIBE'],
+  ])
+  await produceRecords(topic, 3, { partitions: 1 })
+  const logger = capturedLogger()
+  const app = createApp({ kafka: { ...saslSslKafka(broker.state, user), requestTimeoutMs: 8000 }, logger })
+  const errors: ErrorOccurredEvent[] = []
+  let rejected = 0
+  app.on('error.occurred', (e) => errors.push(e))
+  app.on('share.rejected', () => {
+    rejected++
+  })
+  app.shareGroup(group, (g) => {
+    g.options({ autoOffsetReset: 'earliest' })
+    g.topic(topic, {
+      retries: { maxRetries: 0 },
+      deadLetterQueue: { topic: dlq },
+      handler: (record) => {
+        if (record.offset === 1) throw new Error('poison record')
+      },
+    })
+  })
+  await app.start()
+  try {
+    await waitUntil(() => errors.some((e) => e.type === 'dead_letter_queue.dispatch.error'), {
+      timeoutMs: 60_000,
+      message: 'the failed dispatch is reported',
+    })
+    const reported = errors.find((e) => e.type === 'dead_letter_queue.dispatch.error')!
+    assert.match(reported.error.message, /not authorized to produce to topic/)
+    assert.match(reported.error.message, new RegExp(`"${dlq}"`))
+    assert.ok(
+      logger.lines.some((l) => l.includes('dead_letter_queue.dispatch.error')),
+      'the default log says so',
+    )
+    assert.equal(rejected, 0, 'not rejected while the dead letter produce fails')
+    assert.equal((await endOffsets(dlq, 1)).get(0), 0)
+    await grant(broker.state, user.username, [['TOPIC', dlq, 'WRITE']])
+    await waitUntil(async () => (await endOffsets(dlq, 1)).get(0) === 1, {
+      timeoutMs: 90_000,
+      message: 'the held record reaches the dead letter topic once WRITE is granted',
+    })
+    await waitUntil(() => rejected === 1, { timeoutMs: 60_000, message: 'then it is rejected on the broker' })
+  } finally {
+    await app.stop()
+  }
+  const dead = await readRecords(dlq, 1)
+  assert.equal(dead[0]?.headers.source_offset, '1')
+})
