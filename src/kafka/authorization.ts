@@ -18,6 +18,24 @@ export function isAuthorizationError(kafkaError: string | undefined): boolean {
   return kafkaError !== undefined && kafkaError in AUTHORIZATION_ERRORS
 }
 
+/**
+ * The authorization error name anywhere in a client error (its own `apiId`, nested `errors`,
+ * `cause`): a produce failure wraps the broker's answer a few levels deep ("Producing messages
+ * failed." › ResponseError › ProtocolError).
+ */
+export function findAuthorizationError(error: unknown, depth = 0): string | undefined {
+  if (!error || typeof error !== 'object' || depth > 8) return undefined
+  const e = error as { apiId?: unknown; kafkaError?: unknown; errors?: unknown; cause?: unknown }
+  for (const name of [e.apiId, e.kafkaError])
+    if (typeof name === 'string' && isAuthorizationError(name)) return name
+  const nested = [...(Array.isArray(e.errors) ? e.errors : []), e.cause]
+  for (const inner of nested) {
+    const found = findAuthorizationError(inner, depth + 1)
+    if (found) return found
+  }
+  return undefined
+}
+
 /** What was refused: the operation the principal needs and the resources it was refused on. */
 export interface AuthorizationFailure {
   /** The Kafka error name (`GROUP_AUTHORIZATION_FAILED`, …). */

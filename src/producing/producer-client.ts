@@ -9,10 +9,9 @@
  * producer is replaced, since a hung one may never settle.
  */
 import { type MessageToProduce, type ProduceResult, Producer } from '@platformatic/kafka'
-import { AuthorizationError, isAuthorizationError, principalOf } from '../kafka/authorization.ts'
+import { AuthorizationError, findAuthorizationError, principalOf } from '../kafka/authorization.ts'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { type KafkaConnectionOptions, resolveConnection } from '../kafka/connection-options.ts'
-import { protocolErrorName } from '../kafka/protocol-errors.ts'
 import { ProducerError } from './errors.ts'
 
 /** A record as the wire takes it: every part already bytes. */
@@ -101,8 +100,8 @@ export class ProducerClient {
         producer.close().catch(() => {})
       }
       if (this.#closed) throw closedError()
-      const refused = protocolErrorName(failure)
-      if (refused !== undefined && isAuthorizationError(refused)) {
+      const refused = findAuthorizationError(failure)
+      if (refused !== undefined) {
         // An ACL is missing (the topic's WRITE, which also allows the idempotent producer's
         // InitProducerId): say so, not the client's "Received response with error…".
         const topics = `topic${new Set(messages.map((m) => m.topic)).size === 1 ? '' : 's'} ${topicList(messages)}`

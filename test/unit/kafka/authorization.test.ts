@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
   AuthorizationError,
+  findAuthorizationError,
   isAuthorizationError,
   memberAuthorizationMessage,
   principalOf,
@@ -63,4 +64,18 @@ test('other errors are not authorization errors; an AuthorizationError keeps its
     error.message,
   )
   assert.ok(!error.message.includes('secret-pw'))
+})
+
+test('findAuthorizationError: the Kafka error name a few levels down a client error, or undefined', () => {
+  const produce = {
+    message: 'Producing messages failed.',
+    errors: [{ message: 'Received response with error', errors: [{ apiId: 'TOPIC_AUTHORIZATION_FAILED' }] }],
+  }
+  assert.equal(findAuthorizationError(produce), 'TOPIC_AUTHORIZATION_FAILED')
+  assert.equal(
+    findAuthorizationError({ cause: { apiId: 'CLUSTER_AUTHORIZATION_FAILED' } }),
+    'CLUSTER_AUTHORIZATION_FAILED',
+  )
+  assert.equal(findAuthorizationError({ errors: [{ apiId: 'NOT_LEADER_OR_FOLLOWER' }] }), undefined)
+  assert.equal(findAuthorizationError(new Error('x')), undefined)
 })
