@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   // Cluster access and protocol
   NO_BROKER_REACHABLE: 'No broker of the bootstrap list answered.',
   AUTHENTICATION_FAILED: 'SASL authentication failed.',
+  AUTHORIZATION_FAILED:
+    'The broker refused an operation for lack of an ACL (names the principal, the resource and the operation it needs); not retried.',
   UNKNOWN_BROKER: 'A broker id is not in the metadata.',
   COORDINATOR_NOT_FOUND: "The group's coordinator could not be found.",
   UNSUPPORTED_API_VERSION:

@@ -13,7 +13,11 @@ const MAX_RETRY_MS = 5000
 
 /** True for a failure to reach any broker: worth another attempt. */
 export function isClusterUnreachable(error: unknown): boolean {
-  return (error as { code?: unknown })?.code === 'NO_BROKER_REACHABLE' || isNetworkError(error)
+  const code = (error as { code?: unknown })?.code
+  // A refused login also carries the client's network error ("Cannot connect to any broker"):
+  // it is not worth another attempt (the credentials will not change), so it fails at once.
+  if (code === 'AUTHENTICATION_FAILED') return false
+  return code === 'NO_BROKER_REACHABLE' || isNetworkError(error)
 }
 
 /**

@@ -77,6 +77,19 @@ export function readBundle(dir: string): Bundle {
   }
 }
 
+/**
+ * A point's configuration as results show it (point JSON, summary, report): its target's SASL
+ * username and password replaced by `<redacted>`, like the bundle's workload.yaml.
+ */
+export function redactConfig<C extends { target: unknown }>(config: C): C {
+  const target = config.target as { sasl?: object } | string
+  if (typeof target !== 'object' || target === null || !target.sasl) return config
+  return {
+    ...config,
+    target: { ...target, sasl: { ...target.sasl, username: '<redacted>', password: '<redacted>' } },
+  }
+}
+
 /** The workload text without SASL credentials or TLS key material. */
 export function redact(source: string): string {
   const doc = parseDocument(source)

@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Admin } from '@platformatic/kafka'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import { segmentGroupName } from '../segments/segment-names.ts'
+import { redactConfig } from './bundle.ts'
 import { BenchError } from './errors.ts'
 import { consumerGroupLag, type LagSampler, shareGroupLag } from './lag-sampler.ts'
 import { createMembers } from './members.ts'
@@ -197,7 +198,8 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
   return {
     name: point.name,
     set: point.set,
-    config: point.config,
+    // Results are written and shown: never the target's credentials.
+    config: redactConfig(point.config),
     interrupted,
     setupSeconds: Math.round((recorder.t0 - setupStarted) / 100) / 10,
     measuredSeconds: rates.seconds,

@@ -153,13 +153,16 @@ export async function addBrokerLocked(
     rmSync(dir, { recursive: true, force: true })
     mkdirSync(dataDir, { recursive: true })
     writeFileSync(logFile, '')
-    const [port, saslPort, tlsPort] = (await reservePorts(3)) as [number, number, number]
+    const [port, saslPort, tlsPort, saslSslPort] = (await reservePorts(4)) as [number, number, number, number]
     writePrivateFile(
       propertiesFile,
       serverProperties({
         port,
         saslPort,
         tls: { port: tlsPort, keystoreFile, password },
+        // The first node's listeners and mode: a client of its SASL_SSL listener sees every broker.
+        ...(cluster.saslSslPort === undefined ? {} : { saslSslPort }),
+        ...(cluster.acls ? { acls: true } : {}),
         controllerPort: voter?.port ?? cluster.controllerPort,
         dataDir,
         node: { id: nodeId, role: voter ? 'broker,controller' : 'broker' },

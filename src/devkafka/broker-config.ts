@@ -7,6 +7,17 @@ export interface BrokerConfigInput {
   saslPort: number
   /** A third client listener with TLS (a self-signed certificate for 127.0.0.1/localhost). */
   tls: { port: number; keystoreFile: string; password: string }
+  /**
+   * A fourth client listener: SASL (as `saslPort`) over TLS (the same certificate). Absent on
+   * nodes recorded by earlier launchers (kept data restarted), which had no such listener.
+   */
+  saslSslPort?: number
+  /**
+   * ACL mode: the StandardAuthorizer, nothing allowed without an ACL, super users the dev SASL
+   * user and `User:ANONYMOUS` (the principal of the plain, TLS and controller listeners, so the
+   * inter-broker and controller traffic and the plain listener keep working).
+   */
+  acls?: boolean
   /** This node's controller listener (a controller), or node 1's (a broker-only node without `quorum`). */
   controllerPort: number
   dataDir: string
@@ -68,6 +79,34 @@ export function scramFormatArguments(): string[] {
   ])
 }
 
+/** The authorizer of ACL mode (KRaft's). */
+export const STANDARD_AUTHORIZER = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'
+
+/**
+ * ACL-mode settings: every SASL principal but the dev user needs ACLs; the plain, TLS and
+ * controller listeners authenticate nobody (`User:ANONYMOUS`), so that principal is a super user
+ * too (inter-broker and controller requests, the tools and tests on the plain listener).
+ */
+export function aclSettings(): Record<string, string> {
+  return {
+    'authorizer.class.name': STANDARD_AUTHORIZER,
+    'super.users': `User:ANONYMOUS;User:${DEV_SASL_USER.username}`,
+    'allow.everyone.if.no.acl.found': 'false',
+  }
+}
+
+/** The JAAS settings of one SASL listener (PLAIN with the dev user, both SCRAMs from the metadata). */
+function saslListenerSettings(listener: string): Record<string, string> {
+  const { username, password } = DEV_SASL_USER
+  return {
+    [`listener.name.${listener}.plain.sasl.jaas.config`]: `org.apache.kafka.common.security.plain.PlainLoginModule required user_${username}="${password}";`,
+    [`listener.name.${listener}.scram-sha-256.sasl.jaas.config`]:
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    [`listener.name.${listener}.scram-sha-512.sasl.jaas.config`]:
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+  }
+}
+
 /** Share-group and KIP-848 settings of a 4.x node. */
 const MODERN_GROUP_SETTINGS: Record<string, string | number> = {
   // Since Kafka 4.3 the coordinator batches assignment updates (KIP-1263, default 1 s): compute
@@ -106,6 +145,8 @@ export function serverProperties({
   port,
   saslPort,
   tls,
+  saslSslPort,
+  acls,
   controllerPort,
   dataDir,
   node,
@@ -119,8 +160,9 @@ export function serverProperties({
     : `127.0.0.1:${controllerPort}`
   const replication = internalReplicationFactor(brokers)
   const modern = version === undefined || hasModernGroups(version)
-  const { username, password } = DEV_SASL_USER
-  const clientListeners = `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port}`
+  const clientListeners =
+    `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tls.port}` +
+    (saslSslPort === undefined ? '' : `,SASL_SSL://127.0.0.1:${saslSslPort}`)
   const settings: Record<string, string | number> = {
     'process.roles': roles,
     'node.id': node?.id ?? 1,
@@ -131,17 +173,16 @@ export function serverProperties({
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map':
-      'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL',
+      'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL' +
+      (saslSslPort === undefined ? '' : ',SASL_SSL:SASL_SSL'),
     'ssl.keystore.type': 'PKCS12',
     'ssl.keystore.location': tls.keystoreFile,
     'ssl.keystore.password': tls.password,
     'ssl.key.password': tls.password,
     'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
-    'listener.name.sasl_plaintext.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required user_${username}="${password}";`,
-    'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config':
-      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config':
-      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    ...saslListenerSettings('sasl_plaintext'),
+    ...(saslSslPort === undefined ? {} : saslListenerSettings('sasl_ssl')),
+    ...(acls ? aclSettings() : {}),
     'log.dirs': dataDir,
     'num.partitions': 1,
     'auto.create.topics.enable': 'false',

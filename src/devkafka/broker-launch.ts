@@ -11,7 +11,7 @@ import {
 } from './broker-config.ts'
 import { type BrokerProcess, jvmArguments, runJavaTool, spawnBroker } from './broker-process.ts'
 import { awaitBrokerReady, logSince } from './broker-ready.ts'
-import { type LocalKafkaState, writeState } from './broker-state.ts'
+import { type LocalKafkaState, otherListenerPorts, writeState } from './broker-state.ts'
 import { ensureDevTls } from './dev-tls.ts'
 import { DevKafkaError } from './errors.ts'
 import { writePrivateFile } from './files.ts'
@@ -90,9 +90,10 @@ export async function startFresh(
     }
     // A cluster of ≥ 3: nodes 2 and 3 are controllers too, their controller ports picked now
     // (every node's configuration and format names the whole quorum).
-    const picked = (await pick(withQuorum ? 6 : 4)).filter((p) => p !== port)
+    const picked = (await pick(withQuorum ? 7 : 5)).filter((p) => p !== port)
     if (port === 0) port = picked.shift() as number
-    const [controllerPort, saslPort, tlsPort, port2, port3] = picked as [
+    const [controllerPort, saslPort, tlsPort, saslSslPort, port2, port3] = picked as [
+      number,
       number,
       number,
       number,
@@ -116,6 +117,8 @@ export async function startFresh(
           keystoreFile: devTlsFiles(env).keystoreFile,
           password: devTlsFiles(env).password,
         },
+        saslSslPort,
+        ...(options.acls ? { acls: true } : {}),
         controllerPort,
         dataDir: files.dataDir,
         version: jars.version,
@@ -145,6 +148,9 @@ export async function startFresh(
       tlsBootstrap: `127.0.0.1:${tlsPort}`,
       tlsPort,
       tlsCaFile: devTlsFiles(env).caFile,
+      saslSslBootstrap: `127.0.0.1:${saslSslPort}`,
+      saslSslPort,
+      ...(options.acls ? { acls: true } : {}),
       controllerPort,
       version: jars.version,
       dir: files.dir,
@@ -166,7 +172,7 @@ export async function startFresh(
       const features = await awaitBrokerReady({
         pid: broker.pid,
         port,
-        otherPorts: [saslPort, tlsPort, controllerPort],
+        otherPorts: [saslPort, tlsPort, saslSslPort, controllerPort],
         logFile: files.logFile,
         logOffset,
         timeoutMs,
@@ -250,6 +256,7 @@ export async function restartKept(
     ['client', kept.port],
     ['SASL', kept.saslPort],
     ['TLS', kept.tlsPort],
+    ...(kept.saslSslPort === undefined ? [] : ([['SASL_SSL', kept.saslSslPort]] as Array<[string, number]>)),
     ['controller', kept.controllerPort],
   ]
   for (const [name, port] of named) {
@@ -275,6 +282,8 @@ export async function restartKept(
       port: kept.port,
       saslPort: kept.saslPort,
       tls: { port: kept.tlsPort, keystoreFile: tls.keystoreFile, password: tls.password },
+      ...(kept.saslSslPort === undefined ? {} : { saslSslPort: kept.saslSslPort }),
+      ...(kept.acls ? { acls: true } : {}),
       controllerPort: kept.controllerPort,
       dataDir: files.dataDir,
       version: jars.version,
@@ -303,7 +312,7 @@ export async function restartKept(
     const features = await awaitBrokerReady({
       pid: broker.pid,
       port: kept.port,
-      otherPorts: [kept.saslPort, kept.tlsPort, kept.controllerPort],
+      otherPorts: otherListenerPorts(kept),
       logFile: files.logFile,
       logOffset,
       timeoutMs,

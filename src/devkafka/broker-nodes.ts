@@ -12,7 +12,7 @@ import {
 } from './added-broker.ts'
 import { jvmArguments, signal, spawnBroker, stopKafkaNode, waitForExit } from './broker-process.ts'
 import { awaitBrokerReady } from './broker-ready.ts'
-import { type LocalKafkaState, readState, writeState } from './broker-state.ts'
+import { type LocalKafkaState, otherListenerPorts, readState, writeState } from './broker-state.ts'
 import { acquireDirLock } from './dir-lock.ts'
 import { DevKafkaError } from './errors.ts'
 import { findJava } from './java-runtime.ts'
@@ -196,7 +196,7 @@ export async function startLocalBrokerNode(
     await awaitBrokerReady({
       pid: broker.pid,
       port: node.port,
-      otherPorts: nodeId === 1 ? [state.saslPort, state.tlsPort, state.controllerPort] : [],
+      otherPorts: nodeId === 1 ? otherListenerPorts(state) : [],
       logFile: node.logFile,
       timeoutMs,
       version: state.version,

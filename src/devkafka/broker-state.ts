@@ -23,6 +23,18 @@ export interface LocalKafkaState {
   tlsBootstrap: string
   tlsPort: number
   tlsCaFile: string
+  /**
+   * The SASL listener over TLS (`DEV_SASL_USER`, the mechanisms of `saslBootstrap`; trust
+   * `tlsCaFile`). Absent in records of earlier launchers.
+   */
+  saslSslBootstrap?: string
+  saslSslPort?: number
+  /**
+   * ACL mode (`kafka start --acls`): the StandardAuthorizer with `allow.everyone.if.no.acl.found`
+   * false; super users `User:multilane` and `User:ANONYMOUS` (the plain, TLS and controller
+   * listeners). Absent: no authorizer, everything allowed.
+   */
+  acls?: boolean
   controllerPort: number
   version: string
   /** The broker directory (`MULTILANE_BROKER_DIR`, or `~/.cache/multilane/broker`). */
@@ -49,6 +61,16 @@ export interface LocalKafkaState {
   quorum?: QuorumVoter[]
   /** Finalized feature levels (`metadata.version`, `share.version`, …), known once running. */
   features?: Record<string, number>
+}
+
+/** A node's listener ports other than the plain one (each must accept connections once it runs). */
+export function otherListenerPorts(state: LocalKafkaState): number[] {
+  return [
+    state.saslPort,
+    state.tlsPort,
+    ...(state.saslSslPort === undefined ? [] : [state.saslSslPort]),
+    state.controllerPort,
+  ]
 }
 
 function readJson<T>(path: string): T | undefined {

@@ -22,6 +22,13 @@ export interface StartLocalKafkaOptions {
    * replicas): stop it first.
    */
   brokers?: number
+  /**
+   * ACL mode (`kafka start --acls`): the StandardAuthorizer, nothing allowed without an ACL but
+   * for the super users `User:multilane` (the dev SASL user) and `User:ANONYMOUS` (the plain,
+   * TLS and controller listeners). A running broker without ACL mode is refused, not reused; a
+   * restart keeps the mode the kept data was started with.
+   */
+  acls?: boolean
   /** How long to wait for the broker to answer (default 90 s). */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv

@@ -8,6 +8,7 @@ import { awaitBrokerReady, awaitGroupsReady } from './broker-ready.ts'
 import {
   isRecordedBrokerAlive,
   type LocalKafkaState,
+  otherListenerPorts,
   readKept,
   readState,
   writeKept,
@@ -92,6 +93,13 @@ async function startLocked(
           `run \`multilane kafka stop\` before starting ${options.version}, or give it another MULTILANE_BROKER_DIR.`,
       )
     }
+    if (options.acls === true && recorded.acls !== true) {
+      throw new DevKafkaError(
+        'ALREADY_RUNNING_ELSEWHERE',
+        `A local broker without ACL mode is already running in ${files.dir} (pid ${recorded.pid}); ` +
+          'run `multilane kafka stop` before `multilane kafka start --acls`, or give it another MULTILANE_BROKER_DIR.',
+      )
+    }
     const size = recorded.brokers ?? 1
     if (options.brokers !== undefined && options.brokers > size) {
       throw new DevKafkaError(
@@ -112,7 +120,7 @@ async function startLocked(
         : await awaitBrokerReady({
             pid: recorded.pid,
             port: recorded.port,
-            otherPorts: [recorded.saslPort, recorded.tlsPort, recorded.controllerPort],
+            otherPorts: otherListenerPorts(recorded),
             logFile: recorded.logFile,
             timeoutMs,
             version: recorded.version,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { consumerGroupHeartbeatV1 } from '@platformatic/kafka'
+import { memberAuthorizationMessage } from '../kafka/authorization.ts'
 import type { KafkaCluster } from '../kafka/cluster.ts'
 import { errorsFlagged, protocolErrorName } from '../kafka/protocol-errors.ts'
 import { EngineError } from './errors.ts'
@@ -203,11 +204,23 @@ export class GroupMembership extends EventEmitter<MembershipEvents> {
   async #failed(error: unknown, name: string | undefined): Promise<HeartbeatOutcome> {
     this.emit('heartbeat_error', { error: error as Error, errorName: name })
     if (name && (FATAL.has(name) || (this.#memberEpoch === 0 && JOIN_FATAL.has(name)))) {
-      const fatal = new EngineError(
-        'MEMBERSHIP_FATAL',
-        `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,
-        { cause: error },
+      const denied = memberAuthorizationMessage(
+        name,
+        {
+          kind: 'consumer',
+          groupId: this.#options.groupId,
+          topics: this.#options.topics ?? [],
+          principal: this.#cluster.principal,
+        },
+        error,
       )
+      const fatal = denied
+        ? new EngineError('AUTHORIZATION_FAILED', denied, { cause: error })
+        : new EngineError(
+            'MEMBERSHIP_FATAL',
+            `group "${this.#options.groupId}": the coordinator refused the member: ${name}`,
+            { cause: error },
+          )
       this.#fatal(fatal)
       return { action: 'fatal', error: fatal }
     }

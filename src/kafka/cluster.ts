@@ -16,9 +16,10 @@ import {
   selectVersions,
   type VersionRequirements,
 } from './api-versions.ts'
+import { AuthorizationError, isAuthorizationError } from './authorization.ts'
 import type { BrokerAddress } from './bootstrap.ts'
 import type { ResolvedConnection } from './connection-options.ts'
-import { kafkaErrorName, responseOf } from './protocol-errors.ts'
+import { kafkaErrorName, protocolErrorName, responseOf } from './protocol-errors.ts'
 
 /** What the engine knows about one partition's leadership. */
 export interface PartitionLeader {
@@ -73,6 +74,11 @@ export class KafkaCluster {
     this.#connectionOptions = connection.options
     this.#control = new ConnectionPool(connection.clientId, connection.options)
     this.#data = new ConnectionPool(connection.clientId, connection.options)
+  }
+
+  /** `User:<sasl username>` (for authorization messages), or undefined without SASL. */
+  get principal(): string | undefined {
+    return this.#sasl ? `User:${this.#sasl.username}` : undefined
   }
 
   /** A control connection to any reachable broker (known brokers first, then bootstrap). */
@@ -231,12 +237,27 @@ export class KafkaCluster {
   /** Finds the group coordinator of `groupId` (key type 0: consumer/share groups). */
   async findCoordinator(groupId: string): Promise<BrokerAddress & { nodeId: number }> {
     const connection = await this.anyConnection()
+    // An ACL is missing: no retry finds a coordinator (members stop, tools fail at once).
+    const denied = (kafkaError: string, cause?: unknown) =>
+      new AuthorizationError(
+        {
+          kafkaError,
+          action: `find the coordinator of group "${groupId}"`,
+          needs: `DESCRIBE on group "${groupId}" (members need READ, which implies it)`,
+          principal: this.principal,
+        },
+        { cause },
+      )
     const response = await findCoordinatorV6.api.async(connection, 0, [groupId]).catch((error: unknown) => {
+      const refused = protocolErrorName(error)
+      if (refused !== undefined && isAuthorizationError(refused)) throw denied(refused, error)
       throw new ClusterError('COORDINATOR_NOT_FOUND', `FindCoordinator for group "${groupId}" failed`, {
         cause: error,
       })
     })
     const c = response.coordinators[0]
+    const refused = kafkaErrorName(c?.errorCode ?? -1)
+    if (isAuthorizationError(refused)) throw denied(refused)
     if (c?.errorCode !== 0) {
       throw new ClusterError(
         'COORDINATOR_NOT_FOUND',

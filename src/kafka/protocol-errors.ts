@@ -1,4 +1,5 @@
 import { protocolErrorsCodesById } from '@platformatic/kafka'
+import { AuthorizationError } from './authorization.ts'
 
 /** The Kafka error name (e.g. `NOT_COORDINATOR`) for a wire error code; `NONE` for 0. */
 export function kafkaErrorName(code: number): string {
@@ -8,10 +9,11 @@ export function kafkaErrorName(code: number): string {
 
 /**
  * The Kafka error name carried by an error thrown from a `@platformatic/kafka` API call
- * (a ResponseError wrapping ProtocolErrors, or a ProtocolError), or undefined for network
- * and other failures.
+ * (a ResponseError wrapping ProtocolErrors, or a ProtocolError) or by an AuthorizationError,
+ * or undefined for network and other failures.
  */
 export function protocolErrorName(error: unknown): string | undefined {
+  if (error instanceof AuthorizationError) return error.kafkaError
   const e = error as { apiId?: unknown; errors?: Array<{ apiId?: unknown }> } | undefined
   if (typeof e?.apiId === 'string') return e.apiId
   const nested = e?.errors?.find((x) => typeof x?.apiId === 'string')

@@ -9,6 +9,7 @@
  * producer is replaced, since a hung one may never settle.
  */
 import { type MessageToProduce, type ProduceResult, Producer } from '@platformatic/kafka'
+import { AuthorizationError, findAuthorizationError, principalOf } from '../kafka/authorization.ts'
 import { KafkaCluster } from '../kafka/cluster.ts'
 import { type KafkaConnectionOptions, resolveConnection } from '../kafka/connection-options.ts'
 import { ProducerError } from './errors.ts'
@@ -99,6 +100,21 @@ export class ProducerClient {
         producer.close().catch(() => {})
       }
       if (this.#closed) throw closedError()
+      const refused = findAuthorizationError(failure)
+      if (refused !== undefined) {
+        // An ACL is missing (the topic's WRITE, which also allows the idempotent producer's
+        // InitProducerId): say so, not the client's "Received response with error…".
+        const topics = `topic${new Set(messages.map((m) => m.topic)).size === 1 ? '' : 's'} ${topicList(messages)}`
+        throw new AuthorizationError(
+          {
+            kafkaError: refused,
+            action: `produce to ${topics}`,
+            needs: `WRITE on ${topics} (it also allows the idempotent producer's InitProducerId)`,
+            principal: principalOf(this.#connection),
+          },
+          { cause: failure },
+        )
+      }
       throw failure
     } finally {
       clearTimeout(timer)

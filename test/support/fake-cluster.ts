@@ -98,6 +98,8 @@ const API_NAMES = new Map<number, ApiName>(
  */
 export class FakeCluster {
   readonly clientId = 'fake-cluster'
+  /** No SASL user: authorization messages name no principal. */
+  readonly principal: string | undefined = undefined
   readonly requestTimeoutMs: number
   /** Every request, in order (see {@link requestsOf}). */
   readonly requests: FakeRequest[] = []

@@ -57,6 +57,8 @@ export async function sweepAbandonedBrokers(): Promise<string[]> {
 export interface PrivateBrokerOptions {
   /** Apache Kafka version (default: MULTILANE_KAFKA_VERSION, else the pinned one). */
   version?: string
+  /** ACL mode (`kafka start --acls`). */
+  acls?: boolean
   onProgress?: (message: string) => void
 }
 
@@ -79,6 +81,7 @@ export async function startPrivateBroker(options: PrivateBrokerOptions = {}): Pr
   try {
     const { state } = await startLocalKafka({
       env,
+      ...(options.acls ? { acls: true } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     })
     return {

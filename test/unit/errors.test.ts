@@ -69,6 +69,14 @@ test('every error class is exported, and every code it can carry is in the one c
     new api.ProducerError('INVALID_PRODUCE_RECORD', 'm'),
     new api.GroupAdminError('GROUP_NOT_FOUND', 'm'),
     new api.BenchError('INVALID_WORKLOAD', 'm'),
+    new api.AuthorizationError({
+      kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
+      action: 'a',
+      needs: 'n',
+      principal: undefined,
+    }),
+    new api.EngineError('AUTHORIZATION_FAILED', 'm'),
+    new api.ShareError('AUTHORIZATION_FAILED', 'm'),
   ]
   for (const error of samples) {
     assert.ok(error instanceof api.MultilaneError, error.name)

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { type AddedBroker, addedBrokers } from '../../devkafka/added-broker.ts'
+import { DEV_SASL_USER } from '../../devkafka/broker-config.ts'
 import {
   type LocalBrokerNode,
   localClusterNodes,
@@ -77,6 +78,19 @@ function features(state: LocalKafkaState): string {
     .join(', ')
 }
 
+/** The SASL, TLS and SASL_SSL listeners (the dev user's password is in docs/local-kafka.md, not here), and ACL mode. */
+function listenerLines(state: LocalKafkaState): string {
+  const sasl = `user ${DEV_SASL_USER.username}, PLAIN/SCRAM-SHA-256/SCRAM-SHA-512`
+  return (
+    `  sasl: ${state.saslBootstrap} (${sasl})\n` +
+    `  tls: ${state.tlsBootstrap} (trust ${state.tlsCaFile})\n` +
+    (state.saslSslBootstrap ? `  sasl_ssl: ${state.saslSslBootstrap} (${sasl}; trust the same CA)\n` : '') +
+    (state.acls
+      ? '  acls: on (StandardAuthorizer; super users User:multilane and User:ANONYMOUS, the plain and TLS listeners)\n'
+      : '')
+  )
+}
+
 /** `multilane kafka start|stop|status`: the local single-node Apache Kafka for development. */
 export function kafkaCommand(): Command {
   const kafka = new Command('kafka').description(
@@ -104,15 +118,32 @@ export function kafkaCommand(): Command {
       `Apache Kafka release: 4.x, or 3.9.x for the classic group protocol only (default: MULTILANE_KAFKA_VERSION, else ${DEFAULT_KAFKA_VERSION})`,
       parseKafkaVersion,
     )
+    .option(
+      '--acls',
+      'ACL mode: the StandardAuthorizer, nothing allowed without an ACL (allow.everyone.if.no.acl.found=false) but for the super users User:multilane and User:ANONYMOUS (the plain, TLS and controller listeners)',
+    )
     .option('--json', 'print the broker state as JSON')
     .action(
       async (
-        opts: { port?: number; json?: boolean; restart?: boolean; brokers?: number; version?: string },
+        opts: {
+          port?: number
+          json?: boolean
+          restart?: boolean
+          brokers?: number
+          version?: string
+          acls?: boolean
+        },
         start: Command,
       ) => {
         if (opts.restart && opts.version !== undefined) {
           start.error(
             'error: --version cannot be combined with --restart: a restart runs the release that wrote the kept data',
+            { exitCode: 2, code: 'multilane.conflictingOptions' },
+          )
+        }
+        if (opts.restart && opts.acls) {
+          start.error(
+            'error: --acls cannot be combined with --restart: a restart keeps the mode the kept data was started with',
             { exitCode: 2, code: 'multilane.conflictingOptions' },
           )
         }
@@ -146,6 +177,7 @@ export function kafkaCommand(): Command {
             // A cluster of several JVMs on a loaded machine: give each step room.
             ...((opts.brokers ?? 1) > 1 ? { timeoutMs: 180_000 } : {}),
             restart: opts.restart === true,
+            ...(opts.acls ? { acls: true } : {}),
             ...(onProgress ? { onProgress } : {}),
           })
           const added = addedBrokers()
@@ -169,6 +201,7 @@ export function kafkaCommand(): Command {
           process.stdout.write(
             `Apache Kafka ${state.version} ${how}\n  bootstrap: ${bootstrap}\n  dir: ${state.dir}\n  pid: ${state.pid}\n` +
               `  log: ${state.logFile}\n` +
+              listenerLines(state) +
               (state.features ? `  features: ${features(state)}\n` : '') +
               added.map((b) => `  broker ${b.nodeId}: ${b.bootstrap} (pid ${b.pid})\n`).join('') +
               `Use it with: export KAFKA_BOOTSTRAP_SERVERS=${bootstrap}\n`,
@@ -242,6 +275,7 @@ export function kafkaCommand(): Command {
             `  bootstrap: ${bootstrapOf(state.bootstrap, added)}\n  dir: ${state.dir}\n  pid: ${state.pid}\n` +
             (nodes && nodes.length > 1 ? nodeLines(nodes) : '') +
             `  data: ${state.dataDir}\n  log: ${state.logFile}\n  ${since(state.startedAt)}\n` +
+            listenerLines(state) +
             (state.features ? `  features: ${features(state)}\n` : ''),
         )
       } else process.stdout.write(`no local broker is running (in ${brokerDir()})\n`)

@@ -7,7 +7,9 @@ import {
 } from '../../admin/share.ts'
 import { BOOTSTRAP_ENV, parseBootstrap } from '../../kafka/bootstrap.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
+import { loadAppModule } from '../app-module.ts'
 import { targetCluster } from '../target-cluster.ts'
+import { commandConnection } from './segments.ts'
 
 function positiveInteger(value: string): number {
   const n = Number(value)
@@ -33,8 +35,16 @@ function bootstrapList(value: string): string {
   return value
 }
 
-/** The cluster: --bootstrap, else KAFKA_BOOTSTRAP_SERVERS, else the running local broker. */
-async function kafkaOf(bootstrap: string | undefined): Promise<KafkaConnectionOptions> {
+/**
+ * The cluster: with --app the app's connection (TLS, SASL, timeouts; --bootstrap or
+ * KAFKA_BOOTSTRAP_SERVERS replace its bootstrap, as for `segments`); else --bootstrap, else
+ * KAFKA_BOOTSTRAP_SERVERS, else the running local broker.
+ */
+async function kafkaOf(bootstrap: string | undefined, appModule?: string): Promise<KafkaConnectionOptions> {
+  if (appModule !== undefined) {
+    const app = (await loadAppModule(appModule)).definition()
+    return { ...commandConnection(app, bootstrap), clientId: 'multilane-cli' }
+  }
   const cluster = await targetCluster(bootstrap)
   return {
     bootstrap: cluster.bootstrap,
@@ -117,9 +127,13 @@ export function shareCommand(): Command {
       `host:port[,…] (default: $${BOOTSTRAP_ENV}, else the local broker)`,
       bootstrapList,
     )
+    .option(
+      '--app <module>',
+      "take the connection (TLS, SASL, timeouts) from this app module's kafka options (--bootstrap or $KAFKA_BOOTSTRAP_SERVERS still replace its bootstrap)",
+    )
     .option('--json', 'print as JSON')
-    .action(async (group: string, opts: { bootstrap?: string; json?: boolean }) => {
-      const description = await describeShareGroup(await kafkaOf(opts.bootstrap), group)
+    .action(async (group: string, opts: { bootstrap?: string; app?: string; json?: boolean }) => {
+      const description = await describeShareGroup(await kafkaOf(opts.bootstrap, opts.app), group)
       process.stdout.write(opts.json ? `${JSON.stringify(description)}\n` : formatDescription(description))
     })
 
@@ -157,6 +171,10 @@ export function shareCommand(): Command {
       `host:port[,…] (default: $${BOOTSTRAP_ENV}, else the local broker)`,
       bootstrapList,
     )
+    .option(
+      '--app <module>',
+      "take the connection (TLS, SASL, timeouts) from this app module's kafka options (--bootstrap or $KAFKA_BOOTSTRAP_SERVERS still replace its bootstrap)",
+    )
     .option('--json', 'print what was set as JSON')
     .action(
       async (
@@ -168,6 +186,7 @@ export function shareCommand(): Command {
           deadLetterTopic?: string
           deadLetterCopyRecord?: boolean
           bootstrap?: string
+          app?: string
           json?: boolean
         },
         command: Command,
@@ -184,7 +203,7 @@ export function shareCommand(): Command {
             { exitCode: 2, code: 'multilane.nothingToConfigure' },
           )
         }
-        const set = await configureShareGroup(await kafkaOf(opts.bootstrap), group, settings)
+        const set = await configureShareGroup(await kafkaOf(opts.bootstrap, opts.app), group, settings)
         process.stdout.write(
           opts.json
             ? `${JSON.stringify({ groupId: group, set })}\n`

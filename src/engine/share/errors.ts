@@ -7,6 +7,8 @@ export type ShareErrorCode =
   | 'NOT_STARTED'
   /** The coordinator refused the member for good (authorization, group full, invalid request). */
   | 'MEMBERSHIP_FATAL'
+  /** The broker's authorizer refused the member (an ACL is missing: READ on the group or a topic). */
+  | 'AUTHORIZATION_FAILED'
   /** A broker refused share fetching or acknowledging for good (authorization, invalid request). */
   | 'SESSION_FATAL'
   /** A Kafka error code multilane does not know (a newer broker, or a corrupted response). */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { IMPLEMENTED_VERSIONS } from '../../kafka/api-versions.ts'
 import * as shareGroupHeartbeatV1 from '../../kafka/apis/share-group-heartbeat-v1.ts'
+import { memberAuthorizationMessage } from '../../kafka/authorization.ts'
 import type { KafkaCluster } from '../../kafka/cluster.ts'
 import { errorsFlagged } from '../../kafka/protocol-errors.ts'
 import { HeartbeatLoop, type HeartbeatOutcome } from '../heartbeat-loop.ts'
@@ -129,11 +130,23 @@ export class ShareMembership extends EventEmitter<ShareMembershipEvents> {
     const refused =
       name !== undefined && (FATAL.has(name) || (this.#memberEpoch === 0 && JOIN_FATAL.has(name)))
     if ((error as { code?: string }).code === 'UNSUPPORTED_API_VERSION' || refused) {
-      const fatal = new ShareError(
-        'MEMBERSHIP_FATAL',
-        `share group "${this.#options.groupId}": the coordinator refused the member: ${name ?? (error as Error).message}`,
-        { cause: error, kafkaError: name },
+      const denied = memberAuthorizationMessage(
+        name,
+        {
+          kind: 'share',
+          groupId: this.#options.groupId,
+          topics: this.#options.topics,
+          principal: this.#cluster.principal,
+        },
+        error,
       )
+      const fatal = denied
+        ? new ShareError('AUTHORIZATION_FAILED', denied, { cause: error, kafkaError: name })
+        : new ShareError(
+            'MEMBERSHIP_FATAL',
+            `share group "${this.#options.groupId}": the coordinator refused the member: ${name ?? (error as Error).message}`,
+            { cause: error, kafkaError: name },
+          )
       this.#loop.fail(fatal)
       this.emit('fatal', fatal)
       return { action: 'fatal', error: fatal }

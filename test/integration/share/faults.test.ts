@@ -186,8 +186,10 @@ describe('share member under corrupted responses', () => {
     proxy.inject({ apiKey: SHARE_GROUP_HEARTBEAT, kind: 'error-code', errorCode: 30, count: 1 })
     const error = await fatal
     assert.ok(error instanceof ShareError)
-    assert.equal(error.code, 'MEMBERSHIP_FATAL')
+    // An authorization failure says so (docs/security.md), under its own code.
+    assert.equal(error.code, 'AUTHORIZATION_FAILED')
     assert.equal(error.kafkaError, 'GROUP_AUTHORIZATION_FAILED')
+    assert.match(error.message, new RegExp(`not authorized to join share group "${groupId}"`))
     await waitUntil(() => !consumer.running, { message: 'the member stopped' })
     const result = await consumer.acknowledge({ topic, partition: 0, offset: 0, deliveryCount: 1 }, 'accept')
     assert.notEqual(result.outcome, 'ok', 'nothing is acknowledged after a fatal error')
