@@ -2,8 +2,8 @@
 import { after } from 'node:test'
 import { configureShareGroup, describeShareGroup, type ShareGroupConfigs } from '../../src/admin/share.ts'
 import { type App, createApp } from '../../src/app/app.ts'
-import type { ShareAcknowledgedEvent, ShareFetchEvent } from '../../src/engine/share/session-host.ts'
 import { ShareConsumer, type ShareConsumerOptions } from '../../src/engine/share/share-consumer.ts'
+import type { ShareAcknowledgedEvent, ShareFetchEvent } from '../../src/engine/share/share-consumer-types.ts'
 import type { AcknowledgeType, AckResult, ShareRecord } from '../../src/engine/share/types.ts'
 import { bootstrapServers, uniqueName, waitUntil } from './kafka.ts'
 

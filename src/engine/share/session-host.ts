@@ -1,9 +1,8 @@
 import type { EventEmitter } from 'node:events'
 import type { KafkaCluster } from '../../kafka/cluster.ts'
-import type { AcquiredRange } from './acquired-records.ts'
 import type { ShareConsumerEvents } from './share-consumer-types.ts'
 import type { SharePartition } from './share-partition.ts'
-import type { AckResult, AcquireMode } from './types.ts'
+import type { AcquireMode } from './types.ts'
 
 /** Fetch sizing of the share member. */
 export interface ShareFetchOptions {
@@ -14,29 +13,6 @@ export interface ShareFetchOptions {
   minBytes: number
   maxBytes: number
   acquireMode: AcquireMode
-}
-
-/** A ShareFetch that came back, for statistics and for tests that prove acknowledgement overlap. */
-export interface ShareFetchEvent {
-  /** Increases with every request the member sends (fetches and acknowledgements). */
-  requestSeq: number
-  nodeId: number
-  sessionEpoch: number
-  sentAt: number
-  receivedAt: number
-  /** Acknowledgements piggybacked on this fetch. */
-  acknowledgements: number
-  acquired: Array<{ topic: string; partition: number; ranges: AcquiredRange[]; records: number }>
-}
-
-/** Acknowledgements the broker answered. */
-export interface ShareAcknowledgedEvent {
-  requestSeq: number
-  nodeId: number
-  via: 'ShareFetch' | 'ShareAcknowledge'
-  sentAt: number
-  receivedAt: number
-  results: AckResult[]
 }
 
 /** What a session needs from its member. */

@@ -1,9 +1,9 @@
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import type { TopicPartition } from '../types.ts'
+import type { AcquiredRange } from './acquired-records.ts'
 import type { ShareError } from './errors.ts'
-import type { ShareAcknowledgedEvent, ShareFetchEvent } from './session-host.ts'
 import type { SharePartitionCounters } from './share-partition.ts'
-import type { AcquireMode } from './types.ts'
+import type { AckResult, AcquireMode } from './types.ts'
 
 /** Options of one share-group member. */
 export interface ShareConsumerOptions extends KafkaConnectionOptions {
@@ -79,4 +79,27 @@ export interface ShareConsumerEvents {
   warning: [{ source: 'heartbeat' | 'fetch' | 'acknowledge' | 'session' | 'config'; error: Error }]
   /** The member cannot continue; it closes. */
   fatal: [ShareError]
+}
+
+/** A ShareFetch that came back, for statistics and for tests that prove acknowledgement overlap. */
+export interface ShareFetchEvent {
+  /** Increases with every request the member sends (fetches and acknowledgements). */
+  requestSeq: number
+  nodeId: number
+  sessionEpoch: number
+  sentAt: number
+  receivedAt: number
+  /** Acknowledgements piggybacked on this fetch. */
+  acknowledgements: number
+  acquired: Array<{ topic: string; partition: number; ranges: AcquiredRange[]; records: number }>
+}
+
+/** Acknowledgements the broker answered. */
+export interface ShareAcknowledgedEvent {
+  requestSeq: number
+  nodeId: number
+  via: 'ShareFetch' | 'ShareAcknowledge'
+  sentAt: number
+  receivedAt: number
+  results: AckResult[]
 }

@@ -122,6 +122,36 @@ test('no two top-level folders import each other, directly or through others', (
   assert.deepEqual(onCycle, [])
 })
 
+test('no two modules of src/ import each other, directly or through others', () => {
+  // Type-only imports count too: a cycle of types is a missing leaf module.
+  const next = new Map<string, string[]>()
+  for (const path of tsFiles(src)) {
+    const text = readFileSync(path, 'utf8')
+    const targets = IMPORT_PATTERNS.flatMap((p) =>
+      [...text.matchAll(p)].map((m) => resolve(dirname(path), m[2]!)),
+    )
+    next.set(
+      path,
+      targets.filter((t) => !relative(src, t).startsWith('..')),
+    )
+  }
+  // Depth-first search; a module met again while still on the path closes a cycle.
+  const state = new Map<string, 'open' | 'done'>()
+  const cycles: string[] = []
+  const visit = (at: string, path: string[]): void => {
+    state.set(at, 'open')
+    for (const to of next.get(at) ?? []) {
+      if (state.get(to) === 'open') {
+        const loop = [...path.slice(path.indexOf(to)), at, to].map((f) => relative(repo, f))
+        cycles.push(`${[...new Set(loop)].join(' -> ')} -> ${relative(repo, to)}`)
+      } else if (!state.has(to)) visit(to, [...path, at])
+    }
+    state.set(at, 'done')
+  }
+  for (const file of next.keys()) if (!state.has(file)) visit(file, [])
+  assert.deepEqual(cycles, [], 'move what the modules share into a leaf module')
+})
+
 test(`no module of src/ is longer than ${MAX_LINES} lines`, () => {
   const problems: string[] = []
   const files = new Set(tsFiles(src).map((path) => relative(repo, path).split(sep).join('/')))
