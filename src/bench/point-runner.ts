@@ -110,6 +110,17 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
     ) {
       await sleep(50)
     }
+    // Share groups: produce once the broker can tell the group's lag — its share partitions
+    // initialized. On a fresh broker the share coordinator first creates its state topic, which
+    // takes seconds; without this wait that setup would fall into the first point's window.
+    while (
+      config.consumers.group === 'share' &&
+      Date.now() < deadline &&
+      !options.signal?.aborted &&
+      (await lag.sample().catch(() => null)) === null
+    ) {
+      await sleep(250)
+    }
     const t0 = Date.now() + 200
     recorder.begin(t0)
     producer = new RateProducer({
@@ -167,7 +178,7 @@ export async function runPoint(point: TestPoint, options: RunPointOptions): Prom
       const used = process.cpuUsage(cpuAtStart)
       cpuPercent = round(((used.user + used.system) / 1000 / (performance.now() - cpuStartedAt)) * 100)
     }
-    await producer.stop()
+    await producer.stop(recorder.windowEnd)
     // Drain: every acknowledged record handled.
     const drainDeadline = Date.now() + config.producer.drainTimeoutSeconds * 1000
     while (!recorder.drained() && Date.now() < drainDeadline) await sleep(100)

@@ -26,6 +26,7 @@ const TICK_MS = 10
 const MAX_IN_FLIGHT = 32
 
 type Headers = Map<Buffer, Buffer>
+type Message = { topic: string; key: Buffer; value: Buffer; headers: Headers; partition?: number }
 
 export class RateProducer {
   readonly #options: RateProducerOptions
@@ -34,6 +35,7 @@ export class RateProducer {
   #sent = 0
   #inFlight = 0
   #started = 0
+  #batch: ((due: number, now: number) => { messages: Message[]; seqs: number[] }) | undefined
   readonly #pending = new Set<Promise<void>>()
 
   constructor(options: RateProducerOptions) {
@@ -58,37 +60,9 @@ export class RateProducer {
   /** Starts producing at `startAt` (epoch ms). */
   start(startAt: number): void {
     this.#started = startAt
-    const { config, topic } = this.#options
-    const rate = config.producer.rate
-    const key = keySampler(config.topic.keys.count, config.topic.keys.distribution)
-    const value = Buffer.alloc(config.topic.recordSize, 0x61)
-    const userHeader = config.topic.headers.includes('user_id')
-    const roundRobin = config.topic.partitioner === 'roundRobin'
-    const partitions = config.topic.partitions
-    const other = config.topic.headers.filter((h) => h !== 'user_id').map((h) => Buffer.from(h))
+    this.#batch = this.#batchBuilder()
     const tick = (): void => {
-      const now = Date.now()
-      const due = Math.floor(((now - this.#started) / 1000) * rate)
-      if (due > this.#sent && this.#inFlight < MAX_IN_FLIGHT) {
-        const messages = []
-        const seqs: number[] = []
-        for (; this.#sent < due; this.#sent++) {
-          seqs.push(this.#sent)
-          const k = Buffer.from(`user-${key()}`)
-          const headers: Headers = new Map([
-            [Buffer.from(SEQ_HEADER), Buffer.from(String(this.#sent))],
-            [Buffer.from(PUBLISHED_HEADER), Buffer.from(String(now))],
-          ])
-          if (userHeader) headers.set(Buffer.from('user_id'), k)
-          for (const h of other) headers.set(h, Buffer.from('x'))
-          messages.push(
-            roundRobin
-              ? { topic, key: k, value, headers, partition: this.#sent % partitions }
-              : { topic, key: k, value, headers },
-          )
-        }
-        this.#send(messages, seqs, now)
-      }
+      if (this.#inFlight < MAX_IN_FLIGHT) this.#sendDue(Date.now())
       // The next tick on the absolute grid.
       const next = TICK_MS - ((Date.now() - this.#started) % TICK_MS)
       this.#timer = setTimeout(tick, next)
@@ -96,11 +70,47 @@ export class RateProducer {
     this.#timer = setTimeout(tick, Math.max(0, startAt - Date.now()))
   }
 
-  #send(
-    messages: Array<{ topic: string; key: Buffer; value: Buffer; headers: Headers; partition?: number }>,
-    seqs: number[],
-    publishedAt: number,
-  ): void {
+  /** Builds the records from `#sent` up to `due` (exclusive), stamped `now`. */
+  #batchBuilder(): (due: number, now: number) => { messages: Message[]; seqs: number[] } {
+    const { config, topic } = this.#options
+    const key = keySampler(config.topic.keys.count, config.topic.keys.distribution)
+    const value = Buffer.alloc(config.topic.recordSize, 0x61)
+    const userHeader = config.topic.headers.includes('user_id')
+    const roundRobin = config.topic.partitioner === 'roundRobin'
+    const partitions = config.topic.partitions
+    const other = config.topic.headers.filter((h) => h !== 'user_id').map((h) => Buffer.from(h))
+    return (due, now) => {
+      const messages: Message[] = []
+      const seqs: number[] = []
+      for (; this.#sent < due; this.#sent++) {
+        seqs.push(this.#sent)
+        const k = Buffer.from(`user-${key()}`)
+        const headers: Headers = new Map([
+          [Buffer.from(SEQ_HEADER), Buffer.from(String(this.#sent))],
+          [Buffer.from(PUBLISHED_HEADER), Buffer.from(String(now))],
+        ])
+        if (userHeader) headers.set(Buffer.from('user_id'), k)
+        for (const h of other) headers.set(h, Buffer.from('x'))
+        messages.push(
+          roundRobin
+            ? { topic, key: k, value, headers, partition: this.#sent % partitions }
+            : { topic, key: k, value, headers },
+        )
+      }
+      return { messages, seqs }
+    }
+  }
+
+  /** Sends every record due by `at` (the schedule's absolute time) not sent yet. */
+  #sendDue(at: number): void {
+    const due = Math.floor(((at - this.#started) / 1000) * this.#options.config.producer.rate)
+    if (due <= this.#sent || !this.#batch) return
+    const now = Date.now()
+    const { messages, seqs } = this.#batch(due, now)
+    this.#send(messages, seqs, now)
+  }
+
+  #send(messages: Message[], seqs: number[], publishedAt: number): void {
     this.#inFlight++
     const promise = this.#producer
       .send({ messages })
@@ -115,10 +125,15 @@ export class RateProducer {
     this.#pending.add(promise)
   }
 
-  /** Stops producing and waits for every send to be acknowledged (or fail). */
-  async stop(): Promise<void> {
+  /**
+   * Stops producing and waits for every send to be acknowledged (or fail). With `until`
+   * (epoch ms), first sends what the schedule had due by then: a tick the event loop delayed
+   * past the window's end (or one skipped at the in-flight limit) does not shorten the run.
+   */
+  async stop(until?: number): Promise<void> {
     clearTimeout(this.#timer)
     this.#timer = undefined
+    if (until !== undefined) this.#sendDue(until)
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
   }
 
