@@ -55,6 +55,8 @@ export class KafkaCluster {
   readonly #topicsById = new Map<string, TopicMetadata>()
   /** ApiVersions per node id: asked once, on the first connection to the node. */
   readonly #versions = new Map<number, Promise<BrokerApiVersions>>()
+  /** Finalized feature levels (ApiVersions v3) per node id, learnt with its versions. */
+  readonly #features = new Map<number, ReadonlyMap<string, number>>()
   readonly #connectionOptions: ConnectionOptions
   readonly #dedicated = new Set<Connection>()
   /** For error messages only: never the password. */
@@ -145,6 +147,10 @@ export class KafkaCluster {
       cached = (async () => {
         const connection = await this.#control.get(this.brokerAddress(nodeId))
         const response = await apiVersionsV3.api.async(connection, 'multilane', '0.1.0')
+        this.#features.set(
+          nodeId,
+          new Map((response.finalizedFeatures ?? []).map((f) => [f.name, f.maxVersionLevel] as const)),
+        )
         return brokerApiVersions(response.apiKeys)
       })()
       this.#versions.set(nodeId, cached)
@@ -153,6 +159,15 @@ export class KafkaCluster {
       })
     }
     return cached
+  }
+
+  /**
+   * The finalized level of feature `name` (e.g. `group.version`) that broker `nodeId` reports in
+   * ApiVersions; 0 when the feature is not finalized (or the broker does not know it).
+   */
+  async featureLevel(nodeId: number, name: string): Promise<number> {
+    await this.apiVersions(nodeId)
+    return this.#features.get(nodeId)?.get(name) ?? 0
   }
 
   /**
