@@ -52,7 +52,7 @@ export interface CommitterOptions {
    * REBALANCE_IN_PROGRESS is retried; ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID fail the commit
    * (the member lost its partitions; their records are redelivered).
    */
-  protocol?: 'consumer' | 'classic'
+  protocol?: 'consumer' | 'classic' | (() => 'consumer' | 'classic')
 }
 
 /**
@@ -96,7 +96,9 @@ export class Committer extends EventEmitter<CommitterEvents> {
         return
       }
       const remaining = deadline - Date.now()
-      if (!RETRIABLE[this.#options.protocol ?? 'consumer'].has(errorName) || remaining <= 0) {
+      const p = this.#options.protocol
+      const protocol = typeof p === 'function' ? p() : (p ?? 'consumer')
+      if (!RETRIABLE[protocol].has(errorName) || remaining <= 0) {
         const error = new EngineError(
           'COMMIT_FAILED',
           `commit for group "${groupId}" failed: ${errorName}` +
