@@ -360,7 +360,9 @@ const INVALID: InvalidCase[] = [
         g.options({ assignors: ['sticky'] } as never)
         g.topic('a', { handler })
       }),
-    expect: [`${G} › options.assignors[0]: must be one of "cooperative-sticky", "range", "roundrobin" (got "sticky")`],
+    expect: [
+      `${G} › options.assignors[0]: must be one of "cooperative-sticky", "range", "roundrobin" (got "sticky")`,
+    ],
   },
   {
     name: 'heartbeatIntervalMs not below sessionTimeoutMs',
