@@ -1,0 +1,198 @@
+// Consumer groups on a Kafka 3.9.1 broker (classic group protocol only): 'auto' chooses the
+// classic protocol; forcing 'consumer' fails the start naming the broker's feature level and the
+// option; a member consumes, commits with its generation, and the next member resumes from the
+// commits without repeating a record; members joining and leaving under load rebalance
+// incrementally (cooperative-sticky) with nothing lost and nothing handled twice; a static member
+// that restarts within its session gets its partitions back without the others moving.
+// One private 3.9.1 broker for the file.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { EngineError } from '../../../src/engine/errors.ts'
+import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
+import { deliverySummary, TestMember } from '../../support/engine-member.ts'
+import { createTopic, endOffsets, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
+import { type PrivateBroker, startPrivateBroker } from '../../support/private-broker.ts'
+
+let broker: PrivateBroker | undefined
+const previousBootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS
+
+before(async () => {
+  broker = await startPrivateBroker({ version: '3.9.1' })
+  // The support helpers (topics, producing, TestMember) use this cluster.
+  process.env.KAFKA_BOOTSTRAP_SERVERS = broker.state.bootstrap
+})
+
+after(async () => {
+  if (previousBootstrap === undefined) delete process.env.KAFKA_BOOTSTRAP_SERVERS
+  else process.env.KAFKA_BOOTSTRAP_SERVERS = previousBootstrap
+  await broker?.stop()
+})
+
+const byPartition = (i: number, partitions: number) => ({
+  key: `k${i}`,
+  value: `v${i}`,
+  partition: i % partitions,
+  headers: {},
+})
+
+test("forcing groupProtocol 'consumer' on 3.9.1 fails the start, naming the feature level and the option", async () => {
+  const topic = await createTopic('classic-forced', 1)
+  const consumer = new GroupConsumer({
+    bootstrap: broker!.state.bootstrap,
+    clientId: 'classic-test',
+    groupId: uniqueName('classic-forced'),
+    topics: [topic],
+    groupProtocol: 'consumer',
+  })
+  try {
+    await assert.rejects(consumer.start(), (error: unknown) => {
+      assert.ok(error instanceof EngineError)
+      assert.equal(error.code, 'GROUP_PROTOCOL_UNAVAILABLE')
+      assert.match(error.message, /groupProtocol 'consumer'/)
+      assert.match(error.message, /group\.version 0/)
+      assert.match(error.message, /Kafka ≥ 4\.0/)
+      return true
+    })
+  } finally {
+    await consumer.close()
+  }
+})
+
+test("'auto' chooses classic; a member commits with its generation and the next one resumes without repeats", async () => {
+  const topic = await createTopic('classic-resume', 3)
+  const groupId = uniqueName('classic-resume')
+  await produceRecords(topic, 300, { partitions: 3, record: (i) => byPartition(i, 3) })
+  const first = new TestMember({ groupId, topics: [topic] })
+  const chosen: string[] = []
+  first.consumer.on('group_protocol', (e) => chosen.push(`${e.protocol} (${e.requested}): ${e.reason}`))
+  await first.start()
+  assert.equal(first.consumer.groupProtocol, 'classic')
+  assert.match(chosen[0] ?? '', /^classic \(auto\): .*group\.version 0/)
+  assert.ok(first.consumer.memberEpoch >= 1, 'a generation id')
+  await waitUntil(() => first.processed.length >= 300, { timeoutMs: 30_000, message: '300 read' })
+  await first.stop()
+
+  await produceRecords(topic, 90, { partitions: 3, record: (i) => byPartition(300 + i, 3) })
+  const second = new TestMember({ groupId, topics: [topic] })
+  await second.start()
+  await waitUntil(() => second.processed.length >= 90, { timeoutMs: 30_000, message: '90 new read' })
+  await new Promise((r) => setTimeout(r, 500))
+  await second.stop()
+  const offsets = second.processed.map((r) => r.offset)
+  assert.equal(second.processed.length, 90, 'only the records after the commits')
+  assert.ok(
+    offsets.every((o) => o >= 100),
+    'each partition resumed at 100',
+  )
+  assert.equal(deliverySummary([...first.processed, ...second.processed]).duplicates, 0)
+})
+
+test('three classic members join one by one, two leave, under load: all delivered, 2/2/2, zero duplicates', async () => {
+  const topic = await createTopic('classic-rebalance', 6)
+  const groupId = uniqueName('classic-rebalance')
+  let producing = true
+  let produced = 0
+  const producer = (async () => {
+    while (producing) {
+      const base = produced
+      await produceRecords(topic, 300, { partitions: 6, record: (i) => byPartition(base + i, 6) })
+      produced += 300
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  })()
+  // Handled by two members at once: a record of a partition another member also holds now.
+  const holders = new Map<number, string>()
+  let overlaps = 0
+  const options = (name: string) => ({
+    groupId,
+    topics: [topic],
+    groupProtocol: 'classic' as const,
+    revokeTimeoutMs: 30_000,
+    onRecord: (r: { partition: number }) => {
+      const holder = holders.get(r.partition)
+      if (
+        holder !== undefined &&
+        holder !== name &&
+        members.some((m) => m.name === holder && m.owns(r.partition))
+      )
+        overlaps++
+      holders.set(r.partition, name)
+    },
+  })
+  const members: Array<{ name: string; member: TestMember; owns(p: number): boolean }> = []
+  const add = async (name: string) => {
+    const member = new TestMember(options(name))
+    members.push({
+      name,
+      member,
+      owns: (p) => member.consumer.assignment().some((tp) => tp.partition === p),
+    })
+    await member.start()
+    return member
+  }
+  const a = await add('a')
+  await waitUntil(() => a.assignedCount() === 6, { timeoutMs: 30_000, message: 'first member owns 6' })
+  const b = await add('b')
+  const c = await add('c')
+  await waitUntil(() => [a, b, c].every((m) => m.assignedCount() === 2), {
+    timeoutMs: 60_000,
+    message: '2/2/2',
+  })
+  await a.stop()
+  await b.stop()
+  await waitUntil(() => c.assignedCount() === 6, { timeoutMs: 60_000, message: 'survivor owns 6' })
+  producing = false
+  await producer
+
+  const ends = await endOffsets(topic, 6)
+  const total = [...ends.values()].reduce((x, y) => x + y, 0)
+  assert.equal(total, produced)
+  const all = () => [a, b, c].flatMap((m) => m.processed)
+  await waitUntil(() => deliverySummary(all()).distinct === total, {
+    timeoutMs: 60_000,
+    message: `all ${total} delivered`,
+  })
+  await c.stop()
+  const { distinct, duplicates } = deliverySummary(all())
+  assert.equal(distinct, total, 'every record delivered')
+  assert.equal(duplicates, 0, 'no record delivered twice')
+  assert.equal(overlaps, 0, 'no partition handled by two members at once')
+})
+
+test('a static member restarted within its session gets its partitions back; the other member keeps its own', async () => {
+  const topic = await createTopic('classic-static', 4)
+  const groupId = uniqueName('classic-static')
+  const options = (instance: string) => ({
+    groupId,
+    topics: [topic],
+    groupProtocol: 'classic' as const,
+    groupInstanceId: instance,
+    sessionTimeoutMs: 30_000,
+  })
+  const a = new TestMember(options('static-a'))
+  const b = new TestMember(options('static-b'))
+  await a.start()
+  await b.start()
+  await waitUntil(() => a.assignedCount() === 2 && b.assignedCount() === 2, {
+    timeoutMs: 60_000,
+    message: '2/2',
+  })
+  const partitionsOf = (m: TestMember) =>
+    m.consumer
+      .assignment()
+      .map((p) => p.partition)
+      .sort()
+  const before = partitionsOf(b)
+  const aBefore = partitionsOf(a)
+  await b.stop()
+  // No LeaveGroup: the coordinator keeps b's partitions for its instance id.
+  await new Promise((r) => setTimeout(r, 3000))
+  assert.deepEqual(partitionsOf(a), aBefore, 'no rebalance while b is away')
+  const b2 = new TestMember(options('static-b'))
+  await b2.start()
+  await waitUntil(() => b2.assignedCount() === 2, { timeoutMs: 30_000, message: 'b back with 2' })
+  assert.deepEqual(partitionsOf(b2), before)
+  assert.deepEqual(partitionsOf(a), aBefore)
+  await a.stop()
+  await b2.stop()
+})
