@@ -121,11 +121,17 @@ export class KafkaCluster {
   /**
    * A new connection to broker `nodeId` that belongs to the caller alone: no pool hands it out
    * and nothing else closes it (a share session's locks live exactly as long as the connection
-   * that opened it). The caller closes it; `close()` closes any left open.
+   * that opened it). The caller closes it; `close()` closes any left open. `requestTimeoutMs`
+   * replaces the client's for this connection (a JoinGroup may wait out a whole rebalance).
    */
-  async dedicatedConnection(nodeId: number): Promise<Connection> {
+  async dedicatedConnection(nodeId: number, requestTimeoutMs?: number): Promise<Connection> {
     const broker = this.brokerAddress(nodeId)
-    const connection = new Connection(this.clientId, this.#connectionOptions)
+    const connection = new Connection(
+      this.clientId,
+      requestTimeoutMs === undefined
+        ? this.#connectionOptions
+        : { ...this.#connectionOptions, requestTimeout: requestTimeoutMs },
+    )
     this.#dedicated.add(connection)
     connection.once('close', () => this.#dedicated.delete(connection))
     try {

@@ -224,7 +224,7 @@ export class FakeCluster {
     return narrow<Connection>(new FakeConnection(this, nodeId, pool))
   }
 
-  async dedicatedConnection(nodeId: number): Promise<Connection> {
+  async dedicatedConnection(nodeId: number, _requestTimeoutMs?: number): Promise<Connection> {
     this.brokerAddress(nodeId)
     this.#connect(nodeId, 'dedicated')
     return narrow<Connection>(new FakeConnection(this, nodeId, 'dedicated'))

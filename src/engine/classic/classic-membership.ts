@@ -32,6 +32,8 @@ export interface ClassicMembershipOptions {
 }
 
 const LEAVE_TIMEOUT_MS = 3000
+/** A JoinGroup may be held for the whole rebalance timeout; its connection waits this much longer. */
+const JOIN_TIMEOUT_MARGIN_MS = 5000
 const FENCED = errorsFlagged('classic', 'fenced')
 const FATAL = errorsFlagged('classic', 'fatal')
 const REBALANCE = errorsFlagged('classic', 'rebalance')
@@ -63,6 +65,15 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
   /** Bumped when the partitions are lost: a reconciliation that started before must not keep what it assigned. */
   #losses = 0
   #closing = false
+  /**
+   * JoinGroup and SyncGroup go over a connection of their own: the coordinator holds a
+   * JoinGroup until every member rejoined (up to the rebalance timeout), and a broker answers a
+   * connection's requests in order, so commits behind it on the control connection would wait
+   * as long — a revocation's or a shutdown's commit among them.
+   */
+  #joinConnection:
+    | { nodeId: number; connection: Awaited<ReturnType<KafkaCluster['dedicatedConnection']>> }
+    | undefined
 
   constructor(cluster: KafkaCluster, options: ClassicMembershipOptions, reconciler: MembershipReconciler) {
     super()
@@ -138,9 +149,12 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
    * until the session times out (Java's consumer does the same).
    */
   async leave(): Promise<void> {
-    await this.#loop.stop(
+    // A JoinGroup the coordinator holds would keep the loop (and the close) waiting: cut it.
+    const halted = this.#loop.stop(
       new EngineError('ENGINE_CLOSED', `group "${this.#options.groupId}": closed before joining`),
     )
+    this.#dropJoinConnection()
+    await halted
     const coordinator = this.#loop.coordinatorNodeId
     if (this.#options.groupInstanceId || !this.#memberId || coordinator === undefined) return
     let timer: NodeJS.Timeout | undefined
@@ -187,7 +201,7 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
       for (const tp of all) this.#owned.delete(partitionKey(tp.topic, tp.partition))
     }
     const o = this.#options
-    const connection = await this.#cluster.connectionTo(coordinator)
+    const connection = await this.#joinConnectionTo(coordinator)
     const owned = new Map<string, number[]>()
     for (const tp of this.#owned.values()) owned.set(tp.topic, [...(owned.get(tp.topic) ?? []), tp.partition])
     const join = await joinGroup(
@@ -258,8 +272,31 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
     )
   }
 
+  async #joinConnectionTo(nodeId: number) {
+    if (this.#joinConnection?.nodeId !== nodeId) {
+      this.#dropJoinConnection()
+      const timeoutMs = Math.max(
+        this.#cluster.requestTimeoutMs,
+        this.#options.rebalanceTimeoutMs + JOIN_TIMEOUT_MARGIN_MS,
+      )
+      this.#joinConnection = {
+        nodeId,
+        connection: await this.#cluster.dedicatedConnection(nodeId, timeoutMs),
+      }
+    }
+    return this.#joinConnection.connection
+  }
+
+  #dropJoinConnection(): void {
+    const current = this.#joinConnection
+    this.#joinConnection = undefined
+    void current?.connection.close().catch(() => {})
+  }
+
   async #failed(error: unknown, name: string | undefined): Promise<HeartbeatOutcome> {
     this.emit('heartbeat_error', { error: error as Error, errorName: name })
+    // A failed request may have left the join connection unusable (timed out, reset): a new one next time.
+    if (!name) this.#dropJoinConnection()
     if (error instanceof ClassicProtocolError || (name && FATAL.has(name))) {
       const denied = memberAuthorizationMessage(
         name,

@@ -3,9 +3,13 @@
 // option; a member consumes, commits with its generation, and the next member resumes from the
 // commits without repeating a record; members joining and leaving under load rebalance
 // incrementally (cooperative-sticky) with nothing lost and nothing handled twice; a static member
-// that restarts within its session gets its partitions back without the others moving.
+// that restarts within its session gets its partitions back without the others moving. And the
+// at-least-once suites written for KIP-848 pass unchanged on 3.9.1 ('auto' picks classic there):
+// SIGKILL mid-run and restart, graceful shutdown with 0 repeats, churn with joins, graceful leaves
+// and SIGKILLs, rebalances under load, offset maps restored by the next owner.
 // One private 3.9.1 broker for the file.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { after, before, test } from 'node:test'
 import { EngineError } from '../../../src/engine/errors.ts'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
@@ -195,4 +199,38 @@ test('a static member restarted within its session gets its partitions back; the
   assert.deepEqual(partitionsOf(a), aBefore)
   await a.stop()
   await b2.stop()
+})
+
+/** The at-least-once suites, run as they are (a child test run) against the 3.9.1 broker. */
+const AT_LEAST_ONCE_SUITES = [
+  'test/integration/processing/delivery.test.ts',
+  'test/integration/processing/chaos.test.ts',
+  'test/integration/engine/rebalance.test.ts',
+  'test/integration/processing/restored-maps.test.ts',
+]
+
+test('the at-least-once suites pass unchanged on 3.9.1 (classic protocol)', async (t) => {
+  const child = spawn(
+    process.execPath,
+    ['--test', '--test-global-setup=test/global-setup.ts', '--test-timeout=300000', ...AT_LEAST_ONCE_SUITES],
+    {
+      env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: broker!.state.bootstrap },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => {
+    output += c.toString()
+  })
+  child.stderr.on('data', (c: Buffer) => {
+    output += c.toString()
+  })
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+  const results = output.split('\n').filter((l) => /^[✔✖] |^ℹ (pass|fail) /.test(l))
+  for (const line of results) t.diagnostic(line)
+  assert.equal(code, 0, `the suites failed on 3.9.1:\n${output.slice(-6000)}`)
+  assert.ok(
+    results.some((l) => l.startsWith('✔ crash (SIGKILL) and restart')),
+    'the SIGKILL suite ran',
+  )
 })
