@@ -3,19 +3,23 @@
 // option; a member consumes, commits with its generation, and the next member resumes from the
 // commits without repeating a record; members joining and leaving under load rebalance
 // incrementally (cooperative-sticky) with nothing lost and nothing handled twice; a static member
-// that restarts within its session gets its partitions back without the others moving. And the
+// that restarts within its session gets its partitions back without the others moving; a group
+// mixing multilane and librdkafka (Python confluent-kafka) members, cooperative-sticky, hands
+// partitions back and forth with either as the leader, nothing lost or repeated. And the
 // at-least-once suites written for KIP-848 pass unchanged on 3.9.1 ('auto' picks classic there):
 // SIGKILL mid-run and restart, graceful shutdown with 0 repeats, churn with joins, graceful leaves
 // and SIGKILLs, rebalances under load, offset maps restored by the next owner.
 // One private 3.9.1 broker for the file.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { EngineError } from '../../../src/engine/errors.ts'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
 import { deliverySummary, TestMember } from '../../support/engine-member.ts'
 import { createTopic, endOffsets, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { type PrivateBroker, startPrivateBroker } from '../../support/private-broker.ts'
+import { pythonWithConfluentKafka } from '../../support/python.ts'
 
 let broker: PrivateBroker | undefined
 const previousBootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS
@@ -201,6 +205,99 @@ test('a static member restarted within its session gets its partitions back; the
   await b2.stop()
 })
 
+/** A Python confluent-kafka member (test/fixtures/classic-member.py) and what it reported. */
+function pythonMember(python: string, groupId: string, topic: string) {
+  const child: ChildProcess = spawn(
+    python,
+    [join(import.meta.dirname, '../../fixtures/classic-member.py'), broker!.state.bootstrap, groupId, topic],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  const owned = new Set<number>()
+  const consumed: string[] = []
+  const log: string[] = []
+  let buffer = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString()
+    const lines = buffer.split('\n')
+    buffer = lines.pop() ?? ''
+    for (const line of lines) {
+      const [kind, rest = ''] = [line.slice(0, 1), line.slice(2)]
+      if (kind !== 'M') log.push(line)
+      const partitions = rest ? rest.split(',').map(Number) : []
+      if (kind === 'A') for (const p of partitions) owned.add(p)
+      else if (kind === 'R' || kind === 'L') for (const p of partitions) owned.delete(p)
+      else if (kind === 'M') consumed.push(rest)
+    }
+  })
+  let stderr = ''
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString()
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return { child, owned, consumed, log, exited, stderr: () => stderr }
+}
+
+test('a mixed group with a Python confluent-kafka member (cooperative-sticky): either leads, nothing lost or repeated', async (t) => {
+  const python = pythonWithConfluentKafka()
+  const topic = await createTopic('classic-mixed', 6)
+  const groupId = uniqueName('classic-mixed')
+  let produced = 0
+  const produce = async (n: number) => {
+    const base = produced
+    await produceRecords(topic, n, { partitions: 6, record: (i) => byPartition(base + i, 6) })
+    produced += n
+  }
+  await produce(1200)
+  const options = { groupId, topics: [topic], groupProtocol: 'classic' as const }
+  // multilane first: it leads and assigns to the librdkafka member.
+  const a = new TestMember(options)
+  await a.start()
+  await waitUntil(() => a.assignedCount() === 6, { timeoutMs: 30_000, message: 'multilane owns 6' })
+  const py = pythonMember(python, groupId, topic)
+  try {
+    await waitUntil(() => py.owned.size === 3 && a.assignedCount() === 3, {
+      timeoutMs: 60_000,
+      message: 'multilane and Python own 3 each',
+    })
+    await produce(600)
+    // multilane leaves: Python owns all and leads; a new multilane member gets its share from it.
+    await a.stop()
+    await waitUntil(() => py.owned.size === 6, { timeoutMs: 60_000, message: 'Python owns 6' })
+    const b = new TestMember(options)
+    await b.start()
+    await waitUntil(() => py.owned.size === 3 && b.assignedCount() === 3, {
+      timeoutMs: 60_000,
+      message: 'Python (leader) gave multilane 3',
+    })
+    const mine = new Set(b.consumer.assignment().map((p) => p.partition))
+    assert.ok(
+      [...py.owned].every((p) => !mine.has(p)),
+      'no partition owned by both',
+    )
+    await produce(600)
+    py.child.kill('SIGTERM')
+    assert.equal(await py.exited, 0, `the Python member closed cleanly: ${py.stderr()}`)
+    await waitUntil(() => b.assignedCount() === 6, { timeoutMs: 60_000, message: 'multilane owns 6 again' })
+    await produce(300)
+    const seen = () =>
+      new Set([...a.processed, ...b.processed].map((r) => `${r.partition}:${r.offset}`).concat(py.consumed))
+    await waitUntil(() => seen().size === produced, {
+      timeoutMs: 60_000,
+      message: `all ${produced} consumed`,
+    })
+    await b.stop()
+    const all = [...a.processed, ...b.processed].map((r) => `${r.partition}:${r.offset}`).concat(py.consumed)
+    t.diagnostic(
+      `multilane ${a.processed.length + b.processed.length}, Python ${py.consumed.length}; Python events: ${py.log.join(' | ')}`,
+    )
+    assert.ok(py.consumed.length > 0, 'the Python member consumed')
+    assert.equal(new Set(all).size, produced, 'every record consumed')
+    assert.equal(all.length, produced, 'no record consumed twice')
+  } finally {
+    if (py.child.exitCode === null) py.child.kill('SIGKILL')
+  }
+})
+
 /** The at-least-once suites, run as they are (a child test run) against the 3.9.1 broker. */
 const AT_LEAST_ONCE_SUITES = [
   'test/integration/processing/delivery.test.ts',
@@ -210,11 +307,13 @@ const AT_LEAST_ONCE_SUITES = [
 ]
 
 test('the at-least-once suites pass unchanged on 3.9.1 (classic protocol)', async (t) => {
+  // NODE_TEST_CONTEXT would make the child report to this run instead of running its own.
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env
   const child = spawn(
     process.execPath,
     ['--test', '--test-global-setup=test/global-setup.ts', '--test-timeout=300000', ...AT_LEAST_ONCE_SUITES],
     {
-      env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: broker!.state.bootstrap },
+      env: { ...env, KAFKA_BOOTSTRAP_SERVERS: broker!.state.bootstrap },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
