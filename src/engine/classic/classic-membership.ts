@@ -29,6 +29,11 @@ export interface ClassicMembershipOptions {
   heartbeatIntervalMs: number
   /** Assignors in order of preference (their names are the JoinGroup protocols). */
   assignors: readonly ClassicAssignor[]
+  /**
+   * How often the leader compares the partition counts it assigned with the metadata, and
+   * rejoins when a topic grew (default 10 s): nobody would read the new partitions otherwise.
+   */
+  metadataCheckIntervalMs?: number
 }
 
 const LEAVE_TIMEOUT_MS = 3000
@@ -65,6 +70,9 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
   /** Bumped when the partitions are lost: a reconciliation that started before must not keep what it assigned. */
   #losses = 0
   #closing = false
+  /** The partition counts this member assigned with, while it leads the group. */
+  #assignedCounts: Map<string, number> | undefined
+  #countsCheckedAt = 0
   /**
    * JoinGroup and SyncGroup go over a connection of their own: the coordinator holds a
    * JoinGroup until every member rejoined (up to the rebalance timeout), and a broker answers a
@@ -186,7 +194,26 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
       this.groupInstanceId,
     )
     this.emit('heartbeat', { memberId: this.#memberId, memberEpoch: this.#generationId })
+    if (await this.#partitionsChanged()) {
+      this.#needsJoin = true
+      return 0
+    }
     return this.#options.heartbeatIntervalMs
+  }
+
+  /** The leader's check that the topics it assigned still have as many partitions (Java's leader does it too). */
+  async #partitionsChanged(): Promise<boolean> {
+    const counts = this.#assignedCounts
+    const every = this.#options.metadataCheckIntervalMs ?? 10_000
+    if (!counts || Date.now() - this.#countsCheckedAt < every) return false
+    this.#countsCheckedAt = Date.now()
+    try {
+      const metadata = await this.#cluster.refreshMetadata([...counts.keys()])
+      return [...counts].some(([topic, n]) => (metadata.get(topic)?.partitions.length ?? n) !== n)
+    } catch {
+      // Metadata unavailable: the next check tries again.
+      return false
+    }
   }
 
   /** JoinGroup, the leader's assignment, SyncGroup; then reconciles what SyncGroup gave. */
@@ -224,6 +251,7 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
         this.#memberId = memberId
       },
     )
+    this.#assignedCounts = undefined
     const assignments =
       join.leader === this.#memberId && !join.skipAssignment ? await this.#leaderAssign(join) : []
     const sync = await syncGroup(
@@ -260,6 +288,8 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
     const metadata = await this.#cluster.refreshMetadata([...topics])
     const counts = new Map<string, number>()
     for (const [name, meta] of metadata) counts.set(name, meta.partitions.length)
+    this.#assignedCounts = counts
+    this.#countsCheckedAt = Date.now()
     return leaderAssignment(
       join.members.map((m) => ({
         memberId: m.memberId,

@@ -131,6 +131,31 @@ describe('ClassicMembership', () => {
     assert.equal(fake.requestsOf('LeaveGroup').length, 1, 'a dynamic member leaves')
   })
 
+  it('the leader rejoins when a topic it assigned gets more partitions, so the new ones are read', async () => {
+    const fake = new FakeCluster().topic('t', [1, 1])
+    const own = encodeSubscription({
+      topics: ['t'],
+      userData: null,
+      ownedPartitions: [],
+      generationId: -1,
+      rackId: null,
+    })
+    const members = [{ memberId: 'm-1', groupInstanceId: null, metadata: own }]
+    fake
+      .script('JoinGroup', joined(1, 'm-1', 'm-1', members), joined(2, 'm-1', 'm-1', members))
+      .script('SyncGroup', synced([0, 1]), synced([0, 1, 2]))
+      .otherwise('Heartbeat', beatOk)
+    const r = recorder()
+    const m = membership(fake, r.reconciler, { metadataCheckIntervalMs: 20 })
+    await m.start()
+    await until(() => fake.requestsOf('Heartbeat').length >= 3, 'heartbeats at two partitions')
+    assert.equal(fake.requestsOf('JoinGroup').length, 1, 'no rejoin while nothing changed')
+    fake.topic('t', [1, 1, 1])
+    await until(() => m.owned().length === 3, 'the third partition assigned')
+    assert.equal(fake.requestsOf('JoinGroup').length, 2)
+    await m.leave()
+  })
+
   it('cooperative: revokes only what the new assignment leaves out, then rejoins at once', async () => {
     const fake = new FakeCluster().topic('t', [1, 1, 1, 1])
     fake
