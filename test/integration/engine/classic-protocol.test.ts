@@ -167,6 +167,36 @@ test('three classic members join one by one, two leave, under load: all delivere
   assert.equal(overlaps, 0, 'no partition handled by two members at once')
 })
 
+test("eager assignors (assignors: ['range']): members revoke everything before each rejoin, nothing lost or repeated", async () => {
+  const topic = await createTopic('classic-eager', 4)
+  const groupId = uniqueName('classic-eager')
+  await produceRecords(topic, 2000, { partitions: 4, record: (i) => byPartition(i, 4) })
+  const options = {
+    groupId,
+    topics: [topic],
+    groupProtocol: 'classic' as const,
+    assignors: ['range' as const],
+  }
+  const a = new TestMember(options)
+  const revokedA: number[] = []
+  a.consumer.on('partitions_revoked', (e) => revokedA.push(e.partitions.length))
+  await a.start()
+  await waitUntil(() => a.assignedCount() === 4, { timeoutMs: 30_000, message: 'a owns 4' })
+  const b = new TestMember(options)
+  await b.start()
+  await waitUntil(() => a.assignedCount() === 2 && b.assignedCount() === 2, {
+    timeoutMs: 60_000,
+    message: '2/2',
+  })
+  assert.equal(revokedA[0], 4, 'eager: a gave up all 4 before rejoining')
+  await produceRecords(topic, 400, { partitions: 4, record: (i) => byPartition(2000 + i, 4) })
+  const all = () => [...a.processed, ...b.processed]
+  await waitUntil(() => deliverySummary(all()).distinct === 2400, { timeoutMs: 60_000, message: 'all 2400' })
+  await a.stop()
+  await b.stop()
+  assert.equal(deliverySummary(all()).duplicates, 0)
+})
+
 test('a static member restarted within its session gets its partitions back; the other member keeps its own', async () => {
   const topic = await createTopic('classic-static', 4)
   const groupId = uniqueName('classic-static')
