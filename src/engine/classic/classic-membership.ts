@@ -324,6 +324,13 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
   }
 
   async #failed(error: unknown, name: string | undefined): Promise<HeartbeatOutcome> {
+    if (name && REBALANCE.has(name)) {
+      // Not a failure: the coordinator asks every member to rejoin (reported as nothing, since
+      // warnings become error events). KIP-429: keep consuming what is owned; the next beat
+      // rejoins (an eager member revokes first).
+      this.#needsJoin = true
+      return { action: 'rejoin' }
+    }
     this.emit('heartbeat_error', { error: error as Error, errorName: name })
     // A failed request may have left the join connection unusable (timed out, reset): a new one next time.
     if (!name) this.#dropJoinConnection()
@@ -351,11 +358,6 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
       this.#loop.fail(fatal)
       this.emit('fatal', fatal)
       return { action: 'fatal', error: fatal }
-    }
-    if (name && REBALANCE.has(name)) {
-      // KIP-429: keep consuming what is owned; the next beat rejoins (an eager member revokes first).
-      this.#needsJoin = true
-      return { action: 'rejoin' }
     }
     if (name && FENCED.has(name)) {
       // Our partitions may belong to others already: drop them without committing, join again.

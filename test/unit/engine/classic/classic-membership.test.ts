@@ -164,12 +164,15 @@ describe('ClassicMembership', () => {
       .otherwise('Heartbeat', beatOk)
     const r = recorder()
     const m = membership(fake, r.reconciler)
+    const warnings: Array<string | undefined> = []
+    m.on('heartbeat_error', (e) => warnings.push(e.errorName))
     await m.start()
     await until(() => m.owned().length === 4, 'first assignment')
     // A second member joined: the group rebalances, this member keeps consuming meanwhile.
     fake.script('Heartbeat', error('REBALANCE_IN_PROGRESS'))
     fake.script('SyncGroup', synced([0, 1]), synced([0, 1]))
     await until(() => fake.requestsOf('JoinGroup').length === 3, 'the follow-up join after revoking')
+    assert.deepEqual(warnings, [], 'a rebalance is the protocol at work, not a heartbeat failure')
     await until(() => m.memberEpoch === 3, 'generation 3')
     assert.deepEqual(r.calls, [
       { op: 'assign', partitions: [0, 1, 2, 3] },
