@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   CONSUMER_PROTOCOL_MALFORMED:
     'A classic-protocol subscription or assignment (JoinGroup/SyncGroup metadata) is truncated or out of range.',
   UNKNOWN_ASSIGNOR: 'The classic group chose an assignment strategy multilane does not implement.',
+  GROUP_PROTOCOL_UNAVAILABLE:
+    "groupProtocol 'consumer' (KIP-848) on a broker without it (Kafka < 4.0, or group.version 0): the start fails naming the broker's feature level and the option.",
   INVALID_OPTION:
     'An engine option is invalid (GroupConsumer, ShareConsumer), or command-line options that do not fit together (run --http-port with --processes past port 65535).',
   // Processing

@@ -34,7 +34,21 @@ export interface ConsumerGroupSettings {
   rebalanceTimeoutMs: number
   /** How long a revocation may drain in-flight records before they are abandoned. */
   revokeTimeoutMs: number
+  /** This group's protocol; undefined: the app's `groupProtocol`. */
+  groupProtocol?: GroupProtocolSetting
+  /** Classic protocol: how long the coordinator keeps a silent member. */
+  sessionTimeoutMs: number
+  /** Classic protocol: time between heartbeats. */
+  heartbeatIntervalMs: number
+  /** Classic protocol: the assignors offered, by preference. */
+  assignors: ClassicAssignorSetting[]
 }
+
+/** `groupProtocol`: KIP-848 (`consumer`), `classic`, or `auto` (KIP-848 where the cluster offers it). */
+export type GroupProtocolSetting = 'auto' | 'consumer' | 'classic'
+
+/** The classic assignors, by their Java / librdkafka names. */
+export type ClassicAssignorSetting = 'cooperative-sticky' | 'range' | 'roundrobin'
 
 export interface ConsumerGroupDefinition {
   name: string
@@ -46,6 +60,8 @@ export interface ConsumerGroupDefinition {
 
 export interface AppSettings {
   kafka: KafkaConnectionOptions
+  /** The consumer groups' protocol unless a group sets its own (docs/classic-protocol.md). */
+  groupProtocol: GroupProtocolSetting
   /** How long a graceful shutdown waits for in-flight records. */
   shutdownTimeoutMs: number
   /** Interval of `statistics.emitted` events (0 disables them). */

@@ -45,7 +45,10 @@ export function membersOf(
   worker?: number,
 ): MemberPlan[] {
   const segments = group.parallelSegments
-  const membership = workerMembership(group.settings, worker)
+  const membership = workerMembership(
+    { ...group.settings, groupProtocol: group.settings.groupProtocol ?? settings.groupProtocol },
+    worker,
+  )
   const base = {
     label: group.name,
     topics: group.topics,

@@ -11,12 +11,16 @@ export interface CommitterEvents {
   commit_failed: [{ offsets: OffsetToCommit[]; error: EngineError }]
 }
 
-/** Partition errors a retry can fix. */
-const RETRIABLE = errorsFlagged('consumer', 'retriable')
+/** Partition errors a retry can fix, per protocol. */
+const RETRIABLE = {
+  consumer: errorsFlagged('consumer', 'retriable'),
+  classic: errorsFlagged('classic', 'retriable'),
+} as const
 
 /** What the committer needs of the group membership. */
 export interface CommitMember {
   readonly memberId: string
+  /** KIP-848: the member epoch; classic: the generation id (OffsetCommit sends either in one field). */
   readonly memberEpoch: number
   readonly groupInstanceId: string | null
   readonly coordinatorNodeId: number | undefined
@@ -43,10 +47,16 @@ export interface CommitterOptions {
   /** How long retriable errors are retried. */
   requestTimeoutMs: number
   send: SendCommit
+  /**
+   * The group protocol, which decides what a retry fixes (default `consumer`). Classic:
+   * REBALANCE_IN_PROGRESS is retried; ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID fail the commit
+   * (the member lost its partitions; their records are redelivered).
+   */
+  protocol?: 'consumer' | 'classic' | (() => 'consumer' | 'classic')
 }
 
 /**
- * OffsetCommit v9 with the member epoch and a metadata string per partition. Commits are
+ * OffsetCommit v9 with the member epoch (classic: the generation id) and a metadata string per partition. Commits are
  * sent one at a time in call order, so an older commit can never land after a newer one;
  * retriable errors are retried until `requestTimeoutMs` has passed.
  */
@@ -86,7 +96,9 @@ export class Committer extends EventEmitter<CommitterEvents> {
         return
       }
       const remaining = deadline - Date.now()
-      if (!RETRIABLE.has(errorName) || remaining <= 0) {
+      const p = this.#options.protocol
+      const protocol = typeof p === 'function' ? p() : (p ?? 'consumer')
+      if (!RETRIABLE[protocol].has(errorName) || remaining <= 0) {
         const error = new EngineError(
           'COMMIT_FAILED',
           `commit for group "${groupId}" failed: ${errorName}` +

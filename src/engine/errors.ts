@@ -11,6 +11,7 @@ export type EngineErrorCode =
   | 'OFFSET_RESET_FAILED'
   | 'OFFSET_OUT_OF_SAFE_RANGE'
   | 'INVALID_OPTION'
+  | 'GROUP_PROTOCOL_UNAVAILABLE'
 
 /** An engine failure; `code` says which, `cause` carries the underlying Kafka error when any. */
 export class EngineError extends MultilaneError<EngineErrorCode> {}

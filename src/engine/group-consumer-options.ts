@@ -1,6 +1,7 @@
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import { EngineError } from './errors.ts'
 import type { BufferLimits, FetchOptions } from './fetch-options.ts'
+import type { GroupProtocol } from './membership.ts'
 import type { AutoOffsetReset, IsolationLevel } from './offset-resolver.ts'
 import type {
   AssignedPartition,
@@ -29,8 +30,23 @@ export interface GroupConsumerOptions extends KafkaConnectionOptions {
   rebalanceTimeoutMs?: number
   /** How long a revocation waits for the `onRevoked` hook before abandoning it (default 30 s). */
   revokeTimeoutMs?: number
-  /** Server-side assignor, `uniform` (broker default) or `range`. */
+  /** Server-side assignor, `uniform` (broker default) or `range` (KIP-848 protocol only). */
   serverAssignor?: string
+  /**
+   * The group protocol: `consumer` (KIP-848, Kafka ≥ 4.0 with group.version ≥ 1), `classic`
+   * (JoinGroup/SyncGroup, any Kafka ≥ 3.9), or `auto` (default): `consumer` where the cluster's
+   * finalized `group.version` feature is ≥ 1, else `classic`.
+   */
+  groupProtocol?: GroupProtocolOption
+  /** Classic protocol: how long the coordinator keeps a silent member (default 45 s). */
+  sessionTimeoutMs?: number
+  /** Classic protocol: time between heartbeats (default 3 s). */
+  heartbeatIntervalMs?: number
+  /**
+   * Classic protocol: the assignors offered, by preference (default `['cooperative-sticky']`).
+   * Cooperative (incremental) rebalancing when every one offered is cooperative, eager otherwise.
+   */
+  assignors?: readonly ClassicAssignorName[]
   /** How often subscribed topics that do not exist are looked for again (default 10 s). */
   missingTopicCheckMs?: number
   fetch?: Partial<FetchOptions>
@@ -38,7 +54,15 @@ export interface GroupConsumerOptions extends KafkaConnectionOptions {
   hooks?: AssignmentHooks
 }
 
+/** `groupProtocol`'s values. */
+export type GroupProtocolOption = 'auto' | GroupProtocol
+
+/** The classic assignors multilane implements, by their (Java / librdkafka) protocol names. */
+export type ClassicAssignorName = 'cooperative-sticky' | 'range' | 'roundrobin'
+
 export interface GroupConsumerEvents {
+  /** Emitted once at start: the protocol the member speaks, what was asked for, and why. */
+  group_protocol: [{ protocol: GroupProtocol; requested: GroupProtocolOption; reason: string }]
   partitions_assigned: [{ partitions: AssignedPartition[] }]
   partitions_revoked: [{ partitions: TopicPartition[]; reason: RevokeReason; timedOut: boolean }]
   committed: [{ offsets: OffsetToCommit[]; durationMs: number }]

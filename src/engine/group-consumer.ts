@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events'
-import { CONSUMER_GROUP_PINNED_VERSIONS } from '../kafka/api-versions.ts'
+import { CLASSIC_GROUP_PINNED_VERSIONS, CONSUMER_GROUP_PINNED_VERSIONS } from '../kafka/api-versions.ts'
 import { isNetworkError, KafkaCluster } from '../kafka/cluster.ts'
 import { resolveConnection } from '../kafka/connection-options.ts'
-import { Committer, offsetCommitSender } from './committer.ts'
+import { type CommitMember, Committer, offsetCommitSender } from './committer.ts'
 import { EngineError } from './errors.ts'
 import {
   DEFAULT_BUFFER_LIMITS,
@@ -12,7 +12,9 @@ import {
   type PositionReset,
 } from './fetcher.ts'
 import { type GroupConsumerEvents, type GroupConsumerOptions, positive } from './group-consumer-options.ts'
-import { GroupMembership } from './group-membership.ts'
+import { chooseGroupProtocol } from './group-protocol.ts'
+import type { ConsumerMembership, GroupProtocol } from './membership.ts'
+import { createMembership, type MembershipSettings, membershipSettings } from './membership-factory.ts'
 import { fetchCommittedOffsets, listOffsetsWhereKnown } from './offset-resolver.ts'
 import type {
   AssignedPartition,
@@ -42,8 +44,10 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
   readonly #options: GroupConsumerOptions
   readonly #cluster: KafkaCluster
   readonly #fetcher: Fetcher
-  readonly #membership: GroupMembership
+  /** Created at start, once the protocol is chosen. */
+  #membership: ConsumerMembership | undefined
   readonly #committer: Committer
+  readonly #timeouts: MembershipSettings
   readonly #hooks: AssignmentHooks
   readonly #revokeTimeoutMs: number
   readonly #missingTopicCheckMs: number
@@ -78,43 +82,54 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
       isolationLevel: options.isolationLevel ?? 'read_uncommitted',
       autoOffsetReset: options.autoOffsetReset ?? 'earliest',
     })
-    this.#membership = new GroupMembership(
-      this.#cluster,
-      {
-        groupId: options.groupId,
-        topics: options.topics,
-        topicPattern: options.topicPattern,
-        groupInstanceId: options.groupInstanceId,
-        rackId: options.rackId,
-        rebalanceTimeoutMs: positive('rebalanceTimeoutMs', options.rebalanceTimeoutMs, 60_000),
-        serverAssignor: options.serverAssignor,
+    this.#timeouts = membershipSettings(options)
+    // The committer reads the membership of the moment (created at start).
+    const current = () => this.#membership
+    const member: CommitMember = {
+      get memberId() {
+        return current()?.memberId ?? ''
       },
-      { assign: (p) => this.#assign(p), revoke: (p, lost) => this.#revoke(p, lost ? 'lost' : 'revoked') },
-    )
+      get memberEpoch() {
+        return current()?.memberEpoch ?? -1
+      },
+      get groupInstanceId() {
+        return options.groupInstanceId ?? null
+      },
+      get coordinatorNodeId() {
+        return current()?.coordinatorNodeId
+      },
+      nextHeartbeat: (timeoutMs) => this.#membership?.nextHeartbeat(timeoutMs) ?? Promise.resolve(),
+    }
     this.#committer = new Committer({
       groupId: options.groupId,
-      member: this.#membership,
+      member,
       owns: (p) => this.#owns(p),
       requestTimeoutMs: this.#cluster.requestTimeoutMs,
       send: offsetCommitSender(this.#cluster, options.groupId),
+      protocol: () => this.#membership?.protocol ?? 'consumer',
     })
     this.#fetcher.on('position_reset', (e) => this.#positionReset(e))
     this.#fetcher.on('fetch_error', (e) => this.emit('warning', { source: 'fetch', error: e.error }))
-    this.#membership.on('heartbeat_error', (e) =>
-      this.emit('warning', { source: 'heartbeat', error: e.error }),
-    )
-    this.#membership.on('fatal', (e) => this.#fail(e))
     this.#committer.on('committed', (e) => this.emit('committed', e))
     this.#committer.on('commit_failed', (e) => this.emit('commit_failed', e))
   }
 
-  /** The member id (client-generated, stable for this consumer's life). */
+  /**
+   * The member id: KIP-848, client-generated and stable for this consumer's life; classic, the
+   * coordinator's ('' before the first join).
+   */
   get memberId(): string {
-    return this.#membership.memberId
+    return this.#membership?.memberId ?? ''
   }
 
+  /** The member epoch (KIP-848) or the generation id (classic); -1 before start. */
   get memberEpoch(): number {
-    return this.#membership.memberEpoch
+    return this.#membership?.memberEpoch ?? -1
+  }
+
+  /** The protocol the member speaks (undefined until start chose it). */
+  get groupProtocol(): GroupProtocol | undefined {
+    return this.#membership?.protocol
   }
 
   /** True once the consumer is closing or closed (after `close()` or a fatal error). */
@@ -136,17 +151,37 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     // A broker the metadata still names but that cannot be reached (killed: the controller lists
     // it until the broker session timeout) must not fail the start: its partitions are fetched
     // once their leadership moves, and its versions are asked when it answers again.
+    const requested = this.#options.groupProtocol ?? 'auto'
+    const { protocol, reason } = await chooseGroupProtocol(this.#cluster, this.groupId, requested)
+    if (protocol === 'classic' && this.#options.topicPattern) {
+      throw new EngineError(
+        'GROUP_PROTOCOL_UNAVAILABLE',
+        `group "${this.groupId}": topicPattern needs the KIP-848 consumer protocol, which this cluster does not offer (${reason}); subscribe to topic names instead`,
+      )
+    }
+    const pinned = protocol === 'classic' ? CLASSIC_GROUP_PINNED_VERSIONS : CONSUMER_GROUP_PINNED_VERSIONS
     const checks = await Promise.allSettled(
-      this.#cluster
-        .knownBrokers()
-        .map((nodeId) => this.#cluster.requireVersions(nodeId, CONSUMER_GROUP_PINNED_VERSIONS)),
+      this.#cluster.knownBrokers().map((nodeId) => this.#cluster.requireVersions(nodeId, pinned)),
     )
     for (const check of checks) {
       if (check.status === 'fulfilled') continue
       if (!isNetworkError(check.reason)) throw check.reason
       this.emit('warning', { source: 'metadata', error: check.reason as Error })
     }
-    await this.#membership.start()
+    const membership = this.#createMembership(protocol)
+    this.#membership = membership
+    this.emit('group_protocol', { protocol, requested, reason })
+    await membership.start()
+  }
+
+  #createMembership(protocol: GroupProtocol): ConsumerMembership {
+    const membership = createMembership(protocol, this.#cluster, this.#options, this.#timeouts, {
+      assign: (p) => this.#assign(p),
+      revoke: (p, lost) => this.#revoke(p, lost ? 'lost' : 'revoked'),
+    })
+    membership.on('heartbeat_error', (e) => this.emit('warning', { source: 'heartbeat', error: e.error }))
+    membership.on('fatal', (e) => this.#fail(e))
+    return membership
   }
 
   /**
@@ -243,12 +278,13 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     clearTimeout(this.#positionTimer)
     clearTimeout(this.#topicTimer)
     this.#fetcher.interrupt()
-    if (wasRunning) {
-      this.#membership.stopReconciling()
-      await this.#membership.settled()
-      const owned = this.#membership.owned()
+    const membership = this.#membership
+    if (wasRunning && membership) {
+      membership.stopReconciling()
+      await membership.settled()
+      const owned = membership.owned()
       if (owned.length > 0) await this.#revoke(owned, this.#fatal ? 'lost' : 'closing')
-      await this.#membership.leave()
+      await membership.leave()
     }
     await this.#fetcher.close()
     await this.#cluster.close()
@@ -280,7 +316,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
 
   async #assign(partitions: TopicPartition[]): Promise<void> {
     if (this.#state !== 'running') return
-    const coordinator = this.#membership.coordinatorNodeId
+    const coordinator = this.#membership?.coordinatorNodeId
     if (coordinator === undefined) throw new EngineError('ENGINE_NOT_STARTED', 'no coordinator known')
     const committed = await fetchCommittedOffsets(this.#cluster, coordinator, this.groupId, partitions)
     const positioned: AssignedPartition[] = []

@@ -7,6 +7,7 @@ import type { KafkaCluster } from '../kafka/cluster.ts'
 import { errorsFlagged, protocolErrorName } from '../kafka/protocol-errors.ts'
 import { EngineError } from './errors.ts'
 import { HeartbeatLoop, type HeartbeatOutcome } from './heartbeat-loop.ts'
+import type { ConsumerMembership } from './membership.ts'
 import type { TopicPartition } from './types.ts'
 import { partitionKey } from './types.ts'
 
@@ -63,7 +64,8 @@ const JOIN_FATAL = errorsFlagged('consumer', 'joinFatal')
  * Every heartbeat carries the full member state, so a lost or repeated heartbeat never
  * leaves the coordinator with a stale view.
  */
-export class GroupMembership extends EventEmitter<MembershipEvents> {
+export class GroupMembership extends EventEmitter<MembershipEvents> implements ConsumerMembership {
+  readonly protocol = 'consumer' as const
   readonly memberId = randomUUID()
   readonly #cluster: KafkaCluster
   readonly #options: MembershipOptions

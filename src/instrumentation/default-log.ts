@@ -91,6 +91,9 @@ export function attachDefaultLog(events: EventBus, logger: DefaultLogTarget): ()
         ),
     ),
   )
+  on('group.protocol_chosen', (e) =>
+    logger.info(e, `consumer group "${e.consumerGroup}" uses the ${e.protocol} group protocol (${e.reason})`),
+  )
   on('topics.missing', (e) =>
     logger.warn(
       e,

@@ -109,6 +109,17 @@ export interface MultilaneEvents {
     reason: 'base_mismatch' | 'undecodable'
     error?: Error
   }
+  /**
+   * Once per consumer group member at start: the group protocol it speaks (`consumer`: KIP-848,
+   * `classic`: JoinGroup/SyncGroup), what `groupProtocol` asked for, and why (the cluster's
+   * `group.version` feature level for `auto`).
+   */
+  'group.protocol_chosen': {
+    consumerGroup: string
+    protocol: 'consumer' | 'classic'
+    requested: 'auto' | 'consumer' | 'classic'
+    reason: string
+  }
   /** Subscribed topics that do not exist; repeated every 10 s while some are missing. */
   'topics.missing': { consumerGroup: string; topics: string[] }
   /**

@@ -8,6 +8,10 @@ export const API_KEYS = {
   OffsetCommit: 8,
   OffsetFetch: 9,
   FindCoordinator: 10,
+  JoinGroup: 11,
+  Heartbeat: 12,
+  LeaveGroup: 13,
+  SyncGroup: 14,
   ApiVersions: 18,
   DescribeConfigs: 32,
   IncrementalAlterConfigs: 44,
@@ -57,6 +61,23 @@ export const CONSUMER_GROUP_PINNED_VERSIONS = {
   Metadata: [12],
   FindCoordinator: [6],
   ConsumerGroupHeartbeat: [1],
+} as const satisfies Partial<Record<ApiName, readonly number[]>>
+
+/**
+ * What a classic-protocol member needs besides the fetch/offset APIs above (its membership
+ * replaces ConsumerGroupHeartbeat). Apache Kafka 3.9 and 4.x offer them all.
+ */
+export const CLASSIC_GROUP_PINNED_VERSIONS = {
+  Fetch: [17],
+  OffsetCommit: [9],
+  OffsetFetch: [9],
+  ListOffsets: [9],
+  Metadata: [12],
+  FindCoordinator: [6],
+  JoinGroup: [9],
+  SyncGroup: [5],
+  Heartbeat: [4],
+  LeaveGroup: [5],
 } as const satisfies Partial<Record<ApiName, readonly number[]>>
 
 /** Requirements for several APIs at once: name → versions multilane implements. */

@@ -55,6 +55,8 @@ export class KafkaCluster {
   readonly #topicsById = new Map<string, TopicMetadata>()
   /** ApiVersions per node id: asked once, on the first connection to the node. */
   readonly #versions = new Map<number, Promise<BrokerApiVersions>>()
+  /** Finalized feature levels (ApiVersions v3) per node id, learnt with its versions. */
+  readonly #features = new Map<number, ReadonlyMap<string, number>>()
   readonly #connectionOptions: ConnectionOptions
   readonly #dedicated = new Set<Connection>()
   /** For error messages only: never the password. */
@@ -119,11 +121,17 @@ export class KafkaCluster {
   /**
    * A new connection to broker `nodeId` that belongs to the caller alone: no pool hands it out
    * and nothing else closes it (a share session's locks live exactly as long as the connection
-   * that opened it). The caller closes it; `close()` closes any left open.
+   * that opened it). The caller closes it; `close()` closes any left open. `requestTimeoutMs`
+   * replaces the client's for this connection (a JoinGroup may wait out a whole rebalance).
    */
-  async dedicatedConnection(nodeId: number): Promise<Connection> {
+  async dedicatedConnection(nodeId: number, requestTimeoutMs?: number): Promise<Connection> {
     const broker = this.brokerAddress(nodeId)
-    const connection = new Connection(this.clientId, this.#connectionOptions)
+    const connection = new Connection(
+      this.clientId,
+      requestTimeoutMs === undefined
+        ? this.#connectionOptions
+        : { ...this.#connectionOptions, requestTimeout: requestTimeoutMs },
+    )
     this.#dedicated.add(connection)
     connection.once('close', () => this.#dedicated.delete(connection))
     try {
@@ -145,6 +153,10 @@ export class KafkaCluster {
       cached = (async () => {
         const connection = await this.#control.get(this.brokerAddress(nodeId))
         const response = await apiVersionsV3.api.async(connection, 'multilane', '0.1.0')
+        this.#features.set(
+          nodeId,
+          new Map((response.finalizedFeatures ?? []).map((f) => [f.name, f.maxVersionLevel] as const)),
+        )
         return brokerApiVersions(response.apiKeys)
       })()
       this.#versions.set(nodeId, cached)
@@ -153,6 +165,15 @@ export class KafkaCluster {
       })
     }
     return cached
+  }
+
+  /**
+   * The finalized level of feature `name` (e.g. `group.version`) that broker `nodeId` reports in
+   * ApiVersions; 0 when the feature is not finalized (or the broker does not know it).
+   */
+  async featureLevel(nodeId: number, name: string): Promise<number> {
+    await this.apiVersions(nodeId)
+    return this.#features.get(nodeId)?.get(name) ?? 0
   }
 
   /**

@@ -39,6 +39,8 @@ export function responseOf<T>(error: unknown): T | undefined {
  * - `locksGone` (share): a partition error after which the member holds no locks there.
  * - `partitionFatal` (share): a ShareFetch partition error no retry fixes.
  * - `ackFailed` (share): a partition acknowledgement error no resend fixes (failed, not retried).
+ * - `rebalance` (classic): the group is rebalancing: rejoin (JoinGroup) keeping the partitions
+ *   owned (cooperative; an eager member gives them up first).
  */
 export type ErrorFlag =
   | 'coordinatorMoved'
@@ -53,15 +55,20 @@ export type ErrorFlag =
   | 'locksGone'
   | 'partitionFatal'
   | 'ackFailed'
+  | 'rebalance'
 
-/** Consumer groups (KIP-848) or share groups (KIP-932). */
-export type GroupKind = 'consumer' | 'share'
+/**
+ * Consumer groups (KIP-848), share groups (KIP-932), or consumer groups on the classic protocol
+ * (JoinGroup / SyncGroup / Heartbeat, generations instead of member epochs).
+ */
+export type GroupKind = 'consumer' | 'share' | 'classic'
 
-/** One Kafka error: its wire code and its flags per group kind. */
+/** One Kafka error: its wire code and its flags per group kind (`classic`: none when absent). */
 export interface ProtocolErrorRow {
   readonly code: number
   readonly consumer: readonly ErrorFlag[]
   readonly share: readonly ErrorFlag[]
+  readonly classic?: readonly ErrorFlag[]
 }
 
 const COORDINATOR: readonly ErrorFlag[] = ['coordinatorMoved']
@@ -74,18 +81,55 @@ const BUSY: readonly ErrorFlag[] = ['coordinatorBusy']
  * Errors not listed have no flag: each path's default applies (mostly: retry with backoff).
  */
 export const PROTOCOL_ERRORS: Readonly<Record<string, ProtocolErrorRow>> = {
-  NOT_COORDINATOR: { code: 16, consumer: [...COORDINATOR, 'retriable'], share: COORDINATOR },
-  COORDINATOR_NOT_AVAILABLE: { code: 15, consumer: [...COORDINATOR, 'retriable'], share: COORDINATOR },
-  COORDINATOR_LOAD_IN_PROGRESS: { code: 14, consumer: [...BUSY, 'retriable'], share: BUSY },
-  REQUEST_TIMED_OUT: { code: 7, consumer: [...BUSY, 'retriable'], share: BUSY },
-  NETWORK_EXCEPTION: { code: 13, consumer: [...BUSY, 'retriable'], share: BUSY },
+  NOT_COORDINATOR: {
+    code: 16,
+    consumer: [...COORDINATOR, 'retriable'],
+    share: COORDINATOR,
+    classic: [...COORDINATOR, 'retriable'],
+  },
+  COORDINATOR_NOT_AVAILABLE: {
+    code: 15,
+    consumer: [...COORDINATOR, 'retriable'],
+    share: COORDINATOR,
+    classic: [...COORDINATOR, 'retriable'],
+  },
+  COORDINATOR_LOAD_IN_PROGRESS: {
+    code: 14,
+    consumer: [...BUSY, 'retriable'],
+    share: BUSY,
+    classic: [...BUSY, 'retriable'],
+  },
+  REQUEST_TIMED_OUT: {
+    code: 7,
+    consumer: [...BUSY, 'retriable'],
+    share: BUSY,
+    classic: [...BUSY, 'retriable'],
+  },
+  NETWORK_EXCEPTION: {
+    code: 13,
+    consumer: [...BUSY, 'retriable'],
+    share: BUSY,
+    classic: [...BUSY, 'retriable'],
+  },
   // Consumer: the committer retries an OffsetCommit refused with these. Share groups send no
   // OffsetCommit.
   STALE_MEMBER_EPOCH: { code: 113, consumer: ['retriable'], share: [] },
-  REBALANCE_IN_PROGRESS: { code: 27, consumer: ['retriable'], share: [] },
+  // Classic: a heartbeat or SyncGroup answered with it rejoins keeping the partitions (KIP-429);
+  // an OffsetCommit refused with it (the group is completing a rebalance) is retried.
+  REBALANCE_IN_PROGRESS: {
+    code: 27,
+    consumer: ['retriable'],
+    share: [],
+    classic: ['rebalance', 'retriable'],
+  },
   // Consumer: the fetcher refreshes metadata (and the committer retries). Share: the session
   // gives up the locks it held on that partition there and refreshes metadata.
-  UNKNOWN_TOPIC_OR_PARTITION: { code: 3, consumer: ['retriable', 'staleLeader'], share: ['locksGone'] },
+  UNKNOWN_TOPIC_OR_PARTITION: {
+    code: 3,
+    consumer: ['retriable', 'staleLeader'],
+    share: ['locksGone'],
+    classic: ['retriable'],
+  },
   NOT_LEADER_OR_FOLLOWER: { code: 6, consumer: ['staleLeader'], share: ['locksGone'] },
   UNKNOWN_TOPIC_ID: { code: 100, consumer: ['staleLeader'], share: ['locksGone'] },
   FENCED_LEADER_EPOCH: { code: 74, consumer: ['staleLeader'], share: ['locksGone'] },
@@ -96,7 +140,10 @@ export const PROTOCOL_ERRORS: Readonly<Record<string, ProtocolErrorRow>> = {
   REPLICA_NOT_AVAILABLE: { code: 9, consumer: ['staleLeader'], share: [] },
   KAFKA_STORAGE_ERROR: { code: 56, consumer: ['staleLeader'], share: [] },
   OFFSET_NOT_AVAILABLE: { code: 78, consumer: ['staleLeader'], share: [] },
-  UNKNOWN_MEMBER_ID: { code: 25, consumer: ['fenced'], share: ['fenced'] },
+  // Classic: the member id or the generation is no longer the group's: the partitions are lost,
+  // the member joins again (a commit refused with them fails: the records are redelivered).
+  UNKNOWN_MEMBER_ID: { code: 25, consumer: ['fenced'], share: ['fenced'], classic: ['fenced'] },
+  ILLEGAL_GENERATION: { code: 22, consumer: [], share: [], classic: ['fenced'] },
   FENCED_MEMBER_EPOCH: { code: 110, consumer: ['fenced'], share: ['fenced'] },
   // Epoch > 0: the coordinator lost the group (deleted, state gone): rejoin; epoch 0: the id is another type's.
   GROUP_ID_NOT_FOUND: { code: 69, consumer: ['fenced', 'joinFatal'], share: ['fenced', 'joinFatal'] },
@@ -105,29 +152,46 @@ export const PROTOCOL_ERRORS: Readonly<Record<string, ProtocolErrorRow>> = {
   GROUP_AUTHORIZATION_FAILED: {
     code: 30,
     consumer: ['fatal'],
+    classic: ['fatal'],
     share: ['fatal', 'requestFatal', 'ackFailed'],
   },
   TOPIC_AUTHORIZATION_FAILED: {
     code: 29,
     consumer: ['fatal'],
+    classic: ['fatal'],
     share: ['fatal', 'requestFatal', 'ackFailed', 'partitionFatal'],
   },
-  INVALID_REQUEST: { code: 42, consumer: ['fatal'], share: ['fatal', 'requestFatal', 'ackFailed'] },
+  INVALID_REQUEST: {
+    code: 42,
+    consumer: ['fatal'],
+    share: ['fatal', 'requestFatal', 'ackFailed'],
+    classic: ['fatal'],
+  },
   // Share: fatal for the heartbeat and a ShareFetch / ShareAcknowledge; as a partition's
   // acknowledgement error it is not in the failed set: resent like a retriable one (no reason
   // recorded).
-  UNSUPPORTED_VERSION: { code: 35, consumer: ['fatal'], share: ['fatal', 'requestFatal'] },
-  GROUP_MAX_SIZE_REACHED: { code: 81, consumer: ['fatal'], share: ['fatal'] },
+  UNSUPPORTED_VERSION: {
+    code: 35,
+    consumer: ['fatal'],
+    share: ['fatal', 'requestFatal'],
+    classic: ['fatal'],
+  },
+  GROUP_MAX_SIZE_REACHED: { code: 81, consumer: ['fatal'], share: ['fatal'], classic: ['fatal'] },
   // Consumer: heartbeat features share groups do not have (server assignors, subscription
   // regexes, static membership).
   UNSUPPORTED_ASSIGNOR: { code: 112, consumer: ['fatal'], share: [] },
   // Code 128 is unknown to @platformatic/kafka's table: kafkaErrorName gives UNKNOWN_ERROR_128,
   // so this row never matches today (the error is retried).
   INVALID_REGULAR_EXPRESSION: { code: 128, consumer: ['fatal'], share: [] },
-  FENCED_INSTANCE_ID: { code: 82, consumer: ['fatal'], share: [] },
-  // Share: fatal (the group id belongs to a group of another type). Consumer: not classified:
-  // the heartbeat is retried with backoff (no reason recorded).
-  INCONSISTENT_GROUP_PROTOCOL: { code: 23, consumer: [], share: ['fatal'] },
+  // Classic: another process joined with this member's group.instance.id: it owns the
+  // partitions now (Java's consumer stops too).
+  FENCED_INSTANCE_ID: { code: 82, consumer: ['fatal'], share: [], classic: ['fatal'] },
+  // Classic: the session timeout is outside the broker's group.min/max.session.timeout.ms.
+  INVALID_SESSION_TIMEOUT: { code: 26, consumer: [], share: [], classic: ['fatal'] },
+  // Share and classic: fatal (the group id belongs to a group of another type, or, classic, its
+  // members use another protocol type). Consumer: not classified: the heartbeat is retried with
+  // backoff (no reason recorded).
+  INCONSISTENT_GROUP_PROTOCOL: { code: 23, consumer: [], share: ['fatal'], classic: ['fatal'] },
   SHARE_SESSION_NOT_FOUND: { code: 122, consumer: [], share: ['sessionReset'] },
   INVALID_SHARE_SESSION_EPOCH: { code: 123, consumer: [], share: ['sessionReset'] },
   // Code 133 is unknown to @platformatic/kafka's table (see INVALID_REGULAR_EXPRESSION): this row
@@ -144,7 +208,7 @@ export function errorsFlagged(kind: GroupKind, flag: ErrorFlag): ReadonlySet<str
   if (!set) {
     set = new Set(
       Object.entries(PROTOCOL_ERRORS)
-        .filter(([, row]) => row[kind].includes(flag))
+        .filter(([, row]) => (row[kind] ?? []).includes(flag))
         .map(([name]) => name),
     )
     flagged.set(key, set)

@@ -57,6 +57,7 @@ const EVENT_NAMES: Record<EventName, true> = {
   'offsets.window_limit_reached': true,
   'offsets.map_discarded': true,
   'topics.missing': true,
+  'group.protocol_chosen': true,
   'partitions.position_reset': true,
   'parallel_segments.fingerprint_mismatch': true,
   'share.released': true,

@@ -14,9 +14,13 @@ import type {
   consumerGroupHeartbeatV1,
   describeConfigsV4,
   fetchV17,
+  heartbeatV4,
+  joinGroupV9,
+  leaveGroupV5,
   listOffsetsV9,
   offsetCommitV9,
   offsetFetchV9,
+  syncGroupV5,
 } from '@platformatic/kafka'
 import {
   API_KEYS,
@@ -45,6 +49,10 @@ export interface FakeResponses {
   OffsetFetch: offsetFetchV9.OffsetFetchResponse
   ConsumerGroupHeartbeat: consumerGroupHeartbeatV1.ConsumerGroupHeartbeatResponse
   DescribeConfigs: describeConfigsV4.DescribeConfigsResponse
+  JoinGroup: joinGroupV9.JoinGroupResponse
+  SyncGroup: syncGroupV5.SyncGroupResponse
+  Heartbeat: heartbeatV4.HeartbeatResponse
+  LeaveGroup: leaveGroupV5.LeaveGroupResponse
 }
 
 /** The response type of `api` (unknown for APIs this file has no type for, e.g. the share APIs). */
@@ -82,6 +90,8 @@ export interface FakeClusterOptions {
   requestTimeoutMs?: number
   /** Versions every broker offers (default: 0-99 for every API, i.e. whatever multilane implements). */
   apiVersions?: Partial<Record<ApiName, VersionRange>>
+  /** Finalized feature levels every broker reports (default: none, i.e. level 0). */
+  features?: Record<string, number>
 }
 
 const API_NAMES = new Map<number, ApiName>(
@@ -107,6 +117,7 @@ export class FakeCluster {
   readonly connects: FakeConnect[] = []
   readonly #brokers: number[]
   readonly #versions: BrokerApiVersions
+  readonly #features: Record<string, number>
   /** What the brokers know now. */
   readonly #topics = new Map<string, TopicMetadata>()
   /** What the last refreshes returned: what topicByName answers, as KafkaCluster's cache does. */
@@ -123,6 +134,7 @@ export class FakeCluster {
     for (const [name, key] of Object.entries(API_KEYS))
       versions.set(key, options.apiVersions?.[name as ApiName] ?? { min: 0, max: 99 })
     this.#versions = versions
+    this.#features = options.features ?? {}
   }
 
   /** The fake as the engine's KafkaCluster type. */
@@ -212,7 +224,7 @@ export class FakeCluster {
     return narrow<Connection>(new FakeConnection(this, nodeId, pool))
   }
 
-  async dedicatedConnection(nodeId: number): Promise<Connection> {
+  async dedicatedConnection(nodeId: number, _requestTimeoutMs?: number): Promise<Connection> {
     this.brokerAddress(nodeId)
     this.#connect(nodeId, 'dedicated')
     return narrow<Connection>(new FakeConnection(this, nodeId, 'dedicated'))
@@ -236,6 +248,10 @@ export class FakeCluster {
 
   async apiVersions(_nodeId: number): Promise<BrokerApiVersions> {
     return this.#versions
+  }
+
+  async featureLevel(_nodeId: number, name: string): Promise<number> {
+    return this.#features[name] ?? 0
   }
 
   async selectVersion(nodeId: number, api: ApiName, implemented: readonly number[]): Promise<number> {

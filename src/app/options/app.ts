@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import type { AppSettings } from '../definition.ts'
 import { type KafkaOptions, kafkaContract } from './kafka.ts'
-import { integerAtLeast, isObject, options } from './rules.ts'
+import { integerAtLeast, isObject, oneOf, options } from './rules.ts'
 import { type TracingOptions, tracingContract } from './tracing.ts'
 
 type LogMethod = (objOrMsg: unknown, msg?: string, ...args: unknown[]) => void
@@ -19,6 +19,12 @@ export interface AppLogger {
 /** What users pass to `createApp`. */
 export interface AppOptions {
   kafka?: KafkaOptions
+  /**
+   * The consumer groups' protocol (a group's own `groupProtocol` overrides it): `'consumer'`
+   * (KIP-848, Kafka ≥ 4.0), `'classic'` (JoinGroup/SyncGroup, e.g. Kafka 3.9), or `'auto'`
+   * (default): KIP-848 where the cluster offers it, else classic. See docs/classic-protocol.md.
+   */
+  groupProtocol?: 'auto' | 'consumer' | 'classic'
   /** How long a graceful shutdown waits for in-flight records (default 30000). */
   shutdownTimeoutMs?: number
   /** Interval of `statistics.emitted` events; 0 disables them (default 5000). */
@@ -54,7 +60,11 @@ export interface ResolvedAppOptions extends AppSettings {
   logger?: AppLogger | false | 'pretty'
 }
 
-export const APP_DEFAULTS = Object.freeze({ shutdownTimeoutMs: 30_000, statisticsIntervalMs: 5000 })
+export const APP_DEFAULTS = Object.freeze({
+  shutdownTimeoutMs: 30_000,
+  statisticsIntervalMs: 5000,
+  groupProtocol: 'auto' as const,
+})
 
 export const HEALTH_DEFAULTS = Object.freeze({ stuckAfterMs: 300_000, requireAssignment: true })
 
@@ -68,6 +78,7 @@ const logger = z.custom<AppLogger | false | 'pretty'>(
 
 export const appContract = options({
   kafka: kafkaContract.prefault({}),
+  groupProtocol: oneOf(['auto', 'consumer', 'classic']).default(APP_DEFAULTS.groupProtocol),
   shutdownTimeoutMs: integerAtLeast(0).default(APP_DEFAULTS.shutdownTimeoutMs),
   statisticsIntervalMs: integerAtLeast(0).default(APP_DEFAULTS.statisticsIntervalMs),
   logger: logger.optional(),

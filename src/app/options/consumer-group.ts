@@ -16,6 +16,17 @@ export interface ConsumerGroupOptions {
   rebalanceTimeoutMs?: number
   /** How long a revocation may drain in-flight records, < rebalanceTimeoutMs (default 30000). */
   revokeTimeoutMs?: number
+  /** This group's protocol (default: the app's `groupProtocol`, itself `'auto'` by default). */
+  groupProtocol?: 'auto' | 'consumer' | 'classic'
+  /** Classic protocol: how long the coordinator keeps a silent member (default 45000). */
+  sessionTimeoutMs?: number
+  /** Classic protocol: time between heartbeats, < sessionTimeoutMs (default 3000). */
+  heartbeatIntervalMs?: number
+  /**
+   * Classic protocol: the assignors offered, by preference (default `['cooperative-sticky']`:
+   * incremental rebalances; a list with `range` or `roundrobin` rebalances eagerly).
+   */
+  assignors?: Array<'cooperative-sticky' | 'range' | 'roundrobin'>
 }
 
 export const CONSUMER_GROUP_DEFAULTS: Readonly<ConsumerGroupSettings> = Object.freeze({
@@ -23,6 +34,9 @@ export const CONSUMER_GROUP_DEFAULTS: Readonly<ConsumerGroupSettings> = Object.f
   isolationLevel: 'read_uncommitted',
   rebalanceTimeoutMs: 60_000,
   revokeTimeoutMs: 30_000,
+  sessionTimeoutMs: 45_000,
+  heartbeatIntervalMs: 3000,
+  assignors: ['cooperative-sticky' as const],
 })
 
 export const consumerGroupSettingsContract = options({
@@ -33,7 +47,22 @@ export const consumerGroupSettingsContract = options({
   groupInstanceId: nonEmptyString().optional(),
   rebalanceTimeoutMs: integerAtLeast(1).default(CONSUMER_GROUP_DEFAULTS.rebalanceTimeoutMs),
   revokeTimeoutMs: integerAtLeast(0).default(CONSUMER_GROUP_DEFAULTS.revokeTimeoutMs),
+  groupProtocol: oneOf(['auto', 'consumer', 'classic']).optional(),
+  sessionTimeoutMs: integerAtLeast(1).default(CONSUMER_GROUP_DEFAULTS.sessionTimeoutMs),
+  heartbeatIntervalMs: integerAtLeast(1).default(CONSUMER_GROUP_DEFAULTS.heartbeatIntervalMs),
+  assignors: z
+    .array(oneOf(['cooperative-sticky', 'range', 'roundrobin']))
+    .min(1)
+    .default(() => [...CONSUMER_GROUP_DEFAULTS.assignors]),
 }).superRefine((settings, ctx) => {
+  if (settings.heartbeatIntervalMs >= settings.sessionTimeoutMs) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['heartbeatIntervalMs'],
+      message: `must be < sessionTimeoutMs (${settings.sessionTimeoutMs}), or the coordinator drops the member between heartbeats (got ${settings.heartbeatIntervalMs})`,
+      params: SHOWS_INPUT,
+    })
+  }
   // The drain must end (and the revocation be acknowledged) before the coordinator gives up on the member.
   if (settings.revokeTimeoutMs >= settings.rebalanceTimeoutMs) {
     ctx.addIssue({

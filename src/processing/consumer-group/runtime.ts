@@ -16,6 +16,11 @@ export interface ConsumerGroupMembership {
   isolationLevel: IsolationLevel
   groupInstanceId?: string
   rebalanceTimeoutMs: number
+  /** The engine's defaults when absent (`auto`, 45 s, 3 s, cooperative-sticky). */
+  groupProtocol?: 'auto' | 'consumer' | 'classic'
+  sessionTimeoutMs?: number
+  heartbeatIntervalMs?: number
+  assignors?: Array<'cooperative-sticky' | 'range' | 'roundrobin'>
 }
 
 export interface ConsumerGroupRuntimeOptions {
@@ -36,7 +41,7 @@ export interface ConsumerGroupRuntimeOptions {
 }
 
 /**
- * A consumer group member's processing: the engine's KIP-848 member as the record source,
+ * A consumer group member's processing: the engine's member (KIP-848 or classic) as the record source,
  * progress committed as offsets with an offset map in the commit metadata, failures retried
  * in place and dead-lettered when exhausted.
  */
@@ -69,6 +74,10 @@ export function createConsumerGroupRuntime(options: ConsumerGroupRuntimeOptions)
         isolationLevel: membership.isolationLevel,
         groupInstanceId: membership.groupInstanceId,
         rebalanceTimeoutMs: membership.rebalanceTimeoutMs,
+        groupProtocol: membership.groupProtocol,
+        sessionTimeoutMs: membership.sessionTimeoutMs,
+        heartbeatIntervalMs: membership.heartbeatIntervalMs,
+        assignors: membership.assignors,
         // A backstop: the runtime drains within its own deadline and commits before it.
         revokeTimeoutMs: Math.max(member.revokeTimeoutMs, member.shutdownTimeoutMs) + 10_000,
         hooks: {
@@ -83,6 +92,9 @@ export function createConsumerGroupRuntime(options: ConsumerGroupRuntimeOptions)
           error: e.error,
           consumerGroup: groupId,
         }),
+      )
+      consumer.on('group_protocol', (e) =>
+        events.emit('group.protocol_chosen', { consumerGroup: groupId, ...e }),
       )
       consumer.on('topics_missing', (e) =>
         events.emit('topics.missing', { consumerGroup: groupId, topics: e.topics }),

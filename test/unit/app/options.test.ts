@@ -339,10 +339,39 @@ const INVALID: InvalidCase[] = [
     name: 'unknown group option',
     define: () =>
       group((g) => {
-        g.options({ sessionTimeoutMs: 10 } as never)
+        g.options({ fetchMaxWaitMs: 10 } as never)
         g.topic('a', { handler })
       }),
-    expect: [`${G} › options.sessionTimeoutMs: unknown option (known: autoOffsetReset,`],
+    expect: [`${G} › options.fetchMaxWaitMs: unknown option (known: autoOffsetReset,`],
+  },
+  {
+    name: 'unknown groupProtocol',
+    define: () =>
+      group((g) => {
+        g.options({ groupProtocol: 'kip848' } as never)
+        g.topic('a', { handler })
+      }),
+    expect: [`${G} › options.groupProtocol:`, 'auto', 'consumer', 'classic'],
+  },
+  {
+    name: 'unknown classic assignor',
+    define: () =>
+      group((g) => {
+        g.options({ assignors: ['sticky'] } as never)
+        g.topic('a', { handler })
+      }),
+    expect: [
+      `${G} › options.assignors[0]: must be one of "cooperative-sticky", "range", "roundrobin" (got "sticky")`,
+    ],
+  },
+  {
+    name: 'heartbeatIntervalMs not below sessionTimeoutMs',
+    define: () =>
+      group((g) => {
+        g.options({ sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 })
+        g.topic('a', { handler })
+      }),
+    expect: [`${G} › options.heartbeatIntervalMs: must be < sessionTimeoutMs (6000)`, '(got 6000)'],
   },
   {
     name: 'options() called twice',
@@ -757,6 +786,7 @@ describe('option contracts: defaults', () => {
       .definition()
     assert.deepEqual(definition.settings, {
       kafka: { bootstrap: '127.0.0.1:9092', clientId: 'multilane' },
+      groupProtocol: 'auto',
       shutdownTimeoutMs: 30_000,
       statisticsIntervalMs: 5000,
       tracing: { enabled: 'auto' },
@@ -769,6 +799,9 @@ describe('option contracts: defaults', () => {
       isolationLevel: 'read_uncommitted',
       rebalanceTimeoutMs: 60_000,
       revokeTimeoutMs: 30_000,
+      sessionTimeoutMs: 45_000,
+      heartbeatIntervalMs: 3000,
+      assignors: ['cooperative-sticky'],
     })
     const [t] = group?.topics ?? []
     assert.ok(t)

@@ -182,3 +182,26 @@ test('share groups: lost locks and rejected records are logged, once per partiti
     ],
   )
 })
+
+test('the group protocol a member chose is logged at info, with why', () => {
+  const events = new EventBus()
+  const { lines, target } = capture()
+  const detach = attachDefaultLog(events, target)
+  events.emit('group.protocol_chosen', {
+    consumerGroup: 'orders',
+    protocol: 'classic',
+    requested: 'auto',
+    reason:
+      "groupProtocol 'auto': broker 1 reports group.version 0 and ConsumerGroupHeartbeat up to v0, so the classic protocol",
+  })
+  detach()
+  assert.deepEqual(
+    lines.map((l) => [l.level, l.message]),
+    [
+      [
+        'info',
+        `consumer group "orders" uses the classic group protocol (groupProtocol 'auto': broker 1 reports group.version 0 and ConsumerGroupHeartbeat up to v0, so the classic protocol)`,
+      ],
+    ],
+  )
+})
