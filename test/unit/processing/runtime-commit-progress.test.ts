@@ -52,6 +52,28 @@ test('continuous style: N finished records are committed without waiting for com
   assert.equal(h.committedOffset(T, 0), 25, 'the shutdown commits the rest')
 })
 
+test('continuous style: fewer than N finished records are committed by commitIntervalMs', async () => {
+  const h = createHarness({
+    topics: [
+      {
+        name: T,
+        processing: { capacity: 10, ordering: 'unordered', commitIntervalMs: 100, commitAfterRecords: 1000 },
+      },
+    ],
+  })
+  await h.runtime.start()
+  await h.source.assign([{ topic: T, partition: 0 }])
+  try {
+    h.source.append(T, 0, 5)
+    await waitUntil(() => h.committedOffset(T, 0) === 5, {
+      timeoutMs: 10_000,
+      message: 'the 5 finished records committed on time',
+    })
+  } finally {
+    await h.runtime.stop()
+  }
+})
+
 test('continuous style: a burst of finished records makes one commit per N records at most, never one per record', async () => {
   const h = createHarness({
     topics: [
