@@ -4,6 +4,7 @@ import { partitionKey } from '../engine/types.ts'
 import { MultilaneError } from '../errors.ts'
 import type { EventBus } from '../instrumentation/events.ts'
 import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
+import { CommitSchedule } from './commit-schedule.ts'
 import { Dispatcher, type RecordFilter } from './dispatcher.ts'
 import type { FailurePolicy } from './failure-policy.ts'
 import type { ConsumerGroupInfo } from './group-info.ts'
@@ -75,7 +76,8 @@ export class ProcessingRuntime implements StyleHost {
   #failure: Error | undefined
   #loop: Promise<void> | undefined
   #stopping: Promise<void> | undefined
-  #commitTimer: NodeJS.Timeout | undefined
+  /** Continuous style: commits on progress and on time. */
+  readonly #commits: CommitSchedule | undefined
   #statsTimer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
 
@@ -101,8 +103,19 @@ export class ProcessingRuntime implements StyleHost {
       policy: options.failurePolicy((unit) => schedulers.get(unit.run.topic.name)!.queued(unit.lane!)),
       budget: this.#budget,
       instrument: options.instrument,
+      finished: (count) => this.#commits?.finished(count),
     })
     this.#executor = executor
+    this.#commits =
+      this.#style === 'continuous'
+        ? new CommitSchedule({
+            intervalMs: Math.min(...member.topics.map((t) => t.processing.commitIntervalMs)),
+            afterRecords: Math.min(
+              ...member.topics.map((t) => t.processing.commitAfterRecords ?? Number.POSITIVE_INFINITY),
+            ),
+            flush: () => this.flush(),
+          })
+        : undefined
     for (const t of member.topics) {
       const hooks = {
         run: (unit: WorkUnit) => executor.execute(unit),
@@ -171,10 +184,7 @@ export class ProcessingRuntime implements StyleHost {
     // Stopped (or failed) while joining: do not start the loops.
     if (this.#state !== 'starting') return
     this.#state = 'running'
-    if (this.#style === 'continuous') {
-      const interval = Math.min(...this.#member.topics.map((t) => t.processing.commitIntervalMs))
-      this.#commitTimer = setInterval(() => void this.flush(), interval)
-    }
+    this.#commits?.start()
     if (this.#member.statisticsIntervalMs > 0) {
       this.#statsTimer = setInterval(() => this.#emitStatistics(), this.#member.statisticsIntervalMs)
     }
@@ -205,7 +215,7 @@ export class ProcessingRuntime implements StyleHost {
     // A revocation draining now gets no more than the shutdown's own deadline.
     this.#drain.cutAfter(this.#member.shutdownTimeoutMs)
     await this.#loop
-    clearInterval(this.#commitTimer)
+    this.#commits?.stop()
     clearInterval(this.#statsTimer)
     try {
       await this.#source.close()

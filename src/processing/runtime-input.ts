@@ -24,6 +24,11 @@ export interface ProcessingSettings {
   /** Blocking style: records per poll. */
   maxPollRecords: number
   commitIntervalMs: number
+  /**
+   * Continuous style: commit once this many records finished since the last commit started,
+   * without waiting for `commitIntervalMs`. Absent: on the interval only (share groups).
+   */
+  commitAfterRecords?: number
 }
 
 /** Lanes inside a partition for `key` ordering (virtual partitions). */

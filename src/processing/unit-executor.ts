@@ -15,6 +15,8 @@ export interface UnitExecutorOptions {
   budget: IntakeBudget
   /** Tracing: wraps each attempt when active (src/instrumentation/tracing.ts). */
   instrument?: UnitInstrumentation
+  /** `count` records finished (their outcome went to their progress): commits follow progress. */
+  finished?(count: number): void
 }
 
 const DONE: UnitOutcome = { done: true }
@@ -125,14 +127,14 @@ export class UnitExecutor {
   #finish(unit: WorkUnit, outcome: RecordOutcome): void {
     const { run, progress } = unit
     const manual = run.topic.manualOffsets && run.active
-    if (unit.size === 1 && !manual) {
-      progress.finish(unit.record.offset, outcome)
-      return
+    if (unit.size === 1 && !manual) progress.finish(unit.record.offset, outcome)
+    else {
+      for (const r of unit.records()) {
+        if (manual && r.offset > run.markedUpTo) run.finishedUnmarked.push({ offset: r.offset, progress })
+        else progress.finish(r.offset, outcome)
+      }
     }
-    for (const r of unit.records()) {
-      if (manual && r.offset > run.markedUpTo) run.finishedUnmarked.push({ offset: r.offset, progress })
-      else progress.finish(r.offset, outcome)
-    }
+    this.#o.finished?.(unit.size)
   }
 }
 

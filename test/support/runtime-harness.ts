@@ -29,6 +29,17 @@ export interface HarnessOptions {
   deadLetterFails?: () => boolean
   /** Commits fail (reject) while this returns true. */
   commitFails?: () => boolean
+  /** Each commit lands only once the promise this returns resolves (a slow broker); none: at once. */
+  commitLatency?: () => Promise<void> | undefined
+}
+
+/** Commits the runtime sent to the harness's broker side. */
+export interface CommitCounts {
+  started: number
+  /** Started and not answered yet. */
+  inFlight: number
+  /** The most that were ever in flight at once. */
+  maxInFlight: number
 }
 
 export interface Harness {
@@ -37,6 +48,7 @@ export interface Harness {
   events: EventBus
   /** The last committed offset (and metadata) per partition key. */
   committed: Map<string, OffsetToCommit>
+  commits: CommitCounts
   deadLettered: ConsumerRecord[]
   fatal: Error[]
   /** Every event of these names, in order. */
@@ -71,6 +83,7 @@ export function topicOf(t: HarnessTopic): RuntimeTopic {
 export function createHarness(options: HarnessOptions): Harness {
   const events = new EventBus()
   const committed = new Map<string, OffsetToCommit>()
+  const commits: CommitCounts = { started: 0, inFlight: 0, maxInFlight: 0 }
   const deadLettered: ConsumerRecord[] = []
   const fatal: Error[] = []
   const sink: DeadLetterSink = {
@@ -83,8 +96,15 @@ export function createHarness(options: HarnessOptions): Harness {
     consumerGroup: 'g',
     events,
     commit: async (offsets) => {
-      if (options.commitFails?.()) throw new Error('the coordinator refused the commit')
-      for (const o of offsets) committed.set(partitionKey(o.topic, o.partition), { ...o })
+      commits.started++
+      commits.maxInFlight = Math.max(commits.maxInFlight, ++commits.inFlight)
+      try {
+        await options.commitLatency?.()
+        if (options.commitFails?.()) throw new Error('the coordinator refused the commit')
+        for (const o of offsets) committed.set(partitionKey(o.topic, o.partition), { ...o })
+      } finally {
+        commits.inFlight--
+      }
     },
   })
   let source!: InMemorySource
@@ -119,6 +139,7 @@ export function createHarness(options: HarnessOptions): Harness {
     source,
     events,
     committed,
+    commits,
     deadLettered,
     fatal,
     collect(name) {

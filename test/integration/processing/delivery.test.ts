@@ -103,7 +103,14 @@ test('graceful shutdown with records in flight commits them; a restart repeats n
     })
     app.consumerGroup(group, (g) => {
       g.topic(topic, {
-        processing: { style: 'continuous', capacity: 30, ordering: 'unordered', commitIntervalMs: 60_000 },
+        processing: {
+          style: 'continuous',
+          capacity: 30,
+          ordering: 'unordered',
+          // Only the revocation's or the shutdown's commit: what this test is about.
+          commitIntervalMs: 60_000,
+          commitAfterRecords: 1_000_000,
+        },
         handler: async (record) => {
           running++
           await sleep(200 + Math.random() * 300)

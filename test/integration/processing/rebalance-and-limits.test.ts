@@ -27,7 +27,14 @@ test('a second instance joins mid-run: revoked partitions drain and commit, noth
     const app = createApp({ kafka: kafka(), logger: false })
     app.consumerGroup(group, (g) => {
       g.topic(topic, {
-        processing: { style: 'continuous', capacity: 30, ordering: 'unordered', commitIntervalMs: 60_000 },
+        processing: {
+          style: 'continuous',
+          capacity: 30,
+          ordering: 'unordered',
+          // Only the revocation's or the shutdown's commit: what this test is about.
+          commitIntervalMs: 60_000,
+          commitAfterRecords: 1_000_000,
+        },
         handler: async (record) => {
           await sleep(20 + Math.random() * 60)
           const id = `${record.partition}:${record.offset}`

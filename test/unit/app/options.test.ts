@@ -84,6 +84,16 @@ const INVALID: InvalidCase[] = [
     expect: [`${T} › processing.commitIntervalMs: must be an integer ≥ 10 (got 5)`],
   },
   {
+    name: 'commitAfterRecords below 10',
+    define: () => topic({ handler, processing: { commitAfterRecords: 1 } }),
+    expect: [`${T} › processing.commitAfterRecords: must be an integer ≥ 10 (got 1)`],
+  },
+  {
+    name: 'commitAfterRecords not an integer',
+    define: () => topic({ handler, processing: { commitAfterRecords: 12.5 } }),
+    expect: [`${T} › processing.commitAfterRecords: must be an integer ≥ 10 (got 12.5)`],
+  },
+  {
     name: 'misspelled processing option',
     define: () => topic({ handler, processing: { capacty: 5 } }),
     expect: [`${T} › processing.capacty: unknown option; did you mean "capacity"?`],
@@ -508,6 +518,13 @@ const INVALID: InvalidCase[] = [
     ],
   },
   {
+    name: 'commitAfterRecords on a share topic',
+    define: () => shareTopic({ handler, processing: { commitAfterRecords: 200 } }),
+    expect: [
+      `${ST} › processing.commitAfterRecords: applies to consumer groups only: a share group acknowledges each record as it finishes`,
+    ],
+  },
+  {
     name: 'unknown ordering on a share topic',
     define: () => shareTopic({ handler, processing: { ordering: 'random' } }),
     expect: [`${ST} › processing.ordering: must be one of "partition", "key", "unordered" (got "random")`],
@@ -815,6 +832,7 @@ describe('option contracts: defaults', () => {
       ordering: 'partition',
       maxPollRecords: 500,
       commitIntervalMs: 1000,
+      commitAfterRecords: 100,
     })
     // Consumer groups always retry in place: 'local' is the only mode they have.
     assert.deepEqual(t.retries, {
@@ -889,6 +907,7 @@ describe('option contracts: defaults', () => {
       ordering: 'key',
       maxPollRecords: 500,
       commitIntervalMs: 1000,
+      commitAfterRecords: 400,
     })
     assert.equal(t.virtualPartitions.reducer, reducer)
     assert.equal(t.virtualPartitions.partitioner, defaultPartitioner)
@@ -896,6 +915,14 @@ describe('option contracts: defaults', () => {
     // deadLetterQueue.maxRetries is the effective retries.maxRetries.
     assert.equal(t.retries.maxRetries, 5)
     assert.deepEqual(t.deadLetterQueue, { topic: 'orders.dlq', independent: true })
+  })
+
+  it('defaults commitAfterRecords to capacity, at least 100, and keeps a given one', () => {
+    const processingOf = (processing: Record<string, unknown>) =>
+      topic({ handler, processing }).definition().consumerGroups[0]!.topics[0]!.processing
+    assert.equal(processingOf({ capacity: 8 }).commitAfterRecords, 100)
+    assert.equal(processingOf({ capacity: 1000 }).commitAfterRecords, 1000)
+    assert.equal(processingOf({ capacity: 1000, commitAfterRecords: 50 }).commitAfterRecords, 50)
   })
 
   it('accepts retries.maxRetries and deadLetterQueue.maxRetries when they agree', () => {
