@@ -7,7 +7,7 @@ import type { KafkaCluster } from '../kafka/cluster.ts'
 import { errorsFlagged, protocolErrorName } from '../kafka/protocol-errors.ts'
 import { EngineError } from './errors.ts'
 import { HeartbeatLoop, type HeartbeatOutcome } from './heartbeat-loop.ts'
-import type { ConsumerMembership } from './membership.ts'
+import type { ConsumerMembership, MembershipEvents, MembershipReconciler } from './membership.ts'
 import type { TopicPartition } from './types.ts'
 import { partitionKey } from './types.ts'
 
@@ -24,25 +24,6 @@ export interface MembershipOptions {
   rebalanceTimeoutMs: number
   /** Server-side assignor (`uniform` or `range`); broker default when unset. */
   serverAssignor?: string
-}
-
-/**
- * The membership's view of reconciliation. `assign` and `revoke` are awaited in order; the
- * heartbeat keeps running meanwhile, reporting the partitions still owned.
- */
-export interface MembershipReconciler {
-  assign(partitions: TopicPartition[]): Promise<void>
-  revoke(partitions: TopicPartition[], lost: boolean): Promise<void>
-}
-
-export interface MembershipEvents {
-  /** A heartbeat succeeded (the first one means the member joined). */
-  heartbeat: [{ memberId: string; memberEpoch: number }]
-  heartbeat_error: [{ error: Error; errorName: string | undefined }]
-  /** Unrecoverable (e.g. authorization, unsupported protocol, a refused assignment): the consumer must stop. */
-  fatal: [EngineError]
-  /** Heartbeating stopped (leave or fatal). */
-  stopped: []
 }
 
 /** How long leaving may take before it is given up (the session timeout removes the member then). */

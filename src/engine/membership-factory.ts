@@ -4,8 +4,8 @@ import { ClassicMembership } from './classic/classic-membership.ts'
 import { CLASSIC_ASSIGNORS } from './classic/leader.ts'
 import { EngineError } from './errors.ts'
 import { type GroupConsumerOptions, positive } from './group-consumer-options.ts'
-import { GroupMembership, type MembershipReconciler } from './group-membership.ts'
-import type { ConsumerMembership, GroupProtocol } from './membership.ts'
+import { GroupMembership } from './group-membership.ts'
+import type { ConsumerMembership, GroupProtocol, MembershipReconciler } from './membership.ts'
 
 /** A consumer's membership options, checked when the consumer is built. */
 export interface MembershipSettings {

@@ -1,6 +1,25 @@
 import type { EventEmitter } from 'node:events'
-import type { MembershipEvents } from './group-membership.ts'
+import type { EngineError } from './errors.ts'
 import type { TopicPartition } from './types.ts'
+
+/**
+ * The membership's view of reconciliation. `assign` and `revoke` are awaited in order; the
+ * heartbeat keeps running meanwhile, reporting the partitions still owned.
+ */
+export interface MembershipReconciler {
+  assign(partitions: TopicPartition[]): Promise<void>
+  revoke(partitions: TopicPartition[], lost: boolean): Promise<void>
+}
+
+export interface MembershipEvents {
+  /** A heartbeat succeeded (the first one means the member joined). */
+  heartbeat: [{ memberId: string; memberEpoch: number }]
+  heartbeat_error: [{ error: Error; errorName: string | undefined }]
+  /** Unrecoverable (e.g. authorization, unsupported protocol, a refused assignment): the consumer must stop. */
+  fatal: [EngineError]
+  /** Heartbeating stopped (leave or fatal). */
+  stopped: []
+}
 
 /** The group protocol a consumer group member speaks. */
 export type GroupProtocol = 'consumer' | 'classic'
