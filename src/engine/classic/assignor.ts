@@ -1,3 +1,4 @@
+import { type AssignmentSteps, runToEnd } from './assignment-steps.ts'
 import type { TopicPartitions } from './consumer-protocol.ts'
 
 /**
@@ -46,6 +47,14 @@ export interface ClassicAssignor {
   subscriptionUserData?(context: SubscriptionContext): Buffer | null
   /** The leader's step: pure, deterministic for the same input. */
   assign(members: readonly MemberSubscription[], partitionCounts: PartitionCounts): GroupAssignment
+  /**
+   * The same in steps, for assignors whose work grows past a few ms in large groups: the leader
+   * runs it in time slices so the process's timers keep running.
+   */
+  assignSteps?(
+    members: readonly MemberSubscription[],
+    partitionCounts: PartitionCounts,
+  ): AssignmentSteps<GroupAssignment>
 }
 
 /** Java's String.compareTo (UTF-16 code units), which JS's `<` on strings also is. */
@@ -76,8 +85,17 @@ export function toGroupAssignment(
   members: readonly MemberSubscription[],
   partitionsByMember: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>,
 ): GroupAssignment {
+  return runToEnd(toGroupAssignmentSteps(members, partitionsByMember))
+}
+
+/** {@link toGroupAssignment} in steps, one member each. */
+export function* toGroupAssignmentSteps(
+  members: readonly MemberSubscription[],
+  partitionsByMember: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>,
+): AssignmentSteps<GroupAssignment> {
   const out: GroupAssignment = new Map()
   for (const { memberId } of members) {
+    yield
     const byTopic = partitionsByMember.get(memberId)
     const list: TopicPartitions[] = []
     if (byTopic) {

@@ -8,11 +8,12 @@ import { HeartbeatLoop, type HeartbeatOutcome } from '../heartbeat-loop.ts'
 import type { ConsumerMembership, MembershipEvents, MembershipReconciler } from '../membership.ts'
 import type { TopicPartition } from '../types.ts'
 import { partitionKey } from '../types.ts'
+import { runSliced } from './assignment-steps.ts'
 import type { ClassicAssignor, RebalanceProtocol } from './assignor.ts'
 import { heartbeat, joinGroup, leaveGroup, syncGroup } from './classic-requests.ts'
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription } from './consumer-protocol.ts'
 import { ClassicProtocolError } from './errors.ts'
-import { joinGroupProtocols, leaderAssignment } from './leader.ts'
+import { joinGroupProtocols, leaderAssignmentSteps } from './leader.ts'
 
 export interface ClassicMembershipOptions {
   groupId: string
@@ -289,15 +290,17 @@ export class ClassicMembership extends EventEmitter<MembershipEvents> implements
     for (const [name, meta] of metadata) counts.set(name, meta.partitions.length)
     this.#assignedCounts = counts
     this.#countsCheckedAt = Date.now()
-    return leaderAssignment(
-      join.members.map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId ?? null,
-        metadata: m.metadata,
-      })),
-      join.protocolName ?? '',
-      counts,
-      this.#options.assignors,
+    return runSliced(
+      leaderAssignmentSteps(
+        join.members.map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId ?? null,
+          metadata: m.metadata,
+        })),
+        join.protocolName ?? '',
+        counts,
+        this.#options.assignors,
+      ),
     )
   }
 

@@ -1,4 +1,5 @@
-import type { ClassicAssignor, PartitionCounts, SubscriptionContext } from './assignor.ts'
+import { type AssignmentSteps, runToEnd } from './assignment-steps.ts'
+import type { ClassicAssignor, MemberSubscription, PartitionCounts, SubscriptionContext } from './assignor.ts'
 import { cooperativeStickyAssignor } from './assignors/cooperative-sticky.ts'
 import { rangeAssignor } from './assignors/range.ts'
 import { roundRobinAssignor } from './assignors/roundrobin.ts'
@@ -46,6 +47,19 @@ export function leaderAssignment(
   partitionCounts: PartitionCounts,
   assignors: readonly ClassicAssignor[] = CLASSIC_ASSIGNORS,
 ): SyncGroupAssignment[] {
+  return runToEnd(leaderAssignmentSteps(members, protocolName, partitionCounts, assignors))
+}
+
+/**
+ * {@link leaderAssignment} in steps: the member runs it with `runSliced`, so a large group's
+ * assignment does not hold the process's timers (see {@link AssignmentSteps}).
+ */
+export function* leaderAssignmentSteps(
+  members: readonly JoinGroupMember[],
+  protocolName: string,
+  partitionCounts: PartitionCounts,
+  assignors: readonly ClassicAssignor[] = CLASSIC_ASSIGNORS,
+): AssignmentSteps<SyncGroupAssignment[]> {
   const assignor = assignors.find((a) => a.name === protocolName)
   if (!assignor) {
     throw new ClassicProtocolError(
@@ -53,7 +67,9 @@ export function leaderAssignment(
       `the group chose assignment strategy "${protocolName}", which this member does not implement (it has: ${assignors.map((a) => a.name).join(', ')})`,
     )
   }
-  const subscriptions = members.map((member) => {
+  const subscriptions: MemberSubscription[] = []
+  for (const member of members) {
+    yield
     let decoded: ReturnType<typeof decodeSubscription>
     try {
       decoded = decodeSubscription(member.metadata)
@@ -67,7 +83,7 @@ export function leaderAssignment(
       }
       throw error
     }
-    return {
+    subscriptions.push({
       memberId: member.memberId,
       groupInstanceId: member.groupInstanceId,
       topics: decoded.topics,
@@ -75,13 +91,20 @@ export function leaderAssignment(
       ownedPartitions: decoded.ownedPartitions,
       generationId: decoded.generationId,
       rackId: decoded.rackId,
-    }
-  })
-  const assignment = assignor.assign(subscriptions, partitionCounts)
-  return members.map(({ memberId }) => ({
-    memberId,
-    assignment: encodeAssignment({ assignedPartitions: assignment.get(memberId) ?? [], userData: null }),
-  }))
+    })
+  }
+  const assignment = assignor.assignSteps
+    ? yield* assignor.assignSteps(subscriptions, partitionCounts)
+    : assignor.assign(subscriptions, partitionCounts)
+  const out: SyncGroupAssignment[] = []
+  for (const { memberId } of members) {
+    yield
+    out.push({
+      memberId,
+      assignment: encodeAssignment({ assignedPartitions: assignment.get(memberId) ?? [], userData: null }),
+    })
+  }
+  return out
 }
 
 /** What a member offers in JoinGroup: its assignors' names with their subscription metadata. */

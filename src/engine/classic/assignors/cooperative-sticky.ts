@@ -1,12 +1,13 @@
+import { type AssignmentSteps, runToEnd } from '../assignment-steps.ts'
 import {
   type ClassicAssignor,
   type GroupAssignment,
   type MemberSubscription,
   type PartitionCounts,
   type SubscriptionContext,
-  toGroupAssignment,
+  toGroupAssignmentSteps,
 } from '../assignor.ts'
-import { partitionKey, splitKey, stickyAssign } from './sticky-assignment.ts'
+import { partitionKey, splitKey, stickyAssignSteps } from './sticky-assignment.ts'
 
 /**
  * The generation in a cooperative-sticky subscription's userData. Java's CooperativeStickyAssignor
@@ -90,46 +91,56 @@ export const cooperativeStickyAssignor: ClassicAssignor = {
     return encodeCooperativeStickyUserData(context.generationId)
   },
   assign(members: readonly MemberSubscription[], partitionCounts: PartitionCounts): GroupAssignment {
-    const sticky = stickyAssign(
-      members.map((m) => ({
-        memberId: m.memberId,
-        topics: new Set(m.topics),
-        owned: m.ownedPartitions.flatMap(({ topic, partitions }) =>
-          partitions.map((p) => partitionKey(topic, p)),
-        ),
-        generation: memberGeneration(m),
-      })),
-      partitionCounts,
-    )
-    // Every claim counts here, stale or not: a member holding a partition on a stale view may
-    // still be reading it, so nobody else gets it until that member has let it go.
-    const claimants = new Map<string, Set<string>>()
-    for (const member of members) {
-      for (const { topic, partitions } of member.ownedPartitions) {
-        for (const p of partitions) {
-          const key = partitionKey(topic, p)
-          const set = claimants.get(key) ?? new Set<string>()
-          claimants.set(key, set)
-          set.add(member.memberId)
-        }
-      }
-    }
-    const result = new Map<string, Map<string, number[]>>()
-    for (const [memberId, keys] of sticky.assignment) {
-      const byTopic = new Map<string, number[]>()
-      for (const key of keys) {
-        // A member keeps what it rightly owns. Anything else another member still claims is
-        // withheld this generation: that member loses it now and the follow-up rebalance hands
-        // it over. (Two members of one generation claiming it: each must revoke it first.)
-        const keeps = sticky.owners.get(key) === memberId
-        if (!keeps && [...(claimants.get(key) ?? [])].some((c) => c !== memberId)) continue
-        const { topic, partition } = splitKey(key)
-        const list = byTopic.get(topic)
-        if (list) list.push(partition)
-        else byTopic.set(topic, [partition])
-      }
-      result.set(memberId, byTopic)
-    }
-    return toGroupAssignment(members, result)
+    return runToEnd(cooperativeStickySteps(members, partitionCounts))
   },
+  assignSteps: cooperativeStickySteps,
+}
+
+function* cooperativeStickySteps(
+  members: readonly MemberSubscription[],
+  partitionCounts: PartitionCounts,
+): AssignmentSteps<GroupAssignment> {
+  const sticky = yield* stickyAssignSteps(
+    members.map((m) => ({
+      memberId: m.memberId,
+      topics: new Set(m.topics),
+      owned: m.ownedPartitions.flatMap(({ topic, partitions }) =>
+        partitions.map((p) => partitionKey(topic, p)),
+      ),
+      generation: memberGeneration(m),
+    })),
+    partitionCounts,
+  )
+  // Every claim counts here, stale or not: a member holding a partition on a stale view may
+  // still be reading it, so nobody else gets it until that member has let it go.
+  const claimants = new Map<string, Set<string>>()
+  for (const member of members) {
+    yield
+    for (const { topic, partitions } of member.ownedPartitions) {
+      for (const p of partitions) {
+        const key = partitionKey(topic, p)
+        const set = claimants.get(key) ?? new Set<string>()
+        claimants.set(key, set)
+        set.add(member.memberId)
+      }
+    }
+  }
+  const result = new Map<string, Map<string, number[]>>()
+  for (const [memberId, keys] of sticky.assignment) {
+    yield
+    const byTopic = new Map<string, number[]>()
+    for (const key of keys) {
+      // A member keeps what it rightly owns. Anything else another member still claims is
+      // withheld this generation: that member loses it now and the follow-up rebalance hands
+      // it over. (Two members of one generation claiming it: each must revoke it first.)
+      const keeps = sticky.owners.get(key) === memberId
+      if (!keeps && [...(claimants.get(key) ?? [])].some((c) => c !== memberId)) continue
+      const { topic, partition } = splitKey(key)
+      const list = byTopic.get(topic)
+      if (list) list.push(partition)
+      else byTopic.set(topic, [partition])
+    }
+    result.set(memberId, byTopic)
+  }
+  return yield* toGroupAssignmentSteps(members, result)
 }

@@ -1,3 +1,4 @@
+import { type AssignmentSteps, runToEnd } from '../assignment-steps.ts'
 import { compareStrings, type PartitionCounts } from '../assignor.ts'
 
 /**
@@ -73,12 +74,17 @@ function allPartitions(topics: readonly string[], counts: PartitionCounts): stri
  * that no longer subscribes to the topic still counts in that contest — it holds the partition
  * until it revokes it — but cannot keep it. Claims on partitions that do not exist are dropped.
  */
-function validateOwnership(
+function* validateOwnership(
   members: readonly StickyMember[],
   existing: ReadonlySet<string>,
-): { owned: Map<string, string[]>; owners: Map<string, string>; claimedByMany: Set<string> } {
+): AssignmentSteps<{
+  owned: Map<string, string[]>
+  owners: Map<string, string>
+  claimedByMany: Set<string>
+}> {
   const claimants = new Map<string, StickyMember[]>()
   for (const member of members) {
+    yield
     for (const key of new Set(member.owned)) {
       if (!existing.has(key)) continue
       const list = claimants.get(key)
@@ -90,6 +96,7 @@ function validateOwnership(
   const owners = new Map<string, string>()
   const claimedByMany = new Set<string>()
   for (const [key, list] of claimants) {
+    yield
     const newest = Math.max(...list.map((m) => m.generation))
     const winners = list.filter((m) => m.generation === newest)
     const winner = winners[0]!
@@ -104,11 +111,20 @@ function validateOwnership(
 
 /** Runs the sticky placement for all members over the subscribed topics' partitions. */
 export function stickyAssign(members: readonly StickyMember[], counts: PartitionCounts): StickyResult {
+  return runToEnd(stickyAssignSteps(members, counts))
+}
+
+/** {@link stickyAssign} in steps (see {@link AssignmentSteps}). */
+export function* stickyAssignSteps(
+  members: readonly StickyMember[],
+  counts: PartitionCounts,
+): AssignmentSteps<StickyResult> {
   const sorted = [...members].sort((a, b) => compareStrings(a.memberId, b.memberId))
   const subscribed = new Set<string>()
   for (const m of sorted) for (const t of m.topics) subscribed.add(t)
   const partitions = allPartitions([...subscribed], counts)
-  const { owned, owners, claimedByMany } = validateOwnership(sorted, new Set(partitions))
+  yield
+  const { owned, owners, claimedByMany } = yield* validateOwnership(sorted, new Set(partitions))
   const first = sorted[0]
   const allEqual =
     first !== undefined &&
@@ -116,8 +132,8 @@ export function stickyAssign(members: readonly StickyMember[], counts: Partition
       (m) => m.topics.size === first.topics.size && [...m.topics].every((t) => first.topics.has(t)),
     )
   const assignment = allEqual
-    ? constrainedAssign(sorted, owned, partitions)
-    : generalAssign(sorted, owned, partitions, counts)
+    ? yield* constrainedAssign(sorted, owned, partitions)
+    : yield* generalAssign(sorted, owned, partitions, counts)
   return { assignment, owners, claimedByMany }
 }
 
@@ -126,11 +142,11 @@ export function stickyAssign(members: readonly StickyMember[], counts: Partition
  * partitions (maxQuota for exactly `total % members` of them). Owned partitions are kept up to
  * the member's quota; the rest are dealt round-robin to members still under quota.
  */
-function constrainedAssign(
+function* constrainedAssign(
   members: readonly StickyMember[],
   owned: ReadonlyMap<string, string[]>,
   partitions: readonly string[],
-): Map<string, string[]> {
+): AssignmentSteps<Map<string, string[]>> {
   const total = partitions.length
   const minQuota = Math.floor(total / members.length)
   const maxQuota = Math.ceil(total / members.length)
@@ -141,6 +157,7 @@ function constrainedAssign(
   const atMinMayGrow: string[] = []
   const taken = new Set<string>()
   for (const member of members) {
+    yield
     const mine = [...owned.get(member.memberId)!].sort(compareByPartitionThenTopic)
     const target = assignment.get(member.memberId)!
     let keep: string[]
@@ -162,6 +179,7 @@ function constrainedAssign(
   const unassigned = partitions.filter((key) => !taken.has(key))
   let cursor = 0
   for (const key of unassigned) {
+    yield
     let memberId: string
     if (underMin.length > 0) {
       if (cursor >= underMin.length) cursor = 0
@@ -195,12 +213,12 @@ function constrainedAssign(
  * Java's balance criterion. Moves take partitions the member did not own before first, and each
  * strictly lowers the sum of squared loads, so the loop ends.
  */
-function generalAssign(
+function* generalAssign(
   members: readonly StickyMember[],
   owned: ReadonlyMap<string, string[]>,
   partitions: readonly string[],
   counts: PartitionCounts,
-): Map<string, string[]> {
+): AssignmentSteps<Map<string, string[]>> {
   // Members by index (their member-id order), loads in an array: the hot loops below compare
   // loads of every subscriber of a topic, for every partition.
   const loads = new Int32Array(members.length)
@@ -211,6 +229,7 @@ function generalAssign(
   })
   const subscribers = new Map<string, number[]>()
   for (const topic of counts.keys()) {
+    yield
     subscribers.set(
       topic,
       members.flatMap((m, i) => (m.topics.has(topic) ? [i] : [])),
@@ -218,7 +237,9 @@ function generalAssign(
   }
   const taken = new Set<string>()
   for (const set of held) for (const key of set) taken.add(key)
+  yield
   const position = new Map(partitions.map((key, i) => [key, i]))
+  yield
   const eligible = (key: string) => subscribers.get(parsed(key).topic) ?? []
   const leastLoaded = (candidates: readonly number[]) => {
     let best = -1
@@ -238,7 +259,9 @@ function generalAssign(
     .filter((key) => !taken.has(key))
     .map((key, index) => ({ key, index, choices: eligible(key).length }))
     .sort((a, b) => a.choices - b.choices || a.index - b.index)
+  yield
   for (const { key } of unassigned) {
+    yield
     const to = leastLoaded(eligible(key))
     if (to >= 0) move(key, -1, to)
   }
@@ -250,6 +273,7 @@ function generalAssign(
     moved = false
     indices.sort((a, b) => loads[b]! - loads[a]! || a - b)
     for (const from of indices) {
+      yield
       const was = previouslyOwned[from]!
       // New arrivals move before partitions the member owned: stickiness.
       const mine = [...held[from]!].sort(
@@ -259,6 +283,7 @@ function generalAssign(
       // `from` loses load meanwhile, so a member that qualified still does until it fills up.
       const targets = new Map<string, number>()
       for (const key of mine) {
+        yield
         const topic = parsed(key).topic
         let to = targets.get(topic) ?? -1
         if (to < 0 || loads[to]! >= loads[from]! - 1) {
