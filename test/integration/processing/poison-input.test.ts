@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'
 import type { ErrorOccurredEvent } from '../../../src/instrumentation/events.ts'
 import { DLQ_HEADERS } from '../../../src/processing/dead-letter-queue.ts'
-import { json } from '../../../src/processing/deserializers.ts'
+import { custom, json } from '../../../src/processing/deserializers.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import {
   bootstrapServers,
@@ -113,6 +113,55 @@ test('undeserializable payloads are retried, then dead-lettered with the deseria
     [],
     'no other errors',
   )
+})
+
+test('a custom deserializer that throws is reported as a deserialization error naming the deserializer and the record', async () => {
+  const topic = await createTopic('poison-custom', 2)
+  const dlq = await createTopic('poison-custom-dlq', 1)
+  await produceRaw(
+    topic,
+    records(60, 2, (i, r) => (i === 9 ? { ...r, value: Buffer.from('garbage') } : r)),
+  )
+  const handled = successes()
+  const errors: ErrorOccurredEvent[] = []
+  const app = createApp({ kafka: kafka('poison-custom'), logger: false })
+  app.consumerGroup(uniqueName('poison-custom'), (g) => {
+    g.topic(topic, {
+      deserializer: custom('order-v1', (value) => {
+        const text = value?.toString() ?? ''
+        if (!text.startsWith('{')) throw new TypeError(`unexpected byte ${text.charCodeAt(0)}`)
+        return JSON.parse(text) as { i: number }
+      }),
+      processing: { ordering: 'partition', commitIntervalMs: 100 },
+      retries: { backoff: fast },
+      deadLetterQueue: { topic: dlq, maxRetries: 0 },
+      handler: (record) => {
+        assert.equal(record.payload.i, seqOf(record))
+        handled.add(seqOf(record))
+      },
+    })
+  })
+  app.on('error.occurred', (e) => errors.push(e))
+  await app.start()
+  try {
+    await waitUntil(() => handled.size === 59, { timeoutMs: 60_000, message: '59 handled' })
+  } finally {
+    await app.stop()
+  }
+  assert.deepEqual(
+    errors.map((e) => e.type),
+    ['consumer.deserializer.error'],
+    'reported as a deserialization error, not as a handler error',
+  )
+  const [error] = errors
+  assert.equal(error!.error.name, 'DeserializationError')
+  assert.match(
+    error!.error.message,
+    new RegExp(`^${topic}#1@4: deserializer "order-v1" failed: unexpected byte 103`),
+  )
+  assert.equal((error!.error.cause as Error).name, 'TypeError', 'the original error is the cause')
+  const [dead] = await readRaw(dlq, 1)
+  assert.equal(rawHeader(dead!.headers, DLQ_HEADERS.errorName)?.toString(), 'DeserializationError')
 })
 
 test('headers that are not UTF-8: read as text with U+FFFD, routed by, and dead-lettered byte for byte; nothing else fails', async () => {
