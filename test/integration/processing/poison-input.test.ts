@@ -357,6 +357,11 @@ test('a handler that always throws, without a dead letter queue: retried forever
     await waitUntil(() => errors.filter((e) => e.type === 'consumer.retries_exhausted').length >= 3, {
       message: 'retries exhausted, reported on every later failure',
     })
+    await waitUntil(async () => (await committedOffsets(group, topic, 2)).get(0)?.offset === 11, {
+      message: 'partition 0 committed up to the record',
+    })
+    // and no further, while the record fails
+    await new Promise((r) => setTimeout(r, 1000))
     assert.equal(
       (await committedOffsets(group, topic, 2)).get(0)?.offset,
       11,
@@ -418,6 +423,11 @@ test('a dead letter topic that refuses the record as too large: held and reporte
     assert.equal(refused.offset, 5)
     assert.match(refused.error.message, /MESSAGE_TOO_LARGE/)
     assert.match(refused.error.message, new RegExp(`"?${dlq}"?`))
+    await waitUntil(async () => (await committedOffsets(group, topic, 2)).get(0)?.offset === 5, {
+      message: 'partition 0 committed up to the record',
+    })
+    // and no further, while the record fails
+    await new Promise((r) => setTimeout(r, 1000))
     assert.equal(
       (await committedOffsets(group, topic, 2)).get(0)?.offset,
       5,
