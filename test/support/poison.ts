@@ -1,6 +1,7 @@
 // Bytes-level helpers for the poison input tests: produce records whose values and headers are
 // arbitrary bytes (invalid JSON, invalid UTF-8, larger than a fetch), read a topic back with
 // its raw header bytes, and change a topic's config while an app runs.
+import assert from 'node:assert/strict'
 import { Consumer, type Message, MessagesStreamModes, Producer } from '@platformatic/kafka'
 import { bootstrapServers, createAdmin, uniqueName } from './kafka.ts'
 
@@ -103,4 +104,38 @@ export async function setTopicConfig(topic: string, name: string, value: string)
 export function rawHeader(headers: ReadonlyArray<[Buffer, Buffer]>, name: string): Buffer | undefined {
   for (let i = headers.length - 1; i >= 0; i--) if (headers[i]![0].toString() === name) return headers[i]![1]
   return undefined
+}
+
+/** `count` records over `partitions`: key `k<i % 20>`, value `{"i":i}`, header seq=i; `poison(i)` may replace one. */
+export function records(
+  count: number,
+  partitions: number,
+  poison: (i: number, r: RawRecord) => RawRecord = (_i, r) => r,
+): RawRecord[] {
+  return Array.from({ length: count }, (_, i) =>
+    poison(i, {
+      partition: i % partitions,
+      key: Buffer.from(`k${i % 20}`),
+      value: Buffer.from(JSON.stringify({ i })),
+      headers: [[Buffer.from('seq'), Buffer.from(String(i))]],
+    }),
+  )
+}
+
+export const seqOf = (r: { headers: { get(name: string): string | undefined } }) =>
+  Number(r.headers.get('seq'))
+
+/** Records handled to success, by seq; asserts none twice. */
+export function successes(): { add(seq: number): void; readonly size: number; has(seq: number): boolean } {
+  const done = new Set<number>()
+  return {
+    add(seq) {
+      assert.ok(!done.has(seq), `record ${seq} handled to success twice`)
+      done.add(seq)
+    },
+    get size() {
+      return done.size
+    },
+    has: (seq) => done.has(seq),
+  }
 }

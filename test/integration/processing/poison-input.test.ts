@@ -1,9 +1,9 @@
-// Poison input in a consumer group: an undeserializable payload, a handler that always throws,
-// a reducer answering NaN or out of range, a record larger than the fetch size, headers that are
-// not UTF-8, a dead letter topic that refuses the record as too large. Each gets its documented
-// behaviour (retry, dead letter queue, lane 0, or a clear error and a held partition) while the
-// app keeps running: every other record — on the other partitions, in other lanes, after the
-// poison record — is handled exactly once and committed, counted.
+// Poison input in a consumer group: undeserializable payloads, headers that are not UTF-8, a
+// lane reducer answering NaN or out of range, a record larger than the fetch size. Each gets its
+// documented behaviour (retry and dead letter queue, U+FFFD text with the raw bytes kept, lane 0,
+// the record whole) while every other record — on the other partition, in other lanes, after the
+// poison record — is handled exactly once and committed at the log end. The poisons that hold a
+// partition: poison-input-held.test.ts.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApp } from '../../../src/app/app.ts'
@@ -11,59 +11,20 @@ import type { ErrorOccurredEvent } from '../../../src/instrumentation/events.ts'
 import { DLQ_HEADERS } from '../../../src/processing/dead-letter-queue.ts'
 import { custom, json } from '../../../src/processing/deserializers.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
-import {
-  bootstrapServers,
-  committedOffsets,
-  createTopic,
-  endOffsets,
-  uniqueName,
-  waitUntil,
-} from '../../support/kafka.ts'
+import { bootstrapServers, createTopic, endOffsets, uniqueName, waitUntil } from '../../support/kafka.ts'
 import {
   INVALID_UTF8,
   produceRaw,
-  type RawRecord,
   rawHeader,
   readRaw,
-  setTopicConfig,
+  records,
+  seqOf,
+  successes,
 } from '../../support/poison.ts'
 import { waitCommittedAtEnd } from '../../support/segment-processing.ts'
 
 const kafka = (clientId: string) => ({ bootstrap: bootstrapServers(), clientId })
 const fast = { initialMs: 50, maxMs: 200 }
-
-/** `count` records over `partitions`: key `k<i % 20>`, value `{"i":i}`, header seq=i; `poison(i)` may replace one. */
-function records(
-  count: number,
-  partitions: number,
-  poison: (i: number, r: RawRecord) => RawRecord = (_i, r) => r,
-): RawRecord[] {
-  return Array.from({ length: count }, (_, i) =>
-    poison(i, {
-      partition: i % partitions,
-      key: Buffer.from(`k${i % 20}`),
-      value: Buffer.from(JSON.stringify({ i })),
-      headers: [[Buffer.from('seq'), Buffer.from(String(i))]],
-    }),
-  )
-}
-
-const seqOf = (r: { headers: { get(name: string): string | undefined } }) => Number(r.headers.get('seq'))
-
-/** Records handled to success, by seq; asserts none twice. */
-function successes(): { add(seq: number): void; readonly size: number; has(seq: number): boolean } {
-  const done = new Set<number>()
-  return {
-    add(seq) {
-      assert.ok(!done.has(seq), `record ${seq} handled to success twice`)
-      done.add(seq)
-    },
-    get size() {
-      return done.size
-    },
-    has: (seq) => done.has(seq),
-  }
-}
 
 test('undeserializable payloads are retried, then dead-lettered with the deserialization error; every other record is handled once and committed', async () => {
   const topic = await createTopic('poison-json', 2)
@@ -322,132 +283,4 @@ test('a record larger than the fetch size is delivered whole; the records after 
   }
   for (const [i, pad] of large) assert.ok(sizes.get(i)! > pad, `record ${i} whole (${sizes.get(i)} bytes)`)
   assert.deepEqual(errors, [])
-})
-
-test('a handler that always throws, without a dead letter queue: retried forever and reported; its partition is held at the record, nothing else waits', async () => {
-  const topic = await createTopic('poison-stuck', 2)
-  await produceRaw(topic, records(200, 2))
-  const group = uniqueName('poison-stuck')
-  const stuck = 22 // partition 0, offset 11, key k2
-  const handled = successes()
-  const errors: ErrorOccurredEvent[] = []
-  const app = createApp({ kafka: kafka('poison-stuck'), logger: false })
-  app.consumerGroup(group, (g) => {
-    g.topic(topic, {
-      processing: { style: 'continuous', ordering: 'key', commitIntervalMs: 100 },
-      retries: { maxRetries: 2, backoff: fast },
-      handler: (record) => {
-        if (seqOf(record) === stuck) throw new Error('always fails')
-        handled.add(seqOf(record))
-      },
-    })
-  })
-  app.on('error.occurred', (e) => errors.push(e))
-  await app.start()
-  try {
-    // Every record but those of the stuck one's key after it (k2: seq 42, 62, … on partition 0).
-    const waiting = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 20 === 2 && i >= stuck)
-    await waitUntil(() => handled.size === 200 - waiting.length, {
-      timeoutMs: 60_000,
-      message: `${200 - waiting.length} handled`,
-    })
-    await waitUntil(async () => (await committedOffsets(group, topic, 2)).get(1)?.offset === 100, {
-      message: 'partition 1 committed at its end',
-    })
-    await waitUntil(() => errors.filter((e) => e.type === 'consumer.retries_exhausted').length >= 3, {
-      message: 'retries exhausted, reported on every later failure',
-    })
-    await waitUntil(async () => (await committedOffsets(group, topic, 2)).get(0)?.offset === 11, {
-      message: 'partition 0 committed up to the record',
-    })
-    // and no further, while the record fails
-    await new Promise((r) => setTimeout(r, 1000))
-    assert.equal(
-      (await committedOffsets(group, topic, 2)).get(0)?.offset,
-      11,
-      'partition 0 held at the record',
-    )
-    for (const i of waiting) assert.ok(!handled.has(i), `record ${i} waits behind its key`)
-  } finally {
-    await app.stop()
-  }
-  assert.ok(errors.every((e) => e.offset === 11 && e.partition === 0))
-  assert.ok(
-    errors.every((e) => e.type === 'consumer.handler.error' || e.type === 'consumer.retries_exhausted'),
-  )
-})
-
-test('a dead letter topic that refuses the record as too large: held and reported, the rest flows; dead-lettered once the topic takes it', async () => {
-  const topic = await createTopic('poison-dlq-size', 2, { 'max.message.bytes': String(1024 * 1024) })
-  const dlq = await createTopic('poison-dlq-size-dlq', 1, { 'max.message.bytes': '4096' })
-  // Record 10 (partition 0, offset 5) is 16 KiB and fails; record 15 (partition 1, offset 7) fails small.
-  await produceRaw(
-    topic,
-    records(200, 2, (i, r) => (i === 10 ? { ...r, value: Buffer.alloc(16 * 1024, 'x') } : r)),
-  )
-  const group = uniqueName('poison-dlq-size')
-  const failing = new Set([10, 15])
-  const handled = successes()
-  const errors: ErrorOccurredEvent[] = []
-  const dispatched: number[] = []
-  const app = createApp({ kafka: kafka('poison-dlq-size'), logger: false })
-  app.consumerGroup(group, (g) => {
-    g.topic(topic, {
-      processing: { style: 'continuous', ordering: 'key', commitIntervalMs: 100 },
-      retries: { backoff: fast },
-      deadLetterQueue: { topic: dlq, maxRetries: 0 },
-      handler: (record) => {
-        if (failing.has(seqOf(record))) throw new Error(`record ${seqOf(record)} fails`)
-        handled.add(seqOf(record))
-      },
-    })
-  })
-  app.on('error.occurred', (e) => errors.push(e))
-  app.on('dead_letter_queue.dispatched', (e) => dispatched.push(e.offset))
-  await app.start()
-  try {
-    // Everything else is handled (other keys of partition 0 too), the small one dead-lettered.
-    const waiting = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 20 === 10 && i > 10)
-    await waitUntil(() => handled.size === 198 - waiting.length && dispatched.includes(7), {
-      timeoutMs: 60_000,
-      message: 'the rest handled, record 15 dead-lettered',
-    })
-    await waitUntil(async () => (await committedOffsets(group, topic, 2)).get(1)?.offset === 100, {
-      message: 'partition 1 committed at its end',
-    })
-    await waitUntil(() => errors.filter((e) => e.type === 'dead_letter_queue.dispatch.error').length >= 2, {
-      message: 'the refused dispatch reported, and retried',
-    })
-    const refused = errors.find((e) => e.type === 'dead_letter_queue.dispatch.error')!
-    assert.equal(refused.partition, 0)
-    assert.equal(refused.offset, 5)
-    assert.match(refused.error.message, /MESSAGE_TOO_LARGE/)
-    assert.match(refused.error.message, new RegExp(`"?${dlq}"?`))
-    await waitUntil(async () => (await committedOffsets(group, topic, 2)).get(0)?.offset === 5, {
-      message: 'partition 0 committed up to the record',
-    })
-    // and no further, while the record fails
-    await new Promise((r) => setTimeout(r, 1000))
-    assert.equal(
-      (await committedOffsets(group, topic, 2)).get(0)?.offset,
-      5,
-      'partition 0 held at the record',
-    )
-    assert.ok(!dispatched.includes(5))
-    await setTopicConfig(dlq, 'max.message.bytes', String(1024 * 1024))
-    await waitUntil(() => dispatched.includes(5), {
-      timeoutMs: 60_000,
-      message: 'dead-lettered once it fits',
-    })
-    await waitUntil(() => handled.size === 198, { message: 'the records behind it handled' })
-    await waitCommittedAtEnd([group], topic, 2)
-  } finally {
-    await app.stop()
-  }
-  const dead = await readRaw(dlq, 2)
-  assert.deepEqual(
-    dead.map((d) => Number(rawHeader(d.headers, 'seq'))).sort((a, b) => a - b),
-    [10, 15],
-  )
-  assert.equal((await endOffsets(dlq, 1)).get(0), 2, 'each once')
 })
