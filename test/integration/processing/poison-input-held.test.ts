@@ -10,6 +10,7 @@ import type { ErrorOccurredEvent } from '../../../src/instrumentation/events.ts'
 import {
   bootstrapServers,
   committedOffsets,
+  createAdmin,
   createTopic,
   endOffsets,
   uniqueName,
@@ -155,4 +156,92 @@ test('a dead letter topic that refuses the record as too large: held and reporte
     [10, 15],
   )
   assert.equal((await endOffsets(dlq, 1)).get(0), 2, 'each once')
+})
+
+test('a dead letter topic deleted while running: the record is held and reported, the other partition and lanes flow; dead-lettered once the topic is back', async () => {
+  const topic = await createTopic('poison-dlq-gone', 2)
+  const dlq = await createTopic('poison-dlq-gone-dlq', 1)
+  await produceRaw(topic, records(200, 2))
+  const group = uniqueName('poison-dlq-gone')
+  let reached!: () => void
+  const atPoison = new Promise<void>((r) => (reached = r))
+  let deleteDone!: () => void
+  const deleted = new Promise<void>((r) => (deleteDone = r))
+  const handled = successes()
+  const errors: ErrorOccurredEvent[] = []
+  const dispatched: number[] = []
+  const app = createApp({ kafka: { ...kafka('poison-dlq-gone'), requestTimeoutMs: 2000 }, logger: false })
+  app.consumerGroup(group, (g) => {
+    g.topic(topic, {
+      processing: { style: 'continuous', ordering: 'key', commitIntervalMs: 100 },
+      retries: { backoff: fast },
+      deadLetterQueue: { topic: dlq, maxRetries: 0 },
+      handler: async (record) => {
+        if (seqOf(record) === 10) {
+          // The topic goes away after the start check, before the record fails.
+          reached()
+          await deleted
+          throw new Error('record 10 fails')
+        }
+        handled.add(seqOf(record))
+      },
+    })
+  })
+  app.on('error.occurred', (e) => errors.push(e))
+  app.on('dead_letter_queue.dispatched', (e) => dispatched.push(e.offset))
+  await app.start()
+  try {
+    await atPoison
+    const admin = createAdmin()
+    try {
+      await admin.deleteTopics({ topics: [dlq] })
+      await waitUntil(async () => !(await admin.listTopics()).includes(dlq), {
+        message: 'the dead letter topic is gone from the metadata',
+      })
+    } finally {
+      await admin.close()
+    }
+    deleteDone()
+    const waiting = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 20 === 10 && i > 10)
+    await waitUntil(() => handled.size === 199 - waiting.length, {
+      timeoutMs: 60_000,
+      message: 'the records of the other partition and lanes handled',
+    })
+    await waitUntil(async () => (await committedOffsets(group, topic, 2)).get(1)?.offset === 100, {
+      message: 'partition 1 committed at its end',
+    })
+    await waitUntil(() => errors.some((e) => e.type === 'dead_letter_queue.dispatch.error'), {
+      timeoutMs: 60_000,
+      message: 'the failed dispatch reported',
+    })
+    const reported = errors.find((e) => e.type === 'dead_letter_queue.dispatch.error')!
+    assert.equal(reported.offset, 5)
+    assert.match(reported.error.message, /did not finish within 2000 ms|does not exist|unknown topic/i)
+    await waitUntil(async () => (await committedOffsets(group, topic, 2)).get(0)?.offset === 5, {
+      message: 'partition 0 committed up to the record',
+    })
+    // and no further, while the topic is gone
+    await new Promise((r) => setTimeout(r, 1000))
+    assert.equal(
+      (await committedOffsets(group, topic, 2)).get(0)?.offset,
+      5,
+      'partition 0 held at the record',
+    )
+    const again = createAdmin()
+    try {
+      await again.createTopics({ topics: [dlq], partitions: 1, replicas: 1 })
+    } finally {
+      await again.close()
+    }
+    await waitUntil(() => dispatched.includes(5), {
+      timeoutMs: 60_000,
+      message: 'dead-lettered once the topic is back',
+    })
+    await waitUntil(() => handled.size === 199, { message: 'the records behind it handled' })
+    await waitCommittedAtEnd([group], topic, 2)
+  } finally {
+    await app.stop()
+  }
+  const [dead] = await readRaw(dlq, 1)
+  assert.equal(rawHeader(dead!.headers, 'seq')?.toString(), '10')
 })

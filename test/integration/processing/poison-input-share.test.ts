@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { describeShareGroup } from '../../../src/admin/share.ts'
+import { createApp } from '../../../src/app/app.ts'
 import type { ErrorOccurredEvent } from '../../../src/instrumentation/events.ts'
 import { DLQ_HEADERS } from '../../../src/processing/dead-letter-queue.ts'
 import { json } from '../../../src/processing/deserializers.ts'
 import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
-import { createTopic, endOffsets, waitUntil } from '../../support/kafka.ts'
+import { createAdmin, createTopic, endOffsets, waitUntil } from '../../support/kafka.ts'
 import {
   INVALID_UTF8,
   produceRaw,
@@ -236,4 +237,84 @@ test('a share member whose fetch size is below a record still gets the record wh
     Array.from({ length: 30 }, (_, i) => i),
   )
   assert.equal(worker.deliveries.find((r) => r.offset === 10)?.value?.length, 2 * 1024 * 1024, 'whole')
+})
+
+test('a share group whose dead letter topic is deleted while running: the record is held unacknowledged and reported, the rest accepted; rejected once the topic is back', async () => {
+  const topic = await createTopic('poison-share-dlq-gone', 2)
+  const dlq = await createTopic('poison-share-dlq-gone-dlq', 1)
+  const group = await shareGroup('poison-share-dlq-gone')
+  await produceRaw(
+    topic,
+    Array.from({ length: 100 }, (_, i) => plain(i, 2)),
+  )
+  let reached!: () => void
+  const atPoison = new Promise<void>((r) => (reached = r))
+  let deleteDone!: () => void
+  const deleted = new Promise<void>((r) => (deleteDone = r))
+  const accepted = new Set<number>()
+  const errors: ErrorOccurredEvent[] = []
+  const rejected: number[] = []
+  const app = createApp({
+    // The least a share group allows (maxWaitMs + 5 s): a dispatch to the deleted topic times out.
+    kafka: { ...kafkaOptions('poison-share-dlq-gone'), requestTimeoutMs: 6000 },
+    logger: false,
+    statisticsIntervalMs: 0,
+  })
+  app.shareGroup(group, (g) =>
+    g.topic(topic, {
+      processing: { style: 'continuous' },
+      retries: { maxRetries: 0, backoff: { initialMs: 50, maxMs: 200 } },
+      deadLetterQueue: { topic: dlq },
+      handler: async (record) => {
+        const i = Number(record.headers.get('seq'))
+        if (i === 10) {
+          reached()
+          await deleted
+          throw new Error('record 10 fails')
+        }
+        assert.ok(!accepted.has(i), `record ${i} twice`)
+        accepted.add(i)
+      },
+    }),
+  )
+  app.on('error.occurred', (e) => errors.push(e))
+  app.on('share.rejected', (e) => rejected.push(e.offset))
+  await app.start()
+  try {
+    await atPoison
+    const admin = createAdmin()
+    try {
+      await admin.deleteTopics({ topics: [dlq] })
+      await waitUntil(async () => !(await admin.listTopics()).includes(dlq), {
+        message: 'the dead letter topic is gone from the metadata',
+      })
+    } finally {
+      await admin.close()
+    }
+    deleteDone()
+    await waitUntil(() => accepted.size === 99, { timeoutMs: 60_000, message: '99 accepted' })
+    await waitUntil(() => errors.some((e) => e.type === 'dead_letter_queue.dispatch.error'), {
+      timeoutMs: 60_000,
+      message: 'the failed dispatch reported',
+    })
+    const reported = errors.find((e) => e.type === 'dead_letter_queue.dispatch.error')!
+    assert.equal(reported.offset, 5)
+    assert.match(reported.error.message, /did not finish within 6000 ms|does not exist|unknown topic/i)
+    await waitUntil(async () => (await lags(group, 2)).join() === '1,0', {
+      message: 'partition 0: only the held record unacknowledged; partition 1: lag 0',
+    })
+    assert.equal(rejected.length, 0, 'not rejected unwritten')
+    const again = createAdmin()
+    try {
+      await again.createTopics({ topics: [dlq], partitions: 1, replicas: 1 })
+    } finally {
+      await again.close()
+    }
+    await waitUntil(() => rejected.includes(5), { timeoutMs: 60_000, message: 'rejected once dead-lettered' })
+    await waitUntil(async () => (await lags(group, 2)).join() === '0,0', { message: 'lag 0' })
+  } finally {
+    await app.stop()
+  }
+  const [dead] = await readRaw(dlq, 1)
+  assert.equal(rawHeader(dead!.headers, 'seq')?.toString(), '10')
 })
