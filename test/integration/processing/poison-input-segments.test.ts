@@ -1,6 +1,7 @@
 // Poison input in parallel segments: a partitioner that throws, a reducer answering NaN, a routing
-// key that is not UTF-8, undeserializable payloads, a handler that always throws and a dead
-// letter topic that refuses a record as too large, all in one segmented group. Routing errors go
+// key that is not UTF-8, undeserializable payloads, a handler that always throws, a record larger
+// than the fetch size and a dead letter topic that refuses a record as too large, all in one
+// segmented group. Routing errors go
 // to segment 0; failures are retried and dead-lettered by the record's own segment; a record the
 // dead letter topic refuses holds only its segment's partition. Every other record is handled
 // exactly once, by its segment, and every segment group commits at the log end.
@@ -34,6 +35,7 @@ const PARTITIONS = 3
 const NOT_JSON = new Set([40, 140])
 const FAILS = 90
 const TOO_LARGE = 190 // partition 1, offset 63: fails, and is over the dead letter topic's limit
+const LARGE = 250 // 2 MiB: over the 1 MiB a member fetches per partition; handled
 
 /** The `user` header of record i: none (the partitioner throws), "nan" (the reducer answers NaN), bytes that are not UTF-8, or user-<i % 30>. */
 function user(i: number): Buffer | undefined {
@@ -55,6 +57,7 @@ function record(i: number): RawRecord {
   let value = Buffer.from(JSON.stringify({ i }))
   if (NOT_JSON.has(i)) value = Buffer.from('not json')
   if (i === TOO_LARGE) value = Buffer.from(JSON.stringify({ i, pad: 'x'.repeat(16 * 1024) }))
+  if (i === LARGE) value = Buffer.from(JSON.stringify({ i, pad: 'x'.repeat(2 * 1024 * 1024) }))
   return {
     partition: i % PARTITIONS,
     key: Buffer.from(`k${i}`),
@@ -67,11 +70,12 @@ function record(i: number): RawRecord {
 }
 
 test('parallel segments under poison input: routing errors to segment 0, failures dead-lettered by their own segment, a refused dead letter holds only its segment', async () => {
-  const topic = await createTopic('poison-seg', PARTITIONS)
+  const topic = await createTopic('poison-seg', PARTITIONS, { 'max.message.bytes': String(4 * 1024 * 1024) })
   const dlq = await createTopic('poison-seg-dlq', 1, { 'max.message.bytes': '4096' })
   await produceRaw(
     topic,
     Array.from({ length: COUNT }, (_, i) => record(i)),
+    50,
   )
   const origin = uniqueName('poison-seg')
   const groups = segmentGroups(origin, 3)
