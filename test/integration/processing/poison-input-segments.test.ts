@@ -15,6 +15,7 @@ import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import {
   bootstrapServers,
   committedOffsets,
+  createAdmin,
   createTopic,
   endOffsets,
   uniqueName,
@@ -190,4 +191,118 @@ test('parallel segments under poison input: routing errors to segment 0, failure
     [],
     'no other errors',
   )
+})
+
+test('parallel segments whose dead letter topic is deleted while running: the record holds only its own segment; dead-lettered once the topic is back', async () => {
+  const topic = await createTopic('poison-seg-gone', PARTITIONS)
+  const dlq = await createTopic('poison-seg-gone-dlq', 1)
+  // Key k<i % 30>, routed by the key; record 100 (partition 1, offset 33) fails.
+  await produceRaw(
+    topic,
+    Array.from({ length: COUNT }, (_, i) => ({
+      partition: i % PARTITIONS,
+      key: Buffer.from(`k${i % 30}`),
+      value: Buffer.from(JSON.stringify({ i })),
+      headers: [[Buffer.from('seq'), Buffer.from(String(i))]],
+    })),
+  )
+  const poison = 100
+  const segment = (i: number) => defaultSegmentReducer(`k${i % 30}`, 3)
+  const held = segment(poison)
+  const origin = uniqueName('poison-seg-gone')
+  const groups = segmentGroups(origin, 3)
+  let reached!: () => void
+  const atPoison = new Promise<void>((r) => (reached = r))
+  let deleteDone!: () => void
+  const deleted = new Promise<void>((r) => (deleteDone = r))
+  const handled = new Map<number, number[]>()
+  const errors: ErrorOccurredEvent[] = []
+  const dispatched: string[] = []
+  const app = createApp({
+    kafka: { bootstrap: bootstrapServers(), clientId: 'poison-seg-gone', requestTimeoutMs: 2000 },
+    logger: false,
+  })
+  app.consumerGroup(origin, (g) => {
+    g.parallelSegments({ count: 3, partitioner: (r) => r.keyString })
+    g.topic(topic, {
+      deserializer: json<{ i: number }>(),
+      processing: { style: 'continuous', ordering: 'key', commitIntervalMs: 100 },
+      retries: { backoff: { initialMs: 50, maxMs: 200 } },
+      deadLetterQueue: { topic: dlq, maxRetries: 0 },
+      handler: async (r, ctx) => {
+        const i = r.payload!.i
+        if (i === poison) {
+          // The topic goes away after the start check, before the record fails.
+          reached()
+          await deleted
+          throw new Error(`record ${i} fails`)
+        }
+        handled.set(i, [...(handled.get(i) ?? []), ctx.consumerGroup.segmentId!])
+      },
+    })
+  })
+  app.on('error.occurred', (e) => errors.push(e))
+  app.on('dead_letter_queue.dispatched', (e) =>
+    dispatched.push(`${e.consumerGroup}@${e.partition}:${e.offset}`),
+  )
+  await app.start()
+  try {
+    await atPoison
+    const admin = createAdmin()
+    try {
+      await admin.deleteTopics({ topics: [dlq] })
+      await waitUntil(async () => !(await admin.listTopics()).includes(dlq), {
+        message: 'the dead letter topic is gone from the metadata',
+      })
+    } finally {
+      await admin.close()
+    }
+    deleteDone()
+    // The other segments end at the log end; the held one handles everything outside the record's lane.
+    await waitCommittedAtEnd(
+      groups.filter((_, s) => s !== held),
+      topic,
+      PARTITIONS,
+    )
+    const mayWait = (i: number) => segment(i) === held && i % PARTITIONS === 1 && i > poison
+    const free = Array.from({ length: COUNT }, (_, i) => i).filter((i) => i !== poison && !mayWait(i))
+    await waitUntil(() => free.every((i) => handled.has(i)), {
+      timeoutMs: 60_000,
+      message: 'the records outside the held lane handled',
+    })
+    await waitUntil(() => errors.some((e) => e.type === 'dead_letter_queue.dispatch.error'), {
+      timeoutMs: 60_000,
+      message: 'the failed dispatch reported',
+    })
+    const reported = errors.find((e) => e.type === 'dead_letter_queue.dispatch.error')!
+    assert.equal(reported.consumerGroup, groups[held])
+    assert.match(reported.error.message, /did not finish within 2000 ms|does not exist|unknown topic/i)
+    await waitUntil(
+      async () => (await committedOffsets(groups[held]!, topic, PARTITIONS)).get(1)?.offset === 33,
+      {
+        message: `segment ${held} committed up to the held record`,
+      },
+    )
+    await new Promise((r) => setTimeout(r, 1000))
+    assert.equal((await committedOffsets(groups[held]!, topic, PARTITIONS)).get(1)?.offset, 33, 'held there')
+    const again = createAdmin()
+    try {
+      await again.createTopics({ topics: [dlq], partitions: 1, replicas: 1 })
+    } finally {
+      await again.close()
+    }
+    await waitUntil(() => dispatched.length === 1, {
+      timeoutMs: 60_000,
+      message: 'dead-lettered once the topic is back',
+    })
+    await waitCommittedAtEnd(groups, topic, PARTITIONS)
+  } finally {
+    await app.stop()
+  }
+  assert.deepEqual(dispatched, [`${groups[held]}@1:33`])
+  for (let i = 0; i < COUNT; i++)
+    if (i !== poison)
+      assert.deepEqual(handled.get(i), [segment(i)], `record ${i} handled once, by its segment`)
+  const [dead] = await readRaw(dlq, 1)
+  assert.equal(rawHeader(dead!.headers, DLQ_HEADERS.consumerGroup)?.toString(), groups[held])
 })
