@@ -2,7 +2,13 @@ import type { ConsumerRecord } from '../engine/types.ts'
 import { MultilaneError } from '../errors.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import type { HeaderInjector } from '../producing/app-producer.ts'
-import { ProducerClient, requestChunks, type WireMessage } from '../producing/producer-client.ts'
+import { ProducerError } from '../producing/errors.ts'
+import {
+  failureReason,
+  ProducerClient,
+  requestChunks,
+  type WireMessage,
+} from '../producing/producer-client.ts'
 
 /** Headers multilane adds to a dead-lettered record (the original headers are kept before them). */
 export const DLQ_HEADERS = {
@@ -70,14 +76,18 @@ export class DeadLetterQueueProducer implements DeadLetterSink {
     for (const chunk of requestChunks(
       this.#messages(deadLetterTopic, records, consumerGroup, attempts, error),
     )) {
-      await this.#client.send(
-        chunk,
-        () =>
-          new MultilaneError(
-            'DEAD_LETTER_TIMEOUT',
-            `producing to dead letter topic "${deadLetterTopic}" did not finish within ${timeoutMs} ms (does the topic exist?)`,
-          ),
-      )
+      try {
+        await this.#client.send(
+          chunk,
+          () =>
+            new MultilaneError(
+              'DEAD_LETTER_TIMEOUT',
+              `producing to dead letter topic "${deadLetterTopic}" did not finish within ${timeoutMs} ms (does the topic exist?)`,
+            ),
+        )
+      } catch (error) {
+        throw refusal(error, deadLetterTopic, chunk)
+      }
     }
   }
 
@@ -123,4 +133,26 @@ export class DeadLetterQueueProducer implements DeadLetterSink {
 function replaceHeader(headers: Map<Buffer, Buffer>, name: string, value: string): void {
   for (const k of headers.keys()) if (k.toString() === name) headers.delete(k)
   headers.set(Buffer.from(name), Buffer.from(value))
+}
+
+/**
+ * A failed dead letter produce, saying what the broker said. The client's own error reads only
+ * "Producing messages failed." (the reason is in nested errors): reported as it is, a dead letter
+ * topic refusing a record (MESSAGE_TOO_LARGE, …) gave the operator nothing to act on.
+ */
+function refusal(error: unknown, deadLetterTopic: string, chunk: readonly WireMessage[]): Error {
+  if (error instanceof MultilaneError) return error
+  const reason = failureReason(error)
+  const hint = reason.includes('MESSAGE_TOO_LARGE')
+    ? `; a record is over the dead letter topic's max.message.bytes (largest value ${largestValue(chunk)} bytes): raise it, the record is held until then`
+    : ''
+  return new ProducerError(
+    'PRODUCE_FAILED',
+    `producing ${chunk.length} record${chunk.length === 1 ? '' : 's'} to dead letter topic "${deadLetterTopic}" failed: ${reason}${hint}`,
+    { cause: error },
+  )
+}
+
+function largestValue(chunk: readonly WireMessage[]): number {
+  return chunk.reduce((max, m) => Math.max(max, m.value?.length ?? 0), 0)
 }

@@ -1,5 +1,5 @@
 import type { ConsumerRecord } from '../engine/types.ts'
-import type { Deserializer } from './deserializers.ts'
+import { DeserializationError, type Deserializer } from './deserializers.ts'
 
 /** Record headers, decoded as UTF-8 on access (the raw pairs stay available). */
 export class RecordHeaders {
@@ -126,8 +126,25 @@ export class ConsumedRecord<T> {
       this.#payload = this.#deserializer.deserialize(this.raw.value, this)
       return this.#payload
     } catch (error) {
-      this.#payloadError = error ?? new Error('deserializer threw a nullish value')
+      this.#payloadError = asDeserializationError(error, this.#deserializer.name, this)
       throw this.#payloadError
     }
   }
+}
+
+/**
+ * What a deserializer threw, as a DeserializationError: a custom one's own error (a TypeError, a
+ * schema library's) would otherwise be reported as a handler error. The original is the cause.
+ */
+function asDeserializationError(
+  error: unknown,
+  name: string,
+  record: { topic: string; partition: number; offset: number },
+): DeserializationError {
+  if (error instanceof DeserializationError) return error
+  const reason = error instanceof Error ? error.message : `threw ${String(error)}`
+  return new DeserializationError(
+    `${record.topic}#${record.partition}@${record.offset}: deserializer "${name}" failed: ${reason}`,
+    { cause: error },
+  )
 }

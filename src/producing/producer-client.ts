@@ -22,6 +22,10 @@ export class ProducerClient {
   readonly #timeoutMs: number
   readonly #clientIdSuffix: string
   #producer: Producer | undefined
+  /** Sends in flight per producer: a replaced one is closed once its own have ended. */
+  readonly #sending = new Map<Producer, number>()
+  /** Replaced producers not closed yet (their sends still in flight). */
+  readonly #retired = new Set<Producer>()
   #cluster: KafkaCluster | undefined
   /**
    * Topics seen in the metadata, with their partition count: not looked up again (a deleted one
@@ -72,6 +76,7 @@ export class ProducerClient {
   async send(messages: WireMessage[], onTimeout?: () => Error): Promise<ProduceResult> {
     if (this.#closed) throw closedError()
     const producer = this.#ensureProducer()
+    this.#sending.set(producer, (this.#sending.get(producer) ?? 0) + 1)
     let timer: NodeJS.Timeout | undefined
     try {
       return await Promise.race([
@@ -94,10 +99,13 @@ export class ProducerClient {
       // The topics may be gone (deleted): look them up again before the next send, which
       // then fails at once instead of hanging in the new producer's metadata request.
       for (const m of messages) this.#knownTopics.delete(m.topic)
-      // A hung produce may never settle: start over with a new producer next time.
+      // A hung produce may never settle: start over with a new producer next time. The old one
+      // closes once the other sends on it ended: closing it under them failed records the
+      // broker had (a dead letter too large for its topic made another record's dispatch fail
+      // with "Connection closed" and be written again, and would fail app.producer's sends).
       if (this.#producer === producer) {
         this.#producer = undefined
-        producer.close().catch(() => {})
+        this.#retired.add(producer)
       }
       if (this.#closed) throw closedError()
       const refused = findAuthorizationError(failure)
@@ -118,7 +126,18 @@ export class ProducerClient {
       throw failure
     } finally {
       clearTimeout(timer)
+      this.#sendEnded(producer)
     }
+  }
+
+  #sendEnded(producer: Producer): void {
+    const left = (this.#sending.get(producer) ?? 1) - 1
+    if (left > 0) {
+      this.#sending.set(producer, left)
+      return
+    }
+    this.#sending.delete(producer)
+    if (this.#retired.delete(producer)) producer.close().catch(() => {})
   }
 
   /**
@@ -189,7 +208,9 @@ export class ProducerClient {
     const cluster = this.#cluster
     this.#producer = undefined
     this.#cluster = undefined
-    await Promise.all([producer?.close(), cluster?.close()])
+    const retired = [...this.#retired]
+    this.#retired.clear()
+    await Promise.all([producer?.close(), cluster?.close(), ...retired.map((p) => p.close().catch(() => {}))])
   }
 
   #ensureProducer(): Producer {

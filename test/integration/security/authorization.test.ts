@@ -1,13 +1,15 @@
 // Authorization on a broker in ACL mode: a SCRAM user without READ on a consumed topic, or
 // without READ on its group (consumer, segment or share group), fails the app with an error that
 // says authorization and names the topic or group (not retried forever); without WRITE on the
-// dead letter topic a failed record is held and reported (event and default log), never dropped:
-// once WRITE is granted it reaches the dead letter topic and the group commits past it.
+// dead letter topic a failed record is held and reported (event and default log), never dropped
+// (in a segmented group, by its own segment only): once WRITE is granted it reaches the dead
+// letter topic and the group commits past it.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { type App, createApp } from '../../../src/app/app.ts'
 import type { ErrorOccurredEvent } from '../../../src/instrumentation/events.ts'
 import { BOOTSTRAP_ENV } from '../../../src/kafka/bootstrap.ts'
+import { defaultSegmentReducer } from '../../../src/segments/reducers.ts'
 import { capturedLogger } from '../../support/captured-logger.ts'
 import {
   committedOffsets,
@@ -188,6 +190,71 @@ test('without WRITE on the dead letter topic: the record is held and reported, t
   assert.equal(dead[0]?.headers.source_offset, '1', 'the held record reached the dead letter topic')
   assert.equal((await endOffsets(dlq, 1)).get(0), 1, 'once')
   assert.ok(handled >= 3)
+})
+
+test('segmented group without WRITE on the dead letter topic: the record holds only its own segment, then is dead-lettered once WRITE is granted', async () => {
+  const topic = await createTopic('acl-seg-dlq-src', 1)
+  const dlq = await createTopic('acl-seg-dlq', 1)
+  const group = uniqueName('acl-seg-dlq')
+  const segments = [`${group}-parallel-0`, `${group}-parallel-1`]
+  await grant(broker.state, user.username, [
+    ['TOPIC', topic, 'READ'],
+    ['GROUP', segments[0]!, 'READ'],
+    ['GROUP', segments[1]!, 'READ'],
+    ['TOPIC', dlq, 'DESCRIBE'],
+  ])
+  await produceRecords(topic, 20, { partitions: 1 })
+  // Record 1 (key k1) fails; its segment holds it, the other one goes on.
+  const held = defaultSegmentReducer('k1', 2)
+  const app = createApp({
+    kafka: { ...saslSslKafka(broker.state, user), requestTimeoutMs: 5000 },
+    logger: false,
+  })
+  const errors: ErrorOccurredEvent[] = []
+  app.on('error.occurred', (e) => errors.push(e))
+  app.consumerGroup(group, (g) => {
+    g.parallelSegments({ count: 2, partitioner: (r) => r.keyString })
+    g.topic(topic, {
+      deadLetterQueue: { topic: dlq, maxRetries: 0 },
+      handler: (record) => {
+        if (record.offset === 1) throw new Error('poison record')
+      },
+    })
+  })
+  await app.start()
+  try {
+    await waitUntil(() => errors.some((e) => e.type === 'dead_letter_queue.dispatch.error'), {
+      timeoutMs: 60_000,
+      message: 'the failed dispatch is reported',
+    })
+    const reported = errors.find((e) => e.type === 'dead_letter_queue.dispatch.error')!
+    assert.equal(reported.consumerGroup, segments[held])
+    assert.match(reported.error.message, /not authorized to produce to topic/)
+    await waitUntil(
+      async () => (await committedOffsets(segments[1 - held]!, topic, 1)).get(0)?.offset === 20,
+      {
+        timeoutMs: 60_000,
+        message: 'the other segment commits at the log end',
+      },
+    )
+    await new Promise((r) => setTimeout(r, 2000))
+    const stuck = await committedOffsets(segments[held]!, topic, 1)
+    assert.ok(
+      (stuck.get(0)?.offset ?? 0) <= 1,
+      `segment ${held} committed ${stuck.get(0)?.offset} past the held record`,
+    )
+    await grant(broker.state, user.username, [['TOPIC', dlq, 'WRITE']])
+    await waitUntil(async () => (await committedOffsets(segments[held]!, topic, 1)).get(0)?.offset === 20, {
+      timeoutMs: 90_000,
+      message: 'the held segment commits past the record once it is dead-lettered',
+    })
+  } finally {
+    await app.stop()
+  }
+  const dead = await readRecords(dlq, 1)
+  assert.equal(dead[0]?.headers.source_offset, '1')
+  assert.equal(dead[0]?.headers.source_consumer_group, segments[held])
+  assert.equal((await endOffsets(dlq, 1)).get(0), 1, 'once')
 })
 
 test('share group without WRITE on the dead letter topic: the record is held (not rejected) and reported until WRITE is granted', async () => {
