@@ -14,8 +14,11 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { describeGroupState } from '../../../src/admin/group-members.ts'
 import { EngineError } from '../../../src/engine/errors.ts'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
+import { KafkaCluster } from '../../../src/kafka/cluster.ts'
+import { resolveConnection } from '../../../src/kafka/connection-options.ts'
 import { deliverySummary, TestMember } from '../../support/engine-member.ts'
 import { createTopic, endOffsets, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { type PrivateBroker, startPrivateBroker } from '../../support/private-broker.ts'
@@ -233,6 +236,31 @@ test('a static member restarted within its session gets its partitions back; the
   assert.deepEqual(partitionsOf(a), aBefore)
   await a.stop()
   await b2.stop()
+})
+
+test('a classic group on 3.9.1 is described (type, state, members and their partitions), as the segments commands need', async () => {
+  const topic = await createTopic('classic-describe', 2)
+  const groupId = uniqueName('classic-describe')
+  const member = new TestMember({ groupId, topics: [topic], groupProtocol: 'classic' })
+  const cluster = new KafkaCluster(
+    resolveConnection({ bootstrap: broker!.state.bootstrap, clientId: 'classic-describe' }),
+  )
+  try {
+    await member.start()
+    await waitUntil(() => member.assignedCount() === 2, { timeoutMs: 30_000, message: 'the member owns 2' })
+    const described = await describeGroupState(cluster, groupId)
+    assert.equal(described.type, 'classic')
+    assert.equal(described.state, 'Stable')
+    assert.deepEqual(
+      described.members.flatMap((m) => m.assignment.map((p) => `${p.topic}#${p.partition}`)).sort(),
+      [`${topic}#0`, `${topic}#1`],
+    )
+    await member.stop()
+    assert.equal((await describeGroupState(cluster, groupId)).state, 'Empty')
+  } finally {
+    await member.stop()
+    await cluster.close()
+  }
 })
 
 /** A Python confluent-kafka member (test/fixtures/classic-member.py) and what it reported. */
