@@ -8,7 +8,9 @@
 // partitions back and forth with either as the leader, nothing lost or repeated. And the
 // at-least-once suites written for KIP-848 pass unchanged on 3.9.1 ('auto' picks classic there):
 // SIGKILL mid-run and restart, graceful shutdown with 0 repeats, churn with joins, graceful leaves
-// and SIGKILLs, rebalances under load, offset maps restored by the next owner.
+// and SIGKILLs, rebalances under load, offset maps restored by the next owner, parallel segments
+// (count 3) across `multilane run --processes 3` with a worker SIGKILLed. A classic group is
+// described (type, state, members' partitions) as the segments commands need.
 // One private 3.9.1 broker for the file.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -362,6 +364,7 @@ const AT_LEAST_ONCE_SUITES = [
   'test/integration/processing/chaos.test.ts',
   'test/integration/engine/rebalance.test.ts',
   'test/integration/processing/restored-maps.test.ts',
+  'test/integration/segments/run-processes.test.ts',
 ]
 
 test('the at-least-once suites pass unchanged on 3.9.1 (classic protocol)', async (t) => {
@@ -389,5 +392,9 @@ test('the at-least-once suites pass unchanged on 3.9.1 (classic protocol)', asyn
   assert.ok(
     results.some((l) => l.startsWith('✔ crash (SIGKILL) and restart')),
     'the SIGKILL suite ran',
+  )
+  assert.ok(
+    results.some((l) => l.startsWith('✔ run --processes 3: one segment group per worker')),
+    'the segments --processes 3 suite ran',
   )
 })
