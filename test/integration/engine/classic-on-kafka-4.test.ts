@@ -2,7 +2,8 @@
 // classic and KIP-848 protocols coexist: a classic member joins (the coordinator holds a classic
 // group), consumes, commits with its generation, and the next member resumes without a repeat; two
 // classic members under load rebalance cooperatively, the member that stays revoking only the
-// partitions that move, with nothing lost or repeated. And one group id with a KIP-848 member and
+// partitions that move, with nothing lost or repeated; a stopped group restarted on the other
+// protocol (either way) resumes from its commits. And one group id with a KIP-848 member and
 // a classic member: the coordinator makes it one consumer (KIP-848) group whichever joins first
 // (a classic group with members is upgraded when a KIP-848 member joins; a classic member joins a
 // consumer group as it is), assigns the partitions between both, and turns it back into a classic
@@ -110,6 +111,37 @@ test("'classic' forced on 4.x: a classic group; the member commits with its gene
     'each partition resumed at 100',
   )
   assert.equal(deliverySummary([...first.processed, ...second.processed]).duplicates, 0)
+})
+
+test('a stopped group changes protocol both ways (classic → KIP-848 → classic) and resumes from its commits without repeats', async () => {
+  const topic = await createTopic('classic4-switch', 3)
+  const groupId = uniqueName('classic4-switch')
+  const runs: TestMember[] = []
+  let produced = 0
+  for (const [protocol, records] of [
+    ['classic', 300],
+    ['consumer', 90],
+    ['classic', 30],
+  ] as const) {
+    const base = produced
+    await produceRecords(topic, records, { partitions: 3, record: (i) => byPartition(base + i, 3) })
+    produced += records
+    const member = new TestMember({ groupId, topics: [topic], groupProtocol: protocol })
+    runs.push(member)
+    await member.start()
+    await waitUntil(() => member.processed.length >= records, {
+      timeoutMs: 30_000,
+      message: `${records} read on ${protocol}`,
+    })
+    await new Promise((r) => setTimeout(r, 500))
+    await member.stop()
+    assert.equal(member.processed.length, records, `${protocol}: only the records after the commits`)
+    assert.ok(
+      member.processed.every((r) => r.offset >= base / 3),
+      `${protocol}: each partition resumed at ${base / 3}`,
+    )
+  }
+  assert.equal(deliverySummary(runs.flatMap((m) => m.processed)).duplicates, 0)
 })
 
 test('two classic members on 4.x under load: the one that stays revokes only the partitions that move; nothing lost or repeated', async () => {
