@@ -1,7 +1,9 @@
 // The group members bench/classic/rebalance-pause.ts compares, behind one small interface:
 // multilane's engine on the classic protocol (cooperative-sticky) or on KIP-848, and KafkaJS 2.2.4
-// (classic protocol, eager: its only rebalance style). Each calls `onRecord(partition, member)`
-// when it handles a record and reports the partitions it owns now.
+// (classic protocol, eager: its only rebalance style). Each handles records one at a time (a
+// handler awaiting `handlerMs`, none when 0), calls `onRecord(partition, member)` when it handled
+// one, and reports the partitions it owns now.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Kafka, logLevel } from 'kafkajs'
 import { GroupConsumer } from '../../src/engine/group-consumer.ts'
 import type { OffsetToCommit } from '../../src/engine/types.ts'
@@ -25,6 +27,8 @@ export interface MemberSpec {
   groupId: string
   topic: string
   onRecord: (partition: number, member: string) => void
+  /** What handling one record takes (awaited; 0: nothing). */
+  handlerMs: number
 }
 
 export function createMember(spec: MemberSpec): PauseMember {
@@ -42,7 +46,8 @@ function multilaneMember(spec: MemberSpec): PauseMember {
     clientId: `bench-pause-${spec.name}`,
     groupId: spec.groupId,
     topics: [spec.topic],
-    autoOffsetReset: 'earliest',
+    // The topic holds what earlier runs' groups read: a fresh group starts at its end.
+    autoOffsetReset: 'latest',
     groupProtocol: spec.client === 'multilane-classic' ? 'classic' : 'consumer',
     hooks: {
       onRevoked: async (partitions) => {
@@ -66,7 +71,10 @@ function multilaneMember(spec: MemberSpec): PauseMember {
     while (running) {
       const batches = consumer.takeRecords(1000)
       for (const batch of batches) {
-        for (const _ of batch.records) spec.onRecord(batch.partition, spec.name)
+        for (const _ of batch.records) {
+          if (spec.handlerMs > 0) await sleep(spec.handlerMs)
+          spec.onRecord(batch.partition, spec.name)
+        }
         const last = batch.records.at(-1)
         if (last)
           next.set(batch.partition, {
@@ -123,9 +131,10 @@ function kafkaJsMember(spec: MemberSpec): PauseMember {
     name: spec.name,
     start: async () => {
       await consumer.connect()
-      await consumer.subscribe({ topics: [spec.topic], fromBeginning: true })
+      await consumer.subscribe({ topics: [spec.topic], fromBeginning: false })
       await consumer.run({
         eachMessage: async ({ partition }) => {
+          if (spec.handlerMs > 0) await sleep(spec.handlerMs)
           spec.onRecord(partition, spec.name)
         },
       })

@@ -1,5 +1,6 @@
 // Rebalance pause for the members that keep their partitions: two members consume a 6-partition
-// topic produced at a steady rate (every 20 ms, one record per partition); a third member joins,
+// topic produced at a steady rate (one record per partition every --produce-every-ms, default
+// 20 ms; handlers taking --handler-ms each, default 0, one at a time); a third member joins,
 // then leaves. For each partition whose owner is the same member before and after the change (a
 // "kept" partition), the longest gap between two records that member handled, from the change
 // until the group settled plus 3 s, against the longest gap of a quiet window before the join;
@@ -8,7 +9,7 @@
 // and KafkaJS 2.2.4 (eager), runs alternating between the clients. Prints every sample.
 //
 //   KAFKA_BOOTSTRAP_SERVERS=host:port node bench/classic/rebalance-pause.ts [--repeat N]
-//                                                 [--only multilane-classic,multilane-kip848,kafkajs]
+//       [--only multilane-classic,multilane-kip848,kafkajs] [--handler-ms N] [--produce-every-ms N]
 // (without KAFKA_BOOTSTRAP_SERVERS: the local development broker, started if needed; KIP-848
 // needs Kafka ≥ 4.0)
 import { randomBytes } from 'node:crypto'
@@ -21,7 +22,6 @@ import { createMember, type PauseClient, type PauseMember } from './pause-member
 
 const CLIENTS: readonly PauseClient[] = ['multilane-classic', 'multilane-kip848', 'kafkajs']
 const PARTITIONS = 6
-const PRODUCE_EVERY_MS = 20
 /** A kept partition "stopped" when its longest gap reached this (50 produce ticks). */
 const STOPPED_MS = 1000
 const SETTLE_EXTRA_MS = 3000
@@ -30,6 +30,18 @@ const BASELINE_MS = 5000
 const FLAGS: Record<string, FlagSpec> = {
   repeat: { kind: 'int', min: 1, max: 20, description: 'runs per client, alternating (default 2)' },
   only: { kind: 'list', choices: CLIENTS, description: `clients to run (default ${CLIENTS.join(',')})` },
+  'handler-ms': {
+    kind: 'int',
+    min: 0,
+    max: 10_000,
+    description: 'what handling one record takes (default 0)',
+  },
+  'produce-every-ms': {
+    kind: 'int',
+    min: 1,
+    max: 10_000,
+    description: 'one record per partition this often (default 20)',
+  },
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -99,11 +111,24 @@ const settled = (members: PauseMember[], shares: number[]) =>
   members.every((m, i) => m.owned().length === shares[i]) &&
   new Set(members.flatMap((m) => m.owned())).size === PARTITIONS
 
-async function runOnce(client: PauseClient, bootstrap: string[], topic: string): Promise<RunResult> {
+async function runOnce(
+  client: PauseClient,
+  bootstrap: string[],
+  topic: string,
+  handlerMs: number,
+): Promise<RunResult> {
   const handled = new Handled()
   const groupId = `bench-pause-${client}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
   const member = (name: string) =>
-    createMember({ client, name, bootstrap, groupId, topic, onRecord: (p, m) => handled.add(p, m) })
+    createMember({
+      client,
+      name,
+      bootstrap,
+      groupId,
+      topic,
+      handlerMs,
+      onRecord: (p, m) => handled.add(p, m),
+    })
   const a = member('a')
   const b = member('b')
   const c = member('c')
@@ -179,8 +204,8 @@ function describe(name: string, w: WindowResult): string {
   )
 }
 
-/** Produces one record per partition every PRODUCE_EVERY_MS until stopped. */
-function steadyProducer(bootstrap: string[], topic: string) {
+/** Produces one record per partition every `everyMs` until stopped. */
+function steadyProducer(bootstrap: string[], topic: string, everyMs: number) {
   const producer = new Producer({ clientId: 'bench-pause-producer', bootstrapBrokers: bootstrap })
   let running = true
   let produced = 0
@@ -191,7 +216,7 @@ function steadyProducer(bootstrap: string[], topic: string) {
       const messages = Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, value }))
       await producer.send({ messages })
       produced += PARTITIONS
-      next += PRODUCE_EVERY_MS
+      next += everyMs
       await sleep(Math.max(0, next - performance.now()))
     }
   })()
@@ -208,13 +233,16 @@ function steadyProducer(bootstrap: string[], topic: string) {
 async function main(flags: Map<string, FlagValue>): Promise<number> {
   const repeat = intFlag(flags, 'repeat', 2)
   const clients = (listFlag(flags, 'only') as PauseClient[] | undefined) ?? [...CLIENTS]
+  const handlerMs = intFlag(flags, 'handler-ms', 0)
+  const everyMs = intFlag(flags, 'produce-every-ms', 20)
   const broker = await ensureBroker(log)
   const topic = `bench-pause-${Date.now().toString(36)}`
   const admin = new Admin({ clientId: 'bench-pause-admin', bootstrapBrokers: broker.bootstrap })
   await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1 })
   await waitForLeaders(admin, topic)
-  const producer = steadyProducer(broker.bootstrap, topic)
+  const producer = steadyProducer(broker.bootstrap, topic, everyMs)
   const lines: string[] = [
+    `one record per partition every ${everyMs} ms, handlers ${handlerMs} ms`,
     `load average at start: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
@@ -223,7 +251,7 @@ async function main(flags: Map<string, FlagValue>): Promise<number> {
     for (let round = 1; round <= repeat; round++) {
       for (const client of clients) {
         log(`round ${round}: ${client}…`)
-        const r = await runOnce(client, broker.bootstrap, topic)
+        const r = await runOnce(client, broker.bootstrap, topic, handlerMs)
         const sample = [
           `round ${round} ${client}: baseline max gap ${ms(r.baselineMaxGap)}`,
           `  ${describe('c joins', r.join)}`,
