@@ -2,7 +2,8 @@
  * A consumer group's type, state and members with their assignments, as its coordinator reports
  * them: ConsumerGroupDescribe for KIP-848 ('consumer' protocol) groups, which DescribeGroups
  * reports as Dead without members, then DescribeGroups for classic groups (the assignment
- * decoded from the consumer protocol's bytes).
+ * decoded from the consumer protocol's bytes), and for every group of a broker without the
+ * KIP-848 protocol (Kafka 3.x).
  */
 import { consumerGroupDescribeV0, describeGroupsV5 } from '@platformatic/kafka'
 import type { KafkaCluster } from '../kafka/cluster.ts'
@@ -52,8 +53,10 @@ export async function describeGroupState(cluster: KafkaCluster, group: string): 
       }
     }
     // A classic group is "not found" for ConsumerGroupDescribe (Kafka 4.x answers
-    // GROUP_ID_NOT_FOUND, with a message saying it is not a consumer group).
-    if (error !== 'GROUP_ID_NOT_FOUND') fail(group, error)
+    // GROUP_ID_NOT_FOUND, with a message saying it is not a consumer group). A broker without
+    // the KIP-848 protocol (Kafka 3.x, or 4.x with it disabled) answers UNSUPPORTED_VERSION:
+    // every group there is classic.
+    if (error !== 'GROUP_ID_NOT_FOUND' && error !== 'UNSUPPORTED_VERSION') fail(group, error)
     const classic = await call(() => describeGroupsV5.api.async(connection, [group], false))
     const c = classic.groups[0]
     const classicError = kafkaErrorName(c?.errorCode ?? 0)

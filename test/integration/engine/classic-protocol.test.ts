@@ -8,14 +8,19 @@
 // partitions back and forth with either as the leader, nothing lost or repeated. And the
 // at-least-once suites written for KIP-848 pass unchanged on 3.9.1 ('auto' picks classic there):
 // SIGKILL mid-run and restart, graceful shutdown with 0 repeats, churn with joins, graceful leaves
-// and SIGKILLs, rebalances under load, offset maps restored by the next owner.
+// and SIGKILLs, rebalances under load, offset maps restored by the next owner, parallel segments
+// (count 3) across `multilane run --processes 3` with a worker SIGKILLed. A classic group is
+// described (type, state, members' partitions) as the segments commands need.
 // One private 3.9.1 broker for the file.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { describeGroupState } from '../../../src/admin/group-members.ts'
 import { EngineError } from '../../../src/engine/errors.ts'
 import { GroupConsumer } from '../../../src/engine/group-consumer.ts'
+import { KafkaCluster } from '../../../src/kafka/cluster.ts'
+import { resolveConnection } from '../../../src/kafka/connection-options.ts'
 import { deliverySummary, TestMember } from '../../support/engine-member.ts'
 import { createTopic, endOffsets, produceRecords, uniqueName, waitUntil } from '../../support/kafka.ts'
 import { type PrivateBroker, startPrivateBroker } from '../../support/private-broker.ts'
@@ -235,6 +240,31 @@ test('a static member restarted within its session gets its partitions back; the
   await b2.stop()
 })
 
+test('a classic group on 3.9.1 is described (type, state, members and their partitions), as the segments commands need', async () => {
+  const topic = await createTopic('classic-describe', 2)
+  const groupId = uniqueName('classic-describe')
+  const member = new TestMember({ groupId, topics: [topic], groupProtocol: 'classic' })
+  const cluster = new KafkaCluster(
+    resolveConnection({ bootstrap: broker!.state.bootstrap, clientId: 'classic-describe' }),
+  )
+  try {
+    await member.start()
+    await waitUntil(() => member.assignedCount() === 2, { timeoutMs: 30_000, message: 'the member owns 2' })
+    const described = await describeGroupState(cluster, groupId)
+    assert.equal(described.type, 'classic')
+    assert.equal(described.state, 'Stable')
+    assert.deepEqual(
+      described.members.flatMap((m) => m.assignment.map((p) => `${p.topic}#${p.partition}`)).sort(),
+      [`${topic}#0`, `${topic}#1`],
+    )
+    await member.stop()
+    assert.equal((await describeGroupState(cluster, groupId)).state, 'Empty')
+  } finally {
+    await member.stop()
+    await cluster.close()
+  }
+})
+
 /** A Python confluent-kafka member (test/fixtures/classic-member.py) and what it reported. */
 function pythonMember(python: string, groupId: string, topic: string) {
   const child: ChildProcess = spawn(
@@ -334,6 +364,7 @@ const AT_LEAST_ONCE_SUITES = [
   'test/integration/processing/chaos.test.ts',
   'test/integration/engine/rebalance.test.ts',
   'test/integration/processing/restored-maps.test.ts',
+  'test/integration/segments/run-processes.test.ts',
 ]
 
 test('the at-least-once suites pass unchanged on 3.9.1 (classic protocol)', async (t) => {
@@ -361,5 +392,9 @@ test('the at-least-once suites pass unchanged on 3.9.1 (classic protocol)', asyn
   assert.ok(
     results.some((l) => l.startsWith('✔ crash (SIGKILL) and restart')),
     'the SIGKILL suite ran',
+  )
+  assert.ok(
+    results.some((l) => l.startsWith('✔ run --processes 3: one segment group per worker')),
+    'the segments --processes 3 suite ran',
   )
 })
