@@ -5,8 +5,7 @@
 // one, and reports the partitions it owns now.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Kafka, logLevel } from 'kafkajs'
-import { GroupConsumer } from '../../src/engine/group-consumer.ts'
-import type { OffsetToCommit } from '../../src/engine/types.ts'
+import { GroupConsumer } from '../../src/index.ts'
 
 export type PauseClient = 'multilane-classic' | 'multilane-kip848' | 'kafkajs'
 
@@ -39,6 +38,9 @@ export function createMember(spec: MemberSpec): PauseMember {
  * The engine with a take loop as an app's would be: records handled as taken, positions committed
  * every 200 ms and, for revoked partitions, in the revoke hook.
  */
+/** What GroupConsumer.commit takes, one partition's entry. */
+type OffsetToCommit = Parameters<GroupConsumer['commit']>[0][number]
+
 function multilaneMember(spec: MemberSpec): PauseMember {
   const next = new Map<number, OffsetToCommit>()
   const consumer: GroupConsumer = new GroupConsumer({
