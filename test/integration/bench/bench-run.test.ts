@@ -35,9 +35,10 @@ test('every point handled every produced record, and the producer kept its sched
     assert.ok(p.produced > 0 && p.handled === p.produced, p.name)
     assert.equal(p.interrupted, false)
     // The producer schedules by absolute time: a late timer sends what is due, and its stop
-    // sends what was due at the window's end, so warm-up + measurement (4 s at 40/s) is 160
-    // records, whatever the load (a CI run once saw 156 when the last tick came late).
-    assert.equal(p.produced, 160, `${p.name}: ${p.produced} produced`)
+    // sends what was due at the window's end, so by the end of warm-up + measurement (4 s at
+    // 40/s) at least 160 records went out, whatever the load (a CI run once saw 156 when the
+    // last tick came late). A tick between the window's end and the stop may send a few more.
+    assert.ok(p.produced >= 160 && p.produced <= 160 + 40 * 10, `${p.name}: ${p.produced} produced`)
     assert.ok(p.endToEndMs.count > 0 && p.publishToDoneMs.count > 0, p.name)
     assert.ok((p.endToEndMs.p50 ?? 0) <= (p.publishToDoneMs.p50 ?? 0), 'processing starts before it ends')
     // 5 % of ≥ 159 first attempts fail: none failing has a chance of 0.95^159 ≈ 0.03 %.
