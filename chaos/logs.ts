@@ -5,6 +5,8 @@ import type { Commit, Delivery, GroupOffset, TopicRecord } from './checker.ts'
 export interface WorkerLog {
   deliveries: Delivery[]
   commits: Commit[]
+  /** The group protocol each process's segment groups spoke (`group.protocol_chosen`). */
+  protocols: Array<{ pid: number; group: string; protocol: string }>
   /** Lines that are not a complete JSON object (at most one per process: the line a SIGKILL cut). */
   malformed: number
 }
@@ -20,13 +22,14 @@ interface LogLine {
   o?: unknown
   a?: unknown
   dc?: unknown
+  protocol?: unknown
 }
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 
 /** The deliveries and commits of one or more worker log files' text. */
 export function parseWorkerLog(text: string): WorkerLog {
-  const out: WorkerLog = { deliveries: [], commits: [], malformed: 0 }
+  const out: WorkerLog = { deliveries: [], commits: [], protocols: [], malformed: 0 }
   for (const raw of text.split('\n')) {
     if (raw.trim() === '') continue
     let line: LogLine
@@ -37,6 +40,10 @@ export function parseWorkerLog(text: string): WorkerLog {
       continue
     }
     const { e, t, pid, w, g, p, o } = line
+    if (e === 'protocol' && isNumber(pid) && typeof g === 'string' && typeof line.protocol === 'string') {
+      out.protocols.push({ pid, group: g, protocol: line.protocol })
+      continue
+    }
     if (!isNumber(t) || !isNumber(pid) || typeof g !== 'string' || !isNumber(p)) {
       if (e === 's' || e === 'f' || e === 'c') out.malformed++
       continue

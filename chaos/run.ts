@@ -1,16 +1,17 @@
-// `npm run chaos` (node chaos/run.ts): the long form of the chaos harness, scenario A (see
-// chaos/scenario-a.ts and docs/reliability.md). Starts a three-broker cluster of its own, 60 s of
+// `npm run chaos` (node chaos/run.ts): the long form of the chaos harness, scenario A by default
+// or C with `--scenario c` (the blocking style on the classic protocol; see chaos/scenario-a.ts
+// and docs/reliability.md). Starts a three-broker cluster of its own, 60 s of
 // faults, then checks; prints the detail and the RELIABILITY.md table. Exit 0 when every
 // invariant held in every run, 1 otherwise, 2 on a usage error.
 //
-//   node chaos/run.ts [--runs N] [--fault-seconds S] [--rate R] [--seed N] [--cluster-dir DIR]
+//   node chaos/run.ts [--scenario a|c] [--runs N] [--fault-seconds S] [--rate R] [--seed N] [--cluster-dir DIR]
 import { parseArgs } from 'node:util'
 import { detail, reliabilityTable } from './report.ts'
-import { LONG_FORM, runScenarioA, type ScenarioResult } from './scenario-a.ts'
+import { LONG_FORM, runScenarioA, type ScenarioResult, VARIANTS } from './scenario-a.ts'
 
 function usage(message: string): never {
   process.stderr.write(
-    `chaos: ${message}\nusage: node chaos/run.ts [--runs N] [--fault-seconds S] [--rate R] [--seed N] [--cluster-dir DIR]\n`,
+    `chaos: ${message}\nusage: node chaos/run.ts [--scenario a|c] [--runs N] [--fault-seconds S] [--rate R] [--seed N] [--cluster-dir DIR]\n`,
   )
   process.exit(2)
 }
@@ -27,6 +28,7 @@ let values: Record<string, string | undefined>
 try {
   values = parseArgs({
     options: {
+      scenario: { type: 'string' },
       runs: { type: 'string' },
       'fault-seconds': { type: 'string' },
       rate: { type: 'string' },
@@ -38,6 +40,8 @@ try {
 } catch (error) {
   usage((error as Error).message)
 }
+const scenario = values.scenario ?? 'a'
+if (scenario !== 'a' && scenario !== 'c') usage(`--scenario must be a or c, got ${JSON.stringify(scenario)}`)
 const runs = positiveInteger('runs', values.runs, 1)
 const faultSeconds = positiveInteger('fault-seconds', values['fault-seconds'], LONG_FORM.faultSeconds)
 const rate = positiveInteger('rate', values.rate, LONG_FORM.rate)
@@ -49,6 +53,7 @@ const results: ScenarioResult[] = []
 for (let run = 0; run < runs; run++) {
   const result = await runScenarioA({
     ...LONG_FORM,
+    variant: scenario,
     faultSeconds,
     rate,
     seed: firstSeed + run,
@@ -59,6 +64,6 @@ for (let run = 0; run < runs; run++) {
   process.stdout.write(`\n${detail(result)}\n\n`)
 }
 process.stdout.write(
-  `scenario A: ${runs} run(s), \`npm run chaos\`${faultSeconds === LONG_FORM.faultSeconds ? '' : ` --fault-seconds ${faultSeconds}`}\n\n${reliabilityTable(results)}\n`,
+  `scenario ${scenario.toUpperCase()} (${VARIANTS[scenario].style} style, ${VARIANTS[scenario].groupProtocol} protocol): ${runs} run(s), \`npm run chaos${scenario === 'a' ? '' : ` -- --scenario ${scenario}`}\`${faultSeconds === LONG_FORM.faultSeconds ? '' : ` --fault-seconds ${faultSeconds}`}\n\n${reliabilityTable(results)}\n`,
 )
 process.exitCode = results.every((r) => r.check.ok) ? 0 : 1

@@ -32,6 +32,8 @@ const SEGMENTS = 3
 const PROCESSES = 3
 
 export interface ScenarioOptions {
+  /** `a`: continuous style on KIP-848; `c`: the blocking style on the classic protocol. */
+  variant: 'a' | 'c'
   /** How long faults are injected. */
   faultSeconds: number
   /** Worker kills: a random pause between `killEveryMs[0]` and `killEveryMs[1]` before each. */
@@ -52,7 +54,14 @@ export interface ScenarioOptions {
   log: (message: string) => void
 }
 
+/** What each variant runs: the processing style and the group protocol. */
+export const VARIANTS = {
+  a: { style: 'continuous', groupProtocol: 'consumer' },
+  c: { style: 'blocking', groupProtocol: 'classic' },
+} as const
+
 export const LONG_FORM: Omit<ScenarioOptions, 'log' | 'seed'> = {
+  variant: 'a',
   faultSeconds: 60,
   killEveryMs: [3_000, 6_000],
   killLeader: true,
@@ -72,6 +81,7 @@ export interface BrokerFault {
 }
 
 export interface ScenarioResult {
+  variant: ScenarioOptions['variant']
   check: CheckResult
   topic: string
   group: string
@@ -168,8 +178,9 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
   const logDir = join(workDir, 'logs')
   mkdirSync(logDir)
   const runId = `${Date.now().toString(36)}-${options.seed}`
-  const topic = `chaos-a-${runId}`
-  const group = `chaos-a-${runId}`
+  const topic = `chaos-${options.variant}-${runId}`
+  const group = `chaos-${options.variant}-${runId}`
+  const variant = VARIANTS[options.variant]
   const groups = [...Array(SEGMENTS).keys()].map((i) => `${group}-parallel-${i}`)
   log(`work directory ${workDir} (worker logs, the swarm's output, the tools' output)`)
 
@@ -199,10 +210,14 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
       CHAOS_TOPIC: topic,
       CHAOS_GROUP: group,
       CHAOS_LOG_DIR: logDir,
+      CHAOS_STYLE: variant.style,
+      CHAOS_GROUP_PROTOCOL: variant.groupProtocol,
       MULTILANE_LOG_LEVEL: 'warn',
     }
     swarm = new Swarm(APP_MODULE, PROCESSES, env, join(workDir, 'swarm.log'))
-    log(`multilane run --processes ${PROCESSES} examples/chaos/app.ts (pid ${swarm.pid})`)
+    log(
+      `multilane run --processes ${PROCESSES} examples/chaos/app.ts (pid ${swarm.pid}): ${variant.style} style, ${variant.groupProtocol} group protocol`,
+    )
     await swarm.waitForWorkers(PROCESSES, 300_000)
     // Faults start once every segment has joined and committed: a kill then has work to lose.
     await waitFor('every segment group committed', 600_000, async () =>
@@ -306,6 +321,17 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
       ends: swarm.ends,
       offsets: described.rows,
     })
+    // Every worker process (each restart too) must have spoken the protocol the variant asks for.
+    const protocols = parsed.flatMap((p) => p.protocols)
+    const started = new Set(parsed.flatMap((p) => p.deliveries.map((d) => d.pid)))
+    const spoke = new Set(protocols.map((p) => p.pid))
+    for (const p of protocols)
+      if (p.protocol !== variant.groupProtocol)
+        result.problems.push(
+          `process ${p.pid} joined ${p.group} with the ${p.protocol} protocol, not ${variant.groupProtocol}`,
+        )
+    for (const pid of started)
+      if (!spoke.has(pid)) result.problems.push(`process ${pid} handled records but logged no group protocol`)
     if (swarmExitCode !== 0) result.problems.push(`multilane run exited with ${swarmExitCode} after SIGTERM`)
     // Every offset below the log ends must have been read back: a record the tool did not give
     // (or gave in a form not understood) would otherwise escape the loss check.
@@ -315,6 +341,7 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
       )
     result.ok = result.problems.length === 0
     return {
+      variant: options.variant,
       check: result,
       topic,
       group,

@@ -9,7 +9,10 @@
 //   {"e":"c","t":…,"pid":…,"w":0,"g":"<group>-parallel-0","p":3,"o":1250}
 //
 // Configured from the environment: KAFKA_BOOTSTRAP_SERVERS, CHAOS_TOPIC, CHAOS_GROUP,
-// CHAOS_LOG_DIR, CHAOS_WORK_MS (each record's simulated work: 0 to this many ms, default 8).
+// CHAOS_LOG_DIR, CHAOS_WORK_MS (each record's simulated work: 0 to this many ms, default 8),
+// CHAOS_STYLE (`continuous`, the default, or `blocking`) and CHAOS_GROUP_PROTOCOL (`consumer`, the
+// default, KIP-848; or `classic`, with a 10 s session so a killed member's partitions move on
+// sooner than the 45 s default) — scenario C runs the blocking style on the classic protocol.
 import { openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -31,10 +34,21 @@ function required(name: string): string {
   return value
 }
 
+function oneOf<T extends string>(name: string, values: readonly T[]): T {
+  const value = process.env[name] ?? values[0]!
+  if (!values.includes(value as T))
+    throw new Error(
+      `examples/chaos/app.ts: ${name} must be one of ${values.join(', ')}, got ${JSON.stringify(value)}`,
+    )
+  return value as T
+}
+
 const topic = required('CHAOS_TOPIC')
 const group = required('CHAOS_GROUP')
 const worker = process.env.MULTILANE_WORKER ?? 'single'
 const workMs = Number(process.env.CHAOS_WORK_MS ?? 8)
+const style = oneOf('CHAOS_STYLE', ['continuous', 'blocking'] as const)
+const groupProtocol = oneOf('CHAOS_GROUP_PROTOCOL', ['consumer', 'classic'] as const)
 // Opened in append mode: a restarted worker adds to its predecessor's file.
 const log = openSync(join(required('CHAOS_LOG_DIR'), `worker-${worker}.jsonl`), 'a')
 const w = Number.isSafeInteger(Number(worker)) ? Number(worker) : -1
@@ -45,10 +59,11 @@ const line = (entry: Record<string, unknown>) =>
 const app = createApp({ kafka: { clientId: 'chaos' } })
 
 app.consumerGroup(group, (g) => {
+  if (groupProtocol === 'classic') g.options({ groupProtocol, sessionTimeoutMs: 10_000 })
   g.parallelSegments({ count: SEGMENTS, partitioner: (record) => record.key })
   g.topic(topic, {
     deserializer: json<ChaosPayload>(),
-    processing: { style: 'continuous', capacity: CAPACITY, ordering: 'key' },
+    processing: { style, capacity: CAPACITY, ordering: 'key' },
     handler: async (record, ctx) => {
       const entry = {
         g: ctx.consumerGroup.name,
@@ -67,6 +82,10 @@ app.consumerGroup(group, (g) => {
   })
 })
 
+// The protocol each segment group's member spoke: the harness checks it is the one asked for.
+app.on('group.protocol_chosen', (event) =>
+  line({ e: 'protocol', g: event.consumerGroup, protocol: event.protocol }),
+)
 app.on('offsets.committed', (event) => {
   for (const o of event.offsets) line({ e: 'c', g: event.consumerGroup, p: o.partition, o: o.offset })
 })
