@@ -367,7 +367,11 @@ const AT_LEAST_ONCE_SUITES = [
   'test/integration/segments/run-processes.test.ts',
 ]
 
-test('the at-least-once suites pass unchanged on 3.9.1 (classic protocol)', async (t) => {
+// Five suites in one child run, one after another: minutes of work, past the default
+// 5-minute test timeout at a load average of 20 (seen), so this test has its own.
+test('the at-least-once suites pass unchanged on 3.9.1 (classic protocol)', {
+  timeout: 20 * 60_000,
+}, async (t) => {
   // NODE_TEST_CONTEXT would make the child report to this run instead of running its own.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env
   const child = spawn(
