@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
+  type BrokerFacts,
   groupCoordinatorUnavailableReason,
   probeBroker,
   shareGroupsUnavailableReason,
@@ -43,6 +44,23 @@ export interface ReadyWait {
    * `awaitGroupsReady` runs once they all joined.
    */
   probeGroups?: boolean
+  /** The probes (tests give fakes); by default the real ones of broker-probe.ts. */
+  probes?: ReadyProbes
+}
+
+/** How a node is asked whether it is ready. */
+export interface ReadyProbes {
+  broker: (address: { host: string; port: number }, timeoutMs: number) => Promise<BrokerFacts>
+  shareGroups: (address: { host: string; port: number }, facts: BrokerFacts) => Promise<string | undefined>
+  groupCoordinator: (address: { host: string; port: number }) => Promise<string | undefined>
+  listening: (port: number) => Promise<boolean>
+}
+
+const REAL_PROBES: ReadyProbes = {
+  broker: probeBroker,
+  shareGroups: shareGroupsUnavailableReason,
+  groupCoordinator: groupCoordinatorUnavailableReason,
+  listening: accepts,
 }
 
 /** Returns the finalized feature levels once the broker is ready; throws (after killing it) otherwise. */
@@ -53,6 +71,11 @@ export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, 
   const label = wait.label ?? 'The Kafka broker'
   const deadline = Date.now() + wait.timeoutMs
   const address = { host: '127.0.0.1', port: wait.port }
+  const probes = wait.probes ?? REAL_PROBES
+  // Without this start's part of the log (waiting for the broker of an interrupted start) a node
+  // that answers may still be starting: it may not offer share groups *yet*, so its answer is
+  // final only at the deadline.
+  let notYet: string | undefined
   for (; ; await sleep(250)) {
     const exit = wait.exited()
     if (exit !== undefined) {
@@ -63,6 +86,7 @@ export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, 
     }
     if (Date.now() > deadline) {
       await kill(wait.pid)
+      if (notYet !== undefined) throw groupsUnavailable(hasModernGroups(wait.version), notYet)
       throw new DevKafkaError(
         'BROKER_START_TIMEOUT',
         `${label} did not answer within ${wait.timeoutMs} ms. Last lines of ${wait.logFile}:\n${logTail(wait.logFile)}`,
@@ -70,33 +94,41 @@ export async function awaitBrokerReady(wait: ReadyWait): Promise<Record<string, 
     }
     if (wait.logOffset !== undefined && !logSince(wait.logFile, wait.logOffset).includes(SERVER_STARTED))
       continue
-    const facts = await probeBroker(address, 1000).catch(() => undefined)
+    const facts = await probes.broker(address, 1000).catch(() => undefined)
     if (!facts) continue
     // A broker that answered and then exits (it could not bind a later listener) fails the
     // checks below: not ready yet, and its exit is reported on the next turn.
-    const listening = await Promise.all(wait.otherPorts.map((p) => accepts(p)))
+    const listening = await Promise.all(wait.otherPorts.map((p) => probes.listening(p)))
     if (!listening.every(Boolean)) continue
     if (wait.probeGroups === false) return facts.features
     const modern = hasModernGroups(wait.version)
     const reason = await (modern
-      ? shareGroupsUnavailableReason(address, facts)
-      : groupCoordinatorUnavailableReason(address)
+      ? probes.shareGroups(address, facts)
+      : probes.groupCoordinator(address)
     ).catch(() => null)
     if (reason === null || wait.exited() !== undefined) continue
     if (reason) {
+      if (wait.logOffset === undefined) {
+        notYet = reason
+        continue
+      }
       await kill(wait.pid)
-      throw modern
-        ? new DevKafkaError(
-            'SHARE_GROUPS_UNAVAILABLE',
-            `The broker started but share groups cannot be used: ${reason}.`,
-          )
-        : new DevKafkaError(
-            'BROKER_START_TIMEOUT',
-            `The broker started but consumer groups cannot be used: ${reason}.`,
-          )
+      throw groupsUnavailable(modern, reason)
     }
     return facts.features
   }
+}
+
+function groupsUnavailable(modern: boolean, reason: string): DevKafkaError {
+  return modern
+    ? new DevKafkaError(
+        'SHARE_GROUPS_UNAVAILABLE',
+        `The broker started but share groups cannot be used: ${reason}.`,
+      )
+    : new DevKafkaError(
+        'BROKER_START_TIMEOUT',
+        `The broker started but consumer groups cannot be used: ${reason}.`,
+      )
 }
 
 /**
