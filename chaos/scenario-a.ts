@@ -5,23 +5,14 @@
 // SIGKILLed every few seconds, a partition leader is SIGKILLed once and brought back, and
 // another broker is stopped (controlled shutdown) and started again. Then the faults stop, the
 // app drains and stops, and the checker judges what was logged against what Kafka holds.
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  statSync,
-} from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Admin } from '@platformatic/kafka'
 import { type CheckResult, check } from './checker.ts'
 import { ChaosCluster } from './cluster.ts'
-import { pickVictim, seededRandom } from './faults.ts'
+import { type BrokerFault, type FaultOptions, runFaults, waitFor } from './fault-timeline.ts'
+import { seededRandom } from './faults.ts'
 import { describeGroups, readTopic } from './kafka-tools.ts'
 import { parseWorkerLog } from './logs.ts'
 import { SteadyProducer } from './producer.ts'
@@ -31,15 +22,9 @@ export const APP_MODULE = resolve(import.meta.dirname, '../examples/chaos/app.ts
 const SEGMENTS = 3
 const PROCESSES = 3
 
-export interface ScenarioOptions {
-  /** How long faults are injected. */
-  faultSeconds: number
-  /** Worker kills: a random pause between `killEveryMs[0]` and `killEveryMs[1]` before each. */
-  killEveryMs: [number, number]
-  /** SIGKILL a partition leader once (and start it again). */
-  killLeader: boolean
-  /** Stop another broker with a controlled shutdown once (and start it again). */
-  stopBroker: boolean
+export type { BrokerFault } from './fault-timeline.ts'
+
+export interface ScenarioOptions extends FaultOptions {
   /** Records per second. */
   rate: number
   keys: number
@@ -61,14 +46,6 @@ export const LONG_FORM: Omit<ScenarioOptions, 'log' | 'seed'> = {
   keys: 200,
   partitions: 6,
   drainTimeoutMs: 600_000,
-}
-
-export interface BrokerFault {
-  node: number
-  kind: 'sigkill (leader)' | 'controlled stop'
-  /** The partition whose leader it was (sigkill). */
-  partition?: number
-  downMs: number
 }
 
 export interface ScenarioResult {
@@ -114,50 +91,6 @@ async function groupLags(
     }
     return lag
   })
-}
-
-/**
- * Whether worker `worker`'s process `pid` has logged a handler start lately (the last 64 KiB of
- * its log): a restarted worker gets its segment's partitions only once the killed member's
- * session timed out, and a kill before that tests nothing.
- */
-function handlingRecords(logDir: string, worker: number, pid: number): boolean {
-  const file = join(logDir, `worker-${worker}.jsonl`)
-  try {
-    const size = statSync(file).size
-    const length = Math.min(size, 64 * 1024)
-    const buffer = Buffer.alloc(length)
-    const fd = openSync(file, 'r')
-    try {
-      readSync(fd, buffer, 0, length, size - length)
-    } finally {
-      closeSync(fd)
-    }
-    return buffer
-      .toString('utf8')
-      .split('\n')
-      .some((line) => line.startsWith('{"e":"s"') && line.includes(`"pid":${pid},`))
-  } catch {
-    return false
-  }
-}
-
-/** Polls `condition` every second until it holds; errors (the cluster recovering) count as "not yet". */
-async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: unknown
-  for (;;) {
-    try {
-      if (await condition()) return
-    } catch (error) {
-      lastError = error // the cluster recovering: ask again
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
-      )
-    await sleep(1000)
-  }
 }
 
 export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioResult> {
@@ -210,67 +143,16 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
     )
     log(`every segment group committed; faults for ${options.faultSeconds} s`)
 
-    // Faults: worker kills on one timeline, broker faults on another.
-    const faultStart = Date.now()
-    const faultEnd = faultStart + options.faultSeconds * 1000
-    const kills: Array<{ worker: number; t: number }> = []
-    const killer = (async () => {
-      for (;;) {
-        const [min, max] = options.killEveryMs
-        await sleep(min + random() * (max - min))
-        if (Date.now() >= faultEnd) return
-        const busy = swarm!.workers().filter((w) => handlingRecords(logDir, w.worker, w.pid))
-        const victim = pickVictim(busy, kills, Date.now(), random)
-        if (!victim) {
-          log('  no worker to kill now (each handling records, at most 3 kills a minute)')
-          continue
-        }
-        swarm!.kill(victim.pid)
-        kills.push({ worker: victim.worker, t: Date.now() })
-        log(
-          `  ${((Date.now() - faultStart) / 1000).toFixed(1)} s: SIGKILL worker ${victim.worker} (pid ${victim.pid})`,
-        )
-      }
-    })()
-    const brokerFaults: BrokerFault[] = []
-    const brokers = (async () => {
-      const at = (fraction: number) =>
-        sleep(Math.max(0, faultStart + fraction * options.faultSeconds * 1000 - Date.now()))
-      let leader: number | undefined
-      if (options.killLeader) {
-        await at(0.2)
-        const partition = Math.floor(random() * options.partitions)
-        leader = (await cluster.partitions(topic))[partition]!.leader
-        const down = Date.now()
-        log(
-          `  ${((down - faultStart) / 1000).toFixed(1)} s: SIGKILL broker ${leader}, leader of partition ${partition}`,
-        )
-        await cluster.stopNode(leader, true)
-        await sleep(5_000)
-        await cluster.startNode(leader)
-        brokerFaults.push({ node: leader, kind: 'sigkill (leader)', partition, downMs: Date.now() - down })
-        log(`  ${((Date.now() - faultStart) / 1000).toFixed(1)} s: broker ${leader} back`)
-      }
-      if (options.stopBroker) {
-        // Another node, once every partition is fully replicated again: two nodes down would
-        // leave partitions below min.insync.replicas (writes refused, not a multilane fault).
-        await waitFor('every replica in sync', 300_000, async () =>
-          (await cluster.partitions(topic)).every((p) => p.isr.length === 3),
-        )
-        await at(0.55)
-        const nodes = (await cluster.nodes()).map((n) => n.nodeId).filter((n) => n !== leader)
-        const node = nodes[Math.floor(random() * nodes.length)]!
-        const down = Date.now()
-        log(`  ${((down - faultStart) / 1000).toFixed(1)} s: controlled stop of broker ${node}`)
-        await cluster.stopNode(node, false)
-        await sleep(5_000)
-        await cluster.startNode(node)
-        brokerFaults.push({ node, kind: 'controlled stop', downMs: Date.now() - down })
-        log(`  ${((Date.now() - faultStart) / 1000).toFixed(1)} s: broker ${node} back`)
-      }
-    })()
-    await Promise.all([killer, brokers])
-    const faultMs = Date.now() - faultStart
+    const { kills, brokerFaults, faultMs } = await runFaults({
+      cluster,
+      swarm,
+      topic,
+      partitions: options.partitions,
+      logDir,
+      options,
+      random,
+      log,
+    })
     log(
       `faults over after ${(faultMs / 1000).toFixed(1)} s: ${kills.length} worker kills, ${brokerFaults.length} broker faults`,
     )
