@@ -111,6 +111,8 @@ export interface TimelineContext {
   options: FaultOptions
   random: () => number
   log: (message: string) => void
+  /** Pids the worker killer must leave alone now (B: the frozen member, until it has resumed and settled). */
+  spare?: () => ReadonlySet<number>
   /** A scenario's own faults, run beside the others from the fault start (B: a member frozen). */
   extra?: (at: (fraction: number) => Promise<void>, since: () => string) => Promise<void>
 }
@@ -129,7 +131,10 @@ export async function runFaults(ctx: TimelineContext): Promise<FaultTimeline> {
       const [min, max] = options.killEveryMs
       await sleep(min + random() * (max - min))
       if (Date.now() >= faultEnd) return
-      const busy = swarm.workers().filter((w) => handlingRecords(ctx.logDir, w.worker, w.pid))
+      const spared = ctx.spare?.() ?? new Set<number>()
+      const busy = swarm
+        .workers()
+        .filter((w) => !spared.has(w.pid) && handlingRecords(ctx.logDir, w.worker, w.pid))
       const victim = pickVictim(busy, kills, Date.now(), random)
       if (!victim) {
         log('  no worker to kill now (each handling records, at most 3 kills a minute)')

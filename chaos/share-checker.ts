@@ -1,0 +1,396 @@
+// Scenario B's verdict (share groups), computed from what the harness recorded (pure: no I/O,
+// unit-tested with hand-made logs). Inputs: the records on the topic (Kafka's ConsoleConsumer),
+// what the producer got acknowledged, every handler start and finish and every share event the
+// members logged, which processes the harness SIGKILLed or froze (SIGSTOP) and when, the broker
+// faults, and the share-partition start offsets and lag Kafka's ShareGroupCommand printed.
+//
+// A share group has no committed offsets: the broker hands records out under acquisition locks,
+// and a record comes back (delivery count + 1) when its holder's lock is gone — the holder was
+// killed (its connections closed), frozen past the lock, or lost the lock another way (a leader
+// moved). So a record started twice is a duplicate only a lost lock explains, and two members
+// running one record at once is an overlap only the first one's lost lock explains.
+import type { Delivery, ProcessEnd, TopicRecord } from './checker.ts'
+
+/** A share event a member logged about a record (or an error, maybe about one). */
+export interface ShareEvent {
+  kind: 'lost' | 'released' | 'rejected' | 'error'
+  t: number
+  pid: number
+  worker: number
+  partition?: number
+  offset?: number
+  deliveryCount?: number
+  /** The lost lock's reason, or the error's type and message. */
+  detail: string
+}
+
+/** A worker process the harness froze (SIGSTOP at `from`, SIGCONT at `to`). */
+export interface Freeze {
+  pid: number
+  worker: number
+  from: number
+  to: number
+}
+
+/** A row of `ShareGroupCommand --describe --offsets`. */
+export interface ShareOffset {
+  partition: number
+  /** null when the tool prints "-". */
+  startOffset: number | null
+  lag: number | null
+}
+
+export interface ShareCheckInput {
+  partitions: number
+  acknowledged: readonly string[]
+  topicRecords: readonly TopicRecord[]
+  deliveries: readonly Delivery[]
+  events: readonly ShareEvent[]
+  ends: readonly ProcessEnd[]
+  freezes: readonly Freeze[]
+  /** Broker faults: down from `t` for `downMs`. */
+  brokerFaults: ReadonlyArray<{ t: number; downMs: number }>
+  /** Log end per partition (the sum is the records read back). */
+  logEnds: ReadonlyMap<number, number>
+  startOffsets: readonly ShareOffset[]
+  /**
+   * How long after a handler finishes its accept may still be unapplied: queued until the next
+   * request of its share session (a fetch waits up to `maxWaitMs`, 500 ms; continuous style
+   * flushes every `commitIntervalMs`, 1 s), then a round trip. See ACK_WINDOW_MS.
+   */
+  ackWindowMs: number
+}
+
+/**
+ * The default acknowledgement window: 500 ms fetch wait + 1 s flush interval + 3.5 s for the
+ * round trip and the event loop on a loaded machine.
+ */
+export const ACK_WINDOW_MS = 5_000
+
+export type DuplicateCause = 'kill' | 'freeze' | 'lockLost' | 'brokerFault' | 'unexplained'
+
+/**
+ * What a killed (or frozen) member may leave to run again: the records it held whose acceptance
+ * had not reached the broker — those **in flight** (started, not finished) at the kill, and those
+ * it **finished within the acknowledgement window** before it (their accept may still have been
+ * queued). Records it had fetched and not started come back too, but were never run: no duplicate.
+ */
+export interface ShareProcessDuplicates {
+  pid: number
+  worker: number
+  cause: 'kill' | 'exit' | 'freeze'
+  t: number
+  inFlight: number
+  finishedUnacknowledged: number
+  bound: number
+  /** Records it had started that another start repeated, charged to this kill or freeze. */
+  duplicates: number
+  withinBound: boolean
+}
+
+export interface Overlap {
+  partition: number
+  offset: number
+  first: { pid: number; start: number; finish: number | null; deliveryCount: number }
+  second: { pid: number; start: number; deliveryCount: number }
+  /** kill, freeze or lockLost; undefined: unexplained. */
+  explainedBy?: 'kill' | 'freeze' | 'lockLost'
+}
+
+export interface ShareCheckResult {
+  records: number
+  acknowledged: number
+  acknowledgedMissing: string[]
+  producerDuplicates: number
+  handled: number
+  lost: Array<{ partition: number; offset: number; id: string }>
+  deliveries: number
+  duplicates: number
+  duplicateCauses: Record<DuplicateCause, number>
+  processes: ShareProcessDuplicates[]
+  killBound: number
+  killDuplicates: number
+  overlaps: Overlap[]
+  /** Finished deliveries of a live member that another member got again, with no lost lock reported. */
+  silentRedeliveries: Array<{ pid: number; partition: number; offset: number; deliveryCount: number }>
+  /** Per freeze: the frozen member's lost locks reported after it resumed, and records that went to others. */
+  freezeEffects: Array<{ pid: number; lostAfterResume: number; movedToOthers: number }>
+  rejected: number
+  /** Records on the topic no delivery finished without a lost lock: the broker archived them (or they are lost). */
+  archivedUnhandled: Array<{ partition: number; offset: number }>
+  maxDeliveryCount: number
+  phantom: number
+  notAtLogEnd: Array<{
+    partition: number
+    startOffset: number | null
+    lag: number | null
+    logEnd: number | null
+  }>
+  problems: string[]
+  ok: boolean
+}
+
+const recordKey = (partition: number, offset: number) => `${partition}:${offset}`
+const deliveryKey = (pid: number, partition: number, offset: number, dc: number) =>
+  `${pid}/${partition}:${offset}/${dc}`
+
+export function checkShare(input: ShareCheckInput): ShareCheckResult {
+  const problems: string[] = []
+  const onTopic = new Map<string, TopicRecord>()
+  for (const r of input.topicRecords) onTopic.set(recordKey(r.partition, r.offset), r)
+  const idsOnTopic = new Map<string, number>()
+  for (const r of input.topicRecords) idsOnTopic.set(r.id, (idsOnTopic.get(r.id) ?? 0) + 1)
+  const acknowledgedMissing = input.acknowledged.filter((id) => !idsOnTopic.has(id))
+  let producerDuplicates = 0
+  for (const n of idsOnTopic.values()) producerDuplicates += n - 1
+
+  // Deliveries: starts per record in time order; finishes per delivery (pid, record, count).
+  const sorted = [...input.deliveries].sort((a, b) => a.t - b.t)
+  const starts = new Map<string, Delivery[]>()
+  const finishAt = new Map<string, number>()
+  let phantom = 0
+  let maxDeliveryCount = 0
+  for (const d of sorted) {
+    const k = recordKey(d.partition, d.offset)
+    if (!onTopic.has(k)) {
+      phantom++
+      continue
+    }
+    maxDeliveryCount = Math.max(maxDeliveryCount, d.deliveryCount)
+    if (d.kind === 'finish') {
+      const dk = deliveryKey(d.pid, d.partition, d.offset, d.deliveryCount)
+      if (!finishAt.has(dk)) finishAt.set(dk, d.t)
+    } else {
+      const list = starts.get(k)
+      if (list) list.push(d)
+      else starts.set(k, [d])
+    }
+  }
+  const lostLocks = new Set<string>()
+  let rejected = 0
+  for (const e of input.events) {
+    if (e.partition === undefined || e.offset === undefined) continue
+    if (e.kind === 'lost') lostLocks.add(deliveryKey(e.pid, e.partition, e.offset, e.deliveryCount ?? -1))
+    if (e.kind === 'rejected') rejected++
+    // An acknowledgement that failed for one record is as clean a failure as a lost lock.
+    if (e.kind === 'error' && e.detail.startsWith('share.acknowledge.error'))
+      for (const d of starts.get(recordKey(e.partition, e.offset)) ?? [])
+        if (d.pid === e.pid) lostLocks.add(deliveryKey(d.pid, d.partition, d.offset, d.deliveryCount))
+  }
+  const lockLost = (d: Delivery) => lostLocks.has(deliveryKey(d.pid, d.partition, d.offset, d.deliveryCount))
+  const finishOf = (d: Delivery) => finishAt.get(deliveryKey(d.pid, d.partition, d.offset, d.deliveryCount))
+
+  const lost = input.topicRecords
+    .filter(
+      (r) => !(starts.get(recordKey(r.partition, r.offset)) ?? []).some((d) => finishOf(d) !== undefined),
+    )
+    .map((r) => ({ partition: r.partition, offset: r.offset, id: r.id }))
+  const handled = input.topicRecords.length - lost.length
+  const archivedUnhandled = input.topicRecords
+    .filter(
+      (r) =>
+        !(starts.get(recordKey(r.partition, r.offset)) ?? []).some(
+          (d) => finishOf(d) !== undefined && !lockLost(d),
+        ),
+    )
+    .map((r) => ({ partition: r.partition, offset: r.offset }))
+
+  const killOf = new Map(input.ends.map((e) => [e.pid, e]))
+  const frozenDuring = (pid: number, from: number, to: number) =>
+    input.freezes.find((f) => f.pid === pid && f.from <= to && f.to >= from)
+  // A broker fault moves leaders for a while after it: its down time plus 30 s to settle.
+  const brokerFaultDuring = (from: number, to: number) =>
+    input.brokerFaults.some((b) => b.t <= to && b.t + b.downMs + 30_000 >= from)
+  const killedBy = (pid: number, t: number) => {
+    const end = killOf.get(pid)
+    return end !== undefined && end.t <= t ? end : undefined
+  }
+
+  // Duplicates: each start after a record's first, charged to the holder of the start before it.
+  const duplicateCauses: Record<DuplicateCause, number> = {
+    kill: 0,
+    freeze: 0,
+    lockLost: 0,
+    brokerFault: 0,
+    unexplained: 0,
+  }
+  const chargedTo = new Map<string, number>() // `${cause}/${pid}` → duplicates
+  const overlaps: Overlap[] = []
+  const silentRedeliveries: ShareCheckResult['silentRedeliveries'] = []
+  let duplicates = 0
+  for (const list of starts.values()) {
+    for (let i = 1; i < list.length; i++) {
+      duplicates++
+      const previous = list[i - 1]!
+      const current = list[i]!
+      let cause: DuplicateCause
+      if (killedBy(previous.pid, current.t)) cause = 'kill'
+      else if (frozenDuring(previous.pid, previous.t, current.t)) cause = 'freeze'
+      else if (lockLost(previous)) cause = 'lockLost'
+      else if (brokerFaultDuring(previous.t, current.t)) cause = 'brokerFault'
+      else cause = 'unexplained'
+      duplicateCauses[cause]++
+      const charge = `${cause}/${previous.pid}`
+      chargedTo.set(charge, (chargedTo.get(charge) ?? 0) + 1)
+    }
+    // Overlaps: every pair of members' deliveries running at once, earlier one first.
+    for (let i = 0; i < list.length; i++) {
+      const first = list[i]!
+      const finish = finishOf(first) ?? null
+      for (let j = i + 1; j < list.length; j++) {
+        const second = list[j]!
+        if (second.pid === first.pid) continue
+        if (finish !== null && finish <= second.t) continue
+        const killed = killedBy(first.pid, second.t)
+        // A killed process's unfinished delivery never ends: it overlaps nothing after the kill.
+        if (finish === null && killed) continue
+        const explainedBy = frozenDuring(first.pid, first.t, second.t)
+          ? ('freeze' as const)
+          : lockLost(first)
+            ? ('lockLost' as const)
+            : undefined
+        overlaps.push({
+          partition: first.partition,
+          offset: first.offset,
+          first: { pid: first.pid, start: first.t, finish, deliveryCount: first.deliveryCount },
+          second: { pid: second.pid, start: second.t, deliveryCount: second.deliveryCount },
+          ...(explainedBy ? { explainedBy } : {}),
+        })
+      }
+    }
+    // A live member that finished a delivery another member then got again must have been told
+    // its acknowledgement did not count (lock lost, or the acknowledgement failed).
+    for (let i = 0; i < list.length - 1; i++) {
+      const d = list[i]!
+      if (finishOf(d) === undefined || lockLost(d)) continue
+      const later = list.slice(i + 1).find((x) => x.pid !== d.pid)
+      if (!later || killedBy(d.pid, later.t)) continue
+      silentRedeliveries.push({
+        pid: d.pid,
+        partition: d.partition,
+        offset: d.offset,
+        deliveryCount: d.deliveryCount,
+      })
+    }
+  }
+
+  // Per kill and per freeze: the bound and the duplicates charged to it.
+  const boundAt = (pid: number, t: number) => {
+    let inFlight = 0
+    let finishedUnacknowledged = 0
+    const seen = new Set<string>()
+    for (const list of starts.values())
+      for (const d of list) {
+        if (d.pid !== pid || d.t > t) continue
+        const dk = deliveryKey(d.pid, d.partition, d.offset, d.deliveryCount)
+        if (seen.has(dk)) continue
+        seen.add(dk)
+        const f = finishOf(d)
+        if (f === undefined || f > t) inFlight++
+        else if (f >= t - input.ackWindowMs) finishedUnacknowledged++
+      }
+    return { inFlight, finishedUnacknowledged }
+  }
+  const processes: ShareProcessDuplicates[] = []
+  for (const end of [...input.ends].sort((a, b) => a.t - b.t)) {
+    const b = boundAt(end.pid, end.t)
+    const dup = chargedTo.get(`kill/${end.pid}`) ?? 0
+    const bound = b.inFlight + b.finishedUnacknowledged
+    processes.push({
+      pid: end.pid,
+      worker: end.worker,
+      cause: end.cause,
+      t: end.t,
+      ...b,
+      bound,
+      duplicates: dup,
+      withinBound: dup <= bound,
+    })
+  }
+  const freezeEffects: ShareCheckResult['freezeEffects'] = []
+  for (const f of input.freezes) {
+    const b = boundAt(f.pid, f.from)
+    const dup = chargedTo.get(`freeze/${f.pid}`) ?? 0
+    const bound = b.inFlight + b.finishedUnacknowledged
+    processes.push({
+      pid: f.pid,
+      worker: f.worker,
+      cause: 'freeze',
+      t: f.from,
+      ...b,
+      bound,
+      duplicates: dup,
+      withinBound: dup <= bound,
+    })
+    freezeEffects.push({
+      pid: f.pid,
+      lostAfterResume: input.events.filter((e) => e.pid === f.pid && e.kind === 'lost' && e.t >= f.to).length,
+      movedToOthers: dup,
+    })
+  }
+  const kills = processes.filter((p) => p.cause === 'kill')
+
+  // Start offsets, as Kafka's own ShareGroupCommand printed them: at the log end, lag 0.
+  const notAtLogEnd: ShareCheckResult['notAtLogEnd'] = []
+  for (let partition = 0; partition < input.partitions; partition++) {
+    const row = input.startOffsets.find((o) => o.partition === partition)
+    const logEnd = input.logEnds.get(partition) ?? null
+    if (!row || row.startOffset !== logEnd || row.lag !== 0)
+      notAtLogEnd.push({ partition, startOffset: row?.startOffset ?? null, lag: row?.lag ?? null, logEnd })
+  }
+
+  if (acknowledgedMissing.length > 0)
+    problems.push(`${acknowledgedMissing.length} acknowledged records are not on the topic`)
+  if (lost.length > 0) problems.push(`${lost.length} records lost (on the topic, never handled)`)
+  if (duplicateCauses.unexplained > 0)
+    problems.push(
+      `${duplicateCauses.unexplained} duplicates no kill, freeze, lost lock or broker fault explains`,
+    )
+  for (const p of processes)
+    if (!p.withinBound)
+      problems.push(
+        `${p.cause === 'freeze' ? 'frozen' : p.cause === 'kill' ? 'killed' : 'exited'} worker ${p.worker} (pid ${p.pid}): ${p.duplicates} duplicates, bound ${p.bound} (${p.inFlight} in flight + ${p.finishedUnacknowledged} finished within ${input.ackWindowMs} ms before)`,
+      )
+  const unexplainedOverlaps = overlaps.filter((o) => !o.explainedBy)
+  if (unexplainedOverlaps.length > 0)
+    problems.push(
+      `${unexplainedOverlaps.length} records run by two members at once with no kill, freeze or lost lock of the first`,
+    )
+  if (silentRedeliveries.length > 0)
+    problems.push(
+      `${silentRedeliveries.length} deliveries finished by a live member and given to another, with no lost lock or failed acknowledgement reported`,
+    )
+  if (rejected > 0) problems.push(`${rejected} records rejected (no handler failed)`)
+  if (archivedUnhandled.length > 0)
+    problems.push(`${archivedUnhandled.length} records never accepted by a handler (archived, or lost)`)
+  if (phantom > 0) problems.push(`${phantom} deliveries of offsets that are not on the topic`)
+  for (const o of notAtLogEnd)
+    problems.push(
+      `partition ${o.partition}: share-partition start offset ${o.startOffset ?? '-'}, lag ${o.lag ?? '-'}, log end ${o.logEnd ?? 'unknown'}`,
+    )
+
+  return {
+    records: input.topicRecords.length,
+    acknowledged: input.acknowledged.length,
+    acknowledgedMissing,
+    producerDuplicates,
+    handled,
+    lost,
+    deliveries: [...starts.values()].reduce((n, l) => n + l.length, 0),
+    duplicates,
+    duplicateCauses,
+    processes,
+    killBound: kills.reduce((n, p) => n + p.bound, 0),
+    killDuplicates: kills.reduce((n, p) => n + p.duplicates, 0),
+    overlaps,
+    silentRedeliveries,
+    freezeEffects,
+    rejected,
+    archivedUnhandled,
+    maxDeliveryCount,
+    phantom,
+    notAtLogEnd,
+    problems,
+    ok: problems.length === 0,
+  }
+}
