@@ -93,11 +93,10 @@ export function handlerRunning(logDir: string, worker: number, pid: number): boo
   const open = new Set<string>()
   for (const line of logTail(logDir, worker)) {
     if (!line.includes(`"pid":${pid},`)) continue
-    const e = line.slice(0, 10)
     const at = /"p":(\d+),"o":(\d+)/.exec(line)
     if (!at) continue
-    if (e === '{"e":"s",') open.add(`${at[1]}:${at[2]}`)
-    else if (e === '{"e":"f",') open.delete(`${at[1]}:${at[2]}`)
+    if (line.startsWith('{"e":"s",')) open.add(`${at[1]}:${at[2]}`)
+    else if (line.startsWith('{"e":"f",')) open.delete(`${at[1]}:${at[2]}`)
   }
   return open.size > 0
 }

@@ -30,6 +30,8 @@ import { Swarm } from './swarm.ts'
 
 export const SHARE_APP_MODULE = resolve(import.meta.dirname, '../examples/chaos/share-app.ts')
 export const MEMBERS = 4
+/** The group's share.delivery.count.limit (Kafka's default, set explicitly). */
+export const DELIVERY_COUNT_LIMIT = 5
 
 export interface ShareScenarioOptions extends FaultOptions {
   /** The group's acquisition lock (share.record.lock.duration.ms). */
@@ -109,6 +111,7 @@ export async function runScenarioB(options: ShareScenarioOptions): Promise<Share
     await configureShareGroup(kafka, group, {
       autoOffsetReset: 'earliest',
       recordLockDurationMs: options.lockDurationMs,
+      deliveryCountLimit: DELIVERY_COUNT_LIMIT,
       sessionTimeoutMs: Math.min(60_000, 2 * (options.lockDurationMs + options.freezeBeyondLockMs)),
     })
     log(`share group ${group}: lock ${options.lockDurationMs} ms, earliest`)
@@ -223,6 +226,7 @@ export async function runScenarioB(options: ShareScenarioOptions): Promise<Share
       brokerFaults,
       logEnds,
       startOffsets: described.rows,
+      deliveryCountLimit: DELIVERY_COUNT_LIMIT,
       ackWindowMs: ACK_WINDOW_MS,
     })
     if (swarmExitCode !== 0) result.problems.push(`multilane run exited with ${swarmExitCode} after SIGTERM`)

@@ -53,6 +53,8 @@ export interface ShareCheckInput {
   /** Log end per partition (the sum is the records read back). */
   logEnds: ReadonlyMap<number, number>
   startOffsets: readonly ShareOffset[]
+  /** The group's share.delivery.count.limit: the broker archives a record whose delivery at this count ends unaccepted. */
+  deliveryCountLimit: number
   /**
    * How long after a handler finishes its accept may still be unapplied: queued until the next
    * request of its share session (a fetch waits up to `maxWaitMs`, 500 ms; continuous style
@@ -116,8 +118,19 @@ export interface ShareCheckResult {
   /** Per freeze: the frozen member's lost locks reported after it resumed, and records that went to others. */
   freezeEffects: Array<{ pid: number; lostAfterResume: number; movedToOthers: number }>
   rejected: number
-  /** Records on the topic no delivery finished without a lost lock: the broker archived them (or they are lost). */
+  /**
+   * Records archived although no handler failed: rejected, or delivered up to the delivery count
+   * limit with no finish whose lock held (the broker archives such a record).
+   */
   archivedUnhandled: Array<{ partition: number; offset: number }>
+  /**
+   * Records whose every finish was reported as a lost lock and that never came back: the member
+   * could not tell whether its accept was applied (its connection closed first). The broker's lag
+   * 0 says it was (a record is archived only at the delivery count limit, which they did not reach).
+   */
+  unconfirmed: number
+  /** Records between the share-partition start offsets and the log ends (done, above the start offset). */
+  startOffsetsBehind: number
   maxDeliveryCount: number
   phantom: number
   notAtLogEnd: Array<{
@@ -186,14 +199,23 @@ export function checkShare(input: ShareCheckInput): ShareCheckResult {
     )
     .map((r) => ({ partition: r.partition, offset: r.offset, id: r.id }))
   const handled = input.topicRecords.length - lost.length
-  const archivedUnhandled = input.topicRecords
-    .filter(
-      (r) =>
-        !(starts.get(recordKey(r.partition, r.offset)) ?? []).some(
-          (d) => finishOf(d) !== undefined && !lockLost(d),
-        ),
-    )
-    .map((r) => ({ partition: r.partition, offset: r.offset }))
+  const rejectedRecords = new Set(
+    input.events
+      .filter((e) => e.kind === 'rejected')
+      .map((e) => recordKey(e.partition ?? -1, e.offset ?? -1)),
+  )
+  const archivedUnhandled: ShareCheckResult['archivedUnhandled'] = []
+  let unconfirmed = 0
+  for (const r of input.topicRecords) {
+    const list = starts.get(recordKey(r.partition, r.offset)) ?? []
+    const finished = list.filter((d) => finishOf(d) !== undefined)
+    if (finished.length === 0) continue // lost: reported above
+    const clean = finished.some((d) => !lockLost(d))
+    const reachedLimit = list.some((d) => d.deliveryCount >= input.deliveryCountLimit)
+    if (rejectedRecords.has(recordKey(r.partition, r.offset)) || (!clean && reachedLimit))
+      archivedUnhandled.push({ partition: r.partition, offset: r.offset })
+    else if (!clean) unconfirmed++
+  }
 
   const killOf = new Map(input.ends.map((e) => [e.pid, e]))
   const frozenDuring = (pid: number, from: number, to: number) =>
@@ -331,12 +353,18 @@ export function checkShare(input: ShareCheckInput): ShareCheckResult {
   const kills = processes.filter((p) => p.cause === 'kill')
 
   // Start offsets, as Kafka's own ShareGroupCommand printed them: at the log end, lag 0.
+  // Kafka 4.4 keeps the persisted start offset at the start of the last batch it wrote state for
+  // even once every record is acknowledged (measured: lag 0, start offset a batch behind, also
+  // after every member left); the lag, the broker's count of records from the start offset on
+  // that are not done, is 0 once everything is. So: lag 0, start offset within the log.
   const notAtLogEnd: ShareCheckResult['notAtLogEnd'] = []
+  let startOffsetsBehind = 0
   for (let partition = 0; partition < input.partitions; partition++) {
     const row = input.startOffsets.find((o) => o.partition === partition)
     const logEnd = input.logEnds.get(partition) ?? null
-    if (!row || row.startOffset !== logEnd || row.lag !== 0)
+    if (!row || row.startOffset === null || logEnd === null || row.startOffset > logEnd || row.lag !== 0)
       notAtLogEnd.push({ partition, startOffset: row?.startOffset ?? null, lag: row?.lag ?? null, logEnd })
+    else startOffsetsBehind += logEnd - row.startOffset
   }
 
   if (acknowledgedMissing.length > 0)
@@ -362,11 +390,13 @@ export function checkShare(input: ShareCheckInput): ShareCheckResult {
     )
   if (rejected > 0) problems.push(`${rejected} records rejected (no handler failed)`)
   if (archivedUnhandled.length > 0)
-    problems.push(`${archivedUnhandled.length} records never accepted by a handler (archived, or lost)`)
+    problems.push(
+      `${archivedUnhandled.length} records archived (rejected, or at the delivery count limit) with no handler failed`,
+    )
   if (phantom > 0) problems.push(`${phantom} deliveries of offsets that are not on the topic`)
   for (const o of notAtLogEnd)
     problems.push(
-      `partition ${o.partition}: share-partition start offset ${o.startOffset ?? '-'}, lag ${o.lag ?? '-'}, log end ${o.logEnd ?? 'unknown'}`,
+      `partition ${o.partition}: share-partition lag ${o.lag ?? '-'} (start offset ${o.startOffset ?? '-'}, log end ${o.logEnd ?? 'unknown'})`,
     )
 
   return {
@@ -387,6 +417,8 @@ export function checkShare(input: ShareCheckInput): ShareCheckResult {
     freezeEffects,
     rejected,
     archivedUnhandled,
+    unconfirmed,
+    startOffsetsBehind,
     maxDeliveryCount,
     phantom,
     notAtLogEnd,

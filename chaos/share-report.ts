@@ -6,7 +6,7 @@ const n = (value: number) => value.toLocaleString('en')
 /** The one-line-per-run table of RELIABILITY.md, scenario B. */
 export function shareReliabilityTable(results: readonly ShareScenarioResult[]): string {
   const lines = [
-    '| run | faults | worker kills | broker faults | freeze (lock) | records | lost | duplicates (kill / freeze / lost lock / broker) | bound (Σ per kill) | largest kill (dup / bound) | overlaps (all explained) | archived unhandled | start offsets at log end |',
+    '| run | faults | worker kills | broker faults | freeze (lock) | records | lost | duplicates (kill / freeze / lost lock / broker) | bound (Σ per kill) | largest kill (dup / bound) | overlaps (all explained) | archived unhandled | lag 0 (ShareGroupCommand) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ]
   results.forEach((r, i) => {
@@ -21,7 +21,7 @@ export function shareReliabilityTable(results: readonly ShareScenarioResult[]): 
     const d = c.duplicateCauses
     const unexplained = c.overlaps.filter((o) => !o.explainedBy).length
     lines.push(
-      `| ${i + 1} (seed ${r.seed}) | ${(r.faultMs / 1000).toFixed(0)} s | ${r.workerKills} | ${brokerFaults} | ${freeze} (${r.lockDurationMs / 1000} s) | ${n(c.records)} | ${c.lost.length} | ${n(c.duplicates)} (${d.kill} / ${d.freeze} / ${d.lockLost} / ${d.brokerFault}${d.unexplained ? `, ${d.unexplained} unexplained` : ''}) | ${n(c.killBound)} | ${largest ? `${largest.duplicates} / ${largest.bound}` : '-'} | ${c.overlaps.length} (${unexplained === 0 ? 'yes' : `${unexplained} not`}) | ${c.archivedUnhandled.length} | ${c.notAtLogEnd.length === 0 ? 'yes (all partitions, lag 0)' : `no (${c.notAtLogEnd.length})`} |`,
+      `| ${i + 1} (seed ${r.seed}) | ${(r.faultMs / 1000).toFixed(0)} s | ${r.workerKills} | ${brokerFaults} | ${freeze} (${r.lockDurationMs / 1000} s) | ${n(c.records)} | ${c.lost.length} | ${n(c.duplicates)} (${d.kill} / ${d.freeze} / ${d.lockLost} / ${d.brokerFault}${d.unexplained ? `, ${d.unexplained} unexplained` : ''}) | ${n(c.killBound)} | ${largest ? `${largest.duplicates} / ${largest.bound}` : '-'} | ${c.overlaps.length} (${unexplained === 0 ? 'yes' : `${unexplained} not`}) | ${c.archivedUnhandled.length} | ${c.notAtLogEnd.length === 0 ? `yes (start offsets ${c.startOffsetsBehind} behind the log ends)` : `no (${c.notAtLogEnd.length})`} |`,
     )
   })
   return lines.join('\n')
@@ -40,12 +40,13 @@ export function shareDetail(r: ShareScenarioResult): string {
       `highest delivery count ${c.maxDeliveryCount}`,
     `overlaps (two members running one record at once): ${c.overlaps.length}, explained by freeze ${c.overlaps.filter((o) => o.explainedBy === 'freeze').length}, ` +
       `lost lock ${c.overlaps.filter((o) => o.explainedBy === 'lockLost').length}, unexplained ${c.overlaps.filter((o) => !o.explainedBy).length}`,
-    `silent redeliveries: ${c.silentRedeliveries.length}; rejected: ${c.rejected}; archived without a handler's acceptance: ${c.archivedUnhandled.length}; phantom deliveries: ${c.phantom}`,
+    `silent redeliveries: ${c.silentRedeliveries.length}; rejected: ${c.rejected}; archived with no handler failed: ${c.archivedUnhandled.length}; ` +
+      `accepts unconfirmed (connection closed first; not delivered again): ${c.unconfirmed}; phantom deliveries: ${c.phantom}`,
     ...c.freezeEffects.map(
       (f) =>
         `freeze of pid ${f.pid}: ${f.movedToOthers} records it had started went to others; ${f.lostAfterResume} lost locks reported after SIGCONT`,
     ),
-    `start offsets (ShareGroupCommand): ${c.notAtLogEnd.length === 0 ? 'every partition at the log end, lag 0' : `${c.notAtLogEnd.length} partitions not at the log end`}`,
+    `ShareGroupCommand: ${c.notAtLogEnd.length === 0 ? `lag 0 on every partition; start offsets ${c.startOffsetsBehind} records behind the log ends in all` : `${c.notAtLogEnd.length} partitions with lag or without a start offset`}`,
     `multilane run exit code after SIGTERM: ${r.swarmExitCode}; malformed log lines: ${r.malformedLogLines}; unreadable topic lines: ${r.unreadableTopicLines}`,
     'killed and frozen processes:',
     '  PID      WORKER  CAUSE   IN FLIGHT  FINISHED IN ACK WINDOW  BOUND  DUPLICATES  WITHIN',
