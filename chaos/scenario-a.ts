@@ -5,18 +5,14 @@
 // SIGKILLed every few seconds, a partition leader is SIGKILLed once and brought back, and
 // another broker is stopped (controlled shutdown) and started again. Then the faults stop, the
 // app drains and stops, and the checker judges what was logged against what Kafka holds.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { Admin } from '@platformatic/kafka'
+import { ChaosRun, type RunOptions } from './chaos-run.ts'
 import { type CheckResult, check } from './checker.ts'
-import { ChaosCluster } from './cluster.ts'
 import { type BrokerFault, type FaultOptions, runFaults, waitFor } from './fault-timeline.ts'
 import { seededRandom } from './faults.ts'
 import { describeGroups, readTopic } from './kafka-tools.ts'
 import { parseWorkerLog } from './logs.ts'
-import { SteadyProducer } from './producer.ts'
-import { Swarm } from './swarm.ts'
 
 export const APP_MODULE = resolve(import.meta.dirname, '../examples/chaos/app.ts')
 const SEGMENTS = 3
@@ -24,18 +20,7 @@ const PROCESSES = 3
 
 export type { BrokerFault } from './fault-timeline.ts'
 
-export interface ScenarioOptions extends FaultOptions {
-  /** Records per second. */
-  rate: number
-  keys: number
-  partitions: number
-  seed: number
-  /** How long to wait for the drain once the faults ended. */
-  drainTimeoutMs: number
-  /** A running local cluster's broker directory to use instead of starting one (development). */
-  clusterDir?: string
-  log: (message: string) => void
-}
+export interface ScenarioOptions extends FaultOptions, RunOptions {}
 
 export const LONG_FORM: Omit<ScenarioOptions, 'log' | 'seed'> = {
   faultSeconds: 60,
@@ -95,47 +80,14 @@ async function groupLags(
 
 export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioResult> {
   const { log } = options
-  const began = Date.now()
   const random = seededRandom(options.seed)
-  const workDir = mkdtempSync(join(tmpdir(), 'multilane-chaos-'))
-  const logDir = join(workDir, 'logs')
-  mkdirSync(logDir)
-  const runId = `${Date.now().toString(36)}-${options.seed}`
-  const topic = `chaos-a-${runId}`
-  const group = `chaos-a-${runId}`
+  const run = await ChaosRun.open('a', options)
+  const { cluster, admin, topic, group, logDir } = run
   const groups = [...Array(SEGMENTS).keys()].map((i) => `${group}-parallel-${i}`)
-  log(`work directory ${workDir} (worker logs, the swarm's output, the tools' output)`)
-
-  log(options.clusterDir ? `using the cluster in ${options.clusterDir}` : 'starting a 3-broker cluster…')
-  const cluster = options.clusterDir
-    ? await ChaosCluster.attach(options.clusterDir, log)
-    : await ChaosCluster.start(3, log)
-  let swarm: Swarm | undefined
-  let producer: SteadyProducer | undefined
-  const admin = cluster.admin('chaos-harness')
   try {
-    log(
-      `cluster ${cluster.bootstrap.join(',')}; creating ${topic} (${options.partitions} partitions, RF 3, min.insync.replicas 2)`,
-    )
-    await cluster.createTopic(topic, options.partitions, 3, 2)
-
-    producer = new SteadyProducer({
-      bootstrap: cluster.bootstrap,
-      topic,
-      rate: options.rate,
-      keys: options.keys,
-      log,
-    })
-    producer.start()
-    const env: NodeJS.ProcessEnv = {
-      ...cluster.env,
-      CHAOS_TOPIC: topic,
-      CHAOS_GROUP: group,
-      CHAOS_LOG_DIR: logDir,
-      MULTILANE_LOG_LEVEL: 'warn',
-    }
-    swarm = new Swarm(APP_MODULE, PROCESSES, env, join(workDir, 'swarm.log'))
-    log(`multilane run --processes ${PROCESSES} examples/chaos/app.ts (pid ${swarm.pid})`)
+    await run.createTopic()
+    const producer = run.startProducer()
+    const swarm = run.startSwarm(APP_MODULE, PROCESSES)
     await swarm.waitForWorkers(PROCESSES, 300_000)
     // Faults start once every segment has joined and committed: a kill then has work to lose.
     await waitFor('every segment group committed', 600_000, async () =>
@@ -175,9 +127,7 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
     log(`ConsumerGroupCommand: ${described.rows.length} rows; reading ${count} records with ConsoleConsumer`)
     const onTopic = await readTopic(cluster.env, bootstrap, topic, count)
 
-    const parsed = readdirSync(logDir)
-      .filter((f) => f.endsWith('.jsonl'))
-      .map((f) => parseWorkerLog(readFileSync(join(logDir, f), 'utf8')))
+    const parsed = run.workerLogs().map(parseWorkerLog)
     const result = check({
       partitions: options.partitions,
       groups,
@@ -208,14 +158,11 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
       swarmExitCode,
       malformedLogLines: parsed.reduce((n, p) => n + p.malformed, 0),
       unreadableTopicLines: onTopic.unreadable.length,
-      workDir,
+      workDir: run.workDir,
       faultMs,
-      totalMs: Date.now() - began,
+      totalMs: Date.now() - run.began,
     }
   } finally {
-    await producer?.stop(5_000).catch(() => {})
-    await swarm?.abort().catch(() => {})
-    await admin.close().catch(() => {})
-    if (!options.clusterDir) await cluster.stop()
+    await run.close()
   }
 }

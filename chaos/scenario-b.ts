@@ -7,12 +7,10 @@
 // longer than the lock and resumed (SIGCONT). Then the faults stop, the group drains (lag 0),
 // the app stops, and the checker (chaos/share-checker.ts) judges the logs against what Kafka
 // holds: the topic (ConsoleConsumer) and the share-partition start offsets (ShareGroupCommand).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { configureShareGroup, describeShareGroup } from '../src/index.ts'
-import { ChaosCluster } from './cluster.ts'
+import { ChaosRun, type RunOptions } from './chaos-run.ts'
 import {
   type BrokerFault,
   type FaultOptions,
@@ -24,28 +22,18 @@ import {
 import { seededRandom } from './faults.ts'
 import { describeShareOffsets, readTopic } from './kafka-tools.ts'
 import { parseShareEvents, parseWorkerLog } from './logs.ts'
-import { SteadyProducer } from './producer.ts'
 import { ACK_WINDOW_MS, checkShare, type Freeze, type ShareCheckResult } from './share-checker.ts'
-import { Swarm } from './swarm.ts'
 
 export const SHARE_APP_MODULE = resolve(import.meta.dirname, '../examples/chaos/share-app.ts')
 export const MEMBERS = 4
 /** The group's share.delivery.count.limit (Kafka's default, set explicitly). */
 export const DELIVERY_COUNT_LIMIT = 5
 
-export interface ShareScenarioOptions extends FaultOptions {
+export interface ShareScenarioOptions extends FaultOptions, RunOptions {
   /** The group's acquisition lock (share.record.lock.duration.ms). */
   lockDurationMs: number
   /** Freeze one member (SIGSTOP) for the lock plus this long, at 40 % of the fault time. */
   freezeBeyondLockMs: number
-  rate: number
-  keys: number
-  partitions: number
-  seed: number
-  drainTimeoutMs: number
-  /** A running local cluster's broker directory to use instead of starting one. */
-  clusterDir?: string
-  log: (message: string) => void
 }
 
 export const SHARE_LONG_FORM: Omit<ShareScenarioOptions, 'log' | 'seed'> = {
@@ -82,29 +70,14 @@ export interface ShareScenarioResult {
 
 export async function runScenarioB(options: ShareScenarioOptions): Promise<ShareScenarioResult> {
   const { log } = options
-  const began = Date.now()
   const random = seededRandom(options.seed)
-  const workDir = mkdtempSync(join(tmpdir(), 'multilane-chaos-'))
-  const logDir = join(workDir, 'logs')
-  mkdirSync(logDir)
-  const runId = `${Date.now().toString(36)}-${options.seed}`
-  const topic = `chaos-b-${runId}`
-  const group = `chaos-b-${runId}`
-  log(`work directory ${workDir} (worker logs, the swarm's output)`)
-
-  log(options.clusterDir ? `using the cluster in ${options.clusterDir}` : 'starting a 3-broker cluster…')
-  const cluster = options.clusterDir
-    ? await ChaosCluster.attach(options.clusterDir, log)
-    : await ChaosCluster.start(3, log)
+  const run = await ChaosRun.open('b', options)
+  const { cluster, admin, topic, group, logDir } = run
   const kafka = { bootstrap: cluster.bootstrap, clientId: 'chaos-harness' }
-  let swarm: Swarm | undefined
-  let producer: SteadyProducer | undefined
   const freezes: Freeze[] = []
   let frozen: number | undefined
-  const admin = cluster.admin('chaos-harness')
   try {
-    log(`creating ${topic} (${options.partitions} partitions, RF 3, min.insync.replicas 2)`)
-    await cluster.createTopic(topic, options.partitions, 3, 2)
+    await run.createTopic()
     // Before the first member joins: read from the start (the producer starts first), a short
     // lock, and a session timeout well past the freeze, so the frozen member keeps its
     // membership and what moves its records is the lock expiring, not a fencing.
@@ -115,32 +88,16 @@ export async function runScenarioB(options: ShareScenarioOptions): Promise<Share
       sessionTimeoutMs: Math.min(60_000, 2 * (options.lockDurationMs + options.freezeBeyondLockMs)),
     })
     log(`share group ${group}: lock ${options.lockDurationMs} ms, earliest`)
-
-    producer = new SteadyProducer({
-      bootstrap: cluster.bootstrap,
-      topic,
-      rate: options.rate,
-      keys: options.keys,
-      log,
-    })
-    producer.start()
-    const env: NodeJS.ProcessEnv = {
-      ...cluster.env,
-      CHAOS_TOPIC: topic,
-      CHAOS_GROUP: group,
-      CHAOS_LOG_DIR: logDir,
-      MULTILANE_LOG_LEVEL: 'warn',
-    }
-    swarm = new Swarm(SHARE_APP_MODULE, MEMBERS, env, join(workDir, 'swarm.log'))
-    log(`multilane run --processes ${MEMBERS} examples/chaos/share-app.ts (pid ${swarm.pid})`)
+    const producer = run.startProducer()
+    const swarm = run.startSwarm(SHARE_APP_MODULE, MEMBERS)
     await swarm.waitForWorkers(MEMBERS, 300_000)
     // Faults start once every member handles records: a kill or a freeze then has work to lose.
     await waitFor(
       'every member handling records',
       600_000,
       async () =>
-        swarm!.workers().length === MEMBERS &&
-        swarm!.workers().every((w) => handlingRecords(logDir, w.worker, w.pid)),
+        swarm.workers().length === MEMBERS &&
+        swarm.workers().every((w) => handlingRecords(logDir, w.worker, w.pid)),
     )
     log(`every member handles records; faults for ${options.faultSeconds} s`)
 
@@ -162,11 +119,11 @@ export async function runScenarioB(options: ShareScenarioOptions): Promise<Share
         let victim: { worker: number; pid: number } | undefined
         const deadline = Date.now() + 10_000
         while (!victim && Date.now() < deadline) {
-          const candidates = swarm!.workers().filter((w) => handlerRunning(logDir, w.worker, w.pid))
+          const candidates = swarm.workers().filter((w) => handlerRunning(logDir, w.worker, w.pid))
           victim = candidates[Math.floor(random() * candidates.length)]
           if (!victim) await sleep(20)
         }
-        victim ??= swarm!.workers().find((w) => handlingRecords(logDir, w.worker, w.pid))
+        victim ??= swarm.workers().find((w) => handlingRecords(logDir, w.worker, w.pid))
         if (!victim) {
           log('  no member to freeze')
           return
@@ -174,10 +131,10 @@ export async function runScenarioB(options: ShareScenarioOptions): Promise<Share
         frozen = victim.pid
         spareUntil = Number.POSITIVE_INFINITY
         const from = performance.timeOrigin + performance.now()
-        swarm!.freeze(victim.pid)
+        swarm.freeze(victim.pid)
         log(`  ${since()}: SIGSTOP worker ${victim.worker} (pid ${victim.pid})`)
         await sleep(options.lockDurationMs + options.freezeBeyondLockMs)
-        swarm!.resume(victim.pid)
+        swarm.resume(victim.pid)
         const to = performance.timeOrigin + performance.now()
         freezes.push({ pid: victim.pid, worker: victim.worker, from, to })
         spareUntil = Date.now() + 15_000
@@ -211,9 +168,7 @@ export async function runScenarioB(options: ShareScenarioOptions): Promise<Share
     log(`ShareGroupCommand: ${described.rows.length} rows; reading ${count} records with ConsoleConsumer`)
     const onTopic = await readTopic(cluster.env, bootstrap, topic, count)
 
-    const texts = readdirSync(logDir)
-      .filter((f) => f.endsWith('.jsonl'))
-      .map((f) => readFileSync(join(logDir, f), 'utf8'))
+    const texts = run.workerLogs()
     const parsed = texts.map(parseWorkerLog)
     const result = checkShare({
       partitions: options.partitions,
@@ -256,21 +211,18 @@ export async function runScenarioB(options: ShareScenarioOptions): Promise<Share
       swarmExitCode,
       malformedLogLines: parsed.reduce((n, p) => n + p.malformed, 0),
       unreadableTopicLines: onTopic.unreadable.length,
-      workDir,
+      workDir: run.workDir,
       faultMs,
-      totalMs: Date.now() - began,
+      totalMs: Date.now() - run.began,
     }
   } finally {
     if (frozen !== undefined) {
       try {
-        swarm?.resume(frozen)
+        run.swarm?.resume(frozen)
       } catch {
         // gone
       }
     }
-    await producer?.stop(5_000).catch(() => {})
-    await swarm?.abort().catch(() => {})
-    await admin.close().catch(() => {})
-    if (!options.clusterDir) await cluster.stop()
+    await run.close()
   }
 }

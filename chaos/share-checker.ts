@@ -9,7 +9,7 @@
 // killed (its connections closed), frozen past the lock, or lost the lock another way (a leader
 // moved). So a record started twice is a duplicate only a lost lock explains, and two members
 // running one record at once is an overlap only the first one's lost lock explains.
-import type { Delivery, ProcessEnd, TopicRecord } from './checker.ts'
+import { type Delivery, type ProcessEnd, type TopicRecord, topicSide } from './checker.ts'
 
 /** A share event a member logged about a record (or an error, maybe about one). */
 export interface ShareEvent {
@@ -149,13 +149,10 @@ const deliveryKey = (pid: number, partition: number, offset: number, dc: number)
 
 export function checkShare(input: ShareCheckInput): ShareCheckResult {
   const problems: string[] = []
-  const onTopic = new Map<string, TopicRecord>()
-  for (const r of input.topicRecords) onTopic.set(recordKey(r.partition, r.offset), r)
-  const idsOnTopic = new Map<string, number>()
-  for (const r of input.topicRecords) idsOnTopic.set(r.id, (idsOnTopic.get(r.id) ?? 0) + 1)
-  const acknowledgedMissing = input.acknowledged.filter((id) => !idsOnTopic.has(id))
-  let producerDuplicates = 0
-  for (const n of idsOnTopic.values()) producerDuplicates += n - 1
+  const { onTopic, acknowledgedMissing, producerDuplicates } = topicSide(
+    input.topicRecords,
+    input.acknowledged,
+  )
 
   // Deliveries: starts per record in time order; finishes per delivery (pid, record, count).
   const sorted = [...input.deliveries].sort((a, b) => a.t - b.t)
