@@ -306,7 +306,9 @@ export function checkShare(input: ShareCheckInput): ShareCheckResult {
         seen.add(dk)
         const f = finishOf(d)
         if (f === undefined || f > t) inFlight++
-        else if (f >= t - input.ackWindowMs) finishedUnacknowledged++
+        // While a broker is down, an accept to a partition it led waits (queued, not failed) for
+        // the new leader: a finish then counts until the fault is over.
+        else if (f >= t - input.ackWindowMs || brokerFaultDuring(f, t)) finishedUnacknowledged++
       }
     return { inFlight, finishedUnacknowledged }
   }

@@ -108,6 +108,15 @@ describe('scenario B checker', () => {
     assert.deepEqual([kill.inFlight, kill.finishedUnacknowledged, kill.bound, kill.duplicates], [1, 1, 2, 2])
   })
 
+  it('while a broker is down, what a killed member finished before the window still counts in its bound (its accepts wait for the new leader)', () => {
+    const deliveries = [...handled(1, 0, 90_000), ...handled(2, 0, 101_000, 2)]
+    const ends = [{ pid: 1, worker: 1, t: 100_000, cause: 'kill' as const }]
+    assert.equal(checkShare(input(1, { deliveries, ends })).ok, false)
+    const r = checkShare(input(1, { deliveries, ends, brokerFaults: [{ t: 80_000, downMs: 5_000 }] }))
+    assert.deepEqual(r.problems, [])
+    assert.equal(r.processes[0]!.finishedUnacknowledged, 1)
+  })
+
   it('a kill whose duplicates exceed its bound fails', () => {
     const deliveries = [...handled(1, 0, 10_000), ...handled(2, 0, 101_000, 2)]
     const r = checkShare(input(1, { deliveries, ends: [{ pid: 1, worker: 1, t: 100_000, cause: 'kill' }] }))
