@@ -10,37 +10,14 @@
 //
 // Configured from the environment: KAFKA_BOOTSTRAP_SERVERS, CHAOS_TOPIC, CHAOS_GROUP,
 // CHAOS_LOG_DIR, CHAOS_WORK_MS (each record's simulated work: 0 to this many ms, default 8).
-import { openSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createApp, json } from '../../src/index.ts'
-
-/** The payload the harness's producer writes. */
-export interface ChaosPayload {
-  key: string
-  seq: number
-  id: string
-}
+import { type ChaosPayload, chaosWorker } from './worker-log.ts'
 
 export const SEGMENTS = 3
 export const CAPACITY = 100
 
-function required(name: string): string {
-  const value = process.env[name]
-  if (!value) throw new Error(`examples/chaos/app.ts: environment variable ${name} is not set`)
-  return value
-}
-
-const topic = required('CHAOS_TOPIC')
-const group = required('CHAOS_GROUP')
-const worker = process.env.MULTILANE_WORKER ?? 'single'
-const workMs = Number(process.env.CHAOS_WORK_MS ?? 8)
-// Opened in append mode: a restarted worker adds to its predecessor's file.
-const log = openSync(join(required('CHAOS_LOG_DIR'), `worker-${worker}.jsonl`), 'a')
-const w = Number.isSafeInteger(Number(worker)) ? Number(worker) : -1
-const now = () => performance.timeOrigin + performance.now()
-const line = (entry: Record<string, unknown>) =>
-  writeSync(log, `${JSON.stringify({ ...entry, t: now(), pid: process.pid, w })}\n`)
+const { topic, group, workMs, line } = chaosWorker('examples/chaos/app.ts', 8)
 
 const app = createApp({ kafka: { clientId: 'chaos' } })
 
