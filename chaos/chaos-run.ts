@@ -20,6 +20,8 @@ export interface RunOptions {
   drainTimeoutMs: number
   /** A running local cluster's broker directory to use instead of starting one (development). */
   clusterDir?: string
+  /** A cluster the caller started and stops (the short forms share one): used as it is. */
+  cluster?: ChaosCluster
   log: (message: string) => void
 }
 
@@ -52,10 +54,13 @@ export class ChaosRun {
     const workDir = mkdtempSync(join(tmpdir(), 'multilane-chaos-'))
     mkdirSync(join(workDir, 'logs'))
     log(`work directory ${workDir} (worker logs, the swarm's output)`)
-    log(options.clusterDir ? `using the cluster in ${options.clusterDir}` : 'starting a 3-broker cluster…')
-    const cluster = options.clusterDir
-      ? await ChaosCluster.attach(options.clusterDir, log)
-      : await ChaosCluster.start(3, log)
+    if (!options.cluster)
+      log(options.clusterDir ? `using the cluster in ${options.clusterDir}` : 'starting a 3-broker cluster…')
+    const cluster =
+      options.cluster ??
+      (options.clusterDir
+        ? await ChaosCluster.attach(options.clusterDir, log)
+        : await ChaosCluster.start(3, log))
     return new ChaosRun(
       options,
       workDir,
@@ -112,6 +117,6 @@ export class ChaosRun {
     await this.producer?.stop(5_000).catch(() => {})
     await this.swarm?.abort().catch(() => {})
     await this.admin.close().catch(() => {})
-    if (!this.#options.clusterDir) await this.cluster.stop()
+    if (!this.#options.clusterDir && !this.#options.cluster) await this.cluster.stop()
   }
 }
