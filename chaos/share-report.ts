@@ -1,7 +1,6 @@
 // Scenario B's summary: the RELIABILITY.md table (Markdown) and the per-kill and per-freeze detail.
+import { brokerFaultNames, largestKill, n } from './report.ts'
 import type { ShareScenarioResult } from './scenario-b.ts'
-
-const n = (value: number) => value.toLocaleString('en')
 
 /** The one-line-per-run table of RELIABILITY.md, scenario B. */
 export function shareReliabilityTable(results: readonly ShareScenarioResult[]): string {
@@ -11,12 +10,8 @@ export function shareReliabilityTable(results: readonly ShareScenarioResult[]): 
   ]
   results.forEach((r, i) => {
     const c = r.check
-    const kills = c.processes.filter((p) => p.cause === 'kill')
-    const largest = kills.reduce<(typeof kills)[number] | undefined>(
-      (w, p) => (!w || p.duplicates > w.duplicates ? p : w),
-      undefined,
-    )
-    const brokerFaults = r.brokerFaults.map((f) => `${f.kind} of node ${f.node}`).join(', ') || 'none'
+    const largest = largestKill(c.processes)
+    const brokerFaults = brokerFaultNames(r.brokerFaults)
     const freeze = r.freezes.map((f) => `${((f.to - f.from) / 1000).toFixed(1)} s`).join(', ') || 'none'
     const d = c.duplicateCauses
     const unexplained = c.overlaps.filter((o) => !o.explainedBy).length
