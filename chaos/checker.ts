@@ -150,17 +150,31 @@ function lastCommits(commits: readonly Commit[], before: number): Map<string, nu
   return last
 }
 
-export function check(input: CheckInput): CheckResult {
-  const problems: string[] = []
+/**
+ * The topic side, shared by both scenarios: the records by partition and offset, the
+ * acknowledged ids that are not on the topic (the cluster lost an acknowledged write), and the
+ * payloads written more than once (retried sends).
+ */
+export function topicSide(
+  topicRecords: readonly TopicRecord[],
+  acknowledged: readonly string[],
+): { onTopic: Map<string, TopicRecord>; acknowledgedMissing: string[]; producerDuplicates: number } {
   const onTopic = new Map<string, TopicRecord>()
-  for (const r of input.topicRecords) onTopic.set(recordKey(r.partition, r.offset), r)
-
-  // Producer side: every acknowledged write is on the topic; payloads written twice.
+  for (const r of topicRecords) onTopic.set(recordKey(r.partition, r.offset), r)
   const idsOnTopic = new Map<string, number>()
-  for (const r of input.topicRecords) idsOnTopic.set(r.id, (idsOnTopic.get(r.id) ?? 0) + 1)
-  const acknowledgedMissing = input.acknowledged.filter((id) => !idsOnTopic.has(id))
+  for (const r of topicRecords) idsOnTopic.set(r.id, (idsOnTopic.get(r.id) ?? 0) + 1)
+  const acknowledgedMissing = acknowledged.filter((id) => !idsOnTopic.has(id))
   let producerDuplicates = 0
   for (const n of idsOnTopic.values()) producerDuplicates += n - 1
+  return { onTopic, acknowledgedMissing, producerDuplicates }
+}
+
+export function check(input: CheckInput): CheckResult {
+  const problems: string[] = []
+  const { onTopic, acknowledgedMissing, producerDuplicates } = topicSide(
+    input.topicRecords,
+    input.acknowledged,
+  )
 
   // Deliveries per record, in time order.
   const sorted = [...input.deliveries].sort((a, b) => a.t - b.t)

@@ -2,17 +2,21 @@
 // view of the committed offsets and of the topic comes from Kafka, not from multilane.
 // - ConsumerGroupCommand (kafka-consumer-groups.sh; org.apache.kafka.tools.consumer.group in
 //   Kafka ≥ 3.7, kafka.admin before) --describe: committed offsets and log ends per group.
+// - ShareGroupCommand (kafka-share-groups.sh) --describe --offsets: share-partition start
+//   offsets and lag of a share group.
 // - ConsoleConsumer (kafka-console-consumer.sh) --from-beginning: every record with its
 //   partition, offset and key.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { findJava, kafkaVersion, resolveKafkaJars } from '../src/index.ts'
 import type { GroupOffset, TopicRecord } from './checker.ts'
-import { parseConsoleRecords, parseGroupDescribe } from './logs.ts'
+import { parseConsoleRecords, parseGroupDescribe, parseShareGroupOffsets } from './logs.ts'
+import type { ShareOffset } from './share-checker.ts'
 
 const run = promisify(execFile)
 
 const CONSUMER_GROUP_COMMAND = 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand'
+const SHARE_GROUP_COMMAND = 'org.apache.kafka.tools.consumer.group.ShareGroupCommand'
 const CONSOLE_CONSUMER = 'org.apache.kafka.tools.consumer.ConsoleConsumer'
 
 async function kafkaTool(
@@ -50,6 +54,22 @@ export async function describeGroups(
     300_000,
   )
   return { rows: parseGroupDescribe(output, topic), output }
+}
+
+/** Share-partition start offsets and lag of share group `group` on `topic`, as `kafka-share-groups.sh --describe --offsets` prints them. */
+export async function describeShareOffsets(
+  env: NodeJS.ProcessEnv,
+  bootstrap: string,
+  group: string,
+  topic: string,
+): Promise<{ rows: ShareOffset[]; output: string }> {
+  const output = await kafkaTool(
+    env,
+    SHARE_GROUP_COMMAND,
+    ['--bootstrap-server', bootstrap, '--describe', '--offsets', '--group', group],
+    300_000,
+  )
+  return { rows: parseShareGroupOffsets(output, topic), output }
 }
 
 /** Every record of `topic` (`count` of them: the sum of its log ends), read from the beginning. */

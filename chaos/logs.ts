@@ -1,6 +1,7 @@
 // Parses the workers' JSON-lines logs (written by examples/chaos/app.ts) and the output of Kafka's
 // own tools into the checker's inputs. Pure: text in, records out.
 import type { Commit, Delivery, GroupOffset, TopicRecord } from './checker.ts'
+import type { ShareEvent, ShareOffset } from './share-checker.ts'
 
 export interface WorkerLog {
   deliveries: Delivery[]
@@ -128,4 +129,69 @@ export function parseConsoleRecords(output: string): { records: TopicRecord[]; u
     }
   }
   return { records, unreadable }
+}
+
+const SHARE_EVENTS: Record<string, ShareEvent['kind']> = {
+  lost: 'lost',
+  rel: 'released',
+  rej: 'rejected',
+  err: 'error',
+}
+
+/** The share events (lost locks, releases, rejections, errors) of worker log text (examples/chaos/share-app.ts). */
+export function parseShareEvents(text: string): ShareEvent[] {
+  const out: ShareEvent[] = []
+  for (const raw of text.split('\n')) {
+    if (!raw.startsWith('{"e":"lost"') && !raw.startsWith('{"e":"re') && !raw.startsWith('{"e":"err"'))
+      continue
+    let line: LogLine & { r?: unknown; type?: unknown; m?: unknown }
+    try {
+      line = JSON.parse(raw) as typeof line
+    } catch {
+      continue // a line a SIGKILL cut: counted by parseWorkerLog
+    }
+    const kind = typeof line.e === 'string' ? SHARE_EVENTS[line.e] : undefined
+    if (!kind || !isNumber(line.t) || !isNumber(line.pid)) continue
+    out.push({
+      kind,
+      t: line.t,
+      pid: line.pid,
+      worker: isNumber(line.w) ? line.w : -1,
+      ...(isNumber(line.p) ? { partition: line.p } : {}),
+      ...(isNumber(line.o) ? { offset: line.o } : {}),
+      ...(isNumber(line.dc) ? { deliveryCount: line.dc } : {}),
+      detail:
+        kind === 'error'
+          ? `${String(line.type)}: ${String(line.m)}`
+          : kind === 'lost'
+            ? String(line.r ?? '')
+            : '',
+    })
+  }
+  return out
+}
+
+/**
+ * Rows of `ShareGroupCommand --describe --offsets` (Kafka's kafka-share-groups.sh): one per
+ * partition of `topic`, with the share-partition start offset and lag ("-" when unknown).
+ */
+export function parseShareGroupOffsets(output: string, topic: string): ShareOffset[] {
+  const rows: ShareOffset[] = []
+  let columns: string[] | undefined
+  for (const line of output.split('\n')) {
+    const cells = line.trim().split(/\s+/)
+    if (cells[0] === 'GROUP') {
+      columns = cells
+      continue
+    }
+    if (!columns || cells.length < columns.length) continue
+    const at = (name: string) => cells[columns!.indexOf(name)]
+    if (at('TOPIC') !== topic) continue
+    const partition = Number(at('PARTITION'))
+    if (!Number.isInteger(partition)) continue
+    const number = (cell: string | undefined) =>
+      cell === undefined || cell === '-' || !Number.isInteger(Number(cell)) ? null : Number(cell)
+    rows.push({ partition, startOffset: number(at('START-OFFSET')), lag: number(at('LAG')) })
+  }
+  return rows
 }

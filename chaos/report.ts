@@ -1,7 +1,21 @@
 // The harness's summary: the RELIABILITY.md table (Markdown) and the per-process detail.
 import type { ScenarioResult } from './scenario-a.ts'
 
-const n = (value: number) => value.toLocaleString('en')
+/** A count with thousands separators. */
+export const n = (value: number) => value.toLocaleString('en')
+
+/** The killed process with the most duplicates (the table's "largest kill"). */
+export function largestKill<P extends { cause: string; duplicates: number }>(
+  processes: readonly P[],
+): P | undefined {
+  return processes
+    .filter((p) => p.cause === 'kill')
+    .reduce<P | undefined>((w, p) => (!w || p.duplicates > w.duplicates ? p : w), undefined)
+}
+
+/** The broker faults of a run, as the table names them. */
+export const brokerFaultNames = (faults: ReadonlyArray<{ kind: string; node: number }>) =>
+  faults.map((f) => `${f.kind} of node ${f.node}`).join(', ') || 'none'
 
 /** The one-line-per-run table of RELIABILITY.md. */
 export function reliabilityTable(results: readonly ScenarioResult[]): string {
@@ -11,12 +25,8 @@ export function reliabilityTable(results: readonly ScenarioResult[]): string {
   ]
   results.forEach((r, i) => {
     const c = r.check
-    const kills = c.processes.filter((p) => p.cause === 'kill')
-    const largest = kills.reduce<(typeof kills)[number] | undefined>(
-      (w, p) => (!w || p.duplicates > w.duplicates ? p : w),
-      undefined,
-    )
-    const brokerFaults = r.brokerFaults.map((f) => `${f.kind} of node ${f.node}`).join(', ') || 'none'
+    const largest = largestKill(c.processes)
+    const brokerFaults = brokerFaultNames(r.brokerFaults)
     lines.push(
       `| ${i + 1} (seed ${r.seed}) | ${(r.faultMs / 1000).toFixed(0)} s | ${r.workerKills} | ${brokerFaults} | ${n(c.records)} | ${c.lost.length} | ${n(c.duplicates)} | ${n(c.killBound)} | ${largest ? `${largest.duplicates} / ${largest.bound}` : '-'} | ${c.orderViolations.length} | ${c.notAtLogEnd.length === 0 ? 'yes (3 groups × all partitions)' : `no (${c.notAtLogEnd.length})`} |`,
     )

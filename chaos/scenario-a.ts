@@ -5,53 +5,24 @@
 // SIGKILLed every few seconds, a partition leader is SIGKILLed once and brought back, and
 // another broker is stopped (controlled shutdown) and started again. Then the faults stop, the
 // app drains and stops, and the checker judges what was logged against what Kafka holds.
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  statSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { resolve } from 'node:path'
 import type { Admin } from '@platformatic/kafka'
+import { ChaosRun, type RunOptions } from './chaos-run.ts'
 import { type CheckResult, check } from './checker.ts'
-import { ChaosCluster } from './cluster.ts'
-import { pickVictim, seededRandom } from './faults.ts'
+import { type BrokerFault, type FaultOptions, runFaults, waitFor } from './fault-timeline.ts'
+import { seededRandom } from './faults.ts'
 import { describeGroups, readTopic } from './kafka-tools.ts'
 import { parseWorkerLog } from './logs.ts'
-import { SteadyProducer } from './producer.ts'
-import { Swarm } from './swarm.ts'
 
 export const APP_MODULE = resolve(import.meta.dirname, '../examples/chaos/app.ts')
 const SEGMENTS = 3
 const PROCESSES = 3
 
-export interface ScenarioOptions {
+export type { BrokerFault } from './fault-timeline.ts'
+
+export interface ScenarioOptions extends FaultOptions, RunOptions {
   /** `a`: continuous style on KIP-848; `c`: the blocking style on the classic protocol. */
   variant: 'a' | 'c'
-  /** How long faults are injected. */
-  faultSeconds: number
-  /** Worker kills: a random pause between `killEveryMs[0]` and `killEveryMs[1]` before each. */
-  killEveryMs: [number, number]
-  /** SIGKILL a partition leader once (and start it again). */
-  killLeader: boolean
-  /** Stop another broker with a controlled shutdown once (and start it again). */
-  stopBroker: boolean
-  /** Records per second. */
-  rate: number
-  keys: number
-  partitions: number
-  seed: number
-  /** How long to wait for the drain once the faults ended. */
-  drainTimeoutMs: number
-  /** A running local cluster's broker directory to use instead of starting one (development). */
-  clusterDir?: string
-  log: (message: string) => void
 }
 
 /** What each variant runs: the processing style and the group protocol. */
@@ -70,14 +41,6 @@ export const LONG_FORM: Omit<ScenarioOptions, 'log' | 'seed'> = {
   keys: 200,
   partitions: 6,
   drainTimeoutMs: 600_000,
-}
-
-export interface BrokerFault {
-  node: number
-  kind: 'sigkill (leader)' | 'controlled stop'
-  /** The partition whose leader it was (sigkill). */
-  partition?: number
-  downMs: number
 }
 
 export interface ScenarioResult {
@@ -126,98 +89,21 @@ async function groupLags(
   })
 }
 
-/**
- * Whether worker `worker`'s process `pid` has logged a handler start lately (the last 64 KiB of
- * its log): a restarted worker gets its segment's partitions only once the killed member's
- * session timed out, and a kill before that tests nothing.
- */
-function handlingRecords(logDir: string, worker: number, pid: number): boolean {
-  const file = join(logDir, `worker-${worker}.jsonl`)
-  try {
-    const size = statSync(file).size
-    const length = Math.min(size, 64 * 1024)
-    const buffer = Buffer.alloc(length)
-    const fd = openSync(file, 'r')
-    try {
-      readSync(fd, buffer, 0, length, size - length)
-    } finally {
-      closeSync(fd)
-    }
-    return buffer
-      .toString('utf8')
-      .split('\n')
-      .some((line) => line.startsWith('{"e":"s"') && line.includes(`"pid":${pid},`))
-  } catch {
-    return false
-  }
-}
-
-/** Polls `condition` every second until it holds; errors (the cluster recovering) count as "not yet". */
-async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: unknown
-  for (;;) {
-    try {
-      if (await condition()) return
-    } catch (error) {
-      lastError = error // the cluster recovering: ask again
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
-      )
-    await sleep(1000)
-  }
-}
-
 export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioResult> {
   const { log } = options
-  const began = Date.now()
   const random = seededRandom(options.seed)
-  const workDir = mkdtempSync(join(tmpdir(), 'multilane-chaos-'))
-  const logDir = join(workDir, 'logs')
-  mkdirSync(logDir)
-  const runId = `${Date.now().toString(36)}-${options.seed}`
-  const topic = `chaos-${options.variant}-${runId}`
-  const group = `chaos-${options.variant}-${runId}`
+  const run = await ChaosRun.open(options.variant, options)
   const variant = VARIANTS[options.variant]
+  const { cluster, admin, topic, group, logDir } = run
   const groups = [...Array(SEGMENTS).keys()].map((i) => `${group}-parallel-${i}`)
-  log(`work directory ${workDir} (worker logs, the swarm's output, the tools' output)`)
-
-  log(options.clusterDir ? `using the cluster in ${options.clusterDir}` : 'starting a 3-broker cluster…')
-  const cluster = options.clusterDir
-    ? await ChaosCluster.attach(options.clusterDir, log)
-    : await ChaosCluster.start(3, log)
-  let swarm: Swarm | undefined
-  let producer: SteadyProducer | undefined
-  const admin = cluster.admin('chaos-harness')
   try {
-    log(
-      `cluster ${cluster.bootstrap.join(',')}; creating ${topic} (${options.partitions} partitions, RF 3, min.insync.replicas 2)`,
-    )
-    await cluster.createTopic(topic, options.partitions, 3, 2)
-
-    producer = new SteadyProducer({
-      bootstrap: cluster.bootstrap,
-      topic,
-      rate: options.rate,
-      keys: options.keys,
-      log,
-    })
-    producer.start()
-    const env: NodeJS.ProcessEnv = {
-      ...cluster.env,
-      CHAOS_TOPIC: topic,
-      CHAOS_GROUP: group,
-      CHAOS_LOG_DIR: logDir,
+    await run.createTopic()
+    const producer = run.startProducer()
+    const swarm = run.startSwarm(APP_MODULE, PROCESSES, {
       CHAOS_STYLE: variant.style,
       CHAOS_GROUP_PROTOCOL: variant.groupProtocol,
-      MULTILANE_LOG_LEVEL: 'warn',
-    }
-    swarm = new Swarm(APP_MODULE, PROCESSES, env, join(workDir, 'swarm.log'))
-    log(
-      `multilane run --processes ${PROCESSES} examples/chaos/app.ts (pid ${swarm.pid}): ${variant.style} style, ${variant.groupProtocol} group protocol`,
-    )
+    })
+    log(`${variant.style} style, ${variant.groupProtocol} group protocol`)
     await swarm.waitForWorkers(PROCESSES, 300_000)
     // Faults start once every segment has joined and committed: a kill then has work to lose.
     await waitFor('every segment group committed', 600_000, async () =>
@@ -225,67 +111,16 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
     )
     log(`every segment group committed; faults for ${options.faultSeconds} s`)
 
-    // Faults: worker kills on one timeline, broker faults on another.
-    const faultStart = Date.now()
-    const faultEnd = faultStart + options.faultSeconds * 1000
-    const kills: Array<{ worker: number; t: number }> = []
-    const killer = (async () => {
-      for (;;) {
-        const [min, max] = options.killEveryMs
-        await sleep(min + random() * (max - min))
-        if (Date.now() >= faultEnd) return
-        const busy = swarm!.workers().filter((w) => handlingRecords(logDir, w.worker, w.pid))
-        const victim = pickVictim(busy, kills, Date.now(), random)
-        if (!victim) {
-          log('  no worker to kill now (each handling records, at most 3 kills a minute)')
-          continue
-        }
-        swarm!.kill(victim.pid)
-        kills.push({ worker: victim.worker, t: Date.now() })
-        log(
-          `  ${((Date.now() - faultStart) / 1000).toFixed(1)} s: SIGKILL worker ${victim.worker} (pid ${victim.pid})`,
-        )
-      }
-    })()
-    const brokerFaults: BrokerFault[] = []
-    const brokers = (async () => {
-      const at = (fraction: number) =>
-        sleep(Math.max(0, faultStart + fraction * options.faultSeconds * 1000 - Date.now()))
-      let leader: number | undefined
-      if (options.killLeader) {
-        await at(0.2)
-        const partition = Math.floor(random() * options.partitions)
-        leader = (await cluster.partitions(topic))[partition]!.leader
-        const down = Date.now()
-        log(
-          `  ${((down - faultStart) / 1000).toFixed(1)} s: SIGKILL broker ${leader}, leader of partition ${partition}`,
-        )
-        await cluster.stopNode(leader, true)
-        await sleep(5_000)
-        await cluster.startNode(leader)
-        brokerFaults.push({ node: leader, kind: 'sigkill (leader)', partition, downMs: Date.now() - down })
-        log(`  ${((Date.now() - faultStart) / 1000).toFixed(1)} s: broker ${leader} back`)
-      }
-      if (options.stopBroker) {
-        // Another node, once every partition is fully replicated again: two nodes down would
-        // leave partitions below min.insync.replicas (writes refused, not a multilane fault).
-        await waitFor('every replica in sync', 300_000, async () =>
-          (await cluster.partitions(topic)).every((p) => p.isr.length === 3),
-        )
-        await at(0.55)
-        const nodes = (await cluster.nodes()).map((n) => n.nodeId).filter((n) => n !== leader)
-        const node = nodes[Math.floor(random() * nodes.length)]!
-        const down = Date.now()
-        log(`  ${((down - faultStart) / 1000).toFixed(1)} s: controlled stop of broker ${node}`)
-        await cluster.stopNode(node, false)
-        await sleep(5_000)
-        await cluster.startNode(node)
-        brokerFaults.push({ node, kind: 'controlled stop', downMs: Date.now() - down })
-        log(`  ${((Date.now() - faultStart) / 1000).toFixed(1)} s: broker ${node} back`)
-      }
-    })()
-    await Promise.all([killer, brokers])
-    const faultMs = Date.now() - faultStart
+    const { kills, brokerFaults, faultMs } = await runFaults({
+      cluster,
+      swarm,
+      topic,
+      partitions: options.partitions,
+      logDir,
+      options,
+      random,
+      log,
+    })
     log(
       `faults over after ${(faultMs / 1000).toFixed(1)} s: ${kills.length} worker kills, ${brokerFaults.length} broker faults`,
     )
@@ -308,9 +143,7 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
     log(`ConsumerGroupCommand: ${described.rows.length} rows; reading ${count} records with ConsoleConsumer`)
     const onTopic = await readTopic(cluster.env, bootstrap, topic, count)
 
-    const parsed = readdirSync(logDir)
-      .filter((f) => f.endsWith('.jsonl'))
-      .map((f) => parseWorkerLog(readFileSync(join(logDir, f), 'utf8')))
+    const parsed = run.workerLogs().map(parseWorkerLog)
     const result = check({
       partitions: options.partitions,
       groups,
@@ -323,14 +156,13 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
     })
     // Every worker process (each restart too) must have spoken the protocol the variant asks for.
     const protocols = parsed.flatMap((p) => p.protocols)
-    const started = new Set(parsed.flatMap((p) => p.deliveries.map((d) => d.pid)))
     const spoke = new Set(protocols.map((p) => p.pid))
     for (const p of protocols)
       if (p.protocol !== variant.groupProtocol)
         result.problems.push(
           `process ${p.pid} joined ${p.group} with the ${p.protocol} protocol, not ${variant.groupProtocol}`,
         )
-    for (const pid of started)
+    for (const pid of new Set(parsed.flatMap((p) => p.deliveries.map((d) => d.pid))))
       if (!spoke.has(pid)) result.problems.push(`process ${pid} handled records but logged no group protocol`)
     if (swarmExitCode !== 0) result.problems.push(`multilane run exited with ${swarmExitCode} after SIGTERM`)
     // Every offset below the log ends must have been read back: a record the tool did not give
@@ -353,14 +185,11 @@ export async function runScenarioA(options: ScenarioOptions): Promise<ScenarioRe
       swarmExitCode,
       malformedLogLines: parsed.reduce((n, p) => n + p.malformed, 0),
       unreadableTopicLines: onTopic.unreadable.length,
-      workDir,
+      workDir: run.workDir,
       faultMs,
-      totalMs: Date.now() - began,
+      totalMs: Date.now() - run.began,
     }
   } finally {
-    await producer?.stop(5_000).catch(() => {})
-    await swarm?.abort().catch(() => {})
-    await admin.close().catch(() => {})
-    if (!options.clusterDir) await cluster.stop()
+    await run.close()
   }
 }

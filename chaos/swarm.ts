@@ -92,6 +92,15 @@ export class Swarm {
     process.kill(pid, 'SIGKILL')
   }
 
+  /** SIGSTOPs a worker process (it keeps its connections, answers nothing); `resume` continues it. */
+  freeze(pid: number): void {
+    process.kill(pid, 'SIGSTOP')
+  }
+
+  resume(pid: number): void {
+    process.kill(pid, 'SIGCONT')
+  }
+
   /** Resolves once `n` workers run (the supervisor reported them started). */
   async waitForWorkers(n: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs

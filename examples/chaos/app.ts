@@ -13,26 +13,14 @@
 // CHAOS_STYLE (`continuous`, the default, or `blocking`) and CHAOS_GROUP_PROTOCOL (`consumer`, the
 // default, KIP-848; or `classic`, with a 10 s session so a killed member's partitions move on
 // sooner than the 45 s default) — scenario C runs the blocking style on the classic protocol.
-import { openSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createApp, json } from '../../src/index.ts'
-
-/** The payload the harness's producer writes. */
-export interface ChaosPayload {
-  key: string
-  seq: number
-  id: string
-}
+import { type ChaosPayload, chaosWorker } from './worker-log.ts'
 
 export const SEGMENTS = 3
 export const CAPACITY = 100
 
-function required(name: string): string {
-  const value = process.env[name]
-  if (!value) throw new Error(`examples/chaos/app.ts: environment variable ${name} is not set`)
-  return value
-}
+const { topic, group, workMs, line } = chaosWorker('examples/chaos/app.ts', 8)
 
 function oneOf<T extends string>(name: string, values: readonly T[]): T {
   const value = process.env[name] ?? values[0]!
@@ -42,19 +30,8 @@ function oneOf<T extends string>(name: string, values: readonly T[]): T {
     )
   return value as T
 }
-
-const topic = required('CHAOS_TOPIC')
-const group = required('CHAOS_GROUP')
-const worker = process.env.MULTILANE_WORKER ?? 'single'
-const workMs = Number(process.env.CHAOS_WORK_MS ?? 8)
 const style = oneOf('CHAOS_STYLE', ['continuous', 'blocking'] as const)
 const groupProtocol = oneOf('CHAOS_GROUP_PROTOCOL', ['consumer', 'classic'] as const)
-// Opened in append mode: a restarted worker adds to its predecessor's file.
-const log = openSync(join(required('CHAOS_LOG_DIR'), `worker-${worker}.jsonl`), 'a')
-const w = Number.isSafeInteger(Number(worker)) ? Number(worker) : -1
-const now = () => performance.timeOrigin + performance.now()
-const line = (entry: Record<string, unknown>) =>
-  writeSync(log, `${JSON.stringify({ ...entry, t: now(), pid: process.pid, w })}\n`)
 
 const app = createApp({ kafka: { clientId: 'chaos' } })
 

@@ -134,6 +134,11 @@ export class KafkaCluster {
     )
     this.#dedicated.add(connection)
     connection.once('close', () => this.#dedicated.delete(connection))
+    // A socket error (ECONNRESET when a broker dies) is followed by 'close', which the owner
+    // watches and which fails the requests in flight. Unheard, the 'error' event would be thrown
+    // as an uncaught exception and end the process. (Pooled connections get a listener from
+    // their pool.)
+    connection.on('error', () => {})
     try {
       await connection.connect(broker.host, broker.port)
     } catch (error) {

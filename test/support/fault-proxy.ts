@@ -38,6 +38,7 @@ export class FaultProxy {
   readonly #target: { host: string; port: number }
   readonly #faults: Fault[] = []
   readonly #sockets = new Set<Socket>()
+  readonly #clients = new Set<Socket>()
 
   private constructor(server: Server, port: number, target: { host: string; port: number }) {
     this.#server = server
@@ -74,6 +75,19 @@ export class FaultProxy {
     return this.#faults.reduce((n, f) => n + f.count, 0)
   }
 
+  /**
+   * Resets every client connection (TCP RST: the client reads ECONNRESET, as when a broker
+   * process dies or a network drops the connection), and the connections to the broker behind.
+   */
+  resetClients(): number {
+    let reset = 0
+    for (const s of this.#clients) {
+      s.resetAndDestroy()
+      reset++
+    }
+    return reset
+  }
+
   async close(): Promise<void> {
     for (const s of this.#sockets) s.destroy()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
@@ -82,6 +96,7 @@ export class FaultProxy {
   private connection(client: Socket): void {
     const broker = connect(this.#target.port, this.#target.host)
     this.#sockets.add(client).add(broker)
+    this.#clients.add(client)
     const inFlight = new Map<number, { apiKey: number; apiVersion: number }>()
     let fromClient = Buffer.alloc(0)
     let fromBroker = Buffer.alloc(0)
@@ -113,6 +128,7 @@ export class FaultProxy {
       broker.destroy()
       this.#sockets.delete(client)
       this.#sockets.delete(broker)
+      this.#clients.delete(client)
     }
     client.on('close', close).on('error', close)
     broker.on('close', close).on('error', close)
