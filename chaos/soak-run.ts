@@ -108,7 +108,7 @@ try {
     handlerMs,
     segments: 2,
     rssBoundMb,
-    samplesFile: join(workDir, 'samples.jsonl'),
+    workDir,
     log,
   })
   const flags = process.argv.slice(2).join(' ')
@@ -117,7 +117,7 @@ try {
       '',
       `soak: \`npm run soak${flags ? ` -- ${flags}` : ''}\`: ${(result.runMs / 60_000).toFixed(1)} min, backlog ${backlog.toLocaleString('en')} × ${bytes} B on ${result.topic} (produced in ${result.preloadSeconds.toFixed(0)} s; 0: already there), capacity ${capacity}, handler ${handlerMs} ms (segments: 2 in one process, ${handlerMs * 2} ms), samples every ${sampleSeconds} s, slopes after the first ${Math.min(120, (minutes * 60) / 4).toFixed(0)} s`,
       `machine: ${cpus().length} cores, load average (1 min) mean ${result.load.mean.toFixed(1)}, max ${result.load.max.toFixed(1)}; Node.js ${process.version}`,
-      `samples: ${join(workDir, 'samples.jsonl')}`,
+      `samples: ${join(workDir, 'samples.jsonl')} (kill -USR2 <member pid> writes a heap snapshot there)`,
       '',
       soakTable(result.members.map((m) => m.summary)),
       '',

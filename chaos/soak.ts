@@ -32,8 +32,11 @@ export interface SoakOptions {
   handlerMs: number
   segments: number
   rssBoundMb: number
-  /** Every sample is appended here as one JSON line (`{kind, pid, …sample}`), when set. */
-  samplesFile?: string
+  /**
+   * When set: every sample is appended to samples.jsonl here, one JSON line (`{kind, pid, …sample}`),
+   * and SIGUSR2 makes a member write a heap snapshot here.
+   */
+  workDir?: string
   log?: (message: string) => void
 }
 
@@ -68,9 +71,18 @@ interface Running {
   stopRequested: boolean
 }
 
-function startMember(spec: MemberSpec, samplesFile: string | undefined): Running {
+function startMember(
+  spec: MemberSpec,
+  samplesFile: string | undefined,
+  workDir: string | undefined,
+): Running {
   const child = fork(join(import.meta.dirname, 'soak-member.ts'), [JSON.stringify(spec)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // `kill -USR2 <pid>` writes a heap snapshot of that member into the work directory.
+    execArgv: [
+      ...process.execArgv,
+      ...(workDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${workDir}`] : []),
+    ],
   })
   const samples: MemberSample[] = []
   let started!: () => void
@@ -100,6 +112,8 @@ function startMember(spec: MemberSpec, samplesFile: string | undefined): Running
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** A deadline that does not keep the process alive once everything else is done. */
+const deadline = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? (() => {})
@@ -121,7 +135,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         handlerMs: options.handlerMs * (kind === 'segments' ? options.segments : 1),
         sampleMs: options.sampleMs,
       },
-      options.samplesFile,
+      options.workDir && join(options.workDir, 'samples.jsonl'),
+      options.workDir,
     ),
   )
   const problems: string[] = []
@@ -131,7 +146,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // A member that dies before it started is a failure, not a wait for ever.
     const died = Promise.race(members.map((m) => m.exited.then((how) => `${m.kind} member ended (${how})`)))
     const startedAll = Promise.all(members.map((m) => m.started)).then(() => undefined)
-    const first = await Promise.race([startedAll, died, sleep(120_000).then(() => 'timeout' as const)])
+    const first = await Promise.race([startedAll, died, deadline(120_000).then(() => 'timeout' as const)])
     if (first === 'timeout') throw new Error('the soak members did not all start within 120 s')
     if (typeof first === 'string') throw new Error(`${first} before every member started`)
     log(`members started (pids ${members.map((m) => `${m.kind} ${m.child.pid}`).join(', ')})`)
@@ -158,10 +173,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (m.child.connected) m.child.send({ type: 'stop' } satisfies ToMember)
     }
     // In-flight handlers finish within the handler's wait; a member that hangs is killed.
-    const deadline = sleep(60_000)
+    const hung = deadline(60_000).then(() => 'hung' as const)
     await Promise.all(
       members.map(async (m) => {
-        if ((await Promise.race([m.exited, deadline.then(() => 'hung' as const)])) === 'hung') {
+        if ((await Promise.race([m.exited, hung])) === 'hung') {
           problems.push(`${m.kind} member did not exit within 60 s of the stop; killed`)
           m.child.kill('SIGKILL')
         }
