@@ -6,7 +6,8 @@
 // otherwise, 2 on a usage error.
 //
 //   node chaos/soak-run.ts [--minutes M] [--backlog N] [--bytes B] [--sample-seconds S]
-//                          [--capacity C] [--handler-ms MS] [--rss-bound-mb MB] [--bootstrap h:p,…]
+//                          [--capacity C] [--handler-ms MS] [--rss-bound-mb MB] [--member-heap-mb MB]
+//                          [--bootstrap h:p,…]
 import { mkdtempSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,7 +18,7 @@ import { runSoak } from './soak.ts'
 import { soakTable } from './soak-report.ts'
 
 const USAGE =
-  'usage: node chaos/soak-run.ts [--minutes M] [--backlog N] [--bytes B] [--sample-seconds S] [--capacity C] [--handler-ms MS] [--rss-bound-mb MB] [--bootstrap host:port,…]'
+  'usage: node chaos/soak-run.ts [--minutes M] [--backlog N] [--bytes B] [--sample-seconds S] [--capacity C] [--handler-ms MS] [--rss-bound-mb MB] [--member-heap-mb MB] [--bootstrap host:port,…]'
 
 function usage(message: string): never {
   process.stderr.write(`soak: ${message}\n${USAGE}\n`)
@@ -49,6 +50,7 @@ try {
         'capacity',
         'handler-ms',
         'rss-bound-mb',
+        'member-heap-mb',
         'bootstrap',
       ].map((name) => [name, { type: 'string' }]),
     ),
@@ -64,6 +66,8 @@ const sampleSeconds = positive('sample-seconds', values['sample-seconds'], 10)
 const capacity = integer('capacity', values.capacity, 500)
 const handlerMs = integer('handler-ms', values['handler-ms'], 1000)
 const rssBoundMb = positive('rss-bound-mb', values['rss-bound-mb'], 300)
+const memberHeapMb =
+  values['member-heap-mb'] === undefined ? undefined : integer('member-heap-mb', values['member-heap-mb'], 0)
 const named = values.bootstrap ?? process.env.KAFKA_BOOTSTRAP_SERVERS
 let bootstrap: string[] | undefined
 if (named !== undefined) {
@@ -108,6 +112,7 @@ try {
     handlerMs,
     segments: 2,
     rssBoundMb,
+    ...(memberHeapMb ? { memberHeapMb } : {}),
     workDir,
     log,
   })
@@ -116,6 +121,7 @@ try {
     [
       '',
       `soak: \`npm run soak${flags ? ` -- ${flags}` : ''}\`: ${(result.runMs / 60_000).toFixed(1)} min, backlog ${backlog.toLocaleString('en')} × ${bytes} B on ${result.topic} (produced in ${result.preloadSeconds.toFixed(0)} s; 0: already there), capacity ${capacity}, handler ${handlerMs} ms (segments: 2 in one process, ${handlerMs * 2} ms), samples every ${sampleSeconds} s, slopes after the first ${Math.min(120, (minutes * 60) / 4).toFixed(0)} s`,
+      `members: ${memberHeapMb ? `--max-old-space-size=${memberHeapMb}` : "Node's default heap limit"}`,
       `machine: ${cpus().length} cores, load average (1 min) mean ${result.load.mean.toFixed(1)}, max ${result.load.max.toFixed(1)}; Node.js ${process.version}`,
       `samples: ${join(workDir, 'samples.jsonl')} (kill -USR2 <member pid> writes a heap snapshot there)`,
       '',

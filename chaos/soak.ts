@@ -33,6 +33,11 @@ export interface SoakOptions {
   segments: number
   rssBoundMb: number
   /**
+   * The members' V8 old-space limit (`--max-old-space-size`, MB), as a memory-bounded deployment
+   * sets it (Node also derives it from a container's memory limit); Node's default when absent.
+   */
+  memberHeapMb?: number
+  /**
    * When set: every sample is appended to samples.jsonl here, one JSON line (`{kind, pid, …sample}`),
    * and SIGUSR2 makes a member write a heap snapshot here.
    */
@@ -75,12 +80,14 @@ function startMember(
   spec: MemberSpec,
   samplesFile: string | undefined,
   workDir: string | undefined,
+  heapMb: number | undefined,
 ): Running {
   const child = fork(join(import.meta.dirname, 'soak-member.ts'), [JSON.stringify(spec)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // `kill -USR2 <pid>` writes a heap snapshot of that member into the work directory.
     execArgv: [
       ...process.execArgv,
+      ...(heapMb ? [`--max-old-space-size=${heapMb}`] : []),
       ...(workDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${workDir}`] : []),
     ],
   })
@@ -137,6 +144,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       },
       options.workDir && join(options.workDir, 'samples.jsonl'),
       options.workDir,
+      options.memberHeapMb,
     ),
   )
   const problems: string[] = []
