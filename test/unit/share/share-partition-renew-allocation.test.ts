@@ -9,25 +9,10 @@ import assert from 'node:assert/strict'
 import { Session } from 'node:inspector/promises'
 import { it } from 'node:test'
 import { SharePartition } from '../../../src/engine/share/share-partition.ts'
-import type { ShareRecord } from '../../../src/engine/share/types.ts'
+import { record } from '../../support/share-progress-model.ts'
 
 const HELD = 2000
 const LOOKS = 500
-
-function held(offset: number, lockDeadline: number): ShareRecord {
-  return {
-    topic: 't',
-    partition: 0,
-    offset,
-    timestamp: 0,
-    key: null,
-    value: null,
-    headers: [],
-    leaderEpoch: 0,
-    deliveryCount: 1,
-    lockDeadline,
-  }
-}
 
 interface ProfileNode {
   callFrame: { functionName: string }
@@ -48,7 +33,7 @@ it('renewBuffered over 2,000 held records, 500 times, allocates less than 1 MB (
   const p = new SharePartition('t', 0, HELD)
   // Buffered (not taken), their locks far from expiry: every look visits all and renews none.
   p.addAcquired(
-    Array.from({ length: HELD }, (_, i) => held(i, now + 3_600_000)),
+    Array.from({ length: HELD }, (_, i) => record(i, 1, now + 3_600_000)),
     [],
   )
   const session = new Session()
