@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino'
+import type { BufferLimits } from '../engine/fetch-options.ts'
 import { MultilaneError } from '../errors.ts'
 import { attachDefaultLog } from '../instrumentation/default-log.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
@@ -14,6 +15,7 @@ import { AppBuilder, type ConsumerGroupBuilder, type ShareGroupBuilder } from '.
 import { waitForCluster } from './cluster-wait.ts'
 import { ConfigurationError } from './configuration-error.ts'
 import type { AppDefinition, ShareGroupDefinition } from './definition.ts'
+import { memberBufferLimits } from './fetch-budget.ts'
 import { type AppHealth, FencingWatch, judgeHealth } from './health.ts'
 import { checkPlacement, type MemberPlan, membersOf } from './members.ts'
 import type { AppOptions } from './options/app.ts'
@@ -186,12 +188,13 @@ export class App {
         this.#sharedProducerClient(),
         this.#traceInjector,
       )
+      const plans = definition.consumerGroups.flatMap((group) =>
+        membersOf(group, definition.settings, this.#events, placement, options.worker),
+      )
+      // The process's fetch buffer is split between its members (src/app/fetch-budget.ts).
+      const buffer = memberBufferLimits(plans.length)
       this.#runtimes = [
-        ...definition.consumerGroups.flatMap((group) =>
-          membersOf(group, definition.settings, this.#events, placement, options.worker).map((plan) =>
-            this.#runtimeOf(definition, plan),
-          ),
-        ),
+        ...plans.map((plan) => this.#runtimeOf(definition, plan, buffer)),
         ...definition.shareGroups.map((group) => this.#shareRuntimeOf(definition, group)),
       ]
       // A cluster not reachable yet (restarting, failing over) is waited for, up to kafka.startTimeoutMs.
@@ -214,10 +217,11 @@ export class App {
     this.#logger.info({ consumerGroups: this.#runtimes.map((r) => r.name) }, 'multilane started')
   }
 
-  #runtimeOf(definition: AppDefinition, plan: MemberPlan): ProcessingRuntime {
+  #runtimeOf(definition: AppDefinition, plan: MemberPlan, buffer: BufferLimits): ProcessingRuntime {
     return createConsumerGroupRuntime({
       ...plan,
       kafka: definition.settings.kafka,
+      buffer,
       events: this.#events,
       logger: this.#logger,
       deadLetters: this.#deadLetters!,

@@ -176,15 +176,18 @@ export class SharePartition {
    */
   renewBuffered(now: number, marginMs: number): number {
     let n = 0
-    for (const [offset, h] of this.#held) {
-      if (h.taken || h.final || this.#pending.has(offset)) continue
+    // forEach, not `for (const [offset, h] of …)`: the session looks after every request, over
+    // every held record, and the entries iterator allocates an array per record each time (a
+    // member over a backlog allocated ~7 MB/s here, and V8 grew its heap by 100 MB to match).
+    this.#held.forEach((h, offset) => {
+      if (h.taken || h.final || this.#pending.has(offset)) return
       // The earlier of half the lock and the margin: a short lock renewed at half its time
       // would be renewed too late (the session looks again only after its next request).
       const margin = h.lockMs > 0 ? Math.max(h.lockMs / 2, marginMs) : marginMs
-      if (h.deadline - now > margin) continue
+      if (h.deadline - now > margin) return
       this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'renew'))
       n++
-    }
+    })
     return n
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { BufferLimits } from '../../engine/fetch-options.ts'
 import { GroupConsumer } from '../../engine/group-consumer.ts'
 import type { AutoOffsetReset, IsolationLevel } from '../../engine/offset-resolver.ts'
 import type { EventBus } from '../../instrumentation/events.ts'
@@ -27,6 +28,8 @@ export interface ConsumerGroupRuntimeOptions {
   member: RuntimeGroup
   membership: ConsumerGroupMembership
   kafka: KafkaConnectionOptions
+  /** Fetched records the member buffers (the engine's defaults when absent). */
+  buffer?: BufferLimits
   events: EventBus
   logger: Logger
   deadLetters: DeadLetterSink
@@ -71,6 +74,7 @@ export function createConsumerGroupRuntime(options: ConsumerGroupRuntimeOptions)
         groupId,
         topics: member.topics.map((t) => t.name),
         autoOffsetReset: membership.autoOffsetReset,
+        ...(options.buffer ? { buffer: options.buffer } : {}),
         isolationLevel: membership.isolationLevel,
         groupInstanceId: membership.groupInstanceId,
         rebalanceTimeoutMs: membership.rebalanceTimeoutMs,
