@@ -25,13 +25,38 @@ import { rmSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { ChaosCluster } from '../../../chaos/cluster.ts'
 import { detail } from '../../../chaos/report.ts'
-import { LONG_FORM, runScenarioA } from '../../../chaos/scenario-a.ts'
+import { LONG_FORM, runScenarioA, type ScenarioResult } from '../../../chaos/scenario-a.ts'
 import { runScenarioB, SHARE_LONG_FORM } from '../../../chaos/scenario-b.ts'
 import { shareDetail } from '../../../chaos/share-report.ts'
 
 // A three-broker cluster starts in minutes on a loaded 2-core machine; every wait in the
 // scenarios is on a condition, with its own deadline. One cluster for both scenarios: each uses
 // topics and groups of its own, and every broker it stops it starts again before it returns.
+/**
+ * Scenario A's invariants (C's too): the run's log and detail are the message of any failure.
+ * The work directory is kept when an assertion failed (the report names it), removed otherwise.
+ */
+function assertConsumerGroupInvariants(result: ScenarioResult, lines: string[], brokerFaults: number): void {
+  const c = result.check
+  const report = `${lines.join('\n')}\n${detail(result)}`
+  assert.ok(result.workerKills >= 1, `no worker was killed:\n${report}`)
+  assert.equal(result.brokerFaults.length, brokerFaults, report)
+  assert.ok(c.records > 0, report)
+  assert.deepEqual(c.acknowledgedMissing, [], report)
+  assert.deepEqual(c.lost, [], report)
+  assert.deepEqual(
+    c.processes.filter((p) => !p.withinBound),
+    [],
+    `duplicates beyond a kill's bound:\n${report}`,
+  )
+  assert.deepEqual(c.orderViolations, [], report)
+  assert.deepEqual(c.multiGroup, [], report)
+  assert.deepEqual(c.notAtLogEnd, [], report)
+  assert.equal(result.swarmExitCode, 0, report)
+  assert.deepEqual(c.problems, [], report)
+  rmSync(result.workDir, { recursive: true, force: true })
+}
+
 let cluster: ChaosCluster | undefined
 const clusterLog: string[] = []
 
@@ -62,25 +87,7 @@ test('scenario A, short form: worker SIGKILLs and a leader SIGKILL lose no recor
     cluster: cluster!,
     log: (m) => lines.push(m),
   })
-  const c = result.check
-  const report = `${lines.join('\n')}\n${detail(result)}`
-  assert.ok(result.workerKills >= 1, `no worker was killed:\n${report}`)
-  assert.equal(result.brokerFaults.length, 1, report)
-  assert.ok(c.records > 0, report)
-  assert.deepEqual(c.acknowledgedMissing, [], report)
-  assert.deepEqual(c.lost, [], report)
-  assert.deepEqual(
-    c.processes.filter((p) => !p.withinBound),
-    [],
-    `duplicates beyond a kill's bound:\n${report}`,
-  )
-  assert.deepEqual(c.orderViolations, [], report)
-  assert.deepEqual(c.multiGroup, [], report)
-  assert.deepEqual(c.notAtLogEnd, [], report)
-  assert.equal(result.swarmExitCode, 0, report)
-  assert.deepEqual(c.problems, [], report)
-  // Kept when an assertion failed (the report names it), removed when everything held.
-  rmSync(result.workDir, { recursive: true, force: true })
+  assertConsumerGroupInvariants(result, lines, 1)
 })
 
 test('scenario B, short form: share members SIGKILLed and one frozen past its lock lose no record, every duplicate and overlap explained, late acknowledgements reported, nothing archived unhandled, lag 0 on every partition', {
@@ -149,22 +156,6 @@ test('scenario C, short form: the blocking style on the classic protocol under w
     cluster: cluster!,
     log: (m) => lines.push(m),
   })
-  const c = result.check
-  const report = `${lines.join('\n')}\n${detail(result)}`
-  assert.ok(result.workerKills >= 1, `no worker was killed:\n${report}`)
-  assert.ok(c.records > 0, report)
-  assert.deepEqual(c.acknowledgedMissing, [], report)
-  assert.deepEqual(c.lost, [], report)
-  assert.deepEqual(
-    c.processes.filter((p) => !p.withinBound),
-    [],
-    `duplicates beyond a kill's bound:\n${report}`,
-  )
-  assert.deepEqual(c.orderViolations, [], report)
-  assert.deepEqual(c.multiGroup, [], report)
-  assert.deepEqual(c.notAtLogEnd, [], report)
-  assert.equal(result.swarmExitCode, 0, report)
-  // Among them: a worker that joined with another protocol than classic.
-  assert.deepEqual(c.problems, [], report)
-  rmSync(result.workDir, { recursive: true, force: true })
+  // The problems include a worker that joined with another protocol than classic.
+  assertConsumerGroupInvariants(result, lines, 0)
 })
