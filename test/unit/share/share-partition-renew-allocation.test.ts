@@ -28,7 +28,10 @@ function allocatedIn(node: ProfileNode, name: string, inside = false): number {
   )
 }
 
-it('renewBuffered over 2,000 held records, 500 times, allocates less than 1 MB (one 2-element array per record and look would be 30 MB)', async () => {
+// Measured: 0.1 MB, and 2.4 MB once in a full run on a loaded machine (code not yet optimized
+// allocates numbers on the heap); the array per record and look allocated 63–99 MB. The bound
+// lies between, with room on both sides.
+it('renewBuffered over 2,000 held records, 500 times, allocates less than 16 MB (one 2-element array per record and look allocated 63–99 MB)', async () => {
   const now = Date.now()
   const p = new SharePartition('t', 0, HELD)
   // Buffered (not taken), their locks far from expiry: every look visits all and renews none.
@@ -36,6 +39,8 @@ it('renewBuffered over 2,000 held records, 500 times, allocates less than 1 MB (
     Array.from({ length: HELD }, (_, i) => record(i, 1, now + 3_600_000)),
     [],
   )
+  // Warmed up first, so that what is sampled is mostly optimized code.
+  for (let i = 0; i < LOOKS; i++) p.renewBuffered(now, 1500)
   const session = new Session()
   session.connect()
   try {
@@ -52,7 +57,7 @@ it('renewBuffered over 2,000 held records, 500 times, allocates less than 1 MB (
     }
     assert.equal(renewed, 0)
     const bytes = allocatedIn(profile.head, 'renewBuffered')
-    assert.ok(bytes < 1024 * 1024, `renewBuffered allocated ${(bytes / 1024 / 1024).toFixed(1)} MB`)
+    assert.ok(bytes < 16 * 1024 * 1024, `renewBuffered allocated ${(bytes / 1024 / 1024).toFixed(1)} MB`)
   } finally {
     session.disconnect()
   }
