@@ -6,6 +6,7 @@
 // the app (in-flight handlers finish) and exits 0.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { createApp } from '../src/index.ts'
 
 export type SoakKind = 'consumer' | 'segments' | 'share'
@@ -34,6 +35,9 @@ export interface MemberSample {
   heapTotal: number
   external: number
   arrayBuffers: number
+  /** Resident bytes of V8's young generation (`new_space`) and of its old space: what RSS is made of. */
+  newSpace: number
+  oldSpace: number
   /** Event-loop delay over the sample's window, in ms (perf_hooks.monitorEventLoopDelay). */
   eldP99Ms: number
   eldMaxMs: number
@@ -91,6 +95,8 @@ function main(spec: MemberSpec): void {
   const send = (message: FromMember) => process.send?.(message)
   const sampler = setInterval(() => {
     const m = process.memoryUsage()
+    const spaces = getHeapSpaceStatistics()
+    const physical = (name: string) => spaces.find((s) => s.space_name === name)?.physical_space_size ?? 0
     send({
       type: 'sample',
       atMs: Math.round(performance.now() - startedAt),
@@ -99,6 +105,8 @@ function main(spec: MemberSpec): void {
       heapTotal: m.heapTotal,
       external: m.external,
       arrayBuffers: m.arrayBuffers,
+      newSpace: physical('new_space'),
+      oldSpace: physical('old_space'),
       eldP99Ms: eld.percentile(99) / 1e6,
       eldMaxMs: eld.max / 1e6,
       handled,

@@ -7,7 +7,7 @@
 //
 //   node chaos/soak-run.ts [--minutes M] [--backlog N] [--bytes B] [--sample-seconds S]
 //                          [--capacity C] [--handler-ms MS] [--rss-bound-mb MB] [--member-heap-mb MB]
-//                          [--bootstrap h:p,…]
+//                          [--member-semi-space-mb MB] [--bootstrap h:p,…]
 import { mkdtempSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,7 +18,7 @@ import { runSoak } from './soak.ts'
 import { soakTable } from './soak-report.ts'
 
 const USAGE =
-  'usage: node chaos/soak-run.ts [--minutes M] [--backlog N] [--bytes B] [--sample-seconds S] [--capacity C] [--handler-ms MS] [--rss-bound-mb MB] [--member-heap-mb MB] [--bootstrap host:port,…]'
+  'usage: node chaos/soak-run.ts [--minutes M] [--backlog N] [--bytes B] [--sample-seconds S] [--capacity C] [--handler-ms MS] [--rss-bound-mb MB] [--member-heap-mb MB] [--member-semi-space-mb MB] [--bootstrap host:port,…]'
 
 function usage(message: string): never {
   process.stderr.write(`soak: ${message}\n${USAGE}\n`)
@@ -51,6 +51,7 @@ try {
         'handler-ms',
         'rss-bound-mb',
         'member-heap-mb',
+        'member-semi-space-mb',
         'bootstrap',
       ].map((name) => [name, { type: 'string' }]),
     ),
@@ -68,6 +69,10 @@ const handlerMs = integer('handler-ms', values['handler-ms'], 1000)
 const rssBoundMb = positive('rss-bound-mb', values['rss-bound-mb'], 300)
 const memberHeapMb =
   values['member-heap-mb'] === undefined ? undefined : integer('member-heap-mb', values['member-heap-mb'], 0)
+const memberSemiSpaceMb =
+  values['member-semi-space-mb'] === undefined
+    ? undefined
+    : integer('member-semi-space-mb', values['member-semi-space-mb'], 0)
 const named = values.bootstrap ?? process.env.KAFKA_BOOTSTRAP_SERVERS
 let bootstrap: string[] | undefined
 if (named !== undefined) {
@@ -79,6 +84,14 @@ if (named !== undefined) {
   } catch (error) {
     usage((error as Error).message)
   }
+}
+
+function memberFlags(heapMb: number | undefined, semiSpaceMb: number | undefined): string {
+  const flags = [
+    ...(heapMb ? [`--max-old-space-size=${heapMb}`] : []),
+    ...(semiSpaceMb ? [`--max-semi-space-size=${semiSpaceMb}`] : []),
+  ]
+  return flags.length > 0 ? flags.join(' ') : "Node's default heap sizing"
 }
 
 const log = (message: string) =>
@@ -113,6 +126,7 @@ try {
     segments: 2,
     rssBoundMb,
     ...(memberHeapMb ? { memberHeapMb } : {}),
+    ...(memberSemiSpaceMb ? { memberSemiSpaceMb } : {}),
     workDir,
     log,
   })
@@ -121,7 +135,7 @@ try {
     [
       '',
       `soak: \`npm run soak${flags ? ` -- ${flags}` : ''}\`: ${(result.runMs / 60_000).toFixed(1)} min, backlog ${backlog.toLocaleString('en')} × ${bytes} B on ${result.topic} (produced in ${result.preloadSeconds.toFixed(0)} s; 0: already there), capacity ${capacity}, handler ${handlerMs} ms (segments: 2 in one process, ${handlerMs * 2} ms), samples every ${sampleSeconds} s, slopes after the first ${Math.min(120, (minutes * 60) / 4).toFixed(0)} s`,
-      `members: ${memberHeapMb ? `--max-old-space-size=${memberHeapMb}` : "Node's default heap limit"}`,
+      `members: ${memberFlags(memberHeapMb, memberSemiSpaceMb)}`,
       `machine: ${cpus().length} cores, load average (1 min) mean ${result.load.mean.toFixed(1)}, max ${result.load.max.toFixed(1)}; Node.js ${process.version}`,
       `samples: ${join(workDir, 'samples.jsonl')} (kill -USR2 <member pid> writes a heap snapshot there)`,
       '',

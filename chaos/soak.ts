@@ -38,6 +38,12 @@ export interface SoakOptions {
    */
   memberHeapMb?: number
   /**
+   * The members' V8 semi-space limit (`--max-semi-space-size`, MB): the young generation. Node
+   * without pointer compression lets it grow to two semi-spaces of 64 MB on any machine with
+   * gigabytes free (docs/reliability.md § Soak and memory); Node's default when absent.
+   */
+  memberSemiSpaceMb?: number
+  /**
    * When set: every sample is appended to samples.jsonl here, one JSON line (`{kind, pid, …sample}`),
    * and SIGUSR2 makes a member write a heap snapshot here.
    */
@@ -81,6 +87,7 @@ function startMember(
   samplesFile: string | undefined,
   workDir: string | undefined,
   heapMb: number | undefined,
+  semiSpaceMb: number | undefined,
 ): Running {
   const child = fork(join(import.meta.dirname, 'soak-member.ts'), [JSON.stringify(spec)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -88,6 +95,7 @@ function startMember(
     execArgv: [
       ...process.execArgv,
       ...(heapMb ? [`--max-old-space-size=${heapMb}`] : []),
+      ...(semiSpaceMb ? [`--max-semi-space-size=${semiSpaceMb}`] : []),
       ...(workDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${workDir}`] : []),
     ],
   })
@@ -145,6 +153,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       options.workDir && join(options.workDir, 'samples.jsonl'),
       options.workDir,
       options.memberHeapMb,
+      options.memberSemiSpaceMb,
     ),
   )
   const problems: string[] = []

@@ -18,6 +18,8 @@ function sample(atS: number, rssMb: number, over: Partial<MemberSample> = {}): M
     heapTotal: 60 * MB,
     external: 0,
     arrayBuffers: 0,
+    newSpace: 8 * MB,
+    oldSpace: 30 * MB,
     eldP99Ms: 5,
     eldMaxMs: 10,
     handled: atS * 100,
