@@ -4,7 +4,7 @@ import { resolveConnection } from '../../kafka/connection-options.ts'
 import type { IntakeLimit, TopicPartition } from '../types.ts'
 import { partitionKey } from '../types.ts'
 import { WakeSignal } from '../wake-signal.ts'
-import { refusedAcknowledgement as failed, pick } from './ack-entry.ts'
+import { type AckListener, pick, Resolver, refused, tellLater } from './ack-entry.ts'
 import { ShareError } from './errors.ts'
 import { ShareGroupSettings } from './group-settings.ts'
 import { shortLockWarning } from './lock-timing.ts'
@@ -36,6 +36,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   readonly #fetch: ShareFetchOptions
   readonly #partitions = new Map<string, SharePartition>()
   readonly #byId = new Map<string, SharePartition>()
+  /** The same partitions by topic, indexed by partition number (see `#partitionOf`). */
+  readonly #byTopic = new Map<string, Array<SharePartition | undefined>>()
   readonly #sessions = new Map<number, ShareSession>()
   readonly #recordsAvailable = new WakeSignal()
   readonly #requestDone = new WakeSignal()
@@ -244,16 +246,28 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * with the new `lockDeadline`.
    */
   acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult> {
-    if (this.#state === 'closed')
-      return failed(delivery, type, 'CONSUMER_CLOSED', 'the share consumer is closed')
-    const p = this.#partitions.get(partitionKey(delivery.topic, delivery.partition))
+    return new Promise((resolve) => this.acknowledgeTo(delivery, type, new Resolver(resolve)))
+  }
+
+  /**
+   * {@link acknowledge} telling `listener` the result instead of resolving a promise (no
+   * allocation of its own per record: the runtime acknowledges every record). The listener is
+   * told exactly once, never from inside this call.
+   */
+  acknowledgeTo(delivery: RecordDelivery, type: AcknowledgeType, listener: AckListener): void {
+    if (this.#state === 'closed') {
+      tellLater(listener, refused(delivery, type, 'CONSUMER_CLOSED', 'the share consumer is closed'))
+      return
+    }
+    const p = this.#partitionOf(delivery.topic, delivery.partition)
     if (!p) {
-      return Promise.resolve({
+      tellLater(listener, {
         ...pick(delivery),
         type,
         outcome: 'lock_lost',
         error: new ShareError('LOCK_LOST', `${delivery.topic}#${delivery.partition}: no lock held`),
       })
+      return
     }
     if (type === 'renew') {
       const supports = this.#sessions.get(p.leaderId)?.supportsRenew
@@ -266,19 +280,28 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
           this.#warnedRenew = true
           this.emit('warning', { source: 'acknowledge', error: new ShareError('RENEW_UNSUPPORTED', why) })
         }
-        return failed(delivery, type, 'RENEW_UNSUPPORTED', why)
+        tellLater(listener, refused(delivery, type, 'RENEW_UNSUPPORTED', why))
+        return
       }
     }
-    const result = p.acknowledge(delivery, type)
+    p.acknowledgeTo(delivery, type, listener)
     this.#sessions.get(p.leaderId)?.wake()
-    return result
+  }
+
+  /**
+   * The partition by topic and number: a lookup per acknowledged record, so no key string is
+   * built for it (building and hashing one per record cost more than the rest of the call).
+   */
+  #partitionOf(topic: string, partition: number): SharePartition | undefined {
+    return this.#byTopic.get(topic)?.[partition]
   }
 
   /** The current lock deadline of a delivery (moved by renewals); undefined when not held. */
   lockDeadline(delivery: RecordDelivery): number | undefined {
-    return this.#partitions
-      .get(partitionKey(delivery.topic, delivery.partition))
-      ?.lockDeadline(delivery.offset, delivery.deliveryCount)
+    return this.#partitionOf(delivery.topic, delivery.partition)?.lockDeadline(
+      delivery.offset,
+      delivery.deliveryCount,
+    )
   }
 
   /**
@@ -393,6 +416,12 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       if (!p) {
         p = new SharePartition(tp.topic, tp.partition, this.#settings.lockBudget)
         this.#partitions.set(key, p)
+        let byNumber = this.#byTopic.get(tp.topic)
+        if (!byNumber) {
+          byNumber = []
+          this.#byTopic.set(tp.topic, byNumber)
+        }
+        byNumber[tp.partition] = p
       }
       if (!p.assigned) {
         p.assigned = true
@@ -423,6 +452,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       if (p.assigned || !p.isIdle() || this.#sessions.get(p.leaderId)?.busy) continue
       this.#partitions.delete(key)
       this.#byId.delete(`${p.topicId}:${p.partition}`)
+      const byNumber = this.#byTopic.get(p.topic)
+      if (byNumber?.[p.partition] === p) byNumber[p.partition] = undefined
     }
   }
 

@@ -1,11 +1,23 @@
 import { partitionKey } from '../types.ts'
-import { type AckEntry, type AckUnit, entry, lockLostError, notifyWaiters, result } from './ack-entry.ts'
+import {
+  type AckEntry,
+  type AckListener,
+  type AckUnit,
+  entry,
+  listen,
+  lockLostError,
+  notifyWaiters,
+  Resolver,
+  result,
+  tell,
+  tellLater,
+} from './ack-entry.ts'
 import { ShareError } from './errors.ts'
 import type { Held } from './held-lock.ts'
 import { countAcknowledged, newCounters, type SharePartitionCounters } from './share-partition-counters.ts'
 import type { AcknowledgeType, AckOutcome, AckResult, RecordDelivery, ShareRecord } from './types.ts'
 
-export type { AckEntry, AckUnit } from './ack-entry.ts'
+export type { AckEntry, AckListener, AckUnit } from './ack-entry.ts'
 export type { SharePartitionCounters } from './share-partition-counters.ts'
 
 /** Attempts before an acknowledgement refused with a retriable error is reported as failed. */
@@ -124,8 +136,7 @@ export class SharePartition {
       this.#buffer.push(record)
       this.#untaken++
     }
-    for (const offset of gaps)
-      this.#queue({ offset, deliveryCount: -1, type: 'gap', waiters: [], attempts: 0 })
+    for (const offset of gaps) this.#queue(entry({ offset, deliveryCount: -1 }, 'gap'))
     this.counters.acquired += records.length
     this.counters.gaps += gaps.length
     return replaced
@@ -196,9 +207,18 @@ export class SharePartition {
    * ALREADY_ACKNOWLEDGED) when it cannot be sent; otherwise when the broker answered.
    */
   acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult> {
+    return new Promise((resolve) => this.acknowledgeTo(delivery, type, new Resolver(resolve)))
+  }
+
+  /**
+   * {@link acknowledge} telling `listener` instead of resolving a promise. The listener is told
+   * exactly once, never from inside this call.
+   */
+  acknowledgeTo(delivery: RecordDelivery, type: AcknowledgeType, listener: AckListener): void {
     const h = this.#held.get(delivery.offset)
     if (!h || h.deliveryCount !== delivery.deliveryCount) {
-      return Promise.resolve(
+      tellLater(
+        listener,
         result(
           delivery,
           type,
@@ -206,30 +226,30 @@ export class SharePartition {
           lockLostError(this, delivery.offset, 'this delivery is not held'),
         ),
       )
+      return
     }
     if (h.final) {
       const error = new ShareError(
         'ALREADY_ACKNOWLEDGED',
         `${this.topic}#${this.partition}@${delivery.offset}: already accepted, released or rejected`,
       )
-      return Promise.resolve(result(delivery, type, 'failed', error))
+      tellLater(listener, result(delivery, type, 'failed', error))
+      return
     }
-    return new Promise((resolve) => {
-      const existing = this.#pending.get(delivery.offset)
-      if (type === 'renew') {
-        if (existing) {
-          existing.waiters.push(resolve)
-          return
-        }
-        this.#queue(entry(delivery, 'renew', resolve))
+    const existing = this.#pending.get(delivery.offset)
+    if (type === 'renew') {
+      if (existing) {
+        listen(existing, listener)
         return
       }
-      if (!h.taken) this.#untaken--
-      h.taken = true
-      h.final = true
-      if (existing) this.#dropPending(delivery.offset, 'superseded')
-      this.#queue(entry(delivery, type, resolve))
-    })
+      this.#queue(entry(delivery, 'renew', listener))
+      return
+    }
+    if (!h.taken) this.#untaken--
+    h.taken = true
+    h.final = true
+    if (existing) this.#dropPending(delivery.offset, 'superseded')
+    this.#queue(entry(delivery, type, listener))
   }
 
   /** The acknowledgements to send next: a unit split after a failure first, else all queued. */
@@ -334,7 +354,7 @@ export class SharePartition {
     for (const [offset, h] of this.#held) {
       if (h.taken || h.final) continue
       h.final = true
-      this.#queue({ offset, deliveryCount: h.deliveryCount, type: 'release', waiters: [], attempts: 0 })
+      this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'release'))
       n++
     }
     this.#untaken = 0
@@ -351,7 +371,7 @@ export class SharePartition {
       if (h.final) continue
       h.final = true
       this.#dropPending(offset, 'superseded')
-      this.#queue({ offset, deliveryCount: h.deliveryCount, type: 'release', waiters: [], attempts: 0 })
+      this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'release'))
       processing++
     }
     return n + processing
@@ -405,7 +425,7 @@ export class SharePartition {
           error,
         )
         r.lockDeadline = renewDeadline
-        for (const w of e.waiters) w(r)
+        tell(e, r)
         return [r]
       }
       outcome = 'lock_lost'
@@ -440,7 +460,7 @@ export class SharePartition {
       error,
     )
     if (outcome === 'ok' && e.type === 'renew' && current) r.lockDeadline = current.deadline
-    for (const w of e.waiters) w(r)
+    tell(e, r)
     return [r]
   }
 }
