@@ -233,7 +233,7 @@ export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): Proc
     events,
     maxWaitMs: SHARE_MAX_WAIT_MS,
     member: {
-      acknowledge: (delivery, type) => consumer!.acknowledge(delivery, type),
+      acknowledge: (delivery, type, listener) => consumer!.acknowledgeTo(delivery, type, listener),
       flush: () => consumer!.flush(),
     },
   })

@@ -12,6 +12,7 @@ import type {
 } from '../../../src/engine/share/types.ts'
 import { EventBus, type MultilaneEvents } from '../../../src/instrumentation/events.ts'
 import { ShareProgress } from '../../../src/processing/share-group/progress.ts'
+import { promised } from '../../support/share-acknowledger.ts'
 
 const T = 't'
 
@@ -45,13 +46,13 @@ function setupAnswering(answer: (delivery: RecordDelivery, type: AcknowledgeType
     groupId: 'g',
     events,
     maxWaitMs: 500,
-    member: {
+    member: promised({
       acknowledge: async (delivery, type) => {
         sent.push({ delivery: { ...delivery }, type })
         return answer(delivery, type)
       },
       flush: async () => {},
-    },
+    }),
   })
   const partition = progress.open(
     { topic: T, partition: 0, intakeFreed() {} },
@@ -179,7 +180,7 @@ describe('share progress: renewal timing', () => {
       groupId: 'g',
       events,
       maxWaitMs: 500,
-      member: {
+      member: promised({
         acknowledge: async (delivery, type) => {
           if (type !== 'renew') return { ...delivery, type, outcome: 'ok' }
           leftAtRenewal.push(deadline - Date.now())
@@ -187,7 +188,7 @@ describe('share progress: renewal timing', () => {
           return { ...delivery, type, outcome: 'ok', lockDeadline: deadline }
         },
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },
@@ -231,7 +232,7 @@ describe('share progress: renewal of short locks', () => {
       groupId: 'g',
       events,
       maxWaitMs: FETCH_WAIT_MS,
-      member: {
+      member: promised({
         acknowledge: (delivery, type) =>
           new Promise<AckResult>((resolve) => {
             if (type !== 'renew') return resolve({ ...delivery, type, outcome: 'ok' })
@@ -247,7 +248,7 @@ describe('share progress: renewal of short locks', () => {
             }, FETCH_WAIT_MS)
           }),
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },
@@ -277,7 +278,7 @@ describe('share progress: renewal of short locks', () => {
       groupId: 'g',
       events,
       maxWaitMs: 500,
-      member: {
+      member: promised({
         acknowledge: async (delivery, type) => {
           if (type !== 'renew') return { ...delivery, type, outcome: 'ok' }
           renewals++
@@ -293,7 +294,7 @@ describe('share progress: renewal of short locks', () => {
           return { ...delivery, type, outcome: 'ok', lockDeadline: Date.now() + LOCK_MS }
         },
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },
@@ -319,7 +320,7 @@ describe('share progress: renewal of short locks', () => {
       groupId: 'g',
       events,
       maxWaitMs: 500,
-      member: {
+      member: promised({
         acknowledge: async (delivery, type) => {
           if (type === 'renew') renewals++
           return {
@@ -330,7 +331,7 @@ describe('share progress: renewal of short locks', () => {
           }
         },
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },
@@ -356,7 +357,7 @@ describe('share progress: ctx.commit()', () => {
       groupId: 'g',
       events,
       maxWaitMs: 500,
-      member: {
+      member: promised({
         acknowledge: async (delivery, type) => ({
           ...delivery,
           type,
@@ -364,7 +365,7 @@ describe('share progress: ctx.commit()', () => {
           error: new ShareError('ACKNOWLEDGE_FAILED', 'UNKNOWN_SERVER_ERROR (5 attempts)'),
         }),
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },
