@@ -1,3 +1,4 @@
+import { OffsetTable } from '../offset-table.ts'
 import { partitionKey } from '../types.ts'
 import {
   type AckEntry,
@@ -48,7 +49,8 @@ export class SharePartition {
   #buffer: (ShareRecord | undefined)[] = []
   #head = 0
   #untaken = 0
-  readonly #held = new Map<number, Held>()
+  /** Indexed by offset (one lock taken and given back per record): see OffsetTable. */
+  readonly #held = new OffsetTable<Held>()
   readonly #pending = new Map<number, AckEntry>()
   readonly #retry: AckUnit[] = []
   #inFlight = 0
@@ -73,7 +75,9 @@ export class SharePartition {
   /** Handed out and not yet given a final acknowledgement. */
   get processing(): number {
     let n = 0
-    for (const h of this.#held.values()) if (h.taken && !h.final) n++
+    this.#held.forEach((h) => {
+      if (h.taken && !h.final) n++
+    })
     return n
   }
 
@@ -335,7 +339,9 @@ export class SharePartition {
   loseAll(reason: string): { processing: number[]; results: AckResult[] } {
     const error = lockLostError(this, undefined, reason)
     const processing: number[] = []
-    for (const [offset, h] of this.#held) if (h.taken && !h.final) processing.push(offset)
+    this.#held.forEach((h, offset) => {
+      if (h.taken && !h.final) processing.push(offset)
+    })
     const units = [...this.#retry, [...this.#pending.values()]]
     this.#retry.length = 0
     this.#pending.clear()
@@ -351,12 +357,12 @@ export class SharePartition {
   /** Queues RELEASE for buffered records (revocation): nobody will process them here. */
   releaseBuffered(): number {
     let n = 0
-    for (const [offset, h] of this.#held) {
-      if (h.taken || h.final) continue
+    this.#held.forEach((h, offset) => {
+      if (h.taken || h.final) return
       h.final = true
       this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'release'))
       n++
-    }
+    })
     this.#untaken = 0
     this.#buffer = []
     this.#head = 0
@@ -367,13 +373,13 @@ export class SharePartition {
   releaseAll(): number {
     const n = this.releaseBuffered()
     let processing = 0
-    for (const [offset, h] of this.#held) {
-      if (h.final) continue
+    this.#held.forEach((h, offset) => {
+      if (h.final) return
       h.final = true
       this.#dropPending(offset, 'superseded')
       this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'release'))
       processing++
-    }
+    })
     return n + processing
   }
 

@@ -1,3 +1,4 @@
+import { OffsetTable } from '../../engine/offset-table.ts'
 import type { AckListener } from '../../engine/share/ack-entry.ts'
 import { renewalLeadMs } from '../../engine/share/lock-timing.ts'
 import type { AckResult, RecordDelivery, ShareRecord } from '../../engine/share/types.ts'
@@ -8,14 +9,14 @@ import { partitionKey } from '../../engine/types.ts'
  * acknowledged by its delivery (offset and delivery count), which only the source saw.
  */
 export class ShareDeliveries {
-  readonly #byPartition = new Map<string, Map<number, ShareRecord>>()
+  readonly #byPartition = new Map<string, OffsetTable<ShareRecord>>()
 
   /** Remembers records as they are handed to the runtime. */
   handed(records: readonly ShareRecord[]): void {
     // A take hands out runs of one partition: its key is built once per run, not per record.
     let topic: string | undefined
     let partition = -1
-    let map: Map<number, ShareRecord> | undefined
+    let map: OffsetTable<ShareRecord> | undefined
     for (const r of records) {
       if (r.topic !== topic || r.partition !== partition || !map) {
         topic = r.topic
@@ -38,10 +39,10 @@ export class ShareDeliveries {
     return this.#byPartition.get(key)?.get(offset)
   }
 
-  #partition(key: string): Map<number, ShareRecord> {
+  #partition(key: string): OffsetTable<ShareRecord> {
     let map = this.#byPartition.get(key)
     if (!map) {
-      map = new Map()
+      map = new OffsetTable()
       this.#byPartition.set(key, map)
     }
     return map

@@ -1,3 +1,4 @@
+import { OffsetTable } from '../../engine/offset-table.ts'
 import type { AckListener } from '../../engine/share/ack-entry.ts'
 import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecord } from '../../engine/share/types.ts'
 import type { AssignedPartition } from '../../engine/types.ts'
@@ -38,7 +39,8 @@ const RENEW_SWEEP_MS = 200
 class SharePartitionProgress implements PartitionProgress, HeldOwner {
   readonly target: ProgressPartition
   readonly key: string
-  readonly held = new Map<number, Held>()
+  /** Records in progress here, by offset. */
+  readonly held = new OffsetTable<Held>()
   /** Final acknowledgements sent so far; the latest one's `seq`. */
   sent = 0
   /** Final acknowledgements sent and not answered yet (a flush with throwOnError waits for them). */
@@ -233,11 +235,11 @@ export class ShareProgress implements Progress {
    */
   releaseHeld(): void {
     for (const p of this.#watched) {
-      for (const [offset, held] of p.held) {
+      p.held.forEach((held, offset) => {
         p.held.delete(offset)
         this.deliveries.take(p.key, offset)
         this.acknowledge(p, held, 'release')
-      }
+      })
     }
   }
 
@@ -274,7 +276,24 @@ export class ShareProgress implements Progress {
    * and its outcome settles this delivery. False when the record is not in progress here.
    */
   adopt(record: ShareRecord): boolean {
-    const key = partitionKey(record.topic, record.partition)
+    return this.#adopt(partitionKey(record.topic, record.partition), record)
+  }
+
+  /**
+   * `records` (of one partition, by its key) without those adopted (see {@link adopt}): the
+   * same array when none was (the usual case: looked up, nothing allocated).
+   */
+  notAdopted(key: string, records: ShareRecord[]): ShareRecord[] {
+    let out: ShareRecord[] | undefined
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
+      if (!this.#adopt(key, r)) out?.push(r)
+      else out ??= records.slice(0, i)
+    }
+    return out ?? records
+  }
+
+  #adopt(key: string, record: ShareRecord): boolean {
     const current = this.deliveries.peek(key, record.offset)
     if (!current) return false
     for (const p of this.#watched) {
@@ -390,11 +409,11 @@ export class ShareProgress implements Progress {
         this.#watched.delete(p)
         continue
       }
-      for (const held of p.held.values()) {
-        if (held.renewing || held.lost || held.deadline - now > held.margin) continue
+      p.held.forEach((held) => {
+        if (held.renewing || held.lost || held.deadline - now > held.margin) return
         held.renewing = true
         this.#o.member.acknowledge(held.delivery, 'renew', held)
-      }
+      })
     }
     if (this.#watched.size === 0) {
       clearInterval(this.#timer)

@@ -134,6 +134,21 @@ describe('share progress', () => {
     assert.equal(lost.length, 1)
   })
 
+  it('of a fetched batch, the records in progress here are adopted and the others handed on, in order', () => {
+    const { progress, partition } = setup(() => 'ok')
+    progress.deliveries.handed([record(3, 1), record(5, 1)])
+    partition.track(3)
+    partition.track(5)
+    const fresh = [record(6, 1), record(7, 1)]
+    assert.equal(progress.notAdopted(`${T}\u00000`, fresh), fresh, 'none adopted: the same array')
+    const batch = [record(2, 1), record(3, 2), record(4, 1), record(5, 2), record(6, 1)]
+    assert.deepEqual(
+      progress.notAdopted(`${T}\u00000`, batch).map((r) => r.offset),
+      [2, 4, 6],
+    )
+    progress.close()
+  })
+
   it('a record delivered again while in progress is adopted: its outcome settles the new delivery', async () => {
     const { progress, partition, lost, sent } = setup(() => 'ok')
     const first = record(3, 1)
