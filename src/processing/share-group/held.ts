@@ -10,9 +10,15 @@ import { partitionKey } from '../../engine/types.ts'
  */
 export class ShareDeliveries {
   readonly #byPartition = new Map<string, OffsetTable<ShareRecord>>()
+  /**
+   * When the last records were handed out: their locks' margins are reckoned from it (one clock
+   * read per take, not per record; a record tracked later gets a larger margin, renewed sooner).
+   */
+  handedAt = 0
 
   /** Remembers records as they are handed to the runtime. */
   handed(records: readonly ShareRecord[]): void {
+    this.handedAt = Date.now()
     // A take hands out runs of one partition: its key is built once per run, not per record.
     let topic: string | undefined
     let partition = -1
@@ -60,17 +66,21 @@ export interface HeldOwner {
  * RENEW_SWEEP_MS), then waits for the fetch in flight (up to `maxWaitMs`) before it is sent: a
  * lock of 1–2 s renewed at half its time would be asked for too late.
  */
-export function marginOf(deadline: number, maxWaitMs: number): number {
-  return Math.max(Math.max(0, deadline - Date.now()) / 2, renewalLeadMs(maxWaitMs))
+export function marginOf(deadline: number, maxWaitMs: number, now = Date.now()): number {
+  return Math.max(Math.max(0, deadline - now) / 2, renewalLeadMs(maxWaitMs))
 }
 
 /**
- * A record being processed here, with its lock. It is also the listener of its own
- * acknowledgements (renewals and the final one): the member tells it the answer, so an
- * acknowledgement allocates no promise or closure of its own.
+ * A record being processed here, with its lock. It is its own delivery (what the member
+ * acknowledges) and the listener of its acknowledgements (renewals and the final one): an
+ * acknowledgement allocates no promise, closure or delivery object of its own.
  */
-export class Held implements AckListener {
-  readonly delivery: RecordDelivery
+export class Held implements AckListener, RecordDelivery {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  /** A snapshot: an adopted record's object is updated to the new delivery, which gets a new Held. */
+  readonly deliveryCount: number
   deadline: number
   /** Renew when the deadline is this close. */
   margin: number
@@ -83,19 +93,16 @@ export class Held implements AckListener {
   seq = 0
   readonly #owner: HeldOwner
 
-  /** The lock of a delivery just handed out (or adopted). */
-  constructor(record: ShareRecord, maxWaitMs: number, owner: HeldOwner) {
-    // A snapshot: an adopted record's object is updated to the new delivery, which gets a new Held.
-    this.delivery = {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      deliveryCount: record.deliveryCount,
-    }
+  /** The lock of a delivery handed out (or adopted) at `now`. */
+  constructor(record: ShareRecord, maxWaitMs: number, owner: HeldOwner, now: number) {
+    this.topic = record.topic
+    this.partition = record.partition
+    this.offset = record.offset
+    this.deliveryCount = record.deliveryCount
     this.deadline = record.lockDeadline
     // A record taken late in its lock (it waited in the buffer) has little of it left: its first
     // margin is small; each renewal sets the margin again from the full lock it restarted.
-    this.margin = marginOf(record.lockDeadline, maxWaitMs)
+    this.margin = marginOf(record.lockDeadline, maxWaitMs, now)
     this.#owner = owner
   }
 

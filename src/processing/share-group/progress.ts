@@ -74,7 +74,7 @@ class SharePartitionProgress implements PartitionProgress, HeldOwner {
         'PROGRESS_MISMATCH',
         `${this.key}@${offset} was not handed out by the share source`,
       )
-    this.held.set(offset, new Held(record, this.#owner.maxWaitMs, this))
+    this.held.set(offset, new Held(record, this.#owner.maxWaitMs, this, this.#owner.deliveries.handedAt))
     this.#owner.watch(this)
   }
 
@@ -302,7 +302,7 @@ export class ShareProgress implements Progress {
       // counts deliveries, the handler sees the current count).
       current.deliveryCount = record.deliveryCount
       current.lockDeadline = record.lockDeadline
-      p.held.set(record.offset, new Held(current, this.maxWaitMs, p))
+      p.held.set(record.offset, new Held(current, this.maxWaitMs, p, Date.now()))
       return true
     }
     return false
@@ -313,7 +313,7 @@ export class ShareProgress implements Progress {
     held.deadline = Number.POSITIVE_INFINITY
     if (held.reported) return
     held.reported = true
-    const d = held.delivery
+    const d = held
     this.#o.events.emit('share.lock_lost', {
       consumerGroup: this.#o.groupId,
       topic: d.topic,
@@ -333,14 +333,14 @@ export class ShareProgress implements Progress {
     if (this.#closed) return
     held.seq = ++partition.sent
     partition.unanswered++
-    this.#o.member.acknowledge(held.delivery, type, held)
+    this.#o.member.acknowledge(held, type, held)
     if (partition.held.size === 0) this.#watched.delete(partition)
   }
 
   /** The answer to a final acknowledgement other than an accept applied: reported. */
   finalAnswered(held: Held, result: AckResult): void {
     const { events, groupId } = this.#o
-    const d = held.delivery
+    const d = held
     const type = result.type
     if (result.outcome === 'lock_lost') {
       this.#lockLost(held, result.error?.message ?? 'the lock was lost')
@@ -368,7 +368,7 @@ export class ShareProgress implements Progress {
   /** The answer to a renewal of `held`. */
   renewed(held: Held, result: AckResult): void {
     held.renewing = false
-    const d = held.delivery
+    const d = held
     if (result.outcome === 'ok' && result.lockDeadline !== undefined) {
       held.deadline = result.lockDeadline
       // The renewed lock runs its full duration: renew the next time at half of it (the
@@ -412,7 +412,7 @@ export class ShareProgress implements Progress {
       p.held.forEach((held) => {
         if (held.renewing || held.lost || held.deadline - now > held.margin) return
         held.renewing = true
-        this.#o.member.acknowledge(held.delivery, 'renew', held)
+        this.#o.member.acknowledge(held, 'renew', held)
       })
     }
     if (this.#watched.size === 0) {
