@@ -1,7 +1,7 @@
 /** Slots a table starts with, and the most its window grows to (then stragglers move aside). */
 const INITIAL_SLOTS = 64
 const MAX_SLOTS = 16384
-const SHRINK_ABOVE = 1024
+const SHRINK_ABOVE = 4096
 
 /**
  * A map from offsets of one partition to values, for state that turns over once per record
@@ -55,7 +55,9 @@ export class OffsetTable<T> {
       const at = offset & this.#mask
       if (this.#slots[at] === undefined) return false
       this.#slots[at] = undefined
-      // Emptied after a burst that grew it: let the large ring go (a table lives per partition).
+      // Emptied after a burst that grew it past what steady work needs: let the large ring go (a
+      // table lives per partition). Below that it is kept: a table empties after every batch,
+      // and growing it back each time cost more allocation than the records themselves.
       if (--this.#inWindow === 0 && this.#slots.length > SHRINK_ABOVE && this.#below.size === 0) this.clear()
       return true
     }
@@ -96,7 +98,9 @@ export class OffsetTable<T> {
   /** The values in offset order (a copy). */
   values(): T[] {
     const out: T[] = []
-    this.forEach((value) => out.push(value))
+    this.forEach((value) => {
+      out.push(value)
+    })
     return out
   }
 

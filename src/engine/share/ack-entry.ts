@@ -102,12 +102,27 @@ export function result(
 export function notifyWaiters(e: AckEntry, p: PartitionName, outcome: AckOutcome): void {
   if (e.type === 'gap') return
   if (!e.listener) return
-  const r = result(
-    { topic: p.topic, partition: p.partition, offset: e.offset, deliveryCount: e.deliveryCount },
-    e.type,
+  tell(e, entryResult(p, e, e.type, outcome))
+}
+
+/** The result of an entry of `p` (of `type`: an entry's own, GAP excluded). */
+export function entryResult(
+  p: PartitionName,
+  e: AckEntry,
+  type: AcknowledgeType,
+  outcome: AckOutcome,
+  error?: ShareError,
+): AckResult {
+  const r: AckResult = {
+    topic: p.topic,
+    partition: p.partition,
+    offset: e.offset,
+    deliveryCount: e.deliveryCount,
+    type,
     outcome,
-  )
-  tell(e, r)
+  }
+  if (error) r.error = error
+  return r
 }
 
 export function lockLostError(p: PartitionName, offset: number | undefined, reason: string): ShareError {
@@ -133,4 +148,23 @@ export function refused(
   message: string,
 ): AckResult {
   return { ...pick(delivery), type, outcome: 'failed', error: new ShareError(code, message) }
+}
+
+/**
+ * Why an acknowledgement of `delivery` cannot be queued: its lock is not held (lock_lost), or
+ * it already has its final acknowledgement (`final`: failed with ALREADY_ACKNOWLEDGED).
+ */
+export function refusedAck(
+  p: PartitionName,
+  delivery: RecordDelivery,
+  type: AcknowledgeType,
+  final: boolean,
+): AckResult {
+  if (!final)
+    return result(delivery, type, 'lock_lost', lockLostError(p, delivery.offset, 'this delivery is not held'))
+  const error = new ShareError(
+    'ALREADY_ACKNOWLEDGED',
+    `${p.topic}#${p.partition}@${delivery.offset}: already accepted, released or rejected`,
+  )
+  return result(delivery, type, 'failed', error)
 }

@@ -15,6 +15,7 @@ import type { ShareConsumerEvents, ShareConsumerOptions, ShareConsumerStats } fr
 import { ShareLeaders } from './share-leaders.ts'
 import { ShareMembership } from './share-membership.ts'
 import { SharePartition } from './share-partition.ts'
+import { SharePartitions } from './share-partitions.ts'
 import { ShareSession } from './share-session.ts'
 import { shareStats } from './share-stats.ts'
 import { type ShareTakeHost, takeShareRecords } from './share-take.ts'
@@ -34,10 +35,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   readonly #cluster: KafkaCluster
   readonly #membership: ShareMembership
   readonly #fetch: ShareFetchOptions
-  readonly #partitions = new Map<string, SharePartition>()
+  readonly #partitions = new SharePartitions()
   readonly #byId = new Map<string, SharePartition>()
-  /** The same partitions by topic, indexed by partition number (see `#partitionOf`). */
-  readonly #byTopic = new Map<string, Array<SharePartition | undefined>>()
   readonly #sessions = new Map<number, ShareSession>()
   readonly #recordsAvailable = new WakeSignal()
   readonly #requestDone = new WakeSignal()
@@ -259,7 +258,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       tellLater(listener, refused(delivery, type, 'CONSUMER_CLOSED', 'the share consumer is closed'))
       return
     }
-    const p = this.#partitionOf(delivery.topic, delivery.partition)
+    const p = this.#partitions.of(delivery.topic, delivery.partition)
     if (!p) {
       tellLater(listener, {
         ...pick(delivery),
@@ -288,20 +287,11 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     this.#sessions.get(p.leaderId)?.wake()
   }
 
-  /**
-   * The partition by topic and number: a lookup per acknowledged record, so no key string is
-   * built for it (building and hashing one per record cost more than the rest of the call).
-   */
-  #partitionOf(topic: string, partition: number): SharePartition | undefined {
-    return this.#byTopic.get(topic)?.[partition]
-  }
-
   /** The current lock deadline of a delivery (moved by renewals); undefined when not held. */
   lockDeadline(delivery: RecordDelivery): number | undefined {
-    return this.#partitionOf(delivery.topic, delivery.partition)?.lockDeadline(
-      delivery.offset,
-      delivery.deliveryCount,
-    )
+    return this.#partitions
+      .of(delivery.topic, delivery.partition)
+      ?.lockDeadline(delivery.offset, delivery.deliveryCount)
   }
 
   /**
@@ -415,13 +405,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       let p = this.#partitions.get(key)
       if (!p) {
         p = new SharePartition(tp.topic, tp.partition, this.#settings.lockBudget)
-        this.#partitions.set(key, p)
-        let byNumber = this.#byTopic.get(tp.topic)
-        if (!byNumber) {
-          byNumber = []
-          this.#byTopic.set(tp.topic, byNumber)
-        }
-        byNumber[tp.partition] = p
+        this.#partitions.add(p)
       }
       if (!p.assigned) {
         p.assigned = true
@@ -448,12 +432,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * has a request out (its answer may still bring records of them).
    */
   #sweep(): void {
-    for (const [key, p] of this.#partitions) {
+    for (const p of [...this.#partitions.values()]) {
       if (p.assigned || !p.isIdle() || this.#sessions.get(p.leaderId)?.busy) continue
-      this.#partitions.delete(key)
+      this.#partitions.delete(p)
       this.#byId.delete(`${p.topicId}:${p.partition}`)
-      const byNumber = this.#byTopic.get(p.topic)
-      if (byNumber?.[p.partition] === p) byNumber[p.partition] = undefined
     }
   }
 

@@ -5,14 +5,17 @@ import {
   type AckListener,
   type AckUnit,
   entry,
+  entryResult,
   listen,
   lockLostError,
   notifyWaiters,
   Resolver,
+  refusedAck,
   result,
   tell,
   tellLater,
 } from './ack-entry.ts'
+import { AcquiredBuffer } from './acquired-buffer.ts'
 import { ShareError } from './errors.ts'
 import type { Held } from './held-lock.ts'
 import { countAcknowledged, newCounters, type SharePartitionCounters } from './share-partition-counters.ts'
@@ -45,9 +48,8 @@ export class SharePartition {
   /** Records this member may hold locked at once (group config share.partition.max.record.locks). */
   lockBudget: number
   readonly counters: SharePartitionCounters = newCounters()
-  /** Acquired, not yet taken; entries below `#head` are cleared as taken (see `take`). */
-  #buffer: (ShareRecord | undefined)[] = []
-  #head = 0
+  /** Acquired, not yet taken (and records since taken or released: skipped when read). */
+  readonly #buffer = new AcquiredBuffer()
   #untaken = 0
   /** Indexed by offset (one lock taken and given back per record): see OffsetTable. */
   readonly #held = new OffsetTable<Held>()
@@ -153,11 +155,9 @@ export class SharePartition {
   take(max: number, now: number): { records: ShareRecord[]; expired: number[] } {
     const records: ShareRecord[] = []
     const expired: number[] = []
-    while (this.#head < this.#buffer.length && records.length < max) {
-      const record = this.#buffer[this.#head]!
-      // Let go of it here: a buffer taken a little at a time lives long, and records it still
-      // held (their key and value buffers too) would only be freed by a full collection.
-      this.#buffer[this.#head++] = undefined
+    while (records.length < max) {
+      const record = this.#buffer.shift()
+      if (!record) break
       const h = this.#held.get(record.offset)
       if (!h || h.deliveryCount !== record.deliveryCount || h.taken || h.final) continue
       this.#untaken--
@@ -173,13 +173,7 @@ export class SharePartition {
       records.push(record)
     }
     this.counters.delivered += records.length
-    if (this.#head === this.#buffer.length) {
-      this.#buffer = []
-      this.#head = 0
-    } else if (this.#head > 4096 && this.#head * 2 > this.#buffer.length) {
-      this.#buffer = this.#buffer.slice(this.#head)
-      this.#head = 0
-    }
+    this.#buffer.compact()
     return { records, expired }
   }
 
@@ -206,47 +200,30 @@ export class SharePartition {
     return n
   }
 
-  /**
-   * Queues an acknowledgement of one delivery. Settles at once (lock_lost, or failed with
-   * ALREADY_ACKNOWLEDGED) when it cannot be sent; otherwise when the broker answered.
-   */
+  /** Queues an acknowledgement of one delivery; resolves as {@link acknowledgeTo} tells. */
   acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult> {
     return new Promise((resolve) => this.acknowledgeTo(delivery, type, new Resolver(resolve)))
   }
 
   /**
-   * {@link acknowledge} telling `listener` instead of resolving a promise. The listener is told
-   * exactly once, never from inside this call.
+   * Queues an acknowledgement of one delivery and tells `listener` the result once, never from
+   * inside this call: at once (lock_lost, or failed with ALREADY_ACKNOWLEDGED) when it cannot be
+   * sent, otherwise when the broker answered.
    */
   acknowledgeTo(delivery: RecordDelivery, type: AcknowledgeType, listener: AckListener): void {
     const h = this.#held.get(delivery.offset)
-    if (!h || h.deliveryCount !== delivery.deliveryCount) {
+    if (!h || h.deliveryCount !== delivery.deliveryCount || h.final) {
       tellLater(
         listener,
-        result(
-          delivery,
-          type,
-          'lock_lost',
-          lockLostError(this, delivery.offset, 'this delivery is not held'),
-        ),
+        refusedAck(this, delivery, type, h ? h.final && h.deliveryCount === delivery.deliveryCount : false),
       )
-      return
-    }
-    if (h.final) {
-      const error = new ShareError(
-        'ALREADY_ACKNOWLEDGED',
-        `${this.topic}#${this.partition}@${delivery.offset}: already accepted, released or rejected`,
-      )
-      tellLater(listener, result(delivery, type, 'failed', error))
       return
     }
     const existing = this.#pending.get(delivery.offset)
     if (type === 'renew') {
-      if (existing) {
-        listen(existing, listener)
-        return
-      }
-      this.#queue(entry(delivery, 'renew', listener))
+      // A renewal already queued for it: this one is answered with it.
+      if (existing) listen(existing, listener)
+      else this.#queue(entry(delivery, 'renew', listener))
       return
     }
     if (!h.taken) this.#untaken--
@@ -322,13 +299,18 @@ export class SharePartition {
           kafkaError: answer.error.kafkaError,
         },
       )
-      return exhausted.flatMap((e) => this.#finish(e, 'failed', error))
+      const out: AckResult[] = []
+      for (const e of exhausted) this.#finish(e, 'failed', out, error)
+      return out
     }
     const outcome: AckOutcome =
       answer.kind === 'ok' ? 'ok' : answer.kind === 'failed' ? 'failed' : 'lock_lost'
     const error = answer.kind === 'ok' ? undefined : answer.error
     const deadline = answer.kind === 'ok' ? answer.renewDeadline : undefined
-    return unit.flatMap((e) => this.#finish(e, outcome, error, deadline))
+    // Into one array: a result per record, no array per record around it.
+    const out: AckResult[] = []
+    for (const e of unit) this.#finish(e, outcome, out, error, deadline)
+    return out
   }
 
   /**
@@ -345,42 +327,40 @@ export class SharePartition {
     const units = [...this.#retry, [...this.#pending.values()]]
     this.#retry.length = 0
     this.#pending.clear()
-    const results = units.flat().flatMap((e) => this.#finish(e, 'lock_lost', error))
+    const results: AckResult[] = []
+    for (const e of units.flat()) this.#finish(e, 'lock_lost', results, error)
     this.counters.lockLost += this.#held.size
     this.#held.clear()
-    this.#buffer = []
-    this.#head = 0
+    this.#buffer.clear()
     this.#untaken = 0
     return { processing, results }
   }
 
   /** Queues RELEASE for buffered records (revocation): nobody will process them here. */
   releaseBuffered(): number {
-    let n = 0
-    this.#held.forEach((h, offset) => {
-      if (h.taken || h.final) return
-      h.final = true
-      this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'release'))
-      n++
-    })
+    const n = this.#release((h) => !h.taken)
     this.#untaken = 0
-    this.#buffer = []
-    this.#head = 0
+    this.#buffer.clear()
     return n
   }
 
   /** Queues RELEASE for everything held without a final acknowledgement (closing). */
   releaseAll(): number {
-    const n = this.releaseBuffered()
-    let processing = 0
+    return this.releaseBuffered() + this.#release(() => true)
+  }
+
+  /** Queues RELEASE for the held records `which` picks that have no final acknowledgement yet. */
+  #release(which: (h: Held) => boolean): number {
+    let n = 0
     this.#held.forEach((h, offset) => {
-      if (h.final) return
+      if (h.final || !which(h)) return
       h.final = true
+      // A renewal still queued for it goes: the release replaces it.
       this.#dropPending(offset, 'superseded')
       this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'release'))
-      processing++
+      n++
     })
-    return n + processing
+    return n
   }
 
   #queue(e: AckEntry): void {
@@ -411,7 +391,14 @@ export class SharePartition {
     notifyWaiters(e, this, outcome)
   }
 
-  #finish(e: AckEntry, outcome: AckOutcome, error?: ShareError, renewDeadline?: number): AckResult[] {
+  /** Applies the answer to `e`, tells its listeners and adds its result to `out` (none for a GAP). */
+  #finish(
+    e: AckEntry,
+    outcome: AckOutcome,
+    out: AckResult[],
+    error?: ShareError,
+    renewDeadline?: number,
+  ): void {
     const h = this.#held.get(e.offset)
     const current = h && (e.type === 'gap' || h.deliveryCount === e.deliveryCount) ? h : undefined
     if (outcome === 'ok' && e.late && current) {
@@ -424,15 +411,11 @@ export class SharePartition {
         // locked for a whole lock and then deliver it again).
         this.counters.renewed++
         current.deadline = renewDeadline
-        const r = result(
-          { topic: this.topic, partition: this.partition, offset: e.offset, deliveryCount: e.deliveryCount },
-          e.type,
-          'lock_lost',
-          error,
-        )
+        const r = entryResult(this, e, 'renew', 'lock_lost', error)
         r.lockDeadline = renewDeadline
         tell(e, r)
-        return [r]
+        out.push(r)
+        return
       }
       outcome = 'lock_lost'
     }
@@ -458,15 +441,10 @@ export class SharePartition {
       // record again.
       if (current && e.type !== 'renew') this.#held.delete(e.offset)
     }
-    if (e.type === 'gap') return []
-    const r = result(
-      { topic: this.topic, partition: this.partition, offset: e.offset, deliveryCount: e.deliveryCount },
-      e.type,
-      outcome,
-      error,
-    )
+    if (e.type === 'gap') return
+    const r = entryResult(this, e, e.type, outcome, error)
     if (outcome === 'ok' && e.type === 'renew' && current) r.lockDeadline = current.deadline
     tell(e, r)
-    return [r]
+    out.push(r)
   }
 }
