@@ -95,6 +95,28 @@ export class OffsetTable<T> {
     }
   }
 
+  /**
+   * Removes every value and returns them in offset order. The ring is kept (unlike `clear`): a
+   * table emptied whole and refilled over and over (the acknowledgements queued between two
+   * requests) would otherwise grow it back each time.
+   */
+  drain(): T[] {
+    const out: T[] = []
+    this.forEach((value, offset) => {
+      out.push(value)
+      this.delete(offset)
+    })
+    return out
+  }
+
+  /** True when `test` holds for some value (stops at the first). */
+  some(test: (value: T) => boolean): boolean {
+    for (const value of this.#below.values()) if (test(value)) return true
+    if (this.#inWindow === 0) return false
+    for (const value of this.#slots) if (value !== undefined && test(value)) return true
+    return false
+  }
+
   /** The values in offset order (a copy). */
   values(): T[] {
     const out: T[] = []

@@ -24,6 +24,8 @@ import type { AcknowledgeType, AckOutcome, AckResult, RecordDelivery, ShareRecor
 export type { AckEntry, AckListener, AckUnit } from './ack-entry.ts'
 export type { SharePartitionCounters } from './share-partition-counters.ts'
 
+const isRenew = (e: AckEntry) => e.type === 'renew'
+
 /** Attempts before an acknowledgement refused with a retriable error is reported as failed. */
 const MAX_ACK_ATTEMPTS = 5
 
@@ -53,7 +55,8 @@ export class SharePartition {
   #untaken = 0
   /** Indexed by offset (one lock taken and given back per record): see OffsetTable. */
   readonly #held = new OffsetTable<Held>()
-  readonly #pending = new Map<number, AckEntry>()
+  /** Acknowledgements queued for the next request, by offset (emptied by each request). */
+  readonly #pending = new OffsetTable<AckEntry>()
   readonly #retry: AckUnit[] = []
   #inFlight = 0
 
@@ -99,9 +102,8 @@ export class SharePartition {
 
   /** True when the next unit holds a RENEW (it can only travel in a ShareAcknowledge). */
   hasRenew(): boolean {
-    const unit = this.#retry[0] ?? this.#pending.values()
-    for (const e of unit) if (e.type === 'renew') return true
-    return false
+    const retry = this.#retry[0]
+    return retry ? retry.some(isRenew) : this.#pending.some(isRenew)
   }
 
   /** Nothing held and nothing to send: the partition needs no session any more. */
@@ -238,8 +240,7 @@ export class SharePartition {
     let unit = this.#retry.shift()
     if (!unit) {
       if (this.#pending.size === 0) return undefined
-      unit = [...this.#pending.values()]
-      this.#pending.clear()
+      unit = this.#pending.drain()
     }
     this.#inFlight++
     // Sent now, after the lock's deadline (the member was frozen, or the event loop stalled): the
@@ -324,9 +325,8 @@ export class SharePartition {
     this.#held.forEach((h, offset) => {
       if (h.taken && !h.final) processing.push(offset)
     })
-    const units = [...this.#retry, [...this.#pending.values()]]
+    const units = [...this.#retry, this.#pending.drain()]
     this.#retry.length = 0
-    this.#pending.clear()
     const results: AckResult[] = []
     for (const e of units.flat()) this.#finish(e, 'lock_lost', results, error)
     this.counters.lockLost += this.#held.size

@@ -334,7 +334,8 @@ export class ShareProgress implements Progress {
     held.seq = ++partition.sent
     partition.unanswered++
     this.#o.member.acknowledge(held, type, held)
-    if (partition.held.size === 0) this.#watched.delete(partition)
+    // A partition left with nothing in progress stays watched until the next sweep drops it:
+    // dropped here and watched again by the next record, the Set grew and shrank per record.
   }
 
   /** The answer to a final acknowledgement other than an accept applied: reported. */

@@ -1,5 +1,5 @@
 // An offset table behaves as a Map from offsets to values under any sequence of sets, deletes,
-// lookups and walks: offsets handed out mostly in order, with jumps past the window (a gap or a
+// lookups, walks and drains: offsets handed out mostly in order, with jumps past the window (a gap or a
 // record still in progress far behind), offsets below it (a record delivered again after later
 // ones), and values deleted during a walk. Its walk visits every value once, in offset order.
 import assert from 'node:assert/strict'
@@ -13,6 +13,8 @@ type Op =
   | { kind: 'delete'; pick: number }
   | { kind: 'walkDeleting'; every: number }
   | { kind: 'clear' }
+  | { kind: 'drain' }
+  | { kind: 'some'; pick: number }
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -36,6 +38,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'drain' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('some' as const), pick: fc.nat() }) },
 )
 
 function check(table: OffsetTable<string>, model: Map<number, string>, probes: number[]): void {
@@ -90,6 +94,26 @@ describe('offset table', () => {
                 model.delete(offset)
               }
             })
+          } else if (o.kind === 'drain') {
+            const sorted = keys().sort((a, b) => a - b)
+            assert.deepEqual(
+              table.drain(),
+              sorted.map((k) => model.get(k)),
+              'drained in offset order',
+            )
+            model.clear()
+          } else if (o.kind === 'some') {
+            const k = keys()
+            const wanted = k.length === 0 ? 'none' : model.get(k[o.pick % k.length]!)
+            assert.equal(
+              table.some((v) => v === wanted),
+              k.length > 0,
+              'some finds a value held',
+            )
+            assert.equal(
+              table.some((v) => v === 'none'),
+              false,
+            )
           } else {
             table.clear()
             model.clear()
