@@ -11,7 +11,6 @@ import {
   notifyWaiters,
   Resolver,
   refusedAck,
-  result,
   tell,
   tellLater,
 } from './ack-entry.ts'

@@ -12,8 +12,9 @@ import type {
   ProgressPartition,
   RecordOutcome,
 } from '../progress.ts'
+import { ShareAnswers } from './answers.ts'
 import { FlushBarrier } from './flush-barrier.ts'
-import { Held, type HeldOwner, marginOf, ShareDeliveries } from './held.ts'
+import { Held, type HeldOwner, ShareDeliveries } from './held.ts'
 
 export { ShareDeliveries } from './held.ts'
 
@@ -113,9 +114,9 @@ class SharePartitionProgress implements PartitionProgress, HeldOwner {
     // Anything else emits events or changes locks: in a microtask, so that no event listener
     // runs inside the member's response handling.
     queueMicrotask(() => {
-      if (result.type === 'renew') this.#owner.renewed(held, result)
+      if (result.type === 'renew') this.#owner.answers.renewed(held, result)
       else {
-        this.#owner.finalAnswered(held, result)
+        this.#owner.answers.final(held, result)
         this.#answeredFinal(held, result)
       }
     })
@@ -146,6 +147,8 @@ const ACK_OF: Record<RecordOutcome, AcknowledgeType> = {
 export class ShareProgress implements Progress {
   readonly deliveries = new ShareDeliveries()
   readonly maxWaitMs: number
+  /** What the member's answers report. */
+  readonly answers: ShareAnswers
   readonly #o: ShareProgressOptions
   readonly #watched = new Set<SharePartitionProgress>()
   #timer: NodeJS.Timeout | undefined
@@ -154,6 +157,7 @@ export class ShareProgress implements Progress {
   constructor(options: ShareProgressOptions) {
     this.#o = options
     this.maxWaitMs = options.maxWaitMs
+    this.answers = new ShareAnswers(options)
   }
 
   open(target: ProgressPartition, _assigned: AssignedPartition): PartitionProgress {
@@ -264,7 +268,7 @@ export class ShareProgress implements Progress {
       if (p.key !== key) continue
       for (const offset of offsets) {
         const held = p.held.get(offset)
-        if (held) this.#lockLost(held, reason)
+        if (held) this.answers.lockLost(held, reason)
       }
     }
   }
@@ -308,22 +312,6 @@ export class ShareProgress implements Progress {
     return false
   }
 
-  #lockLost(held: Held, reason: string): void {
-    held.lost = true
-    held.deadline = Number.POSITIVE_INFINITY
-    if (held.reported) return
-    held.reported = true
-    const d = held
-    this.#o.events.emit('share.lock_lost', {
-      consumerGroup: this.#o.groupId,
-      topic: d.topic,
-      partition: d.partition,
-      offset: d.offset,
-      deliveryCount: d.deliveryCount,
-      reason,
-    })
-  }
-
   watch(partition: SharePartitionProgress): void {
     this.#watched.add(partition)
     this.#timer ??= setInterval(() => this.#renewDue(), RENEW_SWEEP_MS)
@@ -336,70 +324,6 @@ export class ShareProgress implements Progress {
     this.#o.member.acknowledge(held, type, held)
     // A partition left with nothing in progress stays watched until the next sweep drops it:
     // dropped here and watched again by the next record, the Set grew and shrank per record.
-  }
-
-  /** The answer to a final acknowledgement other than an accept applied: reported. */
-  finalAnswered(held: Held, result: AckResult): void {
-    const { events, groupId } = this.#o
-    const d = held
-    const type = result.type
-    if (result.outcome === 'lock_lost') {
-      this.#lockLost(held, result.error?.message ?? 'the lock was lost')
-    } else if (result.outcome === 'failed') {
-      events.emit('error.occurred', {
-        type: 'share.acknowledge.error',
-        error: result.error ?? new Error(`${type} failed`),
-        consumerGroup: groupId,
-        topic: d.topic,
-        partition: d.partition,
-        offset: d.offset,
-      })
-    } else if (result.outcome === 'ok' && (type === 'release' || type === 'reject')) {
-      const base = {
-        consumerGroup: groupId,
-        topic: d.topic,
-        partition: d.partition,
-        offset: d.offset,
-        deliveryCount: d.deliveryCount,
-      }
-      events.emit(type === 'release' ? 'share.released' : 'share.rejected', base)
-    }
-  }
-
-  /** The answer to a renewal of `held`. */
-  renewed(held: Held, result: AckResult): void {
-    held.renewing = false
-    const d = held
-    if (result.outcome === 'ok' && result.lockDeadline !== undefined) {
-      held.deadline = result.lockDeadline
-      // The renewed lock runs its full duration: renew the next time at half of it (the
-      // first margin came from what was left when the record was taken, maybe very little).
-      held.margin = marginOf(result.lockDeadline, this.maxWaitMs)
-      this.#o.events.emit('share.lock_renewed', {
-        consumerGroup: this.#o.groupId,
-        topic: d.topic,
-        partition: d.partition,
-        offset: d.offset,
-        deliveryCount: d.deliveryCount,
-        lockDeadline: result.lockDeadline,
-      })
-    } else if (result.outcome === 'lock_lost') {
-      // Nothing more to renew: the record may be delivered again, here or elsewhere.
-      this.#lockLost(held, result.error?.message ?? 'the lock was lost')
-      if (result.lockDeadline !== undefined) {
-        // Sent after our deadline, yet the broker renewed it: reported (it may have run
-        // elsewhere meanwhile), the lock is still ours and kept until the record ends.
-        held.lost = false
-        held.deadline = result.lockDeadline
-        held.margin = marginOf(result.lockDeadline, this.maxWaitMs)
-      }
-    } else if (result.outcome === 'failed' && result.error?.code === 'RENEW_UNSUPPORTED') {
-      // RENEW unavailable (broker < 4.2, or the group disabled it): the member warned
-      // once; stop trying for this record.
-      held.deadline = Number.POSITIVE_INFINITY
-    }
-    // Any other failure (a retriable error that outlasted its attempts): the lock may still
-    // be held; the next sweep asks again while the deadline is within the margin.
   }
 
   /** Renews the locks of held records that are close to their deadline. */
