@@ -79,6 +79,7 @@ export {
   type GroupConsumerEvents,
   type GroupConsumerOptions,
 } from './engine/group-consumer.ts'
+export type { AckListener } from './engine/share/ack-entry.ts'
 export { ShareError } from './engine/share/errors.ts'
 export { ShareConsumer } from './engine/share/share-consumer.ts'
 export type * from './engine/share/share-consumer-types.ts'

@@ -6,7 +6,7 @@
 // reports its total and the time of its last record.
 //   node bench/share/app-member.ts --mode share --bootstrap h:p --topic t --group g
 import { createApp, ShareConsumer } from '../../src/index.ts'
-import { type FlagValue, runCli, stringFlag, UsageError } from '../throughput/flags.ts'
+import { type FlagValue, intFlag, runCli, stringFlag, UsageError } from '../throughput/flags.ts'
 import { MEMBER_CONFIG } from './member-config.ts'
 
 type Message = { type: 'go' } | { type: 'stop' }
@@ -32,6 +32,12 @@ await runCli(
       kind: 'string',
       required: true,
       description: 'group id (a share group set to start at the earliest offset)',
+    },
+    'busy-us': {
+      kind: 'int',
+      min: 0,
+      max: 1_000_000,
+      description: 'CPU time the handler burns per record, synchronously, in µs (default 0: no-op)',
     },
   },
   process.argv.slice(2),
@@ -61,7 +67,13 @@ await runCli(
         go()
       } else if (message.type === 'stop') stop()
     })
+    const busyUs = intFlag(flags, 'busy-us', 0)
     const handled = () => {
+      // A CPU-bound handler: spins, so the time is the member's CPU, not a wait.
+      if (busyUs > 0) {
+        const until = performance.now() + busyUs / 1000
+        while (performance.now() < until) {}
+      }
       count++
       lastAt = now()
     }

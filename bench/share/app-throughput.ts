@@ -7,6 +7,7 @@
 //
 //   node_modules/.bin/node bench/share/app-throughput.ts [--records N] [--bytes N] [--repeat N]
 //                                                       [--only consumer,share1,share2,share4,engine]
+//                                                       [--busy-us US]
 import { type ChildProcess, fork } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -46,10 +47,19 @@ interface Member {
   done: Promise<{ count: number; lastAt: number; failed: number }>
 }
 
-function spawnMember(mode: Setup['mode'], bootstrap: string[], topic: string, group: string): Member {
+function spawnMember(
+  mode: Setup['mode'],
+  bootstrap: string[],
+  topic: string,
+  group: string,
+  busyUs: number,
+): Member {
   const child = fork(
     join(import.meta.dirname, 'app-member.ts'),
-    ['--mode', mode, '--bootstrap', bootstrap.join(','), '--topic', topic, '--group', group],
+    [
+      ...['--mode', mode, '--bootstrap', bootstrap.join(','), '--topic', topic, '--group', group],
+      ...['--busy-us', String(busyUs)],
+    ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   )
   let ready!: () => void
@@ -77,7 +87,13 @@ function spawnMember(mode: Setup['mode'], bootstrap: string[], topic: string, gr
 const now = () => performance.timeOrigin + performance.now()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function runSetup(setup: Setup, bootstrap: string[], topic: string, records: number): Promise<number> {
+async function runSetup(
+  setup: Setup,
+  bootstrap: string[],
+  topic: string,
+  records: number,
+  busyUs: number,
+): Promise<number> {
   const group = `bench-share-app-${setup.name}-${Date.now().toString(36)}`
   if (setup.mode !== 'consumer') {
     await configureShareGroup({ bootstrap, clientId: 'bench-share-app' }, group, {
@@ -85,7 +101,7 @@ async function runSetup(setup: Setup, bootstrap: string[], topic: string, record
     })
   }
   const members = Array.from({ length: setup.members }, () =>
-    spawnMember(setup.mode, bootstrap, topic, group),
+    spawnMember(setup.mode, bootstrap, topic, group, busyUs),
   )
   try {
     let timer: NodeJS.Timeout | undefined
@@ -99,9 +115,9 @@ async function runSetup(setup: Setup, bootstrap: string[], topic: string, record
     if (!joined) throw new Error(`${setup.name}: members not assigned within 60 s`)
     const goAt = now()
     for (const m of members) m.child.send({ type: 'go' })
-    const deadline = Date.now() + 300_000
+    const deadline = Date.now() + 600_000
     while (members.reduce((n, m) => n + m.count, 0) < records) {
-      if (Date.now() > deadline) throw new Error(`${setup.name}: not done in 300 s`)
+      if (Date.now() > deadline) throw new Error(`${setup.name}: not done in 600 s`)
       await sleep(20)
     }
     for (const m of members) m.child.send({ type: 'stop' })
@@ -145,6 +161,12 @@ await runCli(
       choices: SETUPS.map((s) => s.name),
       description: `setups to run (default all: ${SETUPS.map((s) => s.name).join(',')})`,
     },
+    'busy-us': {
+      kind: 'int',
+      min: 0,
+      max: 1_000_000,
+      description: 'CPU time each handler burns per record, synchronously, in µs (default 0: no-op)',
+    },
   },
   process.argv.slice(2),
   async (flags) => {
@@ -153,6 +175,7 @@ await runCli(
     if (!flags.has('partitions')) params.partitions = 1
     if (params.partitions !== 1) throw new UsageError('--partitions: this comparison is about one partition')
     const repeat = intFlag(flags, 'repeat', 3)
+    const busyUs = intFlag(flags, 'busy-us', 0)
     const only = listFlag(flags, 'only')
     const setups = only ? SETUPS.filter((s) => only.includes(s.name)) : SETUPS
     const unknown = only?.filter((n) => !SETUPS.some((s) => s.name === n)) ?? []
@@ -171,19 +194,19 @@ await runCli(
       const order = setups.map((_, i) => setups[(i + round) % setups.length]!)
       log(`round ${round + 1}: ${order.map((s) => s.name).join(', ')}`)
       for (const setup of order)
-        samples.get(setup.name)!.push(await runSetup(setup, broker.bootstrap, topic, params.records))
+        samples.get(setup.name)!.push(await runSetup(setup, broker.bootstrap, topic, params.records, busyUs))
     }
     const medians = new Map([...samples].map(([name, values]) => [name, median(values)]))
     const base = medians.get('consumer')
     const share1 = medians.get('share1')
-    const k = (n: number) => `${Math.round(n / 1000)}k`
+    const k = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)))
     const rows = setups.map((s) => {
       const m = medians.get(s.name)!
       return `| ${s.label} | ${Math.round(m)} | ${samples.get(s.name)!.map(k).join(', ')} | ${base ? `${(m / base).toFixed(2)}×` : '–'} | ${share1 ? `${(m / share1).toFixed(2)}×` : '–'} |`
     })
     process.stdout.write(
       [
-        `no-op throughput, ${params.records} records of ${params.bytes} B, 1 partition, each member its own process, ` +
+        `${busyUs > 0 ? `CPU-bound (${busyUs} µs busy per record)` : 'no-op'} throughput, ${params.records} records of ${params.bytes} B, 1 partition, each member its own process, ` +
           `processing ${JSON.stringify(MEMBER_CONFIG)}, from the release of the joined members to the last record, median of ${repeat}:`,
         '',
         '| setup | records/s (median) | samples | ÷ consumer group | ÷ 1 share member |',

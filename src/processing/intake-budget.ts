@@ -112,7 +112,7 @@ export class IntakeBudget implements Parking<WorkUnit> {
   /** A unit goes to its lane: its records count as in flight and runnable. */
   admit(unit: WorkUnit): void {
     const n = unit.size
-    unit.run.takenAt.set(unit, Date.now())
+    unit.run.takenAt.add(unit, Date.now())
     unit.run.inFlight += n
     unit.run.load.active += n
     this.#inFlight += n

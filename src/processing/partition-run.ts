@@ -1,5 +1,6 @@
 import type { PositionReset } from '../engine/types.ts'
 import { WakeSignal } from '../engine/wake-signal.ts'
+import { InFlightUnits } from './in-flight-units.ts'
 import type { PartitionProgress } from './progress.ts'
 import type { RuntimeTopic } from './runtime-input.ts'
 
@@ -29,8 +30,8 @@ export class PartitionRun {
   revoking = false
   /** Records taken and not yet finished (queued, running, or waiting for a retry). */
   inFlight = 0
-  /** When each unit in flight was taken, oldest first (insertion order): what health reports as stuck. */
-  readonly takenAt = new Map<object, number>()
+  /** The units in flight, oldest first, with when each was taken: what health reports as stuck. */
+  readonly takenAt = new InFlightUnits()
   /** Of those, records waiting for a retry or behind one in their lane. */
   parked = 0
   /** Granted during the current take, not dispatched yet. */

@@ -20,12 +20,12 @@ export function partitionsHealth(runs: Iterable<PartitionRun>, now: number): Run
   const partitions: RuntimeHealth['partitions'] = []
   for (const run of runs) {
     if (!run.active) continue
-    const oldest = run.takenAt.values().next()
+    const oldest = run.takenAt.oldestTakenAt()
     partitions.push({
       topic: run.topic.name,
       partition: run.partition,
       inFlight: run.inFlight,
-      oldestInFlightMs: oldest.done ? 0 : now - oldest.value,
+      oldestInFlightMs: oldest === undefined ? 0 : now - oldest,
     })
   }
   return partitions

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { ConsumerRecord } from '../engine/types.ts'
 import type { ConsumerGroupInfo } from './group-info.ts'
 import type { HandlerContext } from './handler-context.ts'
+import type { InFlightLink } from './in-flight-units.ts'
 import type { PartitionRun } from './partition-run.ts'
 import type { PartitionProgress } from './progress.ts'
 import type { ConsumedRecord } from './record.ts'
@@ -21,7 +22,7 @@ export interface UnitHost {
  * time, the context its handler receives: one object per record on the hot path. A single
  * record is kept in fields; arrays exist only for batches.
  */
-export class WorkUnit implements HandlerContext {
+export class WorkUnit implements HandlerContext, InFlightLink {
   readonly run: PartitionRun
   /**
    * The progress its records were tracked in. A seek or an offset reset gives the run a new
@@ -39,6 +40,11 @@ export class WorkUnit implements HandlerContext {
   parked = false
   /** Left the in-flight count (finished or abandoned); released once only. */
   released = false
+  /** Its place among its partition's units in flight (see InFlightUnits). */
+  takenAt = 0
+  inFlightPrev: InFlightLink | undefined = undefined
+  inFlightNext: InFlightLink | undefined = undefined
+  inFlightLinked = false
   readonly #host: UnitHost
   #logger: Logger | undefined
 

@@ -10,6 +10,7 @@ import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecord } from '..
 import { EventBus } from '../../src/instrumentation/events.ts'
 import type { PartitionProgress, RecordOutcome } from '../../src/processing/progress.ts'
 import { ShareProgress } from '../../src/processing/share-group/progress.ts'
+import { promised } from './share-acknowledger.ts'
 
 export const START = 2_000_000_000
 export const LOCK_MS = 5000
@@ -146,7 +147,7 @@ export function newRun(): { model: Model; real: Real } {
     groupId: 'g',
     events,
     maxWaitMs: MAX_WAIT_MS,
-    member: {
+    member: promised({
       acknowledge: (d, type) => {
         const delivery = {
           topic: d.topic,
@@ -167,7 +168,7 @@ export function newRun(): { model: Model; real: Real } {
         })
       },
       flush: async () => {},
-    },
+    }),
   })
   real.partition = real.progress.open(
     { topic: T, partition: 0, intakeFreed() {} },

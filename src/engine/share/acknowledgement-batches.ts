@@ -29,21 +29,35 @@ export interface OffsetAck {
  * per offset. The broker applies one partition's batches all or none.
  */
 export function toAcknowledgementBatches(acks: readonly OffsetAck[]): AcknowledgementBatch[] {
+  return encodeBatches(acks, (a) => a.type)
+}
+
+/**
+ * {@link toAcknowledgementBatches} over any items with an offset, `typeOf` giving each one's
+ * wire type: a request's acknowledgements are encoded as they are queued, with no object per
+ * record on the way (a request carries hundreds).
+ */
+export function encodeBatches<T extends { readonly offset: number }>(
+  acks: readonly T[],
+  typeOf: (ack: T) => number,
+): AcknowledgementBatch[] {
   const sorted = [...acks].sort((a, b) => a.offset - b.offset)
   const batches: AcknowledgementBatch[] = []
   let i = 0
   while (i < sorted.length) {
+    const first = typeOf(sorted[i]!)
     let j = i + 1
     let single = true
     while (j < sorted.length && sorted[j]!.offset === sorted[j - 1]!.offset + 1) {
-      if (sorted[j]!.type !== sorted[i]!.type) single = false
+      if (single && typeOf(sorted[j]!) !== first) single = false
       j++
     }
-    const run = sorted.slice(i, j)
+    const types: number[] = [first]
+    if (!single) for (let k = i + 1; k < j; k++) types.push(typeOf(sorted[k]!))
     batches.push({
-      firstOffset: BigInt(run[0]!.offset),
-      lastOffset: BigInt(run[run.length - 1]!.offset),
-      acknowledgeTypes: single ? [run[0]!.type] : run.map((a) => a.type),
+      firstOffset: BigInt(sorted[i]!.offset),
+      lastOffset: BigInt(sorted[j - 1]!.offset),
+      acknowledgeTypes: types,
     })
     i = j
   }

@@ -6,13 +6,13 @@ import type { AcknowledgeTopic } from '../../kafka/apis/share-common.ts'
 import { ACKNOWLEDGE_TYPE, SHARE_ACQUIRE_MODE } from '../../kafka/apis/share-common.ts'
 import type * as shareFetchV1 from '../../kafka/apis/share-fetch-v1.ts'
 import type * as shareFetchV2 from '../../kafka/apis/share-fetch-v2.ts'
-import { toAcknowledgementBatches, wireType } from './acknowledgement-batches.ts'
+import { encodeBatches, wireType } from './acknowledgement-batches.ts'
 import { decodeAcquired } from './acquired-records.ts'
 import { ShareError } from './errors.ts'
 import type { SessionHost } from './session-host.ts'
 import type { ShareFetchEvent } from './share-consumer-types.ts'
 import { classifyAckError } from './share-errors.ts'
-import type { AckUnit, SharePartition } from './share-partition.ts'
+import type { AckEntry, AckUnit, SharePartition } from './share-partition.ts'
 import type { AckResult } from './types.ts'
 
 /** Acknowledgement units taken from partitions for one request. */
@@ -38,10 +38,12 @@ export function takeUnits(partitions: readonly SharePartition[]): Units {
   return units
 }
 
+function wireTypeOf(e: AckEntry): number {
+  return e.type === 'gap' ? ACKNOWLEDGE_TYPE.GAP : wireType(e.type)
+}
+
 function batchesOf(unit: AckUnit) {
-  return toAcknowledgementBatches(
-    unit.map((e) => ({ offset: e.offset, type: e.type === 'gap' ? ACKNOWLEDGE_TYPE.GAP : wireType(e.type) })),
-  )
+  return encodeBatches(unit, wireTypeOf)
 }
 
 /**

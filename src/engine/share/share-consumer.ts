@@ -4,7 +4,7 @@ import { resolveConnection } from '../../kafka/connection-options.ts'
 import type { IntakeLimit, TopicPartition } from '../types.ts'
 import { partitionKey } from '../types.ts'
 import { WakeSignal } from '../wake-signal.ts'
-import { refusedAcknowledgement as failed, pick } from './ack-entry.ts'
+import { type AckListener, pick, Resolver, refused, tellLater } from './ack-entry.ts'
 import { ShareError } from './errors.ts'
 import { ShareGroupSettings } from './group-settings.ts'
 import { shortLockWarning } from './lock-timing.ts'
@@ -15,6 +15,7 @@ import type { ShareConsumerEvents, ShareConsumerOptions, ShareConsumerStats } fr
 import { ShareLeaders } from './share-leaders.ts'
 import { ShareMembership } from './share-membership.ts'
 import { SharePartition } from './share-partition.ts'
+import { SharePartitions } from './share-partitions.ts'
 import { ShareSession } from './share-session.ts'
 import { shareStats } from './share-stats.ts'
 import { type ShareTakeHost, takeShareRecords } from './share-take.ts'
@@ -34,7 +35,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   readonly #cluster: KafkaCluster
   readonly #membership: ShareMembership
   readonly #fetch: ShareFetchOptions
-  readonly #partitions = new Map<string, SharePartition>()
+  readonly #partitions = new SharePartitions()
   readonly #byId = new Map<string, SharePartition>()
   readonly #sessions = new Map<number, ShareSession>()
   readonly #recordsAvailable = new WakeSignal()
@@ -244,16 +245,28 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * with the new `lockDeadline`.
    */
   acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult> {
-    if (this.#state === 'closed')
-      return failed(delivery, type, 'CONSUMER_CLOSED', 'the share consumer is closed')
-    const p = this.#partitions.get(partitionKey(delivery.topic, delivery.partition))
+    return new Promise((resolve) => this.acknowledgeTo(delivery, type, new Resolver(resolve)))
+  }
+
+  /**
+   * {@link acknowledge} telling `listener` the result instead of resolving a promise (no
+   * allocation of its own per record: the runtime acknowledges every record). The listener is
+   * told exactly once, never from inside this call.
+   */
+  acknowledgeTo(delivery: RecordDelivery, type: AcknowledgeType, listener: AckListener): void {
+    if (this.#state === 'closed') {
+      tellLater(listener, refused(delivery, type, 'CONSUMER_CLOSED', 'the share consumer is closed'))
+      return
+    }
+    const p = this.#partitions.of(delivery.topic, delivery.partition)
     if (!p) {
-      return Promise.resolve({
+      tellLater(listener, {
         ...pick(delivery),
         type,
         outcome: 'lock_lost',
         error: new ShareError('LOCK_LOST', `${delivery.topic}#${delivery.partition}: no lock held`),
       })
+      return
     }
     if (type === 'renew') {
       const supports = this.#sessions.get(p.leaderId)?.supportsRenew
@@ -266,18 +279,18 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
           this.#warnedRenew = true
           this.emit('warning', { source: 'acknowledge', error: new ShareError('RENEW_UNSUPPORTED', why) })
         }
-        return failed(delivery, type, 'RENEW_UNSUPPORTED', why)
+        tellLater(listener, refused(delivery, type, 'RENEW_UNSUPPORTED', why))
+        return
       }
     }
-    const result = p.acknowledge(delivery, type)
+    p.acknowledgeTo(delivery, type, listener)
     this.#sessions.get(p.leaderId)?.wake()
-    return result
   }
 
   /** The current lock deadline of a delivery (moved by renewals); undefined when not held. */
   lockDeadline(delivery: RecordDelivery): number | undefined {
     return this.#partitions
-      .get(partitionKey(delivery.topic, delivery.partition))
+      .of(delivery.topic, delivery.partition)
       ?.lockDeadline(delivery.offset, delivery.deliveryCount)
   }
 
@@ -392,7 +405,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       let p = this.#partitions.get(key)
       if (!p) {
         p = new SharePartition(tp.topic, tp.partition, this.#settings.lockBudget)
-        this.#partitions.set(key, p)
+        this.#partitions.add(p)
       }
       if (!p.assigned) {
         p.assigned = true
@@ -419,9 +432,9 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * has a request out (its answer may still bring records of them).
    */
   #sweep(): void {
-    for (const [key, p] of this.#partitions) {
+    for (const p of [...this.#partitions.values()]) {
       if (p.assigned || !p.isIdle() || this.#sessions.get(p.leaderId)?.busy) continue
-      this.#partitions.delete(key)
+      this.#partitions.delete(p)
       this.#byId.delete(`${p.topicId}:${p.partition}`)
     }
   }

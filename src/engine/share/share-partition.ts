@@ -1,12 +1,29 @@
+import { OffsetTable } from '../offset-table.ts'
 import { partitionKey } from '../types.ts'
-import { type AckEntry, type AckUnit, entry, lockLostError, notifyWaiters, result } from './ack-entry.ts'
+import {
+  type AckEntry,
+  type AckListener,
+  type AckUnit,
+  entry,
+  entryResult,
+  listen,
+  lockLostError,
+  notifyWaiters,
+  Resolver,
+  refusedAck,
+  tell,
+  tellLater,
+} from './ack-entry.ts'
+import { AcquiredBuffer } from './acquired-buffer.ts'
 import { ShareError } from './errors.ts'
 import type { Held } from './held-lock.ts'
 import { countAcknowledged, newCounters, type SharePartitionCounters } from './share-partition-counters.ts'
 import type { AcknowledgeType, AckOutcome, AckResult, RecordDelivery, ShareRecord } from './types.ts'
 
-export type { AckEntry, AckUnit } from './ack-entry.ts'
+export type { AckEntry, AckListener, AckUnit } from './ack-entry.ts'
 export type { SharePartitionCounters } from './share-partition-counters.ts'
+
+const isRenew = (e: AckEntry) => e.type === 'renew'
 
 /** Attempts before an acknowledgement refused with a retriable error is reported as failed. */
 const MAX_ACK_ATTEMPTS = 5
@@ -32,12 +49,13 @@ export class SharePartition {
   /** Records this member may hold locked at once (group config share.partition.max.record.locks). */
   lockBudget: number
   readonly counters: SharePartitionCounters = newCounters()
-  /** Acquired, not yet taken; entries below `#head` are cleared as taken (see `take`). */
-  #buffer: (ShareRecord | undefined)[] = []
-  #head = 0
+  /** Acquired, not yet taken (and records since taken or released: skipped when read). */
+  readonly #buffer = new AcquiredBuffer()
   #untaken = 0
-  readonly #held = new Map<number, Held>()
-  readonly #pending = new Map<number, AckEntry>()
+  /** Indexed by offset (one lock taken and given back per record): see OffsetTable. */
+  readonly #held = new OffsetTable<Held>()
+  /** Acknowledgements queued for the next request, by offset (emptied by each request). */
+  readonly #pending = new OffsetTable<AckEntry>()
   readonly #retry: AckUnit[] = []
   #inFlight = 0
 
@@ -61,7 +79,9 @@ export class SharePartition {
   /** Handed out and not yet given a final acknowledgement. */
   get processing(): number {
     let n = 0
-    for (const h of this.#held.values()) if (h.taken && !h.final) n++
+    this.#held.forEach((h) => {
+      if (h.taken && !h.final) n++
+    })
     return n
   }
 
@@ -81,9 +101,8 @@ export class SharePartition {
 
   /** True when the next unit holds a RENEW (it can only travel in a ShareAcknowledge). */
   hasRenew(): boolean {
-    const unit = this.#retry[0] ?? this.#pending.values()
-    for (const e of unit) if (e.type === 'renew') return true
-    return false
+    const retry = this.#retry[0]
+    return retry ? retry.some(isRenew) : this.#pending.some(isRenew)
   }
 
   /** Nothing held and nothing to send: the partition needs no session any more. */
@@ -124,8 +143,7 @@ export class SharePartition {
       this.#buffer.push(record)
       this.#untaken++
     }
-    for (const offset of gaps)
-      this.#queue({ offset, deliveryCount: -1, type: 'gap', waiters: [], attempts: 0 })
+    for (const offset of gaps) this.#queue(entry({ offset, deliveryCount: -1 }, 'gap'))
     this.counters.acquired += records.length
     this.counters.gaps += gaps.length
     return replaced
@@ -138,11 +156,9 @@ export class SharePartition {
   take(max: number, now: number): { records: ShareRecord[]; expired: number[] } {
     const records: ShareRecord[] = []
     const expired: number[] = []
-    while (this.#head < this.#buffer.length && records.length < max) {
-      const record = this.#buffer[this.#head]!
-      // Let go of it here: a buffer taken a little at a time lives long, and records it still
-      // held (their key and value buffers too) would only be freed by a full collection.
-      this.#buffer[this.#head++] = undefined
+    while (records.length < max) {
+      const record = this.#buffer.shift()
+      if (!record) break
       const h = this.#held.get(record.offset)
       if (!h || h.deliveryCount !== record.deliveryCount || h.taken || h.final) continue
       this.#untaken--
@@ -158,13 +174,7 @@ export class SharePartition {
       records.push(record)
     }
     this.counters.delivered += records.length
-    if (this.#head === this.#buffer.length) {
-      this.#buffer = []
-      this.#head = 0
-    } else if (this.#head > 4096 && this.#head * 2 > this.#buffer.length) {
-      this.#buffer = this.#buffer.slice(this.#head)
-      this.#head = 0
-    }
+    this.#buffer.compact()
     return { records, expired }
   }
 
@@ -191,45 +201,37 @@ export class SharePartition {
     return n
   }
 
-  /**
-   * Queues an acknowledgement of one delivery. Settles at once (lock_lost, or failed with
-   * ALREADY_ACKNOWLEDGED) when it cannot be sent; otherwise when the broker answered.
-   */
+  /** Queues an acknowledgement of one delivery; resolves as {@link acknowledgeTo} tells. */
   acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult> {
+    return new Promise((resolve) => this.acknowledgeTo(delivery, type, new Resolver(resolve)))
+  }
+
+  /**
+   * Queues an acknowledgement of one delivery and tells `listener` the result once, never from
+   * inside this call: at once (lock_lost, or failed with ALREADY_ACKNOWLEDGED) when it cannot be
+   * sent, otherwise when the broker answered.
+   */
+  acknowledgeTo(delivery: RecordDelivery, type: AcknowledgeType, listener: AckListener): void {
     const h = this.#held.get(delivery.offset)
-    if (!h || h.deliveryCount !== delivery.deliveryCount) {
-      return Promise.resolve(
-        result(
-          delivery,
-          type,
-          'lock_lost',
-          lockLostError(this, delivery.offset, 'this delivery is not held'),
-        ),
+    if (!h || h.deliveryCount !== delivery.deliveryCount || h.final) {
+      tellLater(
+        listener,
+        refusedAck(this, delivery, type, h ? h.final && h.deliveryCount === delivery.deliveryCount : false),
       )
+      return
     }
-    if (h.final) {
-      const error = new ShareError(
-        'ALREADY_ACKNOWLEDGED',
-        `${this.topic}#${this.partition}@${delivery.offset}: already accepted, released or rejected`,
-      )
-      return Promise.resolve(result(delivery, type, 'failed', error))
+    const existing = this.#pending.get(delivery.offset)
+    if (type === 'renew') {
+      // A renewal already queued for it: this one is answered with it.
+      if (existing) listen(existing, listener)
+      else this.#queue(entry(delivery, 'renew', listener))
+      return
     }
-    return new Promise((resolve) => {
-      const existing = this.#pending.get(delivery.offset)
-      if (type === 'renew') {
-        if (existing) {
-          existing.waiters.push(resolve)
-          return
-        }
-        this.#queue(entry(delivery, 'renew', resolve))
-        return
-      }
-      if (!h.taken) this.#untaken--
-      h.taken = true
-      h.final = true
-      if (existing) this.#dropPending(delivery.offset, 'superseded')
-      this.#queue(entry(delivery, type, resolve))
-    })
+    if (!h.taken) this.#untaken--
+    h.taken = true
+    h.final = true
+    if (existing) this.#dropPending(delivery.offset, 'superseded')
+    this.#queue(entry(delivery, type, listener))
   }
 
   /** The acknowledgements to send next: a unit split after a failure first, else all queued. */
@@ -237,8 +239,7 @@ export class SharePartition {
     let unit = this.#retry.shift()
     if (!unit) {
       if (this.#pending.size === 0) return undefined
-      unit = [...this.#pending.values()]
-      this.#pending.clear()
+      unit = this.#pending.drain()
     }
     this.#inFlight++
     // Sent now, after the lock's deadline (the member was frozen, or the event loop stalled): the
@@ -298,13 +299,18 @@ export class SharePartition {
           kafkaError: answer.error.kafkaError,
         },
       )
-      return exhausted.flatMap((e) => this.#finish(e, 'failed', error))
+      const out: AckResult[] = []
+      for (const e of exhausted) this.#finish(e, 'failed', out, error)
+      return out
     }
     const outcome: AckOutcome =
       answer.kind === 'ok' ? 'ok' : answer.kind === 'failed' ? 'failed' : 'lock_lost'
     const error = answer.kind === 'ok' ? undefined : answer.error
     const deadline = answer.kind === 'ok' ? answer.renewDeadline : undefined
-    return unit.flatMap((e) => this.#finish(e, outcome, error, deadline))
+    // Into one array: a result per record, no array per record around it.
+    const out: AckResult[] = []
+    for (const e of unit) this.#finish(e, outcome, out, error, deadline)
+    return out
   }
 
   /**
@@ -315,46 +321,45 @@ export class SharePartition {
   loseAll(reason: string): { processing: number[]; results: AckResult[] } {
     const error = lockLostError(this, undefined, reason)
     const processing: number[] = []
-    for (const [offset, h] of this.#held) if (h.taken && !h.final) processing.push(offset)
-    const units = [...this.#retry, [...this.#pending.values()]]
+    this.#held.forEach((h, offset) => {
+      if (h.taken && !h.final) processing.push(offset)
+    })
+    const units = [...this.#retry, this.#pending.drain()]
     this.#retry.length = 0
-    this.#pending.clear()
-    const results = units.flat().flatMap((e) => this.#finish(e, 'lock_lost', error))
+    const results: AckResult[] = []
+    for (const e of units.flat()) this.#finish(e, 'lock_lost', results, error)
     this.counters.lockLost += this.#held.size
     this.#held.clear()
-    this.#buffer = []
-    this.#head = 0
+    this.#buffer.clear()
     this.#untaken = 0
     return { processing, results }
   }
 
   /** Queues RELEASE for buffered records (revocation): nobody will process them here. */
   releaseBuffered(): number {
-    let n = 0
-    for (const [offset, h] of this.#held) {
-      if (h.taken || h.final) continue
-      h.final = true
-      this.#queue({ offset, deliveryCount: h.deliveryCount, type: 'release', waiters: [], attempts: 0 })
-      n++
-    }
+    const n = this.#release((h) => !h.taken)
     this.#untaken = 0
-    this.#buffer = []
-    this.#head = 0
+    this.#buffer.clear()
     return n
   }
 
   /** Queues RELEASE for everything held without a final acknowledgement (closing). */
   releaseAll(): number {
-    const n = this.releaseBuffered()
-    let processing = 0
-    for (const [offset, h] of this.#held) {
-      if (h.final) continue
+    return this.releaseBuffered() + this.#release(() => true)
+  }
+
+  /** Queues RELEASE for the held records `which` picks that have no final acknowledgement yet. */
+  #release(which: (h: Held) => boolean): number {
+    let n = 0
+    this.#held.forEach((h, offset) => {
+      if (h.final || !which(h)) return
       h.final = true
+      // A renewal still queued for it goes: the release replaces it.
       this.#dropPending(offset, 'superseded')
-      this.#queue({ offset, deliveryCount: h.deliveryCount, type: 'release', waiters: [], attempts: 0 })
-      processing++
-    }
-    return n + processing
+      this.#queue(entry({ offset, deliveryCount: h.deliveryCount }, 'release'))
+      n++
+    })
+    return n
   }
 
   #queue(e: AckEntry): void {
@@ -385,7 +390,14 @@ export class SharePartition {
     notifyWaiters(e, this, outcome)
   }
 
-  #finish(e: AckEntry, outcome: AckOutcome, error?: ShareError, renewDeadline?: number): AckResult[] {
+  /** Applies the answer to `e`, tells its listeners and adds its result to `out` (none for a GAP). */
+  #finish(
+    e: AckEntry,
+    outcome: AckOutcome,
+    out: AckResult[],
+    error?: ShareError,
+    renewDeadline?: number,
+  ): void {
     const h = this.#held.get(e.offset)
     const current = h && (e.type === 'gap' || h.deliveryCount === e.deliveryCount) ? h : undefined
     if (outcome === 'ok' && e.late && current) {
@@ -398,15 +410,11 @@ export class SharePartition {
         // locked for a whole lock and then deliver it again).
         this.counters.renewed++
         current.deadline = renewDeadline
-        const r = result(
-          { topic: this.topic, partition: this.partition, offset: e.offset, deliveryCount: e.deliveryCount },
-          e.type,
-          'lock_lost',
-          error,
-        )
+        const r = entryResult(this, e, 'renew', 'lock_lost', error)
         r.lockDeadline = renewDeadline
-        for (const w of e.waiters) w(r)
-        return [r]
+        tell(e, r)
+        out.push(r)
+        return
       }
       outcome = 'lock_lost'
     }
@@ -432,15 +440,10 @@ export class SharePartition {
       // record again.
       if (current && e.type !== 'renew') this.#held.delete(e.offset)
     }
-    if (e.type === 'gap') return []
-    const r = result(
-      { topic: this.topic, partition: this.partition, offset: e.offset, deliveryCount: e.deliveryCount },
-      e.type,
-      outcome,
-      error,
-    )
+    if (e.type === 'gap') return
+    const r = entryResult(this, e, e.type, outcome, error)
     if (outcome === 'ok' && e.type === 'renew' && current) r.lockDeadline = current.deadline
-    for (const w of e.waiters) w(r)
-    return [r]
+    tell(e, r)
+    out.push(r)
   }
 }

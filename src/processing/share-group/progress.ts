@@ -1,4 +1,5 @@
-import { renewalLeadMs } from '../../engine/share/lock-timing.ts'
+import { OffsetTable } from '../../engine/offset-table.ts'
+import type { AckListener } from '../../engine/share/ack-entry.ts'
 import type { AcknowledgeType, AckResult, RecordDelivery, ShareRecord } from '../../engine/share/types.ts'
 import type { AssignedPartition } from '../../engine/types.ts'
 import { partitionKey } from '../../engine/types.ts'
@@ -11,10 +12,16 @@ import type {
   ProgressPartition,
   RecordOutcome,
 } from '../progress.ts'
+import { ShareAnswers } from './answers.ts'
+import { FlushBarrier } from './flush-barrier.ts'
+import { Held, type HeldOwner, ShareDeliveries } from './held.ts'
+
+export { ShareDeliveries } from './held.ts'
 
 /** What share progress needs of the share-group member (`engine/share/share-consumer.ts`). */
 export interface ShareAcknowledger {
-  acknowledge(delivery: RecordDelivery, type: AcknowledgeType): Promise<AckResult>
+  /** Queues the acknowledgement; tells `listener` the answer once, never from inside this call. */
+  acknowledge(delivery: RecordDelivery, type: AcknowledgeType, listener: AckListener): void
   flush(): Promise<void>
 }
 
@@ -27,86 +34,20 @@ export interface ShareProgressOptions {
   maxWaitMs: number
 }
 
-/**
- * The deliveries the source handed out, by partition key and offset: a share record is
- * acknowledged by its delivery (offset and delivery count), which only the source saw.
- */
-export class ShareDeliveries {
-  readonly #byPartition = new Map<string, Map<number, ShareRecord>>()
-
-  /** Remembers records as they are handed to the runtime. */
-  handed(records: readonly ShareRecord[]): void {
-    for (const r of records) {
-      const key = partitionKey(r.topic, r.partition)
-      let map = this.#byPartition.get(key)
-      if (!map) {
-        map = new Map()
-        this.#byPartition.set(key, map)
-      }
-      map.set(r.offset, r)
-    }
-  }
-
-  /** The record handed out at `offset`, removed (each delivery is acknowledged once). */
-  take(key: string, offset: number): ShareRecord | undefined {
-    const map = this.#byPartition.get(key)
-    const record = map?.get(offset)
-    map?.delete(offset)
-    return record
-  }
-
-  peek(key: string, offset: number): ShareRecord | undefined {
-    return this.#byPartition.get(key)?.get(offset)
-  }
-}
-
-/** A record being processed here, with its lock. */
-interface Held {
-  delivery: RecordDelivery
-  deadline: number
-  /** Renew when the deadline is this close. */
-  margin: number
-  renewing: boolean
-  /** Its lock is lost: no more renewals. */
-  lost: boolean
-  /** `share.lock_lost` was emitted for this delivery (once per delivery). */
-  reported: boolean
-}
-
-/**
- * How close to `deadline` a lock is renewed: at the earlier of half the time it has left now and
- * a fetch wait plus a second before it. A renewal is asked for on a sweep (every
- * RENEW_SWEEP_MS), then waits for the fetch in flight (up to `maxWaitMs`) before it is sent: a
- * lock of 1–2 s renewed at half its time would be asked for too late.
- */
-function marginOf(deadline: number, maxWaitMs: number): number {
-  return Math.max(Math.max(0, deadline - Date.now()) / 2, renewalLeadMs(maxWaitMs))
-}
-
-/** The lock of a delivery just handed out. */
-function holdOf(record: ShareRecord, maxWaitMs: number): Held {
-  // A record taken late in its lock (it waited in the buffer) has little of it left: its first
-  // margin is small; each renewal sets the margin again from the full lock it restarted.
-  const margin = marginOf(record.lockDeadline, maxWaitMs)
-  return {
-    delivery: delivery(record),
-    deadline: record.lockDeadline,
-    margin,
-    renewing: false,
-    lost: false,
-    reported: false,
-  }
-}
-
 const RENEW_SWEEP_MS = 200
 
 /** A share partition's progress: turns outcomes into acknowledgements and keeps locks alive. */
-class SharePartitionProgress implements PartitionProgress {
+class SharePartitionProgress implements PartitionProgress, HeldOwner {
   readonly target: ProgressPartition
   readonly key: string
-  readonly held = new Map<number, Held>()
+  /** Records in progress here, by offset. */
+  readonly held = new OffsetTable<Held>()
+  /** Final acknowledgements sent so far; the latest one's `seq`. */
+  sent = 0
   /** Final acknowledgements sent and not answered yet (a flush with throwOnError waits for them). */
-  readonly acks = new Set<Promise<AckResult>>()
+  unanswered = 0
+  /** Flushes waiting for answers (usually none). */
+  barriers: FlushBarrier[] = []
   readonly #owner: ShareProgress
 
   constructor(owner: ShareProgress, target: ProgressPartition) {
@@ -134,7 +75,7 @@ class SharePartitionProgress implements PartitionProgress {
         'PROGRESS_MISMATCH',
         `${this.key}@${offset} was not handed out by the share source`,
       )
-    this.held.set(offset, holdOf(record, this.#owner.maxWaitMs))
+    this.held.set(offset, new Held(record, this.#owner.maxWaitMs, this, this.#owner.deliveries.handedAt))
     this.#owner.watch(this)
   }
 
@@ -161,6 +102,31 @@ class SharePartitionProgress implements PartitionProgress {
     if (!held || !record) return
     this.#owner.acknowledge(this, held, type)
   }
+
+  /** The member's answer to one of `held`'s acknowledgements. */
+  answered(held: Held, result: AckResult): void {
+    if (result.type === 'accept' && result.outcome === 'ok') {
+      // The common case, told from inside the member's response handling: counted at once,
+      // nothing to report.
+      this.#answeredFinal(held, result)
+      return
+    }
+    // Anything else emits events or changes locks: in a microtask, so that no event listener
+    // runs inside the member's response handling.
+    queueMicrotask(() => {
+      if (result.type === 'renew') this.#owner.answers.renewed(held, result)
+      else {
+        this.#owner.answers.final(held, result)
+        this.#answeredFinal(held, result)
+      }
+    })
+  }
+
+  #answeredFinal(held: Held, result: AckResult): void {
+    this.unanswered--
+    if (this.barriers.length === 0) return
+    this.barriers = this.barriers.filter((b) => !b.answered(held.seq, result))
+  }
 }
 
 const ACK_OF: Record<RecordOutcome, AcknowledgeType> = {
@@ -169,10 +135,6 @@ const ACK_OF: Record<RecordOutcome, AcknowledgeType> = {
   dead_lettered: 'reject',
   rejected: 'reject',
   released: 'release',
-}
-
-function delivery(r: ShareRecord): RecordDelivery {
-  return { topic: r.topic, partition: r.partition, offset: r.offset, deliveryCount: r.deliveryCount }
 }
 
 /**
@@ -185,6 +147,8 @@ function delivery(r: ShareRecord): RecordDelivery {
 export class ShareProgress implements Progress {
   readonly deliveries = new ShareDeliveries()
   readonly maxWaitMs: number
+  /** What the member's answers report. */
+  readonly answers: ShareAnswers
   readonly #o: ShareProgressOptions
   readonly #watched = new Set<SharePartitionProgress>()
   #timer: NodeJS.Timeout | undefined
@@ -193,6 +157,7 @@ export class ShareProgress implements Progress {
   constructor(options: ShareProgressOptions) {
     this.#o = options
     this.maxWaitMs = options.maxWaitMs
+    this.answers = new ShareAnswers(options)
   }
 
   open(target: ProgressPartition, _assigned: AssignedPartition): PartitionProgress {
@@ -209,9 +174,14 @@ export class ShareProgress implements Progress {
    * queued before the flush was not applied (failed, or its lock was lost).
    */
   async flush(partitions: readonly PartitionProgress[], options: FlushOptions = {}): Promise<void> {
-    const awaited: Array<Promise<AckResult>> = []
-    for (const p of partitions) if (p instanceof SharePartitionProgress) awaited.push(...p.acks)
-    const answered = Promise.all([this.#o.member.flush(), Promise.all(awaited)])
+    const barriers: Array<{ p: SharePartitionProgress; b: FlushBarrier }> = []
+    for (const p of partitions) {
+      if (!(p instanceof SharePartitionProgress) || p.unanswered === 0) continue
+      const b = new FlushBarrier(p.sent, p.unanswered)
+      p.barriers.push(b)
+      barriers.push({ p, b })
+    }
+    const answered = Promise.all([this.#o.member.flush(), Promise.all(barriers.map(({ b }) => b.done))])
     let timer: NodeJS.Timeout | undefined
     let results: AckResult[] | undefined
     try {
@@ -223,12 +193,15 @@ export class ShareProgress implements Progress {
               timer = setTimeout(() => resolve(undefined), options.timeoutMs)
             }),
           ]))
-      results = settled?.[1]
+      results = settled?.[1].flat()
     } finally {
       clearTimeout(timer)
+      // Timed out: the barriers still waiting are dropped.
+      for (const { p, b } of barriers)
+        if (p.barriers.includes(b)) p.barriers = p.barriers.filter((x) => x !== b)
     }
     if (!options.throwOnError || !results) return
-    const refused = results.filter((r) => r.outcome !== 'ok')
+    const refused = results
     if (refused.length === 0) return
     const first = refused[0]!
     throw new MultilaneError(
@@ -266,11 +239,11 @@ export class ShareProgress implements Progress {
    */
   releaseHeld(): void {
     for (const p of this.#watched) {
-      for (const [offset, held] of p.held) {
+      p.held.forEach((held, offset) => {
         p.held.delete(offset)
         this.deliveries.take(p.key, offset)
         this.acknowledge(p, held, 'release')
-      }
+      })
     }
   }
 
@@ -295,7 +268,7 @@ export class ShareProgress implements Progress {
       if (p.key !== key) continue
       for (const offset of offsets) {
         const held = p.held.get(offset)
-        if (held) this.#lockLost(held, reason)
+        if (held) this.answers.lockLost(held, reason)
       }
     }
   }
@@ -307,7 +280,24 @@ export class ShareProgress implements Progress {
    * and its outcome settles this delivery. False when the record is not in progress here.
    */
   adopt(record: ShareRecord): boolean {
-    const key = partitionKey(record.topic, record.partition)
+    return this.#adopt(partitionKey(record.topic, record.partition), record)
+  }
+
+  /**
+   * `records` (of one partition, by its key) without those adopted (see {@link adopt}): the
+   * same array when none was (the usual case: looked up, nothing allocated).
+   */
+  notAdopted(key: string, records: ShareRecord[]): ShareRecord[] {
+    let out: ShareRecord[] | undefined
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
+      if (!this.#adopt(key, r)) out?.push(r)
+      else out ??= records.slice(0, i)
+    }
+    return out ?? records
+  }
+
+  #adopt(key: string, record: ShareRecord): boolean {
     const current = this.deliveries.peek(key, record.offset)
     if (!current) return false
     for (const p of this.#watched) {
@@ -316,26 +306,10 @@ export class ShareProgress implements Progress {
       // counts deliveries, the handler sees the current count).
       current.deliveryCount = record.deliveryCount
       current.lockDeadline = record.lockDeadline
-      p.held.set(record.offset, holdOf(current, this.maxWaitMs))
+      p.held.set(record.offset, new Held(current, this.maxWaitMs, p, Date.now()))
       return true
     }
     return false
-  }
-
-  #lockLost(held: Held, reason: string): void {
-    held.lost = true
-    held.deadline = Number.POSITIVE_INFINITY
-    if (held.reported) return
-    held.reported = true
-    const d = held.delivery
-    this.#o.events.emit('share.lock_lost', {
-      consumerGroup: this.#o.groupId,
-      topic: d.topic,
-      partition: d.partition,
-      offset: d.offset,
-      deliveryCount: d.deliveryCount,
-      reason,
-    })
   }
 
   watch(partition: SharePartitionProgress): void {
@@ -344,35 +318,12 @@ export class ShareProgress implements Progress {
   }
 
   acknowledge(partition: SharePartitionProgress, held: Held, type: AcknowledgeType): void {
-    const { events, groupId } = this.#o
     if (this.#closed) return
-    const d = held.delivery
-    const answer = this.#o.member.acknowledge(d, type)
-    partition.acks.add(answer)
-    void answer.then((result) => {
-      partition.acks.delete(answer)
-      const base = {
-        consumerGroup: groupId,
-        topic: d.topic,
-        partition: d.partition,
-        offset: d.offset,
-        deliveryCount: d.deliveryCount,
-      }
-      if (result.outcome === 'lock_lost') {
-        this.#lockLost(held, result.error?.message ?? 'the lock was lost')
-      } else if (result.outcome === 'failed') {
-        events.emit('error.occurred', {
-          type: 'share.acknowledge.error',
-          error: result.error ?? new Error(`${type} failed`),
-          consumerGroup: groupId,
-          topic: d.topic,
-          partition: d.partition,
-          offset: d.offset,
-        })
-      } else if (result.outcome === 'ok' && type === 'release') events.emit('share.released', base)
-      else if (result.outcome === 'ok' && type === 'reject') events.emit('share.rejected', base)
-    })
-    if (partition.held.size === 0) this.#watched.delete(partition)
+    held.seq = ++partition.sent
+    partition.unanswered++
+    this.#o.member.acknowledge(held, type, held)
+    // A partition left with nothing in progress stays watched until the next sweep drops it:
+    // dropped here and watched again by the next record, the Set grew and shrank per record.
   }
 
   /** Renews the locks of held records that are close to their deadline. */
@@ -383,44 +334,11 @@ export class ShareProgress implements Progress {
         this.#watched.delete(p)
         continue
       }
-      for (const held of p.held.values()) {
-        if (held.renewing || held.lost || held.deadline - now > held.margin) continue
+      p.held.forEach((held) => {
+        if (held.renewing || held.lost || held.deadline - now > held.margin) return
         held.renewing = true
-        void this.#o.member.acknowledge(held.delivery, 'renew').then((result) => {
-          held.renewing = false
-          const d = held.delivery
-          if (result.outcome === 'ok' && result.lockDeadline !== undefined) {
-            held.deadline = result.lockDeadline
-            // The renewed lock runs its full duration: renew the next time at half of it (the
-            // first margin came from what was left when the record was taken, maybe very little).
-            held.margin = marginOf(result.lockDeadline, this.maxWaitMs)
-            this.#o.events.emit('share.lock_renewed', {
-              consumerGroup: this.#o.groupId,
-              topic: d.topic,
-              partition: d.partition,
-              offset: d.offset,
-              deliveryCount: d.deliveryCount,
-              lockDeadline: result.lockDeadline,
-            })
-          } else if (result.outcome === 'lock_lost') {
-            // Nothing more to renew: the record may be delivered again, here or elsewhere.
-            this.#lockLost(held, result.error?.message ?? 'the lock was lost')
-            if (result.lockDeadline !== undefined) {
-              // Sent after our deadline, yet the broker renewed it: reported (it may have run
-              // elsewhere meanwhile), the lock is still ours and kept until the record ends.
-              held.lost = false
-              held.deadline = result.lockDeadline
-              held.margin = marginOf(result.lockDeadline, this.maxWaitMs)
-            }
-          } else if (result.outcome === 'failed' && result.error?.code === 'RENEW_UNSUPPORTED') {
-            // RENEW unavailable (broker < 4.2, or the group disabled it): the member warned
-            // once; stop trying for this record.
-            held.deadline = Number.POSITIVE_INFINITY
-          }
-          // Any other failure (a retriable error that outlasted its attempts): the lock may still
-          // be held; the next sweep asks again while the deadline is within the margin.
-        })
-      }
+        this.#o.member.acknowledge(held, 'renew', held)
+      })
     }
     if (this.#watched.size === 0) {
       clearInterval(this.#timer)

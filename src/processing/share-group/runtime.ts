@@ -128,13 +128,14 @@ export class ShareRecordSource implements RecordSource {
     })
     const out: PartitionRecords[] = []
     for (const batch of batches) {
-      if (!this.#known.has(partitionKey(batch.topic, batch.partition))) {
+      const key = partitionKey(batch.topic, batch.partition)
+      if (!this.#known.has(key)) {
         for (const r of batch.records) void this.#consumer.acknowledge(r, 'release')
         continue
       }
       // A record still in progress here came back (its lock was lost meanwhile): the unit
       // already under way settles the new delivery; it is not run twice in this member.
-      const records = batch.records.filter((r) => !this.#progress.adopt(r))
+      const records = this.#progress.notAdopted(key, batch.records)
       if (records.length === 0) continue
       this.#deliveries.handed(records)
       out.push({
@@ -233,7 +234,7 @@ export function createShareGroupRuntime(options: ShareGroupRuntimeOptions): Proc
     events,
     maxWaitMs: SHARE_MAX_WAIT_MS,
     member: {
-      acknowledge: (delivery, type) => consumer!.acknowledge(delivery, type),
+      acknowledge: (delivery, type, listener) => consumer!.acknowledgeTo(delivery, type, listener),
       flush: () => consumer!.flush(),
     },
   })

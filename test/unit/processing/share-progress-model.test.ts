@@ -157,7 +157,11 @@ class Redeliver extends Step {
     const deliveryCount = (h?.deliveryCount ?? current?.deliveryCount ?? 1) + 1
     if (h) reportLost(m, h, offset)
     r.progress.lost(T, 0, [offset], 'acquired again after the lock expired')
-    const adopted = r.progress.adopt(record(offset, deliveryCount, m.now + this.lockLeftMs))
+    // As the source offers it: in a fetched batch, with a record not in progress here.
+    const again = record(offset, deliveryCount, m.now + this.lockLeftMs)
+    const handedOn = r.progress.notAdopted(`${T}\u00000`, [again, record(m.nextOffset + 1000, 1, m.now)])
+    const adopted = !handedOn.includes(again)
+    assert.equal(handedOn.length, adopted ? 1 : 2, 'the record not in progress is handed on')
     assert.equal(
       adopted,
       h !== undefined,

@@ -12,6 +12,7 @@ import type {
 } from '../../../src/engine/share/types.ts'
 import { EventBus, type MultilaneEvents } from '../../../src/instrumentation/events.ts'
 import { ShareProgress } from '../../../src/processing/share-group/progress.ts'
+import { promised } from '../../support/share-acknowledger.ts'
 
 const T = 't'
 
@@ -45,13 +46,13 @@ function setupAnswering(answer: (delivery: RecordDelivery, type: AcknowledgeType
     groupId: 'g',
     events,
     maxWaitMs: 500,
-    member: {
+    member: promised({
       acknowledge: async (delivery, type) => {
         sent.push({ delivery: { ...delivery }, type })
         return answer(delivery, type)
       },
       flush: async () => {},
-    },
+    }),
   })
   const partition = progress.open(
     { topic: T, partition: 0, intakeFreed() {} },
@@ -133,6 +134,21 @@ describe('share progress', () => {
     assert.equal(lost.length, 1)
   })
 
+  it('of a fetched batch, the records in progress here are adopted and the others handed on, in order', () => {
+    const { progress, partition } = setup(() => 'ok')
+    progress.deliveries.handed([record(3, 1), record(5, 1)])
+    partition.track(3)
+    partition.track(5)
+    const fresh = [record(6, 1), record(7, 1)]
+    assert.equal(progress.notAdopted(`${T}\u00000`, fresh), fresh, 'none adopted: the same array')
+    const batch = [record(2, 1), record(3, 2), record(4, 1), record(5, 2), record(6, 1)]
+    assert.deepEqual(
+      progress.notAdopted(`${T}\u00000`, batch).map((r) => r.offset),
+      [2, 4, 6],
+    )
+    progress.close()
+  })
+
   it('a record delivered again while in progress is adopted: its outcome settles the new delivery', async () => {
     const { progress, partition, lost, sent } = setup(() => 'ok')
     const first = record(3, 1)
@@ -179,7 +195,7 @@ describe('share progress: renewal timing', () => {
       groupId: 'g',
       events,
       maxWaitMs: 500,
-      member: {
+      member: promised({
         acknowledge: async (delivery, type) => {
           if (type !== 'renew') return { ...delivery, type, outcome: 'ok' }
           leftAtRenewal.push(deadline - Date.now())
@@ -187,7 +203,7 @@ describe('share progress: renewal timing', () => {
           return { ...delivery, type, outcome: 'ok', lockDeadline: deadline }
         },
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },
@@ -231,7 +247,7 @@ describe('share progress: renewal of short locks', () => {
       groupId: 'g',
       events,
       maxWaitMs: FETCH_WAIT_MS,
-      member: {
+      member: promised({
         acknowledge: (delivery, type) =>
           new Promise<AckResult>((resolve) => {
             if (type !== 'renew') return resolve({ ...delivery, type, outcome: 'ok' })
@@ -247,7 +263,7 @@ describe('share progress: renewal of short locks', () => {
             }, FETCH_WAIT_MS)
           }),
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },
@@ -277,7 +293,7 @@ describe('share progress: renewal of short locks', () => {
       groupId: 'g',
       events,
       maxWaitMs: 500,
-      member: {
+      member: promised({
         acknowledge: async (delivery, type) => {
           if (type !== 'renew') return { ...delivery, type, outcome: 'ok' }
           renewals++
@@ -293,7 +309,7 @@ describe('share progress: renewal of short locks', () => {
           return { ...delivery, type, outcome: 'ok', lockDeadline: Date.now() + LOCK_MS }
         },
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },
@@ -319,7 +335,7 @@ describe('share progress: renewal of short locks', () => {
       groupId: 'g',
       events,
       maxWaitMs: 500,
-      member: {
+      member: promised({
         acknowledge: async (delivery, type) => {
           if (type === 'renew') renewals++
           return {
@@ -330,7 +346,7 @@ describe('share progress: renewal of short locks', () => {
           }
         },
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },
@@ -356,7 +372,7 @@ describe('share progress: ctx.commit()', () => {
       groupId: 'g',
       events,
       maxWaitMs: 500,
-      member: {
+      member: promised({
         acknowledge: async (delivery, type) => ({
           ...delivery,
           type,
@@ -364,7 +380,7 @@ describe('share progress: ctx.commit()', () => {
           error: new ShareError('ACKNOWLEDGE_FAILED', 'UNKNOWN_SERVER_ERROR (5 attempts)'),
         }),
         flush: async () => {},
-      },
+      }),
     })
     const partition = progress.open(
       { topic: T, partition: 0, intakeFreed() {} },

@@ -10,6 +10,7 @@ import { EventBus } from '../../../src/instrumentation/events.ts'
 import type { SourceHooks } from '../../../src/processing/record-source.ts'
 import { ShareProgress } from '../../../src/processing/share-group/progress.ts'
 import { ShareRecordSource } from '../../../src/processing/share-group/runtime.ts'
+import { promised } from '../../support/share-acknowledger.ts'
 
 /** The part of a ShareConsumer the record source uses, with assignments pushed by the test. */
 class FakeShareConsumer extends EventEmitter {
@@ -33,7 +34,7 @@ test('close() ends by the shutdown deadline while a revocation drain never settl
   const progress = new ShareProgress({
     groupId: 'g',
     events: new EventBus(),
-    member: { acknowledge: () => new Promise(() => {}), flush: () => new Promise(() => {}) },
+    member: promised({ acknowledge: () => new Promise(() => {}), flush: () => new Promise(() => {}) }),
     maxWaitMs: 500,
   })
   const revoked: string[] = []
