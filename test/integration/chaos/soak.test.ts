@@ -3,9 +3,9 @@
 // than the bound) with a slow handler (an async wait of 1 s per record, continuous style,
 // capacity 500): for 60 s, every RSS sample (every 5 s) of every member stays under 300 MB —
 // no member holds the backlog in memory — and every member keeps handling records and runs to
-// the stop. The members run with --max-semi-space-size=8 (V8's young generation capped, as a
-// memory-bounded deployment sets it: docs/reliability.md § Soak and memory). The short form of
-// `npm run soak` (chaos/soak-run.ts: 30 minutes, a 1M-record backlog).
+// the stop. The members run with --max-semi-space-size=8 --max-old-space-size=128 (V8's young
+// and old generations capped, as a memory-bounded deployment caps them: docs/operations.md
+// § Memory). The short form of `npm run soak` (chaos/soak-run.ts: 30 minutes, a 1M-record backlog).
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -33,10 +33,11 @@ test('soak, short form: a consumer group, parallel segments and a share group ov
     segments: 2,
     rssBoundMb: 300,
     // Node without pointer compression lets V8's young generation grow to two 64 MB semi-spaces
-    // whatever the app holds (RELIABILITY.md § Soak and memory): capped as a memory-bounded
-    // deployment caps it, the RSS is what multilane holds — buffers, records in flight — and
-    // the runtime's own.
+    // whatever the app holds, and sizes the old one for a machine with gigabytes free
+    // (RELIABILITY.md § Soak and memory): capped as a memory-bounded deployment caps them, the
+    // RSS is what multilane holds — buffers, records in flight — and the runtime's own.
     memberSemiSpaceMb: 8,
+    memberHeapMb: 128,
     workDir,
     log: (m) => lines.push(m),
   })
