@@ -1,4 +1,7 @@
 import { ShareError } from './errors.ts'
+import type { SessionHost } from './session-host.ts'
+import { locksGone } from './session-requests.ts'
+import type { SharePartition } from './share-partition.ts'
 import type { ShareSession } from './share-session.ts'
 
 /**
@@ -30,4 +33,15 @@ export async function closeSessions(
     ),
   )
   await Promise.all(sessions.map((s) => s.abort()))
+}
+
+/**
+ * After the sessions stopped (their connections closed, and the locks with them): an
+ * acknowledgement still queued, put back after a failed request, or queued while closing will
+ * never be sent. Each is told lock_lost now, once (loseAll empties the queues); otherwise a
+ * flush waiting for it would wait forever. Nothing is sent: the broker delivers those records
+ * again.
+ */
+export function loseUnsent(host: SessionHost, partitions: Iterable<SharePartition>, reason: string): void {
+  for (const p of partitions) locksGone(host, p.leaderId, p, reason)
 }

@@ -9,7 +9,7 @@ import { ShareError } from './errors.ts'
 import { ShareGroupSettings } from './group-settings.ts'
 import { shortLockWarning } from './lock-timing.ts'
 import type { SessionHost, ShareFetchOptions } from './session-host.ts'
-import { closeSessions } from './session-shutdown.ts'
+import { closeSessions, loseUnsent } from './session-shutdown.ts'
 import { resolveShareOptions } from './share-consumer-options.ts'
 import type { ShareConsumerEvents, ShareConsumerOptions, ShareConsumerStats } from './share-consumer-types.ts'
 import { ShareLeaders } from './share-leaders.ts'
@@ -371,6 +371,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       await this.#membership.leave()
     }
     await this.#cluster.close()
+    loseUnsent(this.#host, this.#partitions.values(), aborted ? 'the member stopped' : 'the member closed')
     this.#state = 'closed'
     this.#requestDone.notify()
   }
