@@ -10,7 +10,8 @@ const SHRINK_ABOVE = 4096
  * [base, base + slots) live in a ring indexed by offset, which is where nearly all of them are
  * (a partition's records are handed out and finished in roughly offset order). Offsets below
  * the window (a record delivered again after later ones, or one still in progress when the
- * window had to move past it) are kept in a Map on the side. Iterates in offset order.
+ * window had to move past it) are kept in a Map on the side; an empty table moves its window to
+ * whatever offset comes next, up or down. Iterates in offset order.
  */
 export class OffsetTable<T> {
   #slots: Array<T | undefined> = new Array(INITIAL_SLOTS)
@@ -19,11 +20,19 @@ export class OffsetTable<T> {
   #base = -1
   /** Values in the window. */
   #inWindow = 0
-  /** Values below the window (only there: the window never moves down). */
+  /** Values below the window (only there: the window moves down only when the table is empty). */
   readonly #below = new Map<number, T>()
 
   get size(): number {
     return this.#inWindow + this.#below.size
+  }
+
+  /**
+   * Values kept aside, below the window (read-only, for tests and diagnostics): each walk or
+   * drain sorts their offsets, so this stays near zero in steady work.
+   */
+  get belowWindow(): number {
+    return this.#below.size
   }
 
   get(offset: number): T | undefined {
@@ -37,7 +46,10 @@ export class OffsetTable<T> {
   }
 
   set(offset: number, value: T): void {
-    if (this.#base < 0) this.#base = offset
+    // Nothing held (never set, or emptied): the window starts here, also below where it was (a
+    // position reset to earlier offsets would otherwise put every record aside).
+    if (this.#base < 0 || (offset < this.#base && this.#inWindow === 0 && this.#below.size === 0))
+      this.#base = offset
     if (offset < this.#base) {
       this.#below.set(offset, value)
       return

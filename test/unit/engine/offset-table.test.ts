@@ -1,7 +1,9 @@
 // An offset table behaves as a Map from offsets to values under any sequence of sets, deletes,
 // lookups, walks and drains: offsets handed out mostly in order, with jumps past the window (a gap or a
 // record still in progress far behind), offsets below it (a record delivered again after later
-// ones), and values deleted during a walk. Its walk visits every value once, in offset order.
+// ones), a position reset to earlier offsets, and values deleted during a walk. Its walk visits
+// every value once, in offset order. An empty table set below its window moves the window there,
+// so the offsets that follow a reset are held in the ring, not aside.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
@@ -15,6 +17,7 @@ type Op =
   | { kind: 'clear' }
   | { kind: 'drain' }
   | { kind: 'some'; pick: number }
+  | { kind: 'reset'; back: number }
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -40,6 +43,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'drain' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('some' as const), pick: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('reset' as const), back: fc.constantFrom(1, 64, 500, 100_000) }),
+  },
 )
 
 function check(table: OffsetTable<string>, model: Map<number, string>, probes: number[]): void {
@@ -73,6 +80,12 @@ describe('offset table', () => {
         for (const o of ops) {
           if (o.kind === 'set') {
             next += o.step
+            const v = `v${version++}`
+            table.set(next, v)
+            model.set(next, v)
+          } else if (o.kind === 'reset') {
+            // The position reset to earlier offsets: the next ones come from there on.
+            next = Math.max(0, next - o.back)
             const v = `v${version++}`
             table.set(next, v)
             model.set(next, v)
@@ -137,5 +150,35 @@ describe('offset table', () => {
     assert.deepEqual(table.values(), [10])
     assert.equal(table.delete(10), true)
     assert.equal(table.size, 0)
+  })
+
+  it('moves its window down when set below it while empty (a position reset to earlier offsets)', () => {
+    const table = new OffsetTable<number>()
+    for (let o = 5000; o < 5100; o++) table.set(o, o)
+    for (let o = 5000; o < 5100; o++) table.delete(o)
+    assert.equal(table.size, 0)
+    // Reset to 100: every offset from there on would have gone aside (and each walk sorted them).
+    for (let o = 100; o < 150; o++) table.set(o, o)
+    assert.equal(table.belowWindow, 0, 'held in the window, none aside')
+    assert.deepEqual(
+      table.values(),
+      Array.from({ length: 50 }, (_, i) => 100 + i),
+    )
+    // Not empty: an offset below the window still goes aside (the window keeps what it holds).
+    table.set(40, 40)
+    assert.equal(table.belowWindow, 1)
+    assert.equal(table.get(40), 40)
+    assert.equal(table.values()[0], 40)
+  })
+
+  it('keeps the window while values below it remain, even with the ring empty', () => {
+    const table = new OffsetTable<number>()
+    table.set(1000, 1000)
+    table.set(500, 500)
+    table.delete(1000)
+    table.set(10, 10)
+    assert.equal(table.belowWindow, 2)
+    assert.deepEqual(table.values(), [10, 500])
+    assert.equal(table.get(500), 500)
   })
 })
