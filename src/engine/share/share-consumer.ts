@@ -251,7 +251,9 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   /**
    * {@link acknowledge} telling `listener` the result instead of resolving a promise (no
    * allocation of its own per record: the runtime acknowledges every record). The listener is
-   * told exactly once, never from inside this call.
+   * told exactly once, never from inside this call — but possibly from inside a later call of
+   * this consumer (another acknowledgement that supersedes a queued renewal, a request's
+   * answer): it should record the result, not call back into the consumer.
    */
   acknowledgeTo(delivery: RecordDelivery, type: AcknowledgeType, listener: AckListener): void {
     if (this.#state === 'closed') {
