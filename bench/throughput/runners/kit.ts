@@ -135,12 +135,15 @@ export class ThroughputMeter {
    */
   add(count: number, valueBytes: number): boolean {
     if (count === 0) return this.records >= this.expected
-    const now = performance.now()
-    if (this.records === 0) this.#firstAt = now
-    this.#lastAt = now
+    // The clock is read at the first record and the last only: runners that count per record
+    // (the app's handler, platformatic's stream) would otherwise pay a clock read per record
+    // that the runners counting per batch do not.
+    if (this.records === 0) this.#firstAt = this.#lastAt = performance.now()
+    const before = this.records
     this.records += count
     this.valueBytes += valueBytes
     if (this.records >= this.expected) {
+      if (before < this.expected) this.#lastAt = performance.now()
       clearInterval(this.#watchdog)
       this.#resolveDone()
       return true
