@@ -67,6 +67,10 @@ class Take {
   checkEvery = PLAIN_CHECK_EVERY
   sinceCheck = 0
   taken = 0
+  /** The run's topic's scheduler. */
+  scheduler: LaneScheduler<WorkUnit> | undefined
+  /** When these records count as taken (read once per time-slice check, not per record). */
+  now = 0
   /** Runs whose remaining records this take leaves (later batches of theirs too). */
   readonly cut = new Set<PartitionRun>()
 
@@ -131,6 +135,7 @@ export class Dispatcher {
         // come for partitions the intake limit granted them to; gap reports come for any.)
         if (!run?.active || take.cut.has(run)) continue
         take.run = run
+        take.scheduler = this.#o.schedulers.get(run.topic.name)!
         run.dispatching = true
         take.progress = run.progress
         take.units = run.topic.batchHandler ? new Map<string, WorkUnit>() : undefined
@@ -141,6 +146,8 @@ export class Dispatcher {
           filter !== undefined || run.topic.processing.ordering === 'key' ? 1 : PLAIN_CHECK_EVERY
       }
       const { run, units } = take
+      const scheduler = take.scheduler!
+      take.now = Date.now()
       const progress = take.progress!
       const topic = run.topic
       const batch = take.batches[take.batch]!
@@ -149,10 +156,11 @@ export class Dispatcher {
       for (let i = take.record; i < records.length; i++) {
         if (++take.sinceCheck >= take.checkEvery) {
           take.sinceCheck = 0
+          take.now = Date.now()
           if (slice.spent()) {
             // Units gathered for a batch handler go first: the handler may run meanwhile.
             if (units) {
-              for (const unit of units.values()) this.#enqueue(unit)
+              for (const unit of units.values()) this.#enqueue(unit, scheduler, take.now)
               units.clear()
             }
             take.record = i
@@ -196,22 +204,27 @@ export class Dispatcher {
           if (unit) unit.add(record, wrapped)
           else units.set(key, new WorkUnit(this.#o.unitHost, run, progress, key, record, wrapped))
         } else {
-          this.#enqueue(new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped))
+          this.#enqueue(
+            new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped),
+            scheduler,
+            take.now,
+          )
         }
       }
       if (repositioned) take.cut.add(run)
       else progress.advance(batch.nextOffset)
-      if (units) for (const unit of units.values()) this.#enqueue(unit)
+      if (units) for (const unit of units.values()) this.#enqueue(unit, scheduler, take.now)
       take.run = undefined
+      take.scheduler = undefined
       run.dispatching = false
       if (run.pendingReset !== undefined) this.#o.applyReset(run)
     }
   }
 
   /** Counts the unit, then queues it (a synchronous handler may run and release it at once). */
-  #enqueue(unit: WorkUnit): void {
-    this.#o.budget.admit(unit)
-    this.#o.schedulers.get(unit.run.topic.name)!.enqueue(unit.lane, unit)
+  #enqueue(unit: WorkUnit, scheduler: LaneScheduler<WorkUnit>, now: number): void {
+    this.#o.budget.admit(unit, now)
+    scheduler.enqueue(unit.lane, unit)
   }
 
   #accepts(filter: RecordFilter, run: PartitionRun, record: ConsumedRecord<unknown>): boolean {

@@ -109,10 +109,10 @@ export class IntakeBudget implements Parking<WorkUnit> {
     this.#granted.length = 0
   }
 
-  /** A unit goes to its lane: its records count as in flight and runnable. */
-  admit(unit: WorkUnit): void {
+  /** A unit goes to its lane (taken at `now`, ms since the epoch): its records count as in flight and runnable. */
+  admit(unit: WorkUnit, now = Date.now()): void {
     const n = unit.size
-    unit.run.takenAt.add(unit, Date.now())
+    unit.run.takenAt.add(unit, now)
     unit.run.inFlight += n
     unit.run.load.active += n
     this.#inFlight += n

@@ -1,3 +1,4 @@
+import { Fifo } from './fifo.ts'
 import { TimeSlice } from './time-slice.ts'
 
 /** What running a unit returned: finished, or to be run again later (a retry). */
@@ -8,7 +9,7 @@ const DONE: UnitOutcome = { done: true }
 class Lane<U> {
   readonly key: string
   /** Its units in order; while the lane is not idle, the head is the running or waiting one. */
-  queue: U[] = []
+  readonly queue = new Fifo<U>()
   state: 'idle' | 'running' | 'waiting' = 'idle'
 
   constructor(key: string) {
@@ -21,49 +22,6 @@ interface Waiting<U> {
   unit: U
   lane: Lane<U> | null
   timer: NodeJS.Timeout
-}
-
-/** A FIFO with O(1) shift (Array#shift copies on long arrays). */
-class Fifo<T> {
-  #items: T[] = []
-  #head = 0
-
-  get length(): number {
-    return this.#items.length - this.#head
-  }
-
-  push(item: T): void {
-    this.#items.push(item)
-  }
-
-  unshift(item: T): void {
-    if (this.#head > 0) this.#items[--this.#head] = item
-    else this.#items.unshift(item)
-  }
-
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined
-    const item = this.#items[this.#head]!
-    this.#items[this.#head++] = undefined as T
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head)
-      this.#head = 0
-    }
-    return item
-  }
-
-  /** Removes the items matching `predicate`; returns them. */
-  remove(predicate: (item: T) => boolean): T[] {
-    const kept: T[] = []
-    const removed: T[] = []
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const item = this.#items[i]!
-      ;(predicate(item) ? removed : kept).push(item)
-    }
-    this.#items = kept
-    this.#head = 0
-    return removed
-  }
 }
 
 export interface SchedulerHooks<U> {
@@ -129,6 +87,17 @@ export class LaneScheduler<U> {
 
   enqueue(lane: string | null, unit: U): void {
     if (lane === null) {
+      // Nothing ahead of it and a slot free (a scheduler that keeps up): start it now.
+      if (
+        !this.#pumping &&
+        !this.#deferred &&
+        this.#ready.length === 0 &&
+        this.#running < this.#concurrency &&
+        !this.#slice.spent()
+      ) {
+        this.#start(null, unit)
+        return
+      }
       this.#ready.push(unit)
     } else {
       let l = this.#lanes.get(lane)
@@ -171,9 +140,7 @@ export class LaneScheduler<U> {
     for (const lane of this.#lanes.values()) {
       // The head of a running lane is the running unit: it is not dropped.
       const start = lane.state === 'running' ? 1 : 0
-      const kept = lane.queue.slice(0, start)
-      for (const u of lane.queue.slice(start)) (predicate(u) ? dropped : kept).push(u)
-      lane.queue = kept
+      for (const u of lane.queue.remove(predicate, start)) dropped.push(u)
       if (lane.queue.length === 0 && lane.state === 'idle') this.#lanes.delete(lane.key)
     }
     return dropped
@@ -212,7 +179,7 @@ export class LaneScheduler<U> {
         this.#start(null, entry)
         continue
       }
-      const unit = entry.queue[0]
+      const unit = entry.queue.peek()
       if (unit === undefined || entry.state !== 'idle' || this.#lanes.get(entry.key) !== entry) continue
       entry.state = 'running'
       this.#start(entry, unit)
@@ -258,10 +225,12 @@ export class LaneScheduler<U> {
     } else if (lane) {
       lane.queue.shift()
       lane.state = 'idle'
+      // An empty lane stays: its partition's next record would make it again (a Map insert
+      // and delete per record). Lanes are per partition or per virtual partition, so they are
+      // bounded; `drop` removes the empty ones when a partition leaves.
       if (lane.queue.length > 0) this.#ready.push(lane)
-      else this.#lanes.delete(lane.key)
     }
-    this.#pump()
+    if (this.#ready.length > 0) this.#pump()
   }
 
   #wait(lane: Lane<U> | null, unit: U, delayMs: number): void {

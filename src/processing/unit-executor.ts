@@ -79,9 +79,10 @@ export class UnitExecutor {
   #afterSuccess(unit: WorkUnit, started: number): UnitOutcome {
     this.#o.policy.onSuccess(unit)
     this.#finish(unit, 'succeeded')
-    const { events, group } = this.#o
-    if (events.listening('consumer.consumed')) {
-      const durationMs = started < 0 ? 0 : performance.now() - started
+    // Measured (started ≥ 0) when someone listened as the handler started.
+    if (started >= 0) {
+      const { events, group } = this.#o
+      const durationMs = performance.now() - started
       for (const r of unit.records()) {
         events.emit('consumer.consumed', {
           consumerGroup: group.name,
