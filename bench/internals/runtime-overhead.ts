@@ -18,9 +18,11 @@ import { OffsetCommitProgress } from '../../src/processing/consumer-group/offset
 import { raw } from '../../src/processing/deserializers.ts'
 import { RetryThenDeadLetter } from '../../src/processing/failure-policy.ts'
 import { ProcessingRuntime } from '../../src/processing/processing-runtime.ts'
+import type { ConsumedRecord } from '../../src/processing/record.ts'
 import type { RecordSource, SourceHooks, SourcePartitionStats } from '../../src/processing/record-source.ts'
 import { defaultLaneReducer } from '../../src/processing/routing/reducers.ts'
 import type { ProcessingSettings } from '../../src/processing/runtime-input.ts'
+import { segmentFilter } from '../../src/segments/routing.ts'
 
 const { values } = parseArgs({
   options: {
@@ -104,14 +106,16 @@ class GeneratedSource implements RecordSource {
   }
 }
 
-type Setup = Pick<ProcessingSettings, 'style' | 'ordering'>
+/** `segments`: the member is segment 0 of that many parallel segments, routing by key (its filter keeps about 1/n). */
+type Setup = Pick<ProcessingSettings, 'style' | 'ordering'> & { segments?: number }
 const ALL_SETUPS: readonly Setup[] = [
   { style: 'continuous', ordering: 'unordered' },
   { style: 'blocking', ordering: 'unordered' },
   { style: 'continuous', ordering: 'partition' },
   { style: 'continuous', ordering: 'key' },
+  { style: 'continuous', ordering: 'unordered', segments: 4 },
 ]
-const setupName = (s: Setup) => `${s.style}-${s.ordering}`
+const setupName = (s: Setup) => `${s.style}-${s.ordering}${s.segments ? `-segment-of-${s.segments}` : ''}`
 const only = values.only?.split(',').map((x) => x.trim())
 for (const name of only ?? []) {
   if (!ALL_SETUPS.some((s) => setupName(s) === name))
@@ -123,6 +127,7 @@ async function runOnce(setup: Setup): Promise<number> {
   const per = Math.ceil(records / partitions)
   const total = per * partitions
   let handled = 0
+  let seen = 0
   let resolveDone!: () => void
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve
@@ -148,7 +153,13 @@ async function runOnce(setup: Setup): Promise<number> {
             backoff: { initialMs: 20, maxMs: 200, exponential: true },
             mode: 'local',
           },
-          processing: { ...setup, capacity: 1000, maxPollRecords: 1000, commitIntervalMs: 1000 },
+          processing: {
+            style: setup.style,
+            ordering: setup.ordering,
+            capacity: 1000,
+            maxPollRecords: 1000,
+            commitIntervalMs: 1000,
+          },
         },
       ],
       revokeTimeoutMs: 5000,
@@ -170,6 +181,21 @@ async function runOnce(setup: Setup): Promise<number> {
         laneQueued,
       }),
     source: (hooks) => new GeneratedSource(hooks, partitions, per),
+    ...(setup.segments
+      ? {
+          filter: ((keep) => (record: ConsumedRecord<unknown>) => {
+            // Every record passes the filter once; the last one ends the run once handled.
+            if (++seen === total) setImmediate(resolveDone)
+            return keep(record)
+          })(
+            segmentFilter(
+              0,
+              { partitioner: (r) => r.key, reducer: defaultLaneReducer, count: setup.segments },
+              () => {},
+            ),
+          ),
+        }
+      : {}),
     onFatal: (error) => fatal.push(error),
   })
   const startedAt = performance.now()
@@ -193,6 +219,6 @@ console.log('| style | ordering | ns/record (median) | samples |')
 console.log('|---|---|---:|---|')
 for (const [setup, xs] of samples) {
   console.log(
-    `| ${setup.style} | ${setup.ordering} | ${median(xs).toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(', ')} |`,
+    `| ${setup.style} | ${setup.ordering}${setup.segments ? `, segment 0 of ${setup.segments}` : ''} | ${median(xs).toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(', ')} |`,
   )
 }

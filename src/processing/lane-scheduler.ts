@@ -4,7 +4,9 @@ import { TimeSlice } from './time-slice.ts'
 /** What running a unit returned: finished, or to be run again later (a retry). */
 export type UnitOutcome = { done: true } | { done: false; retryAfterMs: number }
 
-const DONE: UnitOutcome = { done: true }
+/** The outcome of a finished unit: one object, so the scheduler tells it apart by identity. */
+export const UNIT_DONE: UnitOutcome = Object.freeze({ done: true })
+const DONE = UNIT_DONE
 
 class Lane<U> {
   readonly key: string
@@ -205,7 +207,8 @@ export class LaneScheduler<U> {
       this.#hooks.failed(unit, error)
       outcome = DONE
     }
-    if (outcome instanceof Promise) {
+    // Most units finish synchronously with the shared outcome: no `instanceof` for them.
+    if (outcome !== DONE && outcome instanceof Promise) {
       outcome.then(
         (o) => this.#finish(lane, unit, o),
         (error: unknown) => {

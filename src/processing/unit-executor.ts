@@ -3,7 +3,7 @@ import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import type { FailureDecision, FailurePolicy } from './failure-policy.ts'
 import type { ConsumerGroupInfo } from './group-info.ts'
 import type { IntakeBudget } from './intake-budget.ts'
-import type { UnitOutcome } from './lane-scheduler.ts'
+import { UNIT_DONE, type UnitOutcome } from './lane-scheduler.ts'
 import type { RecordOutcome } from './progress.ts'
 import type { WorkUnit } from './work-unit.ts'
 
@@ -19,7 +19,7 @@ export interface UnitExecutorOptions {
   finished?(count: number): void
 }
 
-const DONE: UnitOutcome = { done: true }
+const DONE = UNIT_DONE
 
 /**
  * handle → track: runs a unit's handler, and on its result tells the unit's progress how its
