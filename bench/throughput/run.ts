@@ -83,6 +83,8 @@ interface Summary {
   recordsPerSecIncludingJoin: number
   /** MiB of record values per second at the median records/s. */
   mbPerSec: number
+  /** Median CPU µs per record of the runner's process (Node runners only). */
+  cpuUsPerRecord?: number
   samples: number
 }
 
@@ -110,8 +112,9 @@ async function main(flags: Map<string, FlagValue>): Promise<number> {
       const run = await runChild(spec, broker.bootstrap, preload.topic, params)
       if ('result' in run) {
         outcome.samples.push(run.result)
+        const cpu = run.result.cpuUsPerRecord
         log(
-          `  ${tag}: ${fmtInt(run.result.recordsPerSec)} records/s (${fmtMs(run.result.ms)}; ${fmtMs(run.result.msIncludingJoin)} including join)`,
+          `  ${tag}: ${fmtInt(run.result.recordsPerSec)} records/s (${fmtMs(run.result.ms)}; ${fmtMs(run.result.msIncludingJoin)} including join${cpu === undefined ? '' : `; ${cpu.toFixed(2)} CPU µs/record`})`,
         )
       } else {
         outcome.failures.push({ round, ...run })
@@ -251,7 +254,9 @@ function summarize(samples: RunnerResult[]): Summary | undefined {
   if (samples.length === 0) return undefined
   const recordsPerSec = median(samples.map((s) => s.recordsPerSec))
   const bytesPerRecord = median(samples.map((s) => s.valueBytes / s.records))
+  const cpu = samples.flatMap((s) => (s.cpuUsPerRecord === undefined ? [] : [s.cpuUsPerRecord]))
   return {
+    ...(cpu.length > 0 ? { cpuUsPerRecord: median(cpu) } : {}),
     recordsPerSec: Math.round(recordsPerSec),
     ms: median(samples.map((s) => s.ms)),
     msIncludingJoin: median(samples.map((s) => s.msIncludingJoin)),
@@ -302,21 +307,26 @@ function renderReport(
     '',
     `topic \`${topic}\` on ${bootstrap.join(',')}; ${availableParallelism()} CPUs; Node ${process.version}; ` +
       `${repeat > 1 ? `median of ${repeat} runs per consumer (alternating)` : 'one run per consumer'}; ` +
-      'records/s from the first record received to the last (Java: its fetch.nMsg.sec; kcat: see runners/kcat.ts); MB/s = MiB of values per second',
+      'records/s from the first record received to the last (Java: its fetch.nMsg.sec; kcat: see runners/kcat.ts); MB/s = MiB of values per second; ' +
+      'CPU µs/record = user + system CPU of the runner process over the same span (Node runners; little moved by other load)',
     '',
-    '| consumer | records/s | MB/s | ratio to multilane-engine (this ÷ multilane) | ms first→last | ms incl. join |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| consumer | records/s | MB/s | ratio to multilane-engine (this ÷ multilane) | CPU µs/record (÷ multilane) | ms first→last | ms incl. join |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ]
   for (const o of outcomes) {
     const m = o.median
     if (!m) {
-      lines.push(`| ${o.spec.label} | failed | – | – | – | – |`)
+      lines.push(`| ${o.spec.label} | failed | – | – | – | – | – |`)
       continue
     }
     const ratio = multilane ? `${(m.recordsPerSec / multilane.recordsPerSec).toFixed(2)}×` : 'n/a'
     const partial = o.failures.length > 0 ? ` (${o.failures.length} of ${repeat} runs failed)` : ''
+    const cpu =
+      m.cpuUsPerRecord === undefined
+        ? '–'
+        : `${m.cpuUsPerRecord.toFixed(2)}${multilane?.cpuUsPerRecord ? ` (${(m.cpuUsPerRecord / multilane.cpuUsPerRecord).toFixed(2)}×)` : ''}`
     lines.push(
-      `| ${o.spec.label}${partial} | ${fmtInt(m.recordsPerSec)} | ${m.mbPerSec.toFixed(1)} | ${ratio} | ${fmtMs(m.ms)} | ${fmtMs(m.msIncludingJoin)} |`,
+      `| ${o.spec.label}${partial} | ${fmtInt(m.recordsPerSec)} | ${m.mbPerSec.toFixed(1)} | ${ratio} | ${cpu} | ${fmtMs(m.ms)} | ${fmtMs(m.msIncludingJoin)} |`,
     )
   }
   lines.push('')
