@@ -8,6 +8,7 @@ import {
   RecordCursor,
   TRANSACTIONAL_BATCH,
 } from '../kafka/record-batches.ts'
+import { toOffset } from './offset-resolver.ts'
 import type { ConsumerRecord } from './types.ts'
 
 type AbortedTransactions = readonly FetchResponseAbortedTransaction[] | null
@@ -138,6 +139,8 @@ export function decodeRecords(
   for (const batch of batches) {
     const base = batch.baseOffset
     const last = base + batch.lastOffsetDelta
+    // Offsets are decoded as Numbers: one past 2^53 - 1 is refused rather than rounded.
+    if (last > Number.MAX_SAFE_INTEGER) toOffset(BigInt(base) + BigInt(batch.lastOffsetDelta))
     if (last < position) continue
     lastEpoch = batch.partitionLeaderEpoch
     if (readCommitted) {

@@ -1,6 +1,6 @@
 // A partition's fetched record batches become records from the fetch position on: records below
 // it, transaction markers and (read_committed) aborted batches are passed over but move the
-// position; log-append time stamps records with the batch's max timestamp. Each record is one
+// position; an offset past 2^53 - 1 is refused; log-append time stamps records with the batch's max timestamp. Each record is one
 // object whose key, value and headers are cut out of the fetched bytes on first access and then
 // kept; its headers array is its own; a record that breaks the format is a MalformedResponseError.
 import assert from 'node:assert/strict'
@@ -128,6 +128,15 @@ describe('fetched records', () => {
     assert.equal(withHeaders!.value.toString(), 'replaced')
     // Buffers count what was fetched.
     assert.deepEqual(records.map(recordBytes), [3, 2, 3])
+  })
+
+  it('an offset above 2^53 - 1 is refused (OFFSET_OUT_OF_SAFE_RANGE), not rounded', () => {
+    const bytes = batch(0, ['a', 'b'])
+    bytes.writeBigInt64BE(2n ** 53n - 1n, 0)
+    assert.throws(() => decodeRecords('t', 0, 0, decodeBatches(bytes), null, false), {
+      code: 'OFFSET_OUT_OF_SAFE_RANGE',
+      message: /offset 9007199254740992 exceeds 2\^53-1/,
+    })
   })
 
   it('a record that runs past its batch is a MalformedResponseError naming Fetch', () => {
