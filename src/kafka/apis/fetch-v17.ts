@@ -82,9 +82,9 @@ export const createRequest = fetchV17.createRequest
           first_offset => INT64
         preferred_read_replica => INT32
         records => COMPACT_RECORDS (nullable)
-        tagged fields: 0 diverging_epoch => epoch end_offset (INT32 INT64)
-                       1 current_leader => leader_id leader_epoch (INT32 INT32)
-                       2 snapshot_id => end_offset epoch (INT64 INT32)
+        tagged fields: 0 diverging_epoch => epoch end_offset TAG_BUFFER (INT32 INT64)
+                       1 current_leader => leader_id leader_epoch TAG_BUFFER (INT32 INT32)
+                       2 snapshot_id => end_offset epoch TAG_BUFFER (INT64 INT32)
     tagged field 0: node_endpoints => node_id host port rack TAG_BUFFER
       node_id => INT32
       host => COMPACT_STRING
@@ -153,11 +153,13 @@ function readPartition(r: Reader, site: { api: string; version: number }): Fetch
       size === 0 ? [] : readRecordBatches(r.buffer.slice(r.position, r.position + size), site)
     r.skip(size)
   }
+  // Each of these structs ends with its own TAG_BUFFER.
   readTaggedFields(r, (tag, f) => {
     if (tag === 0) partition.divergingEpoch = { epoch: f.readInt32(), endOffset: f.readInt64() }
     else if (tag === 1) partition.currentLeader = { leaderId: f.readInt32(), leaderEpoch: f.readInt32() }
     else if (tag === 2) partition.snapshotId = { endOffset: f.readInt64(), epoch: f.readInt32() }
     else return false
+    f.readTaggedFields()
     return true
   })
   return partition

@@ -18,6 +18,7 @@ interface PartitionSpec {
   records: Buffer | null
   aborted?: Array<{ producerId: bigint; firstOffset: bigint }> | null
   diverging?: { epoch: number; endOffset: bigint }
+  leader?: { leaderId: number; leaderEpoch: number }
   unknownTag?: boolean
 }
 
@@ -42,11 +43,18 @@ function encodeResponse(partitions: PartitionSpec[], trailing?: Buffer): Buffer 
           if (s.records === null) p.appendUnsignedVarInt(0)
           else p.appendUnsignedVarInt(s.records.length + 1).append(s.records)
           const tags: Array<[number, Buffer]> = []
+          // Each tagged struct ends with its own TAG_BUFFER, as every struct of a flexible version.
           if (s.diverging) {
-            const b = Buffer.alloc(12)
+            const b = Buffer.alloc(13)
             b.writeInt32BE(s.diverging.epoch, 0)
             b.writeBigInt64BE(s.diverging.endOffset, 4)
             tags.push([0, b])
+          }
+          if (s.leader) {
+            const b = Buffer.alloc(9)
+            b.writeInt32BE(s.leader.leaderId, 0)
+            b.writeInt32BE(s.leader.leaderEpoch, 4)
+            tags.push([1, b])
           }
           if (s.unknownTag) tags.push([9, Buffer.from('ignored')])
           p.appendUnsignedVarInt(tags.length)
@@ -79,7 +87,13 @@ describe('Fetch v17', () => {
     const bytes = encodeResponse([
       { index: 0, records: Buffer.concat([records(['a', 'b'], 10n), records(['c'], 12n)]), aborted: [] },
       { index: 1, errorCode: 6, records: null, aborted: [{ producerId: 3n, firstOffset: 4n }] },
-      { index: 2, records: Buffer.alloc(0), diverging: { epoch: 2, endOffset: 40n }, unknownTag: true },
+      {
+        index: 2,
+        records: Buffer.alloc(0),
+        diverging: { epoch: 2, endOffset: 40n },
+        leader: { leaderId: 3, leaderEpoch: 9 },
+        unknownTag: true,
+      },
     ])
     const response = fetchV17.parseResponse(0, 1, 17, chunked(bytes))
     const [p0, p1, p2] = response.responses[0]!.partitions
@@ -93,6 +107,7 @@ describe('Fetch v17', () => {
     assert.deepEqual(p1!.abortedTransactions, [{ producerId: 3n, firstOffset: 4n }])
     assert.deepEqual(p2!.records, [])
     assert.deepEqual(p2!.divergingEpoch, { epoch: 2, endOffset: 40n })
+    assert.deepEqual(p2!.currentLeader, { leaderId: 3, leaderEpoch: 9 })
     // Everything but the records as platformatic reads it (which throws for the error code).
     let theirs: platformaticFetch.FetchResponse | undefined
     try {
