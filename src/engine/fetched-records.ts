@@ -13,9 +13,6 @@ import type { ConsumerRecord } from './types.ts'
 
 type AbortedTransactions = readonly FetchResponseAbortedTransaction[] | null
 
-/** Where a batch that fails to decode came from (records are scanned after the response was parsed). */
-const FETCH = { api: 'Fetch', version: 17 }
-
 /**
  * A fetched record. A class, not an object literal, on purpose. V8 keeps an allocation site per
  * literal and, once the objects it allocated were seen to outlive a young-generation collection
@@ -135,7 +132,7 @@ export function decodeRecords(
   let bytes = 0
   let position = from
   let lastEpoch = -1
-  const cursor = new RecordCursor(FETCH)
+  const cursor = new RecordCursor()
   for (const batch of batches) {
     const base = batch.baseOffset
     const last = base + batch.lastOffsetDelta

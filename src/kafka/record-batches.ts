@@ -56,6 +56,8 @@ export interface RecordBatch {
   producerEpoch: number
   baseSequence: number
   recordCount: number
+  /** The response that carried the batch (named by errors found when its records are read). */
+  site: DecodeSite
   /** Holds the records from `recordsAt` to `recordsEnd`. */
   data: Buffer
   recordsAt: number
@@ -109,6 +111,7 @@ function readBatch(data: Buffer, p: number, end: number, site: DecodeSite): Reco
     producerEpoch: data.readInt16BE(p + 51),
     baseSequence: data.readInt32BE(p + 53),
     recordCount,
+    site,
     data,
     recordsAt: p + BATCH_HEADER,
     recordsEnd: end,
@@ -215,14 +218,11 @@ export class RecordCursor {
   #p = 0
   #end = 0
   #left = 0
-  #site: DecodeSite
-
-  constructor(site: DecodeSite) {
-    this.#site = site
-  }
+  #site: DecodeSite = { api: '', version: 0 }
 
   /** Starts on a batch's records. */
   reset(batch: RecordBatch): this {
+    this.#site = batch.site
     this.#data = batch.data
     this.#p = batch.recordsAt
     this.#end = batch.recordsEnd

@@ -26,7 +26,7 @@ export interface PlainRecord {
 
 /** Every record of a batch, in order. */
 export function recordsOf(batch: RecordBatch): PlainRecord[] {
-  const cursor = new RecordCursor(SITE).reset(batch)
+  const cursor = new RecordCursor().reset(batch)
   const out: PlainRecord[] = []
   while (cursor.next()) {
     out.push({

@@ -20,9 +20,6 @@ export interface DecodedAcquisition {
   gaps: number[]
 }
 
-/** Where a batch that fails to decode came from (records are scanned after the response was parsed). */
-const SHARE_FETCH = { api: 'ShareFetch', version: 1 }
-
 /** A class, not an object literal, for the reason given at {@link FetchedRecord}. */
 class AcquiredRecord extends FetchedRecord implements ShareRecord {
   deliveryCount: number
@@ -62,7 +59,7 @@ export function decodeAcquired(
 ): DecodedAcquisition {
   const ranges = [...acquired].sort((a, b) => a.firstOffset - b.firstOffset)
   const records: ShareRecord[] = []
-  const cursor = new RecordCursor(SHARE_FETCH)
+  const cursor = new RecordCursor()
   let r = 0
   for (const batch of batches) {
     if (ranges.length === 0) break

@@ -9,6 +9,7 @@ import { createRecordsBatch } from '@platformatic/kafka'
 import { decodeRecords, FetchedRecord } from '../../../src/engine/fetched-records.ts'
 import { recordBytes } from '../../../src/engine/partition-buffer.ts'
 import { MalformedResponseError } from '../../../src/kafka/apis/decode.ts'
+import { readRecordBatches } from '../../../src/kafka/record-batches.ts'
 import { decodeBatches } from '../../support/record-batches.ts'
 
 const T0 = 1_765_000_000_000n
@@ -139,11 +140,12 @@ describe('fetched records', () => {
     })
   })
 
-  it('a record that runs past its batch is a MalformedResponseError naming Fetch', () => {
+  it('a record that runs past its batch is a MalformedResponseError naming the response that carried it', () => {
     const bytes = batch(0, ['a'.repeat(40)])
     bytes[61] = 126 // the record claims 63 bytes, more than the batch holds
+    const batches = readRecordBatches(bytes, { api: 'Fetch', version: 17 })
     assert.throws(
-      () => decodeRecords('t', 0, 0, decodeBatches(bytes), null, false),
+      () => decodeRecords('t', 0, 0, batches, null, false),
       (error: unknown) => {
         assert.ok(error instanceof MalformedResponseError)
         assert.match(error.message, /^malformed Fetch v17 response: record batch: a record claims 63 bytes/)

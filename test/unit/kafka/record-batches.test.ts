@@ -223,7 +223,7 @@ describe('malformed record batches', () => {
 
   function scan(bytes: Buffer): void {
     for (const batch of decodeBatches(bytes)) {
-      const cursor = new RecordCursor({ api: 'Test', version: 0 }).reset(batch)
+      const cursor = new RecordCursor().reset(batch)
       while (cursor.next());
     }
   }
