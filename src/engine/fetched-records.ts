@@ -1,13 +1,11 @@
 import type { FetchResponseAbortedTransaction } from '../kafka/apis/fetch-v17.ts'
 import {
-  bytesAt,
   CONTROL_BATCH,
-  headersAt,
   LOG_APPEND_TIME,
   type RecordBatch,
-  RecordCursor,
   TRANSACTIONAL_BATCH,
-} from '../kafka/record-batches.ts'
+} from '../kafka/records/batches.ts'
+import { bytesAt, headersAt, RecordCursor } from '../kafka/records/cursor.ts'
 import { toOffset } from './offset-resolver.ts'
 import type { ConsumerRecord } from './types.ts'
 
@@ -163,7 +161,6 @@ export function decodeRecords(
     const logAppend = (batch.attributes & LOG_APPEND_TIME) !== 0
     const firstTimestamp = logAppend ? batch.maxTimestamp : batch.firstTimestamp
     const leaderEpoch = batch.partitionLeaderEpoch
-    const data = batch.data
     cursor.reset(batch)
     while (cursor.next()) {
       const offset = base + cursor.offsetDelta
@@ -175,7 +172,7 @@ export function decodeRecords(
           offset,
           logAppend ? firstTimestamp : firstTimestamp + cursor.timestampDelta,
           leaderEpoch,
-          data,
+          cursor.data,
           cursor.keyAt,
           cursor.valueAt,
           cursor.headersAt,

@@ -1,18 +1,18 @@
-// Record batches for tests: decoded by multilane's decoder (src/kafka/record-batches.ts), and
-// their records read out whole, field by field.
-import {
-  bytesAt,
-  headersAt,
-  type RecordBatch,
-  RecordCursor,
-  readRecordBatches,
-} from '../../src/kafka/record-batches.ts'
+// Record batches for tests: decoded by multilane's decoder (src/kafka/records/), and their
+// records read out whole, field by field.
+import { type RecordBatch, readRecordBatches } from '../../src/kafka/records/batches.ts'
+import { bytesAt, headersAt, RecordCursor } from '../../src/kafka/records/cursor.ts'
 
 const SITE = { api: 'Test', version: 0 }
 
-/** The whole record batches in `bytes` (a cut last batch left out). */
-export function decodeBatches(bytes: Buffer): RecordBatch[] {
-  return readRecordBatches(bytes, SITE)
+/**
+ * The whole record batches in `bytes` (a cut last batch left out), cut in chunks of `chunk`
+ * bytes as a response arrives from a socket.
+ */
+export function decodeBatches(bytes: Buffer, chunk = bytes.length): RecordBatch[] {
+  const chunks: Buffer[] = []
+  for (let i = 0; i < bytes.length; i += chunk) chunks.push(bytes.subarray(i, i + chunk))
+  return readRecordBatches(chunks, SITE)
 }
 
 /** A record of a batch with every field read. */
@@ -32,9 +32,9 @@ export function recordsOf(batch: RecordBatch): PlainRecord[] {
     out.push({
       offsetDelta: cursor.offsetDelta,
       timestampDelta: cursor.timestampDelta,
-      key: bytesAt(batch.data, cursor.keyAt),
-      value: bytesAt(batch.data, cursor.valueAt),
-      headers: headersAt(batch.data, cursor.headersAt),
+      key: bytesAt(cursor.data, cursor.keyAt),
+      value: bytesAt(cursor.data, cursor.valueAt),
+      headers: headersAt(cursor.data, cursor.headersAt),
     })
   }
   return out

@@ -1,5 +1,6 @@
 import type { RecordBatch } from '../../kafka/apis/share-common.ts'
-import { CONTROL_BATCH, LOG_APPEND_TIME, RecordCursor } from '../../kafka/record-batches.ts'
+import { CONTROL_BATCH, LOG_APPEND_TIME } from '../../kafka/records/batches.ts'
+import { RecordCursor } from '../../kafka/records/cursor.ts'
 import { FetchedRecord } from '../fetched-records.ts'
 import type { ShareRecord } from './types.ts'
 
@@ -84,7 +85,7 @@ export function decodeAcquired(
           offset,
           logAppend ? firstTimestamp : firstTimestamp + cursor.timestampDelta,
           batch.partitionLeaderEpoch,
-          batch.data,
+          cursor.data,
           cursor.keyAt,
           cursor.valueAt,
           cursor.headersAt,

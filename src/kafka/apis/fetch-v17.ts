@@ -1,5 +1,5 @@
 import { createAPI, fetchV17, type Reader } from '@platformatic/kafka'
-import { type RecordBatch, readRecordBatches } from '../record-batches.ts'
+import { type RecordBatch, readRecordBatches } from '../records/batches.ts'
 import { decodeResponse, malformed } from './decode.ts'
 
 export type FetchRequestTopic = fetchV17.FetchRequestTopic
@@ -90,8 +90,7 @@ export const createRequest = fetchV17.createRequest
       host => COMPACT_STRING
       port => INT32
       rack => COMPACT_NULLABLE_STRING
-  Records are decoded by record-batches.ts over one contiguous Buffer (copied out of the
-  response's chunks only when they span several).
+  Record batches are decoded by records/batches.ts in the chunks the response arrived in.
 */
 export function parseResponse(
   _correlationId: number,
@@ -148,9 +147,9 @@ function readPartition(r: Reader, site: { api: string; version: number }): Fetch
     if (size > r.remaining) {
       throw malformed(site.api, site.version, `records claim ${size} bytes, ${r.remaining} remain`)
     }
-    // One contiguous Buffer: a view when the bytes sit in one chunk of the response, else a copy.
+    // Read in the chunks the response arrived in (views, no copy).
     partition.records =
-      size === 0 ? [] : readRecordBatches(r.buffer.slice(r.position, r.position + size), site)
+      size === 0 ? [] : readRecordBatches(r.buffer.subarray(r.position, r.position + size).buffers, site)
     r.skip(size)
   }
   // Each of these structs ends with its own TAG_BUFFER.

@@ -1,7 +1,7 @@
 // Structures ShareFetch and ShareAcknowledge (v1 and v2) share, so each version's file holds
 // only what is its own. Every struct of these flexible versions ends with a TAG_BUFFER.
 import type { NullableString, Reader, Writer } from '@platformatic/kafka'
-import { type RecordBatch, readRecordBatches } from '../record-batches.ts'
+import { type RecordBatch, readRecordBatches } from '../records/batches.ts'
 import { MalformedResponseError } from './decode.ts'
 
 export type { RecordBatch }
@@ -89,7 +89,7 @@ export function readNodeEndpoints(r: Reader): NodeEndpoint[] {
 /**
  * COMPACT_RECORDS that the schema declares non-nullable (ShareFetch v1+): a null is malformed.
  * The batch headers are read (and compressed batches decompressed) here, records are scanned
- * later (record-batches.ts); a partial trailing batch is ignored, as Kafka may cut the last one
+ * later (records/cursor.ts); a partial trailing batch is ignored, as Kafka may cut the last one
  * at the size limit.
  */
 export function readRecords(r: Reader, api: string, version: number): RecordBatch[] {
@@ -100,8 +100,11 @@ export function readRecords(r: Reader, api: string, version: number): RecordBatc
   if (size > r.remaining) {
     throw new MalformedResponseError(api, version, `records claim ${size} bytes, ${r.remaining} remain`)
   }
-  // One contiguous Buffer: a view when the bytes sit in one chunk of the response, else a copy.
-  const batches = readRecordBatches(r.buffer.slice(r.position, r.position + size), { api, version })
+  // Read in the chunks the response arrived in (views, no copy).
+  const batches = readRecordBatches(r.buffer.subarray(r.position, r.position + size).buffers, {
+    api,
+    version,
+  })
   r.skip(size)
   return batches
 }

@@ -9,7 +9,7 @@ import { createRecordsBatch } from '@platformatic/kafka'
 import { decodeRecords, FetchedRecord } from '../../../src/engine/fetched-records.ts'
 import { recordBytes } from '../../../src/engine/partition-buffer.ts'
 import { MalformedResponseError } from '../../../src/kafka/apis/decode.ts'
-import { readRecordBatches } from '../../../src/kafka/record-batches.ts'
+import { readRecordBatches } from '../../../src/kafka/records/batches.ts'
 import { decodeBatches } from '../../support/record-batches.ts'
 
 const T0 = 1_765_000_000_000n
@@ -143,7 +143,7 @@ describe('fetched records', () => {
   it('a record that runs past its batch is a MalformedResponseError naming the response that carried it', () => {
     const bytes = batch(0, ['a'.repeat(40)])
     bytes[61] = 126 // the record claims 63 bytes, more than the batch holds
-    const batches = readRecordBatches(bytes, { api: 'Fetch', version: 17 })
+    const batches = readRecordBatches([bytes], { api: 'Fetch', version: 17 })
     assert.throws(
       () => decodeRecords('t', 0, 0, batches, null, false),
       (error: unknown) => {

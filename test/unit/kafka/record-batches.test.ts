@@ -1,5 +1,6 @@
-// Record batches (magic 2) decode over one contiguous Buffer to what @platformatic/kafka's
-// readRecordsBatches decodes, field by field, for every compression, headers with null values,
+// Record batches (magic 2), read in the chunks a response arrives in, decode to what
+// @platformatic/kafka's readRecordsBatches decodes, field by field, for every compression, however
+// the bytes are cut into chunks, headers with null values,
 // null keys and values, several batches, transactional and control batches; a batch cut at the
 // end is left out without an error; bytes that break the format (another magic, lengths past
 // the end, a record count the records do not fill) are a MalformedResponseError naming the field.
@@ -8,7 +9,8 @@ import { describe, it } from 'node:test'
 import { createRecordsBatch, Reader, readRecordsBatches } from '@platformatic/kafka'
 import fc from 'fast-check'
 import { MalformedResponseError } from '../../../src/kafka/apis/decode.ts'
-import { type RecordBatch, RecordCursor } from '../../../src/kafka/record-batches.ts'
+import type { RecordBatch } from '../../../src/kafka/records/batches.ts'
+import { RecordCursor } from '../../../src/kafka/records/cursor.ts'
 import { decodeBatches, recordsOf } from '../../support/record-batches.ts'
 
 type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
@@ -56,9 +58,22 @@ function encode(spec: BatchSpec): Buffer {
   return buffer
 }
 
-/** Ours and platformatic's decoding of `bytes`, compared field by field. */
-function assertSameAsPlatformatic(bytes: Buffer): RecordBatch[] {
-  const ours = decodeBatches(bytes)
+/**
+ * Ours and platformatic's decoding of `bytes`, compared field by field; ours reads the bytes as
+ * they would arrive in a response: in one chunk, or cut in chunks of 1, 7 and 100 bytes (so
+ * batch headers, length varints and records straddle chunks).
+ */
+function assertSameAsPlatformatic(
+  bytes: Buffer,
+  chunks: readonly number[] = [bytes.length, 1, 7, 100],
+): RecordBatch[] {
+  let ours: RecordBatch[] = []
+  for (const chunk of chunks) ours = assertChunkedSameAsPlatformatic(bytes, Math.max(1, chunk))
+  return ours
+}
+
+function assertChunkedSameAsPlatformatic(bytes: Buffer, chunk: number): RecordBatch[] {
+  const ours = decodeBatches(bytes, chunk)
   const theirs = readRecordsBatches(Reader.from(bytes))
   assert.equal(ours.length, theirs.length, 'batches')
   ours.forEach((batch, i) => {
@@ -88,7 +103,7 @@ function assertSameAsPlatformatic(bytes: Buffer): RecordBatch[] {
         baseSequence: expected.firstSequence,
         recordCount: expected.records.length,
       },
-      `batch ${i}`,
+      `batch ${i} (chunks of ${chunk})`,
     )
     const records = recordsOf(batch)
     assert.equal(records.length, expected.records.length, `records of batch ${i}`)
@@ -168,7 +183,7 @@ describe('record batches', () => {
     const second = encode({ messages: messages(5), compression: 'gzip', baseOffset: 5n, leaderEpoch: 0 })
     const whole = Buffer.concat([first, second])
     for (let cut = first.length; cut < whole.length; cut++) {
-      const batches = assertSameAsPlatformatic(whole.subarray(0, cut))
+      const batches = assertSameAsPlatformatic(whole.subarray(0, cut), [cut, 13])
       assert.equal(batches.length, 1, `cut at ${cut}`)
     }
     assert.deepEqual(decodeBatches(first.subarray(0, 11)), [])
@@ -206,13 +221,18 @@ describe('record batches', () => {
       leaderEpoch: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     })
     fc.assert(
-      fc.property(fc.array(batchArb, { minLength: 1, maxLength: 4 }), fc.nat(), (specs, cutSeed) => {
-        const whole = Buffer.concat(specs.map(encode))
-        // Sometimes whole, sometimes cut somewhere in the last batch.
-        const last = whole.length - encode(specs[specs.length - 1]!).length
-        const cut = cutSeed % 2 === 0 ? whole.length : last + (cutSeed % (whole.length - last))
-        assertSameAsPlatformatic(whole.subarray(0, cut))
-      }),
+      fc.property(
+        fc.array(batchArb, { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 3000 }),
+        (specs, cutSeed, chunk) => {
+          const whole = Buffer.concat(specs.map(encode))
+          // Sometimes whole, sometimes cut somewhere in the last batch.
+          const last = whole.length - encode(specs[specs.length - 1]!).length
+          const cut = cutSeed % 2 === 0 ? whole.length : last + (cutSeed % (whole.length - last))
+          assertSameAsPlatformatic(whole.subarray(0, cut), [cut, chunk])
+        },
+      ),
       { numRuns: 150 },
     )
   })
