@@ -1,14 +1,15 @@
-import type { fetchV17 } from '@platformatic/kafka'
+import type { FetchResponseAbortedTransaction } from '../kafka/apis/fetch-v17.ts'
+import {
+  CONTROL_BATCH,
+  LOG_APPEND_TIME,
+  type RecordBatch,
+  TRANSACTIONAL_BATCH,
+} from '../kafka/records/batches.ts'
+import { bytesAt, headersAt, RecordCursor } from '../kafka/records/cursor.ts'
 import { toOffset } from './offset-resolver.ts'
-import { recordBytes } from './partition-buffer.ts'
 import type { ConsumerRecord } from './types.ts'
 
-const CONTROL_BATCH = 0x20
-const TRANSACTIONAL_BATCH = 0x10
-const LOG_APPEND_TIME = 0x08
-
-type RecordBatches = NonNullable<fetchV17.FetchResponsePartition['records']>
-type AbortedTransactions = fetchV17.FetchResponsePartitionAbortedTransaction[] | null
+type AbortedTransactions = readonly FetchResponseAbortedTransaction[] | null
 
 /**
  * A fetched record. A class, not an object literal, on purpose. V8 keeps an allocation site per
@@ -18,35 +19,83 @@ type AbortedTransactions = fetchV17.FetchResponsePartitionAbortedTransaction[] |
  * until a full collection, so consumption runs on full collections: measured, 20 mark-compacts
  * per 1M records instead of 2 and a third of the throughput gone (BENCHMARKS.md, "Processing
  * runtime"). Instances of a class have no allocation site.
+ *
+ * Key, value and headers are cut out of the fetched bytes on first access (and kept): a filter
+ * that reads only the key never makes the value's Buffer, and no record pays for an empty
+ * headers array nobody reads. Being accessors, they are not own properties: `{ ...record }`
+ * does not copy them.
  */
 export class FetchedRecord implements ConsumerRecord {
   topic: string
   partition: number
   offset: number
   timestamp: number
-  key: Buffer | null
-  value: Buffer | null
-  headers: Array<[Buffer | null, Buffer | null]>
   leaderEpoch: number
+  readonly #data: Buffer
+  readonly #keyAt: number
+  readonly #valueAt: number
+  readonly #headersAt: number
+  readonly #size: number
+  #key: Buffer | null | undefined = undefined
+  #value: Buffer | null | undefined = undefined
+  #headers: Array<[Buffer | null, Buffer | null]> | undefined = undefined
 
+  /** `keyAt`, `valueAt`, `headersAt` and `size` are a {@link RecordCursor}'s, over `data`. */
   constructor(
     topic: string,
     partition: number,
     offset: number,
     timestamp: number,
-    key: Buffer | null,
-    value: Buffer | null,
-    headers: Array<[Buffer | null, Buffer | null]>,
     leaderEpoch: number,
+    data: Buffer,
+    keyAt: number,
+    valueAt: number,
+    headersAt: number,
+    size: number,
   ) {
     this.topic = topic
     this.partition = partition
     this.offset = offset
     this.timestamp = timestamp
-    this.key = key
-    this.value = value
-    this.headers = headers
     this.leaderEpoch = leaderEpoch
+    this.#data = data
+    this.#keyAt = keyAt
+    this.#valueAt = valueAt
+    this.#headersAt = headersAt
+    this.#size = size
+  }
+
+  get key(): Buffer | null {
+    if (this.#key === undefined) this.#key = bytesAt(this.#data, this.#keyAt)
+    return this.#key
+  }
+
+  set key(key: Buffer | null) {
+    this.#key = key
+  }
+
+  get value(): Buffer | null {
+    if (this.#value === undefined) this.#value = bytesAt(this.#data, this.#valueAt)
+    return this.#value
+  }
+
+  set value(value: Buffer | null) {
+    this.#value = value
+  }
+
+  /** Headers in wire order; an array of this record's own (callers may change it). */
+  get headers(): Array<[Buffer | null, Buffer | null]> {
+    if (this.#headers === undefined) this.#headers = headersAt(this.#data, this.#headersAt)
+    return this.#headers
+  }
+
+  set headers(headers: Array<[Buffer | null, Buffer | null]>) {
+    this.#headers = headers
+  }
+
+  /** Key and value bytes as fetched (what buffers count), without cutting them out. */
+  get fetchedSize(): number {
+    return this.#size
   }
 }
 
@@ -69,7 +118,7 @@ export function decodeRecords(
   topic: string,
   partition: number,
   from: number,
-  batches: RecordBatches,
+  batches: readonly RecordBatch[],
   abortedTransactions: AbortedTransactions,
   readCommitted: boolean,
 ): DecodedRecords {
@@ -81,9 +130,12 @@ export function decodeRecords(
   let bytes = 0
   let position = from
   let lastEpoch = -1
+  const cursor = new RecordCursor()
   for (const batch of batches) {
-    const base = toOffset(batch.firstOffset)
+    const base = batch.baseOffset
     const last = base + batch.lastOffsetDelta
+    // Offsets are decoded as Numbers: one past 2^53 - 1 is refused rather than rounded.
+    if (last > Number.MAX_SAFE_INTEGER) toOffset(BigInt(base) + BigInt(batch.lastOffsetDelta))
     if (last < position) continue
     lastEpoch = batch.partitionLeaderEpoch
     if (readCommitted) {
@@ -107,36 +159,33 @@ export function decodeRecords(
       continue
     }
     const logAppend = (batch.attributes & LOG_APPEND_TIME) !== 0
-    const firstTimestamp = Number(logAppend ? batch.maxTimestamp : batch.firstTimestamp)
+    const firstTimestamp = logAppend ? batch.maxTimestamp : batch.firstTimestamp
     const leaderEpoch = batch.partitionLeaderEpoch
-    for (const r of batch.records) {
-      const offset = base + r.offsetDelta
+    cursor.reset(batch)
+    while (cursor.next()) {
+      const offset = base + cursor.offsetDelta
       if (offset < position) continue
-      const record = new FetchedRecord(
-        topic,
-        partition,
-        offset,
-        logAppend ? firstTimestamp : firstTimestamp + Number(r.timestampDelta),
-        r.key,
-        r.value,
-        r.headers,
-        leaderEpoch,
+      records.push(
+        new FetchedRecord(
+          topic,
+          partition,
+          offset,
+          logAppend ? firstTimestamp : firstTimestamp + cursor.timestampDelta,
+          leaderEpoch,
+          cursor.data,
+          cursor.keyAt,
+          cursor.valueAt,
+          cursor.headersAt,
+          cursor.size,
+        ),
       )
-      bytes += recordBytes(record)
-      records.push(record)
+      bytes += cursor.size
     }
-    // The protocol layer's record array may itself live in the old generation (its allocation
-    // site is shared by every array it decodes): emptied, it cannot keep its records, and their
-    // buffers, alive until a full collection once they are taken and done.
-    ;(batch.records as unknown[]).length = 0
     position = last + 1
   }
   return { records, bytes, position, lastEpoch }
 }
 
-function byFirstOffset(
-  a: fetchV17.FetchResponsePartitionAbortedTransaction,
-  b: fetchV17.FetchResponsePartitionAbortedTransaction,
-): number {
+function byFirstOffset(a: FetchResponseAbortedTransaction, b: FetchResponseAbortedTransaction): number {
   return a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0
 }

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fetchV17 } from '@platformatic/kafka'
+import * as fetchV17 from '../kafka/apis/fetch-v17.ts'
 import type { KafkaCluster } from '../kafka/cluster.ts'
-import { kafkaErrorName, responseOf, STALE_LEADER } from '../kafka/protocol-errors.ts'
+import { kafkaErrorName, STALE_LEADER } from '../kafka/protocol-errors.ts'
+import type { RecordBatch } from '../kafka/records/batches.ts'
 import { takeFairly } from './fair-take.ts'
 import type { FetcherEvents, FetcherOptions } from './fetch-options.ts'
 import { fetchRequest, readyToFetch } from './fetch-request.ts'
@@ -310,7 +311,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
     const { fetch } = this.#options
     const { topics, sent, maxBytes } = fetchRequest(partitions, this.#options, this.#totalBytes)
     for (const s of partitions) s.inFlight = true
-    let response: fetchV17.FetchResponse | undefined
+    let response: fetchV17.FetchResponse
     try {
       const connection = await this.#cluster.connectionTo(nodeId, 'data')
       response = await fetchV17.api.async(
@@ -326,15 +327,14 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
         '',
       )
     } catch (error) {
-      response = responseOf<fetchV17.FetchResponse>(error)
-      if (!response) {
-        for (const { state } of sent.values()) state.inFlight = false
-        if (!this.#closed) {
-          this.#leaders.markStale()
-          this.emit('fetch_error', { error: error as Error, nodeId })
-        }
-        return false
+      // Kafka error codes stay in the response (top-level and per partition, handled below):
+      // what is thrown is a failed request or an undecodable response.
+      for (const { state } of sent.values()) state.inFlight = false
+      if (!this.#closed) {
+        this.#leaders.markStale()
+        this.emit('fetch_error', { error: error as Error, nodeId })
       }
+      return false
     }
     for (const { state } of sent.values()) state.inFlight = false
     for (const topic of response.responses) {
@@ -356,7 +356,7 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
         }
         state.highWatermark = Number(p.highWatermark)
         const diverging = p.divergingEpoch
-        if (diverging && diverging.epoch >= 0 && Number(diverging.endOffset) >= 0) {
+        if (diverging.epoch >= 0 && Number(diverging.endOffset) >= 0) {
           this.#divergedAt(state, Number(diverging.endOffset))
           continue
         }
@@ -426,8 +426,8 @@ export class Fetcher extends EventEmitter<FetcherEvents> {
   /** Appends a response's records to the partition's buffer, from the current position on. */
   #append(
     state: PartitionState,
-    batches: NonNullable<fetchV17.FetchResponsePartition['records']>,
-    abortedTransactions: fetchV17.FetchResponsePartitionAbortedTransaction[] | null,
+    batches: readonly RecordBatch[],
+    abortedTransactions: readonly fetchV17.FetchResponseAbortedTransaction[] | null,
   ): void {
     const decoded = decodeRecords(
       state.topic,

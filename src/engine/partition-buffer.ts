@@ -1,7 +1,10 @@
+import { FetchedRecord } from './fetched-records.ts'
 import type { ConsumerRecord } from './types.ts'
 
 /** Bytes a record holds in memory (key and value; headers are small and not counted). */
 export function recordBytes(record: ConsumerRecord): number {
+  // A fetched record knows its size without cutting its key and value out of the fetched bytes.
+  if (record instanceof FetchedRecord) return record.fetchedSize
   return (record.key?.length ?? 0) + (record.value?.length ?? 0)
 }
 

@@ -13,7 +13,6 @@ import type {
   Connection,
   consumerGroupHeartbeatV1,
   describeConfigsV4,
-  fetchV17,
   heartbeatV4,
   joinGroupV9,
   leaveGroupV5,
@@ -31,6 +30,7 @@ import {
   type VersionRange,
   type VersionRequirements,
 } from '../../src/kafka/api-versions.ts'
+import type { FetchResponse } from '../../src/kafka/apis/fetch-v17.ts'
 import type { BrokerAddress } from '../../src/kafka/bootstrap.ts'
 import {
   ClusterError,
@@ -43,7 +43,7 @@ import {
 export interface FakeResponses {
   Metadata: Map<string, TopicMetadata>
   FindCoordinator: BrokerAddress & { nodeId: number }
-  Fetch: fetchV17.FetchResponse
+  Fetch: FetchResponse
   ListOffsets: listOffsetsV9.ListOffsetsResponse
   OffsetCommit: offsetCommitV9.OffsetCommitResponse
   OffsetFetch: offsetFetchV9.OffsetFetchResponse

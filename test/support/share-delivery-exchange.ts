@@ -3,7 +3,6 @@
 // partition, and checked against the delivery model (share-delivery-model.ts); and the shutdown
 // with its end-of-run checks. Used by test/unit/share/share-delivery-model.test.ts.
 import assert from 'node:assert/strict'
-import { Reader, readRecordsBatches } from '@platformatic/kafka'
 import {
   acknowledgeRequest,
   applyAcknowledgeResponse,
@@ -16,6 +15,7 @@ import type { AckResult } from '../../src/engine/share/types.ts'
 import type { ShareAcknowledgeResponse } from '../../src/kafka/apis/share-acknowledge-v1.ts'
 import type { AcknowledgementBatch } from '../../src/kafka/apis/share-common.ts'
 import type { ShareFetchResponse } from '../../src/kafka/apis/share-fetch-v1.ts'
+import { decodeBatches } from './record-batches.ts'
 import { expandBatches, type WireType } from './share-broker-partition.ts'
 import {
   CONTROL,
@@ -47,7 +47,7 @@ function batchesFor(offsets: readonly number[]) {
     offsets.some((o) => o >= b.base && o < b.base + b.count),
   )
   if (wanted.length === 0) return []
-  return readRecordsBatches(Reader.from(Buffer.concat(wanted.map(({ i }) => ENCODED[i]!))))
+  return decodeBatches(Buffer.concat(wanted.map(({ i }) => ENCODED[i]!)))
 }
 
 /** Consecutive offsets with one delivery count make one acquired range. */

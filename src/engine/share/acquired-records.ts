@@ -1,4 +1,6 @@
 import type { RecordBatch } from '../../kafka/apis/share-common.ts'
+import { CONTROL_BATCH, LOG_APPEND_TIME } from '../../kafka/records/batches.ts'
+import { RecordCursor } from '../../kafka/records/cursor.ts'
 import { FetchedRecord } from '../fetched-records.ts'
 import type { ShareRecord } from './types.ts'
 
@@ -19,9 +21,6 @@ export interface DecodedAcquisition {
   gaps: number[]
 }
 
-const CONTROL_BATCH = 0x20
-const LOG_APPEND_TIME = 0x08
-
 /** A class, not an object literal, for the reason given at {@link FetchedRecord}. */
 class AcquiredRecord extends FetchedRecord implements ShareRecord {
   deliveryCount: number
@@ -32,14 +31,16 @@ class AcquiredRecord extends FetchedRecord implements ShareRecord {
     partition: number,
     offset: number,
     timestamp: number,
-    key: Buffer | null,
-    value: Buffer | null,
-    headers: Array<[Buffer | null, Buffer | null]>,
     leaderEpoch: number,
+    data: Buffer,
+    keyAt: number,
+    valueAt: number,
+    headersAt: number,
+    size: number,
     deliveryCount: number,
     lockDeadline: number,
   ) {
-    super(topic, partition, offset, timestamp, key, value, headers, leaderEpoch)
+    super(topic, partition, offset, timestamp, leaderEpoch, data, keyAt, valueAt, headersAt, size)
     this.deliveryCount = deliveryCount
     this.lockDeadline = lockDeadline
   }
@@ -59,15 +60,17 @@ export function decodeAcquired(
 ): DecodedAcquisition {
   const ranges = [...acquired].sort((a, b) => a.firstOffset - b.firstOffset)
   const records: ShareRecord[] = []
+  const cursor = new RecordCursor()
   let r = 0
   for (const batch of batches) {
     if (ranges.length === 0) break
-    const base = Number(batch.firstOffset)
+    const base = batch.baseOffset
     if ((batch.attributes & CONTROL_BATCH) !== 0) continue
     const logAppend = (batch.attributes & LOG_APPEND_TIME) !== 0
-    const firstTimestamp = Number(logAppend ? batch.maxTimestamp : batch.firstTimestamp)
-    for (const record of batch.records) {
-      const offset = base + record.offsetDelta
+    const firstTimestamp = logAppend ? batch.maxTimestamp : batch.firstTimestamp
+    cursor.reset(batch)
+    while (cursor.next()) {
+      const offset = base + cursor.offsetDelta
       while (r < ranges.length && ranges[r]!.lastOffset < offset) r++
       if (r === ranges.length) break
       const range = ranges[r]!
@@ -80,19 +83,19 @@ export function decodeAcquired(
           topic,
           partition,
           offset,
-          logAppend ? firstTimestamp : firstTimestamp + Number(record.timestampDelta),
-          record.key ?? null,
-          record.value ?? null,
-          record.headers ?? [],
+          logAppend ? firstTimestamp : firstTimestamp + cursor.timestampDelta,
           batch.partitionLeaderEpoch,
+          cursor.data,
+          cursor.keyAt,
+          cursor.valueAt,
+          cursor.headersAt,
+          cursor.size,
           range.deliveryCount,
           lockDeadline,
         ),
       )
     }
   }
-  // Emptied, the protocol layer's arrays cannot keep delivered records alive (see FetchedRecord).
-  for (const batch of batches) (batch.records as unknown[]).length = 0
   return { records, gaps: gapsOf(ranges, records) }
 }
 

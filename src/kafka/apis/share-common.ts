@@ -1,13 +1,10 @@
 // Structures ShareFetch and ShareAcknowledge (v1 and v2) share, so each version's file holds
 // only what is its own. Every struct of these flexible versions ends with a TAG_BUFFER.
-import {
-  type NullableString,
-  type Reader,
-  Reader as RecordReader,
-  readRecordsBatches,
-  type Writer,
-} from '@platformatic/kafka'
+import type { NullableString, Reader, Writer } from '@platformatic/kafka'
+import { type RecordBatch, readRecordBatches } from '../records/batches.ts'
 import { MalformedResponseError } from './decode.ts'
+
+export type { RecordBatch }
 
 /** Acknowledge types on the wire (KIP-932; RENEW is KIP-1222, version 2). */
 export const ACKNOWLEDGE_TYPE = { GAP: 0, ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const
@@ -89,13 +86,11 @@ export function readNodeEndpoints(r: Reader): NodeEndpoint[] {
   }))
 }
 
-/** A record batch as `@platformatic/kafka` decodes it (standard RecordBatch v2 format). */
-export type RecordBatch = ReturnType<typeof readRecordsBatches>[number]
-
 /**
  * COMPACT_RECORDS that the schema declares non-nullable (ShareFetch v1+): a null is malformed.
- * The batches are decoded (and decompressed) here; a partial trailing batch is ignored, as Kafka
- * may cut the last one at the size limit.
+ * The batch headers are read (and compressed batches decompressed) here, records are scanned
+ * later (records/cursor.ts); a partial trailing batch is ignored, as Kafka may cut the last one
+ * at the size limit.
  */
 export function readRecords(r: Reader, api: string, version: number): RecordBatch[] {
   const sizePlusOne = r.readUnsignedVarInt()
@@ -105,7 +100,11 @@ export function readRecords(r: Reader, api: string, version: number): RecordBatc
   if (size > r.remaining) {
     throw new MalformedResponseError(api, version, `records claim ${size} bytes, ${r.remaining} remain`)
   }
-  const batches = readRecordsBatches(RecordReader.from(r.buffer.subarray(r.position, r.position + size)))
+  // Read in the chunks the response arrived in (views, no copy).
+  const batches = readRecordBatches(r.buffer.subarray(r.position, r.position + size).buffers, {
+    api,
+    version,
+  })
   r.skip(size)
   return batches
 }

@@ -4,50 +4,33 @@
 // an unclean leader election on a cluster of two.)
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { fetchV17 } from '@platformatic/kafka'
+import { createRecordsBatch } from '@platformatic/kafka'
 import { Fetcher } from '../../../src/engine/fetcher.ts'
 import type { ConsumerRecord, PositionReset } from '../../../src/engine/types.ts'
+import type { FetchResponse, FetchResponsePartition } from '../../../src/kafka/apis/fetch-v17.ts'
+import type { RecordBatch } from '../../../src/kafka/records/batches.ts'
 import { FakeCluster } from '../../support/fake-cluster.ts'
 import { waitUntil } from '../../support/kafka.ts'
+import { decodeBatches } from '../../support/record-batches.ts'
 
 const TOPIC = 't'
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ'
 
-function batch(
-  first: number,
-  count: number,
-  epoch: number,
-): NonNullable<fetchV17.FetchResponsePartition['records']>[number] {
-  return {
-    firstOffset: BigInt(first),
-    length: 0,
-    partitionLeaderEpoch: epoch,
-    magic: 2,
-    crc: 0,
-    attributes: 0,
-    lastOffsetDelta: count - 1,
-    firstTimestamp: 0n,
-    maxTimestamp: 0n,
-    producerId: -1n,
-    producerEpoch: -1,
-    firstSequence: -1,
-    records: Array.from({ length: count }, (_, i) => ({
-      length: 0,
-      attributes: 0,
-      timestampDelta: 0n,
-      offsetDelta: i,
-      key: null,
-      value: Buffer.from(`v${first + i}`),
-      headers: [],
-    })),
-  }
+function batch(first: number, count: number, epoch: number): RecordBatch {
+  const encoded = createRecordsBatch(
+    Array.from({ length: count }, (_, i) => ({ topic: TOPIC, value: Buffer.from(`v${first + i}`) })),
+    { partitionLeaderEpoch: epoch },
+  ).buffer
+  const [decoded] = decodeBatches(encoded)
+  return { ...decoded!, baseOffset: first }
 }
 
-function response(partition: Partial<fetchV17.FetchResponsePartition>): fetchV17.FetchResponse {
+function response(partition: Partial<FetchResponsePartition>): FetchResponse {
   return {
     throttleTimeMs: 0,
     errorCode: 0,
     sessionId: 0,
+    nodeEndpoints: [],
     responses: [
       {
         topicId: TOPIC_ID,
@@ -60,6 +43,9 @@ function response(partition: Partial<fetchV17.FetchResponsePartition>): fetchV17
             logStartOffset: 0n,
             abortedTransactions: null,
             preferredReadReplica: -1,
+            divergingEpoch: { epoch: -1, endOffset: -1n },
+            currentLeader: { leaderId: -1, leaderEpoch: -1 },
+            snapshotId: { endOffset: -1n, epoch: -1 },
             records: [],
             ...partition,
           },
@@ -73,7 +59,7 @@ function response(partition: Partial<fetchV17.FetchResponsePartition>): fetchV17
  * A cluster of one broker leading the topic's one partition in epoch 2, whose Fetch answers
  * come from `script` (each step may wait for the test), then empty ones after a short wait.
  */
-function scriptedCluster(script: Array<() => Promise<fetchV17.FetchResponse>>): FakeCluster {
+function scriptedCluster(script: Array<() => Promise<FetchResponse>>): FakeCluster {
   return new FakeCluster({ brokers: [1] })
     .topic(TOPIC, [{ nodeId: 1, leaderEpoch: 2 }], TOPIC_ID)
     .script('Fetch', ...script)

@@ -12,6 +12,7 @@ import * as shareFetchV2 from '../../../src/kafka/apis/share-fetch-v2.ts'
 import * as shareGroupDescribeV1 from '../../../src/kafka/apis/share-group-describe-v1.ts'
 import * as shareGroupHeartbeatV1 from '../../../src/kafka/apis/share-group-heartbeat-v1.ts'
 import { protocolErrorName } from '../../../src/kafka/protocol-errors.ts'
+import { recordsOf } from '../../support/record-batches.ts'
 import {
   decodeDescribeShareGroupOffsetsRequest,
   decodeShareAcknowledgeRequest,
@@ -118,9 +119,7 @@ describe('ShareFetch', () => {
       assert.deepEqual(p0!.currentLeader, { leaderId: 1, leaderEpoch: 4 })
       assert.deepEqual(p0!.acquiredRecords, [{ firstOffset: 100n, lastOffset: 103n, deliveryCount: 2 }])
       assert.deepEqual(
-        p0!.records.flatMap((b) =>
-          b.records.map((r) => `${b.firstOffset + BigInt(r.offsetDelta)}=${r.value}`),
-        ),
+        p0!.records.flatMap((b) => recordsOf(b).map((r) => `${b.baseOffset + r.offsetDelta}=${r.value}`)),
         ['100=a', '101=b', '102=c', '103=d'],
       )
       assert.equal(p1!.errorCode, 6)

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Reader, readRecordsBatches } from '@platformatic/kafka'
 import fc from 'fast-check'
 import { toAcknowledgementBatches } from '../../../src/engine/share/acknowledgement-batches.ts'
 import { decodeAcquired } from '../../../src/engine/share/acquired-records.ts'
 import { ShareError } from '../../../src/engine/share/errors.ts'
 import { type AckUnit, SharePartition } from '../../../src/engine/share/share-partition.ts'
 import type { AckResult, ShareRecord } from '../../../src/engine/share/types.ts'
+import { decodeBatches } from '../../support/record-batches.ts'
 import { recordBatch } from '../kafka/share-wire.ts'
 
 const FAR = Date.now() + 3_600_000
@@ -102,7 +102,7 @@ describe('acknowledgement batches', () => {
 describe('acquired records', () => {
   it('delivers only acquired offsets, with their range delivery count; the rest of a batch is not ours', () => {
     const buffer = Buffer.concat([recordBatch(100n, ['a', 'b', 'c', 'd']), recordBatch(104n, ['e', 'f'])])
-    const batches = readRecordsBatches(Reader.from(buffer))
+    const batches = decodeBatches(buffer)
     const { records, gaps } = decodeAcquired(
       't',
       3,
@@ -137,7 +137,7 @@ describe('acquired records', () => {
       recordBatch(11n, ['marker'], 0x20),
       recordBatch(14n, ['z']),
     ])
-    const batches = readRecordsBatches(Reader.from(buffer))
+    const batches = decodeBatches(buffer)
     const { records, gaps } = decodeAcquired(
       't',
       0,
