@@ -9,8 +9,7 @@
 //                                                              [--only continuous-unordered,blocking-unordered,…]
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
-import { FetchedRecord } from '../../src/engine/fetched-records.ts'
-import type { IntakeLimit, PartitionRecords } from '../../src/engine/types.ts'
+import type { ConsumerRecord, IntakeLimit, PartitionRecords } from '../../src/engine/types.ts'
 import { partitionKey } from '../../src/engine/types.ts'
 import { WakeSignal } from '../../src/engine/wake-signal.ts'
 import { EventBus } from '../../src/instrumentation/events.ts'
@@ -46,6 +45,25 @@ const TOPIC = 't'
 const KEYS = Array.from({ length: 1000 }, (_, i) => Buffer.from(`key-${i}`))
 const VALUE = Buffer.alloc(1024, 1)
 
+/** A record as a source hands it over: a class, as the engine's is (see fetched-records.ts). */
+class GeneratedRecord implements ConsumerRecord {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly timestamp = 0
+  readonly key: Buffer
+  readonly value = VALUE
+  readonly headers: Array<[Buffer | null, Buffer | null]> = []
+  readonly leaderEpoch = 0
+
+  constructor(topic: string, partition: number, offset: number) {
+    this.topic = topic
+    this.partition = partition
+    this.offset = offset
+    this.key = KEYS[offset % KEYS.length]!
+  }
+}
+
 /** Partitions of `per` records each, made when taken; assigned all at once at start. */
 class GeneratedSource implements RecordSource {
   readonly #hooks: SourceHooks
@@ -73,10 +91,9 @@ class GeneratedSource implements RecordSource {
       const from = this.#positions[p]!
       const n = limit(partitionKey(TOPIC, p), Math.min(share, max, this.#per - from))
       if (n <= 0) continue
-      const batch = new Array<FetchedRecord>(n)
+      const batch = new Array<GeneratedRecord>(n)
       for (let i = 0; i < n; i++) {
-        const offset = from + i
-        batch[i] = new FetchedRecord(TOPIC, p, offset, 0, KEYS[offset % 1000]!, VALUE, [], 0)
+        batch[i] = new GeneratedRecord(TOPIC, p, from + i)
       }
       this.#positions[p] = from + n
       max -= n

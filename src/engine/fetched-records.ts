@@ -1,3 +1,4 @@
+import { type InspectOptions, inspect } from 'node:util'
 import type { FetchResponseAbortedTransaction } from '../kafka/apis/fetch-v17.ts'
 import {
   CONTROL_BATCH,
@@ -96,6 +97,19 @@ export class FetchedRecord implements ConsumerRecord {
   /** Key and value bytes as fetched (what buffers count), without cutting them out. */
   get fetchedSize(): number {
     return this.#size
+  }
+
+  /**
+   * A plain copy with key, value and headers as own properties: what `JSON.stringify` writes
+   * (accessors are not own properties, so without it they would be missing) and what
+   * `console.log` shows. Subclasses' own fields (a share record's delivery count) are kept.
+   */
+  toJSON(): ConsumerRecord {
+    return { ...this, key: this.key, value: this.value, headers: this.headers }
+  }
+
+  [inspect.custom](_depth: number, options: InspectOptions, show: typeof inspect): string {
+    return `${this.constructor.name} ${show(this.toJSON(), options)}`
   }
 }
 

@@ -3,8 +3,10 @@
 // position; an offset past 2^53 - 1 is refused; log-append time stamps records with the batch's max timestamp. Each record is one
 // object whose key, value and headers are cut out of the fetched bytes on first access and then
 // kept; its headers array is its own; a record that breaks the format is a MalformedResponseError.
+// Serialized or logged, a record shows its key, value and headers.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { inspect } from 'node:util'
 import { createRecordsBatch } from '@platformatic/kafka'
 import { decodeRecords, FetchedRecord } from '../../../src/engine/fetched-records.ts'
 import { recordBytes } from '../../../src/engine/partition-buffer.ts'
@@ -129,6 +131,27 @@ describe('fetched records', () => {
     assert.equal(withHeaders!.value.toString(), 'replaced')
     // Buffers count what was fetched.
     assert.deepEqual(records.map(recordBytes), [3, 2, 3])
+  })
+
+  it('JSON.stringify, console.log and toJSON show key, value and headers though they are accessors', () => {
+    const { records } = decodeRecords(
+      't',
+      0,
+      0,
+      decodeBatches(batch(0, ['a'], { headers: true })),
+      null,
+      false,
+    )
+    const record = records[0] as FetchedRecord
+    const json = JSON.parse(JSON.stringify(record)) as Record<string, unknown>
+    assert.deepEqual(json.key, { type: 'Buffer', data: [...Buffer.from('k0')] })
+    assert.deepEqual(json.value, { type: 'Buffer', data: [...Buffer.from('a')] })
+    assert.equal((json.headers as unknown[]).length, 1)
+    assert.equal(json.offset, 0)
+    const shown = inspect(record)
+    assert.match(shown, /^FetchedRecord \{/)
+    assert.match(shown, /key: <Buffer 6b 30>/)
+    assert.match(shown, /value: <Buffer 61>/)
   })
 
   it('an offset above 2^53 - 1 is refused (OFFSET_OUT_OF_SAFE_RANGE), not rounded', () => {
