@@ -69,8 +69,6 @@ class Take {
   taken = 0
   /** The run's topic's scheduler. */
   scheduler: LaneScheduler<WorkUnit> | undefined
-  /** When these records count as taken (read once per time-slice check, not per record). */
-  now = 0
   /** Runs whose remaining records this take leaves (later batches of theirs too). */
   readonly cut = new Set<PartitionRun>()
 
@@ -147,7 +145,6 @@ export class Dispatcher {
       }
       const { run, units } = take
       const scheduler = take.scheduler!
-      take.now = Date.now()
       const progress = take.progress!
       const topic = run.topic
       const batch = take.batches[take.batch]!
@@ -156,11 +153,10 @@ export class Dispatcher {
       for (let i = take.record; i < records.length; i++) {
         if (++take.sinceCheck >= take.checkEvery) {
           take.sinceCheck = 0
-          take.now = Date.now()
           if (slice.spent()) {
             // Units gathered for a batch handler go first: the handler may run meanwhile.
             if (units) {
-              for (const unit of units.values()) this.#enqueue(unit, scheduler, take.now)
+              for (const unit of units.values()) this.#enqueue(unit, scheduler)
               units.clear()
             }
             take.record = i
@@ -204,16 +200,12 @@ export class Dispatcher {
           if (unit) unit.add(record, wrapped)
           else units.set(key, new WorkUnit(this.#o.unitHost, run, progress, key, record, wrapped))
         } else {
-          this.#enqueue(
-            new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped),
-            scheduler,
-            take.now,
-          )
+          this.#enqueue(new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped), scheduler)
         }
       }
       if (repositioned) take.cut.add(run)
       else progress.advance(batch.nextOffset)
-      if (units) for (const unit of units.values()) this.#enqueue(unit, scheduler, take.now)
+      if (units) for (const unit of units.values()) this.#enqueue(unit, scheduler)
       take.run = undefined
       take.scheduler = undefined
       run.dispatching = false
@@ -221,9 +213,13 @@ export class Dispatcher {
     }
   }
 
-  /** Counts the unit, then queues it (a synchronous handler may run and release it at once). */
-  #enqueue(unit: WorkUnit, scheduler: LaneScheduler<WorkUnit>, now: number): void {
-    this.#o.budget.admit(unit, now)
+  /**
+   * Counts the unit, then queues it (a synchronous handler may run and release it at once). The
+   * clock is read per unit: synchronous handlers of the units ahead of it may have run since
+   * the last read, and health counts a unit's time in flight from here.
+   */
+  #enqueue(unit: WorkUnit, scheduler: LaneScheduler<WorkUnit>): void {
+    this.#o.budget.admit(unit, Date.now())
     scheduler.enqueue(unit.lane, unit)
   }
 

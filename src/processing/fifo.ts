@@ -1,3 +1,10 @@
+const INITIAL_SLOTS = 8
+/**
+ * Emptied with more slots than this, the ring goes back to its initial size: lanes stay when
+ * empty (lane-scheduler.ts), and each would otherwise keep the slots of the most it ever held.
+ */
+const SHRINK_ABOVE = 64
+
 /**
  * A FIFO on a ring of slots that doubles when full. `Array#shift` copies the array once it is
  * long: a lane of 4,000 queued units (ordered processing, capacity 1000) paid that copy on every
@@ -5,7 +12,7 @@
  * allocates.
  */
 export class Fifo<T> {
-  #slots: Array<T | undefined> = new Array<T | undefined>(8)
+  #slots: Array<T | undefined> = new Array<T | undefined>(INITIAL_SLOTS)
   /** Index of the first item; the ring's size is a power of two, so `& mask` wraps. */
   #head = 0
   #length = 0
@@ -37,7 +44,10 @@ export class Fifo<T> {
     const item = this.#slots[this.#head]
     this.#slots[this.#head] = undefined
     this.#head = (this.#head + 1) & (this.#slots.length - 1)
-    this.#length--
+    if (--this.#length === 0 && this.#slots.length > SHRINK_ABOVE) {
+      this.#slots = new Array<T | undefined>(INITIAL_SLOTS)
+      this.#head = 0
+    }
     return item
   }
 
@@ -55,7 +65,7 @@ export class Fifo<T> {
       if (i++ < keep) kept.push(item)
       else (predicate(item) ? removed : kept).push(item)
     }
-    this.#slots = new Array<T | undefined>(this.#slots.length)
+    this.#slots = new Array<T | undefined>(kept.length > SHRINK_ABOVE ? this.#slots.length : INITIAL_SLOTS)
     this.#head = 0
     this.#length = 0
     for (const item of kept) this.push(item)

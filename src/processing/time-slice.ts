@@ -3,7 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 /**
  * Synchronous work of ours (and the user calls it makes) between two turns of the event loop
  * is kept to about this long: timers (heartbeats, lock renewals, commit ticks) and socket I/O
- * run at least every slice plus one user call.
+ * run at least every slice plus {@link MAX_UNTIMED_QUESTIONS} user calls (one, while calls are slow).
  */
 export const SLICE_MS = 5
 
@@ -11,7 +11,9 @@ export const SLICE_MS = 5
  * At most this many questions are answered from the estimate, without reading the clock: a
  * clock read costs 60–90 ns on the VMs we measured, as much as the rest of a record's way
  * through the runtime. When user calls turn slow all at once, the slice overruns by at most
- * this many calls, once; from then on the estimate reads the clock at every question.
+ * this many calls; the estimate then reads the clock at every question, until cheap questions
+ * bring it down again (each slice starts it afresh): work that alternates runs of cheap and
+ * slow calls can overrun every slice by this many calls.
  */
 export const MAX_UNTIMED_QUESTIONS = 8
 

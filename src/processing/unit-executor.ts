@@ -79,10 +79,12 @@ export class UnitExecutor {
   #afterSuccess(unit: WorkUnit, started: number): UnitOutcome {
     this.#o.policy.onSuccess(unit)
     this.#finish(unit, 'succeeded')
-    // Measured (started ≥ 0) when someone listened as the handler started.
-    if (started >= 0) {
-      const { events, group } = this.#o
-      const durationMs = performance.now() - started
+    // Measured (started ≥ 0) when someone listened as the handler started; a listener added
+    // while it ran is told too (nobody measured: 0).
+    const { events } = this.#o
+    if (started >= 0 || events.listening('consumer.consumed')) {
+      const { group } = this.#o
+      const durationMs = started < 0 ? 0 : performance.now() - started
       for (const r of unit.records()) {
         events.emit('consumer.consumed', {
           consumerGroup: group.name,
