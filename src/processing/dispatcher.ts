@@ -40,9 +40,10 @@ export interface DispatcherOptions {
 }
 
 /**
- * Without user code per record (no filter, no virtual partitions partitioner) the slice is
- * checked every this many records: dispatching alone is cheap, and a handler run by the
- * enqueue checks the slice itself.
+ * Gathering records for a batch handler without user code per record (no filter, no virtual
+ * partitions partitioner), the slice is checked every this many records: gathering alone is
+ * cheap. Records for a per-record handler are checked one by one: that check is also the
+ * scheduler's before the record's handler, and its clock reading stamps the unit.
  */
 const PLAIN_CHECK_EVERY = 16
 
@@ -66,6 +67,8 @@ class Take {
   record = 0
   checkEvery = PLAIN_CHECK_EVERY
   sinceCheck = 0
+  /** See {@link Dispatcher}: the record's own slice check stands for the scheduler's. */
+  checked = false
   taken = 0
   /** The run's topic's scheduler. */
   scheduler: LaneScheduler<WorkUnit> | undefined
@@ -141,7 +144,12 @@ export class Dispatcher {
           run.topic.processing.ordering === 'key' ? this.#lanes(run.topic.virtualPartitions) : undefined
         take.record = 0
         take.checkEvery =
-          filter !== undefined || run.topic.processing.ordering === 'key' ? 1 : PLAIN_CHECK_EVERY
+          !take.units || filter !== undefined || run.topic.processing.ordering === 'key'
+            ? 1
+            : PLAIN_CHECK_EVERY
+        // No user call between this record's slice check and its handler's start: the check
+        // stands for the scheduler's.
+        take.checked = filter === undefined && run.topic.processing.ordering !== 'key'
       }
       const { run, units } = take
       const scheduler = take.scheduler!
@@ -156,7 +164,7 @@ export class Dispatcher {
           if (slice.spent()) {
             // Units gathered for a batch handler go first: the handler may run meanwhile.
             if (units) {
-              for (const unit of units.values()) this.#enqueue(unit, scheduler)
+              for (const unit of units.values()) this.#enqueue(unit, scheduler, performance.now(), false)
               units.clear()
             }
             take.record = i
@@ -200,12 +208,19 @@ export class Dispatcher {
           if (unit) unit.add(record, wrapped)
           else units.set(key, new WorkUnit(this.#o.unitHost, run, progress, key, record, wrapped))
         } else {
-          this.#enqueue(new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped), scheduler)
+          // Stamped with this record's slice check: after the handlers ahead of it ran.
+          this.#enqueue(
+            new WorkUnit(this.#o.unitHost, run, progress, lane, record, wrapped),
+            scheduler,
+            slice.lastRead,
+            take.checked,
+          )
         }
       }
       if (repositioned) take.cut.add(run)
       else progress.advance(batch.nextOffset)
-      if (units) for (const unit of units.values()) this.#enqueue(unit, scheduler)
+      // Each read anew: the batch handlers of the units ahead may run inside their enqueue.
+      if (units) for (const unit of units.values()) this.#enqueue(unit, scheduler, performance.now(), false)
       take.run = undefined
       take.scheduler = undefined
       run.dispatching = false
@@ -214,13 +229,13 @@ export class Dispatcher {
   }
 
   /**
-   * Counts the unit, then queues it (a synchronous handler may run and release it at once). The
-   * clock is read per unit: synchronous handlers of the units ahead of it may have run since
-   * the last read, and health counts a unit's time in flight from here.
+   * Counts the unit as taken at `now` (`performance.now()`: health counts its time in flight from
+   * there), then queues it; a synchronous handler may run and release it at once. `checked`: the
+   * slice was asked with no user call since, so the scheduler need not ask again.
    */
-  #enqueue(unit: WorkUnit, scheduler: LaneScheduler<WorkUnit>): void {
-    this.#o.budget.admit(unit, Date.now())
-    scheduler.enqueue(unit.lane, unit)
+  #enqueue(unit: WorkUnit, scheduler: LaneScheduler<WorkUnit>, now: number, checked: boolean): void {
+    this.#o.budget.admit(unit, now)
+    scheduler.enqueue(unit.lane, unit, checked)
   }
 
   #accepts(filter: RecordFilter, run: PartitionRun, record: ConsumedRecord<unknown>): boolean {

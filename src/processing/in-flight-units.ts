@@ -1,6 +1,6 @@
 /** What {@link InFlightUnits} keeps on each unit it links (the unit is the list node). */
 export interface InFlightLink {
-  /** When the unit was taken (ms since the epoch); meaningful while linked. */
+  /** When the unit was taken (`performance.now()` ms: monotonic); meaningful while linked. */
   takenAt: number
   inFlightPrev: InFlightLink | undefined
   inFlightNext: InFlightLink | undefined

@@ -109,8 +109,8 @@ export class IntakeBudget implements Parking<WorkUnit> {
     this.#granted.length = 0
   }
 
-  /** A unit goes to its lane (taken at `now`, ms since the epoch): its records count as in flight and runnable. */
-  admit(unit: WorkUnit, now = Date.now()): void {
+  /** A unit goes to its lane (taken at `now`, `performance.now()` ms): its records count as in flight and runnable. */
+  admit(unit: WorkUnit, now = performance.now()): void {
     const n = unit.size
     unit.run.takenAt.add(unit, now)
     unit.run.inFlight += n

@@ -87,7 +87,11 @@ export class LaneScheduler<U> {
     return this.#running
   }
 
-  enqueue(lane: string | null, unit: U): void {
+  /**
+   * Queues a unit of `lane` (null: no lane) and starts what may start. `sliceChecked`: the caller
+   * asked the time slice with no user call since; the first unit started skips that question.
+   */
+  enqueue(lane: string | null, unit: U, sliceChecked = false): void {
     if (lane === null) {
       // Nothing ahead of it and a slot free (a scheduler that keeps up): start it now.
       if (
@@ -95,7 +99,7 @@ export class LaneScheduler<U> {
         !this.#deferred &&
         this.#ready.length === 0 &&
         this.#running < this.#concurrency &&
-        !this.#slice.spent()
+        (sliceChecked || !this.#slice.spent())
       ) {
         this.#start(null, unit)
         return
@@ -111,7 +115,7 @@ export class LaneScheduler<U> {
       if (l.state === 'waiting') this.#parking.parked(unit, true)
       else if (l.state === 'idle' && l.queue.length === 1) this.#ready.push(l)
     }
-    this.#pump()
+    this.#pump(sliceChecked)
   }
 
   /** Units of `lane` queued, running or waiting. */
@@ -153,7 +157,8 @@ export class LaneScheduler<U> {
     return this.drop(() => true)
   }
 
-  #pump(): void {
+  /** `sliceChecked`: the slice was just asked, with no user call since (see {@link enqueue}). */
+  #pump(sliceChecked = false): void {
     // Synchronous finishes call back into #pump: loop instead of recursing (one per record).
     if (this.#pumping) {
       this.#pumpAgain = true
@@ -161,29 +166,34 @@ export class LaneScheduler<U> {
     }
     this.#pumping = true
     try {
+      let checked = sliceChecked
       do {
         this.#pumpAgain = false
-        this.#pumpOnce()
+        this.#pumpOnce(checked)
+        checked = false
       } while (this.#pumpAgain)
     } finally {
       this.#pumping = false
     }
   }
 
-  #pumpOnce(): void {
+  /** Starts ready units while slots are free; the slice is asked before each (but the first, when `checked`). */
+  #pumpOnce(checked: boolean): void {
     while (this.#running < this.#concurrency && this.#ready.length > 0) {
-      if (this.#slice.spent()) {
+      if (!checked && this.#slice.spent()) {
         this.#defer()
         return
       }
       const entry = this.#ready.shift()!
       if (!(entry instanceof Lane)) {
+        checked = false
         this.#start(null, entry)
         continue
       }
       const unit = entry.queue.peek()
       if (unit === undefined || entry.state !== 'idle' || this.#lanes.get(entry.key) !== entry) continue
       entry.state = 'running'
+      checked = false
       this.#start(entry, unit)
     }
   }

@@ -388,8 +388,8 @@ export class ProcessingRuntime implements StyleHost {
     })
   }
 
-  /** This member's state and, per assigned partition, how long its oldest record has been in flight. */
-  health(now = Date.now()): RuntimeHealth {
+  /** This member's state and, per assigned partition, how long its oldest record has been in flight (`now`: `performance.now()` ms, the clock units are stamped with). */
+  health(now = performance.now()): RuntimeHealth {
     return {
       group: this.group.name,
       label: this.name,
