@@ -83,7 +83,7 @@ interface Summary {
   recordsPerSecIncludingJoin: number
   /** MiB of record values per second at the median records/s. */
   mbPerSec: number
-  /** Median CPU µs per record of the runner's process (Node runners only). */
+  /** Median CPU µs per record of the runner's process (Node runners; kcat: its own process, from /proc). */
   cpuUsPerRecord?: number
   samples: number
 }
@@ -308,7 +308,7 @@ function renderReport(
     `topic \`${topic}\` on ${bootstrap.join(',')}; ${availableParallelism()} CPUs; Node ${process.version}; ` +
       `${repeat > 1 ? `median of ${repeat} runs per consumer (alternating)` : 'one run per consumer'}; ` +
       'records/s from the first record received to the last (Java: its fetch.nMsg.sec; kcat: see runners/kcat.ts); MB/s = MiB of values per second; ' +
-      'CPU µs/record = user + system CPU of the runner process over the same span (Node runners; little moved by other load)',
+      'CPU µs/record = user + system CPU of the runner process over the same span (Node runners; kcat: the kcat process, all its threads, from /proc; little moved by other load)',
     '',
     '| consumer | records/s | MB/s | ratio to multilane-engine (this ÷ multilane) | CPU µs/record (÷ multilane) | ms first→last | ms incl. join |',
     '|---|---:|---:|---:|---:|---:|---:|',

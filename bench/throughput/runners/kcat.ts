@@ -12,9 +12,12 @@
 // librdkafka sees a partition's end only from the next, empty fetch, which the broker holds for
 // fetch.wait.max.ms when no other partition has data; it is set to 10 ms (default 500) so that
 // wait does not land on the clock. While records flow, every fetch returns at once with data, so
-// it changes nothing else. Everything else is librdkafka's defaults (1 MiB per partition, 50 MiB
+// it changes nothing else. CPU µs/record: kcat's own user + system CPU (all its threads, from
+// /proc/<pid>/stat, 10 ms ticks) over the same span, per record of it; this runner's parsing of
+// kcat's output is not in it. Everything else is librdkafka's defaults (1 MiB per partition, 50 MiB
 // per fetch, like the engine's defaults).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { type RunnerArgs, type RunnerResult, runRunner } from './kit.ts'
 
 const CONFIG = {
@@ -39,6 +42,29 @@ function kcatVersion(): string {
   return /Version (\S+)/.exec(text)?.[1] ?? 'unknown'
 }
 
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 on Linux). */
+function clockTicks(): number {
+  const probe = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
+  const ticks = Number(probe.stdout?.trim())
+  return Number.isInteger(ticks) && ticks > 0 ? ticks : 100
+}
+
+/**
+ * User + system CPU µs of a live process, all its threads (Linux `/proc/<pid>/stat`, fields 14
+ * and 15 in clock ticks); undefined where there is no /proc or the process is gone.
+ */
+function processCpuUs(pid: number | undefined, ticks: number): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) / ticks) * 1e6
+  } catch {
+    return undefined
+  }
+}
+
 function kcatArguments({ bootstrap, topic }: RunnerArgs): string[] {
   return [
     '-C',
@@ -60,6 +86,7 @@ async function consume(args: RunnerArgs): Promise<RunnerResult> {
   const version = kcatVersion()
   const argv = kcatArguments(args)
   process.stderr.write(`kcat ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`)
+  const ticks = clockTicks()
   const spawnedAt = performance.now()
   const child: ChildProcess = spawn('kcat', argv, { stdio: ['ignore', 'pipe', 'pipe'] })
   const stop = () => child.kill('SIGTERM')
@@ -72,6 +99,9 @@ async function consume(args: RunnerArgs): Promise<RunnerResult> {
   let firstAt = 0
   let firstCount = 0
   let endAt = 0
+  // kcat's CPU over the same span as the Node runners' (first record → last), read from /proc.
+  let firstCpuUs: number | undefined
+  let endCpuUs: number | undefined
   let lastOutputAt = performance.now()
   child.stdout!.on('data', (chunk: Buffer) => {
     const now = performance.now()
@@ -87,6 +117,7 @@ async function consume(args: RunnerArgs): Promise<RunnerResult> {
     if (firstAt === 0) {
       firstAt = now
       firstCount = records
+      firstCpuUs = processCpuUs(child.pid, ticks)
     }
   })
   let stderrTail = ''
@@ -97,8 +128,11 @@ async function consume(args: RunnerArgs): Promise<RunnerResult> {
     const lines = (partial + chunk).split('\n')
     partial = lines.pop() ?? ''
     for (const line of lines) {
-      if (END_LINE.test(line)) endAt = now
-      else if (!line.startsWith('% Reached end of topic')) stderrTail = `${stderrTail}${line}\n`.slice(-8192)
+      if (END_LINE.test(line)) {
+        endAt = now
+        endCpuUs = processCpuUs(child.pid, ticks)
+      } else if (!line.startsWith('% Reached end of topic'))
+        stderrTail = `${stderrTail}${line}\n`.slice(-8192)
     }
   })
   const watchdog = setInterval(() => {
@@ -124,6 +158,7 @@ async function consume(args: RunnerArgs): Promise<RunnerResult> {
   const recordsPerSec = timed
     ? (records - firstCount) / ((endAt - firstAt) / 1000)
     : records / (msIncludingJoin / 1000)
+  const cpuUs = firstCpuUs !== undefined && endCpuUs !== undefined ? endCpuUs - firstCpuUs : undefined
   return {
     name: 'kcat',
     records,
@@ -132,6 +167,9 @@ async function consume(args: RunnerArgs): Promise<RunnerResult> {
     msIncludingJoin: round(msIncludingJoin),
     recordsPerSecIncludingJoin: Math.round(records / (msIncludingJoin / 1000)),
     valueBytes,
+    ...(timed && cpuUs !== undefined && cpuUs > 0
+      ? { cpuUsPerRecord: Math.round((cpuUs / (records - firstCount)) * 1000) / 1000 }
+      : {}),
     timing: timed
       ? `first stdout chunk (record ${firstCount}) → end of the last partition; ms extrapolated to all records`
       : 'spawn → end of the last partition (too few records for a first → last span: start-up included)',

@@ -29,7 +29,8 @@ export interface RunnerResult {
   /**
    * CPU time (user + system) the runner's process spent per record from the first record to the
    * last, in µs: unlike records/s, hardly moved by other processes on the machine (the broker
-   * included). Node runners only; a multi-threaded client (Java, librdkafka) is not comparable.
+   * included). All the process's threads count (`process.cpuUsage()`: GC and libuv threads too).
+   * Node runners, and kcat (its process's CPU from /proc, over the same span); not Java.
    */
   cpuUsPerRecord?: number
   /** How `ms` was measured, when it is not the runner's own first-to-last record clock. */
