@@ -191,6 +191,11 @@ export type EventName = keyof MultilaneEvents
 
 type Listener = (event: never) => void
 
+/** Whether an event has listeners, kept current by the bus: for checks made per record. */
+export interface ListenerFlag {
+  readonly on: boolean
+}
+
 export interface EventBusOptions {
   /** Told when a listener throws (the app logs it). */
   onListenerError?(eventName: EventName, error: Error): void
@@ -204,6 +209,7 @@ export interface EventBusOptions {
 export class EventBus {
   // Copied on change, so emit iterates without copying (it runs per record for some events).
   readonly #listeners = new Map<EventName, readonly Listener[]>()
+  readonly #flags = new Map<EventName, { on: boolean }>()
   readonly #onListenerError: EventBusOptions['onListenerError']
 
   constructor(options: EventBusOptions = {}) {
@@ -212,6 +218,7 @@ export class EventBus {
 
   on<K extends EventName>(name: K, listener: (event: MultilaneEvents[K]) => void): this {
     this.#listeners.set(name, [...(this.#listeners.get(name) ?? []), listener as Listener])
+    this.#updateFlag(name)
     return this
   }
 
@@ -219,11 +226,30 @@ export class EventBus {
     const list = this.#listeners.get(name) ?? []
     const i = list.lastIndexOf(listener as Listener)
     if (i >= 0) this.#listeners.set(name, [...list.slice(0, i), ...list.slice(i + 1)])
+    this.#updateFlag(name)
     return this
   }
 
   listening(name: EventName): boolean {
     return (this.#listeners.get(name)?.length ?? 0) > 0
+  }
+
+  /**
+   * A flag that follows {@link listening} for one event as listeners come and go: a property
+   * read where a check runs per record (a lookup by name costs ≈ 20 ns there, twice a record).
+   */
+  flag(name: EventName): ListenerFlag {
+    let flag = this.#flags.get(name)
+    if (!flag) {
+      flag = { on: this.listening(name) }
+      this.#flags.set(name, flag)
+    }
+    return flag
+  }
+
+  #updateFlag(name: EventName): void {
+    const flag = this.#flags.get(name)
+    if (flag) flag.on = this.listening(name)
   }
 
   emit<K extends EventName>(name: K, event: MultilaneEvents[K]): void {

@@ -1,4 +1,4 @@
-import type { EventBus } from '../instrumentation/events.ts'
+import type { EventBus, ListenerFlag } from '../instrumentation/events.ts'
 import type { UnitInstrumentation } from '../instrumentation/tracing.ts'
 import type { FailureDecision, FailurePolicy } from './failure-policy.ts'
 import type { ConsumerGroupInfo } from './group-info.ts'
@@ -27,9 +27,12 @@ const DONE = UNIT_DONE
  */
 export class UnitExecutor {
   readonly #o: UnitExecutorOptions
+  /** Someone listens to `consumer.consumed` (checked twice per record). */
+  readonly #consumed: ListenerFlag
 
   constructor(options: UnitExecutorOptions) {
     this.#o = options
+    this.#consumed = options.events.flag('consumer.consumed')
   }
 
   /** Runs a unit; synchronous handlers complete without a promise. */
@@ -51,7 +54,7 @@ export class UnitExecutor {
     unit.attempt++
     const topic = unit.run.topic
     // Handler time is only measured when someone listens to consumer.consumed.
-    const started = this.#o.events.listening('consumer.consumed') ? performance.now() : -1
+    const started = this.#consumed.on ? performance.now() : -1
     let result: unknown
     try {
       result = topic.handler
@@ -82,7 +85,7 @@ export class UnitExecutor {
     // Measured (started ≥ 0) when someone listened as the handler started; a listener added
     // while it ran is told too (nobody measured: 0).
     const { events } = this.#o
-    if (started >= 0 || events.listening('consumer.consumed')) {
+    if (started >= 0 || this.#consumed.on) {
       const { group } = this.#o
       const durationMs = started < 0 ? 0 : performance.now() - started
       for (const r of unit.records()) {

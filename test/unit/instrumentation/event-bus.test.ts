@@ -55,3 +55,21 @@ test('a listener removed while the event is emitted does not disturb the others'
   assert.deepEqual(seen, ['once', 'always', 'always'])
   assert.equal(bus.listening('offsets.committed'), true)
 })
+
+test('a listener flag follows its event: made before or after listeners, through on and off', () => {
+  const bus = new EventBus()
+  const early = bus.flag('offsets.committed')
+  assert.equal(early.on, false)
+  const listener = () => {}
+  bus.on('offsets.committed', listener)
+  assert.equal(early.on, true)
+  const late = bus.flag('offsets.committed')
+  assert.equal(late.on, true)
+  assert.equal(bus.flag('consumer.consumed').on, false, 'other events keep their own flag')
+  bus.on('offsets.committed', listener)
+  bus.off('offsets.committed', listener)
+  assert.equal(early.on, true, 'one of two listeners left')
+  bus.off('offsets.committed', listener)
+  assert.equal(early.on, false)
+  assert.equal(late.on, false)
+})
