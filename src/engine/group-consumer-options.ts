@@ -1,6 +1,11 @@
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import { EngineError } from './errors.ts'
-import type { BufferLimits, FetchOptions } from './fetch-options.ts'
+import {
+  type BufferLimits,
+  DEFAULT_BUFFER_LIMITS,
+  DEFAULT_FETCH_OPTIONS,
+  type FetchOptions,
+} from './fetch-options.ts'
 import type { GroupProtocol } from './membership.ts'
 import type { AutoOffsetReset, IsolationLevel } from './offset-resolver.ts'
 import type {
@@ -11,6 +16,7 @@ import type {
   RevokeReason,
   TopicPartition,
 } from './types.ts'
+import { keepsV8Defaults } from './v8-buffer-gc.ts'
 
 /** Options of one consumer group member. */
 export interface GroupConsumerOptions extends KafkaConnectionOptions {
@@ -84,4 +90,29 @@ export function positive(name: string, value: number | undefined, fallback: numb
     throw new EngineError('INVALID_OPTION', `${name} must be a positive number, got ${String(value)}`)
   }
   return v
+}
+
+/** The options a GroupConsumer runs with, checked; a bad option fails here, naming it. */
+export interface CheckedGroupConsumerOptions {
+  fetch: FetchOptions
+  buffer: BufferLimits
+  revokeTimeoutMs: number
+  missingTopicCheckMs: number
+}
+
+export function checkGroupConsumerOptions(options: GroupConsumerOptions): CheckedGroupConsumerOptions {
+  if (!options.groupId) throw new EngineError('INVALID_OPTION', 'groupId must be a non-empty string')
+  if (!options.topicPattern && !options.topics?.length) {
+    throw new EngineError('INVALID_OPTION', `group "${options.groupId}": give topics or topicPattern`)
+  }
+  keepsV8Defaults() // a bad MULTILANE_KEEP_V8_DEFAULTS fails here, before any start
+  const fetch = { ...DEFAULT_FETCH_OPTIONS, ...options.fetch }
+  const buffer = { ...DEFAULT_BUFFER_LIMITS, ...options.buffer }
+  for (const [k, v] of Object.entries({ ...fetch, ...buffer })) positive(k, v, 1)
+  return {
+    fetch,
+    buffer,
+    revokeTimeoutMs: positive('revokeTimeoutMs', options.revokeTimeoutMs, 30_000),
+    missingTopicCheckMs: positive('missingTopicCheckMs', options.missingTopicCheckMs, 10_000),
+  }
 }

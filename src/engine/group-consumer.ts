@@ -4,28 +4,27 @@ import { isNetworkError, KafkaCluster } from '../kafka/cluster.ts'
 import { resolveConnection } from '../kafka/connection-options.ts'
 import { type CommitMember, Committer, offsetCommitSender } from './committer.ts'
 import { EngineError } from './errors.ts'
+import { Fetcher, type PartitionFetchStats, type PositionReset } from './fetcher.ts'
 import {
-  DEFAULT_BUFFER_LIMITS,
-  DEFAULT_FETCH_OPTIONS,
-  Fetcher,
-  type PartitionFetchStats,
-  type PositionReset,
-} from './fetcher.ts'
-import { type GroupConsumerEvents, type GroupConsumerOptions, positive } from './group-consumer-options.ts'
+  checkGroupConsumerOptions,
+  type GroupConsumerEvents,
+  type GroupConsumerOptions,
+} from './group-consumer-options.ts'
 import { chooseGroupProtocol } from './group-protocol.ts'
 import type { ConsumerMembership, GroupProtocol } from './membership.ts'
 import { createMembership, type MembershipSettings, membershipSettings } from './membership-factory.ts'
 import { fetchCommittedOffsets, listOffsetsWhereKnown } from './offset-resolver.ts'
-import type {
-  AssignedPartition,
-  AssignmentHooks,
-  IntakeLimit,
-  OffsetToCommit,
-  PartitionRecords,
-  RevokeReason,
-  TopicPartition,
+import {
+  type AssignedPartition,
+  type AssignmentHooks,
+  type IntakeLimit,
+  type OffsetToCommit,
+  type PartitionRecords,
+  partitionKey,
+  type RevokeReason,
+  type TopicPartition,
 } from './types.ts'
-import { partitionKey } from './types.ts'
+import { accountBuffersInHeapLimit } from './v8-buffer-gc.ts'
 
 export type { GroupConsumerEvents, GroupConsumerOptions } from './group-consumer-options.ts'
 
@@ -63,18 +62,12 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
 
   constructor(options: GroupConsumerOptions) {
     super()
-    if (!options.groupId) throw new EngineError('INVALID_OPTION', 'groupId must be a non-empty string')
-    if (!options.topicPattern && !options.topics?.length) {
-      throw new EngineError('INVALID_OPTION', `group "${options.groupId}": give topics or topicPattern`)
-    }
+    const { fetch, buffer, revokeTimeoutMs, missingTopicCheckMs } = checkGroupConsumerOptions(options)
     this.groupId = options.groupId
     this.#options = options
     this.#hooks = options.hooks ?? {}
-    this.#revokeTimeoutMs = positive('revokeTimeoutMs', options.revokeTimeoutMs, 30_000)
-    this.#missingTopicCheckMs = positive('missingTopicCheckMs', options.missingTopicCheckMs, 10_000)
-    const fetch = { ...DEFAULT_FETCH_OPTIONS, ...options.fetch }
-    const buffer = { ...DEFAULT_BUFFER_LIMITS, ...options.buffer }
-    for (const [k, v] of Object.entries({ ...fetch, ...buffer })) positive(k, v, 1)
+    this.#revokeTimeoutMs = revokeTimeoutMs
+    this.#missingTopicCheckMs = missingTopicCheckMs
     this.#cluster = new KafkaCluster(resolveConnection(options))
     this.#fetcher = new Fetcher(this.#cluster, {
       fetch,
@@ -141,6 +134,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new EngineError('ENGINE_CLOSED', 'a GroupConsumer can be started once')
     this.#state = 'running'
+    accountBuffersInHeapLimit()
     // Unreachable brokers or refused credentials fail the start here, with their own message.
     const metadata = await this.#cluster.refreshMetadata(
       this.#options.topics?.length ? this.#options.topics : [],

@@ -1,4 +1,5 @@
 import { resolveConnection } from '../../kafka/connection-options.ts'
+import { keepsV8Defaults } from '../v8-buffer-gc.ts'
 import { ShareError } from './errors.ts'
 import type { ShareFetchOptions } from './session-host.ts'
 import type { ShareConsumerOptions } from './share-consumer-types.ts'
@@ -20,6 +21,7 @@ export function resolveShareOptions(options: ShareConsumerOptions): {
   closeTimeoutMs: number
 } {
   if (!options.groupId) throw new ShareError('INVALID_OPTION', 'groupId must be a non-empty string')
+  keepsV8Defaults() // a bad MULTILANE_KEEP_V8_DEFAULTS fails here, before any start
   if (!options.topics?.length || options.topics.some((t) => typeof t !== 'string' || t === '')) {
     throw new ShareError(
       'INVALID_OPTION',

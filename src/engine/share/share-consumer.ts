@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { KafkaCluster } from '../../kafka/cluster.ts'
 import { resolveConnection } from '../../kafka/connection-options.ts'
-import type { IntakeLimit, TopicPartition } from '../types.ts'
-import { partitionKey } from '../types.ts'
+import { type IntakeLimit, partitionKey, type TopicPartition } from '../types.ts'
+import { accountBuffersInHeapLimit } from '../v8-buffer-gc.ts'
 import { WakeSignal } from '../wake-signal.ts'
 import { type AckListener, pick, Resolver, refused, tellLater } from './ack-entry.ts'
 import { ShareError } from './errors.ts'
@@ -188,6 +188,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new ShareError('CONSUMER_CLOSED', 'a ShareConsumer can be started once')
     this.#state = 'running'
+    accountBuffersInHeapLimit()
     await this.#cluster.refreshMetadata(this.#options.topics)
     await this.#settings.read()
     await this.#membership.start()
