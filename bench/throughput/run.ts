@@ -85,6 +85,8 @@ interface Summary {
   mbPerSec: number
   /** Median CPU µs per record of the runner's process (Node runners; kcat: its own process, from /proc). */
   cpuUsPerRecord?: number
+  /** Major GCs per run, every sample in round order (Node runners). */
+  majorGcs?: number[]
   samples: number
 }
 
@@ -112,9 +114,9 @@ async function main(flags: Map<string, FlagValue>): Promise<number> {
       const run = await runChild(spec, broker.bootstrap, preload.topic, params)
       if ('result' in run) {
         outcome.samples.push(run.result)
-        const cpu = run.result.cpuUsPerRecord
+        const { cpuUsPerRecord: cpu, majorGcs } = run.result
         log(
-          `  ${tag}: ${fmtInt(run.result.recordsPerSec)} records/s (${fmtMs(run.result.ms)}; ${fmtMs(run.result.msIncludingJoin)} including join${cpu === undefined ? '' : `; ${cpu.toFixed(2)} CPU µs/record`})`,
+          `  ${tag}: ${fmtInt(run.result.recordsPerSec)} records/s (${fmtMs(run.result.ms)}; ${fmtMs(run.result.msIncludingJoin)} including join${cpu === undefined ? '' : `; ${cpu.toFixed(2)} CPU µs/record`}${majorGcs === undefined ? '' : `; ${majorGcs} major GCs`})`,
         )
       } else {
         outcome.failures.push({ round, ...run })
@@ -255,8 +257,10 @@ function summarize(samples: RunnerResult[]): Summary | undefined {
   const recordsPerSec = median(samples.map((s) => s.recordsPerSec))
   const bytesPerRecord = median(samples.map((s) => s.valueBytes / s.records))
   const cpu = samples.flatMap((s) => (s.cpuUsPerRecord === undefined ? [] : [s.cpuUsPerRecord]))
+  const majorGcs = samples.flatMap((s) => (s.majorGcs === undefined ? [] : [s.majorGcs]))
   return {
     ...(cpu.length > 0 ? { cpuUsPerRecord: median(cpu) } : {}),
+    ...(majorGcs.length > 0 ? { majorGcs } : {}),
     recordsPerSec: Math.round(recordsPerSec),
     ms: median(samples.map((s) => s.ms)),
     msIncludingJoin: median(samples.map((s) => s.msIncludingJoin)),
@@ -308,15 +312,16 @@ function renderReport(
     `topic \`${topic}\` on ${bootstrap.join(',')}; ${availableParallelism()} CPUs; Node ${process.version}; ` +
       `${repeat > 1 ? `median of ${repeat} runs per consumer (alternating)` : 'one run per consumer'}; ` +
       'records/s from the first record received to the last (Java: its fetch.nMsg.sec; kcat: see runners/kcat.ts); MB/s = MiB of values per second; ' +
-      'CPU µs/record = user + system CPU of the runner process over the same span (Node runners; kcat: the kcat process, all its threads, from /proc; little moved by other load)',
+      'CPU µs/record = user + system CPU of the runner process over the same span (Node runners; kcat: the kcat process, all its threads, from /proc; little moved by other load); ' +
+      'major GCs = mark-compacts over the same span, per run (Node runners; docs/operations.md § The collector and fetched Buffers)',
     '',
-    '| consumer | records/s | MB/s | ratio to multilane-engine (this ÷ multilane) | CPU µs/record (÷ multilane) | ms first→last | ms incl. join |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| consumer | records/s | MB/s | ratio to multilane-engine (this ÷ multilane) | CPU µs/record (÷ multilane) | major GCs | ms first→last | ms incl. join |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const o of outcomes) {
     const m = o.median
     if (!m) {
-      lines.push(`| ${o.spec.label} | failed | – | – | – | – | – |`)
+      lines.push(`| ${o.spec.label} | failed | – | – | – | – | – | – |`)
       continue
     }
     const ratio = multilane ? `${(m.recordsPerSec / multilane.recordsPerSec).toFixed(2)}×` : 'n/a'
@@ -326,7 +331,7 @@ function renderReport(
         ? '–'
         : `${m.cpuUsPerRecord.toFixed(2)}${multilane?.cpuUsPerRecord ? ` (${(m.cpuUsPerRecord / multilane.cpuUsPerRecord).toFixed(2)}×)` : ''}`
     lines.push(
-      `| ${o.spec.label}${partial} | ${fmtInt(m.recordsPerSec)} | ${m.mbPerSec.toFixed(1)} | ${ratio} | ${cpu} | ${fmtMs(m.ms)} | ${fmtMs(m.msIncludingJoin)} |`,
+      `| ${o.spec.label}${partial} | ${fmtInt(m.recordsPerSec)} | ${m.mbPerSec.toFixed(1)} | ${ratio} | ${cpu} | ${m.majorGcs?.join(', ') ?? '–'} | ${fmtMs(m.ms)} | ${fmtMs(m.msIncludingJoin)} |`,
     )
   }
   lines.push('')

@@ -3,6 +3,7 @@
 //
 //   <runner>.ts --bootstrap host:port[,host:port] --topic T --records N --bytes N
 import { randomBytes } from 'node:crypto'
+import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks'
 import { type FlagSpec, intFlag, runCli, stringFlag } from '../flags.ts'
 
 export interface RunnerArgs {
@@ -33,6 +34,12 @@ export interface RunnerResult {
    * Node runners, and kcat (its process's CPU from /proc, over the same span); not Java.
    */
   cpuUsPerRecord?: number
+  /**
+   * Full (mark-compact) collections of the runner's process between the first record and the
+   * last (Node runners): what tells a run in Node 24's Buffer-collecting mode from one without
+   * it (docs/operations.md § The collector and fetched Buffers).
+   */
+  majorGcs?: number
   /** How `ms` was measured, when it is not the runner's own first-to-last record clock. */
   timing?: string
   /** The client settings the runner used. */
@@ -100,6 +107,9 @@ export class ThroughputMeter {
   #lastAt = 0
   #firstCpu: NodeJS.CpuUsage | undefined
   #cpuUs = 0
+  /** Collections seen since `join()` (start time, and whether major). */
+  readonly #gcs: Array<{ at: number; major: boolean }> = []
+  readonly #gcObserver = new PerformanceObserver((list) => this.#noteGcs(list.getEntries()))
   #watchdog: NodeJS.Timeout | undefined
   #resolveDone: () => void = () => {}
   /** Resolves once `expected` records were counted. */
@@ -136,6 +146,14 @@ export class ThroughputMeter {
   /** Marks the start of group join (the `msIncludingJoin` clock). */
   join(): void {
     this.#joinAt = performance.now()
+    this.#gcObserver.observe({ entryTypes: ['gc'] })
+  }
+
+  #noteGcs(entries: readonly PerformanceEntry[]): void {
+    for (const e of entries) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind
+      this.#gcs.push({ at: e.startTime, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR })
+    }
   }
 
   /**
@@ -168,6 +186,9 @@ export class ThroughputMeter {
   }
 
   result(name: string, config: Record<string, unknown>): RunnerResult {
+    this.#noteGcs(this.#gcObserver.takeRecords())
+    this.#gcObserver.disconnect()
+    const majorGcs = this.#gcs.filter((g) => g.major && g.at >= this.#firstAt && g.at <= this.#lastAt).length
     const ms = this.#lastAt - this.#firstAt
     const msIncludingJoin = this.#lastAt - this.#joinAt
     return {
@@ -179,6 +200,7 @@ export class ThroughputMeter {
       recordsPerSecIncludingJoin: Math.round(this.records / (msIncludingJoin / 1000)),
       valueBytes: this.valueBytes,
       ...(this.#cpuUs > 0 ? { cpuUsPerRecord: Math.round((this.#cpuUs / this.records) * 1000) / 1000 } : {}),
+      ...(this.#joinAt > 0 ? { majorGcs } : {}),
       config,
     }
   }
@@ -186,6 +208,7 @@ export class ThroughputMeter {
   /** Stops the watchdog (when a runner gives up on its own). */
   stop(): void {
     clearInterval(this.#watchdog)
+    this.#gcObserver.disconnect()
   }
 }
 
