@@ -1,5 +1,7 @@
 /** `createApp(options)`: process-wide settings. */
 import { z } from 'zod'
+import { keepsV8Defaults } from '../../engine/v8-buffer-gc.ts'
+import { SHOWS_INPUT } from '../configuration-error.ts'
 import type { AppSettings } from '../definition.ts'
 import { type KafkaOptions, kafkaContract } from './kafka.ts'
 import { integerAtLeast, isObject, oneOf, options } from './rules.ts'
@@ -87,4 +89,11 @@ export const appContract = options({
     stuckAfterMs: integerAtLeast(1).default(HEALTH_DEFAULTS.stuckAfterMs),
     requireAssignment: z.boolean().default(HEALTH_DEFAULTS.requireAssignment),
   }).prefault({}),
+}).superRefine((_, ctx) => {
+  // Read by the engine's consumers when they start; checked here so a typo fails the definition.
+  try {
+    keepsV8Defaults()
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message, params: SHOWS_INPUT })
+  }
 }) satisfies z.ZodType<ResolvedAppOptions, AppOptions>

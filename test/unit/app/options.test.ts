@@ -774,6 +774,20 @@ describe('option contracts: invalid configurations', () => {
     assert.match(rejects(attempts[2]!).message, /sasl\.username: must be a non-empty string \(got ""\)/)
   })
 
+  it('a bad MULTILANE_KEEP_V8_DEFAULTS fails the definition, naming the variable and the value', () => {
+    const saved = process.env.MULTILANE_KEEP_V8_DEFAULTS
+    process.env.MULTILANE_KEEP_V8_DEFAULTS = 'yes'
+    try {
+      const error = rejects(() => new AppBuilder({}))
+      assert.match(error.message, /^app: MULTILANE_KEEP_V8_DEFAULTS must be 1 .* or 0 .*, got "yes"$/)
+      process.env.MULTILANE_KEEP_V8_DEFAULTS = '1'
+      new AppBuilder({})
+    } finally {
+      if (saved === undefined) delete process.env.MULTILANE_KEEP_V8_DEFAULTS
+      else process.env.MULTILANE_KEEP_V8_DEFAULTS = saved
+    }
+  })
+
   it('prints received values briefly', () => {
     assert.equal(
       describeValue(() => 1),
