@@ -53,7 +53,7 @@ export const ERROR_CODES = {
   GROUP_PROTOCOL_UNAVAILABLE:
     "groupProtocol 'consumer' (KIP-848) on a broker without it (Kafka < 4.0, or group.version 0): the start fails naming the broker's feature level and the option.",
   INVALID_OPTION:
-    'An engine option is invalid (GroupConsumer, ShareConsumer), or command-line options that do not fit together (run --http-port with --processes past port 65535).',
+    'An engine option is invalid (GroupConsumer, ShareConsumer; MULTILANE_KEEP_V8_DEFAULTS too), or command-line options that do not fit together (run --http-port with --processes past port 65535).',
   // Processing
   DESERIALIZATION_FAILED: 'A deserializer failed; the record is retried like a handler failure.',
   RETRY_BACKOFF: 'A retry attempt number is not a positive integer (a bug).',

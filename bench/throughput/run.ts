@@ -85,7 +85,7 @@ interface Summary {
   mbPerSec: number
   /** Median CPU µs per record of the runner's process (Node runners; kcat: its own process, from /proc). */
   cpuUsPerRecord?: number
-  /** Major GCs per run, every sample in round order (Node runners). */
+  /** Major GCs of every successful run, in round order (Node runners). */
   majorGcs?: number[]
   samples: number
 }
@@ -313,7 +313,8 @@ function renderReport(
       `${repeat > 1 ? `median of ${repeat} runs per consumer (alternating)` : 'one run per consumer'}; ` +
       'records/s from the first record received to the last (Java: its fetch.nMsg.sec; kcat: see runners/kcat.ts); MB/s = MiB of values per second; ' +
       'CPU µs/record = user + system CPU of the runner process over the same span (Node runners; kcat: the kcat process, all its threads, from /proc; little moved by other load); ' +
-      'major GCs = mark-compacts over the same span, per run (Node runners; docs/operations.md § The collector and fetched Buffers)',
+      'major GCs = mark-compacts over the same span, per successful run (Node runners); ' +
+      "multilane's consumers set V8's --external-memory-accounted-in-global-limit themselves (docs/operations.md § The collector and fetched Buffers), the other Node clients run with Node's defaults, as each ships",
     '',
     '| consumer | records/s | MB/s | ratio to multilane-engine (this ÷ multilane) | CPU µs/record (÷ multilane) | major GCs | ms first→last | ms incl. join |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',

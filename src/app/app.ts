@@ -1,5 +1,6 @@
 import { type Logger, pino } from 'pino'
 import type { BufferLimits } from '../engine/fetch-options.ts'
+import { accountBuffersInHeapLimit } from '../engine/v8-buffer-gc.ts'
 import { MultilaneError } from '../errors.ts'
 import { attachDefaultLog } from '../instrumentation/default-log.ts'
 import { EventBus, type EventName, type MultilaneEvents } from '../instrumentation/events.ts'
@@ -46,6 +47,9 @@ export interface StartOptions {
 
 /** Exit codes of a second signal during the graceful drain: 128 + the signal's number. */
 const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
+
+const BUFFER_GC_NOTE =
+  "set V8's --external-memory-accounted-in-global-limit for this process (Node 24 otherwise collects fetched Buffers by full mark-compacts; MULTILANE_KEEP_V8_DEFAULTS=1 keeps V8's defaults: docs/operations.md)"
 
 /** A multilane application: consumer groups, their topics and handlers, and the events they emit. */
 export class App {
@@ -193,6 +197,8 @@ export class App {
       )
       // The process's fetch buffer is split between its members (src/app/fetch-budget.ts).
       const buffer = memberBufferLimits(plans.length)
+      // The consumers would set it too; set here first, so the process-wide change is logged once.
+      if (accountBuffersInHeapLimit() === 'set') this.#logger.info(BUFFER_GC_NOTE)
       this.#runtimes = [
         ...plans.map((plan) => this.#runtimeOf(definition, plan, buffer)),
         ...definition.shareGroups.map((group) => this.#shareRuntimeOf(definition, group)),

@@ -16,7 +16,7 @@ import type {
   RevokeReason,
   TopicPartition,
 } from './types.ts'
-import { keepsV8Defaults } from './v8-buffer-gc.ts'
+import { keepV8DefaultsProblem } from './v8-buffer-gc.ts'
 
 /** Options of one consumer group member. */
 export interface GroupConsumerOptions extends KafkaConnectionOptions {
@@ -105,14 +105,13 @@ export function checkGroupConsumerOptions(options: GroupConsumerOptions): Checke
   if (!options.topicPattern && !options.topics?.length) {
     throw new EngineError('INVALID_OPTION', `group "${options.groupId}": give topics or topicPattern`)
   }
-  keepsV8Defaults() // a bad MULTILANE_KEEP_V8_DEFAULTS fails here, before any start
+  const revokeTimeoutMs = positive('revokeTimeoutMs', options.revokeTimeoutMs, 30_000)
+  const missingTopicCheckMs = positive('missingTopicCheckMs', options.missingTopicCheckMs, 10_000)
   const fetch = { ...DEFAULT_FETCH_OPTIONS, ...options.fetch }
   const buffer = { ...DEFAULT_BUFFER_LIMITS, ...options.buffer }
   for (const [k, v] of Object.entries({ ...fetch, ...buffer })) positive(k, v, 1)
-  return {
-    fetch,
-    buffer,
-    revokeTimeoutMs: positive('revokeTimeoutMs', options.revokeTimeoutMs, 30_000),
-    missingTopicCheckMs: positive('missingTopicCheckMs', options.missingTopicCheckMs, 10_000),
-  }
+  // Read again when the consumer starts (src/engine/v8-buffer-gc.ts): a typo fails here.
+  const problem = keepV8DefaultsProblem()
+  if (problem) throw new EngineError('INVALID_OPTION', problem)
+  return { fetch, buffer, revokeTimeoutMs, missingTopicCheckMs }
 }

@@ -3,7 +3,7 @@
 //
 //   <runner>.ts --bootstrap host:port[,host:port] --topic T --records N --bytes N
 import { randomBytes } from 'node:crypto'
-import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks'
+import { GCProfiler } from 'node:v8'
 import { type FlagSpec, intFlag, runCli, stringFlag } from '../flags.ts'
 
 export interface RunnerArgs {
@@ -107,9 +107,9 @@ export class ThroughputMeter {
   #lastAt = 0
   #firstCpu: NodeJS.CpuUsage | undefined
   #cpuUs = 0
-  /** Collections seen since `join()` (start time, and whether major). */
-  readonly #gcs: Array<{ at: number; major: boolean }> = []
-  readonly #gcObserver = new PerformanceObserver((list) => this.#noteGcs(list.getEntries()))
+  /** Collections from the first record to the last (`stop()` reports them synchronously, all of them). */
+  readonly #gcProfiler = new GCProfiler()
+  #majorGcs: number | undefined
   #watchdog: NodeJS.Timeout | undefined
   #resolveDone: () => void = () => {}
   /** Resolves once `expected` records were counted. */
@@ -146,14 +146,6 @@ export class ThroughputMeter {
   /** Marks the start of group join (the `msIncludingJoin` clock). */
   join(): void {
     this.#joinAt = performance.now()
-    this.#gcObserver.observe({ entryTypes: ['gc'] })
-  }
-
-  #noteGcs(entries: readonly PerformanceEntry[]): void {
-    for (const e of entries) {
-      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind
-      this.#gcs.push({ at: e.startTime, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR })
-    }
   }
 
   /**
@@ -168,6 +160,7 @@ export class ThroughputMeter {
     if (this.records === 0) {
       this.#firstAt = this.#lastAt = performance.now()
       this.#firstCpu = process.cpuUsage()
+      this.#gcProfiler.start()
     }
     const before = this.records
     this.records += count
@@ -177,6 +170,8 @@ export class ThroughputMeter {
         this.#lastAt = performance.now()
         const cpu = process.cpuUsage(this.#firstCpu)
         this.#cpuUs = cpu.user + cpu.system
+        const gcs = this.#gcProfiler.stop()?.statistics ?? []
+        this.#majorGcs = gcs.filter((g) => g.gcType === 'MarkSweepCompact').length
       }
       clearInterval(this.#watchdog)
       this.#resolveDone()
@@ -186,9 +181,6 @@ export class ThroughputMeter {
   }
 
   result(name: string, config: Record<string, unknown>): RunnerResult {
-    this.#noteGcs(this.#gcObserver.takeRecords())
-    this.#gcObserver.disconnect()
-    const majorGcs = this.#gcs.filter((g) => g.major && g.at >= this.#firstAt && g.at <= this.#lastAt).length
     const ms = this.#lastAt - this.#firstAt
     const msIncludingJoin = this.#lastAt - this.#joinAt
     return {
@@ -200,7 +192,7 @@ export class ThroughputMeter {
       recordsPerSecIncludingJoin: Math.round(this.records / (msIncludingJoin / 1000)),
       valueBytes: this.valueBytes,
       ...(this.#cpuUs > 0 ? { cpuUsPerRecord: Math.round((this.#cpuUs / this.records) * 1000) / 1000 } : {}),
-      ...(this.#joinAt > 0 ? { majorGcs } : {}),
+      ...(this.#majorGcs !== undefined ? { majorGcs: this.#majorGcs } : {}),
       config,
     }
   }
@@ -208,7 +200,7 @@ export class ThroughputMeter {
   /** Stops the watchdog (when a runner gives up on its own). */
   stop(): void {
     clearInterval(this.#watchdog)
-    this.#gcObserver.disconnect()
+    if (this.records > 0 && this.#majorGcs === undefined) this.#gcProfiler.stop()
   }
 }
 

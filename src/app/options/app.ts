@@ -1,6 +1,6 @@
 /** `createApp(options)`: process-wide settings. */
 import { z } from 'zod'
-import { keepsV8Defaults } from '../../engine/v8-buffer-gc.ts'
+import { keepV8DefaultsProblem } from '../../engine/v8-buffer-gc.ts'
 import { SHOWS_INPUT } from '../configuration-error.ts'
 import type { AppSettings } from '../definition.ts'
 import { type KafkaOptions, kafkaContract } from './kafka.ts'
@@ -91,9 +91,6 @@ export const appContract = options({
   }).prefault({}),
 }).superRefine((_, ctx) => {
   // Read by the engine's consumers when they start; checked here so a typo fails the definition.
-  try {
-    keepsV8Defaults()
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message, params: SHOWS_INPUT })
-  }
+  const problem = keepV8DefaultsProblem()
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, params: SHOWS_INPUT })
 }) satisfies z.ZodType<ResolvedAppOptions, AppOptions>

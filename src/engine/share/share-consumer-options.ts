@@ -1,5 +1,5 @@
 import { resolveConnection } from '../../kafka/connection-options.ts'
-import { keepsV8Defaults } from '../v8-buffer-gc.ts'
+import { keepV8DefaultsProblem } from '../v8-buffer-gc.ts'
 import { ShareError } from './errors.ts'
 import type { ShareFetchOptions } from './session-host.ts'
 import type { ShareConsumerOptions } from './share-consumer-types.ts'
@@ -21,7 +21,6 @@ export function resolveShareOptions(options: ShareConsumerOptions): {
   closeTimeoutMs: number
 } {
   if (!options.groupId) throw new ShareError('INVALID_OPTION', 'groupId must be a non-empty string')
-  keepsV8Defaults() // a bad MULTILANE_KEEP_V8_DEFAULTS fails here, before any start
   if (!options.topics?.length || options.topics.some((t) => typeof t !== 'string' || t === '')) {
     throw new ShareError(
       'INVALID_OPTION',
@@ -55,5 +54,8 @@ export function resolveShareOptions(options: ShareConsumerOptions): {
       `requestTimeoutMs (${connection.requestTimeoutMs}) must be at least maxWaitMs + 5000 (${fetch.maxWaitMs + 5000}): a timed-out fetch closes its connection, which releases every lock of its share session`,
     )
   }
+  // Read again when the consumer starts (src/engine/v8-buffer-gc.ts): a typo fails here.
+  const problem = keepV8DefaultsProblem()
+  if (problem) throw new ShareError('INVALID_OPTION', problem)
   return { fetch, lockBudget, closeTimeoutMs }
 }
